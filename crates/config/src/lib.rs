@@ -1,0 +1,1 @@
+//! The redis.conf format and the live configuration.

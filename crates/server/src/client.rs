@@ -1,0 +1,14 @@
+//! Per-connection state that handlers may read or change.
+
+use moat_resp::Protocol;
+
+/// The part of a connection's state that command handlers see. Identity
+/// (the user) is deliberately absent: handlers never decide permissions.
+#[derive(Debug, Default)]
+pub struct ClientState {
+    pub id: u64,
+    /// Selected database index.
+    pub db: usize,
+    pub name: Option<bytes::Bytes>,
+    pub protocol: Protocol,
+}

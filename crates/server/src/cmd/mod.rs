@@ -1,0 +1,24 @@
+//! Command handlers, one module per command group.
+//!
+//! A handler is a plain function from arguments to a reply. It receives a
+//! [`Ctx`] holding the locked keyspace, the calling client's state and the
+//! server's shared state. Arity, authentication and ACLs were checked before
+//! it runs, so `argv.len()` is within the command's arity.
+
+use crate::client::ClientState;
+use crate::db::Keyspace;
+use bytes::Bytes;
+use moat_resp::Frame;
+
+/// What a handler works with.
+pub struct Ctx<'a> {
+    /// The keyspace, locked for the duration of the call.
+    pub ks: &'a mut Keyspace,
+    pub client: &'a mut ClientState,
+    /// Milliseconds since the epoch, fixed for the whole command (Redis
+    /// caches the time per command so a command sees one "now").
+    pub now_ms: i64,
+}
+
+/// A command implementation.
+pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Frame;

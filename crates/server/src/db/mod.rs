@@ -1,0 +1,4 @@
+//! The keyspace: databases, values, expiry.
+
+/// All databases.
+pub struct Keyspace {}
