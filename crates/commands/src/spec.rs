@@ -2,6 +2,39 @@
 
 use crate::{Categories, CommandFlags, KeySpecFlags};
 
+/// The pre-key-spec `first/last/step` triple `COMMAND INFO` still shows,
+/// derived from the key specs as Redis's `populateCommandLegacyRangeSpec`
+/// does. `last` is absolute (negative: counted from the end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LegacyKeyRange {
+    pub first: i32,
+    pub last: i32,
+    pub step: i32,
+}
+
+/// The command-specific key extractor Redis falls back to when key specs
+/// cannot say everything (Redis's `get_keys_function`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFunction {
+    /// SET: read+write only when a `GET` token follows the value.
+    Set,
+    /// BITFIELD: read-only only when every sub-operation is GET/OVERFLOW.
+    Bitfield,
+    /// SORT: the sorted key plus the last `STORE` destination.
+    Sort,
+    /// SORT_RO: the sorted key only.
+    SortRo,
+    /// MIGRATE: argv[3], or everything after `KEYS`.
+    Migrate,
+    /// GEORADIUS/GEORADIUSBYMEMBER: the key plus the STORE/STOREDIST target.
+    Georadius,
+    /// XREAD/XREADGROUP: half the arguments after `STREAMS`.
+    Xread,
+    /// A count at `count_at`, then that many keys from `first_key`, and
+    /// optionally a destination at `store_at` (Redis's `genericGetKeys`).
+    Numkeys { store_at: usize, count_at: usize, first_key: usize },
+}
+
 /// Dense index of a command or subcommand in the [`crate::CommandTable`].
 /// The ACL engine sizes its command bitmaps by [`crate::CommandTable::len`].
 pub type CommandId = u16;
@@ -54,6 +87,12 @@ pub struct Command {
     /// the declared ones plus those Redis derives from the flags.
     pub categories: Categories,
     pub key_specs: Vec<KeySpec>,
+    /// `first/last/step` for `COMMAND INFO`.
+    pub legacy_range: LegacyKeyRange,
+    /// Fallback key extractor, when the command has one.
+    pub key_function: Option<KeyFunction>,
+    /// The module that registered the command (`ReJSON`), if any.
+    pub module: Option<String>,
     /// Command tips (`nondeterministic_output`, `request_policy:all_shards`...).
     pub tips: Vec<String>,
     pub subcommands: Vec<CommandId>,

@@ -1,4 +1,183 @@
-//! The keyspace: databases, values, expiry.
+//! The keyspace: numbered databases of keys with values, TTLs and access
+//! metadata, plus the counters INFO reports.
+//!
+//! Handlers work through a [`DbView`] (`ks.view(db, now_ms)`), which
+//! applies Redis's rules on every access: an expired key is deleted the
+//! moment anything looks at it (lazy expiry), reads count keyspace
+//! hits/misses and refresh LRU/LFU data, and every write goes through one
+//! funnel, [`Keyspace::key_modified`], so that WATCH and keyspace
+//! notifications can later hook a single place. Keys whose TTL passes
+//! while nobody looks are reclaimed by [`Keyspace::active_expire_cycle`].
 
-/// All databases.
-pub struct Keyspace {}
+mod access;
+mod database;
+mod entry;
+mod expire;
+mod table;
+mod value;
+mod view;
+
+pub use access::{is_lfu_policy, LfuParams};
+pub use database::{Db, Lookup};
+pub use entry::Entry;
+pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
+pub use view::{Access, DbView, Ttl};
+
+/// Redis's default `proto-max-bulk-len` (512 MB).
+pub const DEFAULT_PROTO_MAX_BULK_LEN: usize = 512 * 1024 * 1024;
+
+/// All databases and the keyspace-wide counters.
+pub struct Keyspace {
+    dbs: Vec<Db>,
+    /// Keys deleted because their TTL passed (INFO `expired_keys`).
+    pub expired_keys: u64,
+    /// Reads that found their key (INFO `keyspace_hits`).
+    pub keyspace_hits: u64,
+    /// Reads that did not (INFO `keyspace_misses`).
+    pub keyspace_misses: u64,
+    /// Writes since the last save (INFO `rdb_changes_since_last_save`).
+    pub dirty: u64,
+    /// The configured `maxmemory-policy`; decides whether per-key access
+    /// data is an LRU clock or an LFU counter.
+    pub maxmemory_policy: String,
+    /// `lfu-log-factor` and `lfu-decay-time`.
+    pub lfu: LfuParams,
+    /// `proto-max-bulk-len`: the largest string a command may build.
+    pub proto_max_bulk_len: usize,
+    /// The database the next active expiry cycle starts with, so that
+    /// successive bounded cycles cover all databases.
+    next_expire_db: usize,
+}
+
+impl Keyspace {
+    /// `databases` empty databases (at least one).
+    pub fn new(databases: usize) -> Keyspace {
+        Keyspace {
+            dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            expired_keys: 0,
+            keyspace_hits: 0,
+            keyspace_misses: 0,
+            dirty: 0,
+            maxmemory_policy: "noeviction".to_owned(),
+            lfu: LfuParams::default(),
+            proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
+            next_expire_db: 0,
+        }
+    }
+
+    /// Number of databases.
+    pub fn len(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Always false: there is at least one database.
+    pub fn is_empty(&self) -> bool {
+        self.dbs.is_empty()
+    }
+
+    /// Raw access to one database (no expiry or statistics applied).
+    ///
+    /// # Panics
+    /// If `index` is out of range; callers validate indexes from clients
+    /// (`SELECT` does) before they get here.
+    pub fn db(&mut self, index: usize) -> &mut Db {
+        &mut self.dbs[index]
+    }
+
+    /// The database `index` as seen by a command running at `now_ms`.
+    pub fn view(&mut self, index: usize, now_ms: i64) -> DbView<'_> {
+        DbView::new(self, index, now_ms)
+    }
+
+    /// Whether access data is an LFU counter under the current policy.
+    pub fn lfu_enabled(&self) -> bool {
+        is_lfu_policy(&self.maxmemory_policy)
+    }
+
+    /// The single funnel every write goes through.
+    pub fn key_modified(&mut self, db: usize, key: &[u8]) {
+        let _ = (db, key);
+        self.dirty += 1;
+    }
+
+    /// Exchanges two databases (SWAPDB). Out-of-range indexes do nothing
+    /// and return false.
+    pub fn swap(&mut self, a: usize, b: usize) -> bool {
+        if a >= self.dbs.len() || b >= self.dbs.len() {
+            return false;
+        }
+        self.dbs.swap(a, b);
+        true
+    }
+
+    /// Empties one database; returns how many keys it held.
+    pub fn flush_db(&mut self, index: usize) -> usize {
+        let removed = self.dbs.get_mut(index).map_or(0, Db::clear);
+        self.dirty += removed as u64;
+        removed
+    }
+
+    /// Empties every database; returns how many keys they held.
+    pub fn flush_all(&mut self) -> usize {
+        let removed: usize = self.dbs.iter_mut().map(Db::clear).sum();
+        self.dirty += removed as u64;
+        removed
+    }
+
+    /// Total keys across databases.
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+
+    /// The `# Keyspace` lines of INFO, one per non-empty database:
+    /// `db0:keys=1,expires=0,avg_ttl=0`.
+    pub fn info_keyspace_lines(&self) -> Vec<String> {
+        self.dbs
+            .iter()
+            .enumerate()
+            .filter(|(_, db)| !db.is_empty())
+            .map(|(index, db)| {
+                format!("db{index}:keys={},expires={},avg_ttl={}", db.len(), db.volatile_len(), db.avg_ttl_ms)
+            })
+            .collect()
+    }
+
+    /// Zeroes the INFO counters (CONFIG RESETSTAT).
+    pub fn reset_stats(&mut self) {
+        self.expired_keys = 0;
+        self.keyspace_hits = 0;
+        self.keyspace_misses = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_lists_only_non_empty_databases() {
+        let mut ks = Keyspace::new(3);
+        ks.view(2, 0).set(b"k", Value::string(b"v"), false);
+        assert_eq!(ks.info_keyspace_lines(), vec!["db2:keys=1,expires=0,avg_ttl=0".to_owned()]);
+    }
+
+    #[test]
+    fn swap_and_flush() {
+        let mut ks = Keyspace::new(2);
+        ks.view(0, 0).set(b"k", Value::string(b"v"), false);
+        assert!(ks.swap(0, 1));
+        assert!(!ks.swap(0, 2));
+        assert_eq!(ks.db(0).len(), 0);
+        assert_eq!(ks.db(1).len(), 1);
+        assert_eq!(ks.flush_all(), 1);
+        assert_eq!(ks.total_keys(), 0);
+    }
+
+    #[test]
+    fn writes_bump_dirty() {
+        let mut ks = Keyspace::new(1);
+        ks.view(0, 0).set(b"k", Value::string(b"v"), false);
+        ks.view(0, 0).set(b"j", Value::string(b"v"), false);
+        assert_eq!(ks.dirty, 2);
+    }
+}

@@ -1,0 +1,122 @@
+//! Redis's `sdssplitargs`, used for the text inside a `(...)` selector.
+//!
+//! Selectors arrive as one merged argument and Redis re-tokenises their
+//! inside with the same quoting rules as `redis-cli` and `redis.conf`
+//! (double quotes with `\n`, `\xHH`... escapes, single quotes with `\'`).
+//! A malformed line (unbalanced quotes, a closing quote glued to more
+//! text) yields `None`, which Redis treats as "no tokens".
+
+/// Splits `line` into arguments, or `None` when the quoting is malformed.
+/// A NUL byte ends the line, as it ends a C string.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = match line.iter().position(|&c| c == 0) {
+        Some(nul) => &line[..nul],
+        None => line,
+    };
+    let at = |i: usize| line.get(i).copied().unwrap_or(0);
+    let mut args = Vec::new();
+    let mut p = 0;
+    loop {
+        while p < line.len() && is_space(line[p]) {
+            p += 1;
+        }
+        if p >= line.len() {
+            return Some(args);
+        }
+        let mut current = Vec::new();
+        let (mut in_double, mut in_single) = (false, false);
+        loop {
+            let c = at(p);
+            if in_double {
+                if c == b'\\' && at(p + 1) == b'x' && hex_value(at(p + 2)).is_some() && hex_value(at(p + 3)).is_some() {
+                    current.push(hex_value(at(p + 2))? * 16 + hex_value(at(p + 3))?);
+                    p += 3;
+                } else if c == b'\\' && at(p + 1) != 0 {
+                    p += 1;
+                    current.push(match at(p) {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 0x08,
+                        b'a' => 0x07,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
+                        return None;
+                    }
+                    p += 1;
+                    break;
+                } else if c == 0 {
+                    return None;
+                } else {
+                    current.push(c);
+                }
+            } else if in_single {
+                if c == b'\\' && at(p + 1) == b'\'' {
+                    p += 1;
+                    current.push(b'\'');
+                } else if c == b'\'' {
+                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
+                        return None;
+                    }
+                    p += 1;
+                    break;
+                } else if c == 0 {
+                    return None;
+                } else {
+                    current.push(c);
+                }
+            } else {
+                match c {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b'"' => in_double = true,
+                    b'\'' => in_single = true,
+                    other => current.push(other),
+                }
+            }
+            p += 1;
+        }
+        args.push(current);
+    }
+}
+
+/// C's `isspace` in the "C" locale.
+pub fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(s: &str) -> Option<Vec<String>> {
+        split_args(s.as_bytes()).map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+    }
+
+    #[test]
+    fn plain_tokens() {
+        assert_eq!(split("  ~a  +get \t%R~b "), Some(vec!["~a".into(), "+get".into(), "%R~b".into()]));
+        assert_eq!(split(""), Some(vec![]));
+    }
+
+    #[test]
+    fn quotes_and_escapes() {
+        assert_eq!(split(r#"">a b" '~c d'"#), Some(vec![">a b".into(), "~c d".into()]));
+        assert_eq!(split(r#""\x41\n""#), Some(vec!["A\n".into()]));
+        assert_eq!(split(r"'it\'s'"), Some(vec!["it's".into()]));
+        assert_eq!(split(r#""""#), Some(vec!["".into()]));
+        assert_eq!(split(r#"a"b c""#), Some(vec!["ab c".into()]));
+    }
+
+    #[test]
+    fn malformed_quoting() {
+        assert_eq!(split(r#""abc"#), None);
+        assert_eq!(split(r#""abc"d"#), None);
+        assert_eq!(split("'abc"), None);
+    }
+}

@@ -1,0 +1,196 @@
+//! Splitting a config line into arguments and quoting arguments back.
+//!
+//! Redis reads every config line (and every `--option` of its command line)
+//! with `sdssplitargs`, and writes values back with `sdscatrepr` during
+//! CONFIG REWRITE. Both are reproduced byte for byte here so that a file
+//! written by moat reads back identically in Redis and vice versa.
+
+use crate::error::UnbalancedQuotes;
+
+/// Splits one config line into arguments exactly like Redis's
+/// `sdssplitargs`: blanks separate arguments; double quotes understand
+/// `\n \r \t \b \a \\ \" \xHH`; single quotes only understand `\'`; a
+/// closing quote must be followed by a blank or the end of the line.
+///
+/// The line ends at its first NUL byte, as it does for the C string Redis
+/// works on.
+pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, UnbalancedQuotes> {
+    let line = match line.iter().position(|&b| b == 0) {
+        Some(nul) => &line[..nul],
+        None => line,
+    };
+    // Reading past the end yields NUL, mirroring the C terminator the
+    // original algorithm keeps peeking at.
+    let at = |i: usize| line.get(i).copied().unwrap_or(0);
+    let mut args = Vec::new();
+    let mut p = 0;
+    loop {
+        while p < line.len() && is_c_space(line[p]) {
+            p += 1;
+        }
+        if p >= line.len() {
+            return Ok(args);
+        }
+        let mut current = Vec::new();
+        let mut in_double = false;
+        let mut in_single = false;
+        loop {
+            let c = at(p);
+            if in_double {
+                let escaped_byte = match (hex_value(at(p + 2)), hex_value(at(p + 3))) {
+                    (Some(hi), Some(lo)) if c == b'\\' && at(p + 1) == b'x' => Some(hi * 16 + lo),
+                    _ => None,
+                };
+                if let Some(byte) = escaped_byte {
+                    current.push(byte);
+                    p += 3;
+                } else if c == b'\\' && at(p + 1) != 0 {
+                    p += 1;
+                    current.push(match at(p) {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 0x08,
+                        b'a' => 0x07,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
+                        return Err(UnbalancedQuotes);
+                    }
+                    p += 1;
+                    break;
+                } else if c == 0 {
+                    return Err(UnbalancedQuotes);
+                } else {
+                    current.push(c);
+                }
+            } else if in_single {
+                if c == b'\\' && at(p + 1) == b'\'' {
+                    p += 1;
+                    current.push(b'\'');
+                } else if c == b'\'' {
+                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
+                        return Err(UnbalancedQuotes);
+                    }
+                    p += 1;
+                    break;
+                } else if c == 0 {
+                    return Err(UnbalancedQuotes);
+                } else {
+                    current.push(c);
+                }
+            } else {
+                match c {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b'"' => in_double = true,
+                    b'\'' => in_single = true,
+                    other => current.push(other),
+                }
+            }
+            p += 1;
+        }
+        args.push(current);
+    }
+}
+
+/// Quotes `arg` as Redis's `sdscatrepr` does: always inside double quotes,
+/// printable ASCII verbatim, `\\ \" \n \r \t \a \b` escaped, other bytes
+/// as `\xHH`.
+pub fn repr(arg: &[u8]) -> String {
+    let mut out = String::with_capacity(arg.len() + 2);
+    out.push('"');
+    for &b in arg {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// C's `isspace` in the "C" locale.
+pub(crate) fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn split(s: &str) -> Result<Vec<String>, UnbalancedQuotes> {
+        split_args(s.as_bytes()).map(|args| {
+            args.into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn splits_like_sdssplitargs() {
+        let table: &[(&str, &[&str])] = &[
+            ("", &[]),
+            ("   \t ", &[]),
+            ("port 6379", &["port", "6379"]),
+            ("  save   900 1  ", &["save", "900", "1"]),
+            (r#"save """#, &["save", ""]),
+            (r#"requirepass "a b""#, &["requirepass", "a b"]),
+            (r#"x "\n\r\t\b\a\\\"""#, &["x", "\n\r\t\u{8}\u{7}\\\""]),
+            (r#"x "\x41\x7a""#, &["x", "Az"]),
+            (r#"x "\x4""#, &["x", "x4"]),
+            (r#"x "\q""#, &["x", "q"]),
+            (r"x 'it\'s'", &["x", "it's"]),
+            (r"x 'a\nb'", &["x", "a\\nb"]),
+            (r#"x a"b c"d"#, &["x", "ab cd"]),
+            ("x\x0bY", &["x\x0bY"]),
+            ("a\0b c", &["a"]),
+        ];
+        for (line, expected) in table {
+            assert_eq!(split(line).unwrap(), *expected, "line {line:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_unbalanced_quotes() {
+        for line in [
+            r#"x "abc"#,
+            r#"x "abc"d"#,
+            r#"x 'abc"#,
+            r#"x 'abc'd"#,
+            r#"x "abc\"#,
+        ] {
+            assert_eq!(split(line), Err(UnbalancedQuotes), "line {line:?}");
+        }
+    }
+
+    #[test]
+    fn quotes_like_sdscatrepr() {
+        assert_eq!(repr(b""), "\"\"");
+        assert_eq!(repr(b"a b"), "\"a b\"");
+        assert_eq!(repr(b"\"\\\n\r\t\x07\x08"), r#""\"\\\n\r\t\a\b""#);
+        assert_eq!(repr(b"\x00\xff~"), r#""\x00\xff~""#);
+    }
+
+    proptest! {
+        #[test]
+        fn split_reads_back_what_repr_wrote(
+            args in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..12), 0..6)
+        ) {
+            let line = args.iter().map(|a| repr(a)).collect::<Vec<_>>().join(" ");
+            prop_assert_eq!(split_args(line.as_bytes()).unwrap(), args);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The registry of connected clients.
+//!
+//! A connection owns its state; what other connections may need to see
+//! (`CLIENT LIST`, `CLIENT KILL`, `ACL DELUSER` closing a user's clients)
+//! is published here as a small [`ClientInfo`] behind its own mutex, plus a
+//! [`KillSwitch`] the connection's task waits on.
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// What other connections may observe about a client.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub fd: i32,
+    pub name: Option<Bytes>,
+    pub created_ms: i64,
+    pub last_interaction_ms: i64,
+    pub db: usize,
+    pub user: Bytes,
+    pub resp: u8,
+    /// `-1` outside MULTI, else the number of queued commands.
+    pub multi: i64,
+    pub subscriptions: usize,
+    pub pattern_subscriptions: usize,
+    pub shard_subscriptions: usize,
+    /// Subscribed channels, patterns and shard channels, for ACL changes
+    /// that must close subscribers who lost a channel.
+    pub channels: Vec<Bytes>,
+    pub patterns: Vec<Bytes>,
+    pub shard_channels: Vec<Bytes>,
+    /// Full name of the last command (`client|list`).
+    pub last_command: String,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    pub no_evict: bool,
+    pub no_touch: bool,
+    pub query_buffer: usize,
+}
+
+/// Asks a connection to close; the connection's task waits on it.
+#[derive(Default)]
+pub struct KillSwitch {
+    killed: AtomicBool,
+    notify: Notify,
+}
+
+impl KillSwitch {
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// Resolves once [`KillSwitch::kill`] was called.
+    pub async fn killed(&self) {
+        while !self.is_killed() {
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// One registered client.
+#[derive(Clone)]
+pub struct ClientHandle {
+    pub info: Arc<Mutex<ClientInfo>>,
+    pub kill: Arc<KillSwitch>,
+}
+
+/// All connected clients by id (ids ascend, as `CLIENT LIST` orders them).
+#[derive(Default)]
+pub struct ClientRegistry {
+    clients: Mutex<BTreeMap<u64, ClientHandle>>,
+    last_id: AtomicU64,
+}
+
+impl ClientRegistry {
+    /// A fresh client id (ids start at 1 and never repeat).
+    pub fn next_id(&self) -> u64 {
+        self.last_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn register(&self, handle: ClientHandle) {
+        let id = handle.info.lock().id;
+        self.clients.lock().insert(id, handle);
+    }
+
+    pub fn unregister(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A snapshot of every client, ordered by id.
+    pub fn snapshot(&self) -> Vec<ClientHandle> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    /// Kills every client for which `select` holds; returns how many.
+    pub fn kill_where(&self, mut select: impl FnMut(&ClientInfo) -> bool) -> usize {
+        let mut killed = 0;
+        for handle in self.snapshot() {
+            if select(&handle.info.lock()) {
+                handle.kill.kill();
+                killed += 1;
+            }
+        }
+        killed
+    }
+}
+
+/// Formats one `CLIENT LIST` / `CLIENT INFO` line (Redis 7.2 field order).
+pub fn format_client_line(info: &ClientInfo, now_ms: i64) -> String {
+    let name = info.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+    let lib_name = info.lib_name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+    let lib_ver = info.lib_ver.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+    let mut flags = String::new();
+    if info.multi >= 0 {
+        flags.push('x');
+    }
+    if info.subscriptions + info.pattern_subscriptions + info.shard_subscriptions > 0 {
+        flags.push('P');
+    }
+    if info.no_evict {
+        flags.push('e');
+    }
+    if info.no_touch {
+        flags.push('T');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        info.id,
+        info.addr,
+        info.laddr,
+        info.fd,
+        name,
+        (now_ms - info.created_ms).max(0) / 1000,
+        (now_ms - info.last_interaction_ms).max(0) / 1000,
+        flags,
+        info.db,
+        info.subscriptions,
+        info.pattern_subscriptions,
+        info.shard_subscriptions,
+        info.multi,
+        info.query_buffer,
+        16384usize.saturating_sub(info.query_buffer),
+        0,
+        0,
+        16384,
+        0,
+        0,
+        0,
+        0,
+        16384 + info.query_buffer,
+        info.last_command,
+        String::from_utf8_lossy(&info.user),
+        info.resp,
+        lib_name,
+        lib_ver,
+    )
+}

@@ -1,0 +1,149 @@
+//! Argument parsing with Redis's exact error texts.
+//!
+//! Redis parses numbers strictly (`string2ll`: no spaces, no `+`, no
+//! leading zeros; floats via `strtold` without surrounding spaces or NaN)
+//! and every handler author needs the same wording, so these helpers
+//! return the finished error reply as the `Err` value.
+
+use crate::db::canonical_i64;
+use moat_resp::Frame;
+
+/// `ERR value is not an integer or out of range`
+pub fn not_an_integer() -> Frame {
+    Frame::error("ERR value is not an integer or out of range")
+}
+
+/// `ERR value is not a valid float`
+pub fn not_a_float() -> Frame {
+    Frame::error("ERR value is not a valid float")
+}
+
+/// `ERR invalid expire time in '<command>' command`
+pub fn invalid_expire(command: &str) -> Frame {
+    Frame::error(format!("ERR invalid expire time in '{command}' command"))
+}
+
+/// An i64 as Redis's `getLongLongFromObjectOrReply` accepts it.
+pub fn parse_i64(arg: &[u8]) -> Result<i64, Frame> {
+    canonical_i64(arg).ok_or_else(not_an_integer)
+}
+
+/// A non-negative i64, with `error` as the reply for negative values.
+pub fn parse_non_negative(arg: &[u8], error: &str) -> Result<i64, Frame> {
+    let n = parse_i64(arg)?;
+    if n < 0 {
+        return Err(Frame::error(error));
+    }
+    Ok(n)
+}
+
+/// A double as Redis's `getDoubleFromObjectOrReply` accepts it: decimal
+/// or exponent notation and `inf`, no surrounding spaces, no NaN.
+pub fn parse_f64(arg: &[u8]) -> Result<f64, Frame> {
+    parse_float_text(arg).ok_or_else(not_a_float)
+}
+
+/// The float grammar shared by [`parse_f64`] and the long-double paths.
+pub fn parse_float_text(arg: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(arg).ok()?;
+    let first = text.chars().next()?;
+    if first.is_ascii_whitespace() || text.ends_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let value: f64 = text.parse().ok()?;
+    (!value.is_nan()).then_some(value)
+}
+
+/// Case-insensitive comparison of an argument with an option name.
+pub fn is(arg: &[u8], option: &str) -> bool {
+    arg.eq_ignore_ascii_case(option.as_bytes())
+}
+
+/// A database index as SELECT, MOVE, SWAPDB and COPY parse it.
+pub fn parse_db_index(arg: &[u8], databases: usize) -> Result<usize, Frame> {
+    let index = parse_i64(arg)?;
+    usize::try_from(index)
+        .ok()
+        .filter(|&i| i < databases)
+        .ok_or_else(|| Frame::error("ERR DB index is out of range"))
+}
+
+/// The TTL forms shared by SET and GETEX.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpireUnit {
+    /// EX: relative seconds.
+    Seconds,
+    /// PX: relative milliseconds.
+    Millis,
+    /// EXAT: absolute Unix seconds.
+    UnixSeconds,
+    /// PXAT: absolute Unix milliseconds.
+    UnixMillis,
+}
+
+/// Converts an expire argument into an absolute time in milliseconds,
+/// rejecting what Redis rejects: non-integers, values not above zero and
+/// arithmetic overflow (`getExpireMillisecondsOrReply`).
+pub fn absolute_expire_ms(arg: &[u8], unit: ExpireUnit, now_ms: i64, command: &str) -> Result<i64, Frame> {
+    let amount = parse_i64(arg)?;
+    if amount <= 0 {
+        return Err(invalid_expire(command));
+    }
+    let in_ms = match unit {
+        ExpireUnit::Seconds | ExpireUnit::UnixSeconds => amount.checked_mul(1000),
+        ExpireUnit::Millis | ExpireUnit::UnixMillis => Some(amount),
+    };
+    let absolute = match unit {
+        ExpireUnit::Seconds | ExpireUnit::Millis => in_ms.and_then(|ms| ms.checked_add(now_ms)),
+        ExpireUnit::UnixSeconds | ExpireUnit::UnixMillis => in_ms,
+    };
+    absolute.filter(|&at| at > 0).ok_or_else(|| invalid_expire(command))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_strict() {
+        assert_eq!(parse_i64(b"-42"), Ok(-42));
+        assert_eq!(parse_i64(b"+1"), Err(not_an_integer()));
+        assert_eq!(parse_i64(b"1.0"), Err(not_an_integer()));
+        assert_eq!(parse_non_negative(b"-1", "ERR offset is out of range"), Err(Frame::error("ERR offset is out of range")));
+    }
+
+    #[test]
+    fn floats_follow_strtod_without_spaces_or_nan() {
+        assert_eq!(parse_f64(b"1.5"), Ok(1.5));
+        assert_eq!(parse_f64(b"-1e3"), Ok(-1000.0));
+        assert_eq!(parse_f64(b".5"), Ok(0.5));
+        assert_eq!(parse_f64(b"inf"), Ok(f64::INFINITY));
+        assert_eq!(parse_f64(b" 1"), Err(not_a_float()));
+        assert_eq!(parse_f64(b"1 "), Err(not_a_float()));
+        assert_eq!(parse_f64(b"nan"), Err(not_a_float()));
+        assert_eq!(parse_f64(b""), Err(not_a_float()));
+        assert_eq!(parse_f64(b"abc"), Err(not_a_float()));
+    }
+
+    #[test]
+    fn db_index_range() {
+        assert_eq!(parse_db_index(b"15", 16), Ok(15));
+        assert_eq!(parse_db_index(b"16", 16), Err(Frame::error("ERR DB index is out of range")));
+        assert_eq!(parse_db_index(b"-1", 16), Err(Frame::error("ERR DB index is out of range")));
+        assert_eq!(parse_db_index(b"x", 16), Err(not_an_integer()));
+    }
+
+    #[test]
+    fn expire_times_are_validated_like_redis() {
+        assert_eq!(absolute_expire_ms(b"10", ExpireUnit::Seconds, 1000, "set"), Ok(11_000));
+        assert_eq!(absolute_expire_ms(b"10", ExpireUnit::Millis, 1000, "set"), Ok(1010));
+        assert_eq!(absolute_expire_ms(b"10", ExpireUnit::UnixSeconds, 1000, "set"), Ok(10_000));
+        assert_eq!(absolute_expire_ms(b"10", ExpireUnit::UnixMillis, 1000, "set"), Ok(10));
+        assert_eq!(absolute_expire_ms(b"0", ExpireUnit::Seconds, 1000, "set"), Err(invalid_expire("set")));
+        assert_eq!(absolute_expire_ms(b"-5", ExpireUnit::UnixMillis, 1000, "getex"), Err(invalid_expire("getex")));
+        let huge = i64::MAX.to_string();
+        assert_eq!(absolute_expire_ms(huge.as_bytes(), ExpireUnit::Seconds, 1, "set"), Err(invalid_expire("set")));
+        assert_eq!(absolute_expire_ms(huge.as_bytes(), ExpireUnit::Millis, 1, "set"), Err(invalid_expire("set")));
+        assert_eq!(absolute_expire_ms(b"x", ExpireUnit::Millis, 1, "set"), Err(not_an_integer()));
+    }
+}

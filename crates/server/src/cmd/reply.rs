@@ -1,0 +1,72 @@
+//! Reply helpers shared by handlers, with Redis's exact texts.
+//!
+//! Handlers are written as functions returning [`Reply`] so that `?` can
+//! carry an error reply out of argument parsing and type checks; the
+//! command tables turn that back into a [`Frame`] with [`flatten`].
+
+use super::Ctx;
+use crate::db::DbView;
+use moat_resp::Frame;
+
+/// The database the calling client has selected, at the command's "now".
+pub fn selected_db<'c>(ctx: &'c mut Ctx<'_>) -> DbView<'c> {
+    ctx.ks.view(ctx.client.db, ctx.now_ms)
+}
+
+/// A handler's outcome: `Err` holds an error reply, which is still a reply.
+pub type Reply = Result<Frame, Frame>;
+
+/// The reply a [`Reply`] stands for, error or not.
+pub fn flatten(reply: Reply) -> Frame {
+    reply.unwrap_or_else(|error| error)
+}
+
+/// `WRONGTYPE Operation against a key holding the wrong kind of value`
+pub fn wrong_type() -> Frame {
+    Frame::error("WRONGTYPE Operation against a key holding the wrong kind of value")
+}
+
+/// `ERR syntax error`
+pub fn syntax_error() -> Frame {
+    Frame::error("ERR syntax error")
+}
+
+/// `ERR no such key`
+pub fn no_such_key() -> Frame {
+    Frame::error("ERR no such key")
+}
+
+/// `ERR wrong number of arguments for '<command>' command`, for
+/// commands whose argument count has constraints beyond the arity.
+pub fn wrong_arity(command: &str) -> Frame {
+    Frame::error(format!("ERR wrong number of arguments for '{command}' command"))
+}
+
+/// An integer reply from a count.
+pub fn count(n: usize) -> Frame {
+    Frame::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// `:1` / `:0`
+pub fn flag(b: bool) -> Frame {
+    Frame::Integer(i64::from(b))
+}
+
+/// The empty bulk string.
+pub fn empty_bulk() -> Frame {
+    Frame::Bulk(bytes::Bytes::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flatten_keeps_errors_as_replies() {
+        assert_eq!(flatten(Err(syntax_error())), Frame::error("ERR syntax error"));
+        assert_eq!(flatten(Ok(Frame::Integer(1))), Frame::Integer(1));
+        assert_eq!(wrong_arity("mset"), Frame::error("ERR wrong number of arguments for 'mset' command"));
+        assert_eq!(count(3), Frame::Integer(3));
+        assert_eq!(flag(false), Frame::Integer(0));
+    }
+}

@@ -1,0 +1,46 @@
+//! One stored key: name, value, expiry and access metadata.
+
+use super::value::Value;
+
+/// Marks an entry without a TTL; real expiry times are always positive.
+const NO_EXPIRY: i64 = i64::MIN;
+/// Marks an entry absent from the volatile index.
+pub const NOT_VOLATILE: u32 = u32::MAX;
+
+/// A key with everything Redis keeps about it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    key: Box<[u8]>,
+    pub value: Value,
+    expire_at_ms: i64,
+    /// Position in the database's list of keys with a TTL, so removing
+    /// the TTL is O(1).
+    pub(super) volatile_pos: u32,
+    /// LRU/LFU word, see [`super::access`].
+    pub(super) access: u32,
+}
+
+impl Entry {
+    pub fn new(key: &[u8], value: Value, access: u32) -> Entry {
+        Entry { key: key.into(), value, expire_at_ms: NO_EXPIRY, volatile_pos: NOT_VOLATILE, access }
+    }
+
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+
+    /// Absolute expiry time in milliseconds, if the key has a TTL.
+    pub fn expire_at(&self) -> Option<i64> {
+        (self.expire_at_ms != NO_EXPIRY).then_some(self.expire_at_ms)
+    }
+
+    pub(super) fn set_expire_at(&mut self, at_ms: Option<i64>) {
+        self.expire_at_ms = at_ms.unwrap_or(NO_EXPIRY);
+    }
+
+    /// Whether the key's TTL has passed at `now_ms` (Redis deletes a key
+    /// once `now > when`).
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        self.expire_at().is_some_and(|at| at < now_ms)
+    }
+}

@@ -1,0 +1,319 @@
+//! [`DbView`]: one database as a command sees it.
+//!
+//! Every lookup goes through [`DbView::lookup`], which applies lazy
+//! expiry, counts hits and misses and refreshes the key's access data as
+//! the chosen [`Access`] mode says, mirroring Redis's `lookupKey*` family.
+//! Structural writes (`set`, `remove`, TTL changes) report themselves to
+//! [`Keyspace::key_modified`]; a handler that edits a value in place
+//! reports it with [`DbView::modified`].
+
+use super::access;
+use super::database::Lookup;
+use super::entry::Entry;
+use super::value::Value;
+use super::Keyspace;
+
+/// How a lookup treats statistics and access data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A read: counts a hit or miss and refreshes LRU/LFU data.
+    Read,
+    /// A read that must not disturb access data (`LOOKUP_NOTOUCH`: TYPE,
+    /// EXISTS, TTL...) but still counts hits and misses.
+    ReadNoTouch,
+    /// A write: refreshes access data, counts nothing.
+    Write,
+    /// Looks without side effects other than lazy expiry (OBJECT).
+    Peek,
+}
+
+/// A key's time to live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    Missing,
+    Persistent,
+    /// Absolute expiry time in milliseconds.
+    At(i64),
+}
+
+/// One database of a [`Keyspace`] at a fixed "now".
+pub struct DbView<'a> {
+    ks: &'a mut Keyspace,
+    index: usize,
+    now_ms: i64,
+}
+
+impl<'a> DbView<'a> {
+    pub(super) fn new(ks: &'a mut Keyspace, index: usize, now_ms: i64) -> DbView<'a> {
+        DbView { ks, index, now_ms }
+    }
+
+    /// The database number.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.now_ms
+    }
+
+    /// The whole keyspace, for commands that span databases.
+    pub fn keyspace(&mut self) -> &mut Keyspace {
+        self.ks
+    }
+
+    /// Number of keys (DBSIZE).
+    pub fn len(&self) -> usize {
+        self.ks.dbs[self.index].len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lfu_params(&self) -> Option<access::LfuParams> {
+        self.ks.lfu_enabled().then_some(self.ks.lfu)
+    }
+
+    /// Finds `key` with lazy expiry; returns its slot.
+    pub fn lookup_slot(&mut self, key: &[u8], mode: Access) -> Option<u32> {
+        let now = self.now_ms;
+        let lfu = self.lfu_params();
+        let ks = &mut *self.ks;
+        let db = &mut ks.dbs[self.index];
+        let found = db.lookup(key, now);
+        if found == Lookup::Expired {
+            ks.expired_keys += 1;
+            ks.dirty += 1;
+        }
+        let slot = found.slot();
+        if matches!(mode, Access::Read | Access::ReadNoTouch) {
+            if slot.is_some() {
+                ks.keyspace_hits += 1;
+            } else {
+                ks.keyspace_misses += 1;
+            }
+        }
+        if let (Some(slot), Access::Read | Access::Write) = (slot, mode) {
+            if let Some(entry) = ks.dbs[self.index].entry_mut(slot) {
+                entry.access = access::touched(entry.access, lfu, now);
+            }
+        }
+        slot
+    }
+
+    /// Finds `key` with lazy expiry and returns its value.
+    pub fn lookup(&mut self, key: &[u8], mode: Access) -> Option<&mut Value> {
+        let slot = self.lookup_slot(key, mode)?;
+        self.ks.dbs[self.index].entry_mut(slot).map(|e| &mut e.value)
+    }
+
+    /// Whether `key` exists (lazy expiry applied, no statistics).
+    pub fn contains(&mut self, key: &[u8]) -> bool {
+        self.lookup_slot(key, Access::Peek).is_some()
+    }
+
+    /// The entry at a slot returned by [`DbView::lookup_slot`].
+    pub fn entry(&self, slot: u32) -> Option<&Entry> {
+        self.ks.dbs[self.index].entry(slot)
+    }
+
+    pub fn entry_mut(&mut self, slot: u32) -> Option<&mut Entry> {
+        self.ks.dbs[self.index].entry_mut(slot)
+    }
+
+    /// Stores `value` under `key` (Redis's `setKey`): the TTL is dropped
+    /// unless `keep_ttl`; access data of an existing key is kept.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        match self.lookup_slot(key, Access::Peek) {
+            Some(slot) => {
+                let db = &mut self.ks.dbs[self.index];
+                if let Some(entry) = db.entry_mut(slot) {
+                    entry.value = value;
+                }
+                if !keep_ttl {
+                    db.set_expire(slot, None);
+                }
+            }
+            None => self.insert_new(key, value),
+        }
+        self.modified(key);
+    }
+
+    /// Stores a key known to be absent (after a lookup said so).
+    fn insert_new(&mut self, key: &[u8], value: Value) {
+        let word = access::initial(self.ks.lfu_enabled(), self.now_ms);
+        self.ks.dbs[self.index].insert_new(key, value, word);
+    }
+
+    /// Stores a whole entry (value, TTL, access data) under its key,
+    /// replacing any existing key: RENAME, MOVE and COPY.
+    pub fn put_entry(&mut self, entry: Entry) {
+        let key = entry.key().to_vec();
+        if let Some(slot) = self.lookup_slot(&key, Access::Peek) {
+            self.ks.dbs[self.index].remove_slot(slot);
+        }
+        self.ks.dbs[self.index].insert_entry(entry);
+        self.modified(&key);
+    }
+
+    /// Deletes `key`; false when it did not exist (or had expired).
+    pub fn remove(&mut self, key: &[u8]) -> bool {
+        self.take(key).is_some()
+    }
+
+    /// Deletes `key` and returns its entry.
+    pub fn take(&mut self, key: &[u8]) -> Option<Entry> {
+        let slot = self.lookup_slot(key, Access::Peek)?;
+        let entry = self.ks.dbs[self.index].remove_slot(slot);
+        self.modified(key);
+        entry
+    }
+
+    /// The TTL of `key`, without touching its access data.
+    pub fn ttl(&mut self, key: &[u8]) -> Ttl {
+        match self.lookup_slot(key, Access::ReadNoTouch) {
+            None => Ttl::Missing,
+            Some(slot) => match self.entry(slot).and_then(Entry::expire_at) {
+                Some(at) => Ttl::At(at),
+                None => Ttl::Persistent,
+            },
+        }
+    }
+
+    /// Gives an existing key an absolute expiry time. A time not after
+    /// "now" deletes the key at once, as Redis does. Returns false if the
+    /// key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], at_ms: i64) -> bool {
+        let Some(slot) = self.lookup_slot(key, Access::Peek) else { return false };
+        if at_ms <= self.now_ms {
+            self.ks.dbs[self.index].remove_slot(slot);
+        } else {
+            self.ks.dbs[self.index].set_expire(slot, Some(at_ms));
+        }
+        self.modified(key);
+        true
+    }
+
+    /// Removes the TTL of `key`; false if it had none or does not exist.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        let Some(slot) = self.lookup_slot(key, Access::Peek) else { return false };
+        let db = &mut self.ks.dbs[self.index];
+        if db.entry(slot).and_then(Entry::expire_at).is_none() {
+            return false;
+        }
+        db.set_expire(slot, None);
+        self.modified(key);
+        true
+    }
+
+    /// Reports an in-place edit of `key`'s value.
+    pub fn modified(&mut self, key: &[u8]) {
+        self.ks.key_modified(self.index, key);
+    }
+
+    /// Seconds since `key` was last accessed (OBJECT IDLETIME).
+    pub fn idle_seconds(&self, slot: u32) -> Option<i64> {
+        Some(access::idle_seconds(self.entry(slot)?.access, self.now_ms))
+    }
+
+    /// The decayed LFU counter of the key at `slot` (OBJECT FREQ).
+    pub fn frequency(&self, slot: u32) -> Option<u8> {
+        Some(access::decayed_counter(self.entry(slot)?.access, self.ks.lfu, self.now_ms))
+    }
+
+    /// One step of SCAN over this database; see [`super::Db::scan`].
+    /// Expired keys are skipped (and left for expiry to reclaim).
+    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&Entry)) -> u64 {
+        let now = self.now_ms;
+        self.ks.dbs[self.index].scan(cursor, count, |entry| {
+            if !entry.is_expired(now) {
+                visit(entry)
+            }
+        })
+    }
+
+    /// Every live key, in slot order (KEYS).
+    pub fn live_entries(&self) -> impl Iterator<Item = &Entry> {
+        let now = self.now_ms;
+        self.ks.dbs[self.index].entries().filter(move |e| !e.is_expired(now))
+    }
+
+    /// A random live key (RANDOMKEY); expired keys met on the way are
+    /// deleted, as Redis does.
+    pub fn random_key(&mut self) -> Option<Vec<u8>> {
+        let mut rng = rand::thread_rng();
+        loop {
+            let slot = self.ks.dbs[self.index].random_slot(&mut rng)?;
+            let entry = self.entry(slot)?;
+            if !entry.is_expired(self.now_ms) {
+                return Some(entry.key().to_vec());
+            }
+            let key = entry.key().to_vec();
+            self.lookup_slot(&key, Access::Peek);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_keys_vanish_on_access_and_are_counted() {
+        let mut ks = Keyspace::new(1);
+        let mut db = ks.view(0, 1000);
+        db.set(b"k", Value::string(b"v"), false);
+        assert!(db.set_expire(b"k", 2000));
+        assert_eq!(db.ttl(b"k"), Ttl::At(2000));
+        let mut later = ks.view(0, 2001);
+        assert!(later.lookup(b"k", Access::Read).is_none());
+        assert_eq!(ks.expired_keys, 1);
+        assert_eq!(ks.keyspace_misses, 1);
+        assert_eq!(ks.db(0).len(), 0);
+    }
+
+    #[test]
+    fn set_drops_ttl_unless_kept() {
+        let mut ks = Keyspace::new(1);
+        let mut db = ks.view(0, 0);
+        db.set(b"k", Value::string(b"v"), false);
+        db.set_expire(b"k", 50);
+        db.set(b"k", Value::string(b"w"), true);
+        assert_eq!(db.ttl(b"k"), Ttl::At(50));
+        db.set(b"k", Value::string(b"x"), false);
+        assert_eq!(db.ttl(b"k"), Ttl::Persistent);
+        assert!(!db.persist(b"k"));
+    }
+
+    #[test]
+    fn past_expire_deletes() {
+        let mut ks = Keyspace::new(1);
+        let mut db = ks.view(0, 100);
+        db.set(b"k", Value::string(b"v"), false);
+        assert!(db.set_expire(b"k", 100));
+        assert_eq!(db.ttl(b"k"), Ttl::Missing);
+    }
+
+    #[test]
+    fn reads_count_hits_and_misses() {
+        let mut ks = Keyspace::new(1);
+        let mut db = ks.view(0, 0);
+        db.set(b"k", Value::string(b"v"), false);
+        db.lookup(b"k", Access::Read);
+        db.lookup(b"nope", Access::Read);
+        db.lookup(b"nope", Access::Write);
+        assert_eq!((ks.keyspace_hits, ks.keyspace_misses), (1, 1));
+    }
+
+    #[test]
+    fn random_key_skips_expired_keys() {
+        let mut ks = Keyspace::new(1);
+        let mut db = ks.view(0, 0);
+        db.set(b"old", Value::string(b"v"), false);
+        db.set_expire(b"old", 10);
+        db.set(b"live", Value::string(b"v"), false);
+        let mut later = ks.view(0, 20);
+        assert_eq!(later.random_key(), Some(b"live".to_vec()));
+    }
+}

@@ -1,0 +1,142 @@
+//! Dispatch: from a parsed request to a reply.
+//!
+//! This is the only place that asks the ACL layer. The order of the checks
+//! is Redis's `processCommand` order, because it is observable (an unknown
+//! command from an unauthenticated client gets the unknown-command error,
+//! not NOAUTH; a denied command in RESP2 subscribe mode gets NOPERM):
+//!
+//! 1. command lookup, 2. arity, 3. authentication, 4. NO_MULTI inside
+//! MULTI, 5. ACL (deny: NOPERM, a log entry, counters), 6. RESP2 pub/sub
+//! context, 7. MULTI queueing, 8. execution.
+//!
+//! Handlers come in two kinds: data handlers ([`crate::cmd::Handler`])
+//! see only the keyspace and the client's own state; session handlers
+//! ([`SessionHandler`]) act on the connection or the server (AUTH, HELLO,
+//! CLIENT, CONFIG, ACL...).
+
+use crate::cmd::{Ctx, Handler};
+use crate::db::Keyspace;
+use crate::session::Session;
+use crate::shared::Shared;
+use bytes::Bytes;
+use moat_commands::{CommandId, CommandTable};
+use moat_resp::Frame;
+use parking_lot::MutexGuard;
+
+/// A handler that acts on the connection or the server.
+pub type SessionHandler = fn(&mut Session, &mut KeyspaceLock<'_>, &[Bytes]) -> Frame;
+
+/// The implementation of one command.
+#[derive(Clone, Copy)]
+pub enum HandlerKind {
+    Data(Handler),
+    Session(SessionHandler),
+}
+
+/// Handlers by command id; `None` for commands moat declares (so ACL rules
+/// can name them) but does not implement yet.
+pub struct HandlerTable {
+    by_id: Vec<Option<HandlerKind>>,
+}
+
+impl HandlerTable {
+    /// Registers every handler module against the command table.
+    pub fn build(table: &CommandTable) -> HandlerTable {
+        let mut by_id = vec![None; table.len()];
+        let data = crate::cmd::data_handlers().into_iter().map(|(n, h)| (n, HandlerKind::Data(h)));
+        let session = crate::session_cmds::handlers().into_iter().map(|(n, h)| (n, HandlerKind::Session(h)));
+        for (name, handler) in data.chain(session) {
+            match table.lookup_fullname(name.as_bytes()) {
+                Some(cmd) => by_id[cmd.id as usize] = Some(handler),
+                None => tracing::warn!("handler registered for unknown command '{name}'"),
+            }
+        }
+        HandlerTable { by_id }
+    }
+
+    pub fn get(&self, id: CommandId) -> Option<HandlerKind> {
+        self.by_id.get(id as usize).copied().flatten()
+    }
+}
+
+/// The keyspace, locked on first use and held until dropped. A plain
+/// command locks it for itself; EXEC holds one lock across its queue so
+/// the transaction is atomic.
+pub struct KeyspaceLock<'a> {
+    shared: &'a Shared,
+    guard: Option<MutexGuard<'a, Keyspace>>,
+}
+
+impl<'a> KeyspaceLock<'a> {
+    pub fn new(shared: &'a Shared) -> KeyspaceLock<'a> {
+        KeyspaceLock { shared, guard: None }
+    }
+
+    pub fn get(&mut self) -> &mut Keyspace {
+        let shared = self.shared;
+        self.guard.get_or_insert_with(|| shared.keyspace.lock())
+    }
+}
+
+/// Runs a resolved, checked command.
+pub fn run_handler(session: &mut Session, ks: &mut KeyspaceLock<'_>, handler: HandlerKind, argv: &[Bytes], now_ms: i64) -> Frame {
+    match handler {
+        HandlerKind::Data(handler) => {
+            let keyspace = ks.get();
+            let mut ctx = Ctx { ks: keyspace, client: &mut session.client, now_ms };
+            handler(&mut ctx, argv)
+        }
+        HandlerKind::Session(handler) => handler(session, ks, argv),
+    }
+}
+
+/// `ERR unknown command '<name>', with args beginning with: '<a>' ...`,
+/// limited as Redis limits it (128 bytes of arguments).
+pub fn unknown_command_error(argv: &[Bytes]) -> Frame {
+    let mut args = String::new();
+    for arg in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        let text = lossy(arg);
+        let text: String = truncate_bytes(&text, room);
+        args.push('\'');
+        args.push_str(&text);
+        args.push_str("' ");
+    }
+    let name = truncate_bytes(&lossy(&argv[0]), 128);
+    Frame::error(sanitize(&format!("ERR unknown command '{name}', with args beginning with: {args}")))
+}
+
+/// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
+pub fn unknown_subcommand_error(argv: &[Bytes]) -> Frame {
+    let sub = truncate_bytes(&lossy(&argv[1]), 128);
+    let container = lossy(&argv[0]).to_ascii_uppercase();
+    Frame::error(sanitize(&format!("ERR unknown subcommand '{sub}'. Try {container} HELP.")))
+}
+
+/// `ERR wrong number of arguments for '<fullname>' command`
+pub fn arity_error(fullname: &str) -> Frame {
+    Frame::error(format!("ERR wrong number of arguments for '{fullname}' command"))
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn truncate_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// Error replies cannot carry newlines (Redis maps them to spaces).
+fn sanitize(text: &str) -> String {
+    text.replace(['\r', '\n'], " ")
+}

@@ -1,0 +1,66 @@
+//! `CLIENT PAUSE`: holding commands back until a deadline.
+
+use crate::shared::{now_ms, Shared};
+use bytes::Bytes;
+use moat_commands::{CommandFlags, Resolved};
+use parking_lot::Mutex;
+
+/// Whether a command may run now.
+pub enum PauseDecision {
+    Run,
+    WaitUntil(tokio::time::Instant),
+}
+
+#[derive(Default)]
+struct PauseState {
+    until_ms: i64,
+    write_only: bool,
+}
+
+/// The current pause, if any.
+#[derive(Default)]
+pub struct ClientPause {
+    state: Mutex<PauseState>,
+}
+
+impl ClientPause {
+    /// Pauses until `until_ms`; a later or stronger pause wins, as in Redis.
+    pub fn pause(&self, until_ms: i64, write_only: bool) {
+        let mut state = self.state.lock();
+        if state.until_ms < now_ms() {
+            *state = PauseState { until_ms, write_only };
+        } else {
+            state.until_ms = state.until_ms.max(until_ms);
+            state.write_only &= write_only;
+        }
+    }
+
+    pub fn unpause(&self) {
+        *self.state.lock() = PauseState::default();
+    }
+
+    /// Whether `argv` must wait. Pause-related commands and, in WRITE mode,
+    /// commands that cannot write always run.
+    pub fn decide(&self, shared: &Shared, argv: &[Bytes]) -> PauseDecision {
+        let (until_ms, write_only) = {
+            let state = self.state.lock();
+            (state.until_ms, state.write_only)
+        };
+        let now = now_ms();
+        if until_ms <= now {
+            return PauseDecision::Run;
+        }
+        let Resolved::Command(cmd) = shared.table.resolve(argv) else {
+            return PauseDecision::Run;
+        };
+        if cmd.fullname == "client|unpause" || cmd.fullname == "client|pause" {
+            return PauseDecision::Run;
+        }
+        let writes = cmd.flags.intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE);
+        if write_only && !writes {
+            return PauseDecision::Run;
+        }
+        let wait = std::time::Duration::from_millis((until_ms - now) as u64);
+        PauseDecision::WaitUntil(tokio::time::Instant::now() + wait)
+    }
+}

@@ -1,0 +1,291 @@
+//! One client connection's state and its request pipeline.
+//!
+//! The network task ([`crate::net`]) owns a `Session`, feeds it parsed
+//! requests with [`Session::execute`], and writes back the replies. The
+//! session keeps a snapshot of its user's permissions (`Arc<User>`) and of
+//! the default user, refreshed only when the server's ACL epoch moved, so
+//! the permission check on the hot path reads no shared state.
+
+use crate::clients::{format_client_line, ClientHandle, ClientInfo, KillSwitch};
+use crate::client::ClientState;
+use crate::dispatch::{arity_error, run_handler, unknown_command_error, unknown_subcommand_error, HandlerKind, KeyspaceLock};
+use crate::shared::{now_ms, Shared};
+use bytes::Bytes;
+use moat_acl::{Denial, DenyReason, LogContext, User};
+use moat_commands::{Command, CommandFlags, CommandId, Resolved};
+use moat_resp::{Frame, Protocol};
+use parking_lot::Mutex;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A queued MULTI transaction.
+#[derive(Default)]
+pub struct Transaction {
+    pub queued: Vec<(CommandId, Vec<Bytes>)>,
+    /// Set by an error while queueing: EXEC then answers EXECABORT.
+    pub aborted: bool,
+}
+
+/// `CLIENT REPLY` mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    SkipNext,
+    Skipping,
+}
+
+pub struct Session {
+    pub shared: Arc<Shared>,
+    pub client: ClientState,
+    /// The authenticated user's name and permission snapshot.
+    pub user: Arc<User>,
+    default_user: Arc<User>,
+    acl_epoch: u64,
+    /// Whether the client authenticated (explicitly, or implicitly because
+    /// the default user was `on nopass` when it connected).
+    pub authenticated: bool,
+    pub transaction: Option<Transaction>,
+    /// Close the connection once the pending replies are written.
+    pub close_after_reply: bool,
+    pub reply_mode: ReplyMode,
+    pub info: Arc<Mutex<ClientInfo>>,
+    pub kill: Arc<KillSwitch>,
+}
+
+impl Session {
+    /// A new connection: user `default`, authenticated iff default is
+    /// `on nopass`, registered in the client registry.
+    pub fn new(shared: Arc<Shared>, addr: std::net::SocketAddr, laddr: std::net::SocketAddr, fd: i32) -> Session {
+        let id = shared.clients.next_id();
+        let (user, epoch) = {
+            let acl = shared.acl.read();
+            (acl.registry.default_user().clone(), shared.current_acl_epoch())
+        };
+        let now = now_ms();
+        let info = Arc::new(Mutex::new(ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            name: None,
+            created_ms: now,
+            last_interaction_ms: now,
+            db: 0,
+            user: Bytes::copy_from_slice(user.name()),
+            resp: 2,
+            multi: -1,
+            subscriptions: 0,
+            pattern_subscriptions: 0,
+            shard_subscriptions: 0,
+            channels: Vec::new(),
+            patterns: Vec::new(),
+            shard_channels: Vec::new(),
+            last_command: "NULL".to_string(),
+            lib_name: None,
+            lib_ver: None,
+            no_evict: false,
+            no_touch: false,
+            query_buffer: 0,
+        }));
+        let kill = Arc::new(KillSwitch::default());
+        shared.clients.register(ClientHandle { info: info.clone(), kill: kill.clone() });
+        shared.stats.total_connections_received.fetch_add(1, Relaxed);
+        let authenticated = user.is_enabled() && user.is_nopass();
+        Session {
+            shared,
+            client: ClientState { id, ..ClientState::default() },
+            default_user: user.clone(),
+            user,
+            acl_epoch: epoch,
+            authenticated,
+            transaction: None,
+            close_after_reply: false,
+            reply_mode: ReplyMode::On,
+            info,
+            kill,
+        }
+    }
+
+    /// Re-reads the user snapshots if any user changed since the last command.
+    fn refresh_acl(&mut self) {
+        let epoch = self.shared.current_acl_epoch();
+        if epoch == self.acl_epoch {
+            return;
+        }
+        let acl = self.shared.acl.read();
+        self.default_user = acl.registry.default_user().clone();
+        if let Some(user) = acl.registry.get(self.user.name()) {
+            self.user = user.clone();
+        }
+        self.acl_epoch = epoch;
+    }
+
+    /// Redis evaluates this per command from the *current* default user, so
+    /// making default `on nopass` later unblocks never-authenticated clients.
+    pub fn auth_required(&self) -> bool {
+        !(self.default_user.is_nopass() && self.default_user.is_enabled()) && !self.authenticated
+    }
+
+    /// Switches identity after a successful AUTH/HELLO AUTH.
+    pub fn login(&mut self, user: Arc<User>) {
+        self.info.lock().user = Bytes::copy_from_slice(user.name());
+        self.user = user;
+        self.authenticated = true;
+    }
+
+    /// Runs one request and returns its reply (`None` when the reply is
+    /// suppressed by `CLIENT REPLY`).
+    pub fn execute(&mut self, argv: Vec<Bytes>) -> Option<Frame> {
+        let reply = self.process(argv);
+        if reply.is_error() {
+            if let Frame::Error(message) = &reply {
+                self.shared.stats.count_error(message);
+            }
+        }
+        match self.reply_mode {
+            ReplyMode::On => Some(reply),
+            ReplyMode::Off => None,
+            ReplyMode::SkipNext => {
+                self.reply_mode = ReplyMode::Skipping;
+                Some(reply)
+            }
+            ReplyMode::Skipping => {
+                self.reply_mode = ReplyMode::On;
+                None
+            }
+        }
+    }
+
+    fn process(&mut self, argv: Vec<Bytes>) -> Frame {
+        self.refresh_acl();
+        let shared = self.shared.clone();
+        let table = shared.table;
+        let cmd = match table.resolve(&argv) {
+            Resolved::Command(cmd) => cmd,
+            Resolved::UnknownCommand => return self.reject(unknown_command_error(&argv)),
+            Resolved::UnknownSubcommand(_) => return self.reject(unknown_subcommand_error(&argv)),
+        };
+        if !cmd.arity_ok(argv.len()) {
+            return self.reject_command(cmd, arity_error(&cmd.fullname));
+        }
+        if self.auth_required() && !cmd.flags.contains(CommandFlags::NO_AUTH) {
+            return self.reject_command(cmd, Frame::error("NOAUTH Authentication required."));
+        }
+        if self.transaction.is_some() && cmd.flags.contains(CommandFlags::NO_MULTI) {
+            return self.reject_command(cmd, Frame::error("ERR Command not allowed inside a transaction"));
+        }
+        if let Err(denial) = self.user.check(cmd, &argv) {
+            let context = if self.transaction.is_some() { LogContext::Multi } else { LogContext::Toplevel };
+            self.record_denial(cmd, &argv, denial, context);
+            let message = denial.noperm_message(self.user.name(), &cmd.fullname);
+            return self.reject_command(cmd, Frame::error(format!("NOPERM {message}")));
+        }
+        if let Some(transaction) = &mut self.transaction {
+            if !is_transaction_control(cmd) {
+                transaction.queued.push((cmd.id, argv));
+                self.info.lock().multi = transaction.queued.len() as i64;
+                return Frame::simple("QUEUED");
+            }
+        }
+        let mut ks = KeyspaceLock::new(&shared);
+        self.call(&mut ks, cmd, &argv)
+    }
+
+    /// Executes a command that passed every check, with statistics.
+    pub fn call(&mut self, ks: &mut KeyspaceLock<'_>, cmd: &Command, argv: &[Bytes]) -> Frame {
+        let Some(handler) = self.shared.handlers.get(cmd.id) else {
+            return Frame::error(format!("ERR moat does not implement the '{}' command yet", cmd.fullname));
+        };
+        let started = Instant::now();
+        let now = now_ms();
+        {
+            let mut info = self.info.lock();
+            info.last_command.clear();
+            info.last_command.push_str(&cmd.fullname);
+            info.last_interaction_ms = now;
+        }
+        let reply = run_handler(self, ks, handler, argv, now);
+        let stat = &self.shared.stats.commands[cmd.id as usize];
+        stat.calls.fetch_add(1, Relaxed);
+        stat.usec.fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+        if reply.is_error() {
+            stat.failed_calls.fetch_add(1, Relaxed);
+        }
+        self.shared.stats.total_commands_processed.fetch_add(1, Relaxed);
+        self.info.lock().db = self.client.db;
+        reply
+    }
+
+    /// A rejection before execution: inside MULTI it also dooms the transaction.
+    fn reject(&mut self, error: Frame) -> Frame {
+        if let Some(transaction) = &mut self.transaction {
+            transaction.aborted = true;
+        }
+        error
+    }
+
+    fn reject_command(&mut self, cmd: &Command, error: Frame) -> Frame {
+        self.shared.stats.commands[cmd.id as usize].rejected_calls.fetch_add(1, Relaxed);
+        self.reject(error)
+    }
+
+    /// Writes an ACL denial to the log and the INFO counters.
+    pub fn record_denial(&self, cmd: &Command, argv: &[Bytes], denial: Denial, context: LogContext) {
+        let stats = &self.shared.stats;
+        match denial.reason {
+            DenyReason::Command | DenyReason::Database => stats.acl_access_denied_cmd.fetch_add(1, Relaxed),
+            DenyReason::Key => stats.acl_access_denied_key.fetch_add(1, Relaxed),
+            DenyReason::Channel => stats.acl_access_denied_channel.fetch_add(1, Relaxed),
+        };
+        let object = denial.log_object(cmd, argv);
+        let client_info = self.client_info_line();
+        let mut acl = self.shared.acl.write();
+        acl.log.record_denial(denial.reason, context, object, self.user.name(), client_info, now_ms());
+    }
+
+    /// Writes a failed authentication to the log and the INFO counters.
+    pub fn record_auth_failure(&self, typed_command: &[u8], username: &[u8]) {
+        self.shared.stats.acl_access_denied_auth.fetch_add(1, Relaxed);
+        let client_info = self.client_info_line();
+        let mut acl = self.shared.acl.write();
+        acl.log.record_auth_failure(typed_command, username, client_info, now_ms());
+    }
+
+    /// This client's `CLIENT INFO` line.
+    pub fn client_info_line(&self) -> String {
+        format_client_line(&self.info.lock(), now_ms())
+    }
+
+    /// Leaves MULTI state (after EXEC or DISCARD).
+    pub fn end_transaction(&mut self) {
+        self.transaction = None;
+        self.info.lock().multi = -1;
+    }
+
+    /// Whether a WATCHed key changed since it was watched. Moat does not
+    /// implement WATCH yet (the command is declared but unregistered), so
+    /// nothing can be watched.
+    pub fn watch_broken(&self, _ks: &mut KeyspaceLock<'_>) -> bool {
+        false
+    }
+
+    /// Switches the protocol (HELLO).
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.client.protocol = protocol;
+        self.info.lock().resp = if protocol == Protocol::Resp3 { 3 } else { 2 };
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.shared.clients.unregister(self.client.id);
+    }
+}
+
+/// Commands that act on the transaction itself instead of being queued.
+fn is_transaction_control(cmd: &Command) -> bool {
+    matches!(cmd.fullname.as_str(), "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+}

@@ -1,0 +1,344 @@
+//! The ACL command: administering users, the log, and the ACL file.
+//!
+//! These handlers change users; they never decide whether the *caller* may
+//! do something (dispatch did that before they ran). After any change the
+//! ACL epoch is bumped so every connection picks up the new permissions on
+//! its next command, and connections that Redis would close are closed.
+
+use super::{help_reply, subcommand_syntax_error};
+use crate::dispatch::{arity_error, KeyspaceLock, SessionHandler};
+use crate::session::Session;
+use crate::shared::now_ms;
+use bytes::Bytes;
+use moat_acl::user::UserView;
+use moat_acl::User;
+use moat_commands::Resolved;
+use moat_resp::Frame;
+use std::io::Write;
+
+pub const HANDLERS: &[(&str, SessionHandler)] = &[
+    ("acl|cat", cat),
+    ("acl|deluser", deluser),
+    ("acl|dryrun", dryrun),
+    ("acl|genpass", genpass),
+    ("acl|getuser", getuser),
+    ("acl|help", help),
+    ("acl|list", list),
+    ("acl|load", load),
+    ("acl|log", log),
+    ("acl|save", save),
+    ("acl|setuser", setuser),
+    ("acl|users", users),
+    ("acl|whoami", whoami),
+];
+
+fn bulk(text: impl Into<Bytes>) -> Frame {
+    Frame::Bulk(text.into())
+}
+
+fn field(name: &'static str) -> Frame {
+    Frame::Bulk(Bytes::from_static(name.as_bytes()))
+}
+
+fn cat(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    match argv.get(2) {
+        None => Frame::Array(moat_acl::categories().map(|c| bulk(c.to_string())).collect()),
+        Some(name) if argv.len() == 3 => match moat_acl::category_commands(name) {
+            Ok(commands) => Frame::Array(commands.into_iter().map(bulk).collect()),
+            Err(message) => Frame::error(message),
+        },
+        Some(_) => subcommand_syntax_error("ACL", &argv[1]),
+    }
+}
+
+fn whoami(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() != 2 {
+        return subcommand_syntax_error("ACL", &argv[1]);
+    }
+    bulk(Bytes::copy_from_slice(session.user.name()))
+}
+
+fn users(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() != 2 {
+        return subcommand_syntax_error("ACL", &argv[1]);
+    }
+    let acl = session.shared.acl.read();
+    Frame::Array(acl.registry.users().map(|u| bulk(Bytes::copy_from_slice(u.name()))).collect())
+}
+
+fn list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() != 2 {
+        return subcommand_syntax_error("ACL", &argv[1]);
+    }
+    let acl = session.shared.acl.read();
+    Frame::Array(acl.registry.users().map(|u| bulk(u.describe())).collect())
+}
+
+fn help(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() != 2 {
+        return arity_error("acl|help");
+    }
+    help_reply(moat_acl::help_lines())
+}
+
+fn getuser(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let user = session.shared.acl.read().registry.get(&argv[2]).cloned();
+    match user {
+        Some(user) => user_view_reply(&user.view()),
+        None => Frame::Null,
+    }
+}
+
+fn user_view_reply(view: &UserView) -> Frame {
+    let mut fields = vec![
+        (field("flags"), Frame::Set(view.flags.iter().map(|f| field(f)).collect())),
+        (field("passwords"), Frame::Array(view.passwords.iter().map(|p| bulk(p.clone())).collect())),
+        (field("commands"), bulk(view.commands.clone())),
+        (field("keys"), bulk(view.keys.clone())),
+        (field("channels"), bulk(view.channels.clone())),
+    ];
+    if let Some(databases) = &view.databases {
+        fields.push((field("databases"), bulk(databases.clone())));
+    }
+    let selectors = view
+        .selectors
+        .iter()
+        .map(|s| {
+            let mut selector = vec![
+                (field("commands"), bulk(s.commands.clone())),
+                (field("keys"), bulk(s.keys.clone())),
+                (field("channels"), bulk(s.channels.clone())),
+            ];
+            if let Some(databases) = &s.databases {
+                selector.push((field("databases"), bulk(databases.clone())));
+            }
+            Frame::Map(selector)
+        })
+        .collect();
+    fields.push((field("selectors"), Frame::Array(selectors)));
+    Frame::Map(fields)
+}
+
+fn setuser(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let outcome = session.shared.acl.write().registry.set_user(&argv[2], &argv[3..]);
+    match outcome {
+        Ok(outcome) => {
+            session.shared.bump_acl_epoch();
+            if let Some(old) = &outcome.old {
+                kill_subscribers_that_lost_channels(session, old, &outcome.new);
+            }
+            Frame::ok()
+        }
+        Err(error) => Frame::error(format!("ERR {error}")),
+    }
+}
+
+/// Redis closes a user's pub/sub clients whose subscriptions the new
+/// rules no longer allow.
+fn kill_subscribers_that_lost_channels(session: &mut Session, old: &User, new: &User) {
+    let Some(check) = moat_acl::registry::subscriber_kill_check(old, new) else {
+        return;
+    };
+    let name = Bytes::copy_from_slice(new.name());
+    let me = session.client.id;
+    let killed_me = std::cell::Cell::new(false);
+    session.shared.clients.kill_where(|info| {
+        let subscribed = !(info.channels.is_empty() && info.patterns.is_empty() && info.shard_channels.is_empty());
+        let kill = info.user == name && subscribed && check.must_kill(&info.channels, &info.patterns, &info.shard_channels);
+        if kill && info.id == me {
+            killed_me.set(true);
+        }
+        kill
+    });
+    if killed_me.get() {
+        session.close_after_reply = true;
+    }
+}
+
+fn deluser(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let deleted = session.shared.acl.write().registry.delete_users(&argv[2..]);
+    match deleted {
+        Ok(deleted) => {
+            session.shared.bump_acl_epoch();
+            close_clients_of(session, deleted.iter().map(|u| Bytes::copy_from_slice(u.name())).collect());
+            Frame::Integer(deleted.len() as i64)
+        }
+        Err(error) => Frame::error(format!("ERR {error}")),
+    }
+}
+
+/// Closes every client authenticated as one of `names`; the caller, if it
+/// is one of them, first gets its reply.
+fn close_clients_of(session: &mut Session, names: Vec<Bytes>) {
+    if names.is_empty() {
+        return;
+    }
+    let me = session.client.id;
+    let mut killed_me = false;
+    session.shared.clients.kill_where(|info| {
+        let kill = names.contains(&info.user);
+        if kill && info.id == me {
+            killed_me = true;
+        }
+        kill && info.id != me
+    });
+    if killed_me {
+        session.close_after_reply = true;
+    }
+}
+
+fn dryrun(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let Some(user) = session.shared.acl.read().registry.get(&argv[2]).cloned() else {
+        return Frame::error(format!("ERR User '{}' not found", String::from_utf8_lossy(&argv[2])));
+    };
+    let request = &argv[3..];
+    let cmd = match session.shared.table.resolve(request) {
+        Resolved::Command(cmd) => cmd,
+        _ => return Frame::error(format!("ERR Command '{}' not found", String::from_utf8_lossy(&argv[3]))),
+    };
+    if !cmd.arity_ok(request.len()) {
+        return arity_error(&cmd.fullname);
+    }
+    match user.check(cmd, request) {
+        Ok(()) => Frame::ok(),
+        Err(denial) => bulk(denial.dryrun_message(user.name(), cmd, request)),
+    }
+}
+
+fn genpass(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() > 3 {
+        return subcommand_syntax_error("ACL", &argv[1]);
+    }
+    let bits = match argv.get(2) {
+        None => 256,
+        Some(arg) => match std::str::from_utf8(arg).ok().and_then(|s| s.parse::<i64>().ok()) {
+            Some(bits) => bits,
+            None => return Frame::error("ERR value is not an integer or out of range"),
+        },
+    };
+    match moat_acl::genpass(bits) {
+        Ok(password) => bulk(password),
+        Err(message) => Frame::error(message),
+    }
+}
+
+fn log(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() > 3 {
+        return subcommand_syntax_error("ACL", &argv[1]);
+    }
+    let mut count = 10i64;
+    if let Some(arg) = argv.get(2) {
+        if arg.eq_ignore_ascii_case(b"reset") {
+            session.shared.acl.write().log.reset();
+            return Frame::ok();
+        }
+        match std::str::from_utf8(arg).ok().and_then(|s| s.parse::<i64>().ok()) {
+            Some(n) => count = n,
+            None => return Frame::error("ERR value is not an integer or out of range"),
+        }
+    }
+    let now = now_ms();
+    let acl = session.shared.acl.read();
+    let entries = acl.log.entries(count.max(0) as usize);
+    Frame::Array(
+        entries
+            .map(|e| {
+                Frame::Map(vec![
+                    (field("count"), Frame::Integer(e.count as i64)),
+                    (field("reason"), field(e.reason.log_reason())),
+                    (field("context"), field(e.context.name())),
+                    (field("object"), bulk(e.object.clone())),
+                    (field("username"), bulk(e.username.clone())),
+                    (field("age-seconds"), Frame::Double((now - e.created_ms) as f64 / 1000.0)),
+                    (field("client-info"), bulk(e.client_info.clone())),
+                    (field("entry-id"), Frame::Integer(e.entry_id as i64)),
+                    (field("timestamp-created"), Frame::Integer(e.created_ms)),
+                    (field("timestamp-last-updated"), Frame::Integer(e.updated_ms)),
+                ])
+            })
+            .collect(),
+    )
+}
+
+const NO_ACLFILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
+
+fn save(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() != 2 {
+        return subcommand_syntax_error("ACL", &argv[1]);
+    }
+    let (path, text) = {
+        let acl = session.shared.acl.read();
+        let Some(path) = acl.aclfile.clone() else {
+            return Frame::error(NO_ACLFILE);
+        };
+        (path, moat_acl::file::render_acl_file(&acl.registry))
+    };
+    match write_atomically(&path, text.as_bytes()) {
+        Ok(()) => Frame::ok(),
+        Err(error) => {
+            tracing::warn!("Failed saving ACLs to {}: {}", path.display(), crate::startup::io_error_text(&error));
+            Frame::error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
+        }
+    }
+}
+
+/// Writes `data` to a temporary file beside `path`, fsyncs it, renames it
+/// over `path` and fsyncs the directory: a crash leaves the old or the new
+/// file whole, never a mix.
+pub fn write_atomically(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = dir.join(format!("{file_name}.tmp-{}-{}", std::process::id(), now_ms()));
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        file.write_all(data)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)?;
+        std::fs::File::open(&dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+fn load(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() != 2 {
+        return subcommand_syntax_error("ACL", &argv[1]);
+    }
+    let pubsub_default = crate::startup::pubsub_default(&session.shared.config.read());
+    let Some(path) = session.shared.acl.read().aclfile.clone() else {
+        return Frame::error(NO_ACLFILE);
+    };
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(error) => {
+            return Frame::error(format!(
+                "ERR Error loading ACLs, opening file '{}': {}",
+                path.display(),
+                crate::startup::io_error_text(&error)
+            ))
+        }
+    };
+    let mut registry = match moat_acl::file::load_acl_file(&text, &path.display().to_string(), pubsub_default) {
+        Ok(registry) => registry,
+        Err(errors) => return Frame::error(format!("ERR {errors}")),
+    };
+    // requirepass keeps applying to a default user the file did not define.
+    let old_names: Vec<Bytes> = {
+        let mut acl = session.shared.acl.write();
+        if registry.get(b"default").is_none() {
+            registry.keep_default_from(&acl.registry);
+        }
+        let names = acl.registry.users().filter(|u| u.name() != b"default").map(|u| Bytes::copy_from_slice(u.name())).collect();
+        acl.registry = registry;
+        names
+    };
+    session.shared.bump_acl_epoch();
+    // Redis 7.2 disconnects every client of a non-default user on ACL LOAD.
+    close_clients_of(session, old_names);
+    Frame::ok()
+}

@@ -1,0 +1,367 @@
+//! CLIENT and its subcommands.
+
+use super::{help_reply, subcommand_syntax_error};
+use crate::clients::{format_client_line, ClientInfo};
+use crate::dispatch::{KeyspaceLock, SessionHandler};
+use crate::session::{ReplyMode, Session};
+use crate::shared::now_ms;
+use bytes::Bytes;
+use moat_resp::Frame;
+
+pub const HANDLERS: &[(&str, SessionHandler)] = &[
+    ("client|id", id),
+    ("client|setname", setname),
+    ("client|getname", getname),
+    ("client|list", list),
+    ("client|info", info),
+    ("client|kill", kill),
+    ("client|reply", reply),
+    ("client|no-evict", no_evict),
+    ("client|no-touch", no_touch),
+    ("client|setinfo", setinfo),
+    ("client|trackinginfo", trackinginfo),
+    ("client|getredir", getredir),
+    ("client|pause", pause),
+    ("client|unpause", unpause),
+    ("client|help", help),
+];
+
+/// Client names are printable ASCII without spaces (Redis's rule).
+pub fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+/// Sets (or clears, with an empty name) the connection's name.
+pub fn set_name(session: &mut Session, name: Bytes) {
+    let name = if name.is_empty() { None } else { Some(name) };
+    session.client.name = name.clone();
+    session.info.lock().name = name;
+}
+
+fn id(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    Frame::Integer(session.client.id as i64)
+}
+
+fn setname(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if !valid_client_name(&argv[2]) {
+        return Frame::error("ERR Client names cannot contain spaces, newlines or special characters.");
+    }
+    set_name(session, argv[2].clone());
+    Frame::ok()
+}
+
+fn getname(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    match &session.client.name {
+        Some(name) => Frame::Bulk(name.clone()),
+        None => Frame::Null,
+    }
+}
+
+fn setinfo(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let value = &argv[3];
+    if !value.iter().all(|&b| (b'!'..=b'~').contains(&b)) {
+        return Frame::error(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            String::from_utf8_lossy(&argv[2]).to_ascii_lowercase()
+        ));
+    }
+    let value = if value.is_empty() { None } else { Some(value.clone()) };
+    let mut info = session.info.lock();
+    if argv[2].eq_ignore_ascii_case(b"lib-name") {
+        info.lib_name = value;
+    } else if argv[2].eq_ignore_ascii_case(b"lib-ver") {
+        info.lib_ver = value;
+    } else {
+        return Frame::error(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(&argv[2])));
+    }
+    Frame::ok()
+}
+
+fn client_type_matches(kind: &[u8], info: &ClientInfo) -> Option<bool> {
+    let pubsub = info.subscriptions + info.pattern_subscriptions + info.shard_subscriptions > 0;
+    if kind.eq_ignore_ascii_case(b"normal") {
+        Some(!pubsub)
+    } else if kind.eq_ignore_ascii_case(b"pubsub") {
+        Some(pubsub)
+    } else if kind.eq_ignore_ascii_case(b"master") || kind.eq_ignore_ascii_case(b"replica") || kind.eq_ignore_ascii_case(b"slave") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let mut kind: Option<Bytes> = None;
+    let mut ids: Option<Vec<u64>> = None;
+    let mut i = 2;
+    while i < argv.len() {
+        if argv[i].eq_ignore_ascii_case(b"type") && i + 1 < argv.len() {
+            let probe = ClientInfo { ..session.info.lock().clone() };
+            if client_type_matches(&argv[i + 1], &probe).is_none() {
+                return Frame::error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(&argv[i + 1])));
+            }
+            kind = Some(argv[i + 1].clone());
+            i += 2;
+        } else if argv[i].eq_ignore_ascii_case(b"id") && i + 1 < argv.len() {
+            let mut wanted = Vec::new();
+            for arg in &argv[i + 1..] {
+                match std::str::from_utf8(arg).ok().and_then(|s| s.parse::<u64>().ok()).filter(|&id| id > 0) {
+                    Some(id) => wanted.push(id),
+                    None => return Frame::error("ERR Invalid client ID"),
+                }
+            }
+            ids = Some(wanted);
+            i = argv.len();
+        } else {
+            return Frame::error("ERR syntax error");
+        }
+    }
+    let now = now_ms();
+    let mut text = String::new();
+    for handle in session.shared.clients.snapshot() {
+        let info = handle.info.lock();
+        if let Some(kind) = &kind {
+            if client_type_matches(kind, &info) != Some(true) {
+                continue;
+            }
+        }
+        if let Some(ids) = &ids {
+            if !ids.contains(&info.id) {
+                continue;
+            }
+        }
+        text.push_str(&format_client_line(&info, now));
+        text.push('\n');
+    }
+    Frame::Verbatim { format: *b"txt", text: Bytes::from(text) }
+}
+
+fn info(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    let mut line = session.client_info_line();
+    line.push('\n');
+    Frame::Verbatim { format: *b"txt", text: Bytes::from(line) }
+}
+
+/// CLIENT KILL: the old `ip:port` form, or filters.
+fn kill(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let me = session.client.id;
+    if argv.len() == 3 {
+        let addr = String::from_utf8_lossy(&argv[2]).into_owned();
+        let killed = session.shared.clients.kill_where(|info| info.addr.to_string() == addr);
+        return if killed == 0 { Frame::error("ERR No such client") } else { Frame::ok() };
+    }
+    if argv.len() % 2 != 0 {
+        return Frame::error("ERR syntax error");
+    }
+    let mut filters: Vec<Box<dyn Fn(&ClientInfo) -> bool>> = Vec::new();
+    let mut skip_me = true;
+    for pair in argv[2..].chunks(2) {
+        let (option, value) = (&pair[0], pair[1].clone());
+        if option.eq_ignore_ascii_case(b"id") {
+            match std::str::from_utf8(&value).ok().and_then(|s| s.parse::<u64>().ok()).filter(|&id| id > 0) {
+                Some(id) => filters.push(Box::new(move |info| info.id == id)),
+                None => return Frame::error("ERR client-id should be greater than 0"),
+            }
+        } else if option.eq_ignore_ascii_case(b"type") {
+            let probe = session.info.lock().clone();
+            if client_type_matches(&value, &probe).is_none() {
+                return Frame::error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(&value)));
+            }
+            filters.push(Box::new(move |info| client_type_matches(&value, info) == Some(true)));
+        } else if option.eq_ignore_ascii_case(b"user") {
+            if session.shared.acl.read().registry.get(&value).is_none() {
+                return Frame::error(format!("ERR No such user '{}'", String::from_utf8_lossy(&value)));
+            }
+            filters.push(Box::new(move |info| info.user == value));
+        } else if option.eq_ignore_ascii_case(b"addr") {
+            let addr = String::from_utf8_lossy(&value).into_owned();
+            filters.push(Box::new(move |info| info.addr.to_string() == addr));
+        } else if option.eq_ignore_ascii_case(b"laddr") {
+            let addr = String::from_utf8_lossy(&value).into_owned();
+            filters.push(Box::new(move |info| info.laddr.to_string() == addr));
+        } else if option.eq_ignore_ascii_case(b"skipme") {
+            if value.eq_ignore_ascii_case(b"yes") {
+                skip_me = true;
+            } else if value.eq_ignore_ascii_case(b"no") {
+                skip_me = false;
+            } else {
+                return Frame::error("ERR syntax error");
+            }
+        } else if option.eq_ignore_ascii_case(b"maxage") {
+            match std::str::from_utf8(&value).ok().and_then(|s| s.parse::<i64>().ok()) {
+                Some(max_age) => {
+                    let now = now_ms();
+                    filters.push(Box::new(move |info| (now - info.created_ms) / 1000 >= max_age));
+                }
+                None => return Frame::error("ERR syntax error"),
+            }
+        } else {
+            return Frame::error("ERR syntax error");
+        }
+    }
+    let mut killed_me = false;
+    let count = session.shared.clients.kill_where(|info| {
+        let selected = filters.iter().all(|f| f(info)) && !(skip_me && info.id == me);
+        if selected && info.id == me {
+            killed_me = true;
+        }
+        selected
+    });
+    if killed_me {
+        // The reply still goes out; the connection closes after it.
+        session.close_after_reply = true;
+    }
+    Frame::Integer(count as i64)
+}
+
+fn reply(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let mode = &argv[2];
+    if mode.eq_ignore_ascii_case(b"on") {
+        session.reply_mode = ReplyMode::On;
+        Frame::ok()
+    } else if mode.eq_ignore_ascii_case(b"off") {
+        session.reply_mode = ReplyMode::Off;
+        Frame::ok()
+    } else if mode.eq_ignore_ascii_case(b"skip") {
+        if session.reply_mode == ReplyMode::On {
+            session.reply_mode = ReplyMode::SkipNext;
+        }
+        Frame::ok()
+    } else {
+        Frame::error("ERR syntax error")
+    }
+}
+
+fn on_off(arg: &[u8]) -> Option<bool> {
+    if arg.eq_ignore_ascii_case(b"on") {
+        Some(true)
+    } else if arg.eq_ignore_ascii_case(b"off") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn no_evict(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    match on_off(&argv[2]) {
+        Some(on) => {
+            session.info.lock().no_evict = on;
+            Frame::ok()
+        }
+        None => Frame::error("ERR syntax error"),
+    }
+}
+
+fn no_touch(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    match on_off(&argv[2]) {
+        Some(on) => {
+            session.info.lock().no_touch = on;
+            Frame::ok()
+        }
+        None => Frame::error("ERR syntax error"),
+    }
+}
+
+fn trackinginfo(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    let field = |k: &'static str| Frame::Bulk(Bytes::from_static(k.as_bytes()));
+    Frame::Map(vec![
+        (field("flags"), Frame::Set(vec![field("off")])),
+        (field("redirect"), Frame::Integer(-1)),
+        (field("prefixes"), Frame::Array(vec![])),
+    ])
+}
+
+fn getredir(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    Frame::Integer(-1)
+}
+
+fn pause(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let timeout = std::str::from_utf8(&argv[2]).ok().and_then(|s| s.parse::<i64>().ok());
+    let Some(timeout) = timeout.filter(|t| *t >= 0) else {
+        return Frame::error("ERR timeout is not an integer or out of range");
+    };
+    let write_only = match argv.get(3) {
+        None => false,
+        Some(mode) if mode.eq_ignore_ascii_case(b"write") => true,
+        Some(mode) if mode.eq_ignore_ascii_case(b"all") => false,
+        Some(_) => return Frame::error("ERR syntax error"),
+    };
+    if argv.len() > 4 {
+        return Frame::error("ERR syntax error");
+    }
+    session.shared.pause.pause(now_ms() + timeout, write_only);
+    Frame::ok()
+}
+
+fn unpause(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    session.shared.pause.unpause();
+    Frame::ok()
+}
+
+fn help(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() != 2 {
+        return subcommand_syntax_error("CLIENT", &argv[1]);
+    }
+    help_reply(CLIENT_HELP)
+}
+
+const CLIENT_HELP: &[&str] = &[
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "    * ID <client-id>",
+    "      Kill connections by client id.",
+    "    * MAXAGE <maxage>",
+    "      Kill connections older than the specified age.",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "SETINFO <option> <value>",
+    "    Set client meta attr. Options are:",
+    "    * LIB-NAME: the client lib name.",
+    "    * LIB-VER: the client lib version.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
+    "HELP",
+    "    Print this help.",
+];

@@ -1,0 +1,111 @@
+//! CONFIG GET/SET/RESETSTAT/REWRITE/HELP.
+//!
+//! The configuration table and its rules live in `moat-config`; this file
+//! applies the side effects a changed value has on the running server
+//! (the default user's password, the ACL log length, cached limits).
+
+use super::{help_reply, subcommand_syntax_error};
+use crate::dispatch::{KeyspaceLock, SessionHandler};
+use crate::session::Session;
+use bytes::Bytes;
+use moat_resp::Frame;
+
+pub const HANDLERS: &[(&str, SessionHandler)] =
+    &[("config|get", get), ("config|set", set), ("config|resetstat", resetstat), ("config|rewrite", rewrite), ("config|help", help)];
+
+fn get(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let pairs = session.shared.config.read().get(&argv[2..]);
+    Frame::Map(pairs.into_iter().map(|(name, value)| (Frame::Bulk(Bytes::from(name)), Frame::Bulk(Bytes::from(value)))).collect())
+}
+
+fn set(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() % 2 != 0 {
+        return Frame::error(format!(
+            "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+            String::from_utf8_lossy(&argv[argv.len() - 1])
+        ));
+    }
+    let pairs: Vec<(Bytes, Bytes)> = argv[2..].chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+    let changed = match session.shared.config.write().set(&pairs) {
+        Ok(changed) => changed,
+        Err(error) => return Frame::error(format!("ERR {error}")),
+    };
+    for name in changed {
+        apply_change(session, ks, name);
+    }
+    Frame::ok()
+}
+
+/// Propagates one changed directive to the running server.
+fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
+    let shared = &session.shared;
+    let config = shared.config.read();
+    match name {
+        "requirepass" => {
+            let password = config.get_str("requirepass").unwrap_or_default();
+            let password = (!password.is_empty()).then_some(password.as_bytes());
+            shared.acl.write().registry.set_requirepass(password);
+            shared.bump_acl_epoch();
+        }
+        "acllog-max-len" => shared.acl.write().log.set_max_len(config.get_int("acllog-max-len").unwrap_or(128).max(0) as usize),
+        "acl-pubsub-default" => {
+            let default = crate::startup::pubsub_default(&config);
+            shared.acl.write().registry.set_pubsub_default(default);
+        }
+        "proto-max-bulk-len" | "client-query-buffer-limit" => shared.limits.set(
+            config.get_int("proto-max-bulk-len").unwrap_or(512 * 1024 * 1024) as u64,
+            config.get_int("client-query-buffer-limit").unwrap_or(1024 * 1024 * 1024) as u64,
+        ),
+        "maxmemory-policy" => ks.get().set_maxmemory_policy(&config.get_str("maxmemory-policy").unwrap_or_default()),
+        _ => {}
+    }
+}
+
+fn resetstat(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    session.shared.stats.reset();
+    Frame::ok()
+}
+
+fn rewrite(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    let Some(path) = session.shared.config_file.clone() else {
+        return Frame::error("ERR The server is running without a config file");
+    };
+    // With an aclfile users belong to ACL SAVE; otherwise they are written
+    // back as `user` lines, passwords as #hashes only.
+    let users = {
+        let acl = session.shared.acl.read();
+        match acl.aclfile {
+            Some(_) => None,
+            None => Some(acl.registry.users().map(|u| u.describe()).collect::<Vec<_>>()),
+        }
+    };
+    match session.shared.config.read().rewrite(&path, users) {
+        Ok(()) => {
+            tracing::info!("CONFIG REWRITE executed with success.");
+            Frame::ok()
+        }
+        Err(error) => {
+            tracing::warn!("CONFIG REWRITE failed: {}", crate::startup::io_error_text(&error));
+            Frame::error(format!("ERR Rewriting config file: {}", crate::startup::io_error_text(&error)))
+        }
+    }
+}
+
+fn help(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() != 2 {
+        return subcommand_syntax_error("CONFIG", &argv[1]);
+    }
+    help_reply(&[
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        "HELP",
+        "    Prints this help.",
+    ])
+}

@@ -1,0 +1,48 @@
+//! Session commands: those that act on the connection or on the server
+//! rather than on keys (AUTH, HELLO, CLIENT, MULTI/EXEC, CONFIG, ACL, INFO,
+//! COMMAND...). They receive the whole [`Session`]; like data handlers they
+//! run only after dispatch checked arity, authentication and ACLs.
+
+mod acl;
+mod client;
+mod config;
+mod connection;
+mod server;
+mod transaction;
+
+use crate::dispatch::SessionHandler;
+
+/// The compatibility version moat reports (`INFO`, `HELLO`): the Redis
+/// release whose behaviour it follows.
+pub const REDIS_COMPAT_VERSION: &str = "7.2.4";
+
+/// Every session handler by command full name.
+pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
+    let mut all = Vec::new();
+    all.extend_from_slice(connection::HANDLERS);
+    all.extend_from_slice(client::HANDLERS);
+    all.extend_from_slice(transaction::HANDLERS);
+    all.extend_from_slice(server::HANDLERS);
+    all.extend_from_slice(config::HANDLERS);
+    all.extend_from_slice(acl::HANDLERS);
+    all
+}
+
+/// The lowercase subcommand name as typed, for error messages.
+fn lower(arg: &[u8]) -> String {
+    String::from_utf8_lossy(arg).to_ascii_lowercase()
+}
+
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
+fn subcommand_syntax_error(container: &str, sub: &[u8]) -> moat_resp::Frame {
+    moat_resp::Frame::error(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(sub),
+        container
+    ))
+}
+
+/// Redis's help reply: a header line per container, then the lines, as status strings.
+fn help_reply(lines: &[&str]) -> moat_resp::Frame {
+    moat_resp::Frame::Array(lines.iter().map(|l| moat_resp::Frame::Simple(bytes::Bytes::copy_from_slice(l.as_bytes()))).collect())
+}

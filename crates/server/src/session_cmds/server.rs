@@ -1,0 +1,271 @@
+//! INFO, COMMAND, TIME, LASTSAVE, SHUTDOWN, DEBUG.
+
+use super::{help_reply, subcommand_syntax_error, REDIS_COMPAT_VERSION};
+use crate::dispatch::{KeyspaceLock, SessionHandler};
+use crate::session::Session;
+use crate::shared::now_ms;
+use bytes::Bytes;
+use moat_resp::Frame;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering::Relaxed;
+
+pub const HANDLERS: &[(&str, SessionHandler)] = &[
+    ("info", info),
+    ("command", command),
+    ("command|count", command),
+    ("command|info", command),
+    ("command|docs", command),
+    ("command|list", command),
+    ("command|getkeys", command),
+    ("command|getkeysandflags", command),
+    ("command|help", command),
+    ("time", time),
+    ("lastsave", lastsave),
+    ("shutdown", shutdown),
+    ("debug", debug),
+];
+
+fn command(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    moat_commands::command_reply(moat_commands::CommandTable::global(), argv)
+}
+
+fn time(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Frame::Array(vec![
+        Frame::Bulk(Bytes::from(now.as_secs().to_string())),
+        Frame::Bulk(Bytes::from(now.subsec_micros().to_string())),
+    ])
+}
+
+fn lastsave(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    Frame::Integer(session.shared.last_save_secs.load(Relaxed))
+}
+
+fn shutdown(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    for arg in &argv[1..] {
+        let known = [&b"nosave"[..], b"save", b"now", b"force", b"abort"];
+        if !known.iter().any(|k| arg.eq_ignore_ascii_case(k)) {
+            return Frame::error("ERR syntax error");
+        }
+    }
+    if argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"abort")) {
+        return Frame::error("ERR No shutdown in progress.");
+    }
+    tracing::warn!("User requested shutdown...");
+    session.shared.shutdown.notify_waiters();
+    session.shared.shutdown.notify_one();
+    session.close_after_reply = true;
+    // Redis closes the connection without a reply on success.
+    session.reply_mode = crate::session::ReplyMode::Off;
+    Frame::ok()
+}
+
+fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let enabled = session.shared.config.read().get_str("enable-debug-command").unwrap_or_default();
+    let local = session.info.lock().addr.ip().is_loopback();
+    let allowed = enabled == "yes" || (enabled == "local" && local);
+    if !allowed {
+        return Frame::error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+    }
+    let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+    match sub.as_str() {
+        "sleep" if argv.len() == 3 => {
+            let secs: f64 = std::str::from_utf8(&argv[2]).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
+            Frame::ok()
+        }
+        "set-active-expire" if argv.len() == 3 => {
+            let on = argv[2].as_ref() != b"0";
+            ks.get().set_active_expire(on);
+            Frame::ok()
+        }
+        "help" => help_reply(&[
+            "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+            "HELP",
+            "    Print this help.",
+        ]),
+        _ => subcommand_syntax_error("DEBUG", &argv[1]),
+    }
+}
+
+/// The sections `INFO` prints by default, in Redis's order.
+const DEFAULT_SECTIONS: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+
+fn info(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let mut wanted: Vec<String> = argv[1..].iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+    let everything = wanted.iter().any(|w| w == "all" || w == "everything");
+    if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
+        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    }
+    if everything {
+        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+        wanted.push("commandstats".into());
+    }
+    let order = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
+    let mut text = String::new();
+    for section in order {
+        if !wanted.iter().any(|w| w == section) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        write_section(session, ks, section, &mut text);
+    }
+    Frame::Verbatim { format: *b"txt", text: Bytes::from(text) }
+}
+
+fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, out: &mut String) {
+    let shared = &session.shared;
+    let stats = &shared.stats;
+    match section {
+        "server" => {
+            let uptime = shared.started.elapsed().as_secs();
+            let config = shared.config.read();
+            let hz = config.get_int("hz").unwrap_or(10);
+            out.push_str("# Server\r\n");
+            kv(out, "redis_version", &REDIS_COMPAT_VERSION);
+            kv(out, "moat_version", &env!("CARGO_PKG_VERSION"));
+            kv(out, "redis_git_sha1", &"00000000");
+            kv(out, "redis_git_dirty", &0);
+            kv(out, "redis_build_id", &"0");
+            kv(out, "redis_mode", &"standalone");
+            kv(out, "os", &std::env::consts::OS);
+            kv(out, "arch_bits", &(usize::BITS));
+            kv(out, "multiplexing_api", &"epoll");
+            kv(out, "process_id", &std::process::id());
+            kv(out, "process_supervised", &"no");
+            kv(out, "run_id", &shared.run_id);
+            kv(out, "tcp_port", &shared.port);
+            kv(out, "server_time_usec", &(now_ms() * 1000));
+            kv(out, "uptime_in_seconds", &uptime);
+            kv(out, "uptime_in_days", &(uptime / 86400));
+            kv(out, "hz", &hz);
+            kv(out, "configured_hz", &hz);
+            kv(out, "executable", &std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default());
+            kv(out, "config_file", &shared.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+        }
+        "clients" => {
+            out.push_str("# Clients\r\n");
+            kv(out, "connected_clients", &shared.clients.len());
+            kv(out, "cluster_connections", &0);
+            kv(out, "maxclients", &shared.config.read().get_int("maxclients").unwrap_or(10000));
+            kv(out, "client_recent_max_input_buffer", &0);
+            kv(out, "client_recent_max_output_buffer", &0);
+            kv(out, "blocked_clients", &0);
+            kv(out, "tracking_clients", &0);
+            kv(out, "clients_in_timeout_table", &0);
+        }
+        "memory" => {
+            let used = crate::alloc::allocated_bytes();
+            out.push_str("# Memory\r\n");
+            kv(out, "used_memory", &used);
+            kv(out, "used_memory_human", &human_bytes(used));
+            kv(out, "used_memory_rss", &crate::alloc::resident_bytes());
+            kv(out, "used_memory_rss_human", &human_bytes(crate::alloc::resident_bytes()));
+            kv(out, "maxmemory", &shared.config.read().get_int("maxmemory").unwrap_or(0));
+            kv(out, "maxmemory_policy", &shared.config.read().get_str("maxmemory-policy").unwrap_or_default());
+            kv(out, "mem_allocator", &"system");
+        }
+        "persistence" => {
+            out.push_str("# Persistence\r\n");
+            kv(out, "loading", &0);
+            kv(out, "async_loading", &0);
+            kv(out, "rdb_changes_since_last_save", &ks.get().dirty());
+            kv(out, "rdb_last_save_time", &shared.last_save_secs.load(Relaxed));
+            kv(out, "aof_enabled", &0);
+        }
+        "stats" => {
+            let keyspace = ks.get();
+            let (hits, misses, expired) = (keyspace.keyspace_hits(), keyspace.keyspace_misses(), keyspace.expired_keys());
+            out.push_str("# Stats\r\n");
+            kv(out, "total_connections_received", &stats.total_connections_received.load(Relaxed));
+            kv(out, "total_commands_processed", &stats.total_commands_processed.load(Relaxed));
+            kv(out, "instantaneous_ops_per_sec", &0);
+            kv(out, "total_net_input_bytes", &stats.total_net_input_bytes.load(Relaxed));
+            kv(out, "total_net_output_bytes", &stats.total_net_output_bytes.load(Relaxed));
+            kv(out, "rejected_connections", &stats.rejected_connections.load(Relaxed));
+            kv(out, "expired_keys", &expired);
+            kv(out, "evicted_keys", &0);
+            kv(out, "keyspace_hits", &hits);
+            kv(out, "keyspace_misses", &misses);
+            kv(out, "pubsub_channels", &0);
+            kv(out, "pubsub_patterns", &0);
+            kv(out, "pubsubshard_channels", &0);
+            kv(out, "unexpected_error_replies", &stats.unexpected_error_replies.load(Relaxed));
+            kv(out, "total_error_replies", &stats.total_error_replies.load(Relaxed));
+            kv(out, "acl_access_denied_auth", &stats.acl_access_denied_auth.load(Relaxed));
+            kv(out, "acl_access_denied_cmd", &stats.acl_access_denied_cmd.load(Relaxed));
+            kv(out, "acl_access_denied_key", &stats.acl_access_denied_key.load(Relaxed));
+            kv(out, "acl_access_denied_channel", &stats.acl_access_denied_channel.load(Relaxed));
+        }
+        "replication" => {
+            out.push_str("# Replication\r\n");
+            kv(out, "role", &"master");
+            kv(out, "connected_slaves", &0);
+            kv(out, "master_replid", &shared.run_id);
+            kv(out, "master_repl_offset", &0);
+        }
+        "cpu" => {
+            let (user, sys) = crate::alloc::cpu_times();
+            out.push_str("# CPU\r\n");
+            kv(out, "used_cpu_sys", &format!("{sys:.6}"));
+            kv(out, "used_cpu_user", &format!("{user:.6}"));
+        }
+        "modules" => out.push_str("# Modules\r\n"),
+        "cluster" => {
+            out.push_str("# Cluster\r\n");
+            kv(out, "cluster_enabled", &0);
+        }
+        "errorstats" => {
+            out.push_str("# Errorstats\r\n");
+            for (code, count) in stats.errors.lock().iter() {
+                kv(out, &format!("errorstat_{code}"), &format!("count={count}"));
+            }
+        }
+        "commandstats" => {
+            out.push_str("# Commandstats\r\n");
+            for cmd in shared.table.iter() {
+                let stat = &stats.commands[cmd.id as usize];
+                let (calls, usec, rejected, failed) = (stat.calls.load(Relaxed), stat.usec.load(Relaxed), stat.rejected_calls.load(Relaxed), stat.failed_calls.load(Relaxed));
+                if calls + rejected + failed == 0 {
+                    continue;
+                }
+                let per_call = if calls == 0 { 0.0 } else { usec as f64 / calls as f64 };
+                kv(out, 
+                    &format!("cmdstat_{}", cmd.fullname),
+                    &format!("calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}"),
+                );
+            }
+        }
+        "keyspace" => {
+            out.push_str("# Keyspace\r\n");
+            for l in ks.get().info_keyspace_lines() {
+                out.push_str(&l);
+                out.push_str("\r\n");
+            }
+        }
+        _ => {}
+    }
+}
+
+fn kv(out: &mut String, key: &str, value: &dyn std::fmt::Display) {
+    let _ = write!(out, "{key}:{value}\r\n");
+}
+
+/// `1.37M`-style sizes, as Redis's bytesToHuman prints them.
+fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    let units = [("B", 1.0), ("K", 1024.0), ("M", 1024.0 * 1024.0), ("G", 1024.0 * 1024.0 * 1024.0), ("T", 1024.0f64.powi(4))];
+    for (i, (unit, size)) in units.iter().enumerate() {
+        let next = units.get(i + 1).map(|u| u.1).unwrap_or(f64::INFINITY);
+        if n < next {
+            return if *unit == "B" { format!("{}B", n as u64) } else { format!("{:.2}{unit}", n / size) };
+        }
+    }
+    format!("{n}B")
+}

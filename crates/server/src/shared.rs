@@ -1,0 +1,73 @@
+//! State shared by every connection.
+//!
+//! Each piece sits behind the narrowest lock that keeps it consistent, and
+//! the per-request path touches as few of them as it can: the keyspace
+//! mutex (Redis semantics are single-threaded, so one lock per command is
+//! the honest model), atomics for statistics, and the ACL epoch counter.
+//! Connections keep snapshots of their user (`Arc<User>`) and re-read the
+//! registry only when [`Shared::acl_epoch`] moved, so an ACL check takes no
+//! lock at all.
+
+use crate::clients::ClientRegistry;
+use crate::db::Keyspace;
+use crate::dispatch::HandlerTable;
+use crate::limits::Limits;
+use crate::pause::ClientPause;
+use crate::stats::Stats;
+use moat_acl::{AclLog, Registry};
+use moat_commands::CommandTable;
+use moat_config::Config;
+use parking_lot::{Mutex, RwLock};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
+
+/// The ACL state: users, the log, and where users are persisted.
+pub struct AclState {
+    pub registry: Registry,
+    pub log: AclLog,
+    /// `aclfile`, if configured.
+    pub aclfile: Option<PathBuf>,
+}
+
+/// Everything the server shares between connections.
+pub struct Shared {
+    pub table: &'static CommandTable,
+    pub handlers: HandlerTable,
+    pub keyspace: Mutex<Keyspace>,
+    pub acl: RwLock<AclState>,
+    /// Bumped on every change to any user; connections compare it with the
+    /// epoch of their snapshot before each command.
+    pub acl_epoch: AtomicU64,
+    pub config: RwLock<Config>,
+    /// The configuration file, for `CONFIG REWRITE`.
+    pub config_file: Option<PathBuf>,
+    pub clients: ClientRegistry,
+    pub stats: Stats,
+    pub started: Instant,
+    pub run_id: String,
+    pub port: u16,
+    /// Notified when the server must stop (SIGTERM, SHUTDOWN).
+    pub shutdown: Notify,
+    pub limits: Limits,
+    pub pause: ClientPause,
+    /// `LASTSAVE`: Unix time of the last successful save.
+    pub last_save_secs: AtomicI64,
+}
+
+impl Shared {
+    /// Marks the ACL state as changed so connections refresh their snapshots.
+    pub fn bump_acl_epoch(&self) {
+        self.acl_epoch.fetch_add(1, Ordering::Release);
+    }
+
+    pub fn current_acl_epoch(&self) -> u64 {
+        self.acl_epoch.load(Ordering::Acquire)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

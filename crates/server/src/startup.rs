@@ -1,0 +1,258 @@
+//! From the command line to a serving process, and back to an exit code.
+//!
+//! The order matters and is Redis's: configuration (a bad file is fatal
+//! before anything starts), users (config `user` lines or the aclfile, never
+//! both; a bad ACL is fatal), listeners, then "Ready to accept connections".
+//! Nothing serves half-configured.
+
+use crate::clients::ClientRegistry;
+use crate::db::Keyspace;
+use crate::dispatch::HandlerTable;
+use crate::limits::Limits;
+use crate::pause::ClientPause;
+use crate::shared::{now_ms, AclState, Shared};
+use crate::stats::Stats;
+use moat_acl::{AclLog, PubsubDefault, Registry};
+use moat_commands::CommandTable;
+use moat_config::Config;
+use parking_lot::{Mutex, RwLock};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+const USAGE: &str = "Usage: ./moat-server [/path/to/redis.conf] [options] [-]
+       ./moat-server - (read config from stdin)
+       ./moat-server -v or --version
+       ./moat-server -h or --help
+       ./moat-server --check-acl <aclfile>
+
+Examples:
+       ./moat-server (run the server with default config)
+       ./moat-server /etc/redis/6379.conf
+       ./moat-server --port 7777
+       ./moat-server /etc/myredis.conf --loglevel verbose -
+";
+
+/// Runs the server (or an offline check) and returns the exit code.
+pub fn run(args: Vec<OsString>) -> i32 {
+    let args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    match args.first().map(String::as_str) {
+        Some("-v") | Some("--version") => {
+            println!("moat-server v={} (Redis {} compatible)", env!("CARGO_PKG_VERSION"), crate::session_cmds::REDIS_COMPAT_VERSION);
+            return 0;
+        }
+        Some("-h") | Some("--help") => {
+            print!("{USAGE}");
+            return 0;
+        }
+        Some("--check-acl") | Some("--test-acl") => return check_acl_file(args.get(1).map(String::as_str)),
+        _ => {}
+    }
+    let (config_path, options) = match args.first() {
+        Some(first) if !first.starts_with("--") && first != "-" => (Some(PathBuf::from(first)), &args[1..]),
+        _ => (None, &args[..]),
+    };
+    let config = match Config::load(config_path.as_deref(), options) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return 1;
+        }
+    };
+    let logfile = config.get_str("logfile").unwrap_or_default();
+    let loglevel = config.get_str("loglevel").unwrap_or_default();
+    if let Err(error) = crate::logging::init(&logfile, &loglevel) {
+        eprintln!("Can't open the log file: {error}");
+        return 1;
+    }
+    tracing::info!("oO0OoO0OoO0Oo moat is starting oO0OoO0OoO0Oo");
+    tracing::info!(
+        "moat version={}, redis compatibility={}, bits={}, pid={}, just started",
+        env!("CARGO_PKG_VERSION"),
+        crate::session_cmds::REDIS_COMPAT_VERSION,
+        usize::BITS,
+        std::process::id()
+    );
+    match config_path.as_ref() {
+        Some(path) => tracing::info!("Configuration loaded from {}", path.display()),
+        None => tracing::warn!("Warning: no config file specified, using the default config. In order to specify a config file use ./moat-server /path/to/redis.conf"),
+    }
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let acl = match load_users(&config) {
+        Ok(acl) => acl,
+        Err(message) => {
+            tracing::error!("{message}");
+            return 1;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!("Failed creating the runtime: {error}");
+            return 1;
+        }
+    };
+    runtime.block_on(serve(config, config_path, acl))
+}
+
+/// Builds the user table from `user` directives or the aclfile.
+fn load_users(config: &Config) -> Result<AclState, String> {
+    let pubsub_default = pubsub_default(config);
+    let aclfile = config.get_str("aclfile").filter(|f| !f.is_empty()).map(PathBuf::from);
+    let user_lines = config.users();
+    let mut registry = match &aclfile {
+        Some(_) if !user_lines.is_empty() => {
+            return Err("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.".into());
+        }
+        Some(path) => {
+            let text = std::fs::read(path).map_err(|e| {
+                format!("Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '{}': {}", path.display(), io_error_text(&e))
+            })?;
+            moat_acl::file::load_acl_file(&text, &path.display().to_string(), pubsub_default)
+                .map_err(|errors| format!("Aborting Redis startup because of ACL errors: {errors}"))?
+        }
+        None => moat_acl::file::parse_config_users(user_lines, pubsub_default).map_err(|e| format!("Critical error while loading ACLs. Exiting. {e}"))?,
+    };
+    if let Some(password) = config.get_str("requirepass").filter(|p| !p.is_empty()) {
+        registry.set_requirepass(Some(password.as_bytes()));
+    }
+    let mut log = AclLog::default();
+    log.set_max_len(config.get_int("acllog-max-len").unwrap_or(128).max(0) as usize);
+    Ok(AclState { registry, log, aclfile })
+}
+
+pub fn pubsub_default(config: &Config) -> PubsubDefault {
+    match config.get_str("acl-pubsub-default").as_deref() {
+        Some("allchannels") => PubsubDefault::AllChannels,
+        _ => PubsubDefault::ResetChannels,
+    }
+}
+
+/// `strerror`-style text for an I/O error (`No such file or directory`).
+pub fn io_error_text(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(end) => text[..end].to_string(),
+        None => text,
+    }
+}
+
+/// `moat-server --check-acl FILE`: validates an ACL file offline.
+fn check_acl_file(path: Option<&str>) -> i32 {
+    let Some(path) = path else {
+        eprintln!("Usage: moat-server --check-acl <aclfile>");
+        return 2;
+    };
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("Error loading ACLs, opening file '{path}': {}", io_error_text(&error));
+            return 1;
+        }
+    };
+    match moat_acl::file::load_acl_file(&text, path, PubsubDefault::ResetChannels) {
+        Ok(registry) => {
+            println!("{path}: OK, {} users", registry.users().count());
+            0
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            1
+        }
+    }
+}
+
+async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i32 {
+    let port = config.get_int("port").unwrap_or(6379);
+    let binds = config.bind_addrs();
+    let mut listeners = Vec::new();
+    for addr in &binds {
+        let addr = addr.trim_start_matches('-');
+        match TcpListener::bind((addr, port as u16)).await {
+            Ok(listener) => listeners.push(listener),
+            Err(error) => {
+                tracing::error!("Warning: Could not create server TCP listening socket {addr}:{port}: {}", io_error_text(&error));
+                return 1;
+            }
+        }
+    }
+    let actual_port = listeners.first().and_then(|l| l.local_addr().ok()).map(|a| a.port()).unwrap_or(port as u16);
+    let table = CommandTable::global();
+    let databases = config.get_int("databases").unwrap_or(16).max(1) as usize;
+    let limits = Limits::new(
+        config.get_int("proto-max-bulk-len").unwrap_or(512 * 1024 * 1024) as u64,
+        config.get_int("client-query-buffer-limit").unwrap_or(1024 * 1024 * 1024) as u64,
+    );
+    let shared = Arc::new(Shared {
+        table,
+        handlers: HandlerTable::build(table),
+        keyspace: Mutex::new(Keyspace::new(databases)),
+        acl: RwLock::new(acl),
+        acl_epoch: AtomicU64::new(0),
+        config: RwLock::new(config),
+        config_file: config_path.and_then(|p| std::fs::canonicalize(p).ok()),
+        clients: ClientRegistry::default(),
+        stats: Stats::new(table.len()),
+        started: std::time::Instant::now(),
+        run_id: random_hex(40),
+        port: actual_port,
+        shutdown: tokio::sync::Notify::new(),
+        limits,
+        pause: ClientPause::default(),
+        last_save_secs: AtomicI64::new(now_ms() / 1000),
+    });
+    tracing::info!("Server initialized");
+    let mut tasks = Vec::new();
+    for listener in listeners {
+        tasks.push(tokio::spawn(crate::net::accept_loop(listener, shared.clone())));
+    }
+    tasks.push(tokio::spawn(cron(shared.clone())));
+    tracing::info!("Ready to accept connections tcp (port {actual_port}, PID: {})", std::process::id());
+    wait_for_shutdown(&shared).await;
+    for task in tasks {
+        task.abort();
+    }
+    tracing::warn!("moat is now ready to exit, bye bye...");
+    0
+}
+
+/// Background work at `hz` per second: the active expiry cycle.
+async fn cron(shared: Arc<Shared>) {
+    let mut hz = shared.config.read().get_int("hz").unwrap_or(10).clamp(1, 500);
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(1000 / hz as u64));
+    loop {
+        interval.tick().await;
+        shared.keyspace.lock().active_expire_cycle(now_ms());
+        let configured = shared.config.read().get_int("hz").unwrap_or(10).clamp(1, 500);
+        if configured != hz {
+            hz = configured;
+            interval = tokio::time::interval(std::time::Duration::from_millis(1000 / hz as u64));
+        }
+    }
+}
+
+async fn wait_for_shutdown(shared: &Shared) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        shared.shutdown.notified().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+        _ = int.recv() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+        _ = shared.shutdown.notified() => {}
+    }
+}
+
+/// `n` random lowercase hex characters.
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n.div_ceil(2)];
+    let _ = getrandom::getrandom(&mut bytes);
+    let mut text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    text.truncate(n);
+    text
+}

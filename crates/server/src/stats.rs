@@ -1,0 +1,95 @@
+//! Server statistics reported by `INFO` and reset by `CONFIG RESETSTAT`.
+//!
+//! Counters are relaxed atomics: they are observations, not
+//! synchronisation, and the hot path must not take a lock to count.
+
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Per-command counters (`INFO commandstats`).
+#[derive(Default)]
+pub struct CommandStat {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected_calls: AtomicU64,
+    pub failed_calls: AtomicU64,
+}
+
+/// Server-wide counters.
+pub struct Stats {
+    pub total_connections_received: AtomicU64,
+    pub total_commands_processed: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub total_net_input_bytes: AtomicU64,
+    pub total_net_output_bytes: AtomicU64,
+    pub acl_access_denied_auth: AtomicU64,
+    pub acl_access_denied_cmd: AtomicU64,
+    pub acl_access_denied_key: AtomicU64,
+    pub acl_access_denied_channel: AtomicU64,
+    pub total_error_replies: AtomicU64,
+    pub unexpected_error_replies: AtomicU64,
+    /// Indexed by command id.
+    pub commands: Vec<CommandStat>,
+    /// Error replies by their first word (`ERR`, `WRONGTYPE`, `NOPERM`...).
+    pub errors: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    pub fn new(command_count: usize) -> Stats {
+        Stats {
+            total_connections_received: AtomicU64::new(0),
+            total_commands_processed: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+            total_net_input_bytes: AtomicU64::new(0),
+            total_net_output_bytes: AtomicU64::new(0),
+            acl_access_denied_auth: AtomicU64::new(0),
+            acl_access_denied_cmd: AtomicU64::new(0),
+            acl_access_denied_key: AtomicU64::new(0),
+            acl_access_denied_channel: AtomicU64::new(0),
+            total_error_replies: AtomicU64::new(0),
+            unexpected_error_replies: AtomicU64::new(0),
+            commands: (0..command_count).map(|_| CommandStat::default()).collect(),
+            errors: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Counts an error reply under its code, as `INFO errorstats` shows it.
+    pub fn count_error(&self, message: &[u8]) {
+        self.total_error_replies.fetch_add(1, Relaxed);
+        let code_len = message.iter().position(|&b| b == b' ').unwrap_or(message.len());
+        let code = String::from_utf8_lossy(&message[..code_len]).into_owned();
+        let mut errors = self.errors.lock();
+        // Redis stops tracking new error codes past 128 distinct ones.
+        if errors.len() >= 128 && !errors.contains_key(&code) {
+            return;
+        }
+        *errors.entry(code).or_insert(0) += 1;
+    }
+
+    /// `CONFIG RESETSTAT`.
+    pub fn reset(&self) {
+        for counter in [
+            &self.total_connections_received,
+            &self.total_commands_processed,
+            &self.rejected_connections,
+            &self.total_net_input_bytes,
+            &self.total_net_output_bytes,
+            &self.acl_access_denied_auth,
+            &self.acl_access_denied_cmd,
+            &self.acl_access_denied_key,
+            &self.acl_access_denied_channel,
+            &self.total_error_replies,
+            &self.unexpected_error_replies,
+        ] {
+            counter.store(0, Relaxed);
+        }
+        for stat in &self.commands {
+            stat.calls.store(0, Relaxed);
+            stat.usec.store(0, Relaxed);
+            stat.rejected_calls.store(0, Relaxed);
+            stat.failed_calls.store(0, Relaxed);
+        }
+        self.errors.lock().clear();
+    }
+}
