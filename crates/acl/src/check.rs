@@ -1,4 +1,23 @@
 //! The permission check.
+//!
+//! A request is allowed when **one** selector allows all of it: the
+//! command, the databases it touches (Valkey 9.1), every key with the
+//! permission its key spec asks for, and every channel. Selectors never
+//! combine. When all refuse, one refusal is reported, chosen as Redis
+//! chooses it: the "highest" reason wins (channel > key > command >
+//! database) and, for equal reasons, the larger argument index.
+//!
+//! Keys and channels are extracted at most once per request, and only if a
+//! selector needs them; refusals are two integers ([`Denial`]) and the
+//! error texts are built only when the caller asks for them.
+
+use crate::rules::KeyPerms;
+use crate::selector::Selector;
+use bytes::Bytes;
+use moat_commands::{
+    extract_channels, extract_keys, Category, ChannelKind, ChannelRef, Command, CommandFlags,
+    KeyRef, KeySpecFlags,
+};
 
 /// Why a request was denied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,9 +29,412 @@ pub enum DenyReason {
     Database,
 }
 
+impl DenyReason {
+    /// The `reason` field of `ACL LOG`.
+    pub fn log_reason(self) -> &'static str {
+        match self {
+            DenyReason::Command => "command",
+            DenyReason::Key => "key",
+            DenyReason::Channel => "channel",
+            DenyReason::Database => "database",
+        }
+    }
+
+    /// Which refusal is reported when every selector refuses.
+    fn rank(self) -> u8 {
+        match self {
+            DenyReason::Database => 0,
+            DenyReason::Command => 1,
+            DenyReason::Key => 2,
+            DenyReason::Channel => 4,
+        }
+    }
+}
+
 /// A denial: the reason and the argv index it concerns (0 for commands).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Denial {
     pub reason: DenyReason,
     pub index: usize,
+}
+
+impl Denial {
+    fn outranks(self, other: Denial) -> bool {
+        self.reason.rank() > other.reason.rank()
+            || (self.reason == other.reason && self.index > other.index)
+    }
+
+    /// The text after `NOPERM ` at top level (Redis 7.2 / Valkey):
+    /// `User <u> has no permissions to run the '<cmd>' command`, or the
+    /// terse key/channel/database forms.
+    pub fn noperm_message(&self, username: &[u8], cmd_fullname: &str) -> String {
+        match self.reason {
+            DenyReason::Command => command_message(username, cmd_fullname),
+            DenyReason::Key => "No permissions to access a key".to_string(),
+            DenyReason::Channel => "No permissions to access a channel".to_string(),
+            DenyReason::Database => "No permissions to access database".to_string(),
+        }
+    }
+
+    /// The verbose text `ACL DRYRUN` returns as a bulk string, naming the
+    /// refused key, channel or database argument.
+    pub fn dryrun_message(&self, username: &[u8], cmd_fullname: &str, argv: &[Bytes]) -> String {
+        let user = String::from_utf8_lossy(username);
+        let arg =
+            String::from_utf8_lossy(argv.get(self.index).map(|a| a.as_ref()).unwrap_or_default());
+        match self.reason {
+            DenyReason::Command => command_message(username, cmd_fullname),
+            DenyReason::Key => format!("User {user} has no permissions to access the '{arg}' key"),
+            DenyReason::Channel => {
+                format!("User {user} has no permissions to access the '{arg}' channel")
+            }
+            DenyReason::Database => {
+                format!("User {user} has no permissions to access database {arg}")
+            }
+        }
+    }
+
+    /// The reason EXEC gives when a queued command is no longer allowed:
+    /// `ACLs rules changed between the moment the transaction was
+    /// accumulated and the EXEC call. This command is no longer allowed for
+    /// the following reason: <this>`.
+    pub fn exec_recheck_reason(&self) -> &'static str {
+        match self.reason {
+            DenyReason::Command => "no permission to execute the command or subcommand",
+            DenyReason::Key => "no permission to touch the specified keys",
+            DenyReason::Channel => "no permission to access one of the channels used as arguments",
+            DenyReason::Database => "no permission",
+        }
+    }
+
+    /// What the ACL log records as `object`: the command's full name for
+    /// command denials, otherwise the refused argument.
+    pub fn log_object(&self, cmd: &Command, argv: &[Bytes]) -> Bytes {
+        match self.reason {
+            DenyReason::Command => Bytes::copy_from_slice(cmd.fullname.as_bytes()),
+            _ => argv.get(self.index).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+fn command_message(username: &[u8], cmd_fullname: &str) -> String {
+    format!(
+        "User {} has no permissions to run the '{cmd_fullname}' command",
+        String::from_utf8_lossy(username)
+    )
+}
+
+/// The request being checked, with its keys and channels extracted lazily
+/// and at most once for all selectors.
+struct Request<'a> {
+    cmd: &'a Command,
+    argv: &'a [Bytes],
+    current_db: i64,
+    keys: Option<Vec<KeyRef>>,
+    channels: Option<Vec<ChannelRef>>,
+}
+
+impl<'a> Request<'a> {
+    fn keys(&mut self) -> &[KeyRef] {
+        let (cmd, argv) = (self.cmd, self.argv);
+        self.keys.get_or_insert_with(|| extract_keys(cmd, argv))
+    }
+
+    fn channels(&mut self) -> &[ChannelRef] {
+        let (cmd, argv) = (self.cmd, self.argv);
+        self.channels
+            .get_or_insert_with(|| extract_channels(cmd, argv))
+    }
+}
+
+/// Checks a request against the selectors of a user (root first).
+pub(crate) fn check_request(
+    selectors: &[Selector],
+    cmd: &Command,
+    argv: &[Bytes],
+    current_db: i64,
+) -> Result<(), Denial> {
+    let mut request = Request {
+        cmd,
+        argv,
+        current_db,
+        keys: None,
+        channels: None,
+    };
+    let mut reported: Option<Denial> = None;
+    for selector in selectors {
+        match selector.check(&mut request) {
+            Ok(()) => return Ok(()),
+            Err(denial) => {
+                if reported.is_none_or(|current| denial.outranks(current)) {
+                    reported = Some(denial);
+                }
+            }
+        }
+    }
+    Err(reported.unwrap_or(Denial {
+        reason: DenyReason::Command,
+        index: 0,
+    }))
+}
+
+/// SORT BY/GET: some selector allows the whole request and has
+/// unrestricted read access to keys.
+pub(crate) fn may_access_any_key_for_reading(
+    selectors: &[Selector],
+    cmd: &Command,
+    argv: &[Bytes],
+) -> bool {
+    let mut request = Request {
+        cmd,
+        argv,
+        current_db: 0,
+        keys: None,
+        channels: None,
+    };
+    let read = KeyPerms {
+        read: true,
+        write: false,
+    };
+    selectors
+        .iter()
+        .any(|s| s.check(&mut request).is_ok() && s.has_unrestricted_key_access(read))
+}
+
+/// The permissions a key spec asks for: ACCESS reads; INSERT, UPDATE and
+/// DELETE write; a spec with none of them (EXISTS, TYPE...) needs no
+/// particular permission, any matching pattern will do.
+pub fn required_key_perms(flags: KeySpecFlags) -> KeyPerms {
+    KeyPerms {
+        read: flags.contains(KeySpecFlags::ACCESS),
+        write: flags.intersects(KeySpecFlags::INSERT | KeySpecFlags::UPDATE | KeySpecFlags::DELETE),
+    }
+}
+
+impl Selector {
+    fn check(&self, request: &mut Request<'_>) -> Result<(), Denial> {
+        if !self.allows_command(request.cmd, request.argv) {
+            return Err(Denial {
+                reason: DenyReason::Command,
+                index: 0,
+            });
+        }
+        if let Some(index) = self.refused_database(request) {
+            return Err(Denial {
+                reason: DenyReason::Database,
+                index,
+            });
+        }
+        let argv = request.argv;
+        if !self.has_all_keys() {
+            for key in request.keys() {
+                let name = argv.get(key.index).map(|k| k.as_ref()).unwrap_or_default();
+                if !self.key_allowed(name, required_key_perms(key.flags)) {
+                    return Err(Denial {
+                        reason: DenyReason::Key,
+                        index: key.index,
+                    });
+                }
+            }
+        }
+        if !self.has_all_channels() {
+            for channel in request.channels() {
+                let name = argv
+                    .get(channel.index)
+                    .map(|c| c.as_ref())
+                    .unwrap_or_default();
+                let allowed = match channel.kind {
+                    ChannelKind::Channel => self.channel_allowed(name),
+                    ChannelKind::Pattern => self.channel_pattern_allowed(name),
+                };
+                if !allowed {
+                    return Err(Denial {
+                        reason: DenyReason::Channel,
+                        index: channel.index,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The command bit, NO_AUTH commands (always allowed), or a
+    /// deprecated first-argument allowance.
+    fn allows_command(&self, cmd: &Command, argv: &[Bytes]) -> bool {
+        if self.has_all_commands()
+            || cmd.flags.contains(CommandFlags::NO_AUTH)
+            || self.allows_command_id(cmd.id)
+        {
+            return true;
+        }
+        let first_arg_index = if cmd.parent.is_some() { 2 } else { 1 };
+        match (self.first_args_of(cmd.id), argv.get(first_arg_index)) {
+            (Some(allowed), Some(arg)) => {
+                argv.len() >= 2 && allowed.iter().any(|a| a.eq_ignore_ascii_case(arg))
+            }
+            _ => false,
+        }
+    }
+
+    /// Valkey 9.1: the argument index of the first database this request
+    /// touches that the selector does not allow (0 for the current
+    /// database or "every database").
+    fn refused_database(&self, request: &mut Request<'_>) -> Option<usize> {
+        let databases = self.databases();
+        if *databases == crate::selector::DatabasePermission::All {
+            return None;
+        }
+        let argv = request.argv;
+        let named_db = |index: usize| -> Option<usize> {
+            let id = argv
+                .get(index)
+                .and_then(|a| crate::rules::parse_integer(a))?;
+            (!databases.allows(id)).then_some(index)
+        };
+        match request.cmd.fullname.as_str() {
+            "select" => named_db(1),
+            "swapdb" => named_db(1).or_else(|| named_db(2)),
+            "move" => (!databases.allows(request.current_db))
+                .then_some(0)
+                .or_else(|| named_db(2)),
+            "flushall" => Some(0),
+            "copy" => {
+                let db_option = argv
+                    .iter()
+                    .skip(3)
+                    .position(|a| a.eq_ignore_ascii_case(b"db"))
+                    .map(|p| p + 4);
+                (!databases.allows(request.current_db))
+                    .then_some(0)
+                    .or_else(|| db_option.and_then(named_db))
+            }
+            _ if touches_keyspace(request) => (!databases.allows(request.current_db)).then_some(0),
+            _ => None,
+        }
+    }
+}
+
+/// Commands that read or write the selected database: those with keys and
+/// those in the keyspace, read or write categories (DBSIZE, SCAN, FLUSHDB).
+fn touches_keyspace(request: &mut Request<'_>) -> bool {
+    let categories = request.cmd.categories;
+    categories.contains(Category::Keyspace)
+        || categories.contains(Category::Read)
+        || categories.contains(Category::Write)
+        || !request.keys().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_perms_from_spec_flags() {
+        let perms = |f| required_key_perms(f);
+        assert_eq!(
+            perms(KeySpecFlags::RO | KeySpecFlags::ACCESS),
+            KeyPerms {
+                read: true,
+                write: false
+            }
+        );
+        assert_eq!(
+            perms(KeySpecFlags::OW | KeySpecFlags::UPDATE),
+            KeyPerms {
+                read: false,
+                write: true
+            }
+        );
+        assert_eq!(
+            perms(KeySpecFlags::RW | KeySpecFlags::ACCESS | KeySpecFlags::DELETE),
+            KeyPerms::READ_WRITE
+        );
+        assert_eq!(
+            perms(KeySpecFlags::RM | KeySpecFlags::DELETE),
+            KeyPerms {
+                read: false,
+                write: true
+            }
+        );
+        assert_eq!(
+            perms(KeySpecFlags::RW | KeySpecFlags::INSERT),
+            KeyPerms {
+                read: false,
+                write: true
+            }
+        );
+        assert_eq!(perms(KeySpecFlags::RO), KeyPerms::NONE);
+    }
+
+    #[test]
+    fn reported_denial_prefers_higher_reasons_then_larger_indexes() {
+        let d = |reason, index| Denial { reason, index };
+        assert!(d(DenyReason::Key, 1).outranks(d(DenyReason::Command, 0)));
+        assert!(d(DenyReason::Channel, 1).outranks(d(DenyReason::Key, 5)));
+        assert!(d(DenyReason::Key, 3).outranks(d(DenyReason::Key, 2)));
+        assert!(!d(DenyReason::Key, 2).outranks(d(DenyReason::Key, 2)));
+        assert!(d(DenyReason::Command, 0).outranks(d(DenyReason::Database, 0)));
+        assert!(!d(DenyReason::Database, 1).outranks(d(DenyReason::Command, 0)));
+    }
+
+    #[test]
+    fn messages() {
+        let argv: Vec<Bytes> = ["GET", "k"]
+            .iter()
+            .map(|s| Bytes::from_static(s.as_bytes()))
+            .collect();
+        let cmd = Denial {
+            reason: DenyReason::Command,
+            index: 0,
+        };
+        assert_eq!(
+            cmd.noperm_message(b"u1", "client|kill"),
+            "User u1 has no permissions to run the 'client|kill' command"
+        );
+        assert_eq!(
+            cmd.dryrun_message(b"u1", "get", &argv),
+            "User u1 has no permissions to run the 'get' command"
+        );
+        let key = Denial {
+            reason: DenyReason::Key,
+            index: 1,
+        };
+        assert_eq!(
+            key.noperm_message(b"u1", "get"),
+            "No permissions to access a key"
+        );
+        assert_eq!(
+            key.dryrun_message(b"u1", "get", &argv),
+            "User u1 has no permissions to access the 'k' key"
+        );
+        let channel = Denial {
+            reason: DenyReason::Channel,
+            index: 1,
+        };
+        assert_eq!(
+            channel.noperm_message(b"u1", "publish"),
+            "No permissions to access a channel"
+        );
+        assert_eq!(
+            channel.dryrun_message(b"u1", "publish", &argv),
+            "User u1 has no permissions to access the 'k' channel"
+        );
+        let db = Denial {
+            reason: DenyReason::Database,
+            index: 0,
+        };
+        assert_eq!(
+            db.noperm_message(b"x", "get"),
+            "No permissions to access database"
+        );
+        assert_eq!(
+            db.dryrun_message(b"x", "get", &argv),
+            "User x has no permissions to access database GET"
+        );
+        assert_eq!(
+            key.exec_recheck_reason(),
+            "no permission to touch the specified keys"
+        );
+        assert_eq!(DenyReason::Database.log_reason(), "database");
+    }
 }

@@ -42,7 +42,11 @@ pub enum AclError {
     /// A `user` config directive validated but failed when applied at
     /// startup (unknown command): Redis logs this and exits.
     #[error("Error loading ACL rule '{rule}' for the user named '{user}': {kind}")]
-    LoadingRule { rule: String, user: String, kind: RuleErrorKind },
+    LoadingRule {
+        rule: String,
+        user: String,
+        kind: RuleErrorKind,
+    },
     /// ACL file errors, concatenated exactly as `ACL LOAD` reports them
     /// (already ending with the `WARNING: ACL errors detected ...` sentence).
     #[error("{0}")]

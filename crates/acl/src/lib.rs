@@ -8,36 +8,42 @@
 //!
 //! The shape follows the problem:
 //!
-//! * [`rules`]: text → [`Rule`] values. Parsing never touches a user, so a
-//!   rule list with an error changes nothing: the whole list is parsed,
-//!   then applied to a copy, and the copy replaces the user only if every
-//!   rule applied.
+//! * [`rules`]: text → [`Rule`] values. Parsing never touches a user; a
+//!   rule list is applied to a copy of the user, and the copy replaces the
+//!   user only if every rule applied.
 //! * [`User`] and [`Selector`]: the state the rules build, plus a compiled
 //!   form for the hot path (command bitmap, key and channel matchers).
-//! * [`glob`]: Redis's `stringmatchlen`, byte for byte, including its
-//!   corner cases (`[` without `]`, escapes, nesting limit).
+//! * [`matcher`]: glob pattern sets that match literals and prefixes
+//!   without globbing, with exactly `stringmatchlen`'s answers.
 //! * [`check`]: the permission check, selector by selector.
 //! * [`describe`]: `ACL LIST` / `ACL GETUSER` / `ACL SAVE` text.
 //! * [`log`]: the ACL log with Redis's grouping of repeated events.
 //! * [`file`]: the ACL file and `user` config directive formats.
 //! * [`Registry`]: all users, in byte order of their names.
+//! * [`catalog`]: `ACL CAT`, `ACL GENPASS`, `ACL HELP`.
 
+pub mod catalog;
 pub mod check;
+pub mod command_bits;
 pub mod describe;
 pub mod error;
 pub mod file;
-pub mod glob;
 pub mod log;
+pub mod matcher;
 pub mod password;
 pub mod registry;
 pub mod rules;
 pub mod selector;
+pub mod split_args;
 pub mod user;
 
+pub use catalog::{categories, category_commands, genpass, help_lines};
 pub use check::{Denial, DenyReason};
-pub use error::RuleError;
-pub use log::{AclLog, LogContext, LogEntry, LogEvent};
-pub use registry::Registry;
-pub use rules::{parse_rules, Rule};
-pub use selector::Selector;
-pub use user::{PubsubDefault, User};
+pub use error::{AclError, DeleteError, RuleError, RuleErrorKind};
+pub use file::{load_acl_file, parse_config_users, render_acl_file};
+pub use log::{AclLog, LogContext, LogEntry, LogEvent, LogReason};
+pub use password::PasswordHash;
+pub use registry::{subscriber_kill_check, ChannelKillCheck, Registry, SetUserOutcome};
+pub use rules::{parse_rules, KeyPerms, Rule, SelectorRule};
+pub use selector::{DatabasePermission, KeyPattern, Selector};
+pub use user::{PubsubDefault, SelectorView, User, UserView};

@@ -14,14 +14,17 @@
 //!   prefixes of each distinct stored length;
 //! * everything else is matched with [`moat_glob::matches`], as Redis does.
 //!
-//! The answer is therefore exactly "some pattern glob-matches", only cheaper.
+//! The answer is therefore exactly "some pattern glob-matches", only cheaper,
+//! including `stringmatchlen`'s one surprise: a pattern made only of `*`s
+//! does not match the empty string (its loop never starts), while `a*`
+//! does match `a`.
 
 use hashbrown::HashSet;
 
 /// A set of glob patterns compiled for matching.
 #[derive(Debug, Clone, Default)]
 pub struct PatternSet {
-    /// `*` (or `**`...) was among the patterns: everything matches.
+    /// `*` (or `**`...) was among the patterns: every non-empty text matches.
     matches_everything: bool,
     literals: HashSet<Box<[u8]>>,
     prefixes: HashSet<Box<[u8]>>,
@@ -46,7 +49,9 @@ pub fn shape_of(pattern: &[u8]) -> PatternShape<'_> {
     let is_special = |c: &u8| matches!(c, b'*' | b'?' | b'[' | b'\\');
     match pattern.iter().position(is_special) {
         None => PatternShape::Literal(pattern),
-        Some(first) if pattern[first..].iter().all(|&c| c == b'*') => PatternShape::Prefix(&pattern[..first]),
+        Some(first) if pattern[first..].iter().all(|&c| c == b'*') => {
+            PatternShape::Prefix(&pattern[..first])
+        }
         Some(_) => PatternShape::Glob,
     }
 }
@@ -75,12 +80,15 @@ impl PatternSet {
 
     /// True when no pattern was given.
     pub fn is_empty(&self) -> bool {
-        !self.matches_everything && self.literals.is_empty() && self.prefixes.is_empty() && self.globs.is_empty()
+        !self.matches_everything
+            && self.literals.is_empty()
+            && self.prefixes.is_empty()
+            && self.globs.is_empty()
     }
 
     /// Whether some pattern of the set glob-matches `text` (case-sensitive).
     pub fn matches(&self, text: &[u8]) -> bool {
-        if self.matches_everything || self.literals.contains(text) {
+        if (self.matches_everything && !text.is_empty()) || self.literals.contains(text) {
             return true;
         }
         for &len in &self.prefix_lengths {
@@ -91,7 +99,9 @@ impl PatternSet {
                 return true;
             }
         }
-        self.globs.iter().any(|glob| moat_glob::matches(glob, text, false))
+        self.globs
+            .iter()
+            .any(|glob| moat_glob::matches(glob, text, false))
     }
 }
 
@@ -123,6 +133,13 @@ mod tests {
         assert!(set.matches(b"c"));
         assert!(set.matches(b""));
         assert!(!set.matches(b"other"));
+    }
+
+    #[test]
+    fn stars_alone_do_not_match_the_empty_text() {
+        let set = PatternSet::new([&b"*"[..]]);
+        assert!(set.matches(b"x"));
+        assert!(!set.matches(b""));
     }
 
     #[test]

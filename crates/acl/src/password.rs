@@ -32,7 +32,9 @@ impl PasswordHash {
     /// (uppercase is refused, as Redis refuses it).
     pub fn from_hex(text: &[u8]) -> Option<PasswordHash> {
         let hex: [u8; HASH_HEX_LEN] = text.try_into().ok()?;
-        hex.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')).then_some(PasswordHash(hex))
+        hex.iter()
+            .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+            .then_some(PasswordHash(hex))
     }
 
     /// The 64 hex characters.
@@ -74,11 +76,17 @@ mod tests {
     #[test]
     fn accepts_only_lowercase_hex_of_64_chars() {
         let good = "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b";
-        assert_eq!(PasswordHash::from_hex(good.as_bytes()), Some(PasswordHash::of_password(b"secret")));
+        assert_eq!(
+            PasswordHash::from_hex(good.as_bytes()),
+            Some(PasswordHash::of_password(b"secret"))
+        );
         assert_eq!(PasswordHash::from_hex(good.to_uppercase().as_bytes()), None);
         assert_eq!(PasswordHash::from_hex(&good.as_bytes()[1..]), None);
         assert_eq!(PasswordHash::from_hex(format!("{good}0").as_bytes()), None);
-        assert_eq!(PasswordHash::from_hex(good.replace('2', "g").as_bytes()), None);
+        assert_eq!(
+            PasswordHash::from_hex(good.replace('2', "g").as_bytes()),
+            None
+        );
     }
 
     #[test]

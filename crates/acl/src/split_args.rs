@@ -28,7 +28,11 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         loop {
             let c = at(p);
             if in_double {
-                if c == b'\\' && at(p + 1) == b'x' && hex_value(at(p + 2)).is_some() && hex_value(at(p + 3)).is_some() {
+                if c == b'\\'
+                    && at(p + 1) == b'x'
+                    && hex_value(at(p + 2)).is_some()
+                    && hex_value(at(p + 3)).is_some()
+                {
                     current.push(hex_value(at(p + 2))? * 16 + hex_value(at(p + 3))?);
                     p += 3;
                 } else if c == b'\\' && at(p + 1) != 0 {
@@ -95,18 +99,28 @@ mod tests {
     use super::*;
 
     fn split(s: &str) -> Option<Vec<String>> {
-        split_args(s.as_bytes()).map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+        split_args(s.as_bytes()).map(|v| {
+            v.into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect()
+        })
     }
 
     #[test]
     fn plain_tokens() {
-        assert_eq!(split("  ~a  +get \t%R~b "), Some(vec!["~a".into(), "+get".into(), "%R~b".into()]));
+        assert_eq!(
+            split("  ~a  +get \t%R~b "),
+            Some(vec!["~a".into(), "+get".into(), "%R~b".into()])
+        );
         assert_eq!(split(""), Some(vec![]));
     }
 
     #[test]
     fn quotes_and_escapes() {
-        assert_eq!(split(r#"">a b" '~c d'"#), Some(vec![">a b".into(), "~c d".into()]));
+        assert_eq!(
+            split(r#"">a b" '~c d'"#),
+            Some(vec![">a b".into(), "~c d".into()])
+        );
         assert_eq!(split(r#""\x41\n""#), Some(vec!["A\n".into()]));
         assert_eq!(split(r"'it\'s'"), Some(vec!["it's".into()]));
         assert_eq!(split(r#""""#), Some(vec!["".into()]));

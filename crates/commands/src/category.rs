@@ -86,7 +86,10 @@ impl Category {
 
     /// Case-insensitive lookup by name (without `@`).
     pub fn from_name(name: &[u8]) -> Option<Category> {
-        Category::ALL.iter().copied().find(|c| c.name().as_bytes().eq_ignore_ascii_case(name))
+        Category::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name().as_bytes().eq_ignore_ascii_case(name))
     }
 
     fn bit(self) -> u32 {

@@ -24,6 +24,9 @@ pub enum CommandsError {
 
 impl CommandsError {
     pub(crate) fn declaration(command: &str, problem: impl Into<String>) -> CommandsError {
-        CommandsError::Declaration { command: command.to_owned(), problem: problem.into() }
+        CommandsError::Declaration {
+            command: command.to_owned(),
+            problem: problem.into(),
+        }
     }
 }

@@ -54,3 +54,87 @@ bitflags::bitflags! {
         const VARIABLE_FLAGS = 1 << 10;
     }
 }
+
+/// `COMMAND INFO`'s flag names in Redis's order. MAY_REPLICATE, SENTINEL,
+/// ONLY_SENTINEL, PROTECTED, TOUCHES_ARBITRARY_KEYS and the module-internal
+/// flags are hidden on purpose, as Redis hides them.
+const COMMAND_FLAG_NAMES: [(CommandFlags, &str); 20] = [
+    (CommandFlags::WRITE, "write"),
+    (CommandFlags::READONLY, "readonly"),
+    (CommandFlags::DENYOOM, "denyoom"),
+    (CommandFlags::MODULE, "module"),
+    (CommandFlags::ADMIN, "admin"),
+    (CommandFlags::PUBSUB, "pubsub"),
+    (CommandFlags::NOSCRIPT, "noscript"),
+    (CommandFlags::BLOCKING, "blocking"),
+    (CommandFlags::LOADING, "loading"),
+    (CommandFlags::STALE, "stale"),
+    (CommandFlags::SKIP_MONITOR, "skip_monitor"),
+    (CommandFlags::SKIP_SLOWLOG, "skip_slowlog"),
+    (CommandFlags::ASKING, "asking"),
+    (CommandFlags::FAST, "fast"),
+    (CommandFlags::NO_AUTH, "no_auth"),
+    (CommandFlags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (CommandFlags::NO_ASYNC_LOADING, "no_async_loading"),
+    (CommandFlags::NO_MULTI, "no_multi"),
+    (CommandFlags::MOVABLE_KEYS, "movablekeys"),
+    (CommandFlags::ALLOW_BUSY, "allow_busy"),
+];
+
+/// Key-spec flag names as `COMMAND INFO` and `GETKEYSANDFLAGS` show them.
+const KEY_SPEC_FLAG_NAMES: [(KeySpecFlags, &str); 11] = [
+    (KeySpecFlags::RO, "RO"),
+    (KeySpecFlags::RW, "RW"),
+    (KeySpecFlags::OW, "OW"),
+    (KeySpecFlags::RM, "RM"),
+    (KeySpecFlags::ACCESS, "access"),
+    (KeySpecFlags::UPDATE, "update"),
+    (KeySpecFlags::INSERT, "insert"),
+    (KeySpecFlags::DELETE, "delete"),
+    (KeySpecFlags::NOT_KEY, "not_key"),
+    (KeySpecFlags::INCOMPLETE, "incomplete"),
+    (KeySpecFlags::VARIABLE_FLAGS, "variable_flags"),
+];
+
+impl CommandFlags {
+    /// The names `COMMAND INFO` shows for these flags, in its order.
+    pub fn info_names(self) -> impl Iterator<Item = &'static str> {
+        COMMAND_FLAG_NAMES
+            .into_iter()
+            .filter(move |(f, _)| self.contains(*f))
+            .map(|(_, n)| n)
+    }
+}
+
+impl KeySpecFlags {
+    /// The names `COMMAND INFO` shows for these flags, in its order.
+    pub fn info_names(self) -> impl Iterator<Item = &'static str> {
+        KEY_SPEC_FLAG_NAMES
+            .into_iter()
+            .filter(move |(f, _)| self.contains(*f))
+            .map(|(_, n)| n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_flags_are_not_named() {
+        let flags = CommandFlags::WRITE
+            | CommandFlags::MAY_REPLICATE
+            | CommandFlags::PROTECTED
+            | CommandFlags::FAST;
+        assert_eq!(flags.info_names().collect::<Vec<_>>(), ["write", "fast"]);
+    }
+
+    #[test]
+    fn key_spec_flags_keep_redis_case() {
+        let flags = KeySpecFlags::RW | KeySpecFlags::ACCESS | KeySpecFlags::UPDATE;
+        assert_eq!(
+            flags.info_names().collect::<Vec<_>>(),
+            ["RW", "access", "update"]
+        );
+    }
+}

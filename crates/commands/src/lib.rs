@@ -15,15 +15,22 @@
 //! engine can keep per-command bitmaps.
 
 mod category;
+mod command_cmd;
+mod derive;
+mod error;
 mod flags;
+mod key_functions;
 mod keys;
+mod load;
 mod render;
 mod spec;
 mod table;
 
 pub use category::{Categories, Category};
+pub use command_cmd::command_reply;
+pub use error::CommandsError;
 pub use flags::{CommandFlags, KeySpecFlags};
 pub use keys::{extract_channels, extract_keys, ChannelKind, ChannelRef, KeyRef};
 pub use render::{command_docs_reply, command_info_reply};
-pub use spec::{BeginSearch, Command, CommandId, FindKeys, KeySpec};
+pub use spec::{BeginSearch, Command, CommandId, FindKeys, KeyFunction, KeySpec, LegacyKeyRange};
 pub use table::{CommandTable, Resolved};

@@ -32,7 +32,11 @@ pub enum KeyFunction {
     Xread,
     /// A count at `count_at`, then that many keys from `first_key`, and
     /// optionally a destination at `store_at` (Redis's `genericGetKeys`).
-    Numkeys { store_at: usize, count_at: usize, first_key: usize },
+    Numkeys {
+        store_at: usize,
+        count_at: usize,
+        first_key: usize,
+    },
 }
 
 /// Dense index of a command or subcommand in the [`crate::CommandTable`].
@@ -46,7 +50,10 @@ pub enum BeginSearch {
     Index(i32),
     /// The argument after `keyword`, searched from `startfrom` (negative:
     /// from the end, backwards).
-    Keyword { keyword: String, startfrom: i32 },
+    Keyword {
+        keyword: String,
+        startfrom: i32,
+    },
     Unknown,
 }
 
@@ -55,9 +62,17 @@ pub enum BeginSearch {
 pub enum FindKeys {
     /// `lastkey` relative to the begin index (negative: from the end),
     /// every `keystep`; `limit` > 1 with lastkey -1 takes 1/limit of the rest.
-    Range { lastkey: i32, keystep: i32, limit: i32 },
+    Range {
+        lastkey: i32,
+        keystep: i32,
+        limit: i32,
+    },
     /// The number of keys is at `keynumidx` (relative to the begin index).
-    Keynum { keynumidx: i32, firstkey: i32, keystep: i32 },
+    Keynum {
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+    },
     Unknown,
 }
 

@@ -30,11 +30,27 @@ const LONG_MAX: i64 = i64::MAX;
 const ULLONG_MAX: i64 = -1; // u64::MAX as a bit pattern
 const MB: i64 = 1024 * 1024;
 
-const fn entry(name: &'static str, alias: Option<&'static str>, flags: Flags, kind: Kind) -> Directive {
-    Directive { name, alias, flags, kind, implemented: false }
+const fn entry(
+    name: &'static str,
+    alias: Option<&'static str>,
+    flags: Flags,
+    kind: Kind,
+) -> Directive {
+    Directive {
+        name,
+        alias,
+        flags,
+        kind,
+        implemented: false,
+    }
 }
 
-const fn boolean(name: &'static str, alias: Option<&'static str>, flags: Flags, default: bool) -> Directive {
+const fn boolean(
+    name: &'static str,
+    alias: Option<&'static str>,
+    flags: Flags,
+    default: bool,
+) -> Directive {
     entry(name, alias, flags, Kind::Bool { default })
 }
 
@@ -49,17 +65,60 @@ const fn numeric(
     unit: NumericUnit,
     unsigned: bool,
 ) -> Directive {
-    entry(name, alias, flags, Kind::Numeric(NumericSpec { min, max, default, unit, unsigned }))
+    entry(
+        name,
+        alias,
+        flags,
+        Kind::Numeric(NumericSpec {
+            min,
+            max,
+            default,
+            unit,
+            unsigned,
+        }),
+    )
 }
 
 /// A signed plain integer (Redis's int, long, long long, time_t, off_t, ssize_t).
-const fn int(name: &'static str, alias: Option<&'static str>, flags: Flags, min: i64, max: i64, default: i64) -> Directive {
-    numeric(name, alias, flags, min, max, default, NumericUnit::Plain, false)
+const fn int(
+    name: &'static str,
+    alias: Option<&'static str>,
+    flags: Flags,
+    min: i64,
+    max: i64,
+    default: i64,
+) -> Directive {
+    numeric(
+        name,
+        alias,
+        flags,
+        min,
+        max,
+        default,
+        NumericUnit::Plain,
+        false,
+    )
 }
 
 /// An unsigned plain integer (Redis's unsigned int, size_t, unsigned long long).
-const fn uint(name: &'static str, alias: Option<&'static str>, flags: Flags, min: i64, max: i64, default: i64) -> Directive {
-    numeric(name, alias, flags, min, max, default, NumericUnit::Plain, true)
+const fn uint(
+    name: &'static str,
+    alias: Option<&'static str>,
+    flags: Flags,
+    min: i64,
+    max: i64,
+    default: i64,
+) -> Directive {
+    numeric(
+        name,
+        alias,
+        flags,
+        min,
+        max,
+        default,
+        NumericUnit::Plain,
+        true,
+    )
 }
 
 const fn memory(
@@ -71,7 +130,16 @@ const fn memory(
     default: i64,
     unsigned: bool,
 ) -> Directive {
-    numeric(name, alias, flags, min, max, default, NumericUnit::Memory, unsigned)
+    numeric(
+        name,
+        alias,
+        flags,
+        min,
+        max,
+        default,
+        NumericUnit::Memory,
+        unsigned,
+    )
 }
 
 const fn string(
@@ -83,7 +151,16 @@ const fn string(
 ) -> Directive {
     // Redis stores a NULL default exactly when empty strings mean "unset".
     let empty_is_unset = default.is_none();
-    entry(name, alias, flags, Kind::String(StringSpec { default, empty_is_unset, validate }))
+    entry(
+        name,
+        alias,
+        flags,
+        Kind::String(StringSpec {
+            default,
+            empty_is_unset,
+            validate,
+        }),
+    )
 }
 
 const fn enumeration(
@@ -93,10 +170,24 @@ const fn enumeration(
     default: i32,
 ) -> Directive {
     let bit_flags = flags.contains(Flags::MULTI_ARG);
-    entry(name, None, flags, Kind::Enum(EnumSpec { values, default, bit_flags }))
+    entry(
+        name,
+        None,
+        flags,
+        Kind::Enum(EnumSpec {
+            values,
+            default,
+            bit_flags,
+        }),
+    )
 }
 
-const fn special(name: &'static str, alias: Option<&'static str>, flags: Flags, special: Special) -> Directive {
+const fn special(
+    name: &'static str,
+    alias: Option<&'static str>,
+    flags: Flags,
+    special: Special,
+) -> Directive {
     entry(name, alias, flags, Kind::Special(special))
 }
 
@@ -130,7 +221,8 @@ const SYSLOG_FACILITIES: &[(&str, i32)] = &[
     ("local7", 8),
 ];
 /// `loglevel` names, from most to least verbose.
-pub const LOG_LEVELS: &[(&str, i32)] = &[("debug", 0), ("verbose", 1), ("notice", 2), ("warning", 3)];
+pub const LOG_LEVELS: &[(&str, i32)] =
+    &[("debug", 0), ("verbose", 1), ("notice", 2), ("warning", 3)];
 const SUPERVISED_MODES: &[(&str, i32)] = &[("upstart", 1), ("systemd", 2), ("auto", 3), ("no", 0)];
 const AOF_FSYNC: &[(&str, i32)] = &[("everysec", 2), ("always", 1), ("no", 0)];
 const REPL_DISKLESS_LOAD: &[(&str, i32)] = &[("disabled", 0), ("on-empty-db", 1), ("swapdb", 2)];
@@ -142,10 +234,18 @@ const SANITIZE_DUMP_PAYLOAD: &[(&str, i32)] = &[("no", 0), ("yes", 1), ("clients
 /// Values of `enable-protected-configs`, `enable-debug-command` and
 /// `enable-module-command`: 0 no, 1 yes, 2 local.
 pub const PROTECTED_ACTION: &[(&str, i32)] = &[("no", 0), ("yes", 1), ("local", 2)];
-const CLUSTER_ENDPOINT_TYPE: &[(&str, i32)] = &[("ip", 0), ("hostname", 1), ("unknown-endpoint", 2)];
-const PROPAGATION_ERROR_BEHAVIOR: &[(&str, i32)] = &[("ignore", 0), ("panic", 1), ("panic-on-replicas", 2)];
+const CLUSTER_ENDPOINT_TYPE: &[(&str, i32)] =
+    &[("ip", 0), ("hostname", 1), ("unknown-endpoint", 2)];
+const PROPAGATION_ERROR_BEHAVIOR: &[(&str, i32)] =
+    &[("ignore", 0), ("panic", 1), ("panic-on-replicas", 2)];
 /// Shutdown flags, in Redis's order (bit values).
-pub const SHUTDOWN_ON_SIGNAL: &[(&str, i32)] = &[("default", 0), ("save", 1), ("nosave", 2), ("now", 4), ("force", 8)];
+pub const SHUTDOWN_ON_SIGNAL: &[(&str, i32)] = &[
+    ("default", 0),
+    ("save", 1),
+    ("nosave", 2),
+    ("now", 4),
+    ("force", 8),
+];
 
 /// Every directive of Redis 7.2, in Redis's table order.
 pub static DIRECTIVES: &[Directive] = &[
@@ -175,11 +275,26 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("aof-load-truncated", None, MOD, true),
     boolean("aof-use-rdb-preamble", None, MOD, true),
     boolean("aof-timestamp-enabled", None, MOD, false),
-    boolean("cluster-replica-no-failover", Some("cluster-slave-no-failover"), MOD, false),
+    boolean(
+        "cluster-replica-no-failover",
+        Some("cluster-slave-no-failover"),
+        MOD,
+        false,
+    ),
     boolean("replica-lazy-flush", Some("slave-lazy-flush"), MOD, false),
-    boolean("replica-serve-stale-data", Some("slave-serve-stale-data"), MOD, true),
+    boolean(
+        "replica-serve-stale-data",
+        Some("slave-serve-stale-data"),
+        MOD,
+        true,
+    ),
     boolean("replica-read-only", Some("slave-read-only"), MOD, true),
-    boolean("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), MOD, true),
+    boolean(
+        "replica-ignore-maxmemory",
+        Some("slave-ignore-maxmemory"),
+        MOD,
+        true,
+    ),
     boolean("jemalloc-bg-thread", None, MOD, true),
     boolean("activedefrag", None, MOD, false),
     boolean("syslog-enabled", None, IMM, false),
@@ -201,22 +316,64 @@ pub static DIRECTIVES: &[Directive] = &[
     string("aclfile", None, IMM, Some(""), None).implemented(),
     string("unixsocket", None, IMM, None, None),
     string("pidfile", None, IMM, None, None),
-    string("replica-announce-ip", Some("slave-announce-ip"), MOD, None, None),
+    string(
+        "replica-announce-ip",
+        Some("slave-announce-ip"),
+        MOD,
+        None,
+        None,
+    ),
     string("masteruser", None, MOD.union(SENS), None, None),
     string("cluster-announce-ip", None, MOD, None, None),
     string("cluster-config-file", None, IMM, Some("nodes.conf"), None),
-    string("cluster-announce-hostname", None, MOD, None, Some(validate::announced_hostname)),
-    string("cluster-announce-human-nodename", None, MOD, None, Some(validate::announced_nodename)),
+    string(
+        "cluster-announce-hostname",
+        None,
+        MOD,
+        None,
+        Some(validate::announced_hostname),
+    ),
+    string(
+        "cluster-announce-human-nodename",
+        None,
+        MOD,
+        None,
+        Some(validate::announced_nodename),
+    ),
     string("syslog-ident", None, IMM, Some("redis"), None),
-    string("dbfilename", None, MOD.union(PROT), Some("dump.rdb"), Some(validate::db_filename)),
-    string("appendfilename", None, IMM, Some("appendonly.aof"), Some(validate::aof_filename)),
-    string("appenddirname", None, IMM, Some("appendonlydir"), Some(validate::aof_dirname)),
+    string(
+        "dbfilename",
+        None,
+        MOD.union(PROT),
+        Some("dump.rdb"),
+        Some(validate::db_filename),
+    ),
+    string(
+        "appendfilename",
+        None,
+        IMM,
+        Some("appendonly.aof"),
+        Some(validate::aof_filename),
+    ),
+    string(
+        "appenddirname",
+        None,
+        IMM,
+        Some("appendonlydir"),
+        Some(validate::aof_dirname),
+    ),
     string("server_cpulist", None, IMM, None, None),
     string("bio_cpulist", None, IMM, None, None),
     string("aof_rewrite_cpulist", None, IMM, None, None),
     string("bgsave_cpulist", None, IMM, None, None),
     string("ignore-warnings", None, MOD, Some(""), None),
-    string("proc-title-template", None, MOD, Some("{title} {listen-addr} {server-mode}"), Some(validate::proc_title_template)),
+    string(
+        "proc-title-template",
+        None,
+        MOD,
+        Some("{title} {listen-addr} {server-mode}"),
+        Some(validate::proc_title_template),
+    ),
     string("bind-source-addr", None, MOD, None, None),
     string("logfile", None, IMM, Some(""), None).implemented(),
     string("locale-collate", None, MOD, Some(""), None),
@@ -226,7 +383,12 @@ pub static DIRECTIVES: &[Directive] = &[
     // Enum configs.
     enumeration("supervised", IMM, SUPERVISED_MODES, 0),
     enumeration("syslog-facility", IMM, SYSLOG_FACILITIES, 1),
-    enumeration("repl-diskless-load", MOD.union(DENY_LOAD), REPL_DISKLESS_LOAD, 0),
+    enumeration(
+        "repl-diskless-load",
+        MOD.union(DENY_LOAD),
+        REPL_DISKLESS_LOAD,
+        0,
+    ),
     enumeration("loglevel", MOD, LOG_LEVELS, 2).implemented(),
     enumeration("maxmemory-policy", MOD, MAXMEMORY_POLICIES, 7),
     enumeration("appendfsync", MOD, AOF_FSYNC, 2),
@@ -236,17 +398,51 @@ pub static DIRECTIVES: &[Directive] = &[
     enumeration("enable-protected-configs", IMM, PROTECTED_ACTION, 0).implemented(),
     enumeration("enable-debug-command", IMM, PROTECTED_ACTION, 0),
     enumeration("enable-module-command", IMM, PROTECTED_ACTION, 0),
-    enumeration("cluster-preferred-endpoint-type", MOD, CLUSTER_ENDPOINT_TYPE, 0),
-    enumeration("propagation-error-behavior", MOD, PROPAGATION_ERROR_BEHAVIOR, 0),
-    enumeration("shutdown-on-sigint", MOD.union(MULTI), SHUTDOWN_ON_SIGNAL, 0),
-    enumeration("shutdown-on-sigterm", MOD.union(MULTI), SHUTDOWN_ON_SIGNAL, 0),
+    enumeration(
+        "cluster-preferred-endpoint-type",
+        MOD,
+        CLUSTER_ENDPOINT_TYPE,
+        0,
+    ),
+    enumeration(
+        "propagation-error-behavior",
+        MOD,
+        PROPAGATION_ERROR_BEHAVIOR,
+        0,
+    ),
+    enumeration(
+        "shutdown-on-sigint",
+        MOD.union(MULTI),
+        SHUTDOWN_ON_SIGNAL,
+        0,
+    ),
+    enumeration(
+        "shutdown-on-sigterm",
+        MOD.union(MULTI),
+        SHUTDOWN_ON_SIGNAL,
+        0,
+    ),
     // Integer configs.
     int("databases", None, IMM, 1, INT_MAX, 16).implemented(),
     int("port", None, MOD, 0, 65535, 6379).implemented(),
     int("io-threads", None, IMM, 1, 128, 1),
     int("auto-aof-rewrite-percentage", None, MOD, 0, INT_MAX, 100),
-    int("cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), MOD, 0, INT_MAX, 10),
-    int("list-max-listpack-size", Some("list-max-ziplist-size"), MOD, INT_MIN, INT_MAX, -2),
+    int(
+        "cluster-replica-validity-factor",
+        Some("cluster-slave-validity-factor"),
+        MOD,
+        0,
+        INT_MAX,
+        10,
+    ),
+    int(
+        "list-max-listpack-size",
+        Some("list-max-ziplist-size"),
+        MOD,
+        INT_MIN,
+        INT_MAX,
+        -2,
+    ),
     int("tcp-keepalive", None, MOD, 0, INT_MAX, 300),
     int("cluster-migration-barrier", None, MOD, 0, INT_MAX, 1),
     int("active-defrag-cycle-min", None, MOD, 1, 99, 1),
@@ -255,68 +451,226 @@ pub static DIRECTIVES: &[Directive] = &[
     int("active-defrag-threshold-upper", None, MOD, 0, 1000, 100),
     int("lfu-log-factor", None, MOD, 0, INT_MAX, 10),
     int("lfu-decay-time", None, MOD, 0, INT_MAX, 1),
-    int("replica-priority", Some("slave-priority"), MOD, 0, INT_MAX, 100),
+    int(
+        "replica-priority",
+        Some("slave-priority"),
+        MOD,
+        0,
+        INT_MAX,
+        100,
+    ),
     int("repl-diskless-sync-delay", None, MOD, 0, INT_MAX, 5),
     int("maxmemory-samples", None, MOD, 1, INT_MAX, 5),
     int("maxmemory-eviction-tenacity", None, MOD, 0, 100, 10),
     int("timeout", None, MOD, 0, INT_MAX, 0),
-    int("replica-announce-port", Some("slave-announce-port"), MOD, 0, 65535, 0),
+    int(
+        "replica-announce-port",
+        Some("slave-announce-port"),
+        MOD,
+        0,
+        65535,
+        0,
+    ),
     int("tcp-backlog", None, IMM, 0, INT_MAX, 511),
     int("cluster-port", None, IMM, 0, 65535, 0),
     int("cluster-announce-bus-port", None, MOD, 0, 65535, 0),
     int("cluster-announce-port", None, MOD, 0, 65535, 0),
     int("cluster-announce-tls-port", None, MOD, 0, 65535, 0),
     int("repl-timeout", None, MOD, 1, INT_MAX, 60),
-    int("repl-ping-replica-period", Some("repl-ping-slave-period"), MOD, 1, INT_MAX, 10),
+    int(
+        "repl-ping-replica-period",
+        Some("repl-ping-slave-period"),
+        MOD,
+        1,
+        INT_MAX,
+        10,
+    ),
     int("list-compress-depth", None, MOD, 0, INT_MAX, 0),
-    int("rdb-key-save-delay", None, MOD.union(HIDDEN), INT_MIN, INT_MAX, 0),
-    int("key-load-delay", None, MOD.union(HIDDEN), INT_MIN, INT_MAX, 0),
+    int(
+        "rdb-key-save-delay",
+        None,
+        MOD.union(HIDDEN),
+        INT_MIN,
+        INT_MAX,
+        0,
+    ),
+    int(
+        "key-load-delay",
+        None,
+        MOD.union(HIDDEN),
+        INT_MIN,
+        INT_MAX,
+        0,
+    ),
     int("active-expire-effort", None, MOD, 1, 10, 1),
     int("hz", None, MOD, 0, INT_MAX, 10),
-    int("min-replicas-to-write", Some("min-slaves-to-write"), MOD, 0, INT_MAX, 0),
-    int("min-replicas-max-lag", Some("min-slaves-max-lag"), MOD, 0, INT_MAX, 10),
+    int(
+        "min-replicas-to-write",
+        Some("min-slaves-to-write"),
+        MOD,
+        0,
+        INT_MAX,
+        0,
+    ),
+    int(
+        "min-replicas-max-lag",
+        Some("min-slaves-max-lag"),
+        MOD,
+        0,
+        INT_MAX,
+        10,
+    ),
     int("watchdog-period", None, MOD.union(HIDDEN), 0, INT_MAX, 0),
     int("shutdown-timeout", None, MOD, 0, INT_MAX, 10),
     int("repl-diskless-sync-max-replicas", None, MOD, 0, INT_MAX, 0),
     // Unsigned int configs.
     uint("maxclients", None, MOD, 1, UINT_MAX, 10000),
-    numeric("unixsocketperm", None, IMM, 0, 0o777, 0, NumericUnit::Octal, true),
+    numeric(
+        "unixsocketperm",
+        None,
+        IMM,
+        0,
+        0o777,
+        0,
+        NumericUnit::Octal,
+        true,
+    ),
     uint("socket-mark-id", None, IMM, 0, UINT_MAX, 0),
     uint("max-new-connections-per-cycle", None, MOD, 1, 1000, 10),
     uint("max-new-tls-connections-per-cycle", None, MOD, 1, 1000, 1),
     // Unsigned long configs (bounds compared as signed in Redis).
-    int("active-defrag-max-scan-fields", None, MOD, 1, LONG_MAX, 1000),
+    int(
+        "active-defrag-max-scan-fields",
+        None,
+        MOD,
+        1,
+        LONG_MAX,
+        1000,
+    ),
     int("slowlog-max-len", None, MOD, 0, LONG_MAX, 128),
     int("acllog-max-len", None, MOD, 0, LONG_MAX, 128).implemented(),
     // Long long configs.
-    int("busy-reply-threshold", Some("lua-time-limit"), MOD, 0, LONG_MAX, 5000),
+    int(
+        "busy-reply-threshold",
+        Some("lua-time-limit"),
+        MOD,
+        0,
+        LONG_MAX,
+        5000,
+    ),
     int("cluster-node-timeout", None, MOD, 0, LONG_MAX, 15000),
     int("slowlog-log-slower-than", None, MOD, -1, LONG_MAX, 10000),
     int("latency-monitor-threshold", None, MOD, 0, LONG_MAX, 0),
-    memory("proto-max-bulk-len", None, MOD, MB, LONG_MAX, 512 * MB, false),
+    memory(
+        "proto-max-bulk-len",
+        None,
+        MOD,
+        MB,
+        LONG_MAX,
+        512 * MB,
+        false,
+    ),
     int("stream-node-max-entries", None, MOD, 0, LONG_MAX, 100),
     memory("repl-backlog-size", None, MOD, 1, LONG_MAX, MB, false),
     // Unsigned long long configs.
     memory("maxmemory", None, MOD, 0, ULLONG_MAX, 0, true),
-    memory("cluster-link-sendbuf-limit", None, MOD, 0, ULLONG_MAX, 0, true),
+    memory(
+        "cluster-link-sendbuf-limit",
+        None,
+        MOD,
+        0,
+        ULLONG_MAX,
+        0,
+        true,
+    ),
     // size_t configs.
-    uint("hash-max-listpack-entries", Some("hash-max-ziplist-entries"), MOD, 0, LONG_MAX, 512),
+    uint(
+        "hash-max-listpack-entries",
+        Some("hash-max-ziplist-entries"),
+        MOD,
+        0,
+        LONG_MAX,
+        512,
+    ),
     uint("set-max-intset-entries", None, MOD, 0, LONG_MAX, 512),
     uint("set-max-listpack-entries", None, MOD, 0, LONG_MAX, 128),
-    uint("zset-max-listpack-entries", Some("zset-max-ziplist-entries"), MOD, 0, LONG_MAX, 128),
-    memory("active-defrag-ignore-bytes", None, MOD, 1, LONG_MAX, 100 * MB, true),
-    memory("hash-max-listpack-value", Some("hash-max-ziplist-value"), MOD, 0, LONG_MAX, 64, true),
+    uint(
+        "zset-max-listpack-entries",
+        Some("zset-max-ziplist-entries"),
+        MOD,
+        0,
+        LONG_MAX,
+        128,
+    ),
+    memory(
+        "active-defrag-ignore-bytes",
+        None,
+        MOD,
+        1,
+        LONG_MAX,
+        100 * MB,
+        true,
+    ),
+    memory(
+        "hash-max-listpack-value",
+        Some("hash-max-ziplist-value"),
+        MOD,
+        0,
+        LONG_MAX,
+        64,
+        true,
+    ),
     memory("stream-node-max-bytes", None, MOD, 0, LONG_MAX, 4096, true),
     memory("set-max-listpack-value", None, MOD, 0, LONG_MAX, 64, true),
-    memory("zset-max-listpack-value", Some("zset-max-ziplist-value"), MOD, 0, LONG_MAX, 64, true),
+    memory(
+        "zset-max-listpack-value",
+        Some("zset-max-ziplist-value"),
+        MOD,
+        0,
+        LONG_MAX,
+        64,
+        true,
+    ),
     memory("hll-sparse-max-bytes", None, MOD, 0, LONG_MAX, 3000, true),
     uint("tracking-table-max-keys", None, MOD, 0, LONG_MAX, 1_000_000),
-    memory("client-query-buffer-limit", None, MOD, MB, LONG_MAX, 1024 * MB, true),
-    numeric("maxmemory-clients", None, MOD, -100, LONG_MAX, 0, NumericUnit::MemoryOrPercent, false),
+    memory(
+        "client-query-buffer-limit",
+        None,
+        MOD,
+        MB,
+        LONG_MAX,
+        1024 * MB,
+        true,
+    ),
+    numeric(
+        "maxmemory-clients",
+        None,
+        MOD,
+        -100,
+        LONG_MAX,
+        0,
+        NumericUnit::MemoryOrPercent,
+        false,
+    ),
     // Other numeric configs.
     int("repl-backlog-ttl", None, MOD, 0, LONG_MAX, 3600),
-    memory("auto-aof-rewrite-min-size", None, MOD, 0, LONG_MAX, 64 * MB, false),
-    int("loading-process-events-interval-bytes", None, MOD.union(HIDDEN), 1024, INT_MAX, 2 * MB),
+    memory(
+        "auto-aof-rewrite-min-size",
+        None,
+        MOD,
+        0,
+        LONG_MAX,
+        64 * MB,
+        false,
+    ),
+    int(
+        "loading-process-events-interval-bytes",
+        None,
+        MOD.union(HIDDEN),
+        1024,
+        INT_MAX,
+        2 * MB,
+    ),
     // TLS configs.
     int("tls-port", None, MOD, 0, 65535, 0),
     int("tls-session-cache-size", None, MOD, 0, INT_MAX, 20 * 1024),
@@ -331,7 +685,13 @@ pub static DIRECTIVES: &[Directive] = &[
     string("tls-key-file-pass", None, MOD.union(SENS), None, None),
     string("tls-client-cert-file", None, MOD, None, None),
     string("tls-client-key-file", None, MOD, None, None),
-    string("tls-client-key-file-pass", None, MOD.union(SENS), None, None),
+    string(
+        "tls-client-key-file-pass",
+        None,
+        MOD.union(SENS),
+        None,
+        None,
+    ),
     string("tls-dh-params-file", None, MOD, None, None),
     string("tls-ca-cert-file", None, MOD, None, None),
     string("tls-ca-cert-dir", None, MOD, None, None),
@@ -341,12 +701,37 @@ pub static DIRECTIVES: &[Directive] = &[
     // Special configs.
     special("dir", None, MOD.union(PROT).union(DENY_LOAD), Special::Dir).implemented(),
     special("save", None, MOD.union(MULTI), Special::Save),
-    special("client-output-buffer-limit", None, MOD.union(MULTI), Special::ClientOutputBufferLimit),
-    special("oom-score-adj-values", None, MOD.union(MULTI), Special::OomScoreAdjValues),
-    special("notify-keyspace-events", None, MOD, Special::NotifyKeyspaceEvents),
+    special(
+        "client-output-buffer-limit",
+        None,
+        MOD.union(MULTI),
+        Special::ClientOutputBufferLimit,
+    ),
+    special(
+        "oom-score-adj-values",
+        None,
+        MOD.union(MULTI),
+        Special::OomScoreAdjValues,
+    ),
+    special(
+        "notify-keyspace-events",
+        None,
+        MOD,
+        Special::NotifyKeyspaceEvents,
+    ),
     special("bind", None, MOD.union(MULTI), Special::Bind).implemented(),
-    special("replicaof", Some("slaveof"), IMM.union(MULTI), Special::ReplicaOf),
-    special("latency-tracking-info-percentiles", None, MOD.union(MULTI), Special::LatencyTrackingInfoPercentiles),
+    special(
+        "replicaof",
+        Some("slaveof"),
+        IMM.union(MULTI),
+        Special::ReplicaOf,
+    ),
+    special(
+        "latency-tracking-info-percentiles",
+        None,
+        MOD.union(MULTI),
+        Special::LatencyTrackingInfoPercentiles,
+    ),
 ];
 
 /// Directives Redis still accepts (and ignores) for compatibility, with

@@ -41,7 +41,10 @@ pub fn memtoull(s: &[u8]) -> Option<u64> {
     if s.first() == Some(&b'-') {
         return None;
     }
-    let digits_end = s.iter().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let digits_end = s
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     let (digits, unit) = s.split_at(digits_end);
     let multiplier: u64 = match unit.to_ascii_lowercase().as_slice() {
         b"" | b"b" => 1,
@@ -90,7 +93,8 @@ pub fn c_strtoll(s: &[u8], base: u32) -> Option<i64> {
     let mut magnitude: i128 = 0;
     for &b in rest {
         let digit = (b as char).to_digit(base)?;
-        magnitude = (magnitude * i128::from(base) + i128::from(digit)).min(i128::from(u64::MAX) + 1);
+        magnitude =
+            (magnitude * i128::from(base) + i128::from(digit)).min(i128::from(u64::MAX) + 1);
     }
     let signed = if negative { -magnitude } else { magnitude };
     Some(signed.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
@@ -133,7 +137,17 @@ mod tests {
         assert_eq!(string2ll(b"-12"), Some(-12));
         assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b""[..], b"-", b"-0", b"01", b"+1", b" 1", b"1 ", b"1.5", b"9223372036854775808"] {
+        for bad in [
+            &b""[..],
+            b"-",
+            b"-0",
+            b"01",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1.5",
+            b"9223372036854775808",
+        ] {
             assert_eq!(string2ll(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
@@ -150,7 +164,14 @@ mod tests {
         assert_eq!(memtoull(b"5b"), Some(5));
         assert_eq!(memtoull(b""), Some(0));
         assert_eq!(memtoull(b"gb"), Some(0));
-        for bad in [&b"-1"[..], b"1x", b"1 kb", b"1.5mb", b"18446744073709551616", b"17179869184gb"] {
+        for bad in [
+            &b"-1"[..],
+            b"1x",
+            b"1 kb",
+            b"1.5mb",
+            b"18446744073709551616",
+            b"17179869184gb",
+        ] {
             assert_eq!(memtoull(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }

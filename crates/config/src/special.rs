@@ -19,16 +19,29 @@ pub struct SavePoint {
 
 /// Redis 7.2's default `save 3600 1 300 100 60 10000`.
 pub const DEFAULT_SAVE_POINTS: [SavePoint; 3] = [
-    SavePoint { seconds: 3600, changes: 1 },
-    SavePoint { seconds: 300, changes: 100 },
-    SavePoint { seconds: 60, changes: 10000 },
+    SavePoint {
+        seconds: 3600,
+        changes: 1,
+    },
+    SavePoint {
+        seconds: 300,
+        changes: 100,
+    },
+    SavePoint {
+        seconds: 60,
+        changes: 10000,
+    },
 ];
 
 /// Parses `save` arguments (`""` alone means "no save points").
 pub fn parse_save(args: &[Vec<u8>]) -> Result<Vec<SavePoint>, String> {
     const INVALID: &str = "Invalid save parameters";
-    let args = if args.len() == 1 && args[0].is_empty() { &[][..] } else { args };
-    if args.len() % 2 != 0 {
+    let args = if args.len() == 1 && args[0].is_empty() {
+        &[][..]
+    } else {
+        args
+    };
+    if !args.len().is_multiple_of(2) {
         return Err(INVALID.into());
     }
     let mut points = Vec::with_capacity(args.len() / 2);
@@ -42,7 +55,10 @@ pub fn parse_save(args: &[Vec<u8>]) -> Result<Vec<SavePoint>, String> {
 
 /// CONFIG GET rendering of `save`: `3600 1 300 100`.
 pub fn format_save(points: &[SavePoint]) -> String {
-    let parts: Vec<String> = points.iter().map(|p| format!("{} {}", p.seconds, p.changes)).collect();
+    let parts: Vec<String> = points
+        .iter()
+        .map(|p| format!("{} {}", p.seconds, p.changes))
+        .collect();
     parts.join(" ")
 }
 
@@ -59,7 +75,11 @@ pub enum ClientClass {
 
 impl ClientClass {
     /// All classes, in Redis's order.
-    pub const ALL: [ClientClass; 3] = [ClientClass::Normal, ClientClass::Replica, ClientClass::Pubsub];
+    pub const ALL: [ClientClass; 3] = [
+        ClientClass::Normal,
+        ClientClass::Replica,
+        ClientClass::Pubsub,
+    ];
 
     /// The name CONFIG GET uses.
     pub fn config_get_name(self) -> &'static str {
@@ -101,9 +121,21 @@ pub struct OutputBufferLimit {
 
 /// Redis's defaults, indexed by [`ClientClass`].
 pub const DEFAULT_OUTPUT_BUFFER_LIMITS: [OutputBufferLimit; 3] = [
-    OutputBufferLimit { hard_bytes: 0, soft_bytes: 0, soft_seconds: 0 },
-    OutputBufferLimit { hard_bytes: 256 << 20, soft_bytes: 64 << 20, soft_seconds: 60 },
-    OutputBufferLimit { hard_bytes: 32 << 20, soft_bytes: 8 << 20, soft_seconds: 60 },
+    OutputBufferLimit {
+        hard_bytes: 0,
+        soft_bytes: 0,
+        soft_seconds: 0,
+    },
+    OutputBufferLimit {
+        hard_bytes: 256 << 20,
+        soft_bytes: 64 << 20,
+        soft_seconds: 60,
+    },
+    OutputBufferLimit {
+        hard_bytes: 32 << 20,
+        soft_bytes: 8 << 20,
+        soft_seconds: 60,
+    },
 ];
 
 /// Applies `client-output-buffer-limit` arguments to `current`; classes
@@ -112,7 +144,7 @@ pub fn parse_output_buffer_limits(
     args: &[Vec<u8>],
     current: &[OutputBufferLimit; 3],
 ) -> Result<[OutputBufferLimit; 3], String> {
-    if args.len() % 4 != 0 {
+    if !args.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut limits = *current;
@@ -123,7 +155,11 @@ pub fn parse_output_buffer_limits(
         let hard_bytes = memtoull(&group[1]).ok_or(bad)?;
         let soft_bytes = memtoull(&group[2]).ok_or(bad)?;
         let soft_seconds = c_strtoll(&group[3], 10).filter(|&s| s >= 0).ok_or(bad)?;
-        limits[class as usize] = OutputBufferLimit { hard_bytes, soft_bytes, soft_seconds };
+        limits[class as usize] = OutputBufferLimit {
+            hard_bytes,
+            soft_bytes,
+            soft_seconds,
+        };
     }
     Ok(limits)
 }
@@ -134,7 +170,13 @@ pub fn format_output_buffer_limits(limits: &[OutputBufferLimit; 3]) -> String {
         .iter()
         .map(|&class| {
             let l = limits[class as usize];
-            format!("{} {} {} {}", class.config_get_name(), l.hard_bytes, l.soft_bytes, l.soft_seconds)
+            format!(
+                "{} {} {} {}",
+                class.config_get_name(),
+                l.hard_bytes,
+                l.soft_bytes,
+                l.soft_seconds
+            )
         })
         .collect();
     parts.join(" ")
@@ -243,7 +285,11 @@ pub fn format_notify_flags(flags: NotifyFlags) -> String {
             }
         }
     }
-    for (ch, flag) in [('K', NotifyFlags::KEYSPACE), ('E', NotifyFlags::KEYEVENT), ('m', NotifyFlags::KEY_MISS)] {
+    for (ch, flag) in [
+        ('K', NotifyFlags::KEYSPACE),
+        ('E', NotifyFlags::KEYEVENT),
+        ('m', NotifyFlags::KEY_MISS),
+    ] {
         if flags.contains(flag) {
             out.push(ch);
         }
@@ -265,7 +311,10 @@ pub fn parse_bind(args: &[Vec<u8>]) -> Result<Vec<String>, String> {
     if args.len() == 1 && args[0].is_empty() {
         return Ok(Vec::new());
     }
-    Ok(args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect())
+    Ok(args
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect())
 }
 
 /// The primary a replica follows.
@@ -288,7 +337,10 @@ pub fn parse_replica_of(args: &[Vec<u8>]) -> Result<Option<ReplicaOf>, String> {
     let port = c_strtoll(&args[1], 10)
         .and_then(|p| u16::try_from(p).ok())
         .ok_or("Invalid master port")?;
-    Ok(Some(ReplicaOf { host: String::from_utf8_lossy(&args[0]).into_owned(), port }))
+    Ok(Some(ReplicaOf {
+        host: String::from_utf8_lossy(&args[0]).into_owned(),
+        port,
+    }))
 }
 
 /// Redis's default latency percentiles.
@@ -310,7 +362,10 @@ pub fn parse_percentiles(args: &[Vec<u8>]) -> Result<Vec<f64>, String> {
             if (0.0..=100.0).contains(&value) {
                 Ok(value)
             } else {
-                Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into())
+                Err(
+                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                        .into(),
+                )
             }
         })
         .collect()
@@ -336,10 +391,16 @@ mod tests {
         assert_eq!(parse_save(&args(&[""])).unwrap(), vec![]);
         assert_eq!(
             parse_save(&args(&["10", "0"])).unwrap(),
-            vec![SavePoint { seconds: 10, changes: 0 }]
+            vec![SavePoint {
+                seconds: 10,
+                changes: 0
+            }]
         );
         for bad in [&["10"][..], &["0", "1"], &["1", "-1"], &["x", "1"]] {
-            assert_eq!(parse_save(&args(bad)).unwrap_err(), "Invalid save parameters");
+            assert_eq!(
+                parse_save(&args(bad)).unwrap_err(),
+                "Invalid save parameters"
+            );
         }
     }
 
@@ -358,9 +419,17 @@ mod tests {
             format_output_buffer_limits(&updated),
             "normal 1 1 5 slave 1048576 2000 3 pubsub 33554432 8388608 60"
         );
-        let err = |a: &[&str]| parse_output_buffer_limits(&args(a), &DEFAULT_OUTPUT_BUFFER_LIMITS).unwrap_err();
-        assert_eq!(err(&["normal", "1", "2"]), "Wrong number of arguments in buffer limit configuration.");
-        assert_eq!(err(&["master", "1", "2", "3"]), "Invalid client class specified in buffer limit configuration.");
+        let err = |a: &[&str]| {
+            parse_output_buffer_limits(&args(a), &DEFAULT_OUTPUT_BUFFER_LIMITS).unwrap_err()
+        };
+        assert_eq!(
+            err(&["normal", "1", "2"]),
+            "Wrong number of arguments in buffer limit configuration."
+        );
+        assert_eq!(
+            err(&["master", "1", "2", "3"]),
+            "Invalid client class specified in buffer limit configuration."
+        );
         assert_eq!(
             err(&["pubsub", "1x", "2", "3"]),
             "Error in hard, soft or soft_seconds setting in buffer limit configuration."
@@ -383,24 +452,44 @@ mod tests {
 
     #[test]
     fn oom_values_and_bind_and_replicaof() {
-        assert_eq!(parse_oom_score_adj_values(&args(&["1", "2", "3"])).unwrap(), [1, 2, 3]);
-        assert_eq!(parse_oom_score_adj_values(&args(&["1", "2"])).unwrap_err(), "wrong number of arguments");
+        assert_eq!(
+            parse_oom_score_adj_values(&args(&["1", "2", "3"])).unwrap(),
+            [1, 2, 3]
+        );
+        assert_eq!(
+            parse_oom_score_adj_values(&args(&["1", "2"])).unwrap_err(),
+            "wrong number of arguments"
+        );
         assert!(parse_oom_score_adj_values(&args(&["1", "2", "9999"])).is_err());
         assert_eq!(parse_bind(&args(&[""])).unwrap(), Vec::<String>::new());
         assert!(parse_bind(&args(&["a"; 17])).is_err());
         assert_eq!(parse_replica_of(&args(&["NO", "one"])).unwrap(), None);
         assert_eq!(
             parse_replica_of(&args(&["h", "6380"])).unwrap(),
-            Some(ReplicaOf { host: "h".into(), port: 6380 })
+            Some(ReplicaOf {
+                host: "h".into(),
+                port: 6380
+            })
         );
-        assert_eq!(parse_replica_of(&args(&["h", "70000"])).unwrap_err(), "Invalid master port");
+        assert_eq!(
+            parse_replica_of(&args(&["h", "70000"])).unwrap_err(),
+            "Invalid master port"
+        );
     }
 
     #[test]
     fn percentiles() {
         assert_eq!(format_percentiles(&DEFAULT_PERCENTILES), "50 99 99.9");
-        assert_eq!(parse_percentiles(&args(&["1.5", "2e1"])).unwrap(), vec![1.5, 20.0]);
-        assert!(parse_percentiles(&args(&["101"])).unwrap_err().contains("[0.0,100.0]"));
-        assert_eq!(parse_percentiles(&args(&["x"])).unwrap_err(), "Invalid latency-tracking-info-percentiles parameters");
+        assert_eq!(
+            parse_percentiles(&args(&["1.5", "2e1"])).unwrap(),
+            vec![1.5, 20.0]
+        );
+        assert!(parse_percentiles(&args(&["101"]))
+            .unwrap_err()
+            .contains("[0.0,100.0]"));
+        assert_eq!(
+            parse_percentiles(&args(&["x"])).unwrap_err(),
+            "Invalid latency-tracking-info-percentiles parameters"
+        );
     }
 }

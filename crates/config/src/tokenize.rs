@@ -154,7 +154,7 @@ mod tests {
             (r#"x "\q""#, &["x", "q"]),
             (r"x 'it\'s'", &["x", "it's"]),
             (r"x 'a\nb'", &["x", "a\\nb"]),
-            (r#"x a"b c"d"#, &["x", "ab cd"]),
+            (r#"x a"b c" d"#, &["x", "ab c", "d"]),
             ("x\x0bY", &["x\x0bY"]),
             ("a\0b c", &["a"]),
         ];

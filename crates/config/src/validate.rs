@@ -85,7 +85,6 @@ pub fn proc_title_template(value: &[u8]) -> Result<(), &'static str> {
     let mut rest = value;
     let mut has_content = false;
     while let Some(open) = rest.iter().position(|&b| b == b'{') {
-        has_content |= rest[..open].iter().any(|b| !b.is_ascii_whitespace());
         let after = &rest[open + 1..];
         let close = after.iter().position(|&b| b == b'}').ok_or(INVALID)?;
         if !PROC_TITLE_VARIABLES.contains(&&after[..close]) {

@@ -90,7 +90,10 @@ pub fn is_literal(pattern: &[u8]) -> bool {
 /// rule out most candidates with a prefix comparison. An escaped byte ends
 /// the prefix, because the prefix is a slice of the pattern as written.
 pub fn literal_prefix(pattern: &[u8]) -> &[u8] {
-    let end = pattern.iter().position(|&b| is_special(b)).unwrap_or(pattern.len());
+    let end = pattern
+        .iter()
+        .position(|&b| is_special(b))
+        .unwrap_or(pattern.len());
     &pattern[..end]
 }
 
@@ -125,7 +128,7 @@ fn signed_char(byte: u8) -> i32 {
 
 fn same_byte(a: u8, b: u8, nocase: bool) -> bool {
     if nocase {
-        a.to_ascii_lowercase() == b.to_ascii_lowercase()
+        a.eq_ignore_ascii_case(&b)
     } else {
         a == b
     }

@@ -38,7 +38,10 @@ pub enum Frame {
     /// RESP3 big number; a bulk string in RESP2.
     BigNumber(Bytes),
     /// RESP3 verbatim string (`=15\r\ntxt:...`); a bulk string in RESP2.
-    Verbatim { format: [u8; 3], text: Bytes },
+    Verbatim {
+        format: [u8; 3],
+        text: Bytes,
+    },
     /// RESP3 push (pub/sub messages, invalidations); an array in RESP2.
     Push(Vec<Frame>),
 }

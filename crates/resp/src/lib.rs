@@ -6,7 +6,9 @@
 //!   Clients only ever send arrays of bulk strings (or "inline" lines typed
 //!   into telnet), so the request side is a narrow, fast parser that knows
 //!   Redis's limits and words its errors exactly as Redis does
-//!   (`Protocol error: invalid bulk length`).
+//!   (`Protocol error: invalid bulk length`). Connections keep a
+//!   [`RequestParser`], which resumes a partial request instead of
+//!   rescanning it on every read.
 //! * [`Frame`] is a reply value; [`Frame::encode`] writes it for the
 //!   protocol version the connection negotiated with `HELLO`. RESP3 types
 //!   (maps, sets, doubles, nulls, pushes) are downgraded for RESP2 clients
@@ -23,10 +25,11 @@ mod double;
 mod encode;
 mod error;
 mod frame;
+mod inline;
 mod request;
 
 pub use decode::decode_frame;
 pub use double::format_double;
 pub use error::{DecodeError, ProtocolError};
 pub use frame::{Frame, Protocol};
-pub use request::{parse_request, RequestLimits};
+pub use request::{parse_request, RequestLimits, RequestParser};

@@ -61,8 +61,8 @@ pub fn run(args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
-    let logfile = config.get_str("logfile").unwrap_or_default();
-    let loglevel = config.get_str("loglevel").unwrap_or_default();
+    let logfile = config.get_text("logfile").unwrap_or_default();
+    let loglevel = config.get_text("loglevel").unwrap_or_default();
     if let Err(error) = crate::logging::init(&logfile, &loglevel) {
         eprintln!("Can't open the log file: {error}");
         return 1;
@@ -81,6 +81,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
     }
     for warning in config.warnings() {
         tracing::warn!("{warning}");
+    }
+    if let Err(error) = std::env::set_current_dir(config.dir()) {
+        tracing::error!("Can't chdir to '{}': {}", config.dir().display(), io_error_text(&error));
+        return 1;
     }
     let acl = match load_users(&config) {
         Ok(acl) => acl,
@@ -102,7 +106,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
 /// Builds the user table from `user` directives or the aclfile.
 fn load_users(config: &Config) -> Result<AclState, String> {
     let pubsub_default = pubsub_default(config);
-    let aclfile = config.get_str("aclfile").filter(|f| !f.is_empty()).map(PathBuf::from);
+    let aclfile = config.get_text("aclfile").filter(|f| !f.is_empty()).map(PathBuf::from);
     let user_lines = config.users();
     let mut registry = match &aclfile {
         Some(_) if !user_lines.is_empty() => {
@@ -117,8 +121,8 @@ fn load_users(config: &Config) -> Result<AclState, String> {
         }
         None => moat_acl::file::parse_config_users(user_lines, pubsub_default).map_err(|e| format!("Critical error while loading ACLs. Exiting. {e}"))?,
     };
-    if let Some(password) = config.get_str("requirepass").filter(|p| !p.is_empty()) {
-        registry.set_requirepass(Some(password.as_bytes()));
+    if let Some(password) = config.requirepass().filter(|p| !p.is_empty()) {
+        registry.set_requirepass(Some(password));
     }
     let mut log = AclLog::default();
     log.set_max_len(config.get_int("acllog-max-len").unwrap_or(128).max(0) as usize);
@@ -126,7 +130,7 @@ fn load_users(config: &Config) -> Result<AclState, String> {
 }
 
 pub fn pubsub_default(config: &Config) -> PubsubDefault {
-    match config.get_str("acl-pubsub-default").as_deref() {
+    match config.get_text("acl-pubsub-default").as_deref() {
         Some("allchannels") => PubsubDefault::AllChannels,
         _ => PubsubDefault::ResetChannels,
     }

@@ -96,7 +96,9 @@ impl Client {
     pub fn read_push(&mut self) -> Result<Vec<Frame>> {
         match self.read_frame()? {
             Frame::Push(items) | Frame::Array(items) => Ok(items),
-            other => Err(TestkitError::Tool(format!("expected a push, got {other:?}"))),
+            other => Err(TestkitError::Tool(format!(
+                "expected a push, got {other:?}"
+            ))),
         }
     }
 

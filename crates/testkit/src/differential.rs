@@ -32,7 +32,13 @@ pub struct DifferentialMismatch {
 
 impl fmt::Display for DifferentialMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}:{}: {}", self.script.display(), self.line, self.command)?;
+        writeln!(
+            f,
+            "{}:{}: {}",
+            self.script.display(),
+            self.line,
+            self.command
+        )?;
         writeln!(f, "  server under test:")?;
         write_indented(f, &self.subject)?;
         writeln!(f, "  reference:")?;
@@ -72,7 +78,11 @@ impl DifferentialScript {
 
     /// Runs the script against both servers in lockstep and returns every
     /// step whose normalised outcomes differ.
-    pub fn compare(&self, subject: SocketAddr, reference: SocketAddr) -> Result<Vec<DifferentialMismatch>> {
+    pub fn compare(
+        &self,
+        subject: SocketAddr,
+        reference: SocketAddr,
+    ) -> Result<Vec<DifferentialMismatch>> {
         let mut subject_session = Session::new(subject);
         let mut reference_session = Session::new(reference);
         let mut mismatches = Vec::new();
@@ -87,7 +97,8 @@ impl DifferentialScript {
             let from_subject = from_subject.map(|o| normalised(step, o));
             let from_reference = from_reference.map(|o| normalised(step, o));
             if from_subject != from_reference {
-                let render = |o: &Option<Outcome>| o.as_ref().map(Outcome::render).unwrap_or_default();
+                let render =
+                    |o: &Option<Outcome>| o.as_ref().map(Outcome::render).unwrap_or_default();
                 mismatches.push(DifferentialMismatch {
                     script: self.path.clone(),
                     line: step.line,

@@ -34,9 +34,6 @@ pub enum TestkitError {
     /// The bytes the server sent are not valid RESP.
     #[error(transparent)]
     Decode(#[from] moat_resp::DecodeError),
-    /// A request line could not be split into arguments (unbalanced quotes).
-    #[error("cannot split arguments: {0}")]
-    SplitArgs(String),
     /// A golden or differential script is malformed.
     #[error("{path}:{line}: {message}")]
     Script {
@@ -44,7 +41,11 @@ pub enum TestkitError {
         line: usize,
         message: String,
     },
-    /// A helper binary (redis-cli) is missing or failed to run.
+    /// The server sent a different kind of frame than the call expects.
+    #[error("unexpected reply: {0}")]
+    UnexpectedReply(String),
+    /// A helper binary (redis-cli) is missing or failed to run, or a script
+    /// directive (`[resp3]`) was refused.
     #[error("{0}")]
     Tool(String),
 }

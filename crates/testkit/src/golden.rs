@@ -25,8 +25,8 @@
 //! facts about Redis, not about moat.
 
 use crate::error::{Result, TestkitError};
-use crate::report::Report;
 use crate::report::write_indented;
+use crate::report::Report;
 use crate::script::{script_files, Line, LineParser, Session, Step};
 use crate::server::ServerBuilder;
 use std::collections::HashMap;
@@ -73,7 +73,13 @@ pub struct GoldenMismatch {
 
 impl fmt::Display for GoldenMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}:{}: > {}", self.path.display(), self.line, self.command)?;
+        writeln!(
+            f,
+            "{}:{}: > {}",
+            self.path.display(),
+            self.line,
+            self.command
+        )?;
         writeln!(f, "  expected:")?;
         write_indented(f, &self.expected)?;
         writeln!(f, "  actual:")?;
@@ -203,11 +209,13 @@ impl GoldenFile {
         self.entries
             .iter()
             .map(|entry| {
-                let outcome = session.execute(&entry.step).map_err(|e| TestkitError::Script {
-                    path: self.path.clone(),
-                    line: entry.step.line,
-                    message: e.to_string(),
-                })?;
+                let outcome = session
+                    .execute(&entry.step)
+                    .map_err(|e| TestkitError::Script {
+                        path: self.path.clone(),
+                        line: entry.step.line,
+                        message: e.to_string(),
+                    })?;
                 Ok(outcome.map(|o| o.render()).unwrap_or_default())
             })
             .collect()
@@ -229,7 +237,9 @@ fn parse_references(names: &str) -> std::result::Result<Vec<ReferenceServer>, St
         .map(|name| match name {
             "yes" | "redis" => Ok(ReferenceServer::Redis),
             "valkey" => Ok(ReferenceServer::Valkey),
-            other => Err(format!("unknown reference server '{other}' (redis, valkey, yes, no)")),
+            other => Err(format!(
+                "unknown reference server '{other}' (redis, valkey, yes, no)"
+            )),
         })
         .collect()
 }
@@ -281,7 +291,10 @@ mod tests {
     fn parses_entries_with_their_expectation_ranges() {
         let text = "# reference: redis, valkey\n> SET k v\nOK\n\n> MGET k x\n1) \"v\"\n2) (nil)\n[resp3]\n> PING\n";
         let file = GoldenFile::parse(Path::new("g.txt"), text).unwrap();
-        assert_eq!(file.references(), [ReferenceServer::Redis, ReferenceServer::Valkey]);
+        assert_eq!(
+            file.references(),
+            [ReferenceServer::Redis, ReferenceServer::Valkey]
+        );
         let ranges: Vec<_> = file.entries.iter().map(|e| e.expected.clone()).collect();
         assert_eq!(ranges, [2..3, 5..7, 8..8, 9..9]);
         assert_eq!(file.expected_text(&file.entries[1]), "1) \"v\"\n2) (nil)\n");
@@ -290,7 +303,10 @@ mod tests {
     #[test]
     fn an_expectation_without_a_command_is_an_error() {
         let err = GoldenFile::parse(Path::new("g.txt"), "# c\nOK\n").unwrap_err();
-        assert!(err.to_string().starts_with("g.txt:2: expected a command"), "{err}");
+        assert!(
+            err.to_string().starts_with("g.txt:2: expected a command"),
+            "{err}"
+        );
         let err = GoldenFile::parse(Path::new("g.txt"), "> PING\nPONG\n\nstray\n").unwrap_err();
         assert!(err.to_string().starts_with("g.txt:4:"), "{err}");
     }

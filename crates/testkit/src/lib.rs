@@ -6,7 +6,7 @@
 //!
 //! * [`ServerProcess`] starts moat-server or a reference server on a free
 //!   port in its own directory and stops it on drop;
-//! * [`reference`] finds the reference binaries, skipping loudly (or failing
+//! * [`reference`](mod@reference) finds the reference binaries, skipping loudly (or failing
 //!   under `MOAT_REQUIRE_REFERENCE=1`) when they are absent;
 //! * [`Client`] is a thin blocking RESP client that shows frames as sent;
 //!   [`render()`] prints them as redis-cli does;
@@ -23,25 +23,44 @@ pub mod golden;
 pub mod redis_cli;
 pub mod reference;
 mod render;
+mod reply_edit;
 mod report;
-mod script;
+pub mod script;
 mod server;
-mod split_args;
 
 pub use client::{encode_command, Client, DEFAULT_TIMEOUT};
 pub use error::{Result, TestkitError};
 pub use redis_cli::redis_cli;
-pub use render::{quote, render};
+pub use render::render;
 pub use report::Report;
 pub use script::script_files;
 pub use server::{ServerBuilder, ServerProcess};
-pub use split_args::split_args;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// A builder for moat-server from the path Cargo gives integration tests,
+/// `option_env!("CARGO_BIN_EXE_moat-server")`.
+///
+/// `option_env!` rather than `env!` keeps the test files compiling when the
+/// binary is not built (it has required features); the tests then fail at
+/// run time with this explanation instead of breaking the whole build.
+pub fn moat_server(binary: Option<&str>) -> ServerBuilder {
+    match binary {
+        Some(path) if Path::new(path).is_file() => ServerBuilder::new(path),
+        _ => panic!(
+            "the moat-server binary ({}) was not built for this test run \
+             (it has required features; see crates/server/Cargo.toml)",
+            binary.unwrap_or("no path")
+        ),
+    }
+}
 
 /// The repository's `tests/` directory, home of `golden/` and `differential/`.
 pub fn tests_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests")
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // crates/testkit -> the workspace root.
+    let root = manifest_dir.ancestors().nth(2).unwrap_or(manifest_dir);
+    root.join("tests")
 }
 
 /// `tests/golden`.

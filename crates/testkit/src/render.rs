@@ -10,6 +10,7 @@
 //! printed raw, so that every reply renders to lines that never contain a
 //! raw newline and golden files stay line-oriented.
 
+use moat_config::tokenize::repr as quote;
 use moat_resp::{format_double, Frame};
 use std::fmt::Write;
 
@@ -18,30 +19,6 @@ use std::fmt::Write;
 pub fn render(frame: &Frame) -> String {
     let mut out = String::new();
     render_into(&mut out, frame, "");
-    out
-}
-
-/// Quotes bytes the way redis-cli shows a bulk string (Redis's `sdscatrepr`):
-/// printable ASCII as is, `\n \r \t \a \b \\ \"` escaped, anything else `\xHH`.
-pub fn quote(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() + 2);
-    out.push('"');
-    for &b in bytes {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(char::from(b)),
-            _ => {
-                let _ = write!(out, "\\x{b:02x}");
-            }
-        }
-    }
-    out.push('"');
     out
 }
 
@@ -163,20 +140,30 @@ mod tests {
         assert_eq!(render(&Frame::error("ERR x")), "(error) ERR x\n");
         assert_eq!(render(&bulk("a\"b\nc")), "\"a\\\"b\\nc\"\n");
         assert_eq!(render(&Frame::Boolean(true)), "(true)\n");
+        assert_eq!(render(&Frame::Double(1.5)), "(double) 1.5\n");
+        assert_eq!(
+            render(&Frame::BigNumber(Bytes::from_static(
+                b"12345678901234567890"
+            ))),
+            "(big number) 12345678901234567890\n"
+        );
         assert_eq!(render(&Frame::Array(vec![])), "(empty array)\n");
         assert_eq!(render(&Frame::Map(vec![])), "(empty hash)\n");
         assert_eq!(render(&Frame::Set(vec![])), "(empty set)\n");
     }
 
     #[test]
-    fn quote_escapes_binary_as_hex() {
-        assert_eq!(quote(b"a\x01\xff"), r#""a\x01\xff""#);
-        assert_eq!(quote(b""), r#""""#);
+    fn binary_bulk_strings_escape_as_hex() {
+        let binary = Frame::Bulk(Bytes::from_static(b"a\x01\xff"));
+        assert_eq!(render(&binary), "\"a\\x01\\xff\"\n");
     }
 
     #[test]
     fn wide_arrays_right_align_their_indexes() {
-        let items: Vec<Frame> = "abcdefghijkl".chars().map(|c| bulk(&c.to_string())).collect();
+        let items: Vec<Frame> = "abcdefghijkl"
+            .chars()
+            .map(|c| bulk(&c.to_string()))
+            .collect();
         let text = render(&Frame::Array(items));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], r#" 1) "a""#);
@@ -255,6 +242,9 @@ mod tests {
             bulk("spec"),
             Frame::Map(vec![(bulk("index"), Frame::Integer(1))]),
         )]);
-        assert_eq!(render(&reply), "1# \"spec\" => 1# \"index\" => (integer) 1\n");
+        assert_eq!(
+            render(&reply),
+            "1# \"spec\" => 1# \"index\" => (integer) 1\n"
+        );
     }
 }

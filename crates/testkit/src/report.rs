@@ -42,4 +42,3 @@ pub(crate) fn write_indented(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Res
     }
     text.lines().try_for_each(|line| writeln!(f, "    {line}"))
 }
-

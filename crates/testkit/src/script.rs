@@ -12,7 +12,8 @@
 //!   no expectation should have to spell out);
 //! * `[read]` reads one more frame on the current connection (pub/sub
 //!   messages, the extra replies of a multi-channel SUBSCRIBE);
-//! * a command is tokenised like redis-cli input (see [`crate::split_args`]);
+//! * a command is tokenised like redis-cli input (Redis's `sdssplitargs`,
+//!   shared with the config reader: [`moat_config::tokenize::split_args`]);
 //!   golden scripts prefix it with `> `, differential scripts do not;
 //! * `@name ` before a command or directive runs that one line on connection
 //!   `name` without changing the current one.
@@ -20,11 +21,11 @@
 use crate::client::Client;
 use crate::error::{Result, TestkitError};
 use crate::render::render;
-use crate::split_args::split_args;
+use moat_config::tokenize::split_args;
 use moat_resp::{Frame, Protocol};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::fs;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The connection every script starts on.
@@ -138,7 +139,7 @@ impl LineParser {
                 _ => return Ok(Line::Other),
             },
         };
-        let args = split_args(command_text).map_err(|e| error(e.to_string()))?;
+        let args = split_args(command_text.as_bytes()).map_err(|e| error(e.to_string()))?;
         if args.is_empty() {
             return Err(error("empty command".into()));
         }
@@ -290,17 +291,26 @@ mod tests {
     #[test]
     fn directives_become_steps_on_the_right_connection() {
         let lines = parse_all(Some("> "), "[resp3]\n@sub [read]");
-        let Line::Step(resp3) = &lines[0] else { panic!("{lines:?}") };
+        let Line::Step(resp3) = &lines[0] else {
+            panic!("{lines:?}")
+        };
         assert_eq!(resp3.action, Action::SwitchProtocol(Protocol::Resp3));
         assert_eq!(resp3.connection, "conn1");
-        let Line::Step(read) = &lines[1] else { panic!("{lines:?}") };
-        assert_eq!((read.action.clone(), read.connection.as_str()), (Action::Read, "sub"));
+        let Line::Step(read) = &lines[1] else {
+            panic!("{lines:?}")
+        };
+        assert_eq!(
+            (read.action.clone(), read.connection.as_str()),
+            (Action::Read, "sub")
+        );
     }
 
     #[test]
     fn malformed_lines_report_file_and_line() {
         let mut parser = LineParser::new(None);
-        let err = parser.parse(Path::new("x.txt"), 7, "GET \"open").unwrap_err();
+        let err = parser
+            .parse(Path::new("x.txt"), 7, "GET \"open")
+            .unwrap_err();
         assert!(err.to_string().starts_with("x.txt:7: "), "{err}");
         assert!(parser.parse(Path::new("x.txt"), 8, "[bad name]").is_err());
         assert!(parser.parse(Path::new("x.txt"), 9, "@c2").is_err());

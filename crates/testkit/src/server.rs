@@ -233,7 +233,9 @@ impl ServerProcess {
             }
             if Instant::now() >= deadline {
                 let _ = self.stop();
-                return Err(self.start_error(format!("no reply to PING within {STARTUP_TIMEOUT:?}")));
+                return Err(
+                    self.start_error(format!("no reply to PING within {STARTUP_TIMEOUT:?}"))
+                );
             }
             thread::sleep(POLL_INTERVAL);
         }

@@ -59,9 +59,26 @@ pub fn is(arg: &[u8], option: &str) -> bool {
     arg.eq_ignore_ascii_case(option.as_bytes())
 }
 
-/// A database index as SELECT, MOVE, SWAPDB and COPY parse it.
+/// An `int` as Redis's `getIntFromObjectOrReply` accepts it: an i64
+/// that also fits in 32 bits; `error` replaces the default message.
+pub fn parse_i32(arg: &[u8], error: Option<&str>) -> Result<i32, Frame> {
+    let custom = || error.map(|text| Frame::error(format!("ERR {text}")));
+    let n = canonical_i64(arg).ok_or_else(|| custom().unwrap_or_else(not_an_integer))?;
+    i32::try_from(n).map_err(|_| {
+        custom().unwrap_or_else(|| {
+            Frame::error("ERR value is out of range, value must between -2147483648 and 2147483647")
+        })
+    })
+}
+
+/// A database index as SELECT, MOVE and COPY parse it.
 pub fn parse_db_index(arg: &[u8], databases: usize) -> Result<usize, Frame> {
-    let index = parse_i64(arg)?;
+    let index = parse_i32(arg, None)?;
+    db_in_range(index, databases)
+}
+
+/// `ERR DB index is out of range` unless `index` names a database.
+pub fn db_in_range(index: i32, databases: usize) -> Result<usize, Frame> {
     usize::try_from(index)
         .ok()
         .filter(|&i| i < databases)
@@ -84,7 +101,12 @@ pub enum ExpireUnit {
 /// Converts an expire argument into an absolute time in milliseconds,
 /// rejecting what Redis rejects: non-integers, values not above zero and
 /// arithmetic overflow (`getExpireMillisecondsOrReply`).
-pub fn absolute_expire_ms(arg: &[u8], unit: ExpireUnit, now_ms: i64, command: &str) -> Result<i64, Frame> {
+pub fn absolute_expire_ms(
+    arg: &[u8],
+    unit: ExpireUnit,
+    now_ms: i64,
+    command: &str,
+) -> Result<i64, Frame> {
     let amount = parse_i64(arg)?;
     if amount <= 0 {
         return Err(invalid_expire(command));
@@ -97,7 +119,9 @@ pub fn absolute_expire_ms(arg: &[u8], unit: ExpireUnit, now_ms: i64, command: &s
         ExpireUnit::Seconds | ExpireUnit::Millis => in_ms.and_then(|ms| ms.checked_add(now_ms)),
         ExpireUnit::UnixSeconds | ExpireUnit::UnixMillis => in_ms,
     };
-    absolute.filter(|&at| at > 0).ok_or_else(|| invalid_expire(command))
+    absolute
+        .filter(|&at| at > 0)
+        .ok_or_else(|| invalid_expire(command))
 }
 
 #[cfg(test)]
@@ -109,7 +133,10 @@ mod tests {
         assert_eq!(parse_i64(b"-42"), Ok(-42));
         assert_eq!(parse_i64(b"+1"), Err(not_an_integer()));
         assert_eq!(parse_i64(b"1.0"), Err(not_an_integer()));
-        assert_eq!(parse_non_negative(b"-1", "ERR offset is out of range"), Err(Frame::error("ERR offset is out of range")));
+        assert_eq!(
+            parse_non_negative(b"-1", "ERR offset is out of range"),
+            Err(Frame::error("ERR offset is out of range"))
+        );
     }
 
     #[test]
@@ -128,22 +155,65 @@ mod tests {
     #[test]
     fn db_index_range() {
         assert_eq!(parse_db_index(b"15", 16), Ok(15));
-        assert_eq!(parse_db_index(b"16", 16), Err(Frame::error("ERR DB index is out of range")));
-        assert_eq!(parse_db_index(b"-1", 16), Err(Frame::error("ERR DB index is out of range")));
+        assert_eq!(
+            parse_db_index(b"16", 16),
+            Err(Frame::error("ERR DB index is out of range"))
+        );
+        assert_eq!(
+            parse_db_index(b"-1", 16),
+            Err(Frame::error("ERR DB index is out of range"))
+        );
         assert_eq!(parse_db_index(b"x", 16), Err(not_an_integer()));
+        assert_eq!(
+            parse_db_index(b"4294967296", 16),
+            Err(Frame::error(
+                "ERR value is out of range, value must between -2147483648 and 2147483647"
+            ))
+        );
+        assert_eq!(
+            parse_i32(b"x", Some("invalid first DB index")),
+            Err(Frame::error("ERR invalid first DB index"))
+        );
     }
 
     #[test]
     fn expire_times_are_validated_like_redis() {
-        assert_eq!(absolute_expire_ms(b"10", ExpireUnit::Seconds, 1000, "set"), Ok(11_000));
-        assert_eq!(absolute_expire_ms(b"10", ExpireUnit::Millis, 1000, "set"), Ok(1010));
-        assert_eq!(absolute_expire_ms(b"10", ExpireUnit::UnixSeconds, 1000, "set"), Ok(10_000));
-        assert_eq!(absolute_expire_ms(b"10", ExpireUnit::UnixMillis, 1000, "set"), Ok(10));
-        assert_eq!(absolute_expire_ms(b"0", ExpireUnit::Seconds, 1000, "set"), Err(invalid_expire("set")));
-        assert_eq!(absolute_expire_ms(b"-5", ExpireUnit::UnixMillis, 1000, "getex"), Err(invalid_expire("getex")));
+        assert_eq!(
+            absolute_expire_ms(b"10", ExpireUnit::Seconds, 1000, "set"),
+            Ok(11_000)
+        );
+        assert_eq!(
+            absolute_expire_ms(b"10", ExpireUnit::Millis, 1000, "set"),
+            Ok(1010)
+        );
+        assert_eq!(
+            absolute_expire_ms(b"10", ExpireUnit::UnixSeconds, 1000, "set"),
+            Ok(10_000)
+        );
+        assert_eq!(
+            absolute_expire_ms(b"10", ExpireUnit::UnixMillis, 1000, "set"),
+            Ok(10)
+        );
+        assert_eq!(
+            absolute_expire_ms(b"0", ExpireUnit::Seconds, 1000, "set"),
+            Err(invalid_expire("set"))
+        );
+        assert_eq!(
+            absolute_expire_ms(b"-5", ExpireUnit::UnixMillis, 1000, "getex"),
+            Err(invalid_expire("getex"))
+        );
         let huge = i64::MAX.to_string();
-        assert_eq!(absolute_expire_ms(huge.as_bytes(), ExpireUnit::Seconds, 1, "set"), Err(invalid_expire("set")));
-        assert_eq!(absolute_expire_ms(huge.as_bytes(), ExpireUnit::Millis, 1, "set"), Err(invalid_expire("set")));
-        assert_eq!(absolute_expire_ms(b"x", ExpireUnit::Millis, 1, "set"), Err(not_an_integer()));
+        assert_eq!(
+            absolute_expire_ms(huge.as_bytes(), ExpireUnit::Seconds, 1, "set"),
+            Err(invalid_expire("set"))
+        );
+        assert_eq!(
+            absolute_expire_ms(huge.as_bytes(), ExpireUnit::Millis, 1, "set"),
+            Err(invalid_expire("set"))
+        );
+        assert_eq!(
+            absolute_expire_ms(b"x", ExpireUnit::Millis, 1, "set"),
+            Err(not_an_integer())
+        );
     }
 }

@@ -39,7 +39,9 @@ pub fn no_such_key() -> Frame {
 /// `ERR wrong number of arguments for '<command>' command`, for
 /// commands whose argument count has constraints beyond the arity.
 pub fn wrong_arity(command: &str) -> Frame {
-    Frame::error(format!("ERR wrong number of arguments for '{command}' command"))
+    Frame::error(format!(
+        "ERR wrong number of arguments for '{command}' command"
+    ))
 }
 
 /// An integer reply from a count.
@@ -63,10 +65,99 @@ mod tests {
 
     #[test]
     fn flatten_keeps_errors_as_replies() {
-        assert_eq!(flatten(Err(syntax_error())), Frame::error("ERR syntax error"));
+        assert_eq!(
+            flatten(Err(syntax_error())),
+            Frame::error("ERR syntax error")
+        );
         assert_eq!(flatten(Ok(Frame::Integer(1))), Frame::Integer(1));
-        assert_eq!(wrong_arity("mset"), Frame::error("ERR wrong number of arguments for 'mset' command"));
+        assert_eq!(
+            wrong_arity("mset"),
+            Frame::error("ERR wrong number of arguments for 'mset' command")
+        );
         assert_eq!(count(3), Frame::Integer(3));
         assert_eq!(flag(false), Frame::Integer(0));
+    }
+}
+
+/// Runs commands against a private keyspace, for handler unit tests.
+#[cfg(test)]
+pub mod testing {
+    use crate::client::ClientState;
+    use crate::cmd::{bits, keys, strings, Ctx, Handler};
+    use crate::db::Keyspace;
+    use bytes::Bytes;
+    use moat_resp::Frame;
+
+    /// A keyspace, a client and a clock.
+    pub struct Harness {
+        pub ks: Keyspace,
+        pub client: ClientState,
+        pub now_ms: i64,
+    }
+
+    impl Default for Harness {
+        fn default() -> Harness {
+            Harness::new()
+        }
+    }
+
+    impl Harness {
+        pub fn new() -> Harness {
+            Harness {
+                ks: Keyspace::new(16),
+                client: ClientState::default(),
+                now_ms: 1_700_000_000_000,
+            }
+        }
+
+        /// Runs a command given as whitespace-separated words.
+        pub fn run(&mut self, line: &str) -> Frame {
+            let argv: Vec<&[u8]> = line.split_whitespace().map(str::as_bytes).collect();
+            self.run_args(&argv)
+        }
+
+        /// Runs a command given as raw arguments.
+        pub fn run_args(&mut self, argv: &[&[u8]]) -> Frame {
+            let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+            let handler = find_handler(&argv).expect("test runs a known command");
+            let mut ctx = Ctx {
+                ks: &mut self.ks,
+                client: &mut self.client,
+                now_ms: self.now_ms,
+            };
+            handler(&mut ctx, &argv)
+        }
+    }
+
+    fn find_handler(argv: &[Bytes]) -> Option<Handler> {
+        let name = String::from_utf8_lossy(&argv[0]).to_lowercase();
+        let full_name = argv
+            .get(1)
+            .map(|sub| format!("{name}|{}", String::from_utf8_lossy(sub).to_lowercase()));
+        let tables = [strings::handlers(), keys::handlers(), bits::handlers()];
+        let find = |wanted: &str| {
+            tables
+                .iter()
+                .flat_map(|t| t.iter())
+                .find(|(n, _)| *n == wanted)
+                .map(|(_, h)| *h)
+        };
+        full_name.as_deref().and_then(find).or_else(|| find(&name))
+    }
+
+    pub fn bulk(text: &str) -> Frame {
+        Frame::Bulk(Bytes::copy_from_slice(text.as_bytes()))
+    }
+
+    pub fn int(n: i64) -> Frame {
+        Frame::Integer(n)
+    }
+
+    pub fn err(text: &str) -> Frame {
+        Frame::error(text)
+    }
+
+    pub fn ok() -> Frame {
+        Frame::ok()
     }
 }

@@ -22,7 +22,10 @@ pub struct LfuParams {
 
 impl Default for LfuParams {
     fn default() -> Self {
-        LfuParams { log_factor: 10, decay_minutes: 1 }
+        LfuParams {
+            log_factor: 10,
+            decay_minutes: 1,
+        }
     }
 }
 
@@ -64,7 +67,11 @@ pub fn touched(word: u32, lfu: Option<LfuParams>, now_ms: i64) -> u32 {
 pub fn idle_seconds(word: u32, now_ms: i64) -> i64 {
     let now = lru_clock(now_ms);
     let stamp = word & LRU_CLOCK_MAX;
-    let idle = if now >= stamp { now - stamp } else { now + (LRU_CLOCK_MAX - stamp) };
+    let idle = if now >= stamp {
+        now - stamp
+    } else {
+        now + (LRU_CLOCK_MAX - stamp)
+    };
     i64::from(idle)
 }
 
@@ -73,7 +80,11 @@ pub fn decayed_counter(word: u32, params: LfuParams, now_ms: i64) -> u8 {
     let last_decrement = (word >> 8) & 0xffff;
     let counter = (word & 0xff) as u8;
     let now = lfu_minutes(now_ms);
-    let elapsed = if now >= last_decrement { now - last_decrement } else { 65535 - last_decrement + now };
+    let elapsed = if now >= last_decrement {
+        now - last_decrement
+    } else {
+        65535 - last_decrement + now
+    };
     let periods = elapsed.checked_div(params.decay_minutes).unwrap_or(0);
     counter.saturating_sub(u8::try_from(periods).unwrap_or(u8::MAX))
 }
@@ -97,7 +108,10 @@ fn log_increment(counter: u8, log_factor: u32, chance: f64) -> u8 {
 mod tests {
     use super::*;
 
-    const PARAMS: LfuParams = LfuParams { log_factor: 10, decay_minutes: 1 };
+    const PARAMS: LfuParams = LfuParams {
+        log_factor: 10,
+        decay_minutes: 1,
+    };
 
     #[test]
     fn idle_time_counts_seconds_and_wraps() {
@@ -105,7 +119,10 @@ mod tests {
         assert_eq!(idle_seconds(word, 10_999), 0);
         assert_eq!(idle_seconds(word, 25_000), 15);
         let near_wrap = initial(false, i64::from(LRU_CLOCK_MAX) * 1000);
-        assert_eq!(idle_seconds(near_wrap, (i64::from(LRU_CLOCK_MAX) + 3) * 1000), 2);
+        assert_eq!(
+            idle_seconds(near_wrap, (i64::from(LRU_CLOCK_MAX) + 3) * 1000),
+            2
+        );
     }
 
     #[test]
@@ -114,7 +131,10 @@ mod tests {
         assert_eq!(decayed_counter(word, PARAMS, 0), LFU_INIT_VAL);
         assert_eq!(decayed_counter(word, PARAMS, 120_000), LFU_INIT_VAL - 2);
         assert_eq!(decayed_counter(word, PARAMS, 3_600_000), 0);
-        let no_decay = LfuParams { decay_minutes: 0, ..PARAMS };
+        let no_decay = LfuParams {
+            decay_minutes: 0,
+            ..PARAMS
+        };
         assert_eq!(decayed_counter(word, no_decay, 3_600_000), LFU_INIT_VAL);
     }
 

@@ -97,15 +97,20 @@ impl Db {
         slot
     }
 
-    /// Deletes the key at `slot` and returns it.
+    /// Deletes the key at `slot` and returns it, TTL included.
     pub fn remove_slot(&mut self, slot: u32) -> Option<Entry> {
+        let expire_at = self.table.get(slot)?.expire_at();
         self.set_expire(slot, None);
-        self.table.remove(slot)
+        let mut entry = self.table.remove(slot)?;
+        entry.set_expire_at(expire_at);
+        Some(entry)
     }
 
     /// Sets or clears the TTL of the key at `slot`.
     pub fn set_expire(&mut self, slot: u32, at_ms: Option<i64>) {
-        let Some(entry) = self.table.get_mut(slot) else { return };
+        let Some(entry) = self.table.get_mut(slot) else {
+            return;
+        };
         let was_volatile = entry.volatile_pos != NOT_VOLATILE;
         let position = entry.volatile_pos;
         entry.set_expire_at(at_ms);
@@ -139,7 +144,9 @@ impl Db {
     /// call, as in Redis). Returns the next cursor, 0 when done.
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&Entry)) -> u64 {
         let end = self.table.slot_count();
-        let Ok(start) = usize::try_from(cursor) else { return 0 };
+        let Ok(start) = usize::try_from(cursor) else {
+            return 0;
+        };
         let max_slots = count.saturating_mul(10).max(1);
         let mut returned = 0;
         let mut slot = start;

@@ -22,7 +22,20 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(key: &[u8], value: Value, access: u32) -> Entry {
-        Entry { key: key.into(), value, expire_at_ms: NO_EXPIRY, volatile_pos: NOT_VOLATILE, access }
+        Entry {
+            key: key.into(),
+            value,
+            expire_at_ms: NO_EXPIRY,
+            volatile_pos: NOT_VOLATILE,
+            access,
+        }
+    }
+
+    /// The same entry under another name (RENAME keeps value, TTL and
+    /// access data).
+    pub fn renamed(mut self, key: &[u8]) -> Entry {
+        self.key = key.into();
+        self
     }
 
     pub fn key(&self) -> &[u8] {

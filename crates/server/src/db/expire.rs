@@ -41,8 +41,12 @@ impl Keyspace {
                 let mut ttl_sum: i64 = 0;
                 let mut ttl_samples: i64 = 0;
                 for _ in 0..round {
-                    let Some(slot) = db.random_volatile_slot(&mut rng) else { break };
-                    let Some(at) = db.entry(slot).and_then(|e| e.expire_at()) else { continue };
+                    let Some(slot) = db.random_volatile_slot(&mut rng) else {
+                        break;
+                    };
+                    let Some(at) = db.entry(slot).and_then(|e| e.expire_at()) else {
+                        continue;
+                    };
                     if at < now_ms {
                         db.remove_slot(slot);
                         expired += 1;
@@ -119,6 +123,9 @@ mod tests {
     fn live_keys_feed_the_average_ttl() {
         let mut ks = keyspace_with_ttls(0, 10);
         assert_eq!(ks.active_expire_cycle(0, 100), 0);
-        assert_eq!(ks.info_keyspace_lines(), vec!["db1:keys=10,expires=10,avg_ttl=1000000".to_owned()]);
+        assert_eq!(
+            ks.info_keyspace_lines(),
+            vec!["db1:keys=10,expires=10,avg_ttl=1000000".to_owned()]
+        );
     }
 }

@@ -137,7 +137,12 @@ impl Keyspace {
             .enumerate()
             .filter(|(_, db)| !db.is_empty())
             .map(|(index, db)| {
-                format!("db{index}:keys={},expires={},avg_ttl={}", db.len(), db.volatile_len(), db.avg_ttl_ms)
+                format!(
+                    "db{index}:keys={},expires={},avg_ttl={}",
+                    db.len(),
+                    db.volatile_len(),
+                    db.avg_ttl_ms
+                )
             })
             .collect()
     }
@@ -158,7 +163,10 @@ mod tests {
     fn info_lists_only_non_empty_databases() {
         let mut ks = Keyspace::new(3);
         ks.view(2, 0).set(b"k", Value::string(b"v"), false);
-        assert_eq!(ks.info_keyspace_lines(), vec!["db2:keys=1,expires=0,avg_ttl=0".to_owned()]);
+        assert_eq!(
+            ks.info_keyspace_lines(),
+            vec!["db2:keys=1,expires=0,avg_ttl=0".to_owned()]
+        );
     }
 
     #[test]

@@ -50,7 +50,11 @@ impl SlotTable {
         let hash = self.hasher.hash_one(key);
         let slots = &self.slots;
         self.index
-            .find(hash, |&slot| slots[slot as usize].as_ref().is_some_and(|e| e.key() == key))
+            .find(hash, |&slot| {
+                slots[slot as usize]
+                    .as_ref()
+                    .is_some_and(|e| e.key() == key)
+            })
             .copied()
     }
 
@@ -64,7 +68,10 @@ impl SlotTable {
 
     /// Stores an entry whose key is not present yet; returns its slot.
     pub fn insert_new(&mut self, entry: Entry) -> u32 {
-        debug_assert!(self.find(entry.key()).is_none(), "insert_new on a present key");
+        debug_assert!(
+            self.find(entry.key()).is_none(),
+            "insert_new on a present key"
+        );
         let hash = self.hasher.hash_one(entry.key());
         let slot = self.take_free_slot();
         self.slots[slot as usize] = Some(entry);
@@ -86,11 +93,6 @@ impl SlotTable {
         self.free.push(slot);
         self.trim_trailing_free();
         Some(entry)
-    }
-
-    /// Drops every entry.
-    pub fn clear(&mut self) {
-        *self = SlotTable { hasher: self.hasher.clone(), ..SlotTable::default() };
     }
 
     /// Occupied slots in `from..` order, for SCAN and sampling.

@@ -24,6 +24,9 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    /// Stands for "some other type" in tests until more types exist.
+    #[cfg(test)]
+    TestOther,
 }
 
 impl Value {
@@ -48,6 +51,8 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            #[cfg(test)]
+            Value::TestOther => "list",
         }
     }
 
@@ -55,6 +60,8 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            #[cfg(test)]
+            Value::TestOther => "listpack",
         }
     }
 
@@ -71,6 +78,8 @@ impl Value {
     pub fn as_str(&self) -> Option<&StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            #[cfg(test)]
+            Value::TestOther => None,
         }
     }
 
@@ -78,6 +87,8 @@ impl Value {
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            #[cfg(test)]
+            Value::TestOther => None,
         }
     }
 }
@@ -99,6 +110,16 @@ impl StrValue {
         if let Some(n) = canonical_i64(bytes) {
             StrValue::Int(n)
         } else if bytes.len() <= EMBSTR_SIZE_LIMIT {
+            StrValue::Embstr(bytes.into())
+        } else {
+            StrValue::Raw(bytes.to_vec())
+        }
+    }
+
+    /// Redis's `createStringObject`: `embstr` when short, `raw`
+    /// otherwise, never `int` (INCRBYFLOAT results are stored this way).
+    pub fn embedded_or_raw(bytes: &[u8]) -> StrValue {
+        if bytes.len() <= EMBSTR_SIZE_LIMIT {
             StrValue::Embstr(bytes.into())
         } else {
             StrValue::Raw(bytes.to_vec())
@@ -192,7 +213,9 @@ pub fn canonical_i64(text: &[u8]) -> Option<i64> {
         if !d.is_ascii_digit() {
             return None;
         }
-        magnitude = magnitude.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add(u64::from(d - b'0'))?;
     }
     if negative {
         0i64.checked_sub_unsigned(magnitude)
@@ -267,8 +290,23 @@ mod tests {
 
     #[test]
     fn canonical_i64_rejects_non_canonical_text() {
-        for bad in [&b""[..], b"+1", b" 1", b"1 ", b"01", b"-", b"-0", b"1a", b"99999999999999999999"] {
-            assert_eq!(canonical_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"01",
+            b"-",
+            b"-0",
+            b"1a",
+            b"99999999999999999999",
+        ] {
+            assert_eq!(
+                canonical_i64(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

@@ -105,7 +105,9 @@ impl<'a> DbView<'a> {
     /// Finds `key` with lazy expiry and returns its value.
     pub fn lookup(&mut self, key: &[u8], mode: Access) -> Option<&mut Value> {
         let slot = self.lookup_slot(key, mode)?;
-        self.ks.dbs[self.index].entry_mut(slot).map(|e| &mut e.value)
+        self.ks.dbs[self.index]
+            .entry_mut(slot)
+            .map(|e| &mut e.value)
     }
 
     /// Whether `key` exists (lazy expiry applied, no statistics).
@@ -157,6 +159,19 @@ impl<'a> DbView<'a> {
         self.modified(&key);
     }
 
+    /// Stores a fresh copy of a value with the given TTL under `key`,
+    /// replacing any existing key (COPY).
+    pub fn put_copy(&mut self, key: &[u8], value: Value, expire_at: Option<i64>) {
+        if let Some(slot) = self.lookup_slot(key, Access::Peek) {
+            self.ks.dbs[self.index].remove_slot(slot);
+        }
+        self.insert_new(key, value);
+        if let (Some(at), Some(slot)) = (expire_at, self.ks.dbs[self.index].find(key)) {
+            self.ks.dbs[self.index].set_expire(slot, Some(at));
+        }
+        self.modified(key);
+    }
+
     /// Deletes `key`; false when it did not exist (or had expired).
     pub fn remove(&mut self, key: &[u8]) -> bool {
         self.take(key).is_some()
@@ -185,7 +200,9 @@ impl<'a> DbView<'a> {
     /// "now" deletes the key at once, as Redis does. Returns false if the
     /// key does not exist.
     pub fn set_expire(&mut self, key: &[u8], at_ms: i64) -> bool {
-        let Some(slot) = self.lookup_slot(key, Access::Peek) else { return false };
+        let Some(slot) = self.lookup_slot(key, Access::Peek) else {
+            return false;
+        };
         if at_ms <= self.now_ms {
             self.ks.dbs[self.index].remove_slot(slot);
         } else {
@@ -197,7 +214,9 @@ impl<'a> DbView<'a> {
 
     /// Removes the TTL of `key`; false if it had none or does not exist.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        let Some(slot) = self.lookup_slot(key, Access::Peek) else { return false };
+        let Some(slot) = self.lookup_slot(key, Access::Peek) else {
+            return false;
+        };
         let db = &mut self.ks.dbs[self.index];
         if db.entry(slot).and_then(Entry::expire_at).is_none() {
             return false;
@@ -219,24 +238,38 @@ impl<'a> DbView<'a> {
 
     /// The decayed LFU counter of the key at `slot` (OBJECT FREQ).
     pub fn frequency(&self, slot: u32) -> Option<u8> {
-        Some(access::decayed_counter(self.entry(slot)?.access, self.ks.lfu, self.now_ms))
+        Some(access::decayed_counter(
+            self.entry(slot)?.access,
+            self.ks.lfu,
+            self.now_ms,
+        ))
     }
 
     /// One step of SCAN over this database; see [`super::Db::scan`].
-    /// Expired keys are skipped (and left for expiry to reclaim).
-    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&Entry)) -> u64 {
+    /// Expired keys met on the way are not visited but deleted, as
+    /// Redis's SCAN does.
+    pub fn scan(&mut self, cursor: u64, count: usize, mut visit: impl FnMut(&Entry)) -> u64 {
         let now = self.now_ms;
-        self.ks.dbs[self.index].scan(cursor, count, |entry| {
-            if !entry.is_expired(now) {
+        let mut expired: Vec<Box<[u8]>> = Vec::new();
+        let next = self.ks.dbs[self.index].scan(cursor, count, |entry| {
+            if entry.is_expired(now) {
+                expired.push(entry.key().into());
+            } else {
                 visit(entry)
             }
-        })
+        });
+        for key in expired {
+            self.lookup_slot(&key, Access::Peek);
+        }
+        next
     }
 
     /// Every live key, in slot order (KEYS).
     pub fn live_entries(&self) -> impl Iterator<Item = &Entry> {
         let now = self.now_ms;
-        self.ks.dbs[self.index].entries().filter(move |e| !e.is_expired(now))
+        self.ks.dbs[self.index]
+            .entries()
+            .filter(move |e| !e.is_expired(now))
     }
 
     /// A random live key (RANDOMKEY); expired keys met on the way are

@@ -42,8 +42,7 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
     let config = shared.config.read();
     match name {
         "requirepass" => {
-            let password = config.get_str("requirepass").unwrap_or_default();
-            let password = (!password.is_empty()).then_some(password.as_bytes());
+            let password = config.requirepass().filter(|p| !p.is_empty());
             shared.acl.write().registry.set_requirepass(password);
             shared.bump_acl_epoch();
         }
@@ -56,7 +55,7 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
             config.get_int("proto-max-bulk-len").unwrap_or(512 * 1024 * 1024) as u64,
             config.get_int("client-query-buffer-limit").unwrap_or(1024 * 1024 * 1024) as u64,
         ),
-        "maxmemory-policy" => ks.get().set_maxmemory_policy(&config.get_str("maxmemory-policy").unwrap_or_default()),
+        "maxmemory-policy" => ks.get().set_maxmemory_policy(&config.get_text("maxmemory-policy").unwrap_or_default()),
         _ => {}
     }
 }

@@ -61,7 +61,7 @@ fn shutdown(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> 
 }
 
 fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    let enabled = session.shared.config.read().get_str("enable-debug-command").unwrap_or_default();
+    let enabled = session.shared.config.read().get_text("enable-debug-command").unwrap_or_default();
     let local = session.info.lock().addr.ip().is_loopback();
     let allowed = enabled == "yes" || (enabled == "local" && local);
     if !allowed {
@@ -168,7 +168,7 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "used_memory_rss", &crate::alloc::resident_bytes());
             kv(out, "used_memory_rss_human", &human_bytes(crate::alloc::resident_bytes()));
             kv(out, "maxmemory", &shared.config.read().get_int("maxmemory").unwrap_or(0));
-            kv(out, "maxmemory_policy", &shared.config.read().get_str("maxmemory-policy").unwrap_or_default());
+            kv(out, "maxmemory_policy", &shared.config.read().get_text("maxmemory-policy").unwrap_or_default());
             kv(out, "mem_allocator", &"system");
         }
         "persistence" => {

@@ -1,0 +1,148 @@
+//! EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, the TTL readers and PERSIST.
+
+use crate::cmd::args::{is, parse_i64};
+use crate::cmd::reply::{flag, Reply};
+use crate::cmd::Ctx;
+use crate::db::{Access, Ttl};
+use bytes::Bytes;
+use moat_resp::Frame;
+
+/// How an EXPIRE-family command reads its time argument.
+#[derive(Debug, Clone, Copy)]
+pub struct Form {
+    name: &'static str,
+    seconds: bool,
+    relative: bool,
+}
+
+impl Form {
+    pub const EXPIRE: Form = Form {
+        name: "expire",
+        seconds: true,
+        relative: true,
+    };
+    pub const PEXPIRE: Form = Form {
+        name: "pexpire",
+        seconds: false,
+        relative: true,
+    };
+    pub const EXPIREAT: Form = Form {
+        name: "expireat",
+        seconds: true,
+        relative: false,
+    };
+    pub const PEXPIREAT: Form = Form {
+        name: "pexpireat",
+        seconds: false,
+        relative: false,
+    };
+}
+
+/// The NX/XX/GT/LT conditions.
+#[derive(Debug, Default, Clone, Copy)]
+struct Conditions {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+fn parse_conditions(args: &[Bytes]) -> Result<Conditions, Frame> {
+    let mut c = Conditions::default();
+    for arg in args {
+        match () {
+            _ if is(arg, "nx") => c.nx = true,
+            _ if is(arg, "xx") => c.xx = true,
+            _ if is(arg, "gt") => c.gt = true,
+            _ if is(arg, "lt") => c.lt = true,
+            _ => {
+                return Err(Frame::error(format!(
+                    "ERR Unsupported option {}",
+                    String::from_utf8_lossy(arg)
+                )))
+            }
+        }
+    }
+    if c.nx && (c.xx || c.gt || c.lt) {
+        return Err(Frame::error(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if c.gt && c.lt {
+        return Err(Frame::error(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
+    }
+    Ok(c)
+}
+
+/// Redis's `expireGenericCommand`. Times at or before "now" delete the key.
+pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
+    let conditions = parse_conditions(&argv[3..])?;
+    let amount = parse_i64(&argv[2])?;
+    let invalid = || {
+        Frame::error(format!(
+            "ERR invalid expire time in '{}' command",
+            form.name
+        ))
+    };
+    let in_ms = if form.seconds {
+        amount.checked_mul(1000).ok_or_else(invalid)?
+    } else {
+        amount
+    };
+    let base = if form.relative { ctx.now_ms } else { 0 };
+    let when = in_ms.checked_add(base).ok_or_else(invalid)?;
+    let key = &argv[1][..];
+    let mut db = crate::cmd::reply::selected_db(ctx);
+    let Some(slot) = db.lookup_slot(key, Access::Write) else {
+        return Ok(Frame::Integer(0));
+    };
+    let current = db.entry(slot).and_then(|entry| entry.expire_at());
+    let refused = match current {
+        // A key without TTL counts as expiring never: GT can't beat it,
+        // LT always does.
+        None => conditions.xx || conditions.gt,
+        Some(at) => conditions.nx || (conditions.gt && when <= at) || (conditions.lt && when >= at),
+    };
+    if refused {
+        return Ok(Frame::Integer(0));
+    }
+    db.set_expire(key, when);
+    Ok(Frame::Integer(1))
+}
+
+/// Which view of the TTL a reader command reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtlForm {
+    Seconds,
+    Millis,
+    UnixSeconds,
+    UnixMillis,
+}
+
+/// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 without
+/// TTL; remaining seconds are rounded to nearest as Redis does.
+pub fn ttl(ctx: &mut Ctx<'_>, argv: &[Bytes], form: TtlForm) -> Reply {
+    let now = ctx.now_ms;
+    let at = match crate::cmd::reply::selected_db(ctx).ttl(&argv[1]) {
+        Ttl::Missing => return Ok(Frame::Integer(-2)),
+        Ttl::Persistent => return Ok(Frame::Integer(-1)),
+        Ttl::At(at) => at,
+    };
+    let remaining = at.saturating_sub(now).max(0);
+    Ok(Frame::Integer(match form {
+        TtlForm::Seconds => (remaining + 500) / 1000,
+        TtlForm::Millis => remaining,
+        TtlForm::UnixSeconds => at / 1000,
+        TtlForm::UnixMillis => at,
+    }))
+}
+
+pub fn persist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
+    let mut db = crate::cmd::reply::selected_db(ctx);
+    if db.lookup_slot(&argv[1], Access::Write).is_none() {
+        return Ok(Frame::Integer(0));
+    }
+    Ok(flag(db.persist(&argv[1])))
+}

@@ -1,0 +1,17 @@
+//! Every script of `tests/differential/` against moat-server and the
+//! reference redis-server, replies compared frame by frame after the
+//! normalisations listed in `moat_testkit::accepted_differences`.
+
+use moat_testkit::{differential, differential_dir, moat_server, reference, ServerBuilder};
+
+#[test]
+fn differential_scripts_match_redis() {
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
+    let moat = moat_server(option_env!("CARGO_BIN_EXE_moat-server"));
+    let report =
+        differential::check_dir(&differential_dir(), &moat, &ServerBuilder::new(redis)).unwrap();
+    assert!(!report.scripts.is_empty(), "no differential scripts found");
+    report.assert_clean();
+}

@@ -1,0 +1,156 @@
+//! ACL overhead benchmark: throughput of one pipelined connection under
+//! users with increasingly expensive permission checks.
+//!
+//! `cargo run --release -p moat-testkit --example acl_bench -- <port> [commands]`
+//!
+//! It creates its users on the server at 127.0.0.1:<port> (the default user
+//! must be open), then for each scenario sends `commands` GETs (default
+//! 200000) in batches of 1000 and prints `scenario,ops_per_sec` lines.
+//! scripts/bench.sh runs it against moat and redis-server and prints ratios.
+//! Denied commands are included because they are not free: each one is
+//! logged in ACL LOG (grouped with the previous identical entry).
+
+use moat_resp::Frame;
+use moat_testkit::Client;
+use std::process::ExitCode;
+use std::time::Instant;
+
+const BATCH: usize = 1000;
+const DEFAULT_COMMANDS: usize = 200_000;
+
+struct Scenario {
+    name: &'static str,
+    /// `None` runs as the default user.
+    user: Option<&'static str>,
+    key: &'static str,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "default user",
+        user: None,
+        key: "key:1",
+    },
+    Scenario {
+        name: "~key* +@all",
+        user: Some("bench_one"),
+        key: "key:1",
+    },
+    Scenario {
+        name: "100 patterns",
+        user: Some("bench_100"),
+        key: "key:1",
+    },
+    Scenario {
+        name: "1000 patterns",
+        user: Some("bench_1000"),
+        key: "key:1",
+    },
+    Scenario {
+        name: "denied key",
+        user: Some("bench_one"),
+        key: "other:1",
+    },
+    Scenario {
+        name: "denied command",
+        user: Some("bench_noget"),
+        key: "key:1",
+    },
+];
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("acl_bench: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: acl_bench <port> [commands]";
+    let port: u16 = args.next().ok_or(usage)?.parse().map_err(|_| usage)?;
+    let commands: usize = match args.next() {
+        Some(n) => n.parse().map_err(|_| usage)?,
+        None => DEFAULT_COMMANDS,
+    };
+    let mut admin = Client::connect_port(port).map_err(|e| e.to_string())?;
+    create_users(&mut admin)?;
+    println!("scenario,ops_per_sec");
+    for scenario in SCENARIOS {
+        let ops = measure(port, scenario, commands)?;
+        println!("{},{ops:.0}", scenario.name);
+    }
+    Ok(())
+}
+
+fn create_users(admin: &mut Client) -> Result<(), String> {
+    expect_ok(admin, &["SET", "key:1", "value"])?;
+    expect_ok(
+        admin,
+        &[
+            "ACL",
+            "SETUSER",
+            "bench_one",
+            "reset",
+            "on",
+            "nopass",
+            "~key*",
+            "+@all",
+        ],
+    )?;
+    expect_ok(
+        admin,
+        &[
+            "ACL",
+            "SETUSER",
+            "bench_noget",
+            "reset",
+            "on",
+            "nopass",
+            "~key*",
+            "+@all",
+            "-get",
+        ],
+    )?;
+    for (user, count) in [("bench_100", 100), ("bench_1000", 1000)] {
+        // The matching pattern comes last: every check scans them all.
+        let mut rule: Vec<String> = ["ACL", "SETUSER", user, "reset", "on", "nopass", "+@all"]
+            .map(String::from)
+            .to_vec();
+        rule.extend((0..count).map(|i| format!("~unrelated{i}:*")));
+        rule.push("~key*".into());
+        expect_ok(admin, &rule)?;
+    }
+    Ok(())
+}
+
+fn expect_ok<A: AsRef<[u8]>>(client: &mut Client, args: &[A]) -> Result<(), String> {
+    match client.call(args).map_err(|e| e.to_string())? {
+        Frame::Simple(_) => Ok(()),
+        other => Err(format!("setup command failed: {other:?}")),
+    }
+}
+
+/// Commands per second for `commands` GETs in pipelined batches.
+fn measure(port: u16, scenario: &Scenario, commands: usize) -> Result<f64, String> {
+    let mut client = Client::connect_port(port).map_err(|e| e.to_string())?;
+    if let Some(user) = scenario.user {
+        expect_ok(&mut client, &["AUTH", user, "any"])?;
+    }
+    let batch: Vec<u8> = (0..BATCH)
+        .flat_map(|_| moat_testkit::encode_command(&["GET", scenario.key]))
+        .collect();
+    let batches = commands.div_ceil(BATCH);
+    let started = Instant::now();
+    for _ in 0..batches {
+        client.send_raw(&batch).map_err(|e| e.to_string())?;
+        for _ in 0..BATCH {
+            client.read_frame().map_err(|e| e.to_string())?;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok((batches * BATCH) as f64 / seconds.max(f64::EPSILON))
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Throughput of moat-server relative to redis-server on this machine.
+#
+# Both servers run at the same time, each pinned to its own core, with
+# persistence off; redis-benchmark and the ACL benchmark talk to each in
+# turn. Ratios are moat/redis: 1.00 means as fast as Redis.
+#
+#   scripts/bench.sh            # defaults: 200000 requests, 50 clients
+#   REQUESTS=50000 scripts/bench.sh
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+REQUESTS=${REQUESTS:-200000}
+CLIENTS=${CLIENTS:-50}
+ACL_COMMANDS=${ACL_COMMANDS:-200000}
+
+for tool in redis-server redis-benchmark taskset; do
+    command -v "$tool" >/dev/null || { echo "bench.sh: $tool not found" >&2; exit 1; }
+done
+
+cargo build --release -p moat-server -p moat-testkit --example acl_bench
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+moat_bin="$target_dir/release/moat-server"
+acl_bench="$target_dir/release/examples/acl_bench"
+
+workdir=$(mktemp -d)
+cleanup() {
+    local pidfile
+    for pidfile in "$workdir"/*.pid; do
+        [ -e "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+    done
+    sleep 0.2
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start <core> <name> <binary>: prints the port once the server answers.
+# Runs in a command substitution, so the pid goes to a file for cleanup.
+start() {
+    local core=$1 name=$2 binary=$3 port
+    port=$(free_port)
+    mkdir -p "$workdir/$name"
+    taskset -c "$core" "$binary" --port "$port" --bind 127.0.0.1 --dir "$workdir/$name" \
+        --save '' --appendonly no >"$workdir/$name.log" 2>&1 &
+    echo $! >"$workdir/$name.pid"
+    for _ in $(seq 100); do
+        if redis-cli -p "$port" PING >/dev/null 2>&1; then echo "$port"; return; fi
+        sleep 0.1
+    done
+    echo "bench.sh: $name did not start:" >&2
+    cat "$workdir/$name.log" >&2
+    exit 1
+}
+
+redis_port=$(start 0 redis "$(command -v redis-server)")
+moat_port=$(start 1 moat "$moat_bin")
+
+# benchmark <port> <pipeline>: "TEST,rps" lines.
+benchmark() {
+    redis-benchmark -p "$1" -P "$2" -n "$REQUESTS" -c "$CLIENTS" -q --csv -t ping_mbulk,set,get \
+        | tail -n +2 | cut -d, -f1,2 | tr -d '"'
+}
+
+ratio_table() { # <title> <redis csv file> <moat csv file>
+    echo
+    echo "$1"
+    printf '%-22s %14s %14s %8s\n' test redis moat ratio
+    awk -F, 'NR == FNR { redis[$1] = $2; next }
+             ($1 in redis) { printf "%-22s %14.0f %14.0f %8.2f\n", $1, redis[$1], $2, (redis[$1] > 0 ? $2 / redis[$1] : 0) }' \
+        "$2" "$3"
+}
+
+for pipeline in 1 16; do
+    benchmark "$redis_port" "$pipeline" >"$workdir/redis-P$pipeline.csv"
+    benchmark "$moat_port" "$pipeline" >"$workdir/moat-P$pipeline.csv"
+    ratio_table "redis-benchmark -P $pipeline (requests/s)" \
+        "$workdir/redis-P$pipeline.csv" "$workdir/moat-P$pipeline.csv"
+done
+
+"$acl_bench" "$redis_port" "$ACL_COMMANDS" | tail -n +2 >"$workdir/redis-acl.csv"
+"$acl_bench" "$moat_port" "$ACL_COMMANDS" | tail -n +2 >"$workdir/moat-acl.csv"
+ratio_table "ACL overhead, one connection pipelining 1000 GETs (commands/s)" \
+    "$workdir/redis-acl.csv" "$workdir/moat-acl.csv"
