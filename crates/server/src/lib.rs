@@ -7,35 +7,22 @@
 //! connection and the server) → encoded reply, flushed once per pipelined
 //! batch.
 
-#[cfg(feature = "core")]
 pub mod alloc;
 pub mod client;
-#[cfg(feature = "core")]
 pub mod clients;
 pub mod cmd;
 pub mod db;
-#[cfg(feature = "core")]
 pub mod dispatch;
-#[cfg(feature = "core")]
 pub mod limits;
-#[cfg(feature = "core")]
 pub mod logging;
-#[cfg(feature = "core")]
 pub mod net;
-#[cfg(feature = "core")]
 pub mod pause;
-#[cfg(feature = "core")]
 pub mod session;
-#[cfg(feature = "core")]
 pub mod session_cmds;
-#[cfg(feature = "core")]
 pub mod shared;
-#[cfg(feature = "core")]
 pub mod startup;
-#[cfg(feature = "core")]
 pub mod stats;
 
-#[cfg(feature = "core")]
 /// Parses arguments, loads configuration, serves until shutdown; returns
 /// the process exit code.
 pub fn run_from_args(args: Vec<std::ffi::OsString>) -> i32 {

@@ -8,7 +8,7 @@
 
 use crate::clients::{format_client_line, ClientHandle, ClientInfo, KillSwitch};
 use crate::client::ClientState;
-use crate::dispatch::{arity_error, run_handler, unknown_command_error, unknown_subcommand_error, HandlerKind, KeyspaceLock};
+use crate::dispatch::{arity_error, run_handler, unknown_command_error, unknown_subcommand_error, KeyspaceLock};
 use crate::shared::{now_ms, Shared};
 use bytes::Bytes;
 use moat_acl::{Denial, DenyReason, LogContext, User};

@@ -12,7 +12,7 @@ use crate::limits::Limits;
 use crate::pause::ClientPause;
 use crate::shared::{now_ms, AclState, Shared};
 use crate::stats::Stats;
-use moat_acl::{AclLog, PubsubDefault, Registry};
+use moat_acl::{AclLog, PubsubDefault};
 use moat_commands::CommandTable;
 use moat_config::Config;
 use parking_lot::{Mutex, RwLock};
@@ -174,7 +174,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     let port = config.get_int("port").unwrap_or(6379);
     let binds = config.bind_addrs();
     let mut listeners = Vec::new();
-    for addr in &binds {
+    for addr in binds {
         let addr = addr.trim_start_matches('-');
         match TcpListener::bind((addr, port as u16)).await {
             Ok(listener) => listeners.push(listener),
@@ -224,13 +224,22 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     0
 }
 
+/// Keys the active expiry cycle may sample per tick.
+const ACTIVE_EXPIRE_BUDGET: usize = 2000;
+
 /// Background work at `hz` per second: the active expiry cycle.
 async fn cron(shared: Arc<Shared>) {
     let mut hz = shared.config.read().get_int("hz").unwrap_or(10).clamp(1, 500);
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(1000 / hz as u64));
     loop {
         interval.tick().await;
-        shared.keyspace.lock().active_expire_cycle(now_ms());
+        {
+            let mut keyspace = shared.keyspace.lock();
+            if keyspace.active_expire {
+                // Bounded so that a large backlog cannot stall clients.
+                keyspace.active_expire_cycle(now_ms(), ACTIVE_EXPIRE_BUDGET);
+            }
+        }
         let configured = shared.config.read().get_int("hz").unwrap_or(10).clamp(1, 500);
         if configured != hz {
             hz = configured;

@@ -5,6 +5,12 @@
 //! server's shared state. Arity, authentication and ACLs were checked before
 //! it runs, so `argv.len()` is within the command's arity.
 
+pub mod args;
+pub mod bits;
+pub mod keys;
+pub mod reply;
+pub mod strings;
+
 use crate::client::ClientState;
 use crate::db::Keyspace;
 use bytes::Bytes;
@@ -22,3 +28,8 @@ pub struct Ctx<'a> {
 
 /// A command implementation.
 pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Frame;
+
+/// Every data handler module's commands, by lowercase full name.
+pub fn data_handlers() -> Vec<(&'static str, Handler)> {
+    [keys::handlers(), strings::handlers(), bits::handlers()].into_iter().flatten().copied().collect()
+}

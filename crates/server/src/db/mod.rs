@@ -47,6 +47,9 @@ pub struct Keyspace {
     /// The database the next active expiry cycle starts with, so that
     /// successive bounded cycles cover all databases.
     next_expire_db: usize,
+    /// `DEBUG SET-ACTIVE-EXPIRE 0` turns the active cycle off (tests use
+    /// it to observe lazy expiry alone).
+    pub active_expire: bool,
 }
 
 impl Keyspace {
@@ -62,6 +65,7 @@ impl Keyspace {
             lfu: LfuParams::default(),
             proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
             next_expire_db: 0,
+            active_expire: true,
         }
     }
 

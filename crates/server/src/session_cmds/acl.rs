@@ -42,10 +42,10 @@ fn field(name: &'static str) -> Frame {
 
 fn cat(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     match argv.get(2) {
-        None => Frame::Array(moat_acl::categories().map(|c| bulk(c.to_string())).collect()),
+        None => Frame::Array(moat_acl::categories().into_iter().map(|c| bulk(c.to_string())).collect()),
         Some(name) if argv.len() == 3 => match moat_acl::category_commands(name) {
             Ok(commands) => Frame::Array(commands.into_iter().map(bulk).collect()),
-            Err(message) => Frame::error(message),
+            Err(error) => Frame::error(format!("ERR {error}")),
         },
         Some(_) => subcommand_syntax_error("ACL", &argv[1]),
     }
@@ -78,7 +78,7 @@ fn help(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     if argv.len() != 2 {
         return arity_error("acl|help");
     }
-    help_reply(moat_acl::help_lines())
+    help_reply(&moat_acl::help_lines())
 }
 
 fn getuser(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
@@ -97,8 +97,8 @@ fn user_view_reply(view: &UserView) -> Frame {
         (field("keys"), bulk(view.keys.clone())),
         (field("channels"), bulk(view.channels.clone())),
     ];
-    if let Some(databases) = &view.databases {
-        fields.push((field("databases"), bulk(databases.clone())));
+    if view.databases != "alldbs" {
+        fields.push((field("databases"), bulk(view.databases.clone())));
     }
     let selectors = view
         .selectors
@@ -109,8 +109,8 @@ fn user_view_reply(view: &UserView) -> Frame {
                 (field("keys"), bulk(s.keys.clone())),
                 (field("channels"), bulk(s.channels.clone())),
             ];
-            if let Some(databases) = &s.databases {
-                selector.push((field("databases"), bulk(databases.clone())));
+            if s.databases != "alldbs" {
+                selector.push((field("databases"), bulk(s.databases.clone())));
             }
             Frame::Map(selector)
         })
@@ -201,7 +201,7 @@ fn dryrun(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fr
     }
     match user.check(cmd, request) {
         Ok(()) => Frame::ok(),
-        Err(denial) => bulk(denial.dryrun_message(user.name(), cmd, request)),
+        Err(denial) => bulk(denial.dryrun_message(user.name(), &cmd.fullname, request)),
     }
 }
 
@@ -218,7 +218,7 @@ fn genpass(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     };
     match moat_acl::genpass(bits) {
         Ok(password) => bulk(password),
-        Err(message) => Frame::error(message),
+        Err(error) => Frame::error(format!("ERR {error}")),
     }
 }
 
@@ -239,21 +239,21 @@ fn log(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame
     }
     let now = now_ms();
     let acl = session.shared.acl.read();
-    let entries = acl.log.entries(count.max(0) as usize);
+    let entries = acl.log.entries(count);
     Frame::Array(
         entries
             .map(|e| {
                 Frame::Map(vec![
                     (field("count"), Frame::Integer(e.count as i64)),
-                    (field("reason"), field(e.reason.log_reason())),
-                    (field("context"), field(e.context.name())),
+                    (field("reason"), field(e.reason.as_str())),
+                    (field("context"), field(e.context.as_str())),
                     (field("object"), bulk(e.object.clone())),
                     (field("username"), bulk(e.username.clone())),
-                    (field("age-seconds"), Frame::Double((now - e.created_ms) as f64 / 1000.0)),
+                    (field("age-seconds"), Frame::Double(e.age_seconds(now))),
                     (field("client-info"), bulk(e.client_info.clone())),
                     (field("entry-id"), Frame::Integer(e.entry_id as i64)),
-                    (field("timestamp-created"), Frame::Integer(e.created_ms)),
-                    (field("timestamp-last-updated"), Frame::Integer(e.updated_ms)),
+                    (field("timestamp-created"), Frame::Integer(e.timestamp_created)),
+                    (field("timestamp-last-updated"), Frame::Integer(e.timestamp_last_updated)),
                 ])
             })
             .collect(),
@@ -273,7 +273,7 @@ fn save(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
         };
         (path, moat_acl::file::render_acl_file(&acl.registry))
     };
-    match write_atomically(&path, text.as_bytes()) {
+    match write_atomically(&path, &text) {
         Ok(()) => Frame::ok(),
         Err(error) => {
             tracing::warn!("Failed saving ACLs to {}: {}", path.display(), crate::startup::io_error_text(&error));
@@ -323,18 +323,15 @@ fn load(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
             ))
         }
     };
-    let mut registry = match moat_acl::file::load_acl_file(&text, &path.display().to_string(), pubsub_default) {
+    let registry = match moat_acl::file::load_acl_file(&text, &path.display().to_string(), pubsub_default) {
         Ok(registry) => registry,
         Err(errors) => return Frame::error(format!("ERR {errors}")),
     };
-    // requirepass keeps applying to a default user the file did not define.
+    // A file without `default` re-creates it with its boot rules, as Redis does.
     let old_names: Vec<Bytes> = {
         let mut acl = session.shared.acl.write();
-        if registry.get(b"default").is_none() {
-            registry.keep_default_from(&acl.registry);
-        }
         let names = acl.registry.users().filter(|u| u.name() != b"default").map(|u| Bytes::copy_from_slice(u.name())).collect();
-        acl.registry = registry;
+        acl.registry.replace_users(registry);
         names
     };
     session.shared.bump_acl_epoch();

@@ -55,7 +55,7 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
             config.get_int("proto-max-bulk-len").unwrap_or(512 * 1024 * 1024) as u64,
             config.get_int("client-query-buffer-limit").unwrap_or(1024 * 1024 * 1024) as u64,
         ),
-        "maxmemory-policy" => ks.get().set_maxmemory_policy(&config.get_text("maxmemory-policy").unwrap_or_default()),
+        "maxmemory-policy" => ks.get().maxmemory_policy = config.get_text("maxmemory-policy").unwrap_or_default(),
         _ => {}
     }
 }

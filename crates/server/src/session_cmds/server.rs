@@ -76,7 +76,7 @@ fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fr
         }
         "set-active-expire" if argv.len() == 3 => {
             let on = argv[2].as_ref() != b"0";
-            ks.get().set_active_expire(on);
+            ks.get().active_expire = on;
             Frame::ok()
         }
         "help" => help_reply(&[
@@ -175,13 +175,13 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             out.push_str("# Persistence\r\n");
             kv(out, "loading", &0);
             kv(out, "async_loading", &0);
-            kv(out, "rdb_changes_since_last_save", &ks.get().dirty());
+            kv(out, "rdb_changes_since_last_save", &ks.get().dirty);
             kv(out, "rdb_last_save_time", &shared.last_save_secs.load(Relaxed));
             kv(out, "aof_enabled", &0);
         }
         "stats" => {
             let keyspace = ks.get();
-            let (hits, misses, expired) = (keyspace.keyspace_hits(), keyspace.keyspace_misses(), keyspace.expired_keys());
+            let (hits, misses, expired) = (keyspace.keyspace_hits, keyspace.keyspace_misses, keyspace.expired_keys);
             out.push_str("# Stats\r\n");
             kv(out, "total_connections_received", &stats.total_connections_received.load(Relaxed));
             kv(out, "total_commands_processed", &stats.total_commands_processed.load(Relaxed));
