@@ -56,7 +56,14 @@ pub fn extract_keys(cmd: &Command, argv: &[Bytes]) -> Vec<KeyRef> {
         }
     }
     match cmd.key_function {
-        Some(function) => run_key_function(function, argv),
+        // The key functions assume the arity check passed; a request that
+        // skipped it (DRYRUN, COMMAND GETKEYS on a short argv) must still
+        // never yield a position outside argv.
+        Some(function) => {
+            let mut keys = run_key_function(function, argv);
+            keys.retain(|k| k.index >= 1 && k.index < argv.len());
+            keys
+        }
         None => Vec::new(),
     }
 }

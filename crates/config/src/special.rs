@@ -300,8 +300,11 @@ pub fn format_notify_flags(flags: NotifyFlags) -> String {
 /// Redis's `CONFIG_BINDADDR_MAX`.
 const MAX_BIND_ADDRESSES: usize = 16;
 
-/// Redis 7.2's default bind addresses.
-pub const DEFAULT_BIND: [&str; 2] = ["*", "-::*"];
+/// The default bind addresses: loopback only, as the stock `redis.conf` sets it: a moat started with no
+/// configuration (default user open, no password) must not be reachable
+/// from other machines. Redis's compiled-in default is `* -::*` guarded by
+/// protected mode; binding loopback is the stricter of the two.
+pub const DEFAULT_BIND: [&str; 2] = ["127.0.0.1", "-::1"];
 
 /// Parses `bind` addresses (`""` alone means "none").
 pub fn parse_bind(args: &[Vec<u8>]) -> Result<Vec<String>, String> {

@@ -34,7 +34,7 @@ fn get_formats_values_like_redis() {
         "client-output-buffer-limit",
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
     );
-    expect("bind", "* -::*");
+    expect("bind", "127.0.0.1 -::1");
     expect("proto-max-bulk-len", "536870912");
     expect("appendonly", "no");
     expect("unixsocketperm", "0");

@@ -50,7 +50,7 @@ const DIFFERENT_DEFAULTS: &[(&str, &str)] = &[
     ("dir", "the reference runs in a temporary directory"),
     (
         "bind",
-        "the reference is bound to 127.0.0.1 to stay private (default checked in get_set.rs)",
+        "moat defaults to the stock redis.conf loopback binding (127.0.0.1 -::1), not the compiled-in * -::*, so an open default user is never exposed",
     ),
 ];
 

@@ -127,9 +127,21 @@ impl ClientRegistry {
 
 /// Formats one `CLIENT LIST` / `CLIENT INFO` line (Redis 7.2 field order).
 pub fn format_client_line(info: &ClientInfo, now_ms: i64) -> String {
-    let name = info.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
-    let lib_name = info.lib_name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
-    let lib_ver = info.lib_ver.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+    let name = info
+        .name
+        .as_ref()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    let lib_name = info
+        .lib_name
+        .as_ref()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    let lib_ver = info
+        .lib_ver
+        .as_ref()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
     let mut flags = String::new();
     if info.multi >= 0 {
         flags.push('x');

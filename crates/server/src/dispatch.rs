@@ -5,9 +5,9 @@
 //! command from an unauthenticated client gets the unknown-command error,
 //! not NOAUTH; a denied command in RESP2 subscribe mode gets NOPERM):
 //!
-//! 1. command lookup, 2. arity, 3. authentication, 4. NO_MULTI inside
-//! MULTI, 5. ACL (deny: NOPERM, a log entry, counters), 6. RESP2 pub/sub
-//! context, 7. MULTI queueing, 8. execution.
+//! command lookup, arity, authentication, NO_MULTI inside MULTI, ACL
+//! (deny: NOPERM, a log entry, counters), RESP2 pub/sub context, MULTI
+//! queueing, execution.
 //!
 //! Handlers come in two kinds: data handlers ([`crate::cmd::Handler`])
 //! see only the keyspace and the client's own state; session handlers
@@ -43,8 +43,12 @@ impl HandlerTable {
     /// Registers every handler module against the command table.
     pub fn build(table: &CommandTable) -> HandlerTable {
         let mut by_id = vec![None; table.len()];
-        let data = crate::cmd::data_handlers().into_iter().map(|(n, h)| (n, HandlerKind::Data(h)));
-        let session = crate::session_cmds::handlers().into_iter().map(|(n, h)| (n, HandlerKind::Session(h)));
+        let data = crate::cmd::data_handlers()
+            .into_iter()
+            .map(|(n, h)| (n, HandlerKind::Data(h)));
+        let session = crate::session_cmds::handlers()
+            .into_iter()
+            .map(|(n, h)| (n, HandlerKind::Session(h)));
         for (name, handler) in data.chain(session) {
             match table.lookup_fullname(name.as_bytes()) {
                 Some(cmd) => by_id[cmd.id as usize] = Some(handler),
@@ -69,7 +73,10 @@ pub struct KeyspaceLock<'a> {
 
 impl<'a> KeyspaceLock<'a> {
     pub fn new(shared: &'a Shared) -> KeyspaceLock<'a> {
-        KeyspaceLock { shared, guard: None }
+        KeyspaceLock {
+            shared,
+            guard: None,
+        }
     }
 
     pub fn get(&mut self) -> &mut Keyspace {
@@ -79,11 +86,21 @@ impl<'a> KeyspaceLock<'a> {
 }
 
 /// Runs a resolved, checked command.
-pub fn run_handler(session: &mut Session, ks: &mut KeyspaceLock<'_>, handler: HandlerKind, argv: &[Bytes], now_ms: i64) -> Frame {
+pub fn run_handler(
+    session: &mut Session,
+    ks: &mut KeyspaceLock<'_>,
+    handler: HandlerKind,
+    argv: &[Bytes],
+    now_ms: i64,
+) -> Frame {
     match handler {
         HandlerKind::Data(handler) => {
             let keyspace = ks.get();
-            let mut ctx = Ctx { ks: keyspace, client: &mut session.client, now_ms };
+            let mut ctx = Ctx {
+                ks: keyspace,
+                client: &mut session.client,
+                now_ms,
+            };
             handler(&mut ctx, argv)
         }
         HandlerKind::Session(handler) => handler(session, ks, argv),
@@ -106,19 +123,25 @@ pub fn unknown_command_error(argv: &[Bytes]) -> Frame {
         args.push_str("' ");
     }
     let name = truncate_bytes(&lossy(&argv[0]), 128);
-    Frame::error(sanitize(&format!("ERR unknown command '{name}', with args beginning with: {args}")))
+    Frame::error(sanitize(&format!(
+        "ERR unknown command '{name}', with args beginning with: {args}"
+    )))
 }
 
 /// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
 pub fn unknown_subcommand_error(argv: &[Bytes]) -> Frame {
     let sub = truncate_bytes(&lossy(&argv[1]), 128);
     let container = lossy(&argv[0]).to_ascii_uppercase();
-    Frame::error(sanitize(&format!("ERR unknown subcommand '{sub}'. Try {container} HELP.")))
+    Frame::error(sanitize(&format!(
+        "ERR unknown subcommand '{sub}'. Try {container} HELP."
+    )))
 }
 
 /// `ERR wrong number of arguments for '<fullname>' command`
 pub fn arity_error(fullname: &str) -> Frame {
-    Frame::error(format!("ERR wrong number of arguments for '{fullname}' command"))
+    Frame::error(format!(
+        "ERR wrong number of arguments for '{fullname}' command"
+    ))
 }
 
 fn lossy(bytes: &[u8]) -> String {

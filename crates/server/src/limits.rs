@@ -10,7 +10,10 @@ pub struct Limits {
 
 impl Limits {
     pub fn new(max_bulk_len: u64, query_buffer_limit: u64) -> Limits {
-        Limits { max_bulk_len: AtomicU64::new(max_bulk_len), query_buffer_limit: AtomicU64::new(query_buffer_limit) }
+        Limits {
+            max_bulk_len: AtomicU64::new(max_bulk_len),
+            query_buffer_limit: AtomicU64::new(query_buffer_limit),
+        }
     }
 
     /// `proto-max-bulk-len`.

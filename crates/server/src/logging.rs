@@ -17,14 +17,25 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         let marker = match *event.metadata().level() {
             Level::ERROR | Level::WARN => '#',
             Level::INFO => '*',
             Level::DEBUG => '-',
             Level::TRACE => '.',
         };
-        write!(writer, "{}:M {} {} ", std::process::id(), timestamp(), marker)?;
+        write!(
+            writer,
+            "{}:M {} {} ",
+            std::process::id(),
+            timestamp(),
+            marker
+        )?;
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)
     }
@@ -32,7 +43,9 @@ where
 
 /// `23 Nov 2026 19:00:00.123` in UTC.
 fn timestamp() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
     // Howard Hinnant's civil-from-days.
@@ -45,7 +58,9 @@ fn timestamp() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     format!(
         "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
         day,
@@ -67,11 +82,16 @@ pub fn init(logfile: &str, loglevel: &str) -> std::io::Result<()> {
         "nothing" => Level::ERROR,
         _ => Level::INFO,
     };
-    let builder = tracing_subscriber::fmt().event_format(RedisFormat).with_max_level(level);
+    let builder = tracing_subscriber::fmt()
+        .event_format(RedisFormat)
+        .with_max_level(level);
     let result = if logfile.is_empty() {
         builder.with_writer(std::io::stdout).try_init()
     } else {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(logfile)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)?;
         builder.with_writer(Mutex::new(file)).try_init()
     };
     // A second init (tests starting several servers in one process) is harmless.

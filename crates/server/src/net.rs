@@ -44,7 +44,9 @@ pub async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 async fn reject_connection(mut stream: TcpStream) {
-    let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+    let _ = stream
+        .write_all(b"-ERR max number of clients reached\r\n")
+        .await;
 }
 
 /// Bytes read from the socket per call, as Redis's PROTO_IOBUF_LEN.
@@ -62,7 +64,10 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     loop {
         let mut protocol_error = None;
         loop {
-            let limits = RequestLimits { max_bulk_len: shared.limits.max_bulk_len(), unauthenticated: session.auth_required() };
+            let limits = RequestLimits {
+                max_bulk_len: shared.limits.max_bulk_len(),
+                unauthenticated: session.auth_required(),
+            };
             let argv = match parse_request(&mut input, &limits) {
                 Ok(Some(argv)) => argv,
                 Ok(None) => break,
@@ -86,8 +91,12 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             }
         }
         if let Some(error) = protocol_error {
-            tracing::debug!("Protocol error ({error}) from client: {}", session.client_info_line());
-            Frame::error(format!("ERR Protocol error: {error}")).encode(session.client.protocol, &mut output);
+            tracing::debug!(
+                "Protocol error ({error}) from client: {}",
+                session.client_info_line()
+            );
+            Frame::error(format!("ERR Protocol error: {error}"))
+                .encode(session.client.protocol, &mut output);
             flush(&mut stream, &mut output, &shared).await?;
             return Ok(());
         }
@@ -97,7 +106,10 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         }
         let query_limit = shared.limits.query_buffer_limit();
         if input.len() > query_limit {
-            tracing::warn!("Closing client that reached max query buffer length: {}", session.client_info_line());
+            tracing::warn!(
+                "Closing client that reached max query buffer length: {}",
+                session.client_info_line()
+            );
             return Ok(());
         }
         session.info.lock().query_buffer = input.len();
@@ -115,12 +127,19 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     }
 }
 
-async fn flush(stream: &mut TcpStream, output: &mut BytesMut, shared: &Shared) -> std::io::Result<()> {
+async fn flush(
+    stream: &mut TcpStream,
+    output: &mut BytesMut,
+    shared: &Shared,
+) -> std::io::Result<()> {
     if output.is_empty() {
         return Ok(());
     }
     stream.write_all(output).await?;
-    shared.stats.total_net_output_bytes.fetch_add(output.len() as u64, Relaxed);
+    shared
+        .stats
+        .total_net_output_bytes
+        .fetch_add(output.len() as u64, Relaxed);
     output.clear();
     // Do not keep a huge buffer around after one large reply.
     if output.capacity() > 1024 * 1024 {

@@ -28,7 +28,10 @@ impl ClientPause {
     pub fn pause(&self, until_ms: i64, write_only: bool) {
         let mut state = self.state.lock();
         if state.until_ms < now_ms() {
-            *state = PauseState { until_ms, write_only };
+            *state = PauseState {
+                until_ms,
+                write_only,
+            };
         } else {
             state.until_ms = state.until_ms.max(until_ms);
             state.write_only &= write_only;
@@ -56,7 +59,9 @@ impl ClientPause {
         if cmd.fullname == "client|unpause" || cmd.fullname == "client|pause" {
             return PauseDecision::Run;
         }
-        let writes = cmd.flags.intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE);
+        let writes = cmd
+            .flags
+            .intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE);
         if write_only && !writes {
             return PauseDecision::Run;
         }

@@ -6,9 +6,11 @@
 //! the default user, refreshed only when the server's ACL epoch moved, so
 //! the permission check on the hot path reads no shared state.
 
-use crate::clients::{format_client_line, ClientHandle, ClientInfo, KillSwitch};
 use crate::client::ClientState;
-use crate::dispatch::{arity_error, run_handler, unknown_command_error, unknown_subcommand_error, KeyspaceLock};
+use crate::clients::{format_client_line, ClientHandle, ClientInfo, KillSwitch};
+use crate::dispatch::{
+    arity_error, run_handler, unknown_command_error, unknown_subcommand_error, KeyspaceLock,
+};
 use crate::shared::{now_ms, Shared};
 use bytes::Bytes;
 use moat_acl::{Denial, DenyReason, LogContext, User};
@@ -58,11 +60,19 @@ pub struct Session {
 impl Session {
     /// A new connection: user `default`, authenticated iff default is
     /// `on nopass`, registered in the client registry.
-    pub fn new(shared: Arc<Shared>, addr: std::net::SocketAddr, laddr: std::net::SocketAddr, fd: i32) -> Session {
+    pub fn new(
+        shared: Arc<Shared>,
+        addr: std::net::SocketAddr,
+        laddr: std::net::SocketAddr,
+        fd: i32,
+    ) -> Session {
         let id = shared.clients.next_id();
         let (user, epoch) = {
             let acl = shared.acl.read();
-            (acl.registry.default_user().clone(), shared.current_acl_epoch())
+            (
+                acl.registry.default_user().clone(),
+                shared.current_acl_epoch(),
+            )
         };
         let now = now_ms();
         let info = Arc::new(Mutex::new(ClientInfo {
@@ -91,12 +101,21 @@ impl Session {
             query_buffer: 0,
         }));
         let kill = Arc::new(KillSwitch::default());
-        shared.clients.register(ClientHandle { info: info.clone(), kill: kill.clone() });
-        shared.stats.total_connections_received.fetch_add(1, Relaxed);
+        shared.clients.register(ClientHandle {
+            info: info.clone(),
+            kill: kill.clone(),
+        });
+        shared
+            .stats
+            .total_connections_received
+            .fetch_add(1, Relaxed);
         let authenticated = user.is_enabled() && user.is_nopass();
         Session {
             shared,
-            client: ClientState { id, ..ClientState::default() },
+            client: ClientState {
+                id,
+                ..ClientState::default()
+            },
             default_user: user.clone(),
             user,
             acl_epoch: epoch,
@@ -126,7 +145,7 @@ impl Session {
     /// Redis evaluates this per command from the *current* default user, so
     /// making default `on nopass` later unblocks never-authenticated clients.
     pub fn auth_required(&self) -> bool {
-        !(self.default_user.is_nopass() && self.default_user.is_enabled()) && !self.authenticated
+        !(self.authenticated || self.default_user.is_nopass() && self.default_user.is_enabled())
     }
 
     /// Switches identity after a successful AUTH/HELLO AUTH.
@@ -165,9 +184,19 @@ impl Session {
         let table = shared.table;
         let cmd = match table.resolve(&argv) {
             Resolved::Command(cmd) => cmd,
-            Resolved::UnknownCommand => return self.reject(unknown_command_error(&argv)),
-            Resolved::UnknownSubcommand(_) => return self.reject(unknown_subcommand_error(&argv)),
+            Resolved::UnknownCommand => {
+                self.note_current_command("NULL");
+                return self.reject(unknown_command_error(&argv));
+            }
+            Resolved::UnknownSubcommand(_) => {
+                self.note_current_command("NULL");
+                return self.reject(unknown_subcommand_error(&argv));
+            }
         };
+        // Redis sets the client's current command right after lookup, so a
+        // rejected command already shows as `cmd=` in CLIENT LIST and in
+        // the ACL log's client-info.
+        self.note_current_command(&cmd.fullname);
         if !cmd.arity_ok(argv.len()) {
             return self.reject_command(cmd, arity_error(&cmd.fullname));
         }
@@ -175,10 +204,17 @@ impl Session {
             return self.reject_command(cmd, Frame::error("NOAUTH Authentication required."));
         }
         if self.transaction.is_some() && cmd.flags.contains(CommandFlags::NO_MULTI) {
-            return self.reject_command(cmd, Frame::error("ERR Command not allowed inside a transaction"));
+            return self.reject_command(
+                cmd,
+                Frame::error("ERR Command not allowed inside a transaction"),
+            );
         }
         if let Err(denial) = self.user.check(cmd, &argv) {
-            let context = if self.transaction.is_some() { LogContext::Multi } else { LogContext::Toplevel };
+            let context = if self.transaction.is_some() {
+                LogContext::Multi
+            } else {
+                LogContext::Toplevel
+            };
             self.record_denial(cmd, &argv, denial, context);
             let message = denial.noperm_message(self.user.name(), &cmd.fullname);
             return self.reject_command(cmd, Frame::error(format!("NOPERM {message}")));
@@ -197,26 +233,38 @@ impl Session {
     /// Executes a command that passed every check, with statistics.
     pub fn call(&mut self, ks: &mut KeyspaceLock<'_>, cmd: &Command, argv: &[Bytes]) -> Frame {
         let Some(handler) = self.shared.handlers.get(cmd.id) else {
-            return Frame::error(format!("ERR moat does not implement the '{}' command yet", cmd.fullname));
+            return Frame::error(format!(
+                "ERR moat does not implement the '{}' command yet",
+                cmd.fullname
+            ));
         };
         let started = Instant::now();
         let now = now_ms();
-        {
-            let mut info = self.info.lock();
-            info.last_command.clear();
-            info.last_command.push_str(&cmd.fullname);
-            info.last_interaction_ms = now;
-        }
+        self.note_current_command(&cmd.fullname);
         let reply = run_handler(self, ks, handler, argv, now);
         let stat = &self.shared.stats.commands[cmd.id as usize];
         stat.calls.fetch_add(1, Relaxed);
-        stat.usec.fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+        stat.usec
+            .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
         if reply.is_error() {
             stat.failed_calls.fetch_add(1, Relaxed);
         }
-        self.shared.stats.total_commands_processed.fetch_add(1, Relaxed);
+        self.shared
+            .stats
+            .total_commands_processed
+            .fetch_add(1, Relaxed);
         self.info.lock().db = self.client.db;
         reply
+    }
+
+    /// Publishes the command being processed (`cmd=` of CLIENT LIST).
+    fn note_current_command(&self, fullname: &str) {
+        let mut info = self.info.lock();
+        if info.last_command != fullname {
+            info.last_command.clear();
+            info.last_command.push_str(fullname);
+        }
+        info.last_interaction_ms = now_ms();
     }
 
     /// A rejection before execution: inside MULTI it also dooms the transaction.
@@ -228,30 +276,51 @@ impl Session {
     }
 
     fn reject_command(&mut self, cmd: &Command, error: Frame) -> Frame {
-        self.shared.stats.commands[cmd.id as usize].rejected_calls.fetch_add(1, Relaxed);
+        self.shared.stats.commands[cmd.id as usize]
+            .rejected_calls
+            .fetch_add(1, Relaxed);
         self.reject(error)
     }
 
     /// Writes an ACL denial to the log and the INFO counters.
-    pub fn record_denial(&self, cmd: &Command, argv: &[Bytes], denial: Denial, context: LogContext) {
+    pub fn record_denial(
+        &self,
+        cmd: &Command,
+        argv: &[Bytes],
+        denial: Denial,
+        context: LogContext,
+    ) {
         let stats = &self.shared.stats;
         match denial.reason {
-            DenyReason::Command | DenyReason::Database => stats.acl_access_denied_cmd.fetch_add(1, Relaxed),
+            DenyReason::Command | DenyReason::Database => {
+                stats.acl_access_denied_cmd.fetch_add(1, Relaxed)
+            }
             DenyReason::Key => stats.acl_access_denied_key.fetch_add(1, Relaxed),
             DenyReason::Channel => stats.acl_access_denied_channel.fetch_add(1, Relaxed),
         };
         let object = denial.log_object(cmd, argv);
         let client_info = self.client_info_line();
         let mut acl = self.shared.acl.write();
-        acl.log.record_denial(denial.reason, context, object, self.user.name(), client_info, now_ms());
+        acl.log.record_denial(
+            denial.reason,
+            context,
+            object,
+            self.user.name(),
+            client_info,
+            now_ms(),
+        );
     }
 
     /// Writes a failed authentication to the log and the INFO counters.
     pub fn record_auth_failure(&self, typed_command: &[u8], username: &[u8]) {
-        self.shared.stats.acl_access_denied_auth.fetch_add(1, Relaxed);
+        self.shared
+            .stats
+            .acl_access_denied_auth
+            .fetch_add(1, Relaxed);
         let client_info = self.client_info_line();
         let mut acl = self.shared.acl.write();
-        acl.log.record_auth_failure(typed_command, username, client_info, now_ms());
+        acl.log
+            .record_auth_failure(typed_command, username, client_info, now_ms());
     }
 
     /// This client's `CLIENT INFO` line.
@@ -287,5 +356,8 @@ impl Drop for Session {
 
 /// Commands that act on the transaction itself instead of being queued.
 fn is_transaction_control(cmd: &Command) -> bool {
-    matches!(cmd.fullname.as_str(), "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+    matches!(
+        cmd.fullname.as_str(),
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }

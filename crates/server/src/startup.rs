@@ -37,21 +37,32 @@ Examples:
 
 /// Runs the server (or an offline check) and returns the exit code.
 pub fn run(args: Vec<OsString>) -> i32 {
-    let args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     match args.first().map(String::as_str) {
         Some("-v") | Some("--version") => {
-            println!("moat-server v={} (Redis {} compatible)", env!("CARGO_PKG_VERSION"), crate::session_cmds::REDIS_COMPAT_VERSION);
+            println!(
+                "moat-server v={} (Redis {} compatible)",
+                env!("CARGO_PKG_VERSION"),
+                crate::session_cmds::REDIS_COMPAT_VERSION
+            );
             return 0;
         }
         Some("-h") | Some("--help") => {
             print!("{USAGE}");
             return 0;
         }
-        Some("--check-acl") | Some("--test-acl") => return check_acl_file(args.get(1).map(String::as_str)),
+        Some("--check-acl") | Some("--test-acl") => {
+            return check_acl_file(args.get(1).map(String::as_str))
+        }
         _ => {}
     }
     let (config_path, options) = match args.first() {
-        Some(first) if !first.starts_with("--") && first != "-" => (Some(PathBuf::from(first)), &args[1..]),
+        Some(first) if !first.starts_with("--") && first != "-" => {
+            (Some(PathBuf::from(first)), &args[1..])
+        }
         _ => (None, &args[..]),
     };
     let config = match Config::load(config_path.as_deref(), options) {
@@ -83,7 +94,11 @@ pub fn run(args: Vec<OsString>) -> i32 {
         tracing::warn!("{warning}");
     }
     if let Err(error) = std::env::set_current_dir(config.dir()) {
-        tracing::error!("Can't chdir to '{}': {}", config.dir().display(), io_error_text(&error));
+        tracing::error!(
+            "Can't chdir to '{}': {}",
+            config.dir().display(),
+            io_error_text(&error)
+        );
         return 1;
     }
     let acl = match load_users(&config) {
@@ -93,7 +108,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             tracing::error!("Failed creating the runtime: {error}");
@@ -106,7 +124,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
 /// Builds the user table from `user` directives or the aclfile.
 fn load_users(config: &Config) -> Result<AclState, String> {
     let pubsub_default = pubsub_default(config);
-    let aclfile = config.get_text("aclfile").filter(|f| !f.is_empty()).map(PathBuf::from);
+    let aclfile = config
+        .get_text("aclfile")
+        .filter(|f| !f.is_empty())
+        .map(PathBuf::from);
     let user_lines = config.users();
     let mut registry = match &aclfile {
         Some(_) if !user_lines.is_empty() => {
@@ -117,16 +138,23 @@ fn load_users(config: &Config) -> Result<AclState, String> {
                 format!("Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '{}': {}", path.display(), io_error_text(&e))
             })?;
             moat_acl::file::load_acl_file(&text, &path.display().to_string(), pubsub_default)
-                .map_err(|errors| format!("Aborting Redis startup because of ACL errors: {errors}"))?
+                .map_err(|errors| {
+                    format!("Aborting Redis startup because of ACL errors: {errors}")
+                })?
         }
-        None => moat_acl::file::parse_config_users(user_lines, pubsub_default).map_err(|e| format!("Critical error while loading ACLs. Exiting. {e}"))?,
+        None => moat_acl::file::parse_config_users(user_lines, pubsub_default)
+            .map_err(|e| format!("Critical error while loading ACLs. Exiting. {e}"))?,
     };
     if let Some(password) = config.requirepass().filter(|p| !p.is_empty()) {
         registry.set_requirepass(Some(password));
     }
     let mut log = AclLog::default();
     log.set_max_len(config.get_int("acllog-max-len").unwrap_or(128).max(0) as usize);
-    Ok(AclState { registry, log, aclfile })
+    Ok(AclState {
+        registry,
+        log,
+        aclfile,
+    })
 }
 
 pub fn pubsub_default(config: &Config) -> PubsubDefault {
@@ -154,7 +182,10 @@ fn check_acl_file(path: Option<&str>) -> i32 {
     let text = match std::fs::read(path) {
         Ok(text) => text,
         Err(error) => {
-            eprintln!("Error loading ACLs, opening file '{path}': {}", io_error_text(&error));
+            eprintln!(
+                "Error loading ACLs, opening file '{path}': {}",
+                io_error_text(&error)
+            );
             return 1;
         }
     };
@@ -174,22 +205,51 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     let port = config.get_int("port").unwrap_or(6379);
     let binds = config.bind_addrs();
     let mut listeners = Vec::new();
-    for addr in binds {
-        let addr = addr.trim_start_matches('-');
-        match TcpListener::bind((addr, port as u16)).await {
+    for configured in binds {
+        // `-addr` may fail to bind (no IPv6 on the host); `*` and `::*`
+        // are every IPv4 and every IPv6 interface.
+        let optional = configured.starts_with('-');
+        let addr = match configured.trim_start_matches('-') {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            other => other,
+        };
+        match bind_listener(addr, port as u16).await {
             Ok(listener) => listeners.push(listener),
+            Err(error) if optional => {
+                tracing::warn!(
+                    "Warning: Could not create server TCP listening socket {addr}:{port}: {}",
+                    io_error_text(&error)
+                );
+            }
             Err(error) => {
-                tracing::error!("Warning: Could not create server TCP listening socket {addr}:{port}: {}", io_error_text(&error));
+                tracing::error!(
+                    "Warning: Could not create server TCP listening socket {addr}:{port}: {}",
+                    io_error_text(&error)
+                );
+                tracing::error!("Failed listening on port {port} (tcp), aborting.");
                 return 1;
             }
         }
     }
-    let actual_port = listeners.first().and_then(|l| l.local_addr().ok()).map(|a| a.port()).unwrap_or(port as u16);
+    if listeners.is_empty() && !binds.is_empty() {
+        tracing::error!("Failed listening on port {port} (tcp), aborting.");
+        return 1;
+    }
+    let actual_port = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .map(|a| a.port())
+        .unwrap_or(port as u16);
     let table = CommandTable::global();
     let databases = config.get_int("databases").unwrap_or(16).max(1) as usize;
     let limits = Limits::new(
-        config.get_int("proto-max-bulk-len").unwrap_or(512 * 1024 * 1024) as u64,
-        config.get_int("client-query-buffer-limit").unwrap_or(1024 * 1024 * 1024) as u64,
+        config
+            .get_int("proto-max-bulk-len")
+            .unwrap_or(512 * 1024 * 1024) as u64,
+        config
+            .get_int("client-query-buffer-limit")
+            .unwrap_or(1024 * 1024 * 1024) as u64,
     );
     let shared = Arc::new(Shared {
         table,
@@ -212,10 +272,16 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     tracing::info!("Server initialized");
     let mut tasks = Vec::new();
     for listener in listeners {
-        tasks.push(tokio::spawn(crate::net::accept_loop(listener, shared.clone())));
+        tasks.push(tokio::spawn(crate::net::accept_loop(
+            listener,
+            shared.clone(),
+        )));
     }
     tasks.push(tokio::spawn(cron(shared.clone())));
-    tracing::info!("Ready to accept connections tcp (port {actual_port}, PID: {})", std::process::id());
+    tracing::info!(
+        "Ready to accept connections tcp (port {actual_port}, PID: {})",
+        std::process::id()
+    );
     wait_for_shutdown(&shared).await;
     for task in tasks {
         task.abort();
@@ -224,12 +290,56 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     0
 }
 
+/// Binds one address; IPv6 sockets are IPv6-only so that `0.0.0.0` and
+/// `::` can both be bound on the same port, as Redis does.
+async fn bind_listener(addr: &str, port: u16) -> std::io::Result<TcpListener> {
+    let ip: std::net::IpAddr = match addr.parse() {
+        Ok(ip) => ip,
+        Err(_) => {
+            let mut resolved = tokio::net::lookup_host((addr, port)).await?;
+            resolved
+                .next()
+                .ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address")
+                })?
+                .ip()
+        }
+    };
+    let socket = match ip {
+        std::net::IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::IpAddr::V6(_) => {
+            let socket = tokio::net::TcpSocket::new_v6()?;
+            let flag: libc::c_int = 1;
+            // SAFETY: setsockopt on an open socket with a valid int pointer.
+            unsafe {
+                use std::os::fd::AsRawFd;
+                libc::setsockopt(
+                    socket.as_raw_fd(),
+                    libc::IPPROTO_IPV6,
+                    libc::IPV6_V6ONLY,
+                    &flag as *const libc::c_int as *const libc::c_void,
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                );
+            }
+            socket
+        }
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(std::net::SocketAddr::new(ip, port))?;
+    socket.listen(511)
+}
+
 /// Keys the active expiry cycle may sample per tick.
 const ACTIVE_EXPIRE_BUDGET: usize = 2000;
 
 /// Background work at `hz` per second: the active expiry cycle.
 async fn cron(shared: Arc<Shared>) {
-    let mut hz = shared.config.read().get_int("hz").unwrap_or(10).clamp(1, 500);
+    let mut hz = shared
+        .config
+        .read()
+        .get_int("hz")
+        .unwrap_or(10)
+        .clamp(1, 500);
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(1000 / hz as u64));
     loop {
         interval.tick().await;
@@ -240,7 +350,12 @@ async fn cron(shared: Arc<Shared>) {
                 keyspace.active_expire_cycle(now_ms(), ACTIVE_EXPIRE_BUDGET);
             }
         }
-        let configured = shared.config.read().get_int("hz").unwrap_or(10).clamp(1, 500);
+        let configured = shared
+            .config
+            .read()
+            .get_int("hz")
+            .unwrap_or(10)
+            .clamp(1, 500);
         if configured != hz {
             hz = configured;
             interval = tokio::time::interval(std::time::Duration::from_millis(1000 / hz as u64));
@@ -250,7 +365,10 @@ async fn cron(shared: Arc<Shared>) {
 
 async fn wait_for_shutdown(shared: &Shared) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         shared.shutdown.notified().await;
         return;
     };

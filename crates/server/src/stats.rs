@@ -57,7 +57,10 @@ impl Stats {
     /// Counts an error reply under its code, as `INFO errorstats` shows it.
     pub fn count_error(&self, message: &[u8]) {
         self.total_error_replies.fetch_add(1, Relaxed);
-        let code_len = message.iter().position(|&b| b == b' ').unwrap_or(message.len());
+        let code_len = message
+            .iter()
+            .position(|&b| b == b' ')
+            .unwrap_or(message.len());
         let code = String::from_utf8_lossy(&message[..code_len]).into_owned();
         let mut errors = self.errors.lock();
         // Redis stops tracking new error codes past 128 distinct ones.

@@ -91,8 +91,7 @@ fn devops_user_getuser_matches_the_seed() {
 12) (empty array)
 "#;
     assert_eq!(getuser, expected);
-    // moat has no JSON module, so (like Redis without RedisJSON) the
-    // seed's json.* rules are unknown commands.
+    // Seed 000: the JSON rules stack onto the existing command rules.
     assert_eq!(
         cli(
             &server,
@@ -103,9 +102,15 @@ fn devops_user_getuser_matches_the_seed() {
                 "+json.set",
                 "+json.get"
             ]
-        )
-        .trim_end(),
-        "ERR Error in ACL SETUSER modifier '+json.set': Unknown command or category name in ACL"
+        ),
+        "OK\n"
+    );
+    let commands = cli(&server, &["--no-raw", "ACL", "GETUSER", "devops_api_user"]);
+    assert!(
+        commands.contains(
+            r#" 6) "-@all +@hash +@read +@write -flushall -flushdb +json.set +json.get""#
+        ),
+        "{commands}"
     );
 }
 

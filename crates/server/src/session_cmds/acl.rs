@@ -42,7 +42,12 @@ fn field(name: &'static str) -> Frame {
 
 fn cat(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     match argv.get(2) {
-        None => Frame::Array(moat_acl::categories().into_iter().map(|c| bulk(c.to_string())).collect()),
+        None => Frame::Array(
+            moat_acl::categories()
+                .into_iter()
+                .map(|c| bulk(c.to_string()))
+                .collect(),
+        ),
         Some(name) if argv.len() == 3 => match moat_acl::category_commands(name) {
             Ok(commands) => Frame::Array(commands.into_iter().map(bulk).collect()),
             Err(error) => Frame::error(format!("ERR {error}")),
@@ -63,7 +68,12 @@ fn users(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
         return subcommand_syntax_error("ACL", &argv[1]);
     }
     let acl = session.shared.acl.read();
-    Frame::Array(acl.registry.users().map(|u| bulk(Bytes::copy_from_slice(u.name()))).collect())
+    Frame::Array(
+        acl.registry
+            .users()
+            .map(|u| bulk(Bytes::copy_from_slice(u.name())))
+            .collect(),
+    )
 }
 
 fn list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
@@ -91,8 +101,14 @@ fn getuser(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> F
 
 fn user_view_reply(view: &UserView) -> Frame {
     let mut fields = vec![
-        (field("flags"), Frame::Set(view.flags.iter().map(|f| field(f)).collect())),
-        (field("passwords"), Frame::Array(view.passwords.iter().map(|p| bulk(p.clone())).collect())),
+        (
+            field("flags"),
+            Frame::Set(view.flags.iter().map(|f| field(f)).collect()),
+        ),
+        (
+            field("passwords"),
+            Frame::Array(view.passwords.iter().map(|p| bulk(p.clone())).collect()),
+        ),
         (field("commands"), bulk(view.commands.clone())),
         (field("keys"), bulk(view.keys.clone())),
         (field("channels"), bulk(view.channels.clone())),
@@ -120,7 +136,12 @@ fn user_view_reply(view: &UserView) -> Frame {
 }
 
 fn setuser(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    let outcome = session.shared.acl.write().registry.set_user(&argv[2], &argv[3..]);
+    let outcome = session
+        .shared
+        .acl
+        .write()
+        .registry
+        .set_user(&argv[2], &argv[3..]);
     match outcome {
         Ok(outcome) => {
             session.shared.bump_acl_epoch();
@@ -143,8 +164,12 @@ fn kill_subscribers_that_lost_channels(session: &mut Session, old: &User, new: &
     let me = session.client.id;
     let killed_me = std::cell::Cell::new(false);
     session.shared.clients.kill_where(|info| {
-        let subscribed = !(info.channels.is_empty() && info.patterns.is_empty() && info.shard_channels.is_empty());
-        let kill = info.user == name && subscribed && check.must_kill(&info.channels, &info.patterns, &info.shard_channels);
+        let subscribed = !(info.channels.is_empty()
+            && info.patterns.is_empty()
+            && info.shard_channels.is_empty());
+        let kill = info.user == name
+            && subscribed
+            && check.must_kill(&info.channels, &info.patterns, &info.shard_channels);
         if kill && info.id == me {
             killed_me.set(true);
         }
@@ -160,7 +185,13 @@ fn deluser(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> F
     match deleted {
         Ok(deleted) => {
             session.shared.bump_acl_epoch();
-            close_clients_of(session, deleted.iter().map(|u| Bytes::copy_from_slice(u.name())).collect());
+            close_clients_of(
+                session,
+                deleted
+                    .iter()
+                    .map(|u| Bytes::copy_from_slice(u.name()))
+                    .collect(),
+            );
             Frame::Integer(deleted.len() as i64)
         }
         Err(error) => Frame::error(format!("ERR {error}")),
@@ -189,12 +220,20 @@ fn close_clients_of(session: &mut Session, names: Vec<Bytes>) {
 
 fn dryrun(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let Some(user) = session.shared.acl.read().registry.get(&argv[2]).cloned() else {
-        return Frame::error(format!("ERR User '{}' not found", String::from_utf8_lossy(&argv[2])));
+        return Frame::error(format!(
+            "ERR User '{}' not found",
+            String::from_utf8_lossy(&argv[2])
+        ));
     };
     let request = &argv[3..];
     let cmd = match session.shared.table.resolve(request) {
         Resolved::Command(cmd) => cmd,
-        _ => return Frame::error(format!("ERR Command '{}' not found", String::from_utf8_lossy(&argv[3]))),
+        _ => {
+            return Frame::error(format!(
+                "ERR Command '{}' not found",
+                String::from_utf8_lossy(&argv[3])
+            ))
+        }
     };
     if !cmd.arity_ok(request.len()) {
         return arity_error(&cmd.fullname);
@@ -211,7 +250,10 @@ fn genpass(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     }
     let bits = match argv.get(2) {
         None => 256,
-        Some(arg) => match std::str::from_utf8(arg).ok().and_then(|s| s.parse::<i64>().ok()) {
+        Some(arg) => match std::str::from_utf8(arg)
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+        {
             Some(bits) => bits,
             None => return Frame::error("ERR value is not an integer or out of range"),
         },
@@ -232,7 +274,10 @@ fn log(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame
             session.shared.acl.write().log.reset();
             return Frame::ok();
         }
-        match std::str::from_utf8(arg).ok().and_then(|s| s.parse::<i64>().ok()) {
+        match std::str::from_utf8(arg)
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+        {
             Some(n) => count = n,
             None => return Frame::error("ERR value is not an integer or out of range"),
         }
@@ -252,8 +297,14 @@ fn log(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame
                     (field("age-seconds"), Frame::Double(e.age_seconds(now))),
                     (field("client-info"), bulk(e.client_info.clone())),
                     (field("entry-id"), Frame::Integer(e.entry_id as i64)),
-                    (field("timestamp-created"), Frame::Integer(e.timestamp_created)),
-                    (field("timestamp-last-updated"), Frame::Integer(e.timestamp_last_updated)),
+                    (
+                        field("timestamp-created"),
+                        Frame::Integer(e.timestamp_created),
+                    ),
+                    (
+                        field("timestamp-last-updated"),
+                        Frame::Integer(e.timestamp_last_updated),
+                    ),
                 ])
             })
             .collect(),
@@ -276,7 +327,11 @@ fn save(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
     match write_atomically(&path, &text) {
         Ok(()) => Frame::ok(),
         Err(error) => {
-            tracing::warn!("Failed saving ACLs to {}: {}", path.display(), crate::startup::io_error_text(&error));
+            tracing::warn!(
+                "Failed saving ACLs to {}: {}",
+                path.display(),
+                crate::startup::io_error_text(&error)
+            );
             Frame::error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
         }
     }
@@ -290,10 +345,20 @@ pub fn write_atomically(path: &std::path::Path, data: &[u8]) -> std::io::Result<
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = dir.join(format!("{file_name}.tmp-{}-{}", std::process::id(), now_ms()));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(
+        "{file_name}.tmp-{}-{}",
+        std::process::id(),
+        now_ms()
+    ));
     let result = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
         file.write_all(data)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)?;
@@ -323,14 +388,20 @@ fn load(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
             ))
         }
     };
-    let registry = match moat_acl::file::load_acl_file(&text, &path.display().to_string(), pubsub_default) {
-        Ok(registry) => registry,
-        Err(errors) => return Frame::error(format!("ERR {errors}")),
-    };
+    let registry =
+        match moat_acl::file::load_acl_file(&text, &path.display().to_string(), pubsub_default) {
+            Ok(registry) => registry,
+            Err(errors) => return Frame::error(format!("ERR {errors}")),
+        };
     // A file without `default` re-creates it with its boot rules, as Redis does.
     let old_names: Vec<Bytes> = {
         let mut acl = session.shared.acl.write();
-        let names = acl.registry.users().filter(|u| u.name() != b"default").map(|u| Bytes::copy_from_slice(u.name())).collect();
+        let names = acl
+            .registry
+            .users()
+            .filter(|u| u.name() != b"default")
+            .map(|u| Bytes::copy_from_slice(u.name()))
+            .collect();
         acl.registry.replace_users(registry);
         names
     };

@@ -8,6 +8,9 @@ use crate::shared::now_ms;
 use bytes::Bytes;
 use moat_resp::Frame;
 
+/// One `CLIENT KILL` filter: whether a client matches it.
+type ClientFilter = Box<dyn Fn(&ClientInfo) -> bool>;
+
 pub const HANDLERS: &[(&str, SessionHandler)] = &[
     ("client|id", id),
     ("client|setname", setname),
@@ -44,7 +47,9 @@ fn id(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
 
 fn setname(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     if !valid_client_name(&argv[2]) {
-        return Frame::error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return Frame::error(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        );
     }
     set_name(session, argv[2].clone());
     Frame::ok()
@@ -65,14 +70,21 @@ fn setinfo(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> F
             String::from_utf8_lossy(&argv[2]).to_ascii_lowercase()
         ));
     }
-    let value = if value.is_empty() { None } else { Some(value.clone()) };
+    let value = if value.is_empty() {
+        None
+    } else {
+        Some(value.clone())
+    };
     let mut info = session.info.lock();
     if argv[2].eq_ignore_ascii_case(b"lib-name") {
         info.lib_name = value;
     } else if argv[2].eq_ignore_ascii_case(b"lib-ver") {
         info.lib_ver = value;
     } else {
-        return Frame::error(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(&argv[2])));
+        return Frame::error(format!(
+            "ERR Unrecognized option '{}'",
+            String::from_utf8_lossy(&argv[2])
+        ));
     }
     Frame::ok()
 }
@@ -83,7 +95,10 @@ fn client_type_matches(kind: &[u8], info: &ClientInfo) -> Option<bool> {
         Some(!pubsub)
     } else if kind.eq_ignore_ascii_case(b"pubsub") {
         Some(pubsub)
-    } else if kind.eq_ignore_ascii_case(b"master") || kind.eq_ignore_ascii_case(b"replica") || kind.eq_ignore_ascii_case(b"slave") {
+    } else if kind.eq_ignore_ascii_case(b"master")
+        || kind.eq_ignore_ascii_case(b"replica")
+        || kind.eq_ignore_ascii_case(b"slave")
+    {
         Some(false)
     } else {
         None
@@ -96,16 +111,25 @@ fn list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
     let mut i = 2;
     while i < argv.len() {
         if argv[i].eq_ignore_ascii_case(b"type") && i + 1 < argv.len() {
-            let probe = ClientInfo { ..session.info.lock().clone() };
+            let probe = ClientInfo {
+                ..session.info.lock().clone()
+            };
             if client_type_matches(&argv[i + 1], &probe).is_none() {
-                return Frame::error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(&argv[i + 1])));
+                return Frame::error(format!(
+                    "ERR Unknown client type '{}'",
+                    String::from_utf8_lossy(&argv[i + 1])
+                ));
             }
             kind = Some(argv[i + 1].clone());
             i += 2;
         } else if argv[i].eq_ignore_ascii_case(b"id") && i + 1 < argv.len() {
             let mut wanted = Vec::new();
             for arg in &argv[i + 1..] {
-                match std::str::from_utf8(arg).ok().and_then(|s| s.parse::<u64>().ok()).filter(|&id| id > 0) {
+                match std::str::from_utf8(arg)
+                    .ok()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .filter(|&id| id > 0)
+                {
                     Some(id) => wanted.push(id),
                     None => return Frame::error("ERR Invalid client ID"),
                 }
@@ -133,13 +157,19 @@ fn list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
         text.push_str(&format_client_line(&info, now));
         text.push('\n');
     }
-    Frame::Verbatim { format: *b"txt", text: Bytes::from(text) }
+    Frame::Verbatim {
+        format: *b"txt",
+        text: Bytes::from(text),
+    }
 }
 
 fn info(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
     let mut line = session.client_info_line();
     line.push('\n');
-    Frame::Verbatim { format: *b"txt", text: Bytes::from(line) }
+    Frame::Verbatim {
+        format: *b"txt",
+        text: Bytes::from(line),
+    }
 }
 
 /// CLIENT KILL: the old `ip:port` form, or filters.
@@ -147,30 +177,49 @@ fn kill(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
     let me = session.client.id;
     if argv.len() == 3 {
         let addr = String::from_utf8_lossy(&argv[2]).into_owned();
-        let killed = session.shared.clients.kill_where(|info| info.addr.to_string() == addr);
-        return if killed == 0 { Frame::error("ERR No such client") } else { Frame::ok() };
+        let killed = session
+            .shared
+            .clients
+            .kill_where(|info| info.addr.to_string() == addr);
+        return if killed == 0 {
+            Frame::error("ERR No such client")
+        } else {
+            Frame::ok()
+        };
     }
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         return Frame::error("ERR syntax error");
     }
-    let mut filters: Vec<Box<dyn Fn(&ClientInfo) -> bool>> = Vec::new();
+    let mut filters: Vec<ClientFilter> = Vec::new();
     let mut skip_me = true;
     for pair in argv[2..].chunks(2) {
         let (option, value) = (&pair[0], pair[1].clone());
         if option.eq_ignore_ascii_case(b"id") {
-            match std::str::from_utf8(&value).ok().and_then(|s| s.parse::<u64>().ok()).filter(|&id| id > 0) {
+            match std::str::from_utf8(&value)
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .filter(|&id| id > 0)
+            {
                 Some(id) => filters.push(Box::new(move |info| info.id == id)),
                 None => return Frame::error("ERR client-id should be greater than 0"),
             }
         } else if option.eq_ignore_ascii_case(b"type") {
             let probe = session.info.lock().clone();
             if client_type_matches(&value, &probe).is_none() {
-                return Frame::error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(&value)));
+                return Frame::error(format!(
+                    "ERR Unknown client type '{}'",
+                    String::from_utf8_lossy(&value)
+                ));
             }
-            filters.push(Box::new(move |info| client_type_matches(&value, info) == Some(true)));
+            filters.push(Box::new(move |info| {
+                client_type_matches(&value, info) == Some(true)
+            }));
         } else if option.eq_ignore_ascii_case(b"user") {
             if session.shared.acl.read().registry.get(&value).is_none() {
-                return Frame::error(format!("ERR No such user '{}'", String::from_utf8_lossy(&value)));
+                return Frame::error(format!(
+                    "ERR No such user '{}'",
+                    String::from_utf8_lossy(&value)
+                ));
             }
             filters.push(Box::new(move |info| info.user == value));
         } else if option.eq_ignore_ascii_case(b"addr") {
@@ -188,10 +237,15 @@ fn kill(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
                 return Frame::error("ERR syntax error");
             }
         } else if option.eq_ignore_ascii_case(b"maxage") {
-            match std::str::from_utf8(&value).ok().and_then(|s| s.parse::<i64>().ok()) {
+            match std::str::from_utf8(&value)
+                .ok()
+                .and_then(|s| s.parse::<i64>().ok())
+            {
                 Some(max_age) => {
                     let now = now_ms();
-                    filters.push(Box::new(move |info| (now - info.created_ms) / 1000 >= max_age));
+                    filters.push(Box::new(move |info| {
+                        (now - info.created_ms) / 1000 >= max_age
+                    }));
                 }
                 None => return Frame::error("ERR syntax error"),
             }
@@ -276,7 +330,9 @@ fn getredir(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
 }
 
 fn pause(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    let timeout = std::str::from_utf8(&argv[2]).ok().and_then(|s| s.parse::<i64>().ok());
+    let timeout = std::str::from_utf8(&argv[2])
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok());
     let Some(timeout) = timeout.filter(|t| *t >= 0) else {
         return Frame::error("ERR timeout is not an integer or out of range");
     };

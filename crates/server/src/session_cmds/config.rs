@@ -10,22 +10,40 @@ use crate::session::Session;
 use bytes::Bytes;
 use moat_resp::Frame;
 
-pub const HANDLERS: &[(&str, SessionHandler)] =
-    &[("config|get", get), ("config|set", set), ("config|resetstat", resetstat), ("config|rewrite", rewrite), ("config|help", help)];
+pub const HANDLERS: &[(&str, SessionHandler)] = &[
+    ("config|get", get),
+    ("config|set", set),
+    ("config|resetstat", resetstat),
+    ("config|rewrite", rewrite),
+    ("config|help", help),
+];
 
 fn get(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let pairs = session.shared.config.read().get(&argv[2..]);
-    Frame::Map(pairs.into_iter().map(|(name, value)| (Frame::Bulk(Bytes::from(name)), Frame::Bulk(Bytes::from(value)))).collect())
+    Frame::Map(
+        pairs
+            .into_iter()
+            .map(|(name, value)| {
+                (
+                    Frame::Bulk(Bytes::from(name)),
+                    Frame::Bulk(Bytes::from(value)),
+                )
+            })
+            .collect(),
+    )
 }
 
 fn set(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         return Frame::error(format!(
             "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
             String::from_utf8_lossy(&argv[argv.len() - 1])
         ));
     }
-    let pairs: Vec<(Bytes, Bytes)> = argv[2..].chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+    let pairs: Vec<(Bytes, Bytes)> = argv[2..]
+        .chunks(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect();
     let changed = match session.shared.config.write().set(&pairs) {
         Ok(changed) => changed,
         Err(error) => return Frame::error(format!("ERR {error}")),
@@ -46,16 +64,26 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
             shared.acl.write().registry.set_requirepass(password);
             shared.bump_acl_epoch();
         }
-        "acllog-max-len" => shared.acl.write().log.set_max_len(config.get_int("acllog-max-len").unwrap_or(128).max(0) as usize),
+        "acllog-max-len" => shared
+            .acl
+            .write()
+            .log
+            .set_max_len(config.get_int("acllog-max-len").unwrap_or(128).max(0) as usize),
         "acl-pubsub-default" => {
             let default = crate::startup::pubsub_default(&config);
             shared.acl.write().registry.set_pubsub_default(default);
         }
         "proto-max-bulk-len" | "client-query-buffer-limit" => shared.limits.set(
-            config.get_int("proto-max-bulk-len").unwrap_or(512 * 1024 * 1024) as u64,
-            config.get_int("client-query-buffer-limit").unwrap_or(1024 * 1024 * 1024) as u64,
+            config
+                .get_int("proto-max-bulk-len")
+                .unwrap_or(512 * 1024 * 1024) as u64,
+            config
+                .get_int("client-query-buffer-limit")
+                .unwrap_or(1024 * 1024 * 1024) as u64,
         ),
-        "maxmemory-policy" => ks.get().maxmemory_policy = config.get_text("maxmemory-policy").unwrap_or_default(),
+        "maxmemory-policy" => {
+            ks.get().maxmemory_policy = config.get_text("maxmemory-policy").unwrap_or_default()
+        }
         _ => {}
     }
 }
@@ -75,7 +103,12 @@ fn rewrite(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Fram
         let acl = session.shared.acl.read();
         match acl.aclfile {
             Some(_) => None,
-            None => Some(acl.registry.users().map(|u| u.describe()).collect::<Vec<_>>()),
+            None => Some(
+                acl.registry
+                    .users()
+                    .map(|u| u.describe())
+                    .collect::<Vec<_>>(),
+            ),
         }
     };
     match session.shared.config.read().rewrite(&path, users) {
@@ -84,8 +117,14 @@ fn rewrite(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Fram
             Frame::ok()
         }
         Err(error) => {
-            tracing::warn!("CONFIG REWRITE failed: {}", crate::startup::io_error_text(&error));
-            Frame::error(format!("ERR Rewriting config file: {}", crate::startup::io_error_text(&error)))
+            tracing::warn!(
+                "CONFIG REWRITE failed: {}",
+                crate::startup::io_error_text(&error)
+            );
+            Frame::error(format!(
+                "ERR Rewriting config file: {}",
+                crate::startup::io_error_text(&error)
+            ))
         }
     }
 }

@@ -6,7 +6,14 @@ use crate::session::{ReplyMode, Session};
 use bytes::Bytes;
 use moat_resp::{Frame, Protocol};
 
-pub const HANDLERS: &[(&str, SessionHandler)] = &[("ping", ping), ("echo", echo), ("quit", quit), ("reset", reset), ("auth", auth), ("hello", hello)];
+pub const HANDLERS: &[(&str, SessionHandler)] = &[
+    ("ping", ping),
+    ("echo", echo),
+    ("quit", quit),
+    ("reset", reset),
+    ("auth", auth),
+    ("hello", hello),
+];
 
 fn ping(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     if argv.len() > 2 {
@@ -16,7 +23,10 @@ fn ping(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
     if subscribed && session.client.protocol == Protocol::Resp2 {
         // In RESP2 subscribe mode PING answers with a pub/sub-shaped array.
         let payload = argv.get(1).cloned().unwrap_or_default();
-        return Frame::Array(vec![Frame::bulk(Bytes::from_static(b"pong")), Frame::Bulk(payload)]);
+        return Frame::Array(vec![
+            Frame::bulk(Bytes::from_static(b"pong")),
+            Frame::Bulk(payload),
+        ]);
     }
     match argv.get(1) {
         Some(message) => Frame::Bulk(message.clone()),
@@ -56,7 +66,12 @@ fn reset(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
 
 /// Checks `username`/`password`; on success switches the session's user.
 /// Failures are indistinguishable to the client and logged as Redis logs them.
-fn authenticate(session: &mut Session, typed_command: &[u8], username: &[u8], password: &[u8]) -> bool {
+fn authenticate(
+    session: &mut Session,
+    typed_command: &[u8],
+    username: &[u8],
+    password: &[u8],
+) -> bool {
     let user = session.shared.acl.read().registry.get(username).cloned();
     match user {
         Some(user) if user.authenticate(password) => {
@@ -94,7 +109,9 @@ fn auth(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
 fn hello(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let mut protocol = None;
     if argv.len() >= 2 {
-        let version = std::str::from_utf8(&argv[1]).ok().and_then(|s| s.parse::<i64>().ok());
+        let version = std::str::from_utf8(&argv[1])
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok());
         match version {
             None => return Frame::error("ERR Protocol version is not an integer or out of range"),
             Some(2) => protocol = Some(Protocol::Resp2),
@@ -113,12 +130,17 @@ fn hello(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
             i += 3;
         } else if argv[i].eq_ignore_ascii_case(b"setname") && more >= 1 {
             if !super::client::valid_client_name(&argv[i + 1]) {
-                return Frame::error("ERR Client names cannot contain spaces, newlines or special characters.");
+                return Frame::error(
+                    "ERR Client names cannot contain spaces, newlines or special characters.",
+                );
             }
             name = Some(argv[i + 1].clone());
             i += 2;
         } else {
-            return Frame::error(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&argv[i])));
+            return Frame::error(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&argv[i])
+            ));
         }
     }
     if let Some((username, password)) = credentials {
@@ -135,7 +157,11 @@ fn hello(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
     if let Some(protocol) = protocol {
         session.set_protocol(protocol);
     }
-    let proto = if session.client.protocol == Protocol::Resp3 { 3 } else { 2 };
+    let proto = if session.client.protocol == Protocol::Resp3 {
+        3
+    } else {
+        2
+    };
     let field = |k: &'static str| Frame::Bulk(Bytes::from_static(k.as_bytes()));
     Frame::Map(vec![
         (field("server"), field("redis")),

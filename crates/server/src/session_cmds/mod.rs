@@ -28,11 +28,6 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all
 }
 
-/// The lowercase subcommand name as typed, for error messages.
-fn lower(arg: &[u8]) -> String {
-    String::from_utf8_lossy(arg).to_ascii_lowercase()
-}
-
 /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
 fn subcommand_syntax_error(container: &str, sub: &[u8]) -> moat_resp::Frame {
     moat_resp::Frame::error(format!(
@@ -44,5 +39,10 @@ fn subcommand_syntax_error(container: &str, sub: &[u8]) -> moat_resp::Frame {
 
 /// Redis's help reply: a header line per container, then the lines, as status strings.
 fn help_reply(lines: &[&str]) -> moat_resp::Frame {
-    moat_resp::Frame::Array(lines.iter().map(|l| moat_resp::Frame::Simple(bytes::Bytes::copy_from_slice(l.as_bytes()))).collect())
+    moat_resp::Frame::Array(
+        lines
+            .iter()
+            .map(|l| moat_resp::Frame::Simple(bytes::Bytes::copy_from_slice(l.as_bytes())))
+            .collect(),
+    )
 }

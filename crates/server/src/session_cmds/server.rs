@@ -30,7 +30,9 @@ fn command(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
 }
 
 fn time(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     Frame::Array(vec![
         Frame::Bulk(Bytes::from(now.as_secs().to_string())),
         Frame::Bulk(Bytes::from(now.subsec_micros().to_string())),
@@ -61,7 +63,12 @@ fn shutdown(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> 
 }
 
 fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    let enabled = session.shared.config.read().get_text("enable-debug-command").unwrap_or_default();
+    let enabled = session
+        .shared
+        .config
+        .read()
+        .get_text("enable-debug-command")
+        .unwrap_or_default();
     let local = session.info.lock().addr.ip().is_loopback();
     let allowed = enabled == "yes" || (enabled == "local" && local);
     if !allowed {
@@ -93,10 +100,25 @@ fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fr
 }
 
 /// The sections `INFO` prints by default, in Redis's order.
-const DEFAULT_SECTIONS: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
 
 fn info(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    let mut wanted: Vec<String> = argv[1..].iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+    let mut wanted: Vec<String> = argv[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
     let everything = wanted.iter().any(|w| w == "all" || w == "everything");
     if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
         wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
@@ -105,7 +127,20 @@ fn info(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
         wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
         wanted.push("commandstats".into());
     }
-    let order = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
+    let order = [
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+        "modules",
+        "commandstats",
+        "errorstats",
+        "cluster",
+        "keyspace",
+    ];
     let mut text = String::new();
     for section in order {
         if !wanted.iter().any(|w| w == section) {
@@ -116,7 +151,10 @@ fn info(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
         }
         write_section(session, ks, section, &mut text);
     }
-    Frame::Verbatim { format: *b"txt", text: Bytes::from(text) }
+    Frame::Verbatim {
+        format: *b"txt",
+        text: Bytes::from(text),
+    }
 }
 
 fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, out: &mut String) {
@@ -146,14 +184,32 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "uptime_in_days", &(uptime / 86400));
             kv(out, "hz", &hz);
             kv(out, "configured_hz", &hz);
-            kv(out, "executable", &std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default());
-            kv(out, "config_file", &shared.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+            kv(
+                out,
+                "executable",
+                &std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            );
+            kv(
+                out,
+                "config_file",
+                &shared
+                    .config_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            );
         }
         "clients" => {
             out.push_str("# Clients\r\n");
             kv(out, "connected_clients", &shared.clients.len());
             kv(out, "cluster_connections", &0);
-            kv(out, "maxclients", &shared.config.read().get_int("maxclients").unwrap_or(10000));
+            kv(
+                out,
+                "maxclients",
+                &shared.config.read().get_int("maxclients").unwrap_or(10000),
+            );
             kv(out, "client_recent_max_input_buffer", &0);
             kv(out, "client_recent_max_output_buffer", &0);
             kv(out, "blocked_clients", &0);
@@ -166,9 +222,25 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "used_memory", &used);
             kv(out, "used_memory_human", &human_bytes(used));
             kv(out, "used_memory_rss", &crate::alloc::resident_bytes());
-            kv(out, "used_memory_rss_human", &human_bytes(crate::alloc::resident_bytes()));
-            kv(out, "maxmemory", &shared.config.read().get_int("maxmemory").unwrap_or(0));
-            kv(out, "maxmemory_policy", &shared.config.read().get_text("maxmemory-policy").unwrap_or_default());
+            kv(
+                out,
+                "used_memory_rss_human",
+                &human_bytes(crate::alloc::resident_bytes()),
+            );
+            kv(
+                out,
+                "maxmemory",
+                &shared.config.read().get_int("maxmemory").unwrap_or(0),
+            );
+            kv(
+                out,
+                "maxmemory_policy",
+                &shared
+                    .config
+                    .read()
+                    .get_text("maxmemory-policy")
+                    .unwrap_or_default(),
+            );
             kv(out, "mem_allocator", &"system");
         }
         "persistence" => {
@@ -176,19 +248,47 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "loading", &0);
             kv(out, "async_loading", &0);
             kv(out, "rdb_changes_since_last_save", &ks.get().dirty);
-            kv(out, "rdb_last_save_time", &shared.last_save_secs.load(Relaxed));
+            kv(
+                out,
+                "rdb_last_save_time",
+                &shared.last_save_secs.load(Relaxed),
+            );
             kv(out, "aof_enabled", &0);
         }
         "stats" => {
             let keyspace = ks.get();
-            let (hits, misses, expired) = (keyspace.keyspace_hits, keyspace.keyspace_misses, keyspace.expired_keys);
+            let (hits, misses, expired) = (
+                keyspace.keyspace_hits,
+                keyspace.keyspace_misses,
+                keyspace.expired_keys,
+            );
             out.push_str("# Stats\r\n");
-            kv(out, "total_connections_received", &stats.total_connections_received.load(Relaxed));
-            kv(out, "total_commands_processed", &stats.total_commands_processed.load(Relaxed));
+            kv(
+                out,
+                "total_connections_received",
+                &stats.total_connections_received.load(Relaxed),
+            );
+            kv(
+                out,
+                "total_commands_processed",
+                &stats.total_commands_processed.load(Relaxed),
+            );
             kv(out, "instantaneous_ops_per_sec", &0);
-            kv(out, "total_net_input_bytes", &stats.total_net_input_bytes.load(Relaxed));
-            kv(out, "total_net_output_bytes", &stats.total_net_output_bytes.load(Relaxed));
-            kv(out, "rejected_connections", &stats.rejected_connections.load(Relaxed));
+            kv(
+                out,
+                "total_net_input_bytes",
+                &stats.total_net_input_bytes.load(Relaxed),
+            );
+            kv(
+                out,
+                "total_net_output_bytes",
+                &stats.total_net_output_bytes.load(Relaxed),
+            );
+            kv(
+                out,
+                "rejected_connections",
+                &stats.rejected_connections.load(Relaxed),
+            );
             kv(out, "expired_keys", &expired);
             kv(out, "evicted_keys", &0);
             kv(out, "keyspace_hits", &hits);
@@ -196,12 +296,36 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "pubsub_channels", &0);
             kv(out, "pubsub_patterns", &0);
             kv(out, "pubsubshard_channels", &0);
-            kv(out, "unexpected_error_replies", &stats.unexpected_error_replies.load(Relaxed));
-            kv(out, "total_error_replies", &stats.total_error_replies.load(Relaxed));
-            kv(out, "acl_access_denied_auth", &stats.acl_access_denied_auth.load(Relaxed));
-            kv(out, "acl_access_denied_cmd", &stats.acl_access_denied_cmd.load(Relaxed));
-            kv(out, "acl_access_denied_key", &stats.acl_access_denied_key.load(Relaxed));
-            kv(out, "acl_access_denied_channel", &stats.acl_access_denied_channel.load(Relaxed));
+            kv(
+                out,
+                "unexpected_error_replies",
+                &stats.unexpected_error_replies.load(Relaxed),
+            );
+            kv(
+                out,
+                "total_error_replies",
+                &stats.total_error_replies.load(Relaxed),
+            );
+            kv(
+                out,
+                "acl_access_denied_auth",
+                &stats.acl_access_denied_auth.load(Relaxed),
+            );
+            kv(
+                out,
+                "acl_access_denied_cmd",
+                &stats.acl_access_denied_cmd.load(Relaxed),
+            );
+            kv(
+                out,
+                "acl_access_denied_key",
+                &stats.acl_access_denied_key.load(Relaxed),
+            );
+            kv(
+                out,
+                "acl_access_denied_channel",
+                &stats.acl_access_denied_channel.load(Relaxed),
+            );
         }
         "replication" => {
             out.push_str("# Replication\r\n");
@@ -231,12 +355,22 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             out.push_str("# Commandstats\r\n");
             for cmd in shared.table.iter() {
                 let stat = &stats.commands[cmd.id as usize];
-                let (calls, usec, rejected, failed) = (stat.calls.load(Relaxed), stat.usec.load(Relaxed), stat.rejected_calls.load(Relaxed), stat.failed_calls.load(Relaxed));
+                let (calls, usec, rejected, failed) = (
+                    stat.calls.load(Relaxed),
+                    stat.usec.load(Relaxed),
+                    stat.rejected_calls.load(Relaxed),
+                    stat.failed_calls.load(Relaxed),
+                );
                 if calls + rejected + failed == 0 {
                     continue;
                 }
-                let per_call = if calls == 0 { 0.0 } else { usec as f64 / calls as f64 };
-                kv(out, 
+                let per_call = if calls == 0 {
+                    0.0
+                } else {
+                    usec as f64 / calls as f64
+                };
+                kv(
+                    out,
                     &format!("cmdstat_{}", cmd.fullname),
                     &format!("calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}"),
                 );
@@ -260,11 +394,21 @@ fn kv(out: &mut String, key: &str, value: &dyn std::fmt::Display) {
 /// `1.37M`-style sizes, as Redis's bytesToHuman prints them.
 fn human_bytes(n: u64) -> String {
     let n = n as f64;
-    let units = [("B", 1.0), ("K", 1024.0), ("M", 1024.0 * 1024.0), ("G", 1024.0 * 1024.0 * 1024.0), ("T", 1024.0f64.powi(4))];
+    let units = [
+        ("B", 1.0),
+        ("K", 1024.0),
+        ("M", 1024.0 * 1024.0),
+        ("G", 1024.0 * 1024.0 * 1024.0),
+        ("T", 1024.0f64.powi(4)),
+    ];
     for (i, (unit, size)) in units.iter().enumerate() {
         let next = units.get(i + 1).map(|u| u.1).unwrap_or(f64::INFINITY);
         if n < next {
-            return if *unit == "B" { format!("{}B", n as u64) } else { format!("{:.2}{unit}", n / size) };
+            return if *unit == "B" {
+                format!("{}B", n as u64)
+            } else {
+                format!("{:.2}{unit}", n / size)
+            };
         }
     }
     format!("{n}B")

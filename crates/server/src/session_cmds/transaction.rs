@@ -11,7 +11,8 @@ use bytes::Bytes;
 use moat_acl::LogContext;
 use moat_resp::Frame;
 
-pub const HANDLERS: &[(&str, SessionHandler)] = &[("multi", multi), ("exec", exec), ("discard", discard)];
+pub const HANDLERS: &[(&str, SessionHandler)] =
+    &[("multi", multi), ("exec", exec), ("discard", discard)];
 
 fn multi(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
     if session.transaction.is_some() {
