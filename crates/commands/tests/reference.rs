@@ -23,48 +23,7 @@ use std::process::{Child, Command, Stdio};
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 
-/// Declarations that differ from 7.0.15 on purpose (data/redis-7.2-overlay.json).
-const SEVEN_TWO_DELTAS: [(&str, &str); 15] = [
-    (
-        "blmove",
-        "7.2 removed NOSCRIPT from blocking commands (#11568)",
-    ),
-    (
-        "blpop",
-        "7.2 removed NOSCRIPT from blocking commands (#11568)",
-    ),
-    (
-        "brpop",
-        "7.2 removed NOSCRIPT from blocking commands (#11568)",
-    ),
-    (
-        "brpoplpush",
-        "7.2 removed NOSCRIPT from blocking commands (#11568)",
-    ),
-    (
-        "bzpopmax",
-        "7.2 removed NOSCRIPT from blocking commands (#11568)",
-    ),
-    (
-        "bzpopmin",
-        "7.2 removed NOSCRIPT from blocking commands (#11568)",
-    ),
-    ("wait", "7.2 removed NOSCRIPT (#11568)"),
-    (
-        "zrank",
-        "7.2 added WITHSCORE (arity -3, history, arguments)",
-    ),
-    (
-        "zrevrank",
-        "7.2 added WITHSCORE (arity -3, history, arguments)",
-    ),
-    ("waitaof", "new in 7.2"),
-    ("client", "7.2 added CLIENT SETINFO and CLIENT NO-TOUCH"),
-    ("client|setinfo", "new in 7.2"),
-    ("client|no-touch", "new in 7.2"),
-    ("cluster", "7.2 added CLUSTER MYSHARDID"),
-    ("cluster|myshardid", "new in 7.2"),
-];
+use moat_testkit::accepted_differences::COMMAND_TABLE_DELTAS as SEVEN_TWO_DELTAS;
 
 /// Requests for GETKEYS/GETKEYSANDFLAGS, errors included. GEORADIUS with a
 /// repeated STORE is left out on purpose: moat checks every occurrence.

@@ -18,41 +18,9 @@ use moat_config::Config;
 
 const REFERENCE: &str = "/usr/bin/redis-server";
 
-/// Directives added in Redis 7.2 (absent from 7.0).
-const ONLY_IN_7_2: &[(&str, &str)] = &[
-    (
-        "cluster-announce-human-nodename",
-        "new in 7.2 (cluster node names)",
-    ),
-    ("locale-collate", "new in 7.2 (SORT/ZSET collation locale)"),
-    (
-        "set-max-listpack-entries",
-        "new in 7.2 (listpack-encoded sets)",
-    ),
-    (
-        "set-max-listpack-value",
-        "new in 7.2 (listpack-encoded sets)",
-    ),
-    (
-        "max-new-connections-per-cycle",
-        "new in 7.2 (accept rate limiting)",
-    ),
-    (
-        "max-new-tls-connections-per-cycle",
-        "new in 7.2 (accept rate limiting)",
-    ),
-];
-
-/// Directives whose default differs between 7.0 and 7.2 (none known), or
-/// that depend on how the process was started.
-const DIFFERENT_DEFAULTS: &[(&str, &str)] = &[
-    ("port", "the reference runs on a random port"),
-    ("dir", "the reference runs in a temporary directory"),
-    (
-        "bind",
-        "moat defaults to the stock redis.conf loopback binding (127.0.0.1 -::1), not the compiled-in * -::*, so an open default user is never exposed",
-    ),
-];
+use moat_testkit::accepted_differences::{
+    CONFIG_DIFFERENT_DEFAULTS as DIFFERENT_DEFAULTS, CONFIG_ONLY_IN_7_2 as ONLY_IN_7_2,
+};
 
 /// Kills the reference server when the test ends, even on failure.
 struct Reference(Child);
