@@ -20,6 +20,7 @@ pub mod pause;
 pub mod session;
 pub mod session_cmds;
 pub mod shared;
+pub mod slowlog;
 pub mod startup;
 pub mod stats;
 

@@ -1,19 +1,48 @@
 //! Configuration values read on every request, cached as atomics so the
-//! hot path never takes the configuration lock. `CONFIG SET` refreshes them.
+//! hot path never takes the configuration lock. `CONFIG SET` refreshes them
+//! with [`Limits::refresh`].
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use moat_config::Config;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 pub struct Limits {
     max_bulk_len: AtomicU64,
     query_buffer_limit: AtomicU64,
+    slowlog_slower_than_us: AtomicI64,
+    slowlog_max_len: AtomicU64,
+    latency_threshold_ms: AtomicU64,
 }
 
 impl Limits {
-    pub fn new(max_bulk_len: u64, query_buffer_limit: u64) -> Limits {
-        Limits {
-            max_bulk_len: AtomicU64::new(max_bulk_len),
-            query_buffer_limit: AtomicU64::new(query_buffer_limit),
-        }
+    pub fn from_config(config: &Config) -> Limits {
+        let limits = Limits {
+            max_bulk_len: AtomicU64::new(0),
+            query_buffer_limit: AtomicU64::new(0),
+            slowlog_slower_than_us: AtomicI64::new(0),
+            slowlog_max_len: AtomicU64::new(0),
+            latency_threshold_ms: AtomicU64::new(0),
+        };
+        limits.refresh(config);
+        limits
+    }
+
+    /// Re-reads every cached value.
+    pub fn refresh(&self, config: &Config) {
+        let int = |name: &str, default: i64| config.get_int(name).unwrap_or(default);
+        self.max_bulk_len.store(
+            int("proto-max-bulk-len", 512 * 1024 * 1024).max(0) as u64,
+            Relaxed,
+        );
+        self.query_buffer_limit.store(
+            int("client-query-buffer-limit", 1024 * 1024 * 1024).max(0) as u64,
+            Relaxed,
+        );
+        self.slowlog_slower_than_us
+            .store(int("slowlog-log-slower-than", 10_000), Relaxed);
+        self.slowlog_max_len
+            .store(int("slowlog-max-len", 128).max(0) as u64, Relaxed);
+        self.latency_threshold_ms
+            .store(int("latency-monitor-threshold", 0).max(0) as u64, Relaxed);
     }
 
     /// `proto-max-bulk-len`.
@@ -26,8 +55,18 @@ impl Limits {
         self.query_buffer_limit.load(Relaxed) as usize
     }
 
-    pub fn set(&self, max_bulk_len: u64, query_buffer_limit: u64) {
-        self.max_bulk_len.store(max_bulk_len, Relaxed);
-        self.query_buffer_limit.store(query_buffer_limit, Relaxed);
+    /// `slowlog-log-slower-than` in microseconds; negative disables the log.
+    pub fn slowlog_slower_than_us(&self) -> i64 {
+        self.slowlog_slower_than_us.load(Relaxed)
+    }
+
+    /// `slowlog-max-len`.
+    pub fn slowlog_max_len(&self) -> usize {
+        self.slowlog_max_len.load(Relaxed) as usize
+    }
+
+    /// `latency-monitor-threshold` in milliseconds; 0 disables the monitor.
+    pub fn latency_threshold_ms(&self) -> u64 {
+        self.latency_threshold_ms.load(Relaxed)
     }
 }

@@ -242,10 +242,11 @@ impl Session {
         let now = now_ms();
         self.note_current_command(&cmd.fullname);
         let reply = run_handler(self, ks, handler, argv, now);
+        let elapsed_us = started.elapsed().as_micros() as u64;
         let stat = &self.shared.stats.commands[cmd.id as usize];
         stat.calls.fetch_add(1, Relaxed);
-        stat.usec
-            .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+        stat.usec.fetch_add(elapsed_us, Relaxed);
+        self.note_slow_command(cmd, argv, elapsed_us, now);
         if reply.is_error() {
             stat.failed_calls.fetch_add(1, Relaxed);
         }
@@ -265,6 +266,44 @@ impl Session {
             info.last_command.push_str(fullname);
         }
         info.last_interaction_ms = now_ms();
+    }
+
+    /// Feeds the slow log and the latency monitor; two atomic loads when
+    /// the command was fast.
+    fn note_slow_command(&self, cmd: &Command, argv: &[Bytes], elapsed_us: u64, now_ms: i64) {
+        let limits = &self.shared.limits;
+        let slower_than = limits.slowlog_slower_than_us();
+        if slower_than >= 0
+            && elapsed_us >= slower_than as u64
+            && !cmd.flags.contains(CommandFlags::SKIP_SLOWLOG)
+        {
+            let (peer, name) = {
+                let info = self.info.lock();
+                (info.addr.to_string(), info.name.clone().unwrap_or_default())
+            };
+            let argv = crate::slowlog::redacted_argv(&cmd.fullname, argv);
+            self.shared.slowlog.lock().push(
+                &argv,
+                elapsed_us,
+                now_ms / 1000,
+                peer,
+                name,
+                limits.slowlog_max_len(),
+            );
+        }
+        let threshold_ms = limits.latency_threshold_ms();
+        let elapsed_ms = elapsed_us / 1000;
+        if threshold_ms > 0 && elapsed_ms >= threshold_ms {
+            let event = if cmd.flags.contains(CommandFlags::FAST) {
+                "fast-command"
+            } else {
+                "command"
+            };
+            self.shared
+                .latency
+                .lock()
+                .add_sample(event, now_ms / 1000, elapsed_ms);
+        }
     }
 
     /// A rejection before execution: inside MULTI it also dooms the transaction.

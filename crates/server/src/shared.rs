@@ -13,6 +13,7 @@ use crate::db::Keyspace;
 use crate::dispatch::HandlerTable;
 use crate::limits::Limits;
 use crate::pause::ClientPause;
+use crate::slowlog::{LatencyMonitor, SlowLog};
 use crate::stats::Stats;
 use moat_acl::{AclLog, Registry};
 use moat_commands::CommandTable;
@@ -54,6 +55,10 @@ pub struct Shared {
     pub pause: ClientPause,
     /// `LASTSAVE`: Unix time of the last successful save.
     pub last_save_secs: AtomicI64,
+    /// `SLOWLOG`.
+    pub slowlog: Mutex<SlowLog>,
+    /// `LATENCY`.
+    pub latency: Mutex<LatencyMonitor>,
 }
 
 impl Shared {

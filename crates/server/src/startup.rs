@@ -11,6 +11,7 @@ use crate::dispatch::HandlerTable;
 use crate::limits::Limits;
 use crate::pause::ClientPause;
 use crate::shared::{now_ms, AclState, Shared};
+use crate::slowlog::{LatencyMonitor, SlowLog};
 use crate::stats::Stats;
 use moat_acl::{AclLog, PubsubDefault};
 use moat_commands::CommandTable;
@@ -243,14 +244,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         .unwrap_or(port as u16);
     let table = CommandTable::global();
     let databases = config.get_int("databases").unwrap_or(16).max(1) as usize;
-    let limits = Limits::new(
-        config
-            .get_int("proto-max-bulk-len")
-            .unwrap_or(512 * 1024 * 1024) as u64,
-        config
-            .get_int("client-query-buffer-limit")
-            .unwrap_or(1024 * 1024 * 1024) as u64,
-    );
+    let limits = Limits::from_config(&config);
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
@@ -268,6 +262,8 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         limits,
         pause: ClientPause::default(),
         last_save_secs: AtomicI64::new(now_ms() / 1000),
+        slowlog: Mutex::new(SlowLog::default()),
+        latency: Mutex::new(LatencyMonitor::default()),
     });
     tracing::info!("Server initialized");
     let mut tasks = Vec::new();

@@ -73,14 +73,14 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
             let default = crate::startup::pubsub_default(&config);
             shared.acl.write().registry.set_pubsub_default(default);
         }
-        "proto-max-bulk-len" | "client-query-buffer-limit" => shared.limits.set(
-            config
-                .get_int("proto-max-bulk-len")
-                .unwrap_or(512 * 1024 * 1024) as u64,
-            config
-                .get_int("client-query-buffer-limit")
-                .unwrap_or(1024 * 1024 * 1024) as u64,
-        ),
+        "proto-max-bulk-len"
+        | "client-query-buffer-limit"
+        | "slowlog-log-slower-than"
+        | "latency-monitor-threshold" => shared.limits.refresh(&config),
+        "slowlog-max-len" => {
+            shared.limits.refresh(&config);
+            shared.slowlog.lock().trim(shared.limits.slowlog_max_len());
+        }
         "maxmemory-policy" => {
             ks.get().maxmemory_policy = config.get_text("maxmemory-policy").unwrap_or_default()
         }

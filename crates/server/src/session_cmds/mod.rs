@@ -8,6 +8,7 @@ mod client;
 mod config;
 mod connection;
 mod server;
+mod slowlog;
 mod transaction;
 
 use crate::dispatch::SessionHandler;
@@ -25,6 +26,7 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all.extend_from_slice(server::HANDLERS);
     all.extend_from_slice(config::HANDLERS);
     all.extend_from_slice(acl::HANDLERS);
+    all.extend_from_slice(slowlog::HANDLERS);
     all
 }
 

@@ -78,6 +78,9 @@ fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fr
     match sub.as_str() {
         "sleep" if argv.len() == 3 => {
             let secs: f64 = std::str::from_utf8(&argv[2]).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+            // Redis sleeps on its only thread, so nobody else runs
+            // meanwhile: hold the keyspace for the whole sleep.
+            let _keyspace = ks.get();
             std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
             Frame::ok()
         }
