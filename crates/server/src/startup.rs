@@ -248,7 +248,11 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
-        keyspace: Mutex::new(Keyspace::new(databases)),
+        keyspace: Mutex::new({
+            let mut keyspace = Keyspace::new(databases);
+            keyspace.apply_config(&config);
+            keyspace
+        }),
         acl: RwLock::new(acl),
         acl_epoch: AtomicU64::new(0),
         config: RwLock::new(config),

@@ -44,6 +44,9 @@ pub struct Keyspace {
     pub lfu: LfuParams,
     /// `proto-max-bulk-len`: the largest string a command may build.
     pub proto_max_bulk_len: usize,
+    /// `hll-sparse-max-bytes`: the size past which a sparse HyperLogLog
+    /// becomes dense.
+    pub hll_sparse_max_bytes: usize,
     /// The database the next active expiry cycle starts with, so that
     /// successive bounded cycles cover all databases.
     next_expire_db: usize,
@@ -64,9 +67,21 @@ impl Keyspace {
             maxmemory_policy: "noeviction".to_owned(),
             lfu: LfuParams::default(),
             proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
+            hll_sparse_max_bytes: 3000,
             next_expire_db: 0,
             active_expire: true,
         }
+    }
+
+    /// Copies the configuration values that commands consult.
+    pub fn apply_config(&mut self, config: &moat_config::Config) {
+        let int =
+            |name: &str, default: i64| config.get_int(name).unwrap_or(default).max(0) as usize;
+        self.proto_max_bulk_len = int("proto-max-bulk-len", DEFAULT_PROTO_MAX_BULK_LEN as i64);
+        self.hll_sparse_max_bytes = int("hll-sparse-max-bytes", 3000);
+        self.maxmemory_policy = config
+            .get_text("maxmemory-policy")
+            .unwrap_or_else(|| "noeviction".to_owned());
     }
 
     /// Number of databases.

@@ -81,9 +81,7 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
             shared.limits.refresh(&config);
             shared.slowlog.lock().trim(shared.limits.slowlog_max_len());
         }
-        "maxmemory-policy" => {
-            ks.get().maxmemory_policy = config.get_text("maxmemory-policy").unwrap_or_default()
-        }
+        "maxmemory-policy" | "hll-sparse-max-bytes" => ks.get().apply_config(&config),
         _ => {}
     }
 }
