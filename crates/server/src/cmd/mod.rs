@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod bits;
+pub mod geo;
 pub mod hll;
 pub mod keys;
 pub mod reply;
