@@ -7,6 +7,7 @@
 
 use crate::clients::ClientRegistry;
 use crate::db::Keyspace;
+use crate::db::Thresholds;
 use crate::dispatch::HandlerTable;
 use crate::limits::Limits;
 use crate::pause::ClientPause;
@@ -254,7 +255,11 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
-        keyspace: Mutex::new(Keyspace::new(databases)),
+        keyspace: Mutex::new({
+            let mut ks = Keyspace::new(databases);
+            ks.thresholds = Thresholds::from_config(|name| config.get_int(name));
+            ks
+        }),
         acl: RwLock::new(acl),
         acl_epoch: AtomicU64::new(0),
         config: RwLock::new(config),

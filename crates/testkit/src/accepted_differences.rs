@@ -16,8 +16,8 @@
 //!   CI machines and the Redis 7.2 behaviour moat implements.
 
 use crate::reply_edit::{
-    map_fields, map_items, map_text, remove_word, sort_items, sort_pairs, without_fields,
-    without_items,
+    map_fields, map_items, map_text, remove_word, sort_items, sort_pairs, sort_scan_page,
+    without_fields, without_items,
 };
 use bytes::Bytes;
 use moat_resp::Frame;
@@ -149,6 +149,12 @@ pub const ACCEPTED_DIFFERENCES: &[AcceptedDifference] = &[
         command: "keys",
         reason: "hash-table iteration order is unspecified",
         normalise: sort_items,
+    },
+    AcceptedDifference {
+        command: "scan",
+        reason: "the keys of a SCAN page come in hash-table order, which is unspecified; \
+                 the cursor is compared as it is",
+        normalise: sort_scan_page,
     },
     AcceptedDifference {
         command: "smembers",

@@ -7,6 +7,8 @@
 
 pub mod args;
 pub mod bits;
+pub mod collection;
+pub mod hash;
 pub mod keys;
 pub mod reply;
 pub mod strings;
@@ -31,9 +33,14 @@ pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Frame;
 
 /// Every data handler module's commands, by lowercase full name.
 pub fn data_handlers() -> Vec<(&'static str, Handler)> {
-    [keys::handlers(), strings::handlers(), bits::handlers()]
-        .into_iter()
-        .flatten()
-        .copied()
-        .collect()
+    [
+        keys::handlers(),
+        strings::handlers(),
+        bits::handlers(),
+        hash::handlers(),
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+    .collect()
 }

@@ -81,6 +81,9 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
                 .get_int("client-query-buffer-limit")
                 .unwrap_or(1024 * 1024 * 1024) as u64,
         ),
+        name if crate::db::THRESHOLD_DIRECTIVES.contains(&name) => {
+            ks.get().thresholds = crate::db::Thresholds::from_config(|n| config.get_int(n));
+        }
         "maxmemory-policy" => {
             ks.get().maxmemory_policy = config.get_text("maxmemory-policy").unwrap_or_default()
         }
