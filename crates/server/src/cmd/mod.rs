@@ -11,6 +11,7 @@ pub mod collection;
 pub mod hash;
 pub mod keys;
 pub mod reply;
+pub mod set;
 pub mod strings;
 
 use crate::client::ClientState;
@@ -38,6 +39,7 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         strings::handlers(),
         bits::handlers(),
         hash::handlers(),
+        set::handlers(),
     ]
     .into_iter()
     .flatten()

@@ -83,7 +83,7 @@ mod tests {
 #[cfg(test)]
 pub mod testing {
     use crate::client::ClientState;
-    use crate::cmd::{bits, hash, keys, strings, Ctx, Handler};
+    use crate::cmd::{bits, hash, keys, set, strings, Ctx, Handler};
     use crate::db::Keyspace;
     use bytes::Bytes;
     use moat_resp::Frame;
@@ -139,6 +139,7 @@ pub mod testing {
             keys::handlers(),
             bits::handlers(),
             hash::handlers(),
+            set::handlers(),
         ];
         let find = |wanted: &str| {
             tables

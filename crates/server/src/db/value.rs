@@ -13,6 +13,7 @@
 //! variants only need to be taught there.
 
 use super::hash::HashValue;
+use super::set::SetValue;
 
 /// Strings up to this length created by SET-like commands are `embstr`
 /// (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
@@ -27,6 +28,7 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 pub enum Value {
     Str(StrValue),
     Hash(HashValue),
+    Set(SetValue),
     /// Stands for "some other type" in tests until more types exist.
     #[cfg(test)]
     TestOther,
@@ -55,6 +57,7 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
             #[cfg(test)]
             Value::TestOther => "list",
         }
@@ -65,6 +68,7 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
             #[cfg(test)]
             Value::TestOther => "listpack",
         }
@@ -91,6 +95,22 @@ impl Value {
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The set, read-only, if this is one.
+    pub fn as_set(&self) -> Option<&SetValue> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The set, if this is one.
+    pub fn as_set_mut(&mut self) -> Option<&mut SetValue> {
+        match self {
+            Value::Set(s) => Some(s),
             _ => None,
         }
     }
