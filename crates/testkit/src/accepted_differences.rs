@@ -16,8 +16,8 @@
 //!   CI machines and the Redis 7.2 behaviour moat implements.
 
 use crate::reply_edit::{
-    map_fields, map_items, map_text, remove_word, sort_items, sort_pairs, without_fields,
-    without_items,
+    map_fields, map_items, map_text, remove_word, sort_items, sort_pairs, sort_scan_page,
+    without_fields, without_items,
 };
 use bytes::Bytes;
 use moat_resp::Frame;
@@ -233,9 +233,51 @@ pub const ACCEPTED_DIFFERENCES: &[AcceptedDifference] = &[
         normalise: sort_items,
     },
     AcceptedDifference {
+        command: "scan",
+        reason: "the keys of a SCAN page come in hash-table order, which is unspecified; \
+                 the cursor is compared as it is",
+        normalise: sort_scan_page,
+    },
+    AcceptedDifference {
         command: "smembers",
         reason: "hash-table iteration order is unspecified",
         normalise: sort_items,
+    },
+    AcceptedDifference {
+        command: "sinter",
+        reason: "set members come in hash-table (or, in 7.2, listpack insertion) order, \
+                 which is unspecified",
+        normalise: sort_items,
+    },
+    AcceptedDifference {
+        command: "sunion",
+        reason: "set members come in hash-table (or, in 7.2, listpack insertion) order, \
+                 which is unspecified",
+        normalise: sort_items,
+    },
+    AcceptedDifference {
+        command: "sdiff",
+        reason: "set members come in hash-table (or, in 7.2, listpack insertion) order, \
+                 which is unspecified",
+        normalise: sort_items,
+    },
+    AcceptedDifference {
+        command: "spop",
+        reason: "set members come in hash-table (or, in 7.2, listpack insertion) order, \
+                 which is unspecified",
+        normalise: sort_items,
+    },
+    AcceptedDifference {
+        command: "srandmember",
+        reason: "set members come in hash-table (or, in 7.2, listpack insertion) order, \
+                 which is unspecified",
+        normalise: sort_items,
+    },
+    AcceptedDifference {
+        command: "sscan",
+        reason: "Redis 7.0 keeps small non-integer sets in hash tables, 7.2 in listpacks \
+                 returned in insertion order: the page's order is unspecified",
+        normalise: sort_scan_page,
     },
     AcceptedDifference {
         command: "hkeys",

@@ -151,3 +151,16 @@ pub(crate) fn sort_pairs(reply: Frame) -> Frame {
         Err(other) => other,
     }
 }
+
+/// Orders the elements of a SCAN-family page (`[cursor, [elements]]`),
+/// leaving the cursor as it is.
+pub(crate) fn sort_scan_page(reply: Frame) -> Frame {
+    match reply {
+        Frame::Array(mut page) if page.len() == 2 => {
+            let items = page.pop().map(sort_items);
+            page.extend(items);
+            Frame::Array(page)
+        }
+        other => other,
+    }
+}

@@ -9,6 +9,8 @@ mod expire;
 mod object;
 mod scan;
 
+pub use scan::parse_cursor;
+
 use super::args::{db_in_range, is, parse_db_index, parse_i32};
 use super::reply::{count, flatten, no_such_key, selected_db, syntax_error, Reply};
 use super::{Ctx, Handler};

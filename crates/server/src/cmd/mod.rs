@@ -7,10 +7,13 @@
 
 pub mod args;
 pub mod bits;
+pub mod collection;
 pub mod geo;
+pub mod hash;
 pub mod hll;
 pub mod keys;
 pub mod reply;
+pub mod set;
 pub mod strings;
 
 use crate::client::ClientState;
@@ -38,6 +41,8 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         strings::handlers(),
         bits::handlers(),
         hll::handlers(),
+        hash::handlers(),
+        set::handlers(),
     ]
     .into_iter()
     .flatten()

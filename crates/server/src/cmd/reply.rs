@@ -83,7 +83,7 @@ mod tests {
 #[cfg(test)]
 pub mod testing {
     use crate::client::ClientState;
-    use crate::cmd::{bits, keys, strings, Ctx, Handler};
+    use crate::cmd::{bits, hash, keys, set, strings, Ctx, Handler};
     use crate::db::Keyspace;
     use bytes::Bytes;
     use moat_resp::Frame;
@@ -134,7 +134,13 @@ pub mod testing {
         let full_name = argv
             .get(1)
             .map(|sub| format!("{name}|{}", String::from_utf8_lossy(sub).to_lowercase()));
-        let tables = [strings::handlers(), keys::handlers(), bits::handlers()];
+        let tables = [
+            strings::handlers(),
+            keys::handlers(),
+            bits::handlers(),
+            hash::handlers(),
+            set::handlers(),
+        ];
         let find = |wanted: &str| {
             tables
                 .iter()

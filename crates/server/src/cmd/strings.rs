@@ -5,7 +5,7 @@
 //! missing key is looked up before or after options are validated, and
 //! which encoding (`int`, `embstr`, `raw`) the stored value ends up with.
 
-mod float_text;
+pub(crate) mod float_text;
 mod lcs;
 
 use super::args::{absolute_expire_ms, is, not_an_integer, parse_i64, ExpireUnit};

@@ -13,13 +13,23 @@ mod access;
 mod database;
 mod entry;
 mod expire;
+mod hash;
+mod intset;
+mod packed;
+mod set;
+mod slots;
 mod table;
+mod thresholds;
 mod value;
 mod view;
 
 pub use access::{is_lfu_policy, LfuParams};
 pub use database::{Db, Lookup};
 pub use entry::Entry;
+pub use hash::HashValue;
+pub use packed::Packed;
+pub use set::SetValue;
+pub use thresholds::{Thresholds, THRESHOLD_DIRECTIVES};
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
 pub use view::{Access, DbView, Ttl};
 
@@ -53,6 +63,8 @@ pub struct Keyspace {
     /// `DEBUG SET-ACTIVE-EXPIRE 0` turns the active cycle off (tests use
     /// it to observe lazy expiry alone).
     pub active_expire: bool,
+    /// When small collections switch to their big representation.
+    pub thresholds: Thresholds,
 }
 
 impl Keyspace {
@@ -70,6 +82,7 @@ impl Keyspace {
             hll_sparse_max_bytes: 3000,
             next_expire_db: 0,
             active_expire: true,
+            thresholds: Thresholds::default(),
         }
     }
 

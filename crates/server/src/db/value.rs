@@ -12,6 +12,9 @@
 //! goes through [`Value::type_name`] and [`Value::encoding`] so that new
 //! variants only need to be taught there.
 
+use super::hash::HashValue;
+use super::set::SetValue;
+
 /// Strings up to this length created by SET-like commands are `embstr`
 /// (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
@@ -24,6 +27,8 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    Hash(HashValue),
+    Set(SetValue),
     /// Stands for "some other type" in tests until more types exist.
     #[cfg(test)]
     TestOther,
@@ -51,6 +56,8 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
             #[cfg(test)]
             Value::TestOther => "list",
         }
@@ -60,6 +67,8 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
             #[cfg(test)]
             Value::TestOther => "listpack",
         }
@@ -78,8 +87,7 @@ impl Value {
     pub fn as_str(&self) -> Option<&StrValue> {
         match self {
             Value::Str(s) => Some(s),
-            #[cfg(test)]
-            Value::TestOther => None,
+            _ => None,
         }
     }
 
@@ -87,8 +95,31 @@ impl Value {
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
-            #[cfg(test)]
-            Value::TestOther => None,
+            _ => None,
+        }
+    }
+
+    /// The set, read-only, if this is one.
+    pub fn as_set(&self) -> Option<&SetValue> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The set, if this is one.
+    pub fn as_set_mut(&mut self) -> Option<&mut SetValue> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The hash, if this is one.
+    pub fn as_hash_mut(&mut self) -> Option<&mut HashValue> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
         }
     }
 }

@@ -73,13 +73,19 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
             let default = crate::startup::pubsub_default(&config);
             shared.acl.write().registry.set_pubsub_default(default);
         }
-        "proto-max-bulk-len"
-        | "client-query-buffer-limit"
-        | "slowlog-log-slower-than"
-        | "latency-monitor-threshold" => shared.limits.refresh(&config),
+        "proto-max-bulk-len" => {
+            shared.limits.refresh(&config);
+            ks.get().apply_config(&config);
+        }
+        "client-query-buffer-limit" | "slowlog-log-slower-than" | "latency-monitor-threshold" => {
+            shared.limits.refresh(&config)
+        }
         "slowlog-max-len" => {
             shared.limits.refresh(&config);
             shared.slowlog.lock().trim(shared.limits.slowlog_max_len());
+        }
+        name if crate::db::THRESHOLD_DIRECTIVES.contains(&name) => {
+            ks.get().apply_config(&config);
         }
         "maxmemory-policy" | "hll-sparse-max-bytes" => ks.get().apply_config(&config),
         _ => {}

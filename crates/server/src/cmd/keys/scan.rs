@@ -27,7 +27,7 @@ pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
 
 /// A SCAN cursor as Redis's `strtoul` reads it: surrounding `+`/`-`
 /// allowed (a negative number wraps), nothing else.
-fn parse_cursor(arg: &[u8]) -> Result<u64, Frame> {
+pub fn parse_cursor(arg: &[u8]) -> Result<u64, Frame> {
     let invalid = || Frame::error("ERR invalid cursor");
     let (negative, digits) = match arg.split_first() {
         Some((b'-', rest)) => (true, rest),
