@@ -251,7 +251,7 @@ pub const SHUTDOWN_ON_SIGNAL: &[(&str, i32)] = &[
 pub static DIRECTIVES: &[Directive] = &[
     // Bool configs.
     boolean("rdbchecksum", None, IMM, true),
-    boolean("daemonize", None, IMM, false),
+    boolean("daemonize", None, IMM, false).implemented(),
     boolean("io-threads-do-reads", None, IMM, false),
     boolean("always-show-logo", None, IMM, false),
     boolean("protected-mode", None, MOD, true).implemented(),
@@ -315,7 +315,7 @@ pub static DIRECTIVES: &[Directive] = &[
     // String configs.
     string("aclfile", None, IMM, Some(""), None).implemented(),
     string("unixsocket", None, IMM, None, None),
-    string("pidfile", None, IMM, None, None),
+    string("pidfile", None, IMM, None, None).implemented(),
     string(
         "replica-announce-ip",
         Some("slave-announce-ip"),
@@ -396,7 +396,7 @@ pub static DIRECTIVES: &[Directive] = &[
     enumeration("acl-pubsub-default", MOD, ACL_PUBSUB_DEFAULT, 0).implemented(),
     enumeration("sanitize-dump-payload", MOD, SANITIZE_DUMP_PAYLOAD, 0),
     enumeration("enable-protected-configs", IMM, PROTECTED_ACTION, 0).implemented(),
-    enumeration("enable-debug-command", IMM, PROTECTED_ACTION, 0),
+    enumeration("enable-debug-command", IMM, PROTECTED_ACTION, 0).implemented(),
     enumeration("enable-module-command", IMM, PROTECTED_ACTION, 0),
     enumeration(
         "cluster-preferred-endpoint-type",
@@ -503,7 +503,7 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
     ),
     int("active-expire-effort", None, MOD, 1, 10, 1),
-    int("hz", None, MOD, 0, INT_MAX, 10),
+    int("hz", None, MOD, 0, INT_MAX, 10).implemented(),
     int(
         "min-replicas-to-write",
         Some("min-slaves-to-write"),
@@ -524,7 +524,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int("shutdown-timeout", None, MOD, 0, INT_MAX, 10),
     int("repl-diskless-sync-max-replicas", None, MOD, 0, INT_MAX, 0),
     // Unsigned int configs.
-    uint("maxclients", None, MOD, 1, UINT_MAX, 10000),
+    uint("maxclients", None, MOD, 1, UINT_MAX, 10000).implemented(),
     numeric(
         "unixsocketperm",
         None,
@@ -547,7 +547,7 @@ pub static DIRECTIVES: &[Directive] = &[
         LONG_MAX,
         1000,
     ),
-    int("slowlog-max-len", None, MOD, 0, LONG_MAX, 128),
+    int("slowlog-max-len", None, MOD, 0, LONG_MAX, 128).implemented(),
     int("acllog-max-len", None, MOD, 0, LONG_MAX, 128).implemented(),
     // Long long configs.
     int(
@@ -559,8 +559,8 @@ pub static DIRECTIVES: &[Directive] = &[
         5000,
     ),
     int("cluster-node-timeout", None, MOD, 0, LONG_MAX, 15000),
-    int("slowlog-log-slower-than", None, MOD, -1, LONG_MAX, 10000),
-    int("latency-monitor-threshold", None, MOD, 0, LONG_MAX, 0),
+    int("slowlog-log-slower-than", None, MOD, -1, LONG_MAX, 10000).implemented(),
+    int("latency-monitor-threshold", None, MOD, 0, LONG_MAX, 0).implemented(),
     memory(
         "proto-max-bulk-len",
         None,
@@ -569,7 +569,8 @@ pub static DIRECTIVES: &[Directive] = &[
         LONG_MAX,
         512 * MB,
         false,
-    ),
+    )
+    .implemented(),
     int("stream-node-max-entries", None, MOD, 0, LONG_MAX, 100),
     memory("repl-backlog-size", None, MOD, 1, LONG_MAX, MB, false),
     // Unsigned long long configs.
@@ -631,7 +632,7 @@ pub static DIRECTIVES: &[Directive] = &[
         64,
         true,
     ),
-    memory("hll-sparse-max-bytes", None, MOD, 0, LONG_MAX, 3000, true),
+    memory("hll-sparse-max-bytes", None, MOD, 0, LONG_MAX, 3000, true).implemented(),
     uint("tracking-table-max-keys", None, MOD, 0, LONG_MAX, 1_000_000),
     memory(
         "client-query-buffer-limit",
@@ -641,7 +642,8 @@ pub static DIRECTIVES: &[Directive] = &[
         LONG_MAX,
         1024 * MB,
         true,
-    ),
+    )
+    .implemented(),
     numeric(
         "maxmemory-clients",
         None,

@@ -73,6 +73,13 @@ pub fn run(args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
+    let daemonized = config.get_text("daemonize").as_deref() == Some("yes");
+    if daemonized {
+        if let Err(error) = crate::process::daemonize() {
+            eprintln!("Can't daemonize: {error}");
+            return 1;
+        }
+    }
     let logfile = config.get_text("logfile").unwrap_or_default();
     let loglevel = config.get_text("loglevel").unwrap_or_default();
     if let Err(error) = crate::logging::init(&logfile, &loglevel) {
@@ -119,6 +126,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
+    let _pid_file = crate::process::PidFile::create(
+        &config.get_text("pidfile").unwrap_or_default(),
+        daemonized,
+    );
     runtime.block_on(serve(config, config_path, acl))
 }
 

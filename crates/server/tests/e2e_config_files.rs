@@ -147,3 +147,71 @@ fn the_stock_redis_conf_starts_moat() {
         "{log}"
     );
 }
+
+#[test]
+fn daemonize_detaches_and_the_pid_file_lives_as_long_as_the_server() {
+    let Some(binary) = option_env!("CARGO_BIN_EXE_moat-server") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("moat.pid");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let status = std::process::Command::new(binary)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "yes",
+            "--save",
+            "",
+        ])
+        .arg("--pidfile")
+        .arg(&pid_file)
+        .arg("--dir")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    // The parent returns at once; the daemon keeps serving.
+    assert!(status.success());
+    let mut client = None;
+    for _ in 0..100 {
+        if let Ok(c) = moat_testkit::Client::connect_port(port) {
+            client = Some(c);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut client = client.expect("the daemon never answered");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // Make sure the daemon goes away even if an assertion below fails.
+    struct Kill(i32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            // SAFETY: signalling a pid this test started.
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
+    let _guard = Kill(pid);
+    assert_eq!(
+        client.call(&["PING"]).unwrap(),
+        Frame::Simple("PONG".into())
+    );
+    let _ = client.call(&["SHUTDOWN"]);
+    for _ in 0..100 {
+        if !pid_file.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the pid file outlived the server");
+}
