@@ -251,6 +251,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
             .get_int("client-query-buffer-limit")
             .unwrap_or(1024 * 1024 * 1024) as u64,
     );
+    limits.load_output_buffer_limits(&config);
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
@@ -266,6 +267,8 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         port: actual_port,
         shutdown: tokio::sync::Notify::new(),
         limits,
+        pubsub: crate::pubsub::PubSub::default(),
+        monitors: crate::monitor::Monitors::default(),
         pause: ClientPause::default(),
         last_save_secs: AtomicI64::new(now_ms() / 1000),
     });

@@ -7,6 +7,8 @@ mod acl;
 mod client;
 mod config;
 mod connection;
+mod monitor;
+mod pubsub;
 mod server;
 mod transaction;
 
@@ -25,6 +27,8 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all.extend_from_slice(server::HANDLERS);
     all.extend_from_slice(config::HANDLERS);
     all.extend_from_slice(acl::HANDLERS);
+    all.extend_from_slice(pubsub::HANDLERS);
+    all.extend_from_slice(monitor::HANDLERS);
     all
 }
 
