@@ -287,7 +287,11 @@ impl Session {
         };
         let started = Instant::now();
         let now = now_ms();
-        self.note_current_command(&cmd.fullname);
+        // Inside EXEC the client's command stays `exec`, as Redis's
+        // `lastcmd` does.
+        if !self.in_exec {
+            self.note_current_command(&cmd.fullname);
+        }
         let reply = run_handler(self, ks, handler, argv, now);
         let stat = &self.shared.stats.commands[cmd.id as usize];
         stat.calls.fetch_add(1, Relaxed);

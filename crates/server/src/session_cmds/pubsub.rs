@@ -177,9 +177,9 @@ fn spublish(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> 
     publish_kind(session, argv, true)
 }
 
-fn list_names(session: &Session, argv: &[Bytes], kind: Kind, sub: &str) -> Frame {
+fn list_names(session: &Session, argv: &[Bytes], kind: Kind) -> Frame {
     if argv.len() > 3 {
-        return subcommand_syntax_error("PUBSUB", sub.as_bytes());
+        return subcommand_syntax_error("PUBSUB", &argv[1]);
     }
     let pattern = argv.get(2).map(|p| p.as_ref());
     Frame::Array(
@@ -194,11 +194,11 @@ fn list_names(session: &Session, argv: &[Bytes], kind: Kind, sub: &str) -> Frame
 }
 
 fn channels(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    list_names(session, argv, Kind::Channel, "channels")
+    list_names(session, argv, Kind::Channel)
 }
 
 fn shardchannels(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    list_names(session, argv, Kind::Shard, "shardchannels")
+    list_names(session, argv, Kind::Shard)
 }
 
 fn count_subscribers(session: &Session, argv: &[Bytes], kind: Kind) -> Frame {

@@ -44,11 +44,16 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
         return Frame::error("ERR EXEC without MULTI");
     };
     let watch_broken = session.watch_broken(ks);
-    session.end_transaction(ks);
+    // Redis unwatches before running the queue, but the client stays in
+    // MULTI state (`multi=<n>` in CLIENT LIST and the ACL log) until the
+    // queue has run.
+    session.unwatch_all(ks);
     if transaction.aborted {
+        session.end_transaction(ks);
         return Frame::error("EXECABORT Transaction discarded because of previous errors.");
     }
     if watch_broken {
+        session.end_transaction(ks);
         return Frame::NullArray;
     }
     let table = session.shared.table;
@@ -67,6 +72,7 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
         replies.push(session.call(ks, cmd, &argv));
     }
     session.in_exec = false;
+    session.end_transaction(ks);
     Frame::Array(replies)
 }
 
