@@ -3,8 +3,9 @@
 //! A connection owns its state; what other connections may need to see
 //! (`CLIENT LIST`, `CLIENT KILL`, `ACL DELUSER` closing a user's clients)
 //! is published here as a small [`ClientInfo`] behind its own mutex, plus a
-//! [`KillSwitch`] the connection's task waits on.
+//! [`KillSwitch`] and a [`Mailbox`] the connection's task waits on.
 
+use crate::mailbox::Mailbox;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -42,6 +43,8 @@ pub struct ClientInfo {
     pub lib_ver: Option<Bytes>,
     pub no_evict: bool,
     pub no_touch: bool,
+    /// In MONITOR mode.
+    pub monitor: bool,
     pub query_buffer: usize,
 }
 
@@ -75,6 +78,7 @@ impl KillSwitch {
 pub struct ClientHandle {
     pub info: Arc<Mutex<ClientInfo>>,
     pub kill: Arc<KillSwitch>,
+    pub mailbox: Arc<Mailbox>,
 }
 
 /// All connected clients by id (ids ascend, as `CLIENT LIST` orders them).
@@ -126,7 +130,9 @@ impl ClientRegistry {
 }
 
 /// Formats one `CLIENT LIST` / `CLIENT INFO` line (Redis 7.2 field order).
-pub fn format_client_line(info: &ClientInfo, now_ms: i64) -> String {
+/// `output` is the client's queued output, `(bytes, frames)`.
+pub fn format_client_line(info: &ClientInfo, output: (usize, usize), now_ms: i64) -> String {
+    let (omem, oll) = output;
     let name = info
         .name
         .as_ref()
@@ -142,12 +148,16 @@ pub fn format_client_line(info: &ClientInfo, now_ms: i64) -> String {
         .as_ref()
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .unwrap_or_default();
+    // Redis's flag order: O (monitor), P (pub/sub), x (MULTI), ...
     let mut flags = String::new();
-    if info.multi >= 0 {
-        flags.push('x');
+    if info.monitor {
+        flags.push('O');
     }
     if info.subscriptions + info.pattern_subscriptions + info.shard_subscriptions > 0 {
         flags.push('P');
+    }
+    if info.multi >= 0 {
+        flags.push('x');
     }
     if info.no_evict {
         flags.push('e');
@@ -180,9 +190,9 @@ pub fn format_client_line(info: &ClientInfo, now_ms: i64) -> String {
         16384,
         0,
         0,
-        0,
-        0,
-        16384 + info.query_buffer,
+        oll,
+        omem,
+        16384 + info.query_buffer + omem,
         info.last_command,
         String::from_utf8_lossy(&info.user),
         info.resp,

@@ -2,7 +2,7 @@
 //! hot path never takes the configuration lock. `CONFIG SET` refreshes them
 //! with [`Limits::refresh`].
 
-use moat_config::Config;
+use moat_config::{ClientClass, Config, OutputBufferLimit};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 pub struct Limits {
@@ -11,6 +11,8 @@ pub struct Limits {
     slowlog_slower_than_us: AtomicI64,
     slowlog_max_len: AtomicU64,
     latency_threshold_ms: AtomicU64,
+    /// `client-output-buffer-limit`, per class: hard, soft, soft seconds.
+    output: [[AtomicI64; 3]; 3],
 }
 
 impl Limits {
@@ -21,6 +23,7 @@ impl Limits {
             slowlog_slower_than_us: AtomicI64::new(0),
             slowlog_max_len: AtomicU64::new(0),
             latency_threshold_ms: AtomicU64::new(0),
+            output: Default::default(),
         };
         limits.refresh(config);
         limits
@@ -43,6 +46,7 @@ impl Limits {
             .store(int("slowlog-max-len", 128).max(0) as u64, Relaxed);
         self.latency_threshold_ms
             .store(int("latency-monitor-threshold", 0).max(0) as u64, Relaxed);
+        self.load_output_buffer_limits(config);
     }
 
     /// `proto-max-bulk-len`.
@@ -68,5 +72,29 @@ impl Limits {
     /// `latency-monitor-threshold` in milliseconds; 0 disables the monitor.
     pub fn latency_threshold_ms(&self) -> u64 {
         self.latency_threshold_ms.load(Relaxed)
+    }
+
+    /// `client-output-buffer-limit` of one class.
+    pub fn output_buffer_limit(&self, class: ClientClass) -> OutputBufferLimit {
+        let [hard, soft, seconds] = &self.output[class as usize];
+        OutputBufferLimit {
+            hard_bytes: hard.load(Relaxed) as u64,
+            soft_bytes: soft.load(Relaxed) as u64,
+            soft_seconds: seconds.load(Relaxed),
+        }
+    }
+
+    pub fn set_output_buffer_limit(&self, class: ClientClass, limit: OutputBufferLimit) {
+        let [hard, soft, seconds] = &self.output[class as usize];
+        hard.store(limit.hard_bytes.min(i64::MAX as u64) as i64, Relaxed);
+        soft.store(limit.soft_bytes.min(i64::MAX as u64) as i64, Relaxed);
+        seconds.store(limit.soft_seconds, Relaxed);
+    }
+
+    /// Re-reads every output limit from the configuration.
+    pub fn load_output_buffer_limits(&self, config: &Config) {
+        for class in ClientClass::ALL {
+            self.set_output_buffer_limit(class, config.output_buffer_limit(class));
+        }
     }
 }

@@ -5,7 +5,16 @@
 //! parsed), runs them in order, and writes all their replies with one
 //! write: one flush per pipelined batch. Malformed input gets Redis's
 //! `-ERR Protocol error: ...` and the connection is closed after it.
+//!
+//! Besides its socket the task waits on the client's
+//! [`crate::mailbox::Mailbox`] (messages other clients and the server send
+//! it) and on its kill switch. What the mailbox holds is written before the
+//! next command runs and at the end of each batch, within the same single
+//! flush. A write to a client that does not read can be interrupted by the
+//! kill switch (output limit exceeded, CLIENT KILL), so a stuck peer never
+//! pins its task.
 
+use crate::clients::KillSwitch;
 use crate::pause::PauseDecision;
 use crate::session::Session;
 use crate::shared::Shared;
@@ -59,6 +68,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let fd = stream.as_raw_fd();
     let mut session = Session::new(shared.clone(), addr, laddr, fd);
     let kill = session.kill.clone();
+    let mailbox = session.mailbox.clone();
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     loop {
@@ -80,10 +90,19 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 continue;
             }
             while let PauseDecision::WaitUntil(deadline) = shared.pause.decide(&shared, &argv) {
-                flush(&mut stream, &mut output, &shared).await?;
+                flush(&mut stream, &mut output, &shared, &kill).await?;
                 tokio::time::sleep_until(deadline).await;
             }
-            if let Some(reply) = session.execute(argv) {
+            // Messages that arrived before this command precede its reply.
+            if mailbox.has_pending() {
+                mailbox.take_into(&mut output);
+            }
+            let reply = session.execute(argv);
+            if !session.deferred.is_empty() {
+                output.extend_from_slice(&session.deferred);
+                session.deferred.clear();
+            }
+            if let Some(reply) = reply {
                 reply.encode(session.client.protocol, &mut output);
             }
             if session.close_after_reply || kill.is_killed() {
@@ -97,10 +116,13 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             );
             Frame::error(format!("ERR Protocol error: {error}"))
                 .encode(session.client.protocol, &mut output);
-            flush(&mut stream, &mut output, &shared).await?;
+            flush(&mut stream, &mut output, &shared, &kill).await?;
             return Ok(());
         }
-        flush(&mut stream, &mut output, &shared).await?;
+        if mailbox.has_pending() {
+            mailbox.take_into(&mut output);
+        }
+        flush(&mut stream, &mut output, &shared, &kill).await?;
         if session.close_after_reply || kill.is_killed() {
             return Ok(());
         }
@@ -122,6 +144,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 }
                 shared.stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);
             }
+            // Something was pushed: the next turn of the loop writes it.
+            _ = mailbox.ready() => {}
             _ = kill.killed() => return Ok(()),
         }
     }
@@ -131,11 +155,20 @@ async fn flush(
     stream: &mut TcpStream,
     output: &mut BytesMut,
     shared: &Shared,
+    kill: &KillSwitch,
 ) -> std::io::Result<()> {
     if output.is_empty() {
         return Ok(());
     }
-    stream.write_all(output).await?;
+    // Biased towards the write: a client killed while its last replies
+    // are writable (ACL SETUSER closing the caller) still gets them.
+    tokio::select! {
+        biased;
+        written = stream.write_all(output) => written?,
+        _ = kill.killed() => {
+            return Err(std::io::Error::other("client killed while writing"));
+        }
+    }
     shared
         .stats
         .total_net_output_bytes

@@ -5,14 +5,22 @@
 //! session keeps a snapshot of its user's permissions (`Arc<User>`) and of
 //! the default user, refreshed only when the server's ACL epoch moved, so
 //! the permission check on the hot path reads no shared state.
+//!
+//! Output that is not a reply (pub/sub messages, MONITOR lines) reaches
+//! the connection through its [`Mailbox`]; output a command produces
+//! besides its reply (the confirmations of a multi-channel SUBSCRIBE, a
+//! message the client published to itself) goes to [`Session::deferred`],
+//! written just before the reply.
 
 use crate::client::ClientState;
 use crate::clients::{format_client_line, ClientHandle, ClientInfo, KillSwitch};
 use crate::dispatch::{
     arity_error, run_handler, unknown_command_error, unknown_subcommand_error, KeyspaceLock,
 };
+use crate::mailbox::Mailbox;
+use crate::pubsub::{ClientSubscriptions, Kind};
 use crate::shared::{now_ms, Shared};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use moat_acl::{Denial, DenyReason, LogContext, User};
 use moat_commands::{Command, CommandFlags, CommandId, Resolved};
 use moat_resp::{Frame, Protocol};
@@ -55,6 +63,19 @@ pub struct Session {
     pub reply_mode: ReplyMode,
     pub info: Arc<Mutex<ClientInfo>>,
     pub kill: Arc<KillSwitch>,
+    pub mailbox: Arc<Mailbox>,
+    pub addr: std::net::SocketAddr,
+    /// Encoded output to write before the current command's reply.
+    pub deferred: BytesMut,
+    /// Set by a handler whose whole output went to `deferred`.
+    pub no_reply: bool,
+    /// Set while EXEC runs its queue: handlers then return all their
+    /// output as the reply, since it becomes one element of EXEC's array.
+    pub in_exec: bool,
+    pub subscriptions: ClientSubscriptions,
+    pub monitor: bool,
+    /// WATCHed keys, as `(db, key)`.
+    pub watched: Vec<(usize, Bytes)>,
 }
 
 impl Session {
@@ -98,12 +119,15 @@ impl Session {
             lib_ver: None,
             no_evict: false,
             no_touch: false,
+            monitor: false,
             query_buffer: 0,
         }));
         let kill = Arc::new(KillSwitch::default());
+        let mailbox = Arc::new(Mailbox::new(id, kill.clone()));
         shared.clients.register(ClientHandle {
             info: info.clone(),
             kill: kill.clone(),
+            mailbox: mailbox.clone(),
         });
         shared
             .stats
@@ -125,6 +149,14 @@ impl Session {
             reply_mode: ReplyMode::On,
             info,
             kill,
+            mailbox,
+            addr,
+            deferred: BytesMut::new(),
+            no_reply: false,
+            in_exec: false,
+            subscriptions: ClientSubscriptions::default(),
+            monitor: false,
+            watched: Vec::new(),
         }
     }
 
@@ -159,17 +191,20 @@ impl Session {
     /// suppressed by `CLIENT REPLY`).
     pub fn execute(&mut self, argv: Vec<Bytes>) -> Option<Frame> {
         let reply = self.process(argv);
-        if reply.is_error() {
-            if let Frame::Error(message) = &reply {
-                self.shared.stats.count_error(message);
-            }
+        if let Frame::Error(message) = &reply {
+            self.shared.stats.count_error(message);
         }
+        let reply = if std::mem::take(&mut self.no_reply) {
+            None
+        } else {
+            Some(reply)
+        };
         match self.reply_mode {
-            ReplyMode::On => Some(reply),
+            ReplyMode::On => reply,
             ReplyMode::Off => None,
             ReplyMode::SkipNext => {
                 self.reply_mode = ReplyMode::Skipping;
-                Some(reply)
+                reply
             }
             ReplyMode::Skipping => {
                 self.reply_mode = ReplyMode::On;
@@ -219,6 +254,18 @@ impl Session {
             let message = denial.noperm_message(self.user.name(), &cmd.fullname);
             return self.reject_command(cmd, Frame::error(format!("NOPERM {message}")));
         }
+        if self.client.protocol == Protocol::Resp2
+            && self.subscriptions.total() > 0
+            && !allowed_while_subscribed(cmd)
+        {
+            return self.reject_command(
+                cmd,
+                Frame::error(format!(
+                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    cmd.fullname
+                )),
+            );
+        }
         if let Some(transaction) = &mut self.transaction {
             if !is_transaction_control(cmd) {
                 transaction.queued.push((cmd.id, argv));
@@ -240,7 +287,11 @@ impl Session {
         };
         let started = Instant::now();
         let now = now_ms();
-        self.note_current_command(&cmd.fullname);
+        // Inside EXEC the client's command stays `exec`, as Redis's
+        // `lastcmd` does.
+        if !self.in_exec {
+            self.note_current_command(&cmd.fullname);
+        }
         let reply = run_handler(self, ks, handler, argv, now);
         let elapsed_us = started.elapsed().as_micros() as u64;
         let stat = &self.shared.stats.commands[cmd.id as usize];
@@ -254,6 +305,17 @@ impl Session {
             .stats
             .total_commands_processed
             .fetch_add(1, Relaxed);
+        // Redis feeds monitors after the call, with the database the
+        // command left selected; admin commands are never shown.
+        if !self.shared.monitors.is_empty()
+            && !cmd
+                .flags
+                .intersects(CommandFlags::ADMIN | CommandFlags::SKIP_MONITOR)
+        {
+            self.shared
+                .monitors
+                .feed(&self.shared, self.client.db, self.addr, argv);
+        }
         self.info.lock().db = self.client.db;
         reply
     }
@@ -364,33 +426,124 @@ impl Session {
 
     /// This client's `CLIENT INFO` line.
     pub fn client_info_line(&self) -> String {
-        format_client_line(&self.info.lock(), now_ms())
+        format_client_line(&self.info.lock(), self.mailbox.pending(), now_ms())
     }
 
-    /// Leaves MULTI state (after EXEC or DISCARD).
-    pub fn end_transaction(&mut self) {
+    /// Leaves MULTI state (after EXEC or DISCARD) and forgets the
+    /// watched keys, as Redis's `discardTransaction` does.
+    pub fn end_transaction(&mut self, ks: &mut KeyspaceLock<'_>) {
         self.transaction = None;
         self.info.lock().multi = -1;
+        self.unwatch_all(ks);
     }
 
-    /// Whether a WATCHed key changed since it was watched. Moat does not
-    /// implement WATCH yet (the command is declared but unregistered), so
-    /// nothing can be watched.
-    pub fn watch_broken(&self, _ks: &mut KeyspaceLock<'_>) -> bool {
-        false
+    /// Redis's `unwatchAllKeys`.
+    pub fn unwatch_all(&mut self, ks: &mut KeyspaceLock<'_>) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let keys = std::mem::take(&mut self.watched);
+        ks.get().watch.unwatch_all(self.client.id, &keys);
+    }
+
+    /// Whether EXEC must fail because of WATCH: a watched key changed, or
+    /// one that was live when watched has logically expired since
+    /// (Redis's `isWatchedKeyExpired`).
+    pub fn watch_broken(&self, ks: &mut KeyspaceLock<'_>) -> bool {
+        if self.watched.is_empty() {
+            return false;
+        }
+        let keyspace = ks.get();
+        if keyspace.watch.is_dirty(self.client.id) {
+            return true;
+        }
+        let now = now_ms();
+        self.watched.iter().any(|(db, key)| {
+            !keyspace.watch.watched_expired(self.client.id, *db, key)
+                && keyspace.is_logically_expired(*db, key, now)
+        })
     }
 
     /// Switches the protocol (HELLO).
     pub fn set_protocol(&mut self, protocol: Protocol) {
         self.client.protocol = protocol;
+        self.mailbox.set_resp3(protocol == Protocol::Resp3);
         self.info.lock().resp = if protocol == Protocol::Resp3 { 3 } else { 2 };
+    }
+
+    /// Moves everything queued in the mailbox to `deferred`, so that it is
+    /// written before what the command adds next.
+    pub fn drain_mailbox_into_deferred(&mut self) {
+        if self.mailbox.has_pending() {
+            self.mailbox.take_into(&mut self.deferred);
+        }
+    }
+
+    /// Publishes this client's subscription lists and counts (CLIENT LIST,
+    /// ACL changes that close subscribers) and picks its output limit class.
+    pub fn publish_subscriptions(&mut self) {
+        let subs = &self.subscriptions;
+        self.mailbox.set_subscriber(subs.total() > 0);
+        let mut info = self.info.lock();
+        info.channels = subs.list(Kind::Channel).to_vec();
+        info.patterns = subs.list(Kind::Pattern).to_vec();
+        info.shard_channels = subs.list(Kind::Shard).to_vec();
+        info.subscriptions = info.channels.len();
+        info.pattern_subscriptions = info.patterns.len();
+        info.shard_subscriptions = info.shard_channels.len();
+    }
+
+    /// Leaves every subscription silently (RESET, disconnection).
+    pub fn drop_subscriptions(&mut self) {
+        if self.subscriptions.total() == 0 {
+            return;
+        }
+        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
+            let names = self.subscriptions.take_all(kind);
+            self.shared
+                .pubsub
+                .unsubscribe_all(kind, &names, self.client.id);
+        }
+        self.publish_subscriptions();
+    }
+
+    /// Leaves MONITOR mode.
+    pub fn stop_monitoring(&mut self) {
+        if self.monitor {
+            self.monitor = false;
+            self.shared.monitors.remove(self.client.id);
+            self.info.lock().monitor = false;
+        }
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
+        self.drop_subscriptions();
+        self.stop_monitoring();
+        if !self.watched.is_empty() {
+            let shared = self.shared.clone();
+            let mut ks = KeyspaceLock::new(&shared);
+            self.unwatch_all(&mut ks);
+        }
         self.shared.clients.unregister(self.client.id);
     }
+}
+
+/// The commands a RESP2 client may send while it has subscriptions.
+fn allowed_while_subscribed(cmd: &Command) -> bool {
+    matches!(
+        cmd.fullname.as_str(),
+        "ping"
+            | "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "quit"
+            | "reset"
+    )
 }
 
 /// Commands that act on the transaction itself instead of being queued.

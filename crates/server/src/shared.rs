@@ -52,6 +52,11 @@ pub struct Shared {
     /// Notified when the server must stop (SIGTERM, SHUTDOWN).
     pub shutdown: Notify,
     pub limits: Limits,
+    /// Pub/Sub subscriptions, behind their own lock: publishers do not
+    /// touch the keyspace.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Clients in MONITOR mode.
+    pub monitors: crate::monitor::Monitors,
     pub pause: ClientPause,
     /// `LASTSAVE`: Unix time of the last successful save.
     pub last_save_secs: AtomicI64,

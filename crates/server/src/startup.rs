@@ -275,6 +275,8 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         port: actual_port,
         shutdown: tokio::sync::Notify::new(),
         limits,
+        pubsub: crate::pubsub::PubSub::default(),
+        monitors: crate::monitor::Monitors::default(),
         pause: ClientPause::default(),
         last_save_secs: AtomicI64::new(now_ms() / 1000),
         slowlog: Mutex::new(SlowLog::default()),

@@ -29,6 +29,8 @@ pub struct Stats {
     pub acl_access_denied_channel: AtomicU64,
     pub total_error_replies: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
+    /// Clients closed for exceeding `client-output-buffer-limit`.
+    pub client_output_buffer_limit_disconnections: AtomicU64,
     /// Indexed by command id.
     pub commands: Vec<CommandStat>,
     /// Error replies by their first word (`ERR`, `WRONGTYPE`, `NOPERM`...).
@@ -49,6 +51,7 @@ impl Stats {
             acl_access_denied_channel: AtomicU64::new(0),
             total_error_replies: AtomicU64::new(0),
             unexpected_error_replies: AtomicU64::new(0),
+            client_output_buffer_limit_disconnections: AtomicU64::new(0),
             commands: (0..command_count).map(|_| CommandStat::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
         }
@@ -84,6 +87,7 @@ impl Stats {
             &self.acl_access_denied_channel,
             &self.total_error_replies,
             &self.unexpected_error_replies,
+            &self.client_output_buffer_limit_disconnections,
         ] {
             counter.store(0, Relaxed);
         }

@@ -228,6 +228,16 @@ pub const ACCEPTED_DIFFERENCES: &[AcceptedDifference] = &[
         },
     },
     AcceptedDifference {
+        command: "pubsub|channels",
+        reason: "active channels come from hash-table iteration, in no specified order",
+        normalise: sort_items,
+    },
+    AcceptedDifference {
+        command: "pubsub|shardchannels",
+        reason: "same as pubsub|channels",
+        normalise: sort_items,
+    },
+    AcceptedDifference {
         command: "keys",
         reason: "hash-table iteration order is unspecified",
         normalise: sort_items,

@@ -163,7 +163,7 @@ fn swapdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         db_in_range(first, databases)?,
         db_in_range(second, databases)?,
     );
-    ctx.ks.swap(first, second);
+    ctx.ks.swap(first, second, ctx.now_ms);
     Ok(Frame::ok())
 }
 

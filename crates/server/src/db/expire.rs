@@ -24,6 +24,9 @@ impl Keyspace {
         let mut remaining = budget;
         let mut deleted = 0;
         let databases = self.dbs.len();
+        // Keys are collected only when someone needs to hear of them.
+        let wants_keys = !self.watch.is_empty();
+        let mut expired_keys: Vec<Box<[u8]>> = Vec::new();
         for _ in 0..databases {
             if remaining == 0 {
                 break;
@@ -48,7 +51,11 @@ impl Keyspace {
                         continue;
                     };
                     if at < now_ms {
-                        db.remove_slot(slot);
+                        if let Some(entry) = db.remove_slot(slot) {
+                            if wants_keys {
+                                expired_keys.push(entry.key().into());
+                            }
+                        }
                         expired += 1;
                     } else {
                         ttl_sum = ttl_sum.saturating_add(at - now_ms);
@@ -70,6 +77,10 @@ impl Keyspace {
                 self.expired_keys += expired as u64;
                 self.dirty += expired as u64;
                 deleted += expired;
+                for key in expired_keys.drain(..) {
+                    // Counted above; this only breaks watches.
+                    self.watch.touch(index, &key, false);
+                }
                 if expired * 100 <= round * REPEAT_ABOVE_PERCENT {
                     break;
                 }

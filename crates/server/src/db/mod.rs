@@ -22,6 +22,7 @@ mod table;
 mod thresholds;
 mod value;
 mod view;
+mod watch;
 
 pub use access::{is_lfu_policy, LfuParams};
 pub use database::{Db, Lookup};
@@ -32,6 +33,7 @@ pub use set::SetValue;
 pub use thresholds::{Thresholds, THRESHOLD_DIRECTIVES};
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
 pub use view::{Access, DbView, Ttl};
+pub use watch::WatchTable;
 
 /// Redis's default `proto-max-bulk-len` (512 MB).
 pub const DEFAULT_PROTO_MAX_BULK_LEN: usize = 512 * 1024 * 1024;
@@ -65,6 +67,8 @@ pub struct Keyspace {
     pub active_expire: bool,
     /// When small collections switch to their big representation.
     pub thresholds: Thresholds,
+    /// WATCHed keys and the clients whose watch a change broke.
+    pub watch: WatchTable,
 }
 
 impl Keyspace {
@@ -83,6 +87,7 @@ impl Keyspace {
             next_expire_db: 0,
             active_expire: true,
             thresholds: Thresholds::default(),
+            watch: WatchTable::default(),
         }
     }
 
@@ -128,29 +133,85 @@ impl Keyspace {
 
     /// The single funnel every write goes through.
     pub fn key_modified(&mut self, db: usize, key: &[u8]) {
-        let _ = (db, key);
         self.dirty += 1;
+        if !self.watch.is_empty() {
+            let exists = self.dbs[db].find(key).is_some();
+            self.watch.touch(db, key, exists);
+        }
+    }
+
+    /// Called after an expired key was deleted (lazily or by the active
+    /// cycle): counts it and breaks the watches on it.
+    pub fn key_expired(&mut self, db: usize, key: &[u8]) {
+        self.expired_keys += 1;
+        self.dirty += 1;
+        if !self.watch.is_empty() {
+            self.watch.touch(db, key, false);
+        }
+    }
+
+    /// Whether a key exists but its TTL has passed (Redis's `keyIsExpired`).
+    pub fn is_logically_expired(&self, db: usize, key: &[u8], now_ms: i64) -> bool {
+        let db = &self.dbs[db];
+        db.find(key)
+            .and_then(|slot| db.entry(slot))
+            .is_some_and(|e| e.is_expired(now_ms))
     }
 
     /// Exchanges two databases (SWAPDB). Out-of-range indexes do nothing
-    /// and return false.
-    pub fn swap(&mut self, a: usize, b: usize) -> bool {
+    /// and return false. Watches on keys that exist on either side break.
+    pub fn swap(&mut self, a: usize, b: usize, now_ms: i64) -> bool {
         if a >= self.dbs.len() || b >= self.dbs.len() {
             return false;
+        }
+        if !self.watch.is_empty() {
+            for (emptied, replacement) in [(a, b), (b, a)] {
+                let (from, to) = (&self.dbs[emptied], &self.dbs[replacement]);
+                let in_replacement = |key: &[u8]| {
+                    let slot = to.find(key);
+                    (
+                        slot.is_some(),
+                        slot.and_then(|s| to.entry(s))
+                            .is_some_and(|e| e.is_expired(now_ms)),
+                    )
+                };
+                self.watch.touch_db(
+                    emptied,
+                    |key| from.find(key).is_some(),
+                    Some(&in_replacement),
+                );
+            }
         }
         self.dbs.swap(a, b);
         true
     }
 
+    /// Breaks the watches on keys of a database about to be emptied.
+    fn touch_flushed(&mut self, index: usize) {
+        if self.watch.is_empty() {
+            return;
+        }
+        let db = &self.dbs[index];
+        self.watch
+            .touch_db(index, |key| db.find(key).is_some(), None);
+    }
+
     /// Empties one database; returns how many keys it held.
     pub fn flush_db(&mut self, index: usize) -> usize {
-        let removed = self.dbs.get_mut(index).map_or(0, Db::clear);
+        if index >= self.dbs.len() {
+            return 0;
+        }
+        self.touch_flushed(index);
+        let removed = self.dbs[index].clear();
         self.dirty += removed as u64;
         removed
     }
 
     /// Empties every database; returns how many keys they held.
     pub fn flush_all(&mut self) -> usize {
+        for index in 0..self.dbs.len() {
+            self.touch_flushed(index);
+        }
         let removed: usize = self.dbs.iter_mut().map(Db::clear).sum();
         self.dirty += removed as u64;
         removed
@@ -205,8 +266,8 @@ mod tests {
     fn swap_and_flush() {
         let mut ks = Keyspace::new(2);
         ks.view(0, 0).set(b"k", Value::string(b"v"), false);
-        assert!(ks.swap(0, 1));
-        assert!(!ks.swap(0, 2));
+        assert!(ks.swap(0, 1, 0));
+        assert!(!ks.swap(0, 2, 0));
         assert_eq!(ks.db(0).len(), 0);
         assert_eq!(ks.db(1).len(), 1);
         assert_eq!(ks.flush_all(), 1);

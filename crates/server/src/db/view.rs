@@ -83,8 +83,7 @@ impl<'a> DbView<'a> {
         let db = &mut ks.dbs[self.index];
         let found = db.lookup(key, now);
         if found == Lookup::Expired {
-            ks.expired_keys += 1;
-            ks.dirty += 1;
+            ks.key_expired(self.index, key);
         }
         let slot = found.slot();
         if matches!(mode, Access::Read | Access::ReadNoTouch) {

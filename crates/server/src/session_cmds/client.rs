@@ -154,7 +154,7 @@ fn list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
                 continue;
             }
         }
-        text.push_str(&format_client_line(&info, now));
+        text.push_str(&format_client_line(&info, handle.mailbox.pending(), now));
         text.push('\n');
     }
     Frame::Verbatim {

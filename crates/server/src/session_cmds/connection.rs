@@ -19,7 +19,7 @@ fn ping(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
     if argv.len() > 2 {
         return crate::dispatch::arity_error("ping");
     }
-    let subscribed = session.info.lock().subscriptions > 0;
+    let subscribed = session.subscriptions.total() > 0;
     if subscribed && session.client.protocol == Protocol::Resp2 {
         // In RESP2 subscribe mode PING answers with a pub/sub-shaped array.
         let payload = argv.get(1).cloned().unwrap_or_default();
@@ -43,8 +43,12 @@ fn quit(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
     Frame::ok()
 }
 
-fn reset(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
-    session.transaction = None;
+fn reset(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    // Redis's clearClientConnectionState: out of MULTI (and WATCH), out
+    // of MONITOR, out of every subscription, silently.
+    session.end_transaction(ks);
+    session.stop_monitoring();
+    session.drop_subscriptions();
     session.client.db = 0;
     session.client.name = None;
     session.set_protocol(Protocol::Resp2);

@@ -7,6 +7,8 @@ mod acl;
 mod client;
 mod config;
 mod connection;
+mod monitor;
+mod pubsub;
 mod server;
 mod slowlog;
 mod transaction;
@@ -27,6 +29,8 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all.extend_from_slice(config::HANDLERS);
     all.extend_from_slice(acl::HANDLERS);
     all.extend_from_slice(slowlog::HANDLERS);
+    all.extend_from_slice(pubsub::HANDLERS);
+    all.extend_from_slice(monitor::HANDLERS);
     all
 }
 

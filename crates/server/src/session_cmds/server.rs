@@ -217,7 +217,23 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "client_recent_max_output_buffer", &0);
             kv(out, "blocked_clients", &0);
             kv(out, "tracking_clients", &0);
+            let pubsub_clients = shared
+                .clients
+                .snapshot()
+                .iter()
+                .filter(|c| {
+                    let info = c.info.lock();
+                    info.subscriptions + info.pattern_subscriptions + info.shard_subscriptions > 0
+                })
+                .count();
+            kv(out, "pubsub_clients", &pubsub_clients);
+            let (watching, watched) = {
+                let keyspace = ks.get();
+                (keyspace.watch.client_count(), keyspace.watch.key_count())
+            };
+            kv(out, "watching_clients", &watching);
             kv(out, "clients_in_timeout_table", &0);
+            kv(out, "total_watched_keys", &watched);
         }
         "memory" => {
             let used = crate::alloc::allocated_bytes();
@@ -296,9 +312,10 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "evicted_keys", &0);
             kv(out, "keyspace_hits", &hits);
             kv(out, "keyspace_misses", &misses);
-            kv(out, "pubsub_channels", &0);
-            kv(out, "pubsub_patterns", &0);
-            kv(out, "pubsubshard_channels", &0);
+            use crate::pubsub::Kind;
+            kv(out, "pubsub_channels", &shared.pubsub.len(Kind::Channel));
+            kv(out, "pubsub_patterns", &shared.pubsub.len(Kind::Pattern));
+            kv(out, "pubsubshard_channels", &shared.pubsub.len(Kind::Shard));
             kv(
                 out,
                 "unexpected_error_replies",
@@ -328,6 +345,13 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                 out,
                 "acl_access_denied_channel",
                 &stats.acl_access_denied_channel.load(Relaxed),
+            );
+            kv(
+                out,
+                "client_output_buffer_limit_disconnections",
+                &stats
+                    .client_output_buffer_limit_disconnections
+                    .load(Relaxed),
             );
         }
         "replication" => {

@@ -1,0 +1,216 @@
+//! A connection's mailbox: output that is not the reply to one of its own
+//! requests.
+//!
+//! Every connection owns one [`Mailbox`], registered next to its
+//! [`KillSwitch`] in the client registry. Other connections and the server
+//! push already-encoded frames into it (pub/sub messages, MONITOR lines,
+//! keyspace notifications); the connection's task `select!`s on
+//! [`Mailbox::ready`] besides its socket and its kill switch, takes
+//! everything queued with one lock, and writes it with the replies of the
+//! current batch: one flush per batch, mailbox included. Frames are
+//! encoded once by the sender for each protocol in use ([`Mailbox::is_resp3`])
+//! and shared (`Bytes`), so a message fanned out to a thousand subscribers
+//! is encoded at most twice.
+//!
+//! The hot path pays one relaxed atomic load per request
+//! ([`Mailbox::has_pending`]); the lock is taken only when something was
+//! pushed.
+//!
+//! # Bounded memory
+//!
+//! A subscriber that does not read stops its task inside the socket write,
+//! so its mailbox grows. Every push counts the queued bytes and checks them
+//! against `client-output-buffer-limit` for the client's class (`pubsub`
+//! while it has subscriptions, `normal` otherwise, MONITOR included, as in
+//! Redis): above the hard limit, or above the soft limit for longer than
+//! its seconds, the client is marked overflowed, its queue is dropped, and
+//! its kill switch fires, which also interrupts the pending socket write.
+//! Bytes already handed to the connection task are at most one batch, so
+//! the total per client stays bounded by roughly the hard limit.
+//!
+//! # Waking blocked clients
+//!
+//! Blocking commands (BLPOP and friends) use the same mechanism. A client
+//! that blocks keeps its command in its session and registers its mailbox
+//! under each key it waits for; its task then sits in the same `select!`
+//! (socket, kill switch, mailbox, plus the command's timeout). A writer that
+//! makes a key ready (LPUSH, under the keyspace lock) calls
+//! [`Mailbox::wake`] on the clients blocked on that key. The woken task
+//! sees [`Mailbox::take_wake`] and re-runs its blocked command through
+//! dispatch (so, as in Redis 7.2, the ACL rules are checked again), then
+//! writes the reply like any other. Nothing is pushed for a wake-up: the
+//! reply is computed by the blocked client itself, under the keyspace lock,
+//! so two clients woken for one element cannot both get it.
+
+use crate::clients::KillSwitch;
+use crate::shared::{now_ms, Shared};
+use bytes::{Bytes, BytesMut};
+use moat_config::ClientClass;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+pub struct Mailbox {
+    queue: Mutex<Vec<Bytes>>,
+    /// Bytes queued and not yet taken (`omem` of CLIENT LIST).
+    pending_bytes: AtomicUsize,
+    /// Frames queued and not yet taken (`oll`).
+    pending_items: AtomicUsize,
+    notify: Notify,
+    resp3: AtomicBool,
+    /// Whether the `pubsub` output limits apply (the client subscribes).
+    subscriber: AtomicBool,
+    /// When the queue first went over the soft limit (0: it is not over).
+    soft_since_ms: AtomicI64,
+    overflowed: AtomicBool,
+    woken: AtomicBool,
+    kill: Arc<KillSwitch>,
+    client_id: u64,
+}
+
+impl Mailbox {
+    pub fn new(client_id: u64, kill: Arc<KillSwitch>) -> Mailbox {
+        Mailbox {
+            queue: Mutex::new(Vec::new()),
+            pending_bytes: AtomicUsize::new(0),
+            pending_items: AtomicUsize::new(0),
+            notify: Notify::new(),
+            resp3: AtomicBool::new(false),
+            subscriber: AtomicBool::new(false),
+            soft_since_ms: AtomicI64::new(0),
+            overflowed: AtomicBool::new(false),
+            woken: AtomicBool::new(false),
+            kill,
+            client_id,
+        }
+    }
+
+    /// Whether the owner speaks RESP3 (senders encode pushes accordingly).
+    pub fn is_resp3(&self) -> bool {
+        self.resp3.load(Relaxed)
+    }
+
+    pub fn set_resp3(&self, resp3: bool) {
+        self.resp3.store(resp3, Relaxed);
+    }
+
+    /// Chooses the output limit class: `pubsub` while subscribed.
+    pub fn set_subscriber(&self, subscriber: bool) {
+        self.subscriber.store(subscriber, Relaxed);
+    }
+
+    /// Queues one encoded frame; returns false (and drops it) if the client
+    /// is being closed for exceeding its output limit.
+    pub fn push(&self, frame: Bytes, shared: &Shared) -> bool {
+        if self.overflowed.load(Relaxed) {
+            return false;
+        }
+        let len = frame.len();
+        {
+            let mut queue = self.queue.lock();
+            queue.push(frame);
+            self.pending_items.fetch_add(1, Relaxed);
+            self.pending_bytes.fetch_add(len, Relaxed);
+        }
+        if self.over_limit(shared) {
+            self.overflow(shared);
+            return false;
+        }
+        self.notify.notify_one();
+        true
+    }
+
+    /// Redis's `checkClientOutputBufferLimits`.
+    fn over_limit(&self, shared: &Shared) -> bool {
+        let class = if self.subscriber.load(Relaxed) {
+            ClientClass::Pubsub
+        } else {
+            ClientClass::Normal
+        };
+        let limit = shared.limits.output_buffer_limit(class);
+        let used = self.pending_bytes.load(Relaxed) as u64;
+        if limit.hard_bytes > 0 && used > limit.hard_bytes {
+            return true;
+        }
+        if limit.soft_bytes > 0 && used > limit.soft_bytes {
+            let now = now_ms();
+            let since = self.soft_since_ms.load(Relaxed);
+            if since == 0 {
+                self.soft_since_ms.store(now, Relaxed);
+                return false;
+            }
+            return now - since > limit.soft_seconds.saturating_mul(1000);
+        }
+        self.soft_since_ms.store(0, Relaxed);
+        false
+    }
+
+    fn overflow(&self, shared: &Shared) {
+        if self.overflowed.swap(true, Relaxed) {
+            return;
+        }
+        let dropped = std::mem::take(&mut *self.queue.lock());
+        self.pending_items.store(0, Relaxed);
+        self.pending_bytes.store(0, Relaxed);
+        drop(dropped);
+        shared
+            .stats
+            .client_output_buffer_limit_disconnections
+            .fetch_add(1, Relaxed);
+        tracing::warn!(
+            "Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            self.client_id
+        );
+        self.kill.kill();
+    }
+
+    /// Whether anything waits to be taken. One relaxed load: cheap enough
+    /// for every request.
+    pub fn has_pending(&self) -> bool {
+        self.pending_items.load(Relaxed) != 0
+    }
+
+    /// Appends everything queued to `out`; returns the number of bytes.
+    pub fn take_into(&self, out: &mut BytesMut) -> usize {
+        let frames = std::mem::take(&mut *self.queue.lock());
+        let mut taken = 0;
+        for frame in &frames {
+            out.extend_from_slice(frame);
+            taken += frame.len();
+        }
+        self.pending_items.fetch_sub(frames.len(), Relaxed);
+        self.pending_bytes.fetch_sub(taken, Relaxed);
+        if taken > 0 {
+            self.soft_since_ms.store(0, Relaxed);
+        }
+        taken
+    }
+
+    /// `(omem, oll)`: queued bytes and frames.
+    pub fn pending(&self) -> (usize, usize) {
+        (
+            self.pending_bytes.load(Relaxed),
+            self.pending_items.load(Relaxed),
+        )
+    }
+
+    /// Resolves when something was pushed or the client was woken since
+    /// the last call (a wake-up that raced with a take is harmless: the
+    /// task finds nothing and waits again).
+    pub async fn ready(&self) {
+        self.notify.notified().await;
+    }
+
+    /// Wakes the owner without output (a blocked client whose key became
+    /// ready).
+    pub fn wake(&self) {
+        self.woken.store(true, Relaxed);
+        self.notify.notify_one();
+    }
+
+    /// Whether [`Mailbox::wake`] was called since the last call.
+    pub fn take_wake(&self) -> bool {
+        self.woken.swap(false, Relaxed)
+    }
+}

@@ -1,0 +1,258 @@
+//! The Pub/Sub registry: who listens to which channel, pattern and shard
+//! channel, and delivery of published messages to their mailboxes.
+//!
+//! It has its own read-write lock, independent of the keyspace: PUBLISH
+//! takes the read lock, so publishers run in parallel and never wait for
+//! data commands; (un)subscribing takes the write lock. Delivery happens
+//! while the read lock is held, which is what makes it consistent: once
+//! an UNSUBSCRIBE has removed a client, no message for that channel can
+//! still be on its way to it, and once a SUBSCRIBE has added it, every
+//! later PUBLISH reaches it.
+
+use crate::mailbox::Mailbox;
+use crate::shared::Shared;
+use bytes::{Bytes, BytesMut};
+use hashbrown::HashMap;
+use moat_resp::{Frame, Protocol};
+use parking_lot::RwLock;
+use std::sync::Arc;
+
+/// The three subscription namespaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Channel = 0,
+    Pattern = 1,
+    Shard = 2,
+}
+
+type Subscribers = HashMap<u64, Arc<Mailbox>>;
+
+#[derive(Default)]
+pub struct PubSub {
+    by_kind: RwLock<[HashMap<Bytes, Subscribers>; 3]>,
+}
+
+/// The publishing client, who may be one of the receivers: its own copy
+/// goes straight into its output ahead of the PUBLISH reply, as in Redis.
+pub struct Sender<'a> {
+    pub id: u64,
+    pub protocol: Protocol,
+    pub out: &'a mut BytesMut,
+}
+
+/// A push frame encoded at most once per protocol.
+struct Encoded {
+    frame: Frame,
+    resp2: Option<Bytes>,
+    resp3: Option<Bytes>,
+}
+
+impl Encoded {
+    fn new(items: Vec<Frame>) -> Encoded {
+        Encoded {
+            frame: Frame::Push(items),
+            resp2: None,
+            resp3: None,
+        }
+    }
+
+    fn get(&mut self, resp3: bool) -> Bytes {
+        let (slot, protocol) = if resp3 {
+            (&mut self.resp3, Protocol::Resp3)
+        } else {
+            (&mut self.resp2, Protocol::Resp2)
+        };
+        slot.get_or_insert_with(|| {
+            let mut out = BytesMut::new();
+            self.frame.encode(protocol, &mut out);
+            out.freeze()
+        })
+        .clone()
+    }
+
+    fn deliver(&mut self, shared: &Shared, id: u64, mailbox: &Mailbox, sender: &mut Sender<'_>) {
+        if id == sender.id {
+            self.frame.encode(sender.protocol, sender.out);
+        } else {
+            mailbox.push(self.get(mailbox.is_resp3()), shared);
+        }
+    }
+}
+
+impl PubSub {
+    /// Adds a subscription; false if the client already had it.
+    pub fn subscribe(&self, kind: Kind, name: &Bytes, id: u64, mailbox: &Arc<Mailbox>) -> bool {
+        let mut by_kind = self.by_kind.write();
+        let subscribers = by_kind[kind as usize].entry(name.clone()).or_default();
+        if subscribers.contains_key(&id) {
+            return false;
+        }
+        subscribers.insert(id, mailbox.clone());
+        true
+    }
+
+    /// Removes a subscription; false if the client did not have it.
+    pub fn unsubscribe(&self, kind: Kind, name: &[u8], id: u64) -> bool {
+        let mut by_kind = self.by_kind.write();
+        let map = &mut by_kind[kind as usize];
+        let Some(subscribers) = map.get_mut(name) else {
+            return false;
+        };
+        let removed = subscribers.remove(&id).is_some();
+        if subscribers.is_empty() {
+            map.remove(name);
+        }
+        removed
+    }
+
+    /// Removes many subscriptions of one client under one lock (RESET,
+    /// disconnection).
+    pub fn unsubscribe_all(&self, kind: Kind, names: &[Bytes], id: u64) {
+        if names.is_empty() {
+            return;
+        }
+        let mut by_kind = self.by_kind.write();
+        let map = &mut by_kind[kind as usize];
+        for name in names {
+            if let Some(subscribers) = map.get_mut(name) {
+                subscribers.remove(&id);
+                if subscribers.is_empty() {
+                    map.remove(name);
+                }
+            }
+        }
+    }
+
+    /// PUBLISH (`shard` false: channel then pattern subscribers) or
+    /// SPUBLISH (`shard` true: shard channel subscribers). Returns the
+    /// number of receivers, counting a client once per matching
+    /// subscription, as Redis does.
+    pub fn publish(
+        &self,
+        shared: &Shared,
+        shard: bool,
+        channel: &Bytes,
+        message: &Bytes,
+        sender: &mut Sender<'_>,
+    ) -> usize {
+        let by_kind = self.by_kind.read();
+        let mut receivers = 0;
+        let (kind, word) = if shard {
+            (Kind::Shard, "smessage")
+        } else {
+            (Kind::Channel, "message")
+        };
+        if let Some(subscribers) = by_kind[kind as usize].get(channel) {
+            let mut encoded = Encoded::new(vec![
+                Frame::bulk(Bytes::from_static(word.as_bytes())),
+                Frame::Bulk(channel.clone()),
+                Frame::Bulk(message.clone()),
+            ]);
+            for (&id, mailbox) in subscribers {
+                encoded.deliver(shared, id, mailbox, sender);
+                receivers += 1;
+            }
+        }
+        if shard {
+            return receivers;
+        }
+        for (pattern, subscribers) in &by_kind[Kind::Pattern as usize] {
+            if !moat_glob::matches(pattern, channel, false) {
+                continue;
+            }
+            let mut encoded = Encoded::new(vec![
+                Frame::bulk(Bytes::from_static(b"pmessage")),
+                Frame::Bulk(pattern.clone()),
+                Frame::Bulk(channel.clone()),
+                Frame::Bulk(message.clone()),
+            ]);
+            for (&id, mailbox) in subscribers {
+                encoded.deliver(shared, id, mailbox, sender);
+                receivers += 1;
+            }
+        }
+        receivers
+    }
+
+    /// Active channels (or shard channels) matching `pattern` (PUBSUB
+    /// CHANNELS / SHARDCHANNELS).
+    pub fn names(&self, kind: Kind, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        let by_kind = self.by_kind.read();
+        by_kind[kind as usize]
+            .keys()
+            .filter(|name| pattern.is_none_or(|p| moat_glob::matches(p, name, false)))
+            .cloned()
+            .collect()
+    }
+
+    /// Subscribers of one channel (PUBSUB NUMSUB / SHARDNUMSUB).
+    pub fn subscriber_count(&self, kind: Kind, name: &[u8]) -> usize {
+        self.by_kind.read()[kind as usize]
+            .get(name)
+            .map_or(0, HashMap::len)
+    }
+
+    /// Distinct names with at least one subscriber (PUBSUB NUMPAT, INFO).
+    pub fn len(&self, kind: Kind) -> usize {
+        self.by_kind.read()[kind as usize].len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_kind.read().iter().all(HashMap::is_empty)
+    }
+}
+
+/// One client's own subscriptions, in the order they were made.
+#[derive(Default)]
+pub struct ClientSubscriptions {
+    lists: [Vec<Bytes>; 3],
+    sets: [hashbrown::HashSet<Bytes>; 3],
+}
+
+impl ClientSubscriptions {
+    pub fn list(&self, kind: Kind) -> &[Bytes] {
+        &self.lists[kind as usize]
+    }
+
+    pub fn contains(&self, kind: Kind, name: &[u8]) -> bool {
+        self.sets[kind as usize].contains(name)
+    }
+
+    /// False if already present.
+    pub fn insert(&mut self, kind: Kind, name: &Bytes) -> bool {
+        if !self.sets[kind as usize].insert(name.clone()) {
+            return false;
+        }
+        self.lists[kind as usize].push(name.clone());
+        true
+    }
+
+    /// False if absent.
+    pub fn remove(&mut self, kind: Kind, name: &[u8]) -> bool {
+        if !self.sets[kind as usize].remove(name) {
+            return false;
+        }
+        self.lists[kind as usize].retain(|n| n.as_ref() != name);
+        true
+    }
+
+    pub fn take_all(&mut self, kind: Kind) -> Vec<Bytes> {
+        self.sets[kind as usize].clear();
+        std::mem::take(&mut self.lists[kind as usize])
+    }
+
+    pub fn count(&self, kind: Kind) -> usize {
+        self.lists[kind as usize].len()
+    }
+
+    /// Channels and patterns: the count SUBSCRIBE and PSUBSCRIBE replies carry.
+    pub fn channels_and_patterns(&self) -> usize {
+        self.count(Kind::Channel) + self.count(Kind::Pattern)
+    }
+
+    /// Everything, shard channels included: whether the client is in
+    /// pub/sub mode.
+    pub fn total(&self) -> usize {
+        self.lists.iter().map(Vec::len).sum()
+    }
+}
