@@ -21,6 +21,7 @@ pub mod net;
 pub mod pause;
 pub mod process;
 pub mod pubsub;
+pub mod redact;
 pub mod session;
 pub mod session_cmds;
 pub mod shared;

@@ -42,45 +42,18 @@ impl Monitors {
         self.count.load(Relaxed) == 0
     }
 
-    /// Sends one command line to every monitor.
+    /// Sends one command line to every monitor; `argv` is already
+    /// redacted ([`crate::redact`]).
     pub fn feed(&self, shared: &Shared, db: usize, addr: SocketAddr, argv: &[Bytes]) {
         if self.is_empty() {
             return;
         }
-        let line = format_line(SystemTime::now(), db, addr, &redacted(argv));
+        let shown: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
+        let line = format_line(SystemTime::now(), db, addr, &shown);
         for (_, mailbox) in self.list.read().iter() {
             mailbox.push(line.clone(), shared);
         }
     }
-}
-
-const REDACTED: &[u8] = b"(redacted)";
-
-/// The arguments as MONITOR may show them: AUTH's arguments and HELLO's
-/// AUTH credentials are redacted, as Redis's `redactClientCommandArgument`
-/// does. (ACL SETUSER and CONFIG SET are admin commands, never shown.)
-fn redacted(argv: &[Bytes]) -> Vec<&[u8]> {
-    let mut shown: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
-    let name = argv.first().map(|a| a.as_ref()).unwrap_or_default();
-    if name.eq_ignore_ascii_case(b"auth") {
-        for arg in shown.iter_mut().skip(1) {
-            *arg = REDACTED;
-        }
-    } else if name.eq_ignore_ascii_case(b"hello") {
-        let mut i = 2;
-        while i < shown.len() {
-            if shown[i].eq_ignore_ascii_case(b"auth") && i + 2 < shown.len() {
-                shown[i + 1] = REDACTED;
-                shown[i + 2] = REDACTED;
-                i += 3;
-            } else if shown[i].eq_ignore_ascii_case(b"setname") {
-                i += 2;
-            } else {
-                i += 1;
-            }
-        }
-    }
-    shown
 }
 
 fn format_line(when: SystemTime, db: usize, addr: SocketAddr, argv: &[&[u8]]) -> Bytes {
@@ -138,27 +111,6 @@ mod tests {
         assert_eq!(
             &line[..],
             b"+1701420000.123456 [0 127.0.0.1:5555] \"set\" \"k\" \"a \\\"b\\\"\\n\\x01\"\r\n"
-        );
-    }
-
-    #[test]
-    fn credentials_are_redacted() {
-        let argv: Vec<Bytes> = ["AUTH", "u", "p"].map(Bytes::from).to_vec();
-        assert_eq!(redacted(&argv), vec![&b"AUTH"[..], REDACTED, REDACTED]);
-        let argv: Vec<Bytes> = ["hello", "3", "SETNAME", "auth", "AUTH", "u", "p"]
-            .map(Bytes::from)
-            .to_vec();
-        assert_eq!(
-            redacted(&argv),
-            vec![
-                &b"hello"[..],
-                b"3",
-                b"SETNAME",
-                b"auth",
-                b"AUTH",
-                REDACTED,
-                REDACTED
-            ]
         );
     }
 }

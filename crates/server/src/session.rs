@@ -312,9 +312,12 @@ impl Session {
                 .flags
                 .intersects(CommandFlags::ADMIN | CommandFlags::SKIP_MONITOR)
         {
-            self.shared
-                .monitors
-                .feed(&self.shared, self.client.db, self.addr, argv);
+            self.shared.monitors.feed(
+                &self.shared,
+                self.client.db,
+                self.addr,
+                &crate::redact::redacted_argv(&cmd.fullname, argv),
+            );
         }
         self.info.lock().db = self.client.db;
         reply
@@ -343,7 +346,7 @@ impl Session {
                 let info = self.info.lock();
                 (info.addr.to_string(), info.name.clone().unwrap_or_default())
             };
-            let argv = crate::slowlog::redacted_argv(&cmd.fullname, argv);
+            let argv = crate::redact::redacted_argv(&cmd.fullname, argv);
             self.shared.slowlog.lock().push(
                 &argv,
                 elapsed_us,

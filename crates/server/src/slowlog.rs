@@ -7,7 +7,7 @@
 //!
 //! The slow log records what Redis records: the arguments as the command
 //! left them (secrets already replaced by `(redacted)`, see
-//! [`redacted_argv`]), at most 32 of them and 128 bytes of each, so a
+//! [`crate::redact`]), at most 32 of them and 128 bytes of each, so a
 //! pathological request cannot make the log itself a memory problem.
 
 use bytes::Bytes;
@@ -119,67 +119,6 @@ fn trimmed_argv(argv: &[Bytes]) -> Vec<Bytes> {
     out
 }
 
-/// The arguments with secrets replaced by `(redacted)`, as Redis's
-/// commands redact them before the slow log and MONITOR see them: every
-/// argument of AUTH, the credentials of HELLO AUTH and MIGRATE AUTH/AUTH2,
-/// everything after the subcommand of ACL SETUSER, and the value of a
-/// sensitive CONFIG SET parameter.
-pub fn redacted_argv(fullname: &str, argv: &[Bytes]) -> Vec<Bytes> {
-    let redact = |out: &mut Vec<Bytes>, index: usize| {
-        if let Some(arg) = out.get_mut(index) {
-            *arg = Bytes::from_static(b"(redacted)");
-        }
-    };
-    let mut out = argv.to_vec();
-    match fullname {
-        "auth" => (1..argv.len()).for_each(|i| redact(&mut out, i)),
-        "acl|setuser" => (2..argv.len()).for_each(|i| redact(&mut out, i)),
-        "hello" => {
-            let mut i = 2;
-            while i < argv.len() {
-                if argv[i].eq_ignore_ascii_case(b"auth") {
-                    redact(&mut out, i + 1);
-                    redact(&mut out, i + 2);
-                    i += 3;
-                } else {
-                    i += 1;
-                }
-            }
-        }
-        "migrate" => {
-            let mut i = 6;
-            while i < argv.len() {
-                if argv[i].eq_ignore_ascii_case(b"auth") {
-                    redact(&mut out, i + 1);
-                    i += 2;
-                } else if argv[i].eq_ignore_ascii_case(b"auth2") {
-                    redact(&mut out, i + 1);
-                    redact(&mut out, i + 2);
-                    i += 3;
-                } else if argv[i].eq_ignore_ascii_case(b"keys") {
-                    break;
-                } else {
-                    i += 1;
-                }
-            }
-        }
-        "config|set" => {
-            let mut i = 2;
-            while i + 1 < argv.len() {
-                if [&b"requirepass"[..], b"masterauth", b"masteruser"]
-                    .iter()
-                    .any(|s| argv[i].eq_ignore_ascii_case(s))
-                {
-                    redact(&mut out, i + 1);
-                }
-                i += 2;
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
 /// One latency event's samples (`LATENCY HISTORY`), oldest first.
 #[derive(Debug, Default, Clone)]
 pub struct LatencyEvent {
@@ -263,51 +202,6 @@ mod tests {
         assert_eq!(
             trimmed[1],
             Bytes::from(format!("{}... (2 more bytes)", "x".repeat(128)))
-        );
-    }
-
-    #[test]
-    fn secrets_are_redacted() {
-        assert_eq!(
-            redacted_argv("auth", &args(&["AUTH", "u", "p"])),
-            args(&["AUTH", "(redacted)", "(redacted)"])
-        );
-        assert_eq!(
-            redacted_argv("acl|setuser", &args(&["ACL", "SETUSER", "u", ">pw"])),
-            args(&["ACL", "SETUSER", "(redacted)", "(redacted)"])
-        );
-        assert_eq!(
-            redacted_argv(
-                "hello",
-                &args(&["HELLO", "3", "AUTH", "u", "p", "SETNAME", "n"])
-            ),
-            args(&[
-                "HELLO",
-                "3",
-                "AUTH",
-                "(redacted)",
-                "(redacted)",
-                "SETNAME",
-                "n"
-            ])
-        );
-        assert_eq!(
-            redacted_argv(
-                "config|set",
-                &args(&["CONFIG", "SET", "maxmemory", "1", "requirepass", "x"])
-            ),
-            args(&[
-                "CONFIG",
-                "SET",
-                "maxmemory",
-                "1",
-                "requirepass",
-                "(redacted)"
-            ])
-        );
-        assert_eq!(
-            redacted_argv("get", &args(&["GET", "k"])),
-            args(&["GET", "k"])
         );
     }
 
