@@ -20,6 +20,7 @@ pub mod monitor;
 pub mod net;
 pub mod pause;
 pub mod process;
+pub mod protected;
 pub mod pubsub;
 pub mod redact;
 pub mod session;

@@ -29,7 +29,7 @@ use tokio::net::{TcpListener, TcpStream};
 /// Accepts connections until the task is dropped.
 pub async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     loop {
-        let (stream, _) = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
                 tracing::warn!("Accepting client connection: {error}");
@@ -43,6 +43,10 @@ pub async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             tokio::spawn(reject_connection(stream));
             continue;
         }
+        if crate::protected::refuses(&shared, peer.ip()) {
+            tokio::spawn(refuse_connection(stream, crate::protected::DENIED));
+            continue;
+        }
         let shared = shared.clone();
         tokio::spawn(async move {
             if let Err(error) = serve_connection(stream, shared).await {
@@ -50,6 +54,10 @@ pub async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             }
         });
     }
+}
+
+async fn refuse_connection(mut stream: TcpStream, reason: &'static [u8]) {
+    let _ = stream.write_all(reason).await;
 }
 
 async fn reject_connection(mut stream: TcpStream) {
