@@ -34,7 +34,6 @@ pub mod password;
 pub mod registry;
 pub mod rules;
 pub mod selector;
-pub mod split_args;
 pub mod user;
 
 pub use catalog::{categories, category_commands, genpass, help_lines};

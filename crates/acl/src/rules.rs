@@ -12,9 +12,9 @@
 
 use crate::error::{AclError, RuleErrorKind};
 use crate::password::PasswordHash;
-use crate::split_args::{is_space, split_args};
 use bytes::Bytes;
 use moat_commands::{Category, Command, CommandId, CommandTable};
+use moat_resp::{is_space, split_args};
 use std::collections::BTreeSet;
 
 /// Read/write permissions of a key pattern (`%R~`, `%W~`, `~` = both).

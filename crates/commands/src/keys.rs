@@ -206,32 +206,9 @@ fn push_spec_keys(
     Some(())
 }
 
-/// Redis's `string2ll`: an optional `-`, digits, no leading zeros, no
-/// spaces or `+`, within i64.
+/// Redis's `string2ll`, as key specs read `numkeys`.
 pub(crate) fn parse_strict_i64(bytes: &[u8]) -> Option<i64> {
-    let (negative, digits) = match bytes {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, bytes),
-    };
-    match digits {
-        [] => return None,
-        [b'0'] if !negative => return Some(0),
-        [b'0', ..] => return None,
-        _ => {}
-    }
-    let mut value: i64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        let digit = i64::from(b - b'0');
-        value = if negative {
-            value.checked_mul(10)?.checked_sub(digit)?
-        } else {
-            value.checked_mul(10)?.checked_add(digit)?
-        };
-    }
-    Some(value)
+    moat_resp::string2ll(bytes)
 }
 
 #[cfg(test)]

@@ -5,34 +5,7 @@
 //! value valid in Redis must be valid here and the other way round, so
 //! each one is reproduced separately.
 
-/// Redis's `string2ll`: optional `-`, then digits without leading zeros
-/// (except `0` itself), no blanks, no `+`, must fit an `i64`.
-pub fn string2ll(s: &[u8]) -> Option<i64> {
-    let (negative, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    match digits {
-        [] => return None,
-        [b'0'] if !negative => return Some(0),
-        [b'1'..=b'9', ..] => {}
-        _ => return None,
-    }
-    let mut magnitude: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        magnitude = magnitude
-            .checked_mul(10)?
-            .checked_add(u64::from(d - b'0'))?;
-    }
-    if negative {
-        0i64.checked_sub_unsigned(magnitude)
-    } else {
-        i64::try_from(magnitude).ok()
-    }
-}
+pub use moat_resp::string2ll;
 
 /// Redis's `memtoull`: digits followed by an optional unit (`b`, `k`,
 /// `kb`, `m`, `mb`, `g`, `gb`, case-insensitive; `k` is 1000 and `kb`

@@ -15,83 +15,7 @@ use crate::error::UnbalancedQuotes;
 /// The line ends at its first NUL byte, as it does for the C string Redis
 /// works on.
 pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, UnbalancedQuotes> {
-    let line = match line.iter().position(|&b| b == 0) {
-        Some(nul) => &line[..nul],
-        None => line,
-    };
-    // Reading past the end yields NUL, mirroring the C terminator the
-    // original algorithm keeps peeking at.
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let mut args = Vec::new();
-    let mut p = 0;
-    loop {
-        while p < line.len() && is_c_space(line[p]) {
-            p += 1;
-        }
-        if p >= line.len() {
-            return Ok(args);
-        }
-        let mut current = Vec::new();
-        let mut in_double = false;
-        let mut in_single = false;
-        loop {
-            let c = at(p);
-            if in_double {
-                let escaped_byte = match (hex_value(at(p + 2)), hex_value(at(p + 3))) {
-                    (Some(hi), Some(lo)) if c == b'\\' && at(p + 1) == b'x' => Some(hi * 16 + lo),
-                    _ => None,
-                };
-                if let Some(byte) = escaped_byte {
-                    current.push(byte);
-                    p += 3;
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    current.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return Err(UnbalancedQuotes);
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return Err(UnbalancedQuotes);
-                } else {
-                    current.push(c);
-                }
-            } else if in_single {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    current.push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return Err(UnbalancedQuotes);
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return Err(UnbalancedQuotes);
-                } else {
-                    current.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
-                    b'"' => in_double = true,
-                    b'\'' => in_single = true,
-                    other => current.push(other),
-                }
-            }
-            p += 1;
-        }
-        args.push(current);
-    }
+    moat_resp::split_args(line).ok_or(UnbalancedQuotes)
 }
 
 /// Quotes `arg` as Redis's `sdscatrepr` does: always inside double quotes,
@@ -119,11 +43,7 @@ pub fn repr(arg: &[u8]) -> String {
 
 /// C's `isspace` in the "C" locale.
 pub(crate) fn is_c_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
+    moat_resp::is_space(b)
 }
 
 #[cfg(test)]

@@ -26,10 +26,14 @@ mod encode;
 mod error;
 mod frame;
 mod inline;
+mod numbers;
 mod request;
+mod split_args;
 
 pub use decode::decode_frame;
 pub use double::format_double;
 pub use error::{DecodeError, ProtocolError};
 pub use frame::{Frame, Protocol};
+pub use numbers::string2ll;
 pub use request::{parse_request, RequestLimits, RequestParser};
+pub use split_args::{is_space, split_args};

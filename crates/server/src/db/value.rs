@@ -224,35 +224,10 @@ impl StrValue {
     }
 }
 
-/// Parses `text` as Redis's `string2ll` does: optional `-`, no leading
-/// zeros (except `0` itself), no `+`, no spaces, within i64.
+/// Whether `text` is canonical integer text, and its value: Redis's
+/// `string2ll`, which decides when a string is stored as `int`.
 pub fn canonical_i64(text: &[u8]) -> Option<i64> {
-    if text.is_empty() || text.len() > 20 {
-        return None;
-    }
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, text),
-    };
-    match digits {
-        [b'0'] if !negative => return Some(0),
-        [b'1'..=b'9', ..] => {}
-        _ => return None,
-    }
-    let mut magnitude: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        magnitude = magnitude
-            .checked_mul(10)?
-            .checked_add(u64::from(d - b'0'))?;
-    }
-    if negative {
-        0i64.checked_sub_unsigned(magnitude)
-    } else {
-        i64::try_from(magnitude).ok()
-    }
+    moat_resp::string2ll(text)
 }
 
 /// A stack buffer for rendering an i64 without allocating.

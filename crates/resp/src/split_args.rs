@@ -1,10 +1,25 @@
-//! Redis's `sdssplitargs`, used for the text inside a `(...)` selector.
+//! Redis's `sdssplitargs`: the one tokenizer behind inline commands,
+//! `redis.conf` lines and the inside of ACL `(...)` selectors.
 //!
-//! Selectors arrive as one merged argument and Redis re-tokenises their
-//! inside with the same quoting rules as `redis-cli` and `redis.conf`
-//! (double quotes with `\n`, `\xHH`... escapes, single quotes with `\'`).
-//! A malformed line (unbalanced quotes, a closing quote glued to more
-//! text) yields `None`, which Redis treats as "no tokens".
+//! All three use the same quoting rules as `redis-cli` (double quotes with
+//! `\n`, `\xHH`... escapes, single quotes with `\'`), so there is one
+//! implementation, here at the bottom of the crate graph. A malformed line
+//! (unbalanced quotes, a closing quote glued to more text) yields `None`;
+//! each caller turns that into its own error.
+//!
+//! The rules are those of the C function, quirks included, because
+//! telnet users, scripts and config files rely on them:
+//!
+//! * Blanks between arguments are anything C's `isspace` accepts (which
+//!   includes `\v` and `\f`), but an unquoted argument only ends at a space,
+//!   `\t`, `\r`, `\n` or NUL, so `\v` inside a word belongs to the word.
+//! * Double quotes understand `\n \r \t \b \a`, `\xHH`, and `\<any>` as that
+//!   byte; single quotes only understand `\'`.
+//! * Quotes may start in the middle of a word (`a"b c"` is `ab c`), but a
+//!   closing quote must be followed by a blank or the end of the line;
+//!   otherwise, and for an unterminated quote, the whole request is
+//!   "unbalanced quotes in request".
+//! * The line is a C string to `sdssplitargs`: it ends at the first NUL.
 
 /// Splits `line` into arguments, or `None` when the quoting is malformed.
 /// A NUL byte ends the line, as it ends a C string.
