@@ -143,10 +143,10 @@ mod tests {
 
     #[test]
     fn credentials_are_redacted() {
-        let argv: Vec<Bytes> = ["AUTH", "u", "p"].map(Bytes::from_static).to_vec();
+        let argv: Vec<Bytes> = ["AUTH", "u", "p"].map(Bytes::from).to_vec();
         assert_eq!(redacted(&argv), vec![&b"AUTH"[..], REDACTED, REDACTED]);
         let argv: Vec<Bytes> = ["hello", "3", "SETNAME", "auth", "AUTH", "u", "p"]
-            .map(Bytes::from_static)
+            .map(Bytes::from)
             .to_vec();
         assert_eq!(
             redacted(&argv),

@@ -293,6 +293,14 @@ impl Session {
             self.note_current_command(&cmd.fullname);
         }
         let reply = run_handler(self, ks, handler, argv, now);
+        if let Some(events) = ks.take_events() {
+            let mut sender = crate::pubsub::Sender {
+                id: self.client.id,
+                protocol: self.client.protocol,
+                out: &mut self.deferred,
+            };
+            crate::dispatch::publish_events(&self.shared, events, &mut sender);
+        }
         let stat = &self.shared.stats.commands[cmd.id as usize];
         stat.calls.fetch_add(1, Relaxed);
         stat.usec

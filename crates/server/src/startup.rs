@@ -252,10 +252,12 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
             .unwrap_or(1024 * 1024 * 1024) as u64,
     );
     limits.load_output_buffer_limits(&config);
+    let mut keyspace = Keyspace::new(databases);
+    keyspace.notify_flags = config.notify_keyspace_events();
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
-        keyspace: Mutex::new(Keyspace::new(databases)),
+        keyspace: Mutex::new(keyspace),
         acl: RwLock::new(acl),
         acl_epoch: AtomicU64::new(0),
         config: RwLock::new(config),
@@ -351,6 +353,17 @@ async fn cron(shared: Arc<Shared>) {
             if keyspace.active_expire {
                 // Bounded so that a large backlog cannot stall clients.
                 keyspace.active_expire_cycle(now_ms(), ACTIVE_EXPIRE_BUDGET);
+            }
+            if !keyspace.events.is_empty() {
+                let events = std::mem::take(&mut keyspace.events);
+                // No client raised these: id 0 is never a client's.
+                let mut unused = bytes::BytesMut::new();
+                let mut sender = crate::pubsub::Sender {
+                    id: 0,
+                    protocol: moat_resp::Protocol::Resp2,
+                    out: &mut unused,
+                };
+                crate::dispatch::publish_events(&shared, events, &mut sender);
             }
         }
         let configured = shared

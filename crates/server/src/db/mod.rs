@@ -15,6 +15,7 @@ mod entry;
 mod expire;
 mod table;
 mod value;
+mod notify;
 mod view;
 mod watch;
 
@@ -23,6 +24,7 @@ pub use database::{Db, Lookup};
 pub use entry::Entry;
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
 pub use view::{Access, DbView, Ttl};
+pub use notify::KeyEvent;
 pub use watch::WatchTable;
 
 /// Redis's default `proto-max-bulk-len` (512 MB).
@@ -54,6 +56,11 @@ pub struct Keyspace {
     pub active_expire: bool,
     /// WATCHed keys and the clients whose watch a change broke.
     pub watch: WatchTable,
+    /// `notify-keyspace-events`.
+    pub notify_flags: moat_config::NotifyFlags,
+    /// Keyspace events raised by the running command (or expiry cycle),
+    /// published once it is done.
+    pub events: Vec<KeyEvent>,
 }
 
 impl Keyspace {
@@ -71,6 +78,8 @@ impl Keyspace {
             next_expire_db: 0,
             active_expire: true,
             watch: WatchTable::default(),
+            notify_flags: moat_config::NotifyFlags::empty(),
+            events: Vec::new(),
         }
     }
 
@@ -120,6 +129,7 @@ impl Keyspace {
         if !self.watch.is_empty() {
             self.watch.touch(db, key, false);
         }
+        self.notify(moat_config::NotifyFlags::EXPIRED, "expired", db, key);
     }
 
     /// Whether a key exists but its TTL has passed (Redis's `keyIsExpired`).

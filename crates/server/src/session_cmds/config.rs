@@ -81,6 +81,7 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
                 .get_int("client-query-buffer-limit")
                 .unwrap_or(1024 * 1024 * 1024) as u64,
         ),
+        "notify-keyspace-events" => ks.get().notify_flags = config.notify_keyspace_events(),
         "client-output-buffer-limit" => shared.limits.load_output_buffer_limits(&config),
         "maxmemory-policy" => {
             ks.get().maxmemory_policy = config.get_text("maxmemory-policy").unwrap_or_default()
