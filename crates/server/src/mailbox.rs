@@ -19,14 +19,15 @@
 //! # Bounded memory
 //!
 //! A subscriber that does not read stops its task inside the socket write,
-//! so its mailbox grows. Every push counts the queued bytes and checks them
-//! against `client-output-buffer-limit` for the client's class (`pubsub`
-//! while it has subscriptions, `normal` otherwise, MONITOR included, as in
-//! Redis): above the hard limit, or above the soft limit for longer than
-//! its seconds, the client is marked overflowed, its queue is dropped, and
-//! its kill switch fires, which also interrupts the pending socket write.
-//! Bytes already handed to the connection task are at most one batch, so
-//! the total per client stays bounded by roughly the hard limit.
+//! so its mailbox grows. The mailbox counts its output from push until the
+//! connection task reports it written to the socket ([`Mailbox::written`]),
+//! like Redis's reply buffers, and every push checks that count against
+//! `client-output-buffer-limit` for the client's class (`pubsub` while it
+//! has subscriptions, `normal` otherwise, MONITOR included, as in Redis):
+//! above the hard limit, or above the soft limit for longer than its
+//! seconds, the client is marked overflowed, its queue is dropped, and its
+//! kill switch fires, which also interrupts the pending socket write. So
+//! the output held for one client never much exceeds its hard limit.
 //!
 //! # Waking blocked clients
 //!
@@ -53,7 +54,7 @@ use tokio::sync::Notify;
 
 pub struct Mailbox {
     queue: Mutex<Vec<Bytes>>,
-    /// Bytes queued and not yet taken (`omem` of CLIENT LIST).
+    /// Bytes pushed and not yet written to the socket (`omem`).
     pending_bytes: AtomicUsize,
     /// Frames queued and not yet taken (`oll`).
     pending_items: AtomicUsize,
@@ -171,7 +172,8 @@ impl Mailbox {
         self.pending_items.load(Relaxed) != 0
     }
 
-    /// Appends everything queued to `out`; returns the number of bytes.
+    /// Appends everything queued to `out`; returns the number of bytes,
+    /// which stay counted until reported [`Mailbox::written`].
     pub fn take_into(&self, out: &mut BytesMut) -> usize {
         let frames = std::mem::take(&mut *self.queue.lock());
         let mut taken = 0;
@@ -180,14 +182,30 @@ impl Mailbox {
             taken += frame.len();
         }
         self.pending_items.fetch_sub(frames.len(), Relaxed);
-        self.pending_bytes.fetch_sub(taken, Relaxed);
-        if taken > 0 {
-            self.soft_since_ms.store(0, Relaxed);
-        }
         taken
     }
 
-    /// `(omem, oll)`: queued bytes and frames.
+    /// Reports taken bytes as written to the socket.
+    pub fn written(&self, bytes: usize, shared: &Shared) {
+        if bytes == 0 {
+            return;
+        }
+        let _ = self
+            .pending_bytes
+            .fetch_update(Relaxed, Relaxed, |n| Some(n.saturating_sub(bytes)));
+        // Back under the soft limit: its clock restarts, as in Redis.
+        let class = if self.subscriber.load(Relaxed) {
+            ClientClass::Pubsub
+        } else {
+            ClientClass::Normal
+        };
+        let soft = shared.limits.output_buffer_limit(class).soft_bytes;
+        if self.pending_bytes.load(Relaxed) as u64 <= soft {
+            self.soft_since_ms.store(0, Relaxed);
+        }
+    }
+
+    /// `(omem, oll)`: bytes not yet written, frames not yet taken.
     pub fn pending(&self) -> (usize, usize) {
         (
             self.pending_bytes.load(Relaxed),

@@ -67,6 +67,8 @@ pub struct Session {
     pub addr: std::net::SocketAddr,
     /// Encoded output to write before the current command's reply.
     pub deferred: BytesMut,
+    /// Mailbox bytes moved into `deferred`, not yet reported written.
+    pub mailbox_bytes_deferred: usize,
     /// Set by a handler whose whole output went to `deferred`.
     pub no_reply: bool,
     /// Set while EXEC runs its queue: handlers then return all their
@@ -152,6 +154,7 @@ impl Session {
             mailbox,
             addr,
             deferred: BytesMut::new(),
+            mailbox_bytes_deferred: 0,
             no_reply: false,
             in_exec: false,
             subscriptions: ClientSubscriptions::default(),
@@ -444,7 +447,7 @@ impl Session {
     /// written before what the command adds next.
     pub fn drain_mailbox_into_deferred(&mut self) {
         if self.mailbox.has_pending() {
-            self.mailbox.take_into(&mut self.deferred);
+            self.mailbox_bytes_deferred += self.mailbox.take_into(&mut self.deferred);
         }
     }
 
