@@ -14,11 +14,11 @@
 
 use crate::client::ClientState;
 use crate::clients::{format_client_line, ClientHandle, ClientInfo, KillSwitch};
-use crate::mailbox::Mailbox;
-use crate::pubsub::{ClientSubscriptions, Kind};
 use crate::dispatch::{
     arity_error, run_handler, unknown_command_error, unknown_subcommand_error, KeyspaceLock,
 };
+use crate::mailbox::Mailbox;
+use crate::pubsub::{ClientSubscriptions, Kind};
 use crate::shared::{now_ms, Shared};
 use bytes::{Bytes, BytesMut};
 use moat_acl::{Denial, DenyReason, LogContext, User};

@@ -22,7 +22,10 @@ fn url(server: &ServerProcess, user: &str, pass: &str) -> String {
 }
 
 fn cli(server: &ServerProcess, args: &[&str]) -> String {
-    redis_cli(server.port(), args).unwrap().trim_end().to_owned()
+    redis_cli(server.port(), args)
+        .unwrap()
+        .trim_end()
+        .to_owned()
 }
 
 /// A long-running `redis-cli ... SUBSCRIBE ...` whose output lines arrive
@@ -110,7 +113,10 @@ fn eventlistener_subscribes_and_cannot_publish() {
     );
     subscriber.expect(&["message", "events:orders", "order 42 shipped"]);
     assert_eq!(
-        cli(&server, &["-u", &listener, "PUBLISH", "events:orders", "test"]),
+        cli(
+            &server,
+            &["-u", &listener, "PUBLISH", "events:orders", "test"]
+        ),
         "NOPERM User eventlistener has no permissions to run the 'publish' command"
     );
     // Outside the allowed channels, SUBSCRIBE is denied by channel.
@@ -156,7 +162,13 @@ fn eventproducer_publishes_only_on_its_channel() {
     assert_eq!(
         cli(
             &server,
-            &["-u", &producer, "PUBLISH", "notifications:orders", "new order"]
+            &[
+                "-u",
+                &producer,
+                "PUBLISH",
+                "notifications:orders",
+                "new order"
+            ]
         ),
         "1"
     );
@@ -223,7 +235,10 @@ fn monitor_roles_split_over_two_users_and_two_connections() {
     let subscriber = Subscriber::start(&["-u", &sub_url, "PSUBSCRIBE", "*"]);
     subscriber.expect(&["psubscribe", "*", "1"]);
     assert_eq!(
-        cli(&server, &["-u", &pub_url, "PUBLISH", "monitor:control", "reload"]),
+        cli(
+            &server,
+            &["-u", &pub_url, "PUBLISH", "monitor:control", "reload"]
+        ),
         "1"
     );
     subscriber.expect(&["pmessage", "*", "monitor:control", "reload"]);
@@ -239,7 +254,10 @@ fn monitor_roles_split_over_two_users_and_two_connections() {
         "NOPERM User monitor-publisher has no permissions to run the 'subscribe' command"
     );
     assert_eq!(
-        cli(&server, &["-u", &sub_url, "PUBLISH", "monitor:control", "x"]),
+        cli(
+            &server,
+            &["-u", &sub_url, "PUBLISH", "monitor:control", "x"]
+        ),
         "NOPERM User monitor-subscriber has no permissions to run the 'publish' command"
     );
 }
@@ -258,7 +276,10 @@ fn subscriber_whose_user_loses_the_channel_is_disconnected() {
         cli(&server, &["ACL", "SETUSER", "eventlistener", "&audit:*"]),
         "OK"
     );
-    assert_eq!(cli(&server, &["PUBLISH", "events:orders", "still here"]), "2");
+    assert_eq!(
+        cli(&server, &["PUBLISH", "events:orders", "still here"]),
+        "2"
+    );
     lost.expect(&["message", "events:orders", "still here"]);
     kept.expect(&["pmessage", "events:*", "events:orders", "still here"]);
     // Now only the literal pattern events:* remains: the channel
@@ -267,7 +288,13 @@ fn subscriber_whose_user_loses_the_channel_is_disconnected() {
     assert_eq!(
         cli(
             &server,
-            &["ACL", "SETUSER", "eventlistener", "resetchannels", "&events:*"]
+            &[
+                "ACL",
+                "SETUSER",
+                "eventlistener",
+                "resetchannels",
+                "&events:*"
+            ]
         ),
         "OK"
     );
@@ -275,18 +302,33 @@ fn subscriber_whose_user_loses_the_channel_is_disconnected() {
     assert_eq!(
         cli(
             &server,
-            &["ACL", "SETUSER", "eventlistener", "resetchannels", "&events:o*"]
+            &[
+                "ACL",
+                "SETUSER",
+                "eventlistener",
+                "resetchannels",
+                "&events:o*"
+            ]
         ),
         "OK"
     );
     let mut kept = kept;
     kept.wait_exit();
-    assert_eq!(cli(&server, &["PUBSUB", "NUMSUB", "events:orders"]), "events:orders\n1");
     assert_eq!(
-        cli(&server, &["ACL", "SETUSER", "eventlistener", "resetchannels"]),
+        cli(&server, &["PUBSUB", "NUMSUB", "events:orders"]),
+        "events:orders\n1"
+    );
+    assert_eq!(
+        cli(
+            &server,
+            &["ACL", "SETUSER", "eventlistener", "resetchannels"]
+        ),
         "OK"
     );
     lost.wait_exit();
-    assert_eq!(cli(&server, &["PUBSUB", "NUMSUB", "events:orders"]), "events:orders\n0");
+    assert_eq!(
+        cli(&server, &["PUBSUB", "NUMSUB", "events:orders"]),
+        "events:orders\n0"
+    );
     assert_eq!(cli(&server, &["PUBSUB", "NUMPAT"]), "0");
 }

@@ -107,7 +107,9 @@ fn unsubscribe_confirmation_follows_every_message_of_the_channel() {
     let mut publisher = server.client().unwrap();
     sub.call(&["SUBSCRIBE", "busy"]).unwrap();
     for n in 0..200 {
-        publisher.send(&["PUBLISH", "busy", &n.to_string()]).unwrap();
+        publisher
+            .send(&["PUBLISH", "busy", &n.to_string()])
+            .unwrap();
     }
     sub.send(&["UNSUBSCRIBE", "busy"]).unwrap();
     for _ in 0..200 {
@@ -184,7 +186,9 @@ fn monitor_shows_commands_with_secrets_redacted() {
     client
         .call(&["ACL", "SETUSER", "someone", "on", ">secret", "+@all", "~*"])
         .unwrap();
-    client.call(&["HELLO", "2", "AUTH", "someone", "secret"]).unwrap();
+    client
+        .call(&["HELLO", "2", "AUTH", "someone", "secret"])
+        .unwrap();
     client.call(&["SELECT", "1"]).unwrap();
     client.call(&["GET", "k"]).unwrap();
     let expected = [
@@ -201,11 +205,14 @@ fn monitor_shows_commands_with_secrets_redacted() {
     }
     let list = client.call(&["CLIENT", "LIST"]).unwrap();
     let text = match list {
-        Frame::Bulk(text) | Frame::Verbatim { text, .. } => String::from_utf8_lossy(&text).into_owned(),
+        Frame::Bulk(text) | Frame::Verbatim { text, .. } => {
+            String::from_utf8_lossy(&text).into_owned()
+        }
         other => panic!("{other:?}"),
     };
     assert!(
-        text.lines().any(|l| l.contains(" flags=O ") && l.contains(" cmd=monitor ")),
+        text.lines()
+            .any(|l| l.contains(" flags=O ") && l.contains(" cmd=monitor ")),
         "{text}"
     );
     // RESET leaves MONITOR mode.

@@ -70,13 +70,7 @@ fn subscriber(port: u16, pattern: String, stop: Arc<AtomicBool>) -> std::thread:
 #[test]
 fn slow_subscriber_is_cut_off_and_the_others_get_everything() {
     let server = moat_server(option_env!("CARGO_BIN_EXE_moat-server"))
-        .args([
-            "--client-output-buffer-limit",
-            "pubsub",
-            "2mb",
-            "1mb",
-            "1",
-        ])
+        .args(["--client-output-buffer-limit", "pubsub", "2mb", "1mb", "1"])
         .start()
         .unwrap();
     let port = server.port();
@@ -94,7 +88,10 @@ fn slow_subscriber_is_cut_off_and_the_others_get_everything() {
     let mut admin = server.client().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while info_field(&mut admin, "clients", "pubsub_clients") != (SUBSCRIBERS + 1).to_string() {
-        assert!(Instant::now() < deadline, "subscribers did not all subscribe");
+        assert!(
+            Instant::now() < deadline,
+            "subscribers did not all subscribe"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 

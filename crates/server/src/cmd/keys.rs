@@ -13,8 +13,8 @@ use super::args::{db_in_range, is, parse_db_index, parse_i32};
 use super::reply::{count, flatten, no_such_key, selected_db, syntax_error, Reply};
 use super::{Ctx, Handler};
 use crate::db::Access;
-use moat_config::NotifyFlags;
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 /// This module's commands by lowercase name.
@@ -206,7 +206,8 @@ fn move_key(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     if let Some(entry) = ctx.ks.view(source, now).take(key) {
         ctx.ks.view(target, now).put_entry(entry);
-        ctx.ks.notify(NotifyFlags::GENERIC, "move_from", source, key);
+        ctx.ks
+            .notify(NotifyFlags::GENERIC, "move_from", source, key);
         ctx.ks.notify(NotifyFlags::GENERIC, "move_to", target, key);
     }
     Ok(Frame::Integer(1))

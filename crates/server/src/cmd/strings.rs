@@ -14,8 +14,8 @@ use super::reply::{
 };
 use super::{Ctx, Handler};
 use crate::db::{Access, DbView, StrValue, Value};
-use moat_config::NotifyFlags;
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 /// This module's commands by lowercase name.

@@ -13,18 +13,18 @@ mod access;
 mod database;
 mod entry;
 mod expire;
+mod notify;
 mod table;
 mod value;
-mod notify;
 mod view;
 mod watch;
 
 pub use access::{is_lfu_policy, LfuParams};
 pub use database::{Db, Lookup};
 pub use entry::Entry;
+pub use notify::KeyEvent;
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
 pub use view::{Access, DbView, Ttl};
-pub use notify::KeyEvent;
 pub use watch::WatchTable;
 
 /// Redis's default `proto-max-bulk-len` (512 MB).

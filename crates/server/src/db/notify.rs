@@ -29,7 +29,10 @@ impl KeyEvent {
         if self.keyspace {
             let mut channel = format!("__keyspace@{}__:", self.db).into_bytes();
             channel.extend_from_slice(&self.key);
-            out.push((Bytes::from(channel), Bytes::from_static(self.event.as_bytes())));
+            out.push((
+                Bytes::from(channel),
+                Bytes::from_static(self.event.as_bytes()),
+            ));
         }
         if self.keyevent {
             let channel = format!("__keyevent@{}__:{}", self.db, self.event);

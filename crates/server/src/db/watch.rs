@@ -10,6 +10,10 @@
 use bytes::Bytes;
 use hashbrown::{HashMap, HashSet};
 
+/// For a key: whether it exists in a replacement database, and whether
+/// it is logically expired there.
+pub type ReplacementProbe<'a> = &'a dyn Fn(&[u8]) -> (bool, bool);
+
 /// One client's watch on one key.
 struct Watcher {
     client: u64,
@@ -91,7 +95,7 @@ impl WatchTable {
         &mut self,
         db: usize,
         exists_in_emptied: impl Fn(&[u8]) -> bool,
-        replacement: Option<&dyn Fn(&[u8]) -> (bool, bool)>,
+        replacement: Option<ReplacementProbe<'_>>,
     ) {
         for ((key_db, key), watchers) in self.keys.iter_mut() {
             if *key_db != db {
