@@ -332,3 +332,26 @@ fn subscriber_whose_user_loses_the_channel_is_disconnected() {
     );
     assert_eq!(cli(&server, &["PUBSUB", "NUMPAT"]), "0");
 }
+
+#[test]
+fn redis_cli_monitor_prints_redis_lines() {
+    let Some(server) = moat_and_cli() else { return };
+    let monitor = Subscriber::start(&["-p", &server.port().to_string(), "MONITOR"]);
+    monitor.expect(&["OK"]);
+    assert_eq!(cli(&server, &["SET", "k", "v"]), "OK");
+    assert_eq!(
+        cli(&server, &["-u", &url(&server, "default", "x"), "GET", "k"]),
+        "v"
+    );
+    for want in [r#""SET" "k" "v""#, r#""AUTH" "(redacted)" "(redacted)""#, r#""GET" "k""#] {
+        let line = monitor
+            .lines
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap();
+        // `1701420000.123456 [0 127.0.0.1:5555] "SET" "k" "v"`
+        let (stamp, rest) = line.split_once(' ').unwrap();
+        assert!(stamp.len() == 17 && stamp.as_bytes()[10] == b'.', "{line}");
+        assert!(rest.starts_with("[0 127.0.0.1:"), "{line}");
+        assert!(rest.ends_with(&format!("] {want}")), "{line}");
+    }
+}
