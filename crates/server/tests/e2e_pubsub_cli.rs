@@ -343,11 +343,12 @@ fn redis_cli_monitor_prints_redis_lines() {
         cli(&server, &["-u", &url(&server, "default", "x"), "GET", "k"]),
         "v"
     );
-    for want in [r#""SET" "k" "v""#, r#""AUTH" "(redacted)" "(redacted)""#, r#""GET" "k""#] {
-        let line = monitor
-            .lines
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap();
+    for want in [
+        r#""SET" "k" "v""#,
+        r#""AUTH" "(redacted)" "(redacted)""#,
+        r#""GET" "k""#,
+    ] {
+        let line = monitor.lines.recv_timeout(Duration::from_secs(10)).unwrap();
         // `1701420000.123456 [0 127.0.0.1:5555] "SET" "k" "v"`
         let (stamp, rest) = line.split_once(' ').unwrap();
         assert!(stamp.len() == 17 && stamp.as_bytes()[10] == b'.', "{line}");

@@ -29,7 +29,9 @@ fn subscriber_receives_channel_and_pattern_messages() {
         .unwrap();
     assert_eq!(publisher.publish::<_, _, i64>("orders", "o1").unwrap(), 1);
     assert_eq!(
-        publisher.publish::<_, _, i64>("audit.login", "alice").unwrap(),
+        publisher
+            .publish::<_, _, i64>("audit.login", "alice")
+            .unwrap(),
         1
     );
     let message = pubsub.get_message().unwrap();
