@@ -220,3 +220,53 @@ fn monitor_shows_commands_with_secrets_redacted() {
     client.call(&["PING"]).unwrap();
     assert_eq!(monitor.call(&["ECHO", "quiet"]).unwrap(), bulk("quiet"));
 }
+
+#[test]
+fn keyspace_notifications_reach_subscribers_and_the_writer_itself() {
+    let server = moat();
+    let mut writer = server.client().unwrap();
+    let mut listener = server.client().unwrap();
+    assert_eq!(
+        writer
+            .call(&["CONFIG", "SET", "notify-keyspace-events", "Egx$"])
+            .unwrap(),
+        Frame::ok()
+    );
+    listener
+        .call(&["PSUBSCRIBE", "__keyevent@0__:*"])
+        .unwrap();
+    // The active expiry cycle reclaims the key without any read and
+    // announces it.
+    writer.call(&["SET", "session", "v", "PX", "30"]).unwrap();
+    let expected_set = Frame::Array(vec![
+        bulk("pmessage"),
+        bulk("__keyevent@0__:*"),
+        bulk("__keyevent@0__:set"),
+        bulk("session"),
+    ]);
+    assert_eq!(listener.read_frame().unwrap(), expected_set);
+    assert_eq!(
+        listener.read_push().unwrap()[2],
+        bulk("__keyevent@0__:expire")
+    );
+    assert_eq!(
+        listener.read_frame().unwrap(),
+        Frame::Array(vec![
+            bulk("pmessage"),
+            bulk("__keyevent@0__:*"),
+            bulk("__keyevent@0__:expired"),
+            bulk("session"),
+        ])
+    );
+    // A RESP3 client subscribed to its own events gets them before the
+    // reply of the command that raised them.
+    assert!(!writer.hello3().unwrap().is_error());
+    writer.call(&["SUBSCRIBE", "__keyevent@0__:del"]).unwrap();
+    writer.call(&["SET", "gone", "v"]).unwrap();
+    writer.send(&["DEL", "gone"]).unwrap();
+    assert_eq!(
+        writer.read_frame().unwrap(),
+        push(&["message", "__keyevent@0__:del", "gone"], None)
+    );
+    assert_eq!(writer.read_frame().unwrap(), Frame::Integer(1));
+}
