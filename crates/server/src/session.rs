@@ -453,13 +453,24 @@ impl Session {
 
     /// Publishes this client's subscription lists and counts (CLIENT LIST,
     /// ACL changes that close subscribers) and picks its output limit class.
+    /// Only the changes are replayed, so a client with many subscriptions
+    /// pays for what a command changed, not for what it holds.
     pub fn publish_subscriptions(&mut self) {
-        let subs = &self.subscriptions;
-        self.mailbox.set_subscriber(subs.total() > 0);
-        let mut info = self.info.lock();
-        info.channels = subs.list(Kind::Channel).to_vec();
-        info.patterns = subs.list(Kind::Pattern).to_vec();
-        info.shard_channels = subs.list(Kind::Shard).to_vec();
+        let changes = self.subscriptions.take_changes();
+        if changes.is_empty() {
+            return;
+        }
+        self.mailbox.set_subscriber(self.subscriptions.total() > 0);
+        let mut guard = self.info.lock();
+        let info = &mut *guard;
+        crate::pubsub::apply_changes(
+            [
+                &mut info.channels,
+                &mut info.patterns,
+                &mut info.shard_channels,
+            ],
+            changes,
+        );
         info.subscriptions = info.channels.len();
         info.pattern_subscriptions = info.patterns.len();
         info.shard_subscriptions = info.shard_channels.len();
@@ -470,8 +481,11 @@ impl Session {
         if self.subscriptions.total() == 0 {
             return;
         }
-        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
-            let names = self.subscriptions.take_all(kind);
+        let all = self.subscriptions.take_all();
+        for (kind, names) in [Kind::Channel, Kind::Pattern, Kind::Shard]
+            .into_iter()
+            .zip(all)
+        {
             self.shared
                 .pubsub
                 .unsubscribe_all(kind, &names, self.client.id);

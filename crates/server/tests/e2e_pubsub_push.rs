@@ -232,9 +232,7 @@ fn keyspace_notifications_reach_subscribers_and_the_writer_itself() {
             .unwrap(),
         Frame::ok()
     );
-    listener
-        .call(&["PSUBSCRIBE", "__keyevent@0__:*"])
-        .unwrap();
+    listener.call(&["PSUBSCRIBE", "__keyevent@0__:*"]).unwrap();
     // The active expiry cycle reclaims the key without any read and
     // announces it.
     writer.call(&["SET", "session", "v", "PX", "30"]).unwrap();
