@@ -83,6 +83,32 @@ impl<'a> KeyspaceLock<'a> {
         let shared = self.shared;
         self.guard.get_or_insert_with(|| shared.keyspace.lock())
     }
+
+    /// The keyspace events raised since the last call, if the keyspace
+    /// was locked at all.
+    pub fn take_events(&mut self) -> Option<Vec<crate::db::KeyEvent>> {
+        let keyspace = self.guard.as_mut()?;
+        if keyspace.events.is_empty() {
+            return None;
+        }
+        Some(std::mem::take(&mut keyspace.events))
+    }
+}
+
+/// Publishes keyspace notifications; `sender` is the client whose command
+/// raised them (its own copies go ahead of its reply).
+pub fn publish_events(
+    shared: &Shared,
+    events: Vec<crate::db::KeyEvent>,
+    sender: &mut crate::pubsub::Sender<'_>,
+) {
+    for event in events {
+        for (channel, message) in event.messages() {
+            shared
+                .pubsub
+                .publish(shared, false, &channel, &message, sender);
+        }
+    }
 }
 
 /// Runs a resolved, checked command.

@@ -19,14 +19,15 @@
 //! # Bounded memory
 //!
 //! A subscriber that does not read stops its task inside the socket write,
-//! so its mailbox grows. Every push counts the queued bytes and checks them
-//! against `client-output-buffer-limit` for the client's class (`pubsub`
-//! while it has subscriptions, `normal` otherwise, MONITOR included, as in
-//! Redis): above the hard limit, or above the soft limit for longer than
-//! its seconds, the client is marked overflowed, its queue is dropped, and
-//! its kill switch fires, which also interrupts the pending socket write.
-//! Bytes already handed to the connection task are at most one batch, so
-//! the total per client stays bounded by roughly the hard limit.
+//! so its mailbox grows. The mailbox counts its output from push until the
+//! connection task reports it written to the socket ([`Mailbox::written`]),
+//! like Redis's reply buffers, and every push checks that count against
+//! `client-output-buffer-limit` for the client's class (`pubsub` while it
+//! has subscriptions, `normal` otherwise, MONITOR included, as in Redis):
+//! above the hard limit, or above the soft limit for longer than its
+//! seconds, the client is marked overflowed, its queue is dropped, and its
+//! kill switch fires, which also interrupts the pending socket write. So
+//! the output held for one client never much exceeds its hard limit.
 //!
 //! # Waking blocked clients
 //!
@@ -43,7 +44,9 @@
 //! so two clients woken for one element cannot both get it.
 
 use crate::clients::KillSwitch;
+use crate::limits::Limits;
 use crate::shared::{now_ms, Shared};
+use crate::stats::Stats;
 use bytes::{Bytes, BytesMut};
 use moat_config::ClientClass;
 use parking_lot::Mutex;
@@ -53,7 +56,7 @@ use tokio::sync::Notify;
 
 pub struct Mailbox {
     queue: Mutex<Vec<Bytes>>,
-    /// Bytes queued and not yet taken (`omem` of CLIENT LIST).
+    /// Bytes pushed and not yet written to the socket (`omem`).
     pending_bytes: AtomicUsize,
     /// Frames queued and not yet taken (`oll`).
     pending_items: AtomicUsize,
@@ -103,6 +106,10 @@ impl Mailbox {
     /// Queues one encoded frame; returns false (and drops it) if the client
     /// is being closed for exceeding its output limit.
     pub fn push(&self, frame: Bytes, shared: &Shared) -> bool {
+        self.push_checked(frame, &shared.limits, &shared.stats)
+    }
+
+    fn push_checked(&self, frame: Bytes, limits: &Limits, stats: &Stats) -> bool {
         if self.overflowed.load(Relaxed) {
             return false;
         }
@@ -113,8 +120,8 @@ impl Mailbox {
             self.pending_items.fetch_add(1, Relaxed);
             self.pending_bytes.fetch_add(len, Relaxed);
         }
-        if self.over_limit(shared) {
-            self.overflow(shared);
+        if self.over_limit(limits) {
+            self.overflow(stats);
             return false;
         }
         self.notify.notify_one();
@@ -122,13 +129,16 @@ impl Mailbox {
     }
 
     /// Redis's `checkClientOutputBufferLimits`.
-    fn over_limit(&self, shared: &Shared) -> bool {
-        let class = if self.subscriber.load(Relaxed) {
+    fn class(&self) -> ClientClass {
+        if self.subscriber.load(Relaxed) {
             ClientClass::Pubsub
         } else {
             ClientClass::Normal
-        };
-        let limit = shared.limits.output_buffer_limit(class);
+        }
+    }
+
+    fn over_limit(&self, limits: &Limits) -> bool {
+        let limit = limits.output_buffer_limit(self.class());
         let used = self.pending_bytes.load(Relaxed) as u64;
         if limit.hard_bytes > 0 && used > limit.hard_bytes {
             return true;
@@ -146,16 +156,15 @@ impl Mailbox {
         false
     }
 
-    fn overflow(&self, shared: &Shared) {
+    fn overflow(&self, stats: &Stats) {
         if self.overflowed.swap(true, Relaxed) {
             return;
         }
         let dropped = std::mem::take(&mut *self.queue.lock());
-        self.pending_items.store(0, Relaxed);
-        self.pending_bytes.store(0, Relaxed);
+        sub_saturating(&self.pending_items, dropped.len());
+        sub_saturating(&self.pending_bytes, dropped.iter().map(Bytes::len).sum());
         drop(dropped);
-        shared
-            .stats
+        stats
             .client_output_buffer_limit_disconnections
             .fetch_add(1, Relaxed);
         tracing::warn!(
@@ -171,7 +180,8 @@ impl Mailbox {
         self.pending_items.load(Relaxed) != 0
     }
 
-    /// Appends everything queued to `out`; returns the number of bytes.
+    /// Appends everything queued to `out`; returns the number of bytes,
+    /// which stay counted until reported [`Mailbox::written`].
     pub fn take_into(&self, out: &mut BytesMut) -> usize {
         let frames = std::mem::take(&mut *self.queue.lock());
         let mut taken = 0;
@@ -179,15 +189,28 @@ impl Mailbox {
             out.extend_from_slice(frame);
             taken += frame.len();
         }
-        self.pending_items.fetch_sub(frames.len(), Relaxed);
-        self.pending_bytes.fetch_sub(taken, Relaxed);
-        if taken > 0 {
-            self.soft_since_ms.store(0, Relaxed);
-        }
+        sub_saturating(&self.pending_items, frames.len());
         taken
     }
 
-    /// `(omem, oll)`: queued bytes and frames.
+    /// Reports taken bytes as written to the socket.
+    pub fn written(&self, bytes: usize, shared: &Shared) {
+        self.written_checked(bytes, &shared.limits);
+    }
+
+    fn written_checked(&self, bytes: usize, limits: &Limits) {
+        if bytes == 0 {
+            return;
+        }
+        sub_saturating(&self.pending_bytes, bytes);
+        // Back under the soft limit: its clock restarts, as in Redis.
+        let soft = limits.output_buffer_limit(self.class()).soft_bytes;
+        if self.pending_bytes.load(Relaxed) as u64 <= soft {
+            self.soft_since_ms.store(0, Relaxed);
+        }
+    }
+
+    /// `(omem, oll)`: bytes not yet written, frames not yet taken.
     pub fn pending(&self) -> (usize, usize) {
         (
             self.pending_bytes.load(Relaxed),
@@ -212,5 +235,100 @@ impl Mailbox {
     /// Whether [`Mailbox::wake`] was called since the last call.
     pub fn take_wake(&self) -> bool {
         self.woken.swap(false, Relaxed)
+    }
+}
+
+/// Counters are only ever decreased by what was counted into them, but a
+/// take and an overflow may race; never wrap below zero.
+fn sub_saturating(counter: &AtomicUsize, amount: usize) {
+    let _ = counter.fetch_update(Relaxed, Relaxed, |n| Some(n.saturating_sub(amount)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moat_config::OutputBufferLimit;
+
+    fn setup(hard: u64, soft: u64, soft_seconds: i64) -> (Mailbox, Arc<KillSwitch>, Limits, Stats) {
+        let kill = Arc::new(KillSwitch::default());
+        let mailbox = Mailbox::new(7, kill.clone());
+        mailbox.set_subscriber(true);
+        let limits = Limits::new(0, 0);
+        limits.set_output_buffer_limit(
+            ClientClass::Pubsub,
+            OutputBufferLimit {
+                hard_bytes: hard,
+                soft_bytes: soft,
+                soft_seconds,
+            },
+        );
+        (mailbox, kill, limits, Stats::new(0))
+    }
+
+    fn frame(len: usize) -> Bytes {
+        Bytes::from(vec![b'x'; len])
+    }
+
+    #[test]
+    fn output_is_counted_until_written() {
+        let (mailbox, kill, limits, stats) = setup(0, 0, 0);
+        assert!(!mailbox.has_pending());
+        assert!(mailbox.push_checked(frame(10), &limits, &stats));
+        assert!(mailbox.push_checked(frame(5), &limits, &stats));
+        assert_eq!(mailbox.pending(), (15, 2));
+        let mut out = BytesMut::new();
+        assert_eq!(mailbox.take_into(&mut out), 15);
+        assert_eq!(out.len(), 15);
+        assert!(!mailbox.has_pending());
+        assert_eq!(mailbox.pending(), (15, 0), "in flight until written");
+        mailbox.written_checked(15, &limits);
+        assert_eq!(mailbox.pending(), (0, 0));
+        assert!(!kill.is_killed());
+    }
+
+    #[test]
+    fn hard_limit_disconnects_and_drops_the_queue() {
+        let (mailbox, kill, limits, stats) = setup(100, 0, 0);
+        assert!(mailbox.push_checked(frame(60), &limits, &stats));
+        assert!(!mailbox.push_checked(frame(60), &limits, &stats));
+        assert!(kill.is_killed());
+        assert_eq!(mailbox.pending(), (0, 0));
+        assert!(!mailbox.push_checked(frame(1), &limits, &stats));
+        assert_eq!(
+            stats
+                .client_output_buffer_limit_disconnections
+                .load(Relaxed),
+            1
+        );
+    }
+
+    #[test]
+    fn soft_limit_needs_to_last() {
+        let (mailbox, kill, limits, stats) = setup(0, 100, 0);
+        assert!(mailbox.push_checked(frame(150), &limits, &stats));
+        assert!(!kill.is_killed(), "first time over: the clock starts");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(!mailbox.push_checked(frame(1), &limits, &stats));
+        assert!(kill.is_killed());
+    }
+
+    #[test]
+    fn soft_limit_clock_restarts_below_the_limit() {
+        let (mailbox, kill, limits, stats) = setup(0, 100, 0);
+        assert!(mailbox.push_checked(frame(150), &limits, &stats));
+        let mut out = BytesMut::new();
+        mailbox.take_into(&mut out);
+        mailbox.written_checked(150, &limits);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(mailbox.push_checked(frame(150), &limits, &stats));
+        assert!(!kill.is_killed());
+    }
+
+    #[test]
+    fn normal_class_applies_when_not_subscribed() {
+        let (mailbox, kill, limits, stats) = setup(10, 0, 0);
+        mailbox.set_subscriber(false);
+        assert!(mailbox.push_checked(frame(100), &limits, &stats));
+        assert!(!kill.is_killed(), "normal clients have no limit by default");
     }
 }

@@ -79,6 +79,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let mailbox = session.mailbox.clone();
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::with_capacity(READ_CHUNK);
+    // Mailbox bytes in `output`, reported written after the flush.
+    let mut from_mailbox = 0usize;
     loop {
         let mut protocol_error = None;
         loop {
@@ -99,13 +101,15 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             }
             while let PauseDecision::WaitUntil(deadline) = shared.pause.decide(&shared, &argv) {
                 flush(&mut stream, &mut output, &shared, &kill).await?;
+                mailbox.written(std::mem::take(&mut from_mailbox), &shared);
                 tokio::time::sleep_until(deadline).await;
             }
             // Messages that arrived before this command precede its reply.
             if mailbox.has_pending() {
-                mailbox.take_into(&mut output);
+                from_mailbox += mailbox.take_into(&mut output);
             }
             let reply = session.execute(argv);
+            from_mailbox += std::mem::take(&mut session.mailbox_bytes_deferred);
             if !session.deferred.is_empty() {
                 output.extend_from_slice(&session.deferred);
                 session.deferred.clear();
@@ -128,9 +132,10 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             return Ok(());
         }
         if mailbox.has_pending() {
-            mailbox.take_into(&mut output);
+            from_mailbox += mailbox.take_into(&mut output);
         }
         flush(&mut stream, &mut output, &shared, &kill).await?;
+        mailbox.written(std::mem::take(&mut from_mailbox), &shared);
         if session.close_after_reply || kill.is_killed() {
             return Ok(());
         }

@@ -202,11 +202,24 @@ impl PubSub {
     }
 }
 
-/// One client's own subscriptions, in the order they were made.
+/// A change to one client's subscription lists, replayed on the copy
+/// published in its [`crate::clients::ClientInfo`] so both stay identical.
+#[derive(Debug, Clone)]
+pub enum ListChange {
+    Push(Kind, Bytes),
+    SwapRemove(Kind, usize),
+    Clear,
+}
+
+/// One client's own subscriptions. Insertion and removal are O(1)
+/// (removal swaps the last name into the hole, so the order is the
+/// insertion order only until something is removed; Redis's own order is
+/// a hash table's). Every change is logged for [`ClientSubscriptions::take_changes`].
 #[derive(Default)]
 pub struct ClientSubscriptions {
     lists: [Vec<Bytes>; 3],
-    sets: [hashbrown::HashSet<Bytes>; 3],
+    index: [HashMap<Bytes, usize>; 3],
+    changes: Vec<ListChange>,
 }
 
 impl ClientSubscriptions {
@@ -215,30 +228,45 @@ impl ClientSubscriptions {
     }
 
     pub fn contains(&self, kind: Kind, name: &[u8]) -> bool {
-        self.sets[kind as usize].contains(name)
+        self.index[kind as usize].contains_key(name)
     }
 
     /// False if already present.
     pub fn insert(&mut self, kind: Kind, name: &Bytes) -> bool {
-        if !self.sets[kind as usize].insert(name.clone()) {
+        let k = kind as usize;
+        if self.index[k].contains_key(name) {
             return false;
         }
-        self.lists[kind as usize].push(name.clone());
+        self.index[k].insert(name.clone(), self.lists[k].len());
+        self.lists[k].push(name.clone());
+        self.changes.push(ListChange::Push(kind, name.clone()));
         true
     }
 
     /// False if absent.
     pub fn remove(&mut self, kind: Kind, name: &[u8]) -> bool {
-        if !self.sets[kind as usize].remove(name) {
+        let k = kind as usize;
+        let Some(position) = self.index[k].remove(name) else {
             return false;
+        };
+        self.lists[k].swap_remove(position);
+        if let Some(moved) = self.lists[k].get(position) {
+            self.index[k].insert(moved.clone(), position);
         }
-        self.lists[kind as usize].retain(|n| n.as_ref() != name);
+        self.changes.push(ListChange::SwapRemove(kind, position));
         true
     }
 
-    pub fn take_all(&mut self, kind: Kind) -> Vec<Bytes> {
-        self.sets[kind as usize].clear();
-        std::mem::take(&mut self.lists[kind as usize])
+    /// Removes everything and returns the names, per kind.
+    pub fn take_all(&mut self) -> [Vec<Bytes>; 3] {
+        self.index = Default::default();
+        self.changes.push(ListChange::Clear);
+        std::mem::take(&mut self.lists)
+    }
+
+    /// The changes since the last call, to replay on another copy.
+    pub fn take_changes(&mut self) -> Vec<ListChange> {
+        std::mem::take(&mut self.changes)
     }
 
     pub fn count(&self, kind: Kind) -> usize {
@@ -254,5 +282,69 @@ impl ClientSubscriptions {
     /// pub/sub mode.
     pub fn total(&self) -> usize {
         self.lists.iter().map(Vec::len).sum()
+    }
+}
+
+/// Replays [`ListChange`]s on the three published lists.
+pub fn apply_changes(lists: [&mut Vec<Bytes>; 3], changes: Vec<ListChange>) {
+    let [channels, patterns, shards] = lists;
+    for change in changes {
+        let list_of = |kind: Kind| kind as usize;
+        match change {
+            ListChange::Push(kind, name) => match list_of(kind) {
+                0 => channels.push(name),
+                1 => patterns.push(name),
+                _ => shards.push(name),
+            },
+            ListChange::SwapRemove(kind, position) => {
+                let list = match list_of(kind) {
+                    0 => &mut *channels,
+                    1 => &mut *patterns,
+                    _ => &mut *shards,
+                };
+                if position < list.len() {
+                    list.swap_remove(position);
+                }
+            }
+            ListChange::Clear => {
+                channels.clear();
+                patterns.clear();
+                shards.clear();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_copy_follows_the_client_lists() {
+        let mut subs = ClientSubscriptions::default();
+        let names: Vec<Bytes> = ["a", "b", "c", "d"].map(Bytes::from).to_vec();
+        for name in &names {
+            assert!(subs.insert(Kind::Channel, name));
+        }
+        assert!(!subs.insert(Kind::Channel, &names[0]));
+        assert!(subs.insert(Kind::Pattern, &names[0]));
+        assert!(subs.remove(Kind::Channel, b"b"));
+        assert!(!subs.remove(Kind::Channel, b"b"));
+        assert!(subs.remove(Kind::Channel, b"d"));
+        assert!(subs.contains(Kind::Channel, b"c"));
+        let (mut channels, mut patterns, mut shards) = (Vec::new(), Vec::new(), Vec::new());
+        apply_changes(
+            [&mut channels, &mut patterns, &mut shards],
+            subs.take_changes(),
+        );
+        assert_eq!(channels, subs.list(Kind::Channel));
+        assert_eq!(patterns, subs.list(Kind::Pattern));
+        assert_eq!(subs.total(), 3);
+        subs.take_all();
+        apply_changes(
+            [&mut channels, &mut patterns, &mut shards],
+            subs.take_changes(),
+        );
+        assert!(channels.is_empty() && patterns.is_empty());
     }
 }

@@ -67,6 +67,8 @@ pub struct Session {
     pub addr: std::net::SocketAddr,
     /// Encoded output to write before the current command's reply.
     pub deferred: BytesMut,
+    /// Mailbox bytes moved into `deferred`, not yet reported written.
+    pub mailbox_bytes_deferred: usize,
     /// Set by a handler whose whole output went to `deferred`.
     pub no_reply: bool,
     /// Set while EXEC runs its queue: handlers then return all their
@@ -152,6 +154,7 @@ impl Session {
             mailbox,
             addr,
             deferred: BytesMut::new(),
+            mailbox_bytes_deferred: 0,
             no_reply: false,
             in_exec: false,
             subscriptions: ClientSubscriptions::default(),
@@ -293,6 +296,14 @@ impl Session {
             self.note_current_command(&cmd.fullname);
         }
         let reply = run_handler(self, ks, handler, argv, now);
+        if let Some(events) = ks.take_events() {
+            let mut sender = crate::pubsub::Sender {
+                id: self.client.id,
+                protocol: self.client.protocol,
+                out: &mut self.deferred,
+            };
+            crate::dispatch::publish_events(&self.shared, events, &mut sender);
+        }
         let elapsed_us = started.elapsed().as_micros() as u64;
         let stat = &self.shared.stats.commands[cmd.id as usize];
         stat.calls.fetch_add(1, Relaxed);
@@ -478,19 +489,30 @@ impl Session {
     /// written before what the command adds next.
     pub fn drain_mailbox_into_deferred(&mut self) {
         if self.mailbox.has_pending() {
-            self.mailbox.take_into(&mut self.deferred);
+            self.mailbox_bytes_deferred += self.mailbox.take_into(&mut self.deferred);
         }
     }
 
     /// Publishes this client's subscription lists and counts (CLIENT LIST,
     /// ACL changes that close subscribers) and picks its output limit class.
+    /// Only the changes are replayed, so a client with many subscriptions
+    /// pays for what a command changed, not for what it holds.
     pub fn publish_subscriptions(&mut self) {
-        let subs = &self.subscriptions;
-        self.mailbox.set_subscriber(subs.total() > 0);
-        let mut info = self.info.lock();
-        info.channels = subs.list(Kind::Channel).to_vec();
-        info.patterns = subs.list(Kind::Pattern).to_vec();
-        info.shard_channels = subs.list(Kind::Shard).to_vec();
+        let changes = self.subscriptions.take_changes();
+        if changes.is_empty() {
+            return;
+        }
+        self.mailbox.set_subscriber(self.subscriptions.total() > 0);
+        let mut guard = self.info.lock();
+        let info = &mut *guard;
+        crate::pubsub::apply_changes(
+            [
+                &mut info.channels,
+                &mut info.patterns,
+                &mut info.shard_channels,
+            ],
+            changes,
+        );
         info.subscriptions = info.channels.len();
         info.pattern_subscriptions = info.patterns.len();
         info.shard_subscriptions = info.shard_channels.len();
@@ -501,8 +523,11 @@ impl Session {
         if self.subscriptions.total() == 0 {
             return;
         }
-        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
-            let names = self.subscriptions.take_all(kind);
+        let all = self.subscriptions.take_all();
+        for (kind, names) in [Kind::Channel, Kind::Pattern, Kind::Shard]
+            .into_iter()
+            .zip(all)
+        {
             self.shared
                 .pubsub
                 .unsubscribe_all(kind, &names, self.client.id);

@@ -362,6 +362,17 @@ async fn cron(shared: Arc<Shared>) {
                 // Bounded so that a large backlog cannot stall clients.
                 keyspace.active_expire_cycle(now_ms(), ACTIVE_EXPIRE_BUDGET);
             }
+            if !keyspace.events.is_empty() {
+                let events = std::mem::take(&mut keyspace.events);
+                // No client raised these: id 0 is never a client's.
+                let mut unused = bytes::BytesMut::new();
+                let mut sender = crate::pubsub::Sender {
+                    id: 0,
+                    protocol: moat_resp::Protocol::Resp2,
+                    out: &mut unused,
+                };
+                crate::dispatch::publish_events(&shared, events, &mut sender);
+            }
         }
         let configured = shared
             .config

@@ -12,6 +12,7 @@ use super::reply::{flag, flatten, selected_db, wrong_type, Reply};
 use super::{Ctx, Handler};
 use crate::db::{Access, DbView, StrValue, Value};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 use sketch::SketchError;
 
@@ -71,6 +72,7 @@ fn pfadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if changed {
         sketch::invalidate_cache(bytes);
         db.modified(key);
+        db.notify(NotifyFlags::STRING, "pfadd", key);
     }
     Ok(flag(changed))
 }
@@ -134,6 +136,8 @@ fn pfmerge(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     sketch::invalidate_cache(bytes);
     db.modified(dest);
+    // A merge is a mass PFADD, and Redis names it so.
+    db.notify(NotifyFlags::STRING, "pfadd", dest);
     Ok(Frame::ok())
 }
 

@@ -16,6 +16,7 @@ use super::reply::{count, flatten, no_such_key, selected_db, syntax_error, Reply
 use super::{Ctx, Handler};
 use crate::db::Access;
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 /// This module's commands by lowercase name.
@@ -81,7 +82,14 @@ const HANDLERS: &[(&str, Handler)] = &[
 
 fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut db = selected_db(ctx);
-    Ok(count(argv[1..].iter().filter(|key| db.remove(key)).count()))
+    let mut deleted = 0;
+    for key in &argv[1..] {
+        if db.remove(key) {
+            db.notify(NotifyFlags::GENERIC, "del", key);
+            deleted += 1;
+        }
+    }
+    Ok(count(deleted))
 }
 
 fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
@@ -136,6 +144,8 @@ fn rename(ctx: &mut Ctx<'_>, argv: &[Bytes], only_if_absent: bool) -> Reply {
     }
     if let Some(entry) = db.take(source) {
         db.put_entry(entry.renamed(target));
+        db.notify(NotifyFlags::GENERIC, "rename_from", source);
+        db.notify(NotifyFlags::GENERIC, "rename_to", target);
     }
     Ok(done)
 }
@@ -198,6 +208,9 @@ fn move_key(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     if let Some(entry) = ctx.ks.view(source, now).take(key) {
         ctx.ks.view(target, now).put_entry(entry);
+        ctx.ks
+            .notify(NotifyFlags::GENERIC, "move_from", source, key);
+        ctx.ks.notify(NotifyFlags::GENERIC, "move_to", target, key);
     }
     Ok(Frame::Integer(1))
 }
@@ -236,6 +249,7 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         return Ok(Frame::Integer(0));
     }
     destination.put_copy(new_key, value, expire_at);
+    destination.notify(NotifyFlags::GENERIC, "copy_to", new_key);
     Ok(Frame::Integer(1))
 }
 

@@ -15,6 +15,7 @@ use super::reply::{
 use super::{Ctx, Handler};
 use crate::db::{Access, DbView, StrValue, Value};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 /// This module's commands by lowercase name.
@@ -209,8 +210,10 @@ fn set_generic(
         return Ok(old.unwrap_or(abort_reply));
     }
     db.set(key, Value::string(value), options.ttl == TtlChange::Keep);
+    db.notify(NotifyFlags::STRING, "set", key);
     if let Some(at) = expire_at {
         db.set_expire(key, at);
+        db.notify(NotifyFlags::GENERIC, "expire", key);
     }
     Ok(old.unwrap_or(ok_reply))
 }
@@ -253,6 +256,7 @@ fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut db = selected_db(ctx);
     let old = read_bulk(&mut db, &argv[1])?;
     db.set(&argv[1], Value::string(&argv[2]), false);
+    db.notify(NotifyFlags::STRING, "set", &argv[1]);
     Ok(old)
 }
 
@@ -261,6 +265,7 @@ fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let reply = read_bulk(&mut db, &argv[1])?;
     if reply != Frame::Null {
         db.remove(&argv[1]);
+        db.notify(NotifyFlags::GENERIC, "del", &argv[1]);
     }
     Ok(reply)
 }
@@ -278,9 +283,13 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         TtlChange::Expire(unit, amount) => {
             let at = absolute_expire_ms(amount, unit, now, "getex")?;
             db.set_expire(key, at);
+            let event = if at <= now { "del" } else { "expire" };
+            db.notify(NotifyFlags::GENERIC, event, key);
         }
         TtlChange::Persist => {
-            db.persist(key);
+            if db.persist(key) {
+                db.notify(NotifyFlags::GENERIC, "persist", key);
+            }
         }
         TtlChange::Default | TtlChange::Keep => {}
     }
@@ -308,6 +317,7 @@ fn mset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut db = selected_db(ctx);
     for pair in argv[1..].chunks_exact(2) {
         db.set(&pair[0], Value::string(&pair[1]), false);
+        db.notify(NotifyFlags::STRING, "set", &pair[0]);
     }
     Ok(Frame::ok())
 }
@@ -326,6 +336,7 @@ fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     for pair in pairs {
         db.set(&pair[0], Value::string(&pair[1]), false);
+        db.notify(NotifyFlags::STRING, "set", &pair[0]);
     }
     Ok(Frame::Integer(1))
 }
@@ -348,6 +359,7 @@ fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let new_len = match string_at(&mut db, key, Access::Write)? {
         None => {
             db.set(key, Value::string(suffix), false);
+            db.notify(NotifyFlags::STRING, "append", key);
             return Ok(count(suffix.len()));
         }
         Some(existing) => {
@@ -358,6 +370,7 @@ fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
     };
     db.modified(key);
+    db.notify(NotifyFlags::STRING, "append", key);
     Ok(count(new_len))
 }
 
@@ -394,6 +407,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> Reply {
         .checked_add(delta)
         .ok_or_else(|| Frame::error("ERR increment or decrement would overflow"))?;
     db.set(key, Value::integer(result), true);
+    db.notify(NotifyFlags::STRING, "incrby", key);
     Ok(Frame::Integer(result))
 }
 
@@ -415,6 +429,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         Value::Str(StrValue::embedded_or_raw(text.as_bytes())),
         true,
     );
+    db.notify(NotifyFlags::STRING, "incrbyfloat", key);
     Ok(Frame::Bulk(Bytes::from(text)))
 }
 
@@ -479,6 +494,7 @@ fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             buffer.extend_from_slice(patch);
             let len = buffer.len();
             db.set(key, Value::raw_string(buffer), false);
+            db.notify(NotifyFlags::STRING, "setrange", key);
             return Ok(count(len));
         }
         Some(existing) => {
@@ -496,6 +512,7 @@ fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
     };
     db.modified(key);
+    db.notify(NotifyFlags::STRING, "setrange", key);
     Ok(count(new_len))
 }
 

@@ -25,7 +25,10 @@ impl Keyspace {
         let mut deleted = 0;
         let databases = self.dbs.len();
         // Keys are collected only when someone needs to hear of them.
-        let wants_keys = !self.watch.is_empty();
+        let wants_keys = !self.watch.is_empty()
+            || self
+                .notify_flags
+                .contains(moat_config::NotifyFlags::EXPIRED);
         let mut expired_keys: Vec<Box<[u8]>> = Vec::new();
         for _ in 0..databases {
             if remaining == 0 {
@@ -78,8 +81,9 @@ impl Keyspace {
                 self.dirty += expired as u64;
                 deleted += expired;
                 for key in expired_keys.drain(..) {
-                    // Counted above; this only breaks watches.
+                    // Counted above; this breaks watches and notifies.
                     self.watch.touch(index, &key, false);
+                    self.notify(moat_config::NotifyFlags::EXPIRED, "expired", index, &key);
                 }
                 if expired * 100 <= round * REPEAT_ABOVE_PERCENT {
                     break;

@@ -15,6 +15,7 @@ mod entry;
 mod expire;
 mod hash;
 mod intset;
+mod notify;
 mod packed;
 mod set;
 mod slots;
@@ -28,6 +29,7 @@ pub use access::{is_lfu_policy, LfuParams};
 pub use database::{Db, Lookup};
 pub use entry::Entry;
 pub use hash::HashValue;
+pub use notify::KeyEvent;
 pub use packed::Packed;
 pub use set::SetValue;
 pub use thresholds::{Thresholds, THRESHOLD_DIRECTIVES};
@@ -69,6 +71,11 @@ pub struct Keyspace {
     pub thresholds: Thresholds,
     /// WATCHed keys and the clients whose watch a change broke.
     pub watch: WatchTable,
+    /// `notify-keyspace-events`.
+    pub notify_flags: moat_config::NotifyFlags,
+    /// Keyspace events raised by the running command (or expiry cycle),
+    /// published once it is done.
+    pub events: Vec<KeyEvent>,
 }
 
 impl Keyspace {
@@ -88,6 +95,8 @@ impl Keyspace {
             active_expire: true,
             thresholds: Thresholds::default(),
             watch: WatchTable::default(),
+            notify_flags: moat_config::NotifyFlags::empty(),
+            events: Vec::new(),
         }
     }
 
@@ -100,6 +109,8 @@ impl Keyspace {
         self.maxmemory_policy = config
             .get_text("maxmemory-policy")
             .unwrap_or_else(|| "noeviction".to_owned());
+        self.thresholds = Thresholds::from_config(|name| config.get_int(name));
+        self.notify_flags = config.notify_keyspace_events();
     }
 
     /// Number of databases.
@@ -148,6 +159,7 @@ impl Keyspace {
         if !self.watch.is_empty() {
             self.watch.touch(db, key, false);
         }
+        self.notify(moat_config::NotifyFlags::EXPIRED, "expired", db, key);
     }
 
     /// Whether a key exists but its TTL has passed (Redis's `keyIsExpired`).

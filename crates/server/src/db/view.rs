@@ -12,6 +12,7 @@ use super::database::Lookup;
 use super::entry::Entry;
 use super::value::Value;
 use super::Keyspace;
+use moat_config::NotifyFlags;
 
 /// How a lookup treats statistics and access data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +146,12 @@ impl<'a> DbView<'a> {
     fn insert_new(&mut self, key: &[u8], value: Value) {
         let word = access::initial(self.ks.lfu_enabled(), self.now_ms);
         self.ks.dbs[self.index].insert_new(key, value, word);
+        self.notify(NotifyFlags::NEW, "new", key);
+    }
+
+    /// Raises a keyspace notification for `key` in this database.
+    pub fn notify(&mut self, class: NotifyFlags, event: &'static str, key: &[u8]) {
+        self.ks.notify(class, event, self.index, key);
     }
 
     /// Stores a whole entry (value, TTL, access data) under its key,
@@ -155,6 +162,7 @@ impl<'a> DbView<'a> {
             self.ks.dbs[self.index].remove_slot(slot);
         }
         self.ks.dbs[self.index].insert_entry(entry);
+        self.notify(NotifyFlags::NEW, "new", &key);
         self.modified(&key);
     }
 

@@ -10,6 +10,10 @@
 use bytes::Bytes;
 use hashbrown::{HashMap, HashSet};
 
+/// For a key: whether it exists in a replacement database, and whether
+/// it is logically expired there.
+pub type ReplacementProbe<'a> = &'a dyn Fn(&[u8]) -> (bool, bool);
+
 /// One client's watch on one key.
 struct Watcher {
     client: u64,
@@ -91,7 +95,7 @@ impl WatchTable {
         &mut self,
         db: usize,
         exists_in_emptied: impl Fn(&[u8]) -> bool,
-        replacement: Option<&dyn Fn(&[u8]) -> (bool, bool)>,
+        replacement: Option<ReplacementProbe<'_>>,
     ) {
         for ((key_db, key), watchers) in self.keys.iter_mut() {
             if *key_db != db {
@@ -133,5 +137,58 @@ impl WatchTable {
             .flat_map(|ws| ws.iter().map(|w| w.client))
             .collect();
         clients.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(k: &str) -> Bytes {
+        Bytes::copy_from_slice(k.as_bytes())
+    }
+
+    #[test]
+    fn a_write_dooms_every_watcher_of_the_key_only() {
+        let mut table = WatchTable::default();
+        assert!(table.watch(1, 0, &key("k"), false));
+        assert!(!table.watch(1, 0, &key("k"), false));
+        table.watch(2, 0, &key("k"), false);
+        table.watch(3, 0, &key("other"), false);
+        table.watch(4, 1, &key("k"), false);
+        table.touch(0, b"k", true);
+        assert!(table.is_dirty(1) && table.is_dirty(2));
+        assert!(!table.is_dirty(3) && !table.is_dirty(4));
+        table.unwatch_all(1, &[(0, key("k"))]);
+        assert!(!table.is_dirty(1));
+        assert_eq!(table.key_count(), 3);
+        assert_eq!(table.client_count(), 3);
+    }
+
+    #[test]
+    fn deleting_a_key_that_was_expired_when_watched_is_no_change() {
+        let mut table = WatchTable::default();
+        table.watch(1, 0, &key("k"), true);
+        table.touch(0, b"k", false);
+        assert!(!table.is_dirty(1));
+        assert!(!table.watched_expired(1, 0, b"k"));
+        // From now on the key is absent, and creating it is a change.
+        table.touch(0, b"k", true);
+        assert!(table.is_dirty(1));
+    }
+
+    #[test]
+    fn flush_and_swap_touch_only_keys_that_exist() {
+        let mut table = WatchTable::default();
+        table.watch(1, 0, &key("present"), false);
+        table.watch(2, 0, &key("absent"), false);
+        table.touch_db(0, |k| k == b"present", None);
+        assert!(table.is_dirty(1) && !table.is_dirty(2));
+        // SWAPDB brings in an expired key where none was: the watch now
+        // counts it as expired instead of breaking.
+        let probe = |k: &[u8]| (k == b"absent", k == b"absent");
+        table.touch_db(0, |_| false, Some(&probe));
+        assert!(!table.is_dirty(2));
+        assert!(table.watched_expired(2, 0, b"absent"));
     }
 }

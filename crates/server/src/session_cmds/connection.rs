@@ -49,6 +49,8 @@ fn reset(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame
     session.end_transaction(ks);
     session.stop_monitoring();
     session.drop_subscriptions();
+    // What was delivered while subscribed (or monitoring) precedes +RESET.
+    session.drain_mailbox_into_deferred();
     session.client.db = 0;
     session.client.name = None;
     session.set_protocol(Protocol::Resp2);

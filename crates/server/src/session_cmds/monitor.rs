@@ -10,8 +10,9 @@ pub const HANDLERS: &[(&str, SessionHandler)] = &[("monitor", monitor)];
 
 fn monitor(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
     if session.monitor {
-        // Redis ignores a second MONITOR without replying.
-        session.no_reply = true;
+        // Redis ignores a second MONITOR without replying. Inside EXEC
+        // the command still needs an element of EXEC's array.
+        session.no_reply = !session.in_exec;
         return Frame::Null;
     }
     session.monitor = true;

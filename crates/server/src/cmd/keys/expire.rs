@@ -109,6 +109,9 @@ pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
         return Ok(Frame::Integer(0));
     }
     db.set_expire(key, when);
+    // A time already past deletes the key: Redis reports that as `del`.
+    let event = if when <= db.now_ms() { "del" } else { "expire" };
+    db.notify(moat_config::NotifyFlags::GENERIC, event, key);
     Ok(Frame::Integer(1))
 }
 
@@ -144,5 +147,9 @@ pub fn persist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if db.lookup_slot(&argv[1], Access::Write).is_none() {
         return Ok(Frame::Integer(0));
     }
-    Ok(flag(db.persist(&argv[1])))
+    let persisted = db.persist(&argv[1]);
+    if persisted {
+        db.notify(moat_config::NotifyFlags::GENERIC, "persist", &argv[1]);
+    }
+    Ok(flag(persisted))
 }

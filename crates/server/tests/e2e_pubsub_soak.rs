@@ -1,0 +1,227 @@
+//! Bounded output under load: many pattern subscribers and a few
+//! publishers for a couple of seconds, while one subscriber never reads.
+//! The silent one must be cut off at its `client-output-buffer-limit
+//! pubsub`, and every other subscriber must get every message meant for it.
+
+use moat_resp::{decode_frame, Frame};
+use moat_testkit::{encode_command, moat_server, Client};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SUBSCRIBERS: usize = 200;
+const PATTERNS: usize = 4;
+
+fn info_field(client: &mut Client, section: &str, field: &str) -> String {
+    let Frame::Bulk(text) = client.call(&["INFO", section]).unwrap() else {
+        panic!("INFO is not a bulk string")
+    };
+    let text = String::from_utf8_lossy(&text).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in {text}"))
+        .to_owned()
+}
+
+fn client_list(client: &mut Client) -> String {
+    match client.call(&["CLIENT", "LIST"]).unwrap() {
+        Frame::Bulk(text) | Frame::Verbatim { text, .. } => {
+            String::from_utf8_lossy(&text).into_owned()
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A subscriber thread: counts the pmessages it receives until `stop`,
+/// then checks the connection still answers.
+fn subscriber(port: u16, pattern: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut client = Client::connect_port(port).unwrap();
+        let confirmation = client.call(&["PSUBSCRIBE", &pattern]).unwrap();
+        assert!(matches!(confirmation, Frame::Array(_)), "{confirmation:?}");
+        client.set_timeout(Duration::from_millis(200)).unwrap();
+        let mut received = 0u64;
+        loop {
+            match client.read_frame() {
+                Ok(Frame::Array(items)) => {
+                    assert_eq!(items[0], Frame::Bulk("pmessage".into()));
+                    received += 1;
+                }
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(moat_testkit::TestkitError::Timeout(_)) if stop.load(Ordering::Relaxed) => {
+                    break
+                }
+                Err(moat_testkit::TestkitError::Timeout(_)) => continue,
+                Err(other) => panic!("subscriber on {pattern}: {other}"),
+            }
+        }
+        client.set_timeout(Duration::from_secs(10)).unwrap();
+        let pong = client.call(&["PING"]).unwrap();
+        assert_eq!(
+            pong,
+            Frame::Array(vec![Frame::Bulk("pong".into()), Frame::Bulk("".into())])
+        );
+        received
+    })
+}
+
+#[test]
+fn slow_subscriber_is_cut_off_and_the_others_get_everything() {
+    let server = moat_server(option_env!("CARGO_BIN_EXE_moat-server"))
+        .args(["--client-output-buffer-limit", "pubsub", "2mb", "1mb", "1"])
+        .start()
+        .unwrap();
+    let port = server.port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let subscribers: Vec<_> = (0..SUBSCRIBERS)
+        .map(|i| subscriber(port, format!("soak.{}.*", i % PATTERNS), stop.clone()))
+        .collect();
+
+    // The silent subscriber listens to a channel of large messages and
+    // never reads a byte.
+    let mut silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    silent
+        .write_all(&encode_command(&["SUBSCRIBE", "firehose"]))
+        .unwrap();
+    let mut admin = server.client().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_field(&mut admin, "clients", "pubsub_clients") != (SUBSCRIBERS + 1).to_string() {
+        assert!(
+            Instant::now() < deadline,
+            "subscribers did not all subscribe"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let publishers: Vec<_> = (0..4)
+        .map(|p| {
+            std::thread::spawn(move || {
+                let mut client = Client::connect_port(port).unwrap();
+                let big = "x".repeat(64 * 1024);
+                let small = format!("publisher {p} says hello");
+                let mut sent = [0u64; PATTERNS];
+                let started = Instant::now();
+                let mut n = 0u64;
+                while started.elapsed() < Duration::from_secs(2) {
+                    let pattern = (n as usize) % PATTERNS;
+                    let channel = format!("soak.{pattern}.{p}");
+                    match client.call(&["PUBLISH", &channel, &small]).unwrap() {
+                        Frame::Integer(r) => assert_eq!(r as usize, SUBSCRIBERS / PATTERNS),
+                        other => panic!("{other:?}"),
+                    }
+                    sent[pattern] += 1;
+                    if p == 0 {
+                        client.call(&["PUBLISH", "firehose", &big]).unwrap();
+                    }
+                    n += 1;
+                }
+                sent
+            })
+        })
+        .collect();
+    let mut sent = [0u64; PATTERNS];
+    for publisher in publishers {
+        for (total, count) in sent.iter_mut().zip(publisher.join().unwrap()) {
+            *total += count;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for (i, handle) in subscribers.into_iter().enumerate() {
+        assert_eq!(
+            handle.join().unwrap(),
+            sent[i % PATTERNS],
+            "subscriber {i} missed messages"
+        );
+    }
+    assert!(sent.iter().all(|&n| n > 0), "{sent:?}");
+    eprintln!(
+        "published per pattern {sent:?}: {} deliveries to {SUBSCRIBERS} subscribers",
+        sent.iter().sum::<u64>() * (SUBSCRIBERS / PATTERNS) as u64
+    );
+
+    // The silent subscriber was disconnected at its limit.
+    assert_eq!(
+        info_field(
+            &mut admin,
+            "stats",
+            "client_output_buffer_limit_disconnections"
+        ),
+        "1"
+    );
+    assert!(!client_list(&mut admin).contains("cmd=subscribe "));
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut sink = vec![0u8; 1 << 16];
+    loop {
+        match silent.read(&mut sink) {
+            Ok(0) => break,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("silent subscriber was not disconnected: {e}"),
+        }
+    }
+    // The server keeps serving.
+    assert_eq!(admin.call(&["PING"]).unwrap(), Frame::simple("PONG"));
+    let used: u64 = info_field(&mut admin, "memory", "used_memory")
+        .parse()
+        .unwrap();
+    assert!(used < 256 << 20, "used_memory {used}");
+}
+
+#[test]
+fn queued_output_shows_in_client_list_and_drains() {
+    // No limit: the silent subscriber accumulates, CLIENT LIST shows it.
+    let server = moat_server(option_env!("CARGO_BIN_EXE_moat-server"))
+        .args(["--client-output-buffer-limit", "pubsub", "0", "0", "0"])
+        .start()
+        .unwrap();
+    let mut silent = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    silent
+        .write_all(&encode_command(&["SUBSCRIBE", "firehose"]))
+        .unwrap();
+    let mut admin = server.client().unwrap();
+    while info_field(&mut admin, "clients", "pubsub_clients") != "1" {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let big = "y".repeat(64 * 1024);
+    for _ in 0..512 {
+        admin.send(&["PUBLISH", "firehose", &big]).unwrap();
+    }
+    for _ in 0..512 {
+        assert_eq!(admin.read_frame().unwrap(), Frame::Integer(1));
+    }
+    let omem_of_subscriber = |admin: &mut Client| -> u64 {
+        let list = client_list(admin);
+        let line = list
+            .lines()
+            .find(|l| l.contains("cmd=subscribe"))
+            .expect("subscriber listed")
+            .to_owned();
+        line.split(' ')
+            .find_map(|f| f.strip_prefix("omem="))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let queued = omem_of_subscriber(&mut admin);
+    assert!(queued > 1 << 20, "omem={queued}");
+    // Reading everything empties the queue.
+    let mut pending = bytes::BytesMut::new();
+    let mut messages = 0;
+    let mut chunk = vec![0u8; 1 << 16];
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    while messages < 513 {
+        let n = silent.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed");
+        pending.extend_from_slice(&chunk[..n]);
+        while let Some(_frame) = decode_frame(&mut pending).unwrap() {
+            messages += 1;
+        }
+    }
+    assert_eq!(omem_of_subscriber(&mut admin), 0);
+}
