@@ -23,14 +23,35 @@ use std::collections::BTreeMap;
 /// Loads an ACL file. On success the table holds exactly the file's users
 /// (plus `default` with its boot rules if the file lacks it); on failure
 /// the error holds every problem found, in Redis's words, with `filename`
-/// as configured.
+/// as configured, ending with Redis's `WARNING: ACL errors detected...`.
 pub fn load_acl_file(
     text: &[u8],
     filename: &str,
     pubsub_default: PubsubDefault,
 ) -> Result<Registry, AclError> {
+    check_acl_file(text, filename, pubsub_default).map_err(|errors| {
+        let mut text = errors.concat();
+        text.push_str(NO_CHANGE_WARNING);
+        AclError::AclFile(text)
+    })
+}
+
+/// The sentence that ends every failed ACL LOAD (and Redis's start-up
+/// error for a bad aclfile).
+pub const NO_CHANGE_WARNING: &str =
+    "WARNING: ACL errors detected, no change to the previously active ACL rules was performed";
+
+/// [`load_acl_file`] with the errors kept apart, one per problem, each
+/// exactly as Redis writes it into the ACL LOAD error (most end with a
+/// space, the unmatched-parenthesis one does not), for the offline
+/// `--check-acl` that prints one problem per line.
+pub fn check_acl_file(
+    text: &[u8],
+    filename: &str,
+    pubsub_default: PubsubDefault,
+) -> Result<Registry, Vec<String>> {
     let text = as_read_by_fgets(text);
-    let mut errors = String::new();
+    let mut errors = Vec::new();
     let mut users: BTreeMap<Bytes, User> = BTreeMap::new();
     for (index, raw_line) in text.split(|&c| c == b'\n').enumerate() {
         let line_number = index + 1;
@@ -40,24 +61,28 @@ pub fn load_acl_file(
         }
         let argv: Vec<&[u8]> = line.split(|&c| c == b' ').collect();
         if argv[0] != b"user" || argv.len() < 2 {
-            errors.push_str(&format!("{filename}:{line_number} should start with user keyword followed by the username. "));
+            errors.push(format!(
+                "{filename}:{line_number} should start with user keyword followed by the username. "
+            ));
             continue;
         }
         let name = argv[1];
         if has_space_or_nul(name) {
-            errors.push_str(&format!(
+            errors.push(format!(
                 "'{filename}:{line_number}: username '{}' contains invalid characters. ",
                 lossy_c_string(name)
             ));
             continue;
         }
         if users.contains_key(name) {
-            errors.push_str(&format!(
+            errors.push(format!(
                 "WARNING: Duplicate user '{}' found on line {line_number}. ",
                 lossy_c_string(name)
             ));
             continue;
         }
+        // Redis creates the user before applying its rules, so a later
+        // line with the same name is a duplicate even if this one failed.
         let mut user = User::new(name, pubsub_default);
         apply_file_rules(
             &mut user,
@@ -70,8 +95,7 @@ pub fn load_acl_file(
         users.insert(Bytes::copy_from_slice(name), user);
     }
     if !errors.is_empty() {
-        errors.push_str("WARNING: ACL errors detected, no change to the previously active ACL rules was performed");
-        return Err(AclError::AclFile(errors));
+        return Err(errors);
     }
     Ok(Registry::from_users(users, pubsub_default))
 }
@@ -85,10 +109,10 @@ fn apply_file_rules(
     filename: &str,
     line_number: usize,
     pubsub_default: PubsubDefault,
-    errors: &mut String,
+    errors: &mut Vec<String>,
 ) {
     let Ok(merged) = merge_selector_args_at(args) else {
-        errors.push_str(&format!(
+        errors.push(format!(
             "{filename}:{line_number}: Unmatched parenthesis in selector definition."
         ));
         return;
@@ -101,12 +125,12 @@ fn apply_file_rules(
         };
         match user.apply(&rule, pubsub_default) {
             Ok(()) => {}
-            Err(kind @ RuleErrorKind::UnknownCommand) => errors.push_str(&format!(
+            Err(kind @ RuleErrorKind::UnknownCommand) => errors.push(format!(
                 "{filename}:{line_number}: Error in applying operation '{}': {kind}. ",
                 lossy_c_string(arg)
             )),
             Err(kind) if !reported_other_error => {
-                errors.push_str(&format!("{filename}:{line_number}: {kind}. "));
+                errors.push(format!("{filename}:{line_number}: {kind}. "));
                 reported_other_error = true;
             }
             Err(_) => {}
