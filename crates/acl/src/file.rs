@@ -282,7 +282,10 @@ mod tests {
     fn reads_stop_at_nul_like_fgets() {
         assert_eq!(&*as_read_by_fgets(b"user a\nuser b\n"), b"user a\nuser b\n");
         // The NUL cuts its read, the newline of that read included.
-        assert_eq!(&*as_read_by_fgets(b"user a\0x\nuser b\n"), b"user auser b\n");
+        assert_eq!(
+            &*as_read_by_fgets(b"user a\0x\nuser b\n"),
+            b"user auser b\n"
+        );
         let mut long = vec![b'x'; 1030];
         long[2] = 0;
         long.push(b'\n');

@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::*;
 use bytes::Bytes;
+use common::*;
 use moat_acl::{
     apply_config_users, load_acl_file, render_acl_file, validate_user_declaration, AclError,
     PubsubDefault, Registry,
@@ -125,8 +125,7 @@ fn config_user_directives() {
         late.to_string(),
         "Error loading ACL rule '+nosuch' for the user named 'alice': Unknown command or category name in ACL"
     );
-    let channels =
-        config_users(&["user alice &chat"], PubsubDefault::AllChannels).unwrap_err();
+    let channels = config_users(&["user alice &chat"], PubsubDefault::AllChannels).unwrap_err();
     assert!(
         channels
             .to_string()
@@ -136,7 +135,9 @@ fn config_user_directives() {
     let spaced = vec![vec![Bytes::from_static(b"a b"), Bytes::from_static(b"on")]];
     let mut registry = Registry::new(PubsubDefault::ResetChannels);
     assert_eq!(
-        apply_config_users(&mut registry, &spaced).unwrap_err().to_string(),
+        apply_config_users(&mut registry, &spaced)
+            .unwrap_err()
+            .to_string(),
         "Spaces not allowed in ACL usernames"
     );
     assert_eq!(registry.len(), 1, "a failed load adds nobody");
@@ -146,7 +147,11 @@ fn config_user_directives() {
 fn requirepass_is_replaced_by_a_default_user_line() {
     let mut registry = Registry::new(PubsubDefault::ResetChannels);
     registry.set_requirepass(Some(b"secret"));
-    apply_config_users(&mut registry, &[declared("user default on nopass ~* +@all")]).unwrap();
+    apply_config_users(
+        &mut registry,
+        &[declared("user default on nopass ~* +@all")],
+    )
+    .unwrap();
     assert_eq!(
         registry.default_user().describe(),
         "user default on nopass sanitize-payload ~* resetchannels +@all"
@@ -164,7 +169,10 @@ fn declaration_errors_name_what_redis_names() {
     // Unknown commands wait for the modules.
     assert_eq!(check("user alice on +nosuch"), Ok(()));
     // Redis indexes the directive with the rule's position.
-    assert_eq!(check("user alice on bogus"), Err((1, "Syntax error".into())));
+    assert_eq!(
+        check("user alice on bogus"),
+        Err((1, "Syntax error".into()))
+    );
     assert_eq!(
         check("user a on (+get ~x) >pw bogus"),
         Err((3, "Syntax error".into()))
@@ -183,7 +191,8 @@ fn declaration_errors_name_what_redis_names() {
 /// (filename `f`).
 #[test]
 fn edge_case_files_fail_as_in_redis() {
-    let warning = "WARNING: ACL errors detected, no change to the previously active ACL rules was performed";
+    let warning =
+        "WARNING: ACL errors detected, no change to the previously active ACL rules was performed";
     let cases: &[(&[u8], &str)] = &[
         (b"# comment\nuser a on\n", "f:1 should start with user keyword followed by the username. "),
         (b"user a on\nuser  b on\n", "f:2: Syntax error. "),
@@ -203,7 +212,12 @@ fn edge_case_files_fail_as_in_redis() {
     ];
     for (text, expected) in cases {
         let err = load_acl_file(text, "f", PubsubDefault::ResetChannels).unwrap_err();
-        assert_eq!(err.to_string(), format!("{expected}{warning}"), "{:?}", String::from_utf8_lossy(text));
+        assert_eq!(
+            err.to_string(),
+            format!("{expected}{warning}"),
+            "{:?}",
+            String::from_utf8_lossy(text)
+        );
     }
 }
 
@@ -217,9 +231,16 @@ fn read_write_star_pattern_does_not_round_trip() {
         .unwrap();
     let saved = render_acl_file(&registry);
     let text = String::from_utf8(saved.clone()).unwrap();
-    assert!(text.contains("user pit on sanitize-payload ~* ~x resetchannels -@all +get\n"), "{text}");
+    assert!(
+        text.contains("user pit on sanitize-payload ~* ~x resetchannels -@all +get\n"),
+        "{text}"
+    );
     let err = load_acl_file(&saved, "f", PubsubDefault::ResetChannels).unwrap_err();
-    assert!(err.to_string().starts_with("f:2: Adding a pattern after the * pattern"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("f:2: Adding a pattern after the * pattern"),
+        "{err}"
+    );
 }
 
 /// The empty username and a user without rules survive SAVE then LOAD,

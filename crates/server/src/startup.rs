@@ -194,9 +194,8 @@ pub fn load_users(config: &Config) -> Result<AclState, UsersError> {
                 io_error_text(&e)
             )])
         })?;
-        let loaded =
-            moat_acl::check_acl_file(&text, &path.display().to_string(), pubsub_default)
-                .map_err(UsersError::AclFile)?;
+        let loaded = moat_acl::check_acl_file(&text, &path.display().to_string(), pubsub_default)
+            .map_err(UsersError::AclFile)?;
         registry.replace_users(loaded);
     }
     let mut log = AclLog::default();

@@ -96,7 +96,11 @@ fn the_same_files_load_the_same_users() {
     pair.same(&["ACL", "LIST"]);
     for content in GOOD_FILES {
         std::fs::write(&aclfile, content).unwrap();
-        assert_eq!(pair.same(&["ACL", "LOAD"]), Frame::Simple("OK".into()), "{content:?}");
+        assert_eq!(
+            pair.same(&["ACL", "LOAD"]),
+            Frame::Simple("OK".into()),
+            "{content:?}"
+        );
         pair.same(&["ACL", "LIST"]);
     }
 }
@@ -114,7 +118,11 @@ fn the_same_bad_files_give_the_same_errors() {
         std::fs::write(&aclfile, content).unwrap();
         let reply = pair.same(&["ACL", "LOAD"]);
         assert!(matches!(reply, Frame::Error(_)), "{content:?}: {reply:?}");
-        assert_eq!(pair.same(&["ACL", "LIST"]), before, "{content:?} changed the users");
+        assert_eq!(
+            pair.same(&["ACL", "LIST"]),
+            before,
+            "{content:?} changed the users"
+        );
     }
     std::fs::remove_file(&aclfile).unwrap();
     pair.same(&["ACL", "LOAD"]);
@@ -130,7 +138,10 @@ fn the_same_files_are_saved_alike() {
     // The last file turns default off: nobody could run SETUSER.
     for content in &GOOD_FILES[..GOOD_FILES.len() - 1] {
         let mut saved = Vec::new();
-        for (binary, dir) in [(binary(), moat_files.path()), (redis_binary.clone(), redis_files.path())] {
+        for (binary, dir) in [
+            (binary(), moat_files.path()),
+            (redis_binary.clone(), redis_files.path()),
+        ] {
             let aclfile = dir.join("users.acl");
             std::fs::write(&aclfile, content).unwrap();
             let server = ServerBuilder::new(binary)
@@ -138,7 +149,10 @@ fn the_same_files_are_saved_alike() {
                 .start()
                 .unwrap();
             let mut client = server.client().unwrap();
-            ok(&mut client, &["ACL", "SETUSER", "added", "on", ">addedpw", "~k", "+get"]);
+            ok(
+                &mut client,
+                &["ACL", "SETUSER", "added", "on", ">addedpw", "~k", "+get"],
+            );
             ok(&mut client, &["ACL", "SAVE"]);
             saved.push(normalised_file(&aclfile));
         }
@@ -150,12 +164,25 @@ fn the_same_files_are_saved_alike() {
 /// the banner removed.
 fn refused_start(binary: &Path, dir: &Path, args: &[&str], marker: &str) -> String {
     let mut all = args.to_vec();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     all.extend(["--port", &port, "--save", ""]);
     let exit = run_to_exit(binary, &all, dir);
-    assert_eq!(exit.code, Some(1), "{}: {}", binary.display(), exit.output());
+    assert_eq!(
+        exit.code,
+        Some(1),
+        "{}: {}",
+        binary.display(),
+        exit.output()
+    );
     let output = exit.output();
-    let start = output.find(marker).unwrap_or_else(|| panic!("{}: {output}", binary.display()));
+    let start = output
+        .find(marker)
+        .unwrap_or_else(|| panic!("{}: {output}", binary.display()));
     let rest = &output[start..];
     let end = rest.find('\n').unwrap_or(rest.len());
     rest[..end].to_string()
@@ -172,11 +199,20 @@ fn bad_start_ups_are_refused_alike() {
     std::fs::write(dir.join("users.conf"), "user alice on\naclfile bad.acl\n").unwrap();
     std::fs::write(dir.join("unknown.conf"), "user alice on +nosuchcommand\n").unwrap();
     let cases: &[(&[&str], &str)] = &[
-        (&["--aclfile", "bad.acl"], "Aborting Redis startup because of ACL errors"),
-        (&["--aclfile", "missing.acl"], "Aborting Redis startup because of ACL errors"),
+        (
+            &["--aclfile", "bad.acl"],
+            "Aborting Redis startup because of ACL errors",
+        ),
+        (
+            &["--aclfile", "missing.acl"],
+            "Aborting Redis startup because of ACL errors",
+        ),
         (&["users.conf"], "Configuring Redis with users"),
         (&["unknown.conf"], "Error loading ACL rule"),
-        (&["--user", "x", "on", "--user", "x", "off"], "Error in user declaration"),
+        (
+            &["--user", "x", "on", "--user", "x", "off"],
+            "Error in user declaration",
+        ),
         (&["--user", "x", "on", "bogus"], "Error in user declaration"),
         (&["--user", "x y"], "Spaces not allowed"),
     ];
@@ -193,11 +229,20 @@ fn bad_start_ups_are_refused_alike() {
 fn requirepass_and_the_aclfile_default_combine_alike() {
     let files = tempfile::tempdir().unwrap();
     let with_default = files.path().join("with_default.acl");
-    std::fs::write(&with_default, "user default on nopass ~* +@all\nuser bob on >pw +@all\n").unwrap();
+    std::fs::write(
+        &with_default,
+        "user default on nopass ~* +@all\nuser bob on >pw +@all\n",
+    )
+    .unwrap();
     let without_default = files.path().join("without_default.acl");
     std::fs::write(&without_default, "user bob on >pw +@all\n").unwrap();
     for aclfile in [&with_default, &without_default] {
-        let Some(pair) = Pair::start(&["--requirepass", "foo", "--aclfile", aclfile.to_str().unwrap()]) else {
+        let Some(pair) = Pair::start(&[
+            "--requirepass",
+            "foo",
+            "--aclfile",
+            aclfile.to_str().unwrap(),
+        ]) else {
             return;
         };
         // The aclfile's default (or a fresh boot default) wins over requirepass.

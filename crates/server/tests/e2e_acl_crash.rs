@@ -28,7 +28,9 @@ fn churn(mut client: Client, saves: Arc<Mutex<Saves>>, first: usize) {
         let name = format!("user{:03}", i % 50);
         let password = format!(">pw{i}");
         let key = format!("~k{i}:*");
-        let set = client.call(&["ACL", "SETUSER", &name, "reset", "on", &password, &key, "+get"]);
+        let set = client.call(&[
+            "ACL", "SETUSER", &name, "reset", "on", &password, &key, "+get",
+        ]);
         if set.is_err() {
             return;
         }
@@ -81,8 +83,15 @@ fn aclfile_is_old_or_new_after_every_kill() {
         saves.completed = 0;
 
         let content = std::fs::read(&aclfile).unwrap();
-        let parsed = moat_acl::load_acl_file(&content, "users.acl", moat_acl::PubsubDefault::ResetChannels);
-        assert!(parsed.is_ok(), "round {round}: the aclfile does not load: {parsed:?}");
+        let parsed = moat_acl::load_acl_file(
+            &content,
+            "users.acl",
+            moat_acl::PubsubDefault::ResetChannels,
+        );
+        assert!(
+            parsed.is_ok(),
+            "round {round}: the aclfile does not load: {parsed:?}"
+        );
         let lines: Vec<String> = String::from_utf8(content)
             .unwrap()
             .lines()
@@ -100,7 +109,11 @@ fn aclfile_is_old_or_new_after_every_kill() {
         saves.confirmed = lines.clone();
         saves.in_flight = None;
         server.restart().unwrap();
-        assert_eq!(acl_list(&mut server.client().unwrap()), lines, "round {round}");
+        assert_eq!(
+            acl_list(&mut server.client().unwrap()),
+            lines,
+            "round {round}"
+        );
     }
     println!("{KILLS} kills, {total_saves} completed saves, {killed_mid_save} kills after the file was replaced but before the reply");
     assert!(total_saves > 0, "the client never completed a save");

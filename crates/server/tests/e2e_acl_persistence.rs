@@ -29,7 +29,11 @@ fn expected_reader() -> String {
 fn users_from_config_lines_survive_a_restart() {
     let files = tempfile::tempdir().unwrap();
     let conf = files.path().join("redis.conf");
-    std::fs::write(&conf, format!("# users\n{ALICE}\n{READER}\nuser default on nopass ~* &* +@all\n")).unwrap();
+    std::fs::write(
+        &conf,
+        format!("# users\n{ALICE}\n{READER}\nuser default on nopass ~* &* +@all\n"),
+    )
+    .unwrap();
     let mut server = moat().config_file(&conf).start().unwrap();
     let before = acl_list(&mut server.client().unwrap());
     assert_eq!(
@@ -90,7 +94,13 @@ fn users_from_an_aclfile_survive_a_restart() {
     assert_eq!(acl_list(&mut server.client().unwrap()), before);
 }
 
-fn aclfile_server(content: &str) -> (tempfile::TempDir, std::path::PathBuf, moat_testkit::ServerProcess) {
+fn aclfile_server(
+    content: &str,
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    moat_testkit::ServerProcess,
+) {
     let files = tempfile::tempdir().unwrap();
     let aclfile = files.path().join("users.acl");
     std::fs::write(&aclfile, content).unwrap();
@@ -105,31 +115,73 @@ fn aclfile_server(content: &str) -> (tempfile::TempDir, std::path::PathBuf, moat
 fn setuser_without_save_is_gone_after_a_restart() {
     let (_files, aclfile, mut server) = aclfile_server(&format!("{ALICE}\n"));
     let mut client = server.client().unwrap();
-    ok(&mut client, &["ACL", "SETUSER", "bob", "on", ">bobpw", "+@all"]);
+    ok(
+        &mut client,
+        &["ACL", "SETUSER", "bob", "on", ">bobpw", "+@all"],
+    );
     ok(&mut client, &["ACL", "SETUSER", "alice", "off"]);
     server.restart().unwrap();
     let after = acl_list(&mut server.client().unwrap());
-    assert_eq!(after, [expected_alice(), "user default on nopass sanitize-payload ~* &* +@all".into()]);
-    assert_eq!(std::fs::read_to_string(&aclfile).unwrap(), format!("{ALICE}\n"));
+    assert_eq!(
+        after,
+        [
+            expected_alice(),
+            "user default on nopass sanitize-payload ~* &* +@all".into()
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(&aclfile).unwrap(),
+        format!("{ALICE}\n")
+    );
 }
 
 #[test]
 fn acl_save_then_restart_keeps_users_in_canonical_form() {
     let (files, aclfile, mut server) = aclfile_server(&format!("{ALICE}\n"));
     let mut client = server.client().unwrap();
-    ok(&mut client, &["ACL", "SETUSER", "zed", "on", ">zedpw", "~z:*", "(+get ~y:*)", "+@read"]);
-    ok(&mut client, &["ACL", "SETUSER", "Bob", "on", "nopass", "+@all"]);
-    ok(&mut client, &["ACL", "SETUSER", "alice", "<alicepw", ">newpw"]);
+    ok(
+        &mut client,
+        &[
+            "ACL",
+            "SETUSER",
+            "zed",
+            "on",
+            ">zedpw",
+            "~z:*",
+            "(+get ~y:*)",
+            "+@read",
+        ],
+    );
+    ok(
+        &mut client,
+        &["ACL", "SETUSER", "Bob", "on", "nopass", "+@all"],
+    );
+    ok(
+        &mut client,
+        &["ACL", "SETUSER", "alice", "<alicepw", ">newpw"],
+    );
     let listed = acl_list(&mut client);
     ok(&mut client, &["ACL", "SAVE"]);
     let saved = std::fs::read_to_string(&aclfile).unwrap();
     // Every user, one ACL LIST line each, in byte order ("Bob" < "alice").
-    assert_eq!(saved, listed.iter().map(|l| format!("{l}\n")).collect::<String>());
-    let names: Vec<&str> = saved.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(
+        saved,
+        listed.iter().map(|l| format!("{l}\n")).collect::<String>()
+    );
+    let names: Vec<&str> = saved
+        .lines()
+        .map(|l| l.split(' ').nth(1).unwrap())
+        .collect();
     assert_eq!(names, ["Bob", "alice", "default", "zed"]);
-    assert!(saved.contains(&format!("#{}", sha256_hex("zedpw"))), "{saved}");
+    assert!(
+        saved.contains(&format!("#{}", sha256_hex("zedpw"))),
+        "{saved}"
+    );
     assert!(saved.contains("(~y:* resetchannels -@all +get)"), "{saved}");
-    assert!(!saved.contains('>') && !saved.contains("pw "), "plaintext on disk: {saved}");
+    assert!(
+        !saved.contains('>') && !saved.contains("pw "),
+        "plaintext on disk: {saved}"
+    );
     assert!(temp_files(files.path()).is_empty());
     server.restart().unwrap();
     assert_eq!(acl_list(&mut server.client().unwrap()), listed);
@@ -144,7 +196,10 @@ fn acl_save_turns_plaintext_passwords_into_hashes() {
     let saved = std::fs::read_to_string(&aclfile).unwrap();
     assert!(!saved.contains("AppPassword"), "{saved}");
     assert!(
-        saved.contains(&format!("user app on sanitize-payload #{} ~app:*", sha256_hex("AppPassword"))),
+        saved.contains(&format!(
+            "user app on sanitize-payload #{} ~app:*",
+            sha256_hex("AppPassword")
+        )),
         "{saved}"
     );
 }
@@ -162,10 +217,17 @@ fn acl_save_and_load_without_aclfile_are_refused() {
 fn acl_load_with_one_bad_line_changes_nothing() {
     let (_files, aclfile, server) = aclfile_server(&format!("{ALICE}\n"));
     let mut client = server.client().unwrap();
-    ok(&mut client, &["ACL", "SETUSER", "bob", "on", "nopass", "+@all"]);
+    ok(
+        &mut client,
+        &["ACL", "SETUSER", "bob", "on", "nopass", "+@all"],
+    );
     let before = acl_list(&mut client);
     let path = aclfile.display().to_string();
-    std::fs::write(&aclfile, "user carol on >c +@all\nuser dave on +nosuchcmd ~*\nuser erin on\n").unwrap();
+    std::fs::write(
+        &aclfile,
+        "user carol on >c +@all\nuser dave on +nosuchcmd ~*\nuser erin on\n",
+    )
+    .unwrap();
     assert_eq!(
         error(&mut client, &["ACL", "LOAD"]),
         format!(
@@ -203,7 +265,11 @@ fn acl_load_recreates_default_and_disconnects_other_users() {
     let mut alice = client_as(&server, "alice", "alicepw");
     let mut default = client_as(&server, "default", "defpw");
     // The file lacks default: it comes back with its boot rules.
-    std::fs::write(&aclfile, "user admin on >adminpw +@all ~*\nuser alice on >alicepw +@all ~*\n").unwrap();
+    std::fs::write(
+        &aclfile,
+        "user admin on >adminpw +@all ~*\nuser alice on >alicepw +@all ~*\n",
+    )
+    .unwrap();
     // The issuing client gets its reply first, then is closed.
     ok(&mut admin, &["ACL", "LOAD"]);
     admin.wait_closed().unwrap();
@@ -224,7 +290,10 @@ fn config_rewrite_writes_users_with_hashed_passwords() {
     std::fs::write(&conf, original).unwrap();
     let mut server = moat().config_file(&conf).start().unwrap();
     let mut client = client_as(&server, "appservice", "AppPassword");
-    ok(&mut client, &["ACL", "SETUSER", "late", "on", ">LatePassword", "+get"]);
+    ok(
+        &mut client,
+        &["ACL", "SETUSER", "late", "on", ">LatePassword", "+get"],
+    );
     let listed = acl_list(&mut client);
     ok(&mut client, &["CONFIG", "REWRITE"]);
     let rewritten = std::fs::read_to_string(&conf).unwrap();
@@ -232,14 +301,23 @@ fn config_rewrite_writes_users_with_hashed_passwords() {
         assert!(!rewritten.contains(plain), "{plain} left in: {rewritten}");
     }
     for line in &listed {
-        assert!(rewritten.lines().any(|l| l == line), "{line} missing: {rewritten}");
+        assert!(
+            rewritten.lines().any(|l| l == line),
+            "{line} missing: {rewritten}"
+        );
     }
     assert!(rewritten.contains(&format!("#{}", sha256_hex("AppPassword"))));
     assert!(rewritten.starts_with("# Users of the app\n"), "{rewritten}");
-    assert!(rewritten.contains("# keep me\nmaxmemory-policy allkeys-lru\n"), "{rewritten}");
+    assert!(
+        rewritten.contains("# keep me\nmaxmemory-policy allkeys-lru\n"),
+        "{rewritten}"
+    );
     assert!(temp_files(files.path()).is_empty());
     server.restart().unwrap();
-    assert_eq!(acl_list(&mut client_as(&server, "appservice", "AppPassword")), listed);
+    assert_eq!(
+        acl_list(&mut client_as(&server, "appservice", "AppPassword")),
+        listed
+    );
 }
 
 #[test]
@@ -254,9 +332,15 @@ fn config_rewrite_leaves_users_to_the_aclfile() {
     ok(&mut client, &["ACL", "SETUSER", "bob", "on", ">bobpw"]);
     ok(&mut client, &["CONFIG", "REWRITE"]);
     let rewritten = std::fs::read_to_string(&conf).unwrap();
-    assert!(!rewritten.lines().any(|l| l.starts_with("user ")), "{rewritten}");
+    assert!(
+        !rewritten.lines().any(|l| l.starts_with("user ")),
+        "{rewritten}"
+    );
     assert!(rewritten.starts_with("# mine\n"), "{rewritten}");
-    assert_eq!(std::fs::read_to_string(&aclfile).unwrap(), format!("{ALICE}\n"));
+    assert_eq!(
+        std::fs::read_to_string(&aclfile).unwrap(),
+        format!("{ALICE}\n")
+    );
     // Users were not saved: bob is gone after a restart.
     server.restart().unwrap();
     assert_eq!(acl_list(&mut server.client().unwrap()).len(), 2);
@@ -266,13 +350,17 @@ fn config_rewrite_leaves_users_to_the_aclfile() {
 fn requirepass_sets_the_default_password_and_changes_at_run_time() {
     let server = moat().args(["--requirepass", "first"]).start().unwrap();
     let mut anonymous = server.client().unwrap();
-    assert_eq!(error(&mut anonymous, &["GET", "k"]), "NOAUTH Authentication required.");
+    assert_eq!(
+        error(&mut anonymous, &["GET", "k"]),
+        "NOAUTH Authentication required."
+    );
     let mut client = client_as(&server, "default", "first");
-    let config_get = |client: &mut moat_testkit::Client| match call(client, &["CONFIG", "GET", "requirepass"]) {
-        Frame::Array(items) | Frame::Set(items) => items.iter().map(text).collect::<Vec<_>>(),
-        Frame::Map(pairs) => pairs.iter().flat_map(|(k, v)| [text(k), text(v)]).collect(),
-        other => panic!("{other:?}"),
-    };
+    let config_get =
+        |client: &mut moat_testkit::Client| match call(client, &["CONFIG", "GET", "requirepass"]) {
+            Frame::Array(items) | Frame::Set(items) => items.iter().map(text).collect::<Vec<_>>(),
+            Frame::Map(pairs) => pairs.iter().flat_map(|(k, v)| [text(k), text(v)]).collect(),
+            other => panic!("{other:?}"),
+        };
     assert_eq!(config_get(&mut client), ["requirepass", "first"]);
     ok(&mut client, &["CONFIG", "SET", "requirepass", "second"]);
     assert_eq!(config_get(&mut client), ["requirepass", "second"]);
@@ -283,11 +371,20 @@ fn requirepass_sets_the_default_password_and_changes_at_run_time() {
     client_as(&server, "default", "second");
     assert_eq!(
         acl_list(&mut client)[0],
-        format!("user default on sanitize-payload #{} ~* &* +@all", sha256_hex("second"))
+        format!(
+            "user default on sanitize-payload #{} ~* &* +@all",
+            sha256_hex("second")
+        )
     );
     ok(&mut client, &["CONFIG", "SET", "requirepass", ""]);
-    assert_eq!(acl_list(&mut client)[0], "user default on nopass sanitize-payload ~* &* +@all");
-    assert_eq!(call(&mut server.client().unwrap(), &["PING"]), Frame::Simple("PONG".into()));
+    assert_eq!(
+        acl_list(&mut client)[0],
+        "user default on nopass sanitize-payload ~* &* +@all"
+    );
+    assert_eq!(
+        call(&mut server.client().unwrap(), &["PING"]),
+        Frame::Simple("PONG".into())
+    );
 }
 
 #[test]
@@ -297,7 +394,10 @@ fn a_default_user_line_wins_over_requirepass() {
     std::fs::write(&conf, "requirepass foo\nuser default on nopass ~* +@all\n").unwrap();
     let server = moat().config_file(&conf).start().unwrap();
     let mut client = server.client().unwrap();
-    assert_eq!(acl_list(&mut client), ["user default on nopass sanitize-payload ~* resetchannels +@all"]);
+    assert_eq!(
+        acl_list(&mut client),
+        ["user default on nopass sanitize-payload ~* resetchannels +@all"]
+    );
 }
 
 #[test]
@@ -305,19 +405,34 @@ fn acl_pubsub_default_applies_to_users_created_afterwards() {
     let (_files, _aclfile, server) = aclfile_server("user old on (+get)\n");
     let mut client = server.client().unwrap();
     ok(&mut client, &["ACL", "SETUSER", "r1", "(+get)"]);
-    ok(&mut client, &["CONFIG", "SET", "acl-pubsub-default", "allchannels"]);
+    ok(
+        &mut client,
+        &["CONFIG", "SET", "acl-pubsub-default", "allchannels"],
+    );
     ok(&mut client, &["ACL", "SETUSER", "a1", "(+get)"]);
     ok(&mut client, &["ACL", "SETUSER", "r1", "(+set)"]);
     let list = acl_list(&mut client);
-    assert!(list.contains(&"user a1 off sanitize-payload &* -@all (&* -@all +get)".to_string()), "{list:?}");
+    assert!(
+        list.contains(&"user a1 off sanitize-payload &* -@all (&* -@all +get)".to_string()),
+        "{list:?}"
+    );
     assert!(
         list.contains(&"user r1 off sanitize-payload resetchannels -@all (resetchannels -@all +get) (&* -@all +set)".to_string()),
         "{list:?}"
     );
-    assert!(list.contains(&"user old on sanitize-payload resetchannels -@all (resetchannels -@all +get)".to_string()), "{list:?}");
+    assert!(
+        list.contains(
+            &"user old on sanitize-payload resetchannels -@all (resetchannels -@all +get)"
+                .to_string()
+        ),
+        "{list:?}"
+    );
     // ACL LOAD creates its users under the current setting too.
     ok(&mut client, &["ACL", "LOAD"]);
-    assert_eq!(acl_list(&mut client)[1], "user old on sanitize-payload &* -@all (&* -@all +get)");
+    assert_eq!(
+        acl_list(&mut client)[1],
+        "user old on sanitize-payload &* -@all (&* -@all +get)"
+    );
 }
 
 #[test]
@@ -366,19 +481,31 @@ fn acllog_max_len_trims_only_when_an_entry_is_added() {
     }
     assert_eq!(log_len(&mut admin), 3);
     ok(&mut admin, &["CONFIG", "SET", "acllog-max-len", "1"]);
-    assert_eq!(log_len(&mut admin), 3, "lowering the limit keeps the entries");
+    assert_eq!(
+        log_len(&mut admin),
+        3,
+        "lowering the limit keeps the entries"
+    );
     error(&mut weak, &["HSET", "h", "f", "v"]);
     assert_eq!(log_len(&mut admin), 1);
     ok(&mut admin, &["CONFIG", "SET", "acllog-max-len", "0"]);
     assert_eq!(log_len(&mut admin), 1);
     error(&mut weak, &["SADD", "s", "m"]);
-    assert_eq!(log_len(&mut admin), 0, "with 0 the next event empties the log");
+    assert_eq!(
+        log_len(&mut admin),
+        0,
+        "with 0 the next event empties the log"
+    );
 }
 
 #[test]
 fn a_duplicate_user_is_a_fatal_config_error() {
     let files = tempfile::tempdir().unwrap();
-    std::fs::write(files.path().join("redis.conf"), "port 0\nuser alice on\nuser alice off\n").unwrap();
+    std::fs::write(
+        files.path().join("redis.conf"),
+        "port 0\nuser alice on\nuser alice off\n",
+    )
+    .unwrap();
     let exit = start_must_fail(files.path(), &["redis.conf"]);
     assert!(
         exit.stderr.contains(
@@ -388,9 +515,13 @@ fn a_duplicate_user_is_a_fatal_config_error() {
         exit.output()
     );
     // The same from the command line.
-    let exit = start_must_fail(files.path(), &["--user", "bob", "on", "--user", "bob", "off"]);
+    let exit = start_must_fail(
+        files.path(),
+        &["--user", "bob", "on", "--user", "bob", "off"],
+    );
     assert!(
-        exit.stderr.contains("Error in user declaration 'bob': Duplicate user found."),
+        exit.stderr
+            .contains("Error in user declaration 'bob': Duplicate user found."),
         "{}",
         exit.output()
     );
@@ -402,7 +533,9 @@ fn a_bad_user_rule_is_a_fatal_config_error_naming_its_line() {
     std::fs::write(files.path().join("redis.conf"), "\nuser alice on bogus\n").unwrap();
     let exit = start_must_fail(files.path(), &["redis.conf"]);
     assert!(
-        exit.stderr.contains("at line 2\n>>> 'user alice on bogus'\nError in user declaration 'alice': Syntax error"),
+        exit.stderr.contains(
+            "at line 2\n>>> 'user alice on bogus'\nError in user declaration 'alice': Syntax error"
+        ),
         "{}",
         exit.output()
     );
@@ -413,18 +546,29 @@ fn a_bad_user_rule_is_a_fatal_config_error_naming_its_line() {
     let rule = output
         .find("Error loading ACL rule '+nosuch' for the user named 'alice': Unknown command or category name in ACL")
         .expect(&output);
-    let critical = output.find("Critical error while loading ACLs. Exiting.").expect(&output);
+    let critical = output
+        .find("Critical error while loading ACLs. Exiting.")
+        .expect(&output);
     assert!(rule < critical, "{output}");
     std::fs::write(files.path().join("redis.conf"), "user \"a b\" on\n").unwrap();
     let exit = start_must_fail(files.path(), &["redis.conf"]);
-    assert!(exit.output().contains("Spaces not allowed in ACL usernames"), "{}", exit.output());
+    assert!(
+        exit.output()
+            .contains("Spaces not allowed in ACL usernames"),
+        "{}",
+        exit.output()
+    );
 }
 
 #[test]
 fn users_and_an_aclfile_together_are_refused() {
     let files = tempfile::tempdir().unwrap();
     std::fs::write(files.path().join("users.acl"), "user bob on\n").unwrap();
-    std::fs::write(files.path().join("redis.conf"), "user alice on\naclfile users.acl\n").unwrap();
+    std::fs::write(
+        files.path().join("redis.conf"),
+        "user alice on\naclfile users.acl\n",
+    )
+    .unwrap();
     let exit = start_must_fail(files.path(), &["redis.conf"]);
     assert!(
         exit.output().contains("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both."),
@@ -436,7 +580,11 @@ fn users_and_an_aclfile_together_are_refused() {
 #[test]
 fn a_bad_aclfile_stops_start_up_with_every_error() {
     let files = tempfile::tempdir().unwrap();
-    std::fs::write(files.path().join("users.acl"), "user a on +nocmd\nfoo\nuser b (~x\n").unwrap();
+    std::fs::write(
+        files.path().join("users.acl"),
+        "user a on +nocmd\nfoo\nuser b (~x\n",
+    )
+    .unwrap();
     let exit = start_must_fail(files.path(), &["--aclfile", "users.acl"]);
     assert!(
         exit.output().contains(
@@ -464,7 +612,11 @@ fn check_acl_validates_offline() {
     let exit = run_to_exit(&binary(), &["--check-acl", "good.acl"], dir);
     assert_eq!(exit.code, Some(0), "{}", exit.output());
     assert_eq!(exit.stdout, "good.acl: OK, 3 users\n");
-    std::fs::write(dir.join("bad.acl"), "user a on +nocmd\n# comment\nuser a off\nuser b (~x\n").unwrap();
+    std::fs::write(
+        dir.join("bad.acl"),
+        "user a on +nocmd\n# comment\nuser a off\nuser b (~x\n",
+    )
+    .unwrap();
     let exit = run_to_exit(&binary(), &["--check-acl", "bad.acl"], dir);
     assert_eq!(exit.code, Some(1), "{}", exit.output());
     assert_eq!(
@@ -476,7 +628,10 @@ fn check_acl_validates_offline() {
     );
     let exit = run_to_exit(&binary(), &["--check-acl", "nope.acl"], dir);
     assert_eq!(exit.code, Some(1));
-    assert_eq!(exit.stderr, "Error loading ACLs, opening file 'nope.acl': No such file or directory\n");
+    assert_eq!(
+        exit.stderr,
+        "Error loading ACLs, opening file 'nope.acl': No such file or directory\n"
+    );
 }
 
 #[test]
@@ -492,10 +647,20 @@ fn check_config_validates_offline() {
     assert_eq!(exit.stdout, "redis.conf: OK, 2 users (1 user directives)\n");
     let exit = check("port 7777\nuser alice on bogus\n");
     assert_eq!(exit.code, Some(1));
-    assert!(exit.stderr.contains("at line 2\n>>> 'user alice on bogus'\nError in user declaration 'alice': Syntax error"), "{}", exit.stderr);
+    assert!(
+        exit.stderr.contains(
+            "at line 2\n>>> 'user alice on bogus'\nError in user declaration 'alice': Syntax error"
+        ),
+        "{}",
+        exit.stderr
+    );
     let exit = check("maxmemory lots\n");
     assert_eq!(exit.code, Some(1));
-    assert!(exit.stderr.contains("*** FATAL CONFIG FILE ERROR"), "{}", exit.stderr);
+    assert!(
+        exit.stderr.contains("*** FATAL CONFIG FILE ERROR"),
+        "{}",
+        exit.stderr
+    );
     std::fs::write(dir.join("users.acl"), "user a on +nocmd\nuser b on ~* ~x\n").unwrap();
     let exit = check(&format!("dir {}\naclfile users.acl\n", dir.display()));
     assert_eq!(exit.code, Some(1));

@@ -37,7 +37,17 @@ impl Tmpfs {
         let path = parent.path().join("fs");
         std::fs::create_dir(&path).unwrap();
         let options = format!("size={size},mode=0755");
-        if !succeeds("mount", &["-t", "tmpfs", "-o", &options, "tmpfs", path.to_str().unwrap()]) {
+        if !succeeds(
+            "mount",
+            &[
+                "-t",
+                "tmpfs",
+                "-o",
+                &options,
+                "tmpfs",
+                path.to_str().unwrap(),
+            ],
+        ) {
             println!("SKIPPED: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)");
             return None;
         }
@@ -49,7 +59,10 @@ impl Tmpfs {
 
     fn remount(&self, mode: &str) {
         let options = format!("remount,{mode}");
-        assert!(succeeds("mount", &["-o", &options, self.path.to_str().unwrap()]));
+        assert!(succeeds(
+            "mount",
+            &["-o", &options, self.path.to_str().unwrap()]
+        ));
     }
 }
 
@@ -68,7 +81,10 @@ fn server_with_unsaved_change(binary: &Path, dir: &Path) -> (moat_testkit::Serve
         .args(["--aclfile", aclfile.to_str().unwrap()])
         .start()
         .unwrap();
-    ok(&mut server.client().unwrap(), &["ACL", "SETUSER", "bob", "on", ">bobpw", "+@all"]);
+    ok(
+        &mut server.client().unwrap(),
+        &["ACL", "SETUSER", "bob", "on", ">bobpw", "+@all"],
+    );
     (server, aclfile)
 }
 

@@ -334,10 +334,7 @@ fn save(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
                 WriteStep::Rename => "Renaming ACL file for ACL SAVE",
                 WriteStep::SyncDirectory => "Syncing ACL directory for ACL SAVE",
             };
-            tracing::warn!(
-                "{step}: {}",
-                crate::startup::io_error_text(&failure.error)
-            );
+            tracing::warn!("{step}: {}", crate::startup::io_error_text(&failure.error));
             Frame::error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
         }
     }
