@@ -275,3 +275,25 @@ fn allchannels_applies_to_file_users_and_selectors() {
         "user a on sanitize-payload resetchannels -@all (resetchannels -@all +get)"
     );
 }
+
+/// Found by the fuzz target: `%RW~*` after another pattern saves as
+/// `~*`, which reads back as `allkeys` and drops the other pattern; the
+/// second save is then stable. Redis's own ACLSetSelector does the same.
+#[test]
+fn a_read_write_star_after_a_pattern_becomes_allkeys_on_reload() {
+    let first = load_acl_file(
+        b"user pit on ~*t %RW~*\n",
+        "f",
+        PubsubDefault::ResetChannels,
+    )
+    .unwrap();
+    let saved = render_acl_file(&first);
+    assert!(String::from_utf8_lossy(&saved)
+        .contains("user pit on sanitize-payload ~*t ~* resetchannels -@all\n"));
+    let second = load_acl_file(&saved, "f", PubsubDefault::ResetChannels).unwrap();
+    let canonical = render_acl_file(&second);
+    assert!(String::from_utf8_lossy(&canonical)
+        .contains("user pit on sanitize-payload ~* resetchannels -@all\n"));
+    let third = load_acl_file(&canonical, "f", PubsubDefault::ResetChannels).unwrap();
+    assert_eq!(render_acl_file(&third), canonical);
+}
