@@ -203,3 +203,44 @@ fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
+
+/// CONFIG REWRITE goes through the same atomic replacement: on a
+/// read-only file system it fails with Redis's error and the config file
+/// keeps its plaintext line until the rewrite can happen.
+#[test]
+fn config_rewrite_on_a_read_only_file_system() {
+    let Some(fs) = Tmpfs::mount("1m") else {
+        return;
+    };
+    let conf = fs.path.join("redis.conf");
+    let original =
+        "# mine\nuser default on nopass ~* &* +@all\nuser app on >AppPassword ~app:* +@read\n";
+    std::fs::write(&conf, original).unwrap();
+    let server = moat().config_file(&conf).start().unwrap();
+    let mut client = server.client().unwrap();
+    fs.remount("ro");
+    assert_eq!(
+        error(&mut client, &["CONFIG", "REWRITE"]),
+        "ERR Rewriting config file: Read-only file system"
+    );
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), original);
+    assert!(
+        server
+            .log()
+            .contains("CONFIG REWRITE failed: Read-only file system"),
+        "{}",
+        server.log()
+    );
+    fs.remount("rw");
+    ok(&mut client, &["CONFIG", "REWRITE"]);
+    let rewritten = std::fs::read_to_string(&conf).unwrap();
+    assert!(!rewritten.contains("AppPassword"), "{rewritten}");
+    assert!(
+        rewritten.contains(&format!(
+            "user app on sanitize-payload #{}",
+            sha256_hex("AppPassword")
+        )),
+        "{rewritten}"
+    );
+    assert_eq!(temp_files(&fs.path), Vec::<String>::new());
+}
