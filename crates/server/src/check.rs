@@ -10,12 +10,27 @@ use crate::startup::{io_error_text, load_config, load_users, UsersError};
 use moat_acl::PubsubDefault;
 use std::path::{Path, PathBuf};
 
-/// `--check-acl FILE`: the ACL file as ACL LOAD would read it, with
-/// `acl-pubsub-default resetchannels` (Redis's default).
+/// `--check-acl FILE [--acl-pubsub-default allchannels|resetchannels]`:
+/// the ACL file as ACL LOAD would read it. The pub/sub default matters
+/// (under `allchannels` a `&pattern` after the implicit `&*` is an error),
+/// so it can be given; Redis's default is `resetchannels`.
 pub fn check_acl(args: &[String]) -> i32 {
-    let [path] = args else {
-        eprintln!("Usage: moat-server --check-acl <aclfile>");
-        return 1;
+    const USAGE: &str =
+        "Usage: moat-server --check-acl <aclfile> [--acl-pubsub-default allchannels|resetchannels]";
+    let (path, pubsub_default) = match args {
+        [path] => (path, PubsubDefault::ResetChannels),
+        [path, option, value] if option == "--acl-pubsub-default" => match value.as_str() {
+            "allchannels" => (path, PubsubDefault::AllChannels),
+            "resetchannels" => (path, PubsubDefault::ResetChannels),
+            _ => {
+                eprintln!("{USAGE}");
+                return 1;
+            }
+        },
+        _ => {
+            eprintln!("{USAGE}");
+            return 1;
+        }
     };
     let text = match std::fs::read(path) {
         Ok(text) => text,
@@ -27,7 +42,7 @@ pub fn check_acl(args: &[String]) -> i32 {
             return 1;
         }
     };
-    match moat_acl::check_acl_file(&text, path, PubsubDefault::ResetChannels) {
+    match moat_acl::check_acl_file(&text, path, pubsub_default) {
         Ok(registry) => {
             println!("{path}: OK, {} users", registry.len());
             0

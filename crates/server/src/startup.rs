@@ -26,7 +26,7 @@ const USAGE: &str = "Usage: ./moat-server [/path/to/redis.conf] [options] [-]
        ./moat-server - (read config from stdin)
        ./moat-server -v or --version
        ./moat-server -h or --help
-       ./moat-server --check-acl <aclfile>
+       ./moat-server --check-acl <aclfile> [--acl-pubsub-default allchannels]
        ./moat-server --check-config <redis.conf> [options]
 
 Examples:

@@ -626,6 +626,28 @@ fn check_acl_validates_offline() {
          WARNING: Duplicate user 'a' found on line 3.\n\
          bad.acl:4: Unmatched parenthesis in selector definition.\n"
     );
+    // The pub/sub default decides whether `&x` may follow the implicit `&*`.
+    std::fs::write(dir.join("chan.acl"), "user c on &x\n").unwrap();
+    let exit = run_to_exit(&binary(), &["--check-acl", "chan.acl"], dir);
+    assert_eq!(exit.code, Some(0), "{}", exit.output());
+    let exit = run_to_exit(
+        &binary(),
+        &[
+            "--check-acl",
+            "chan.acl",
+            "--acl-pubsub-default",
+            "allchannels",
+        ],
+        dir,
+    );
+    assert_eq!(exit.code, Some(1), "{}", exit.output());
+    assert!(
+        exit.stderr.starts_with(
+            "chan.acl:1: Adding a pattern after the * pattern (or the 'allchannels' flag)"
+        ),
+        "{}",
+        exit.stderr
+    );
     let exit = run_to_exit(&binary(), &["--check-acl", "nope.acl"], dir);
     assert_eq!(exit.code, Some(1));
     assert_eq!(
