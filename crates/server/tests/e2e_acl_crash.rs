@@ -61,10 +61,14 @@ fn aclfile_is_old_or_new_after_every_kill() {
         .args(["--aclfile", aclfile.to_str().unwrap()])
         .start()
         .unwrap();
+    // Start from a saved (canonical) file: it is the "old" state of round 0.
+    let mut setup = server.client().unwrap();
+    ok(&mut setup, &["ACL", "SAVE"]);
     let mut saves = Saves {
-        confirmed: acl_list(&mut server.client().unwrap()),
+        confirmed: acl_list(&mut setup),
         ..Saves::default()
     };
+    drop(setup);
     let mut rng = rand::thread_rng();
     let mut killed_mid_save = 0;
     let mut total_saves = 0;
