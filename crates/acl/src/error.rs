@@ -47,6 +47,10 @@ pub enum AclError {
         user: String,
         kind: RuleErrorKind,
     },
+    /// A `user` config directive names a user with whitespace or NUL
+    /// (quotes allow it in redis.conf); Redis logs this and exits.
+    #[error("Spaces not allowed in ACL usernames")]
+    SpacesInConfigUsername,
     /// ACL file errors, concatenated exactly as `ACL LOAD` reports them
     /// (already ending with the `WARNING: ACL errors detected ...` sentence).
     #[error("{0}")]

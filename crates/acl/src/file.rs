@@ -14,21 +14,44 @@
 
 use crate::error::{AclError, RuleErrorKind};
 use crate::registry::Registry;
-use crate::rules::{has_space_or_nul, lossy_c_string, merge_selector_args_at, parse_rule};
+use crate::rules::{has_space_or_nul, lossy_c_string, merge_selector_args_at, parse_rule, Rule};
 use crate::user::{PubsubDefault, User};
 use bytes::Bytes;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Loads an ACL file. On success the table holds exactly the file's users
 /// (plus `default` with its boot rules if the file lacks it); on failure
 /// the error holds every problem found, in Redis's words, with `filename`
-/// as configured.
+/// as configured, ending with Redis's `WARNING: ACL errors detected...`.
 pub fn load_acl_file(
     text: &[u8],
     filename: &str,
     pubsub_default: PubsubDefault,
 ) -> Result<Registry, AclError> {
-    let mut errors = String::new();
+    check_acl_file(text, filename, pubsub_default).map_err(|errors| {
+        let mut text = errors.concat();
+        text.push_str(NO_CHANGE_WARNING);
+        AclError::AclFile(text)
+    })
+}
+
+/// The sentence that ends every failed ACL LOAD (and Redis's start-up
+/// error for a bad aclfile).
+pub const NO_CHANGE_WARNING: &str =
+    "WARNING: ACL errors detected, no change to the previously active ACL rules was performed";
+
+/// [`load_acl_file`] with the errors kept apart, one per problem, each
+/// exactly as Redis writes it into the ACL LOAD error (most end with a
+/// space, the unmatched-parenthesis one does not), for the offline
+/// `--check-acl` that prints one problem per line.
+pub fn check_acl_file(
+    text: &[u8],
+    filename: &str,
+    pubsub_default: PubsubDefault,
+) -> Result<Registry, Vec<String>> {
+    let text = as_read_by_fgets(text);
+    let mut errors = Vec::new();
     let mut users: BTreeMap<Bytes, User> = BTreeMap::new();
     for (index, raw_line) in text.split(|&c| c == b'\n').enumerate() {
         let line_number = index + 1;
@@ -38,24 +61,28 @@ pub fn load_acl_file(
         }
         let argv: Vec<&[u8]> = line.split(|&c| c == b' ').collect();
         if argv[0] != b"user" || argv.len() < 2 {
-            errors.push_str(&format!("{filename}:{line_number} should start with user keyword followed by the username. "));
+            errors.push(format!(
+                "{filename}:{line_number} should start with user keyword followed by the username. "
+            ));
             continue;
         }
         let name = argv[1];
         if has_space_or_nul(name) {
-            errors.push_str(&format!(
+            errors.push(format!(
                 "'{filename}:{line_number}: username '{}' contains invalid characters. ",
                 lossy_c_string(name)
             ));
             continue;
         }
         if users.contains_key(name) {
-            errors.push_str(&format!(
+            errors.push(format!(
                 "WARNING: Duplicate user '{}' found on line {line_number}. ",
                 lossy_c_string(name)
             ));
             continue;
         }
+        // Redis creates the user before applying its rules, so a later
+        // line with the same name is a duplicate even if this one failed.
         let mut user = User::new(name, pubsub_default);
         apply_file_rules(
             &mut user,
@@ -68,8 +95,7 @@ pub fn load_acl_file(
         users.insert(Bytes::copy_from_slice(name), user);
     }
     if !errors.is_empty() {
-        errors.push_str("WARNING: ACL errors detected, no change to the previously active ACL rules was performed");
-        return Err(AclError::AclFile(errors));
+        return Err(errors);
     }
     Ok(Registry::from_users(users, pubsub_default))
 }
@@ -83,10 +109,10 @@ fn apply_file_rules(
     filename: &str,
     line_number: usize,
     pubsub_default: PubsubDefault,
-    errors: &mut String,
+    errors: &mut Vec<String>,
 ) {
     let Ok(merged) = merge_selector_args_at(args) else {
-        errors.push_str(&format!(
+        errors.push(format!(
             "{filename}:{line_number}: Unmatched parenthesis in selector definition."
         ));
         return;
@@ -99,12 +125,12 @@ fn apply_file_rules(
         };
         match user.apply(&rule, pubsub_default) {
             Ok(()) => {}
-            Err(kind @ RuleErrorKind::UnknownCommand) => errors.push_str(&format!(
+            Err(kind @ RuleErrorKind::UnknownCommand) => errors.push(format!(
                 "{filename}:{line_number}: Error in applying operation '{}': {kind}. ",
                 lossy_c_string(arg)
             )),
             Err(kind) if !reported_other_error => {
-                errors.push_str(&format!("{filename}:{line_number}: {kind}. "));
+                errors.push(format!("{filename}:{line_number}: {kind}. "));
                 reported_other_error = true;
             }
             Err(_) => {}
@@ -123,59 +149,64 @@ pub fn render_acl_file(registry: &Registry) -> Vec<u8> {
     out
 }
 
-/// Builds the table from `user` config directives. Each line is the whole
-/// directive as tokenised, keyword included: `["user", "alice", "on", ...]`.
-/// Every line is validated first (the fatal `Error in user declaration`
-/// errors), then applied on top of the boot table, where `user default`
-/// first resets the default user.
-pub fn parse_config_users(
-    lines: &[Vec<Bytes>],
-    pubsub_default: PubsubDefault,
-) -> Result<Registry, AclError> {
-    let mut seen: Vec<&[u8]> = Vec::new();
-    let mut declarations = Vec::with_capacity(lines.len());
-    for line in lines {
-        let token =
-            |index: usize| lossy_c_string(line.get(index).map(|t| t.as_ref()).unwrap_or_default());
-        let declaration_error = |index: usize, message: String| AclError::UserDeclaration {
-            token: token(index),
-            message,
-        };
-        if line.len() < 2 || !line[0].eq_ignore_ascii_case(b"user") {
-            return Err(declaration_error(0, RuleErrorKind::Syntax.to_string()));
-        }
-        let name = line[1].as_ref();
-        if seen.contains(&name) {
-            return Err(declaration_error(
-                1,
-                RuleErrorKind::DuplicateUser.to_string(),
-            ));
-        }
-        seen.push(name);
-        let merged = merge_selector_args_at(&line[2..])
-            .map_err(|open| declaration_error(open, RuleErrorKind::Syntax.to_string()))?;
-        // Redis validates on a scratch user and names the token at the
-        // failing rule's position among the directive's arguments.
-        let mut scratch = User::new(name, pubsub_default);
-        for (position, arg) in merged.iter().enumerate() {
-            let Some(rule) = parse_rule(arg) else {
-                continue;
-            };
-            match scratch.apply(&rule, pubsub_default) {
-                Ok(()) | Err(RuleErrorKind::UnknownCommand) => {}
-                Err(kind) => return Err(declaration_error(position, kind.to_string())),
-            }
-        }
-        declarations.push((name, merged));
+/// Checks one `user` directive while the config file is read (Redis's
+/// `ACLAppendUserForLoading`): `declaration` is the whole directive,
+/// keyword included (`["user", "alice", "on", ...]`). Unknown commands are
+/// accepted here (modules may add them later). On error, returns the index
+/// of the argument Redis names in `Error in user declaration '<arg>'` and
+/// the message: Redis indexes the directive with the failing rule's
+/// position among the merged rules, so it often names the username or the
+/// keyword itself, and moat reproduces that.
+pub fn validate_user_declaration(declaration: &[Bytes]) -> Result<(), (usize, String)> {
+    if declaration.len() < 2 || !declaration[0].eq_ignore_ascii_case(b"user") {
+        return Err((0, RuleErrorKind::Syntax.to_string()));
     }
+    // Redis leaves errno as it was for an open selector, so its message is
+    // whatever an earlier call left; the syntax error is the honest one.
+    let merged = merge_selector_args_at(&declaration[2..])
+        .map_err(|open| (open, RuleErrorKind::Syntax.to_string()))?;
+    // The scratch user takes `resetchannels`, which refuses the fewest
+    // rules; the real `acl-pubsub-default` is applied when users are
+    // created, after the whole config was read.
+    let mut scratch = User::new(&declaration[1], PubsubDefault::ResetChannels);
+    for (position, arg) in merged.iter().enumerate() {
+        let Some(rule) = parse_rule(arg) else {
+            continue;
+        };
+        match scratch.apply(&rule, PubsubDefault::ResetChannels) {
+            Ok(()) | Err(RuleErrorKind::UnknownCommand) => {}
+            Err(kind) => return Err((position, kind.to_string())),
+        }
+    }
+    Ok(())
+}
 
-    let mut users: BTreeMap<Bytes, User> = BTreeMap::new();
-    users.insert(Bytes::from_static(b"default"), User::boot_default());
-    for (name, merged) in declarations {
-        let mut user = match users.remove(name) {
-            Some(mut existing) => {
-                let _ = existing.apply(&crate::Rule::Reset, pubsub_default);
-                existing
+/// Creates the users of the `user` config directives (Redis's
+/// `ACLLoadConfiguredUsers`) on top of `registry`, in declaration order.
+/// Each declaration is `[name, rules...]` (the keyword dropped), as the
+/// config keeps them. `user default` resets the default user first, so
+/// its line replaces whatever `requirepass` set. An error (a name with
+/// spaces, a rule that only fails now, such as an unknown command) leaves
+/// `registry` untouched: the server refuses to start.
+pub fn apply_config_users(registry: &mut Registry, users: &[Vec<Bytes>]) -> Result<(), AclError> {
+    let pubsub_default = registry.pubsub_default();
+    let mut built = registry.clone();
+    for declaration in users {
+        let Some((name, rules)) = declaration.split_first() else {
+            continue;
+        };
+        if has_space_or_nul(name) {
+            return Err(AclError::SpacesInConfigUsername);
+        }
+        let merged = merge_selector_args_at(rules).map_err(|open| AclError::UserDeclaration {
+            token: lossy_c_string(declaration.get(open).map_or(&b""[..], |t| t.as_ref())),
+            message: RuleErrorKind::Syntax.to_string(),
+        })?;
+        let mut user = match built.get(name) {
+            Some(existing) => {
+                let mut user = User::clone(existing);
+                let _ = user.apply(&Rule::Reset, pubsub_default);
+                user
             }
             None => User::new(name, pubsub_default),
         };
@@ -190,9 +221,35 @@ pub fn parse_config_users(
                     kind,
                 })?;
         }
-        users.insert(Bytes::copy_from_slice(name), user);
+        built.insert_user(user);
     }
-    Ok(Registry::from_users(users, pubsub_default))
+    *registry = built;
+    Ok(())
+}
+
+/// Redis reads the ACL file with `fgets` into a 1024-byte buffer and
+/// appends each read with `strlen`, so every read is cut at its first NUL
+/// byte (and a newline after that NUL is lost with it). Reproduced so that
+/// a file with NUL bytes loads (or fails) exactly as in Redis.
+fn as_read_by_fgets(text: &[u8]) -> Cow<'_, [u8]> {
+    const FGETS_BUFFER: usize = 1024;
+    if !text.contains(&0) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let limit = rest.len().min(FGETS_BUFFER - 1);
+        let end = rest[..limit]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(limit, |newline| newline + 1);
+        let read = &rest[..end];
+        let kept = read.iter().position(|&c| c == 0).unwrap_or(read.len());
+        out.extend_from_slice(&read[..kept]);
+        rest = &rest[end..];
+    }
+    Cow::Owned(out)
 }
 
 fn trim<'a>(mut text: &'a [u8], set: &[u8]) -> &'a [u8] {
@@ -219,6 +276,21 @@ mod tests {
     fn trimming() {
         assert_eq!(trim(b" \tuser a\r\n", b" \t\r\n"), b"user a");
         assert_eq!(trim(b"   ", b" "), b"");
+    }
+
+    #[test]
+    fn reads_stop_at_nul_like_fgets() {
+        assert_eq!(&*as_read_by_fgets(b"user a\nuser b\n"), b"user a\nuser b\n");
+        // The NUL cuts its read, the newline of that read included.
+        assert_eq!(
+            &*as_read_by_fgets(b"user a\0x\nuser b\n"),
+            b"user auser b\n"
+        );
+        let mut long = vec![b'x'; 1030];
+        long[2] = 0;
+        long.push(b'\n');
+        // The first read is 1023 bytes; the second starts after them.
+        assert_eq!(as_read_by_fgets(&long).len(), 2 + 7 + 1);
     }
 
     #[test]

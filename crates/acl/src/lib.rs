@@ -39,7 +39,9 @@ pub mod user;
 pub use catalog::{categories, category_commands, genpass, help_lines};
 pub use check::{Denial, DenyReason};
 pub use error::{AclError, DeleteError, RuleError, RuleErrorKind};
-pub use file::{load_acl_file, parse_config_users, render_acl_file};
+pub use file::{
+    apply_config_users, check_acl_file, load_acl_file, render_acl_file, validate_user_declaration,
+};
 pub use log::{AclLog, LogContext, LogEntry, LogEvent, LogReason};
 pub use password::PasswordHash;
 pub use registry::{subscriber_kill_check, ChannelKillCheck, Registry, SetUserOutcome};

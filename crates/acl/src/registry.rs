@@ -142,6 +142,12 @@ impl Registry {
             .expect("resetpass, nopass and >pw always apply")
     }
 
+    /// Adds or replaces a user built elsewhere in this crate (config
+    /// `user` directives).
+    pub(crate) fn insert_user(&mut self, user: User) {
+        self.users.insert(user.name.clone(), Arc::new(user));
+    }
+
     /// Replaces the whole table (ACL LOAD), keeping the pub/sub default.
     pub fn replace_users(&mut self, loaded: Registry) {
         self.users = loaded.users;

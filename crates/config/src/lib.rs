@@ -13,6 +13,7 @@
 //! (CONFIG GET/SET and typed accessors), `rewrite` (CONFIG REWRITE).
 
 mod access;
+pub mod atomic;
 pub mod directives;
 pub mod error;
 mod include;

@@ -9,9 +9,8 @@
 //! default values only where the file already mentioned them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 use crate::access::lookup;
 use crate::directives::DIRECTIVES;
@@ -170,7 +169,7 @@ impl Config {
     /// given order; `None` (an aclfile is in use) removes them all.
     pub fn rewrite(&self, path: &Path, users: Option<Vec<String>>) -> io::Result<()> {
         let content = self.rewritten_content(path, users)?;
-        overwrite_atomically(path, content.as_bytes())
+        crate::atomic::replace_file(path, content.as_bytes()).map_err(io::Error::from)
     }
 
     /// The text [`Config::rewrite`] would write.
@@ -302,56 +301,4 @@ impl Config {
             _ => {}
         }
     }
-}
-
-/// Replaces `path` with `content` so that a crash leaves either the old or
-/// the new file: write a temporary file beside it, fsync, rename, fsync
-/// the directory.
-fn overwrite_atomically(path: &Path, content: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (temp_path, mut temp_file) = create_temp_beside(&dir, &file_name)?;
-    let written = (|| {
-        temp_file.write_all(content)?;
-        temp_file.sync_all()?;
-        set_rw_r_r(&temp_file)?;
-        std::fs::rename(&temp_path, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp_path);
-        return Err(e);
-    }
-    // Make the rename itself durable.
-    File::open(&dir)?.sync_all()
-}
-
-fn create_temp_beside(dir: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {
-    let pid = std::process::id();
-    let mut attempt = 0u32;
-    loop {
-        let candidate = dir.join(format!("{file_name}.tmp-{pid}-{attempt}"));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(file) => return Ok((candidate, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 1000 => attempt += 1,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Redis gives the rewritten file mode 0644 (minus the umask, which
-/// `create_new` already applied to the 0666 default).
-fn set_rw_r_r(file: &File) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let current = file.metadata()?.permissions().mode();
-    file.set_permissions(std::fs::Permissions::from_mode(current & 0o644))
 }

@@ -8,6 +8,7 @@
 //! batch.
 
 pub mod alloc;
+pub mod check;
 pub mod client;
 pub mod clients;
 pub mod cmd;

@@ -253,7 +253,7 @@ mod tests {
         let kill = Arc::new(KillSwitch::default());
         let mailbox = Mailbox::new(7, kill.clone());
         mailbox.set_subscriber(true);
-        let limits = Limits::new(0, 0);
+        let limits = Limits::from_config(&moat_config::Config::default());
         limits.set_output_buffer_limit(
             ClientClass::Pubsub,
             OutputBufferLimit {

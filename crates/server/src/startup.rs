@@ -13,9 +13,9 @@ use crate::pause::ClientPause;
 use crate::shared::{now_ms, AclState, Shared};
 use crate::slowlog::{LatencyMonitor, SlowLog};
 use crate::stats::Stats;
-use moat_acl::{AclLog, PubsubDefault};
+use moat_acl::{AclLog, PubsubDefault, Registry};
 use moat_commands::CommandTable;
-use moat_config::Config;
+use moat_config::{Config, UserDeclarationError};
 use parking_lot::{Mutex, RwLock};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -27,7 +27,8 @@ const USAGE: &str = "Usage: ./moat-server [/path/to/redis.conf] [options] [-]
        ./moat-server - (read config from stdin)
        ./moat-server -v or --version
        ./moat-server -h or --help
-       ./moat-server --check-acl <aclfile>
+       ./moat-server --check-acl <aclfile> [--acl-pubsub-default allchannels]
+       ./moat-server --check-config <redis.conf> [options]
 
 Examples:
        ./moat-server (run the server with default config)
@@ -55,9 +56,8 @@ pub fn run(args: Vec<OsString>) -> i32 {
             print!("{USAGE}");
             return 0;
         }
-        Some("--check-acl") | Some("--test-acl") => {
-            return check_acl_file(args.get(1).map(String::as_str))
-        }
+        Some("--check-acl") => return crate::check::check_acl(&args[1..]),
+        Some("--check-config") => return crate::check::check_config(&args[1..]),
         _ => {}
     }
     let (config_path, options) = match args.first() {
@@ -66,7 +66,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         }
         _ => (None, &args[..]),
     };
-    let config = match Config::load(config_path.as_deref(), options) {
+    let config = match load_config(config_path.as_deref(), options) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("{error}");
@@ -111,8 +111,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
     }
     let acl = match load_users(&config) {
         Ok(acl) => acl,
-        Err(message) => {
-            tracing::error!("{message}");
+        Err(error) => {
+            for line in error.log_lines() {
+                tracing::error!("{line}");
+            }
             return 1;
         }
     };
@@ -133,32 +135,80 @@ pub fn run(args: Vec<OsString>) -> i32 {
     runtime.block_on(serve(config, config_path, acl))
 }
 
-/// Builds the user table from `user` directives or the aclfile.
-fn load_users(config: &Config) -> Result<AclState, String> {
+/// Reads the configuration as redis-server does, checking each `user`
+/// directive's rules as its line is read (a bad one is a fatal config
+/// error naming the line).
+pub fn load_config(
+    path: Option<&std::path::Path>,
+    options: &[String],
+) -> Result<Config, moat_config::FatalConfigError> {
+    Config::load_with_user_validator(path, options, &|declaration| {
+        moat_acl::validate_user_declaration(declaration)
+            .map_err(|(arg_index, message)| UserDeclarationError { arg_index, message })
+    })
+}
+
+/// Why the users could not be set up; the server stops.
+#[derive(Debug)]
+pub enum UsersError {
+    /// Lines for the log, in Redis's words.
+    Fatal(Vec<String>),
+    /// The aclfile has errors (each as Redis words it, without the final
+    /// warning sentence).
+    AclFile(Vec<String>),
+}
+
+impl UsersError {
+    /// What redis-server logs before exiting.
+    pub fn log_lines(&self) -> Vec<String> {
+        match self {
+            UsersError::Fatal(lines) => lines.clone(),
+            UsersError::AclFile(errors) => vec![format!(
+                "Aborting Redis startup because of ACL errors: {}{}",
+                errors.concat(),
+                moat_acl::file::NO_CHANGE_WARNING
+            )],
+        }
+    }
+}
+
+/// Builds the user table as Redis does at startup: `requirepass` sets the
+/// boot default user's password while the config is read; then the `user`
+/// directives are applied (`user default` resets the default user, so it
+/// wins over `requirepass`), or the aclfile replaces the whole table (its
+/// `default`, or a fresh boot default, wins the same way). Both sources at
+/// once is refused.
+pub fn load_users(config: &Config) -> Result<AclState, UsersError> {
     let pubsub_default = pubsub_default(config);
     let aclfile = config
         .get_text("aclfile")
         .filter(|f| !f.is_empty())
         .map(PathBuf::from);
     let user_lines = config.users();
-    let mut registry = match &aclfile {
-        Some(_) if !user_lines.is_empty() => {
-            return Err("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.".into());
-        }
-        Some(path) => {
-            let text = std::fs::read(path).map_err(|e| {
-                format!("Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '{}': {}", path.display(), io_error_text(&e))
-            })?;
-            moat_acl::file::load_acl_file(&text, &path.display().to_string(), pubsub_default)
-                .map_err(|errors| {
-                    format!("Aborting Redis startup because of ACL errors: {errors}")
-                })?
-        }
-        None => moat_acl::file::parse_config_users(user_lines, pubsub_default)
-            .map_err(|e| format!("Critical error while loading ACLs. Exiting. {e}"))?,
-    };
+    let mut registry = Registry::new(pubsub_default);
     if let Some(password) = config.requirepass().filter(|p| !p.is_empty()) {
         registry.set_requirepass(Some(password));
+    }
+    if aclfile.is_some() && !user_lines.is_empty() {
+        return Err(UsersError::Fatal(vec![BOTH_USERS_AND_ACLFILE.into()]));
+    }
+    moat_acl::apply_config_users(&mut registry, user_lines).map_err(|error| {
+        UsersError::Fatal(vec![
+            error.to_string(),
+            "Critical error while loading ACLs. Exiting.".into(),
+        ])
+    })?;
+    if let Some(path) = &aclfile {
+        let text = std::fs::read(path).map_err(|e| {
+            UsersError::Fatal(vec![format!(
+                "Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '{}': {}",
+                path.display(),
+                io_error_text(&e)
+            )])
+        })?;
+        let loaded = moat_acl::check_acl_file(&text, &path.display().to_string(), pubsub_default)
+            .map_err(UsersError::AclFile)?;
+        registry.replace_users(loaded);
     }
     let mut log = AclLog::default();
     log.set_max_len(config.get_int("acllog-max-len").unwrap_or(128).max(0) as usize);
@@ -168,6 +218,8 @@ fn load_users(config: &Config) -> Result<AclState, String> {
         aclfile,
     })
 }
+
+const BOTH_USERS_AND_ACLFILE: &str = "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.";
 
 pub fn pubsub_default(config: &Config) -> PubsubDefault {
     match config.get_text("acl-pubsub-default").as_deref() {
@@ -182,34 +234,6 @@ pub fn io_error_text(error: &std::io::Error) -> String {
     match text.find(" (os error") {
         Some(end) => text[..end].to_string(),
         None => text,
-    }
-}
-
-/// `moat-server --check-acl FILE`: validates an ACL file offline.
-fn check_acl_file(path: Option<&str>) -> i32 {
-    let Some(path) = path else {
-        eprintln!("Usage: moat-server --check-acl <aclfile>");
-        return 2;
-    };
-    let text = match std::fs::read(path) {
-        Ok(text) => text,
-        Err(error) => {
-            eprintln!(
-                "Error loading ACLs, opening file '{path}': {}",
-                io_error_text(&error)
-            );
-            return 1;
-        }
-    };
-    match moat_acl::file::load_acl_file(&text, path, PubsubDefault::ResetChannels) {
-        Ok(registry) => {
-            println!("{path}: OK, {} users", registry.users().count());
-            0
-        }
-        Err(errors) => {
-            eprintln!("{errors}");
-            1
-        }
     }
 }
 

@@ -165,6 +165,19 @@ impl ServerProcess {
             .map_err(|e| TestkitError::io("kill server", e))
     }
 
+    /// Kills the server with SIGKILL, as a crash or power loss would stop
+    /// it (no shutdown code runs), and reaps it. [`ServerProcess::restart`]
+    /// starts it again.
+    pub fn kill(&mut self) -> Result<()> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        child
+            .kill()
+            .and_then(|()| child.wait().map(drop))
+            .map_err(|e| TestkitError::io("kill server", e))
+    }
+
     fn spawn_on_free_port(&mut self) -> Result<()> {
         let mut attempt = 1;
         loop {

@@ -14,7 +14,6 @@ use moat_acl::user::UserView;
 use moat_acl::User;
 use moat_commands::Resolved;
 use moat_resp::Frame;
-use std::io::Write;
 
 pub const HANDLERS: &[(&str, SessionHandler)] = &[
     ("acl|cat", cat),
@@ -324,50 +323,21 @@ fn save(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
         };
         (path, moat_acl::file::render_acl_file(&acl.registry))
     };
-    match write_atomically(&path, &text) {
+    match moat_config::atomic::replace_file(&path, &text) {
         Ok(()) => Frame::ok(),
-        Err(error) => {
-            tracing::warn!(
-                "Failed saving ACLs to {}: {}",
-                path.display(),
-                crate::startup::io_error_text(&error)
-            );
+        Err(failure) => {
+            use moat_config::atomic::WriteStep;
+            let step = match failure.step {
+                WriteStep::Open => "Opening temp ACL file for ACL SAVE",
+                WriteStep::Write => "Writing ACL file for ACL SAVE",
+                WriteStep::Sync => "Syncing ACL file for ACL SAVE",
+                WriteStep::Rename => "Renaming ACL file for ACL SAVE",
+                WriteStep::SyncDirectory => "Syncing ACL directory for ACL SAVE",
+            };
+            tracing::warn!("{step}: {}", crate::startup::io_error_text(&failure.error));
             Frame::error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
         }
     }
-}
-
-/// Writes `data` to a temporary file beside `path`, fsyncs it, renames it
-/// over `path` and fsyncs the directory: a crash leaves the old or the new
-/// file whole, never a mix.
-pub fn write_atomically(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(
-        "{file_name}.tmp-{}-{}",
-        std::process::id(),
-        now_ms()
-    ));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        file.write_all(data)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)?;
-        std::fs::File::open(&dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }
 
 fn load(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
