@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod bits;
+pub mod json;
 pub mod keys;
 pub mod reply;
 pub mod strings;
@@ -31,7 +32,12 @@ pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Frame;
 
 /// Every data handler module's commands, by lowercase full name.
 pub fn data_handlers() -> Vec<(&'static str, Handler)> {
-    [keys::handlers(), strings::handlers(), bits::handlers()]
+    [
+        keys::handlers(),
+        strings::handlers(),
+        bits::handlers(),
+        json::handlers(),
+    ]
         .into_iter()
         .flatten()
         .copied()

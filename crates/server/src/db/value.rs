@@ -24,6 +24,8 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    /// A JSON document (the RedisJSON `ReJSON-RL` type).
+    Json(Box<crate::cmd::json::Json>),
     /// Stands for "some other type" in tests until more types exist.
     #[cfg(test)]
     TestOther,
@@ -51,6 +53,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Json(_) => "ReJSON-RL",
             #[cfg(test)]
             Value::TestOther => "list",
         }
@@ -60,6 +63,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Json(_) => "raw",
             #[cfg(test)]
             Value::TestOther => "listpack",
         }
@@ -78,6 +82,7 @@ impl Value {
     pub fn as_str(&self) -> Option<&StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            Value::Json(_) => None,
             #[cfg(test)]
             Value::TestOther => None,
         }
@@ -87,6 +92,7 @@ impl Value {
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            Value::Json(_) => None,
             #[cfg(test)]
             Value::TestOther => None,
         }

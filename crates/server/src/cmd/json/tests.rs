@@ -1,0 +1,1 @@
+//! Handler tests: commands against a private keyspace.
