@@ -41,12 +41,23 @@ fn json_category_minus_del_on_user_keys() {
     assert_eq!(cli(&server, &setuser), "OK\n");
     let run = |command: &[&str]| as_user(&server, "jsonuser", "jsonpw", command);
     assert_eq!(
-        run(&["JSON.SET", "user:1", "$", r#"{"name":"Ada","langs":["en"]}"#]),
+        run(&[
+            "JSON.SET",
+            "user:1",
+            "$",
+            r#"{"name":"Ada","langs":["en"]}"#
+        ]),
         "OK"
     );
-    assert_eq!(run(&["JSON.GET", "user:1"]), r#"{"name":"Ada","langs":["en"]}"#);
+    assert_eq!(
+        run(&["JSON.GET", "user:1"]),
+        r#"{"name":"Ada","langs":["en"]}"#
+    );
     assert_eq!(run(&["JSON.GET", "user:1", "$.name"]), r#"["Ada"]"#);
-    assert_eq!(run(&["JSON.ARRAPPEND", "user:1", "$.langs", r#""fr""#]), "2");
+    assert_eq!(
+        run(&["JSON.ARRAPPEND", "user:1", "$.langs", r#""fr""#]),
+        "2"
+    );
     assert_eq!(
         run(&["JSON.DEL", "user:1", "$.langs"]),
         "NOPERM User jsonuser has no permissions to run the 'json.del' command"
@@ -91,7 +102,10 @@ fn rule_order_decides_whether_del_is_granted() {
         "+@json",
     ];
     assert_eq!(cli(&server, &setuser), "OK\n");
-    assert_eq!(as_user(&server, "reordered", "pw", &["JSON.SET", "k", "$", "1"]), "OK");
+    assert_eq!(
+        as_user(&server, "reordered", "pw", &["JSON.SET", "k", "$", "1"]),
+        "OK"
+    );
     assert_eq!(as_user(&server, "reordered", "pw", &["JSON.DEL", "k"]), "1");
 }
 
@@ -112,16 +126,30 @@ fn seed_devops_user_with_json_set_and_get() {
         "-flushdb",
     ];
     assert_eq!(cli(&server, &setuser), "OK\n");
-    let stack = ["ACL", "SETUSER", "devops_api_user", "+json.set", "+json.get"];
+    let stack = [
+        "ACL",
+        "SETUSER",
+        "devops_api_user",
+        "+json.set",
+        "+json.get",
+    ];
     assert_eq!(cli(&server, &stack), "OK\n");
     let pass = "Pr4UmfeLGGJEnBu8zX6VgAYux65C0ide";
     let run = |command: &[&str]| as_user(&server, "devops_api_user", pass, command);
     assert_eq!(
-        run(&["JSON.SET", "user:profile:42", "$", r#"{"plan":"pro","seats":3}"#]),
+        run(&[
+            "JSON.SET",
+            "user:profile:42",
+            "$",
+            r#"{"plan":"pro","seats":3}"#
+        ]),
         "OK"
     );
     assert_eq!(run(&["JSON.GET", "user:profile:42", "$.seats"]), "[3]");
-    assert_eq!(run(&["JSON.NUMINCRBY", "user:profile:42", "$.seats", "2"]), "[5]");
+    assert_eq!(
+        run(&["JSON.NUMINCRBY", "user:profile:42", "$.seats", "2"]),
+        "[5]"
+    );
     assert_eq!(
         run(&["JSON.SET", "billing:42", "$", "1"]),
         "NOPERM No permissions to access a key"
@@ -129,9 +157,7 @@ fn seed_devops_user_with_json_set_and_get() {
     // The rules read back as the seed shows them.
     let getuser = cli(&server, &["--no-raw", "ACL", "GETUSER", "devops_api_user"]);
     assert!(
-        getuser.contains(
-            r#""-@all +@hash +@read +@write -flushall -flushdb +json.set +json.get""#
-        ),
+        getuser.contains(r#""-@all +@hash +@read +@write -flushall -flushdb +json.set +json.get""#),
         "{getuser}"
     );
     // The seed's hard reset: only @json on user:*.

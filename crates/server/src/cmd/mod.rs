@@ -38,8 +38,8 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         bits::handlers(),
         json::handlers(),
     ]
-        .into_iter()
-        .flatten()
-        .copied()
-        .collect()
+    .into_iter()
+    .flatten()
+    .copied()
+    .collect()
 }

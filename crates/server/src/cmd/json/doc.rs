@@ -59,15 +59,6 @@ impl Json {
         }
     }
 
-    /// Container length (arrays and objects).
-    pub fn len(&self) -> Option<usize> {
-        match self {
-            Json::Array(a) => Some(a.len()),
-            Json::Object(o) => Some(o.len()),
-            _ => None,
-        }
-    }
-
     /// The direct children, in document order, with their path step.
     pub fn children(&self) -> Vec<(Step<'_>, &Json)> {
         match self {
@@ -242,10 +233,7 @@ mod tests {
         assert_eq!(parse(b"1"), Ok(Json::Int(1)));
         assert_eq!(parse(b"1.0"), Ok(Json::Float(1.0)));
         assert_eq!(parse(b"-5"), Ok(Json::Int(-5)));
-        assert_eq!(
-            parse(b"18446744073709551615"),
-            Ok(Json::UInt(u64::MAX))
-        );
+        assert_eq!(parse(b"18446744073709551615"), Ok(Json::UInt(u64::MAX)));
         assert_eq!(parse(b"1e2"), Ok(Json::Float(100.0)));
     }
 
@@ -274,7 +262,9 @@ mod tests {
             Err("EOF while parsing an object at line 1 column 1".to_owned())
         );
         let deep = "[".repeat(200);
-        assert!(parse(deep.as_bytes()).unwrap_err().starts_with("recursion limit exceeded"));
+        assert!(parse(deep.as_bytes())
+            .unwrap_err()
+            .starts_with("recursion limit exceeded"));
     }
 
     #[test]

@@ -81,11 +81,7 @@ pub fn deletion_set(mut paths: Vec<Vec<Seg>>) -> Vec<Vec<Seg>> {
     paths.sort_by(|a, b| mutation_order(a, b));
     paths.dedup();
     let all = paths.clone();
-    paths.retain(|p| {
-        !all
-            .iter()
-            .any(|q| q.len() < p.len() && p.starts_with(q))
-    });
+    paths.retain(|p| !all.iter().any(|q| q.len() < p.len() && p.starts_with(q)));
     paths
 }
 
@@ -191,7 +187,10 @@ mod tests {
     #[test]
     fn merge_follows_rfc_7396() {
         let mut doc = parse(br#"{"a":"b","c":{"d":"e","f":"g"}}"#).unwrap();
-        merge(&mut doc, &parse(br#"{"a":"z","c":{"f":null},"n":{"x":null,"y":1}}"#).unwrap());
+        merge(
+            &mut doc,
+            &parse(br#"{"a":"z","c":{"f":null},"n":{"x":null,"y":1}}"#).unwrap(),
+        );
         assert_eq!(to_text(&doc), r#"{"a":"z","c":{"d":"e"},"n":{"y":1}}"#);
         merge(&mut doc, &parse(b"[1]").unwrap());
         assert_eq!(to_text(&doc), "[1]");

@@ -30,7 +30,10 @@ pub struct Match<'a> {
 /// All matches of `path` in `root`, in RedisJSON's order.
 pub fn select<'a>(root: &'a Json, path: &JsonPath) -> Vec<Match<'a>> {
     let mut out = Vec::new();
-    let mut walker = Walker { root, out: &mut out };
+    let mut walker = Walker {
+        root,
+        out: &mut out,
+    };
     let mut trail = Vec::new();
     walker.walk(&path.segments, root, &mut trail);
     out
@@ -423,7 +426,10 @@ mod tests {
             ["\"Sayings\"", "\"Sword\"", "\"Moby Dick\"", "\"LOTR\""]
         );
         assert_eq!(
-            texts(STORE, "$..book[?(@.price<9 || (@.price>20 && @.isbn))].title"),
+            texts(
+                STORE,
+                "$..book[?(@.price<9 || (@.price>20 && @.isbn))].title"
+            ),
             ["\"Sayings\"", "\"Moby Dick\"", "\"LOTR\""]
         );
         assert_eq!(
@@ -438,8 +444,14 @@ mod tests {
         // Filters on a scalar test the scalar itself.
         assert_eq!(texts(r#"{"a":5}"#, "$.a[?(@>1)]"), ["5"]);
         // Root references inside filters.
-        assert_eq!(texts(r#"{"max":2,"v":[1,2,3]}"#, "$.v[?(@>=$.max)]"), ["2", "3"]);
+        assert_eq!(
+            texts(r#"{"max":2,"v":[1,2,3]}"#, "$.v[?(@>=$.max)]"),
+            ["2", "3"]
+        );
         // Objects are filtered by member.
-        assert_eq!(texts(r#"{"x":{"p":1},"y":{"p":5}}"#, "$[?(@.p>2)]"), [r#"{"p":5}"#]);
+        assert_eq!(
+            texts(r#"{"x":{"p":1},"y":{"p":5}}"#, "$[?(@.p>2)]"),
+            [r#"{"p":5}"#]
+        );
     }
 }

@@ -603,8 +603,7 @@ impl Parser<'_> {
         }
         let start = self.pos;
         if self.number().is_some() {
-            if self.peek() == Some(b'.')
-                && self.s.get(self.pos + 1).is_some_and(u8::is_ascii_digit)
+            if self.peek() == Some(b'.') && self.s.get(self.pos + 1).is_some_and(u8::is_ascii_digit)
             {
                 self.pos += 1;
                 while self.peek().is_some_and(|c| c.is_ascii_digit()) {

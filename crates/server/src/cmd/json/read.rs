@@ -156,9 +156,7 @@ pub fn mget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             };
             let found = values(doc, compiled);
             if path.legacy {
-                found
-                    .first()
-                    .map_or(Frame::Null, |v| bulk(to_text(v)))
+                found.first().map_or(Frame::Null, |v| bulk(to_text(v)))
             } else {
                 bulk(array_text(&found, &Layout::default()))
             }
@@ -196,7 +194,11 @@ fn type_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
     };
     // Over RESP3 RedisJSON wraps the reply in one more array.
-    Ok(if wrap { Frame::Array(vec![reply]) } else { reply })
+    Ok(if wrap {
+        Frame::Array(vec![reply])
+    } else {
+        reply
+    })
 }
 
 pub fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -205,7 +207,9 @@ pub fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     flatten((|| {
         let doc = read_doc(&mut db, &argv[1])?;
         if path.legacy {
-            let Some(doc) = doc else { return Ok(Frame::Null) };
+            let Some(doc) = doc else {
+                return Ok(Frame::Null);
+            };
             return match first(doc, &path)? {
                 Json::Str(s) => Ok(count(s.len())),
                 other => Err(expected("string", other.type_name())),
@@ -243,7 +247,9 @@ pub fn objkeys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     flatten((|| {
         let doc = read_doc(&mut db, &argv[1])?;
         if path.legacy {
-            let Some(doc) = doc else { return Ok(Frame::Null) };
+            let Some(doc) = doc else {
+                return Ok(Frame::Null);
+            };
             let Some(value) = path
                 .compile()
                 .ok()
@@ -267,7 +273,9 @@ pub fn objlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     flatten((|| {
         let doc = read_doc(&mut db, &argv[1])?;
         if path.legacy {
-            let Some(doc) = doc else { return Ok(Frame::Null) };
+            let Some(doc) = doc else {
+                return Ok(Frame::Null);
+            };
             let Some(value) = path
                 .compile()
                 .ok()

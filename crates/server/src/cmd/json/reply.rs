@@ -136,9 +136,11 @@ mod tests {
     fn memory_matches_redisjson_examples() {
         // RedisJSON 2.6's own unit test of the estimate. (The command's
         // documentation example, 253 bytes, predates this estimate.)
-        let doc = parse(br#"{"a": 100.12, "b": "foo", "c": true, "d": 126, "e": -112,
+        let doc = parse(
+            br#"{"a": 100.12, "b": "foo", "c": true, "d": 126, "e": -112,
             "f": 7388608, "g": -6388608, "h": 9388608, "i": -9485608, "j": [], "k": {},
-            "l": [1, "asas", {"a": 1}], "m": {"t": "f"}}"#)
+            "l": [1, "asas", {"a": 1}], "m": {"t": "f"}}"#,
+        )
         .unwrap();
         assert_eq!(memory(&doc), 903);
     }

@@ -36,7 +36,10 @@ enum Plan {
     /// Replace (or merge into) these existing values.
     Update(Vec<Vec<Seg>>),
     /// Add member `key` to these objects (where it is not yet).
-    Add { parents: Vec<Vec<Seg>>, key: String },
+    Add {
+        parents: Vec<Vec<Seg>>,
+        key: String,
+    },
     Nothing,
 }
 
@@ -340,7 +343,9 @@ pub fn toggle(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 pub fn clear(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     // Only the first path counts (RedisJSON accepts and ignores others).
-    let path = argv.get(2).map_or_else(|| PathArg::new(b"$"), |p| PathArg::new(p));
+    let path = argv
+        .get(2)
+        .map_or_else(|| PathArg::new(b"$"), |p| PathArg::new(p));
     let key = &argv[1];
     let mut db = selected_db(ctx);
     flatten((|| {
@@ -449,7 +454,10 @@ fn num_op(ctx: &mut Ctx<'_>, argv: &[Bytes], op: NumOp) -> Reply {
             by = Some(operand(&argv[3])?);
         }
         let by = by.as_ref().unwrap_or(&Json::Null);
-        results.push(Some((super::edit::owned(&m.path), compute(m.value, by, op)?)));
+        results.push(Some((
+            super::edit::owned(&m.path),
+            compute(m.value, by, op)?,
+        )));
     }
     let mut changed = false;
     for (p, value) in results.iter().flatten() {
@@ -475,7 +483,12 @@ fn num_op(ctx: &mut Ctx<'_>, argv: &[Bytes], op: NumOp) -> Reply {
         ));
     }
     if path.legacy {
-        let last = numbers.iter().flatten().last().copied().unwrap_or(&Json::Null);
+        let last = numbers
+            .iter()
+            .flatten()
+            .last()
+            .copied()
+            .unwrap_or(&Json::Null);
         return Ok(bulk(number_text(last)));
     }
     let items: Vec<String> = numbers

@@ -102,7 +102,10 @@ fn bad_paths_are_rejected_with_a_position() {
         "x",
     ] {
         let error = parse(text).expect_err(text);
-        assert!(error.starts_with("Error occurred on position "), "{text}: {error}");
+        assert!(
+            error.starts_with("Error occurred on position "),
+            "{text}: {error}"
+        );
     }
     assert_eq!(
         parse("$.a[").unwrap_err(),
