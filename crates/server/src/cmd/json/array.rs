@@ -5,7 +5,7 @@
 //! is still where evaluation found it; replies stay in match order.
 
 use super::doc::{parse, Json, Seg};
-use super::edit::{clamp_start, get_mut, in_mutation_order, owned, trim};
+use super::edit::{check_depth, clamp_start, get_mut, in_mutation_order, owned, trim};
 use super::eval::select;
 use super::format::to_text;
 use super::path::PathArg;
@@ -38,6 +38,17 @@ fn array_at<'a>(doc: &'a mut Json, path: &[Seg]) -> Option<&'a mut Vec<Json>> {
         Some(Json::Array(items)) => Some(items),
         _ => None,
     }
+}
+
+/// Whether adding `items` to the target arrays keeps the document
+/// within the nesting limit.
+fn check_items_depth(targets: &[Option<Vec<Seg>>], items: &[Json]) -> Result<(), Frame> {
+    for target in targets.iter().flatten() {
+        for item in items {
+            check_depth(target.len() + 1, item)?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs `edit` on every target array in mutation order and answers
@@ -87,6 +98,7 @@ fn arrappend_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut db = selected_db(ctx);
     let doc = write_doc(&mut db, key)?.ok_or_else(no_such_key)?;
     let targets = array_targets(doc, &path, &path.original)?;
+    check_items_depth(&targets, &items)?;
     let (reply, changed) = edit_arrays(doc, &targets, path.legacy, |array| {
         array.extend(items.iter().cloned());
         count(array.len())
@@ -109,6 +121,7 @@ fn arrinsert_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut db = selected_db(ctx);
     let doc = write_doc(&mut db, key)?.ok_or_else(no_such_key)?;
     let targets = array_targets(doc, &path, &path.text)?;
+    check_items_depth(&targets, &items)?;
     // The position must be within every target array (0..=len, negative
     // counting from the end) before anything is inserted.
     let position = |len: usize| {

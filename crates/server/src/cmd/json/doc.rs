@@ -12,6 +12,11 @@ use indexmap::IndexMap;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
+/// The deepest nesting a document may reach: what the parser accepts, kept
+/// for edits too, so that no document gets deep enough to exhaust the
+/// stack of the recursive code that prints, compares or frees it.
+pub const MAX_NESTING: usize = 127;
+
 /// Object members in insertion order.
 pub type Object = IndexMap<String, Json>;
 
@@ -56,6 +61,15 @@ impl Json {
             Json::UInt(n) => Some(*n as f64),
             Json::Float(f) => Some(*f),
             _ => None,
+        }
+    }
+
+    /// Container levels: 0 for a scalar, 1 for `[]`, 2 for `[[]]`...
+    pub fn nesting(&self) -> usize {
+        match self {
+            Json::Array(items) => 1 + items.iter().map(Json::nesting).max().unwrap_or(0),
+            Json::Object(members) => 1 + members.values().map(Json::nesting).max().unwrap_or(0),
+            _ => 0,
         }
     }
 

@@ -8,8 +8,9 @@
 //! ([`mutation_order`]), so that no edit moves a value another edit is
 //! about to reach.
 
-use super::doc::{Json, Object, Seg, Step};
+use super::doc::{Json, Object, Seg, Step, MAX_NESTING};
 use super::eval::Match;
+use moat_resp::Frame;
 use std::cmp::Ordering;
 
 /// The owned concrete paths of some matches.
@@ -19,6 +20,16 @@ pub fn owned_paths(matches: &[Match<'_>]) -> Vec<Vec<Seg>> {
 
 pub fn owned(path: &[Step<'_>]) -> Vec<Seg> {
     path.iter().copied().map(Seg::from).collect()
+}
+
+/// Refuses to place `value` `depth` levels below the root when the
+/// document would nest deeper than [`MAX_NESTING`].
+pub fn check_depth(depth: usize, value: &Json) -> Result<(), Frame> {
+    if depth + value.nesting() > MAX_NESTING {
+        Err(Frame::error("ERR recursion limit exceeded"))
+    } else {
+        Ok(())
+    }
 }
 
 /// The value at a concrete path.

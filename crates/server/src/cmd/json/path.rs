@@ -167,6 +167,7 @@ pub fn parse(text: &str) -> Result<JsonPath, String> {
         pos: 0,
         furthest: 0,
         expected: Vec::new(),
+        depth: 0,
     };
     match p.query() {
         Some(path) => Ok(path),
@@ -181,7 +182,17 @@ struct Parser<'a> {
     /// there, for the error message.
     furthest: usize,
     expected: Vec<&'static str>,
+    /// Open filters and parentheses; bounded so that no input can nest
+    /// deep enough to exhaust the stack of the parser or the evaluator.
+    depth: usize,
 }
+
+/// How deeply filters and parenthesized groups may nest.
+const MAX_NESTING: usize = 32;
+
+/// How many segments one path may have (evaluation recurses per
+/// segment, and a filter on a scalar does not descend).
+const MAX_SEGMENTS: usize = 256;
 
 impl Parser<'_> {
     fn error_text(&self, text: &str) -> String {
@@ -260,7 +271,7 @@ impl Parser<'_> {
     /// or `*` without a dot, as the grammar's `first_element` does.
     fn segments(&mut self, allow_bare: bool) -> Vec<Segment> {
         let mut segments = Vec::new();
-        loop {
+        while segments.len() < MAX_SEGMENTS {
             let save = self.pos;
             self.skip_ws();
             let bare = allow_bare && segments.is_empty();
@@ -272,6 +283,7 @@ impl Parser<'_> {
                 }
             }
         }
+        segments
     }
 
     fn segment(&mut self, bare: bool) -> Option<Segment> {
@@ -415,7 +427,7 @@ impl Parser<'_> {
         }
         if self.eat("?") {
             self.skip_ws();
-            return self.filter().map(Selector::Filter);
+            return self.nested(Self::filter).map(Selector::Filter);
         }
         self.expect("['start:end:steps']");
         self.expect("'<number>[,<number>,...]'");
@@ -519,6 +531,18 @@ impl Parser<'_> {
         }
     }
 
+    /// Runs `parse` one nesting level deeper, failing past [`MAX_NESTING`].
+    fn nested<T>(&mut self, parse: fn(&mut Self) -> Option<T>) -> Option<T> {
+        if self.depth >= MAX_NESTING {
+            self.expect("less nesting");
+            return None;
+        }
+        self.depth += 1;
+        let result = parse(self);
+        self.depth -= 1;
+        result
+    }
+
     fn filter(&mut self) -> Option<Filter> {
         let first = self.filter_item()?;
         let mut rest = Vec::new();
@@ -560,7 +584,7 @@ impl Parser<'_> {
         }
         if self.eat("(") {
             self.skip_ws();
-            if let Some(inner) = self.filter() {
+            if let Some(inner) = self.nested(Self::filter) {
                 self.skip_ws();
                 if self.eat(")") {
                     return Some(FilterItem::Group(Box::new(inner)));

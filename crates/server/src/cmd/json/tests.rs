@@ -187,3 +187,36 @@ fn arity_checks_inside_the_commands() {
     );
     assert_eq!(run(&mut h, &["JSON.TOGGLE", "k", "."]), bulk("false"));
 }
+
+#[test]
+fn documents_stay_within_the_nesting_limit() {
+    let mut h = Harness::new();
+    let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
+    assert_eq!(run(&mut h, &["JSON.SET", "k", "$", &deep]), ok());
+    assert_eq!(
+        run(&mut h, &["JSON.SET", "k", "$", &format!("[{deep}]")]),
+        err("recursion limit exceeded at line 1 column 128")
+    );
+    assert_eq!(
+        run(&mut h, &["JSON.SET", "o", "$", r#"{"a":{"b":1}}"#]),
+        ok()
+    );
+    let limit = format!("{}{}", "[".repeat(126), "]".repeat(126));
+    assert_eq!(
+        run(&mut h, &["JSON.SET", "o", "$.a.b", &limit]),
+        err("ERR recursion limit exceeded")
+    );
+    assert_eq!(
+        run(&mut h, &["JSON.SET", "o", "$.a.c", &limit]),
+        err("ERR recursion limit exceeded")
+    );
+    assert_eq!(run(&mut h, &["JSON.SET", "o", "$.a", &limit]), ok());
+    assert_eq!(
+        run(&mut h, &["JSON.ARRAPPEND", "o", "$.a", &limit]),
+        err("ERR recursion limit exceeded")
+    );
+    assert_eq!(
+        run(&mut h, &["JSON.ARRAPPEND", "o", "$.a", "1"]),
+        Frame::Array(vec![int(2)])
+    );
+}

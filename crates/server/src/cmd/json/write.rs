@@ -5,7 +5,7 @@
 //! document, so an error reply always means nothing changed.
 
 use super::doc::{parse, parse_strict, Json, Seg};
-use super::edit::{deletion_set, get_mut, merge as merge_into, owned_paths, remove};
+use super::edit::{check_depth, deletion_set, get_mut, merge as merge_into, owned_paths, remove};
 use super::eval::select;
 use super::format::{float_text, to_text};
 use super::path::{JsonPath, PathArg, Segment, Selector};
@@ -86,6 +86,20 @@ fn plan(doc: &Json, path: &JsonPath, condition: Condition) -> Result<Plan, Frame
     };
     let parents = owned_paths(&select(doc, &parent));
     Ok(Plan::Add { parents, key })
+}
+
+impl Plan {
+    /// Whether writing `value` where this plan says keeps the document
+    /// within the nesting limit.
+    fn check_depth(&self, value: &Json) -> Result<(), Frame> {
+        match self {
+            Plan::Nothing => Ok(()),
+            Plan::Update(paths) => paths.iter().try_for_each(|p| check_depth(p.len(), value)),
+            Plan::Add { parents, .. } => parents
+                .iter()
+                .try_for_each(|p| check_depth(p.len() + 1, value)),
+        }
+    }
 }
 
 /// Carries out a plan; `update` writes one existing value. Returns
@@ -179,6 +193,7 @@ fn set_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     } else {
         let compiled = compile(&path)?;
         let plan = plan(doc, &compiled, condition)?;
+        plan.check_depth(&value)?;
         apply(doc, plan, &value, replace)
     };
     if changed {
@@ -216,6 +231,7 @@ fn merge_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     } else {
         let compiled = compile(&path)?;
         let plan = plan(doc, &compiled, Condition::None)?;
+        plan.check_depth(&patch)?;
         apply(doc, plan, &patch, merge_into)
     };
     if changed {
@@ -242,18 +258,22 @@ fn mset_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             return Err(wrong_arity("json.mset"));
         };
         let path = PathArg::new(path);
-        let compiled = if path.is_root() {
-            None
+        let (compiled, planned) = if path.is_root() {
+            (None, None)
         } else if exists {
             let compiled = compile(&path)?;
-            if let Some(doc) = write_doc(&mut db, key)? {
-                plan(doc, &compiled, Condition::None)?;
-            }
-            Some(compiled)
+            let planned = match write_doc(&mut db, key)? {
+                Some(doc) => Some(plan(doc, &compiled, Condition::None)?),
+                None => None,
+            };
+            (Some(compiled), planned)
         } else {
             return Err(new_objects_at_root());
         };
         let value = parse_value(value)?;
+        if let Some(planned) = planned {
+            planned.check_depth(&value)?;
+        }
         triplets.push((key, compiled, value));
     }
     for (key, compiled, value) in triplets {
@@ -264,7 +284,9 @@ fn mset_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
                 // Planned again: earlier triplets may have changed the
                 // document; a path they made unusable writes nothing.
                 if let Ok(plan) = plan(doc, &compiled, Condition::None) {
-                    apply(doc, plan, &value, replace);
+                    if plan.check_depth(&value).is_ok() {
+                        apply(doc, plan, &value, replace);
+                    }
                 }
             }
             (Some(_), None) => continue,

@@ -116,6 +116,18 @@ fn bad_paths_are_rejected_with_a_position() {
 }
 
 #[test]
+fn nesting_is_bounded() {
+    let deep = format!("$[?{}@{}]", "(".repeat(10_000), ")".repeat(10_000));
+    assert!(parse(&deep).is_err());
+    let filters = format!("$[?@{}", "[?@".repeat(10_000));
+    assert!(parse(&filters).is_err());
+    assert!(parse(&format!("${}", "[?@]".repeat(10_000))).is_err());
+    assert!(parse(&format!("${}", ".a".repeat(200))).is_ok());
+    let fine = format!("$[?{}@{}]", "(".repeat(20), ")".repeat(20));
+    assert!(parse(&fine).is_ok());
+}
+
+#[test]
 fn quoted_names_unescape() {
     assert_eq!(
         parsed(r#"$["a\"b\\c'd"]"#).segments,
