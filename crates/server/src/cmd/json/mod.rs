@@ -11,6 +11,20 @@
 //! Two path flavours give two reply shapes: a JSONPath (`$...`) answers
 //! one entry per match, with nil where a match has the wrong type; a
 //! legacy path answers for its first match, or an error.
+//!
+//! Where RedisJSON 2.6 is unspecified or unsafe, moat chooses:
+//! - multi-path `JSON.GET` lists paths in argument order (RedisJSON uses
+//!   a hash map, so its order varies between runs);
+//! - a failed edit changes nothing (RedisJSON keeps the edits it made
+//!   before the failing match), integer overflow is `ERR numeric
+//!   overflow` rather than a wrapped value, and documents are kept within
+//!   the parser's nesting limit (`ERR recursion limit exceeded`);
+//! - DEL keeps a member whose name extends a deleted one (`ab` when `a`
+//!   is deleted), and array edits on nested matches run deepest first, as
+//!   later RedisJSON versions do;
+//! - `JSON.SET ... FORMAT BSON` is refused (`ERR wrong format`);
+//! - paths nest at most 32 filters/parentheses deep and have at most 256
+//!   segments.
 
 mod array;
 pub mod doc;

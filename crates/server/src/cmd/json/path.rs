@@ -160,7 +160,9 @@ fn is_literal_char(c: u8) -> bool {
 }
 
 /// Parses a JSONPath. The error text is RedisJSON's frame around a
-/// description of what was expected at the failing position.
+/// description of what was expected at the failing position, named as
+/// RedisJSON names its grammar rules (bare punctuation such as `[` is not
+/// a rule there, so it is not listed).
 pub fn parse(text: &str) -> Result<JsonPath, String> {
     let mut p = Parser {
         s: text.as_bytes(),
@@ -259,8 +261,6 @@ impl Parser<'_> {
         self.skip_ws();
         if self.pos != self.s.len() {
             self.expect("'..'");
-            self.expect("'.'");
-            self.expect("'['");
             self.expect("EOI");
             return None;
         }
@@ -303,7 +303,6 @@ impl Parser<'_> {
             } else {
                 self.expect("<string>");
                 self.expect("'*'");
-                self.expect("'['");
             }
             self.pos = start;
             return None;
@@ -323,7 +322,6 @@ impl Parser<'_> {
             } else {
                 self.expect("<string>");
                 self.expect("'*'");
-                self.expect("'['");
             }
             self.pos = start;
             return None;
@@ -433,7 +431,6 @@ impl Parser<'_> {
         self.expect("'<number>[,<number>,...]'");
         self.expect("'<string>[,<string>,...]'");
         self.expect("'*'");
-        self.expect("'[?(filter_expression)]'");
         None
     }
 

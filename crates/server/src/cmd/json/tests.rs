@@ -153,7 +153,7 @@ fn paths_that_do_not_parse() {
     let mut h = Harness::new();
     assert_eq!(run(&mut h, &["JSON.SET", "k", "$", r#"{"a":1}"#]), ok());
     let bad = "Error occurred on position 2, \"$. <<<<----\", expected one of the \
-               following: <string>, '*', '['.";
+               following: <string>, '*'.";
     assert_eq!(run(&mut h, &["JSON.GET", "k", "$."]), err(bad));
     assert_eq!(run(&mut h, &["JSON.DEL", "k", "$."]), err(bad));
     // Several paths: the ones that do not parse are left out.

@@ -110,8 +110,7 @@ fn bad_paths_are_rejected_with_a_position() {
     assert_eq!(
         parse("$.a[").unwrap_err(),
         "Error occurred on position 4, \"$.a[ <<<<----\", expected one of the following: \
-         ['start:end:steps'], '<number>[,<number>,...]', '<string>[,<string>,...]', '*', \
-         '[?(filter_expression)]'."
+         ['start:end:steps'], '<number>[,<number>,...]', '<string>[,<string>,...]', '*'."
     );
 }
 
