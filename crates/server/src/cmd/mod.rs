@@ -32,14 +32,10 @@ pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Frame;
 
 /// Every data handler module's commands, by lowercase full name.
 pub fn data_handlers() -> Vec<(&'static str, Handler)> {
-    [
-        keys::handlers(),
-        strings::handlers(),
-        bits::handlers(),
-        json::handlers(),
-    ]
-    .into_iter()
-    .flatten()
-    .copied()
-    .collect()
+    [keys::handlers(), strings::handlers(), bits::handlers()]
+        .into_iter()
+        .chain([json::handlers()])
+        .flatten()
+        .copied()
+        .collect()
 }
