@@ -11,6 +11,7 @@ pub mod collection;
 pub mod geo;
 pub mod hash;
 pub mod hll;
+pub mod json;
 pub mod keys;
 pub mod reply;
 pub mod set;
@@ -43,6 +44,7 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         hll::handlers(),
         hash::handlers(),
         set::handlers(),
+        json::handlers(),
     ]
     .into_iter()
     .flatten()

@@ -29,6 +29,8 @@ pub enum Value {
     Str(StrValue),
     Hash(HashValue),
     Set(SetValue),
+    /// A JSON document (the RedisJSON `ReJSON-RL` type).
+    Json(Box<crate::cmd::json::Json>),
     /// Stands for "some other type" in tests until more types exist.
     #[cfg(test)]
     TestOther,
@@ -58,6 +60,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::Json(_) => "ReJSON-RL",
             #[cfg(test)]
             Value::TestOther => "list",
         }
@@ -69,6 +72,7 @@ impl Value {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::Json(_) => "raw",
             #[cfg(test)]
             Value::TestOther => "listpack",
         }
