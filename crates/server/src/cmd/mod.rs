@@ -13,6 +13,7 @@ pub mod keys;
 pub mod reply;
 pub mod set;
 pub mod strings;
+pub mod zset;
 
 use crate::client::ClientState;
 use crate::db::Keyspace;
@@ -40,6 +41,7 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         bits::handlers(),
         hash::handlers(),
         set::handlers(),
+        zset::handlers(),
     ]
     .into_iter()
     .flatten()

@@ -22,6 +22,7 @@ mod table;
 mod thresholds;
 mod value;
 mod view;
+mod zset;
 
 pub use access::{is_lfu_policy, LfuParams};
 pub use database::{Db, Lookup};
@@ -32,6 +33,9 @@ pub use set::SetValue;
 pub use thresholds::{Thresholds, THRESHOLD_DIRECTIVES};
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
 pub use view::{Access, DbView, Ttl};
+pub use zset::{
+    score_text, AddFlags, LexBound, LexRange, Outcome, Score, ScoreBound, ScoreRange, ZSetValue,
+};
 
 /// Redis's default `proto-max-bulk-len` (512 MB).
 pub const DEFAULT_PROTO_MAX_BULK_LEN: usize = 512 * 1024 * 1024;

@@ -14,6 +14,7 @@
 
 use super::hash::HashValue;
 use super::set::SetValue;
+use super::zset::ZSetValue;
 
 /// Strings up to this length created by SET-like commands are `embstr`
 /// (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
@@ -29,6 +30,7 @@ pub enum Value {
     Str(StrValue),
     Hash(HashValue),
     Set(SetValue),
+    ZSet(ZSetValue),
     /// Stands for "some other type" in tests until more types exist.
     #[cfg(test)]
     TestOther,
@@ -58,6 +60,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
             #[cfg(test)]
             Value::TestOther => "list",
         }
@@ -69,6 +72,7 @@ impl Value {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
             #[cfg(test)]
             Value::TestOther => "listpack",
         }
@@ -95,6 +99,22 @@ impl Value {
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The sorted set, if this is one.
+    pub fn as_zset_mut(&mut self) -> Option<&mut ZSetValue> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
+    /// The sorted set, read-only, if this is one.
+    pub fn as_zset(&self) -> Option<&ZSetValue> {
+        match self {
+            Value::ZSet(z) => Some(z),
             _ => None,
         }
     }
