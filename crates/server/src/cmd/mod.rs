@@ -10,6 +10,7 @@ pub mod bits;
 pub mod collection;
 pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod reply;
 pub mod set;
 pub mod strings;
@@ -42,6 +43,7 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         hash::handlers(),
         set::handlers(),
         zset::handlers(),
+        list::handlers(),
     ]
     .into_iter()
     .flatten()

@@ -13,6 +13,7 @@
 //! variants only need to be taught there.
 
 use super::hash::HashValue;
+use super::list::ListValue;
 use super::set::SetValue;
 use super::zset::ZSetValue;
 
@@ -31,9 +32,7 @@ pub enum Value {
     Hash(HashValue),
     Set(SetValue),
     ZSet(ZSetValue),
-    /// Stands for "some other type" in tests until more types exist.
-    #[cfg(test)]
-    TestOther,
+    List(ListValue),
 }
 
 impl Value {
@@ -61,8 +60,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
-            #[cfg(test)]
-            Value::TestOther => "list",
+            Value::List(_) => "list",
         }
     }
 
@@ -73,8 +71,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
-            #[cfg(test)]
-            Value::TestOther => "listpack",
+            Value::List(l) => l.encoding(),
         }
     }
 
@@ -99,6 +96,14 @@ impl Value {
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The list, if this is one.
+    pub fn as_list_mut(&mut self) -> Option<&mut ListValue> {
+        match self {
+            Value::List(l) => Some(l),
             _ => None,
         }
     }
