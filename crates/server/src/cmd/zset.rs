@@ -16,7 +16,7 @@ use super::collection::{
 };
 use super::reply::{count, flatten, selected_db, syntax_error, wrong_arity, Reply};
 use super::{Ctx, Handler};
-use crate::db::{score_text, Access, AddFlags, DbView, Outcome, Value, ZSetValue};
+use crate::db::{score_text, Access, AddFlags, DbView, NanScore, Outcome, Value, ZSetValue};
 use bytes::Bytes;
 use moat_resp::{Frame, Protocol};
 use parse::{lex_range, parse_score, score_range};
@@ -176,7 +176,7 @@ fn zadd(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: AddFlags, first: usize) ->
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if (flags.nx && (flags.gt || flags.lt)) || (flags.gt && flags.lt) {
         return Err(Frame::error(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));
@@ -219,7 +219,7 @@ fn zadd(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: AddFlags, first: usize) ->
     let mut failed = false;
     for (pair, score) in rest.chunks_exact(2).zip(scores) {
         match zset.add(&pair[1], score, flags, &limits) {
-            Err(()) => {
+            Err(NanScore) => {
                 failed = true;
                 break;
             }

@@ -36,7 +36,8 @@ pub use thresholds::{Thresholds, THRESHOLD_DIRECTIVES};
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
 pub use view::{Access, DbView, Ttl};
 pub use zset::{
-    score_text, AddFlags, LexBound, LexRange, Outcome, Score, ScoreBound, ScoreRange, ZSetValue,
+    score_text, AddFlags, LexBound, LexRange, NanScore, Outcome, Score, ScoreBound, ScoreRange,
+    ZSetValue,
 };
 
 /// Redis's default `proto-max-bulk-len` (512 MB).

@@ -170,6 +170,10 @@ fn parse_stored(text: &[u8]) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A ZADD-style update whose score would be NaN (`inf + -inf`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NanScore;
+
 /// What a ZADD-style update did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -348,9 +352,9 @@ impl ZSetValue {
         score: f64,
         flags: AddFlags,
         limits: &Thresholds,
-    ) -> Result<(Outcome, f64), ()> {
+    ) -> Result<(Outcome, f64), NanScore> {
         if score.is_nan() {
-            return Err(());
+            return Err(NanScore);
         }
         match self.score(member) {
             Some(current) => {
@@ -359,7 +363,7 @@ impl ZSetValue {
                 }
                 let new = if flags.incr { score + current } else { score };
                 if new.is_nan() {
-                    return Err(());
+                    return Err(NanScore);
                 }
                 if (flags.lt && new >= current) || (flags.gt && new <= current) {
                     return Ok((Outcome::Skipped, current));
@@ -577,7 +581,7 @@ mod tests {
         };
         z.add(b"i", f64::INFINITY, AddFlags::default(), &limits)
             .unwrap();
-        assert_eq!(z.add(b"i", f64::NEG_INFINITY, incr, &limits), Err(()));
+        assert_eq!(z.add(b"i", f64::NEG_INFINITY, incr, &limits), Err(NanScore));
         assert_eq!(z.score(b"i"), Some(f64::INFINITY));
     }
 }
