@@ -194,9 +194,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             .collect()
     } else {
         // Keep `remaining` random members in a new set; the rest is the
-        // reply. Compact sets keep their encoding; a hashtable is rebuilt
-        // as `setTypeCreate(NULL, remaining)` would, so it may shrink to a
-        // listpack.
+        // reply.
         let mut keep = Vec::new();
         for _ in 0..remaining {
             if let Some(m) = set.pop_random(&mut rng) {
@@ -204,11 +202,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             }
         }
         let popped: Vec<Vec<u8>> = set.iter().map(|m| m.into_owned()).collect();
-        let mut rebuilt = match set {
-            SetValue::Packed(_) => SetValue::Packed(Default::default()),
-            SetValue::Ints(_) => SetValue::Ints(Default::default()),
-            SetValue::Table(_) => SetValue::create(None, keep.len(), &limits),
-        };
+        let mut rebuilt = set.rebuilt_for(keep.len(), &limits);
         for m in &keep {
             rebuilt.add(m, &limits);
         }

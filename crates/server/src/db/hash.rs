@@ -15,7 +15,8 @@ type Pair = (Box<[u8]>, Box<[u8]>);
 #[derive(Debug, Clone, PartialEq)]
 pub enum HashValue {
     Packed(Packed),
-    Table(Slots<Pair>),
+    /// Boxed so that a hash is two words inline, like a listpack one.
+    Table(Box<Slots<Pair>>),
 }
 
 impl Default for HashValue {
@@ -86,7 +87,7 @@ impl HashValue {
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
                 table.insert_new((f.into(), v.into()));
             }
-            *self = HashValue::Table(table);
+            *self = HashValue::Table(Box::new(table));
         }
     }
 

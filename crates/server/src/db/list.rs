@@ -64,12 +64,25 @@ impl Node {
     }
 }
 
+/// The `quicklist` representation: a deque of listpack nodes.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ListValue {
+pub struct Quick {
     nodes: VecDeque<Node>,
     len: usize,
-    /// `quicklist` encoding (else a single listpack).
-    quick: bool,
+}
+
+/// A list: one listpack inline while small (two words, one heap block),
+/// a boxed quicklist once big.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListValue {
+    Small(Packed),
+    Quick(Box<Quick>),
+}
+
+impl Default for ListValue {
+    fn default() -> ListValue {
+        ListValue::Small(Packed::new())
+    }
 }
 
 /// Which end of a list.
@@ -79,58 +92,14 @@ pub enum End {
     Tail,
 }
 
-impl ListValue {
-    pub fn encoding(&self) -> &'static str {
-        if self.quick {
-            "quicklist"
-        } else {
-            "listpack"
-        }
-    }
-
-    pub fn len(&self) -> usize {
+impl Quick {
+    fn len(&self) -> usize {
         self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// `listTypeTryConvertListpack`: becomes a quicklist before adding
-    /// elements of these raw lengths would make the listpack too big.
-    pub fn prepare_for(&mut self, lengths: impl IntoIterator<Item = usize>, limits: &Thresholds) {
-        if self.quick {
-            return;
-        }
-        let (mut bytes, mut count) = (0, 0);
-        for len in lengths {
-            bytes += len;
-            count += 1;
-        }
-        let current = self.nodes.front().map_or(LISTPACK_OVERHEAD, |n| n.lp_bytes);
-        if limits.list_exceeds(current + bytes, self.len + count, false) {
-            self.quick = true;
-        }
-    }
-
-    /// `listTypeTryConvertQuicklist` after a removal: back to a listpack
-    /// when one node remains and it is under half the limits.
-    pub fn shrink(&mut self, limits: &Thresholds) {
-        if !self.quick || self.nodes.len() > 1 {
-            return;
-        }
-        let bytes = self.nodes.front().map_or(LISTPACK_OVERHEAD, |n| n.lp_bytes);
-        if !limits.list_exceeds(bytes, self.len, true) {
-            self.quick = false;
-        }
     }
 
     /// Whether `node` may take one more element of `len` bytes
     /// (`_quicklistNodeAllowInsert`); a listpack takes everything.
     fn node_allows(&self, node: &Node, len: usize, limits: &Thresholds) -> bool {
-        if !self.quick {
-            return true;
-        }
         if is_large_element(len, limits) {
             return false;
         }
@@ -210,17 +179,6 @@ impl ListValue {
         None
     }
 
-    /// Redis's list index: negative counts from the tail.
-    pub fn resolve(&self, index: i64) -> Option<usize> {
-        let len = i64::try_from(self.len).ok()?;
-        let index = if index < 0 {
-            len.checked_add(index)?
-        } else {
-            index
-        };
-        (0..len).contains(&index).then_some(index as usize)
-    }
-
     pub fn get(&self, index: usize) -> Option<&[u8]> {
         let (node, at) = self.locate(index)?;
         self.nodes[node].items.get(at)
@@ -250,9 +208,7 @@ impl ListValue {
         };
         self.nodes[node].insert(at, element);
         self.len += 1;
-        if self.quick
-            && limits.list_exceeds(self.nodes[node].lp_bytes, self.nodes[node].len(), false)
-        {
+        if limits.list_exceeds(self.nodes[node].lp_bytes, self.nodes[node].len(), false) {
             self.split(node);
         }
     }
@@ -328,9 +284,177 @@ impl ListValue {
             items.into_iter().rev()
         })
     }
+}
 
-    /// Keeps only the elements for which `keep` says true, up to `limit`
-    /// removals (0: no limit), walking from `from`; returns how many went.
+impl ListValue {
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            ListValue::Small(_) => "listpack",
+            ListValue::Quick(_) => "quicklist",
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            ListValue::Small(p) => p.len(),
+            ListValue::Quick(q) => q.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `listTypeTryConvertListpack`: becomes a quicklist before adding
+    /// elements of these raw lengths would make the listpack too big.
+    pub fn prepare_for(&mut self, lengths: impl IntoIterator<Item = usize>, limits: &Thresholds) {
+        let ListValue::Small(p) = self else {
+            return;
+        };
+        let (mut bytes, mut count) = (0, 0);
+        for len in lengths {
+            bytes += len;
+            count += 1;
+        }
+        let current = LISTPACK_OVERHEAD + p.iter().map(listpack_entry_size).sum::<usize>();
+        if !limits.list_exceeds(current + bytes, p.len() + count, false) {
+            return;
+        }
+        let items = std::mem::take(p);
+        let len = items.len();
+        let mut quick = Quick::default();
+        if len > 0 {
+            quick.nodes.push_back(Node {
+                items,
+                lp_bytes: current,
+            });
+            quick.len = len;
+        }
+        *self = ListValue::Quick(Box::new(quick));
+    }
+
+    /// `listTypeTryConvertQuicklist` after a removal: back to a listpack
+    /// when one node remains and it is under half the limits.
+    pub fn shrink(&mut self, limits: &Thresholds) {
+        let ListValue::Quick(q) = self else {
+            return;
+        };
+        if q.nodes.len() > 1 {
+            return;
+        }
+        let bytes = q.nodes.front().map_or(LISTPACK_OVERHEAD, |n| n.lp_bytes);
+        if !limits.list_exceeds(bytes, q.len, true) {
+            let items = q.nodes.pop_front().map(|n| n.items).unwrap_or_default();
+            *self = ListValue::Small(items);
+        }
+    }
+
+    pub fn push(&mut self, end: End, element: &[u8], limits: &Thresholds) {
+        match self {
+            ListValue::Small(p) => match end {
+                End::Head => p.insert(0, &[element]),
+                End::Tail => p.push(&[element]),
+            },
+            ListValue::Quick(q) => q.push(end, element, limits),
+        }
+    }
+
+    pub fn pop(&mut self, end: End) -> Option<Vec<u8>> {
+        match self {
+            ListValue::Small(p) => {
+                let index = match end {
+                    End::Head => 0,
+                    End::Tail => p.len().checked_sub(1)?,
+                };
+                let element = p.get(index)?.to_vec();
+                p.remove_range(index, 1);
+                Some(element)
+            }
+            ListValue::Quick(q) => q.pop(end),
+        }
+    }
+
+    /// Redis's list index: negative counts from the tail.
+    pub fn resolve(&self, index: i64) -> Option<usize> {
+        let len = i64::try_from(self.len()).ok()?;
+        let index = if index < 0 {
+            len.checked_add(index)?
+        } else {
+            index
+        };
+        (0..len).contains(&index).then_some(index as usize)
+    }
+
+    pub fn get(&self, index: usize) -> Option<&[u8]> {
+        match self {
+            ListValue::Small(p) => p.get(index),
+            ListValue::Quick(q) => q.get(index),
+        }
+    }
+
+    /// Replaces element `index`; false when out of range.
+    pub fn set(&mut self, index: usize, element: &[u8]) -> bool {
+        match self {
+            ListValue::Small(p) => match (index < p.len()).then(|| p.span_of(index)).flatten() {
+                Some(span) => {
+                    p.splice(span.start, span.end, 1, &[element]);
+                    true
+                }
+                None => false,
+            },
+            ListValue::Quick(q) => q.set(index, element),
+        }
+    }
+
+    /// Inserts before element `index` (`index == len` appends).
+    pub fn insert(&mut self, index: usize, element: &[u8], limits: &Thresholds) {
+        match self {
+            ListValue::Small(p) => p.insert(index.min(p.len()), &[element]),
+            ListValue::Quick(q) => q.insert(index, element, limits),
+        }
+    }
+
+    /// Removes element `index`.
+    pub fn remove(&mut self, index: usize) -> Option<Vec<u8>> {
+        match self {
+            ListValue::Small(p) => {
+                let element = p.get(index)?.to_vec();
+                p.remove_range(index, 1);
+                Some(element)
+            }
+            ListValue::Quick(q) => q.remove(index),
+        }
+    }
+
+    /// Removes `n` elements starting at `start`.
+    pub fn remove_range(&mut self, start: usize, n: usize) {
+        match self {
+            ListValue::Small(p) => p.remove_range(start, n),
+            ListValue::Quick(q) => q.remove_range(start, n),
+        }
+    }
+
+    /// Elements from the head.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = &[u8]> + '_> {
+        match self {
+            ListValue::Small(p) => Box::new(p.iter()),
+            ListValue::Quick(q) => Box::new(q.iter()),
+        }
+    }
+
+    /// Elements from the tail.
+    pub fn iter_rev(&self) -> Box<dyn Iterator<Item = &[u8]> + '_> {
+        match self {
+            ListValue::Small(p) => {
+                let items: Vec<&[u8]> = p.iter().collect();
+                Box::new(items.into_iter().rev())
+            }
+            ListValue::Quick(q) => Box::new(q.iter_rev()),
+        }
+    }
+
+    /// Removes elements equal to `element`, at most `limit` of them (0:
+    /// no limit), walking from `from`; returns how many went.
     pub fn remove_matching(&mut self, element: &[u8], limit: usize, from: End) -> usize {
         let positions: Vec<usize> = match from {
             End::Head => self
@@ -343,7 +467,7 @@ impl ListValue {
                 .iter_rev()
                 .enumerate()
                 .filter(|(_, e)| *e == element)
-                .map(|(i, _)| self.len - 1 - i)
+                .map(|(i, _)| self.len() - 1 - i)
                 .collect(),
         };
         let mut doomed: Vec<usize> = positions
@@ -388,7 +512,7 @@ mod tests {
             list.push(End::Tail, &e, &limits);
         }
         assert_eq!(list.encoding(), "quicklist");
-        assert!(list.nodes.len() > 1);
+        assert!(matches!(&list, ListValue::Quick(q) if q.nodes.len() > 1));
         assert_eq!(list.len(), 40);
         assert_eq!(list.get(25).map(|e| e[0]), Some(25));
         assert_eq!(list.resolve(-1), Some(39));

@@ -329,6 +329,14 @@ mod tests {
     }
 
     #[test]
+    fn values_stay_three_words() {
+        // Every key pays for the largest variant; collections keep their
+        // big representations behind a box so that a key costs no more
+        // than a string key.
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+    }
+
+    #[test]
     fn refcount_reports_shared_small_integers() {
         assert_eq!(Value::integer(1).refcount(), 2147483647);
         assert_eq!(Value::integer(10_000).refcount(), 1);

@@ -51,7 +51,8 @@ pub struct SkipList {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZSetValue {
     Packed(Packed),
-    Skip(SkipList),
+    /// Boxed so that a sorted set is two words inline.
+    Skip(Box<SkipList>),
 }
 
 /// One end of a score range.
@@ -210,7 +211,7 @@ impl ZSetValue {
         {
             ZSetValue::Packed(Packed::new())
         } else {
-            ZSetValue::Skip(SkipList::default())
+            ZSetValue::Skip(Box::default())
         }
     }
 
@@ -253,7 +254,7 @@ impl ZSetValue {
                 skip.order.insert((Score(score), member.into()));
                 skip.scores.insert_new((member.into(), score));
             }
-            *self = ZSetValue::Skip(skip);
+            *self = ZSetValue::Skip(Box::new(skip));
         }
     }
 
