@@ -8,13 +8,15 @@
 
 use super::packed::Packed;
 use super::slots::Slots;
+use super::small_bytes::SmallBytes;
 use super::thresholds::Thresholds;
 
-/// A field and its value in one allocation: the field's length (4 bytes,
-/// little-endian), the field, the value. One heap block per field keeps
-/// big hashes near Redis's cost per field.
+/// A field and its value in one string: the field's length (4 bytes,
+/// little-endian), the field, the value. Short pairs need no heap block
+/// at all, longer ones one, which keeps big hashes near Redis's cost per
+/// field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pair(Box<[u8]>);
+pub struct Pair(SmallBytes);
 
 impl Pair {
     fn new(field: &[u8], value: &[u8]) -> Pair {
@@ -22,7 +24,7 @@ impl Pair {
         bytes.extend_from_slice(&u32::try_from(field.len()).unwrap_or(u32::MAX).to_le_bytes());
         bytes.extend_from_slice(field);
         bytes.extend_from_slice(value);
-        Pair(bytes.into_boxed_slice())
+        Pair(SmallBytes::new(&bytes))
     }
 
     fn split(&self) -> (&[u8], &[u8]) {

@@ -19,6 +19,7 @@ mod list;
 mod packed;
 mod set;
 mod slots;
+mod small_bytes;
 mod table;
 mod thresholds;
 mod value;

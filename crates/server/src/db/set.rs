@@ -11,6 +11,7 @@
 use super::intset::IntSet;
 use super::packed::Packed;
 use super::slots::Slots;
+use super::small_bytes::SmallBytes;
 use super::thresholds::Thresholds;
 use super::value::canonical_i64;
 use std::borrow::Cow;
@@ -29,19 +30,19 @@ pub enum SetValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dense {
     Ints(IntSet),
-    Table(Box<Slots<Box<[u8]>>>),
+    Table(Box<Slots<SmallBytes>>),
 }
 
 enum View<'a> {
     Ints(&'a IntSet),
     Packed(&'a Packed),
-    Table(&'a Slots<Box<[u8]>>),
+    Table(&'a Slots<SmallBytes>),
 }
 
 enum ViewMut<'a> {
     Ints(&'a mut IntSet),
     Packed(&'a mut Packed),
-    Table(&'a mut Slots<Box<[u8]>>),
+    Table(&'a mut Slots<SmallBytes>),
 }
 
 /// Redis's `sdigits10`: the length of an integer's decimal text.
@@ -58,7 +59,7 @@ impl SetValue {
         SetValue::Dense(Box::new(Dense::Ints(set)))
     }
 
-    fn table(table: Slots<Box<[u8]>>) -> SetValue {
+    fn table(table: Slots<SmallBytes>) -> SetValue {
         SetValue::Dense(Box::new(Dense::Table(Box::new(table))))
     }
 
@@ -166,7 +167,7 @@ impl SetValue {
     fn convert_to_table(&mut self, capacity: usize) {
         let mut table = Slots::with_capacity(capacity.max(self.len()));
         for member in self.iter() {
-            table.insert_new(member.into_owned().into_boxed_slice());
+            table.insert_new(SmallBytes::new(&member));
         }
         *self = SetValue::table(table);
     }
@@ -283,7 +284,7 @@ impl SetValue {
                 p.remove_range(i, 1);
                 Some(member)
             }
-            ViewMut::Table(t) => t.pop_random(rng).map(Vec::from),
+            ViewMut::Table(t) => t.pop_random(rng).map(|m| m.to_vec()),
         }
     }
 

@@ -23,19 +23,36 @@ impl Keyed for Box<[u8]> {
     }
 }
 
-impl<V> Keyed for (Box<[u8]>, V) {
+impl Keyed for super::small_bytes::SmallBytes {
+    fn key(&self) -> &[u8] {
+        self
+    }
+}
+
+impl<K: std::ops::Deref<Target = [u8]>, V> Keyed for (K, V) {
     fn key(&self) -> &[u8] {
         &self.0
     }
 }
 
 /// Elements with stable slot numbers and O(1) lookup by key.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Slots<T> {
     slots: Vec<Option<T>>,
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
     free: Vec<u32>,
+}
+
+impl<T> Default for Slots<T> {
+    fn default() -> Slots<T> {
+        Slots {
+            slots: Vec::new(),
+            index: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            free: Vec::new(),
+        }
+    }
 }
 
 impl<T: Keyed + PartialEq> PartialEq for Slots<T> {

@@ -11,6 +11,7 @@
 
 use super::packed::Packed;
 use super::slots::Slots;
+use super::small_bytes::SmallBytes;
 use super::thresholds::Thresholds;
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -44,8 +45,8 @@ impl Ord for Score {
 /// The big representation.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkipList {
-    order: BTreeSet<(Score, Box<[u8]>)>,
-    scores: Slots<(Box<[u8]>, f64)>,
+    order: BTreeSet<(Score, SmallBytes)>,
+    scores: Slots<(SmallBytes, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -266,7 +267,7 @@ impl ZSetValue {
             if s.scores.len() <= limits.zset_max_listpack_entries
                 && max_len <= limits.zset_max_listpack_value
             {
-                let texts: Vec<(Box<[u8]>, String)> = s
+                let texts: Vec<(SmallBytes, String)> = s
                     .order
                     .iter()
                     .map(|(score, m)| (m.clone(), score_text(score.0)))
@@ -408,12 +409,11 @@ impl ZSetValue {
     ) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
         match self {
             ZSetValue::Skip(s) => {
-                let empty: Box<[u8]> = Box::default();
-                let low = Bound::Included((Score(range.min.value), empty.clone()));
+                let low = Bound::Included((Score(range.min.value), SmallBytes::EMPTY));
                 let high = if range.max.value == f64::INFINITY {
                     Bound::Unbounded
                 } else {
-                    Bound::Excluded((Score(range.max.value.next_up()), empty))
+                    Bound::Excluded((Score(range.max.value.next_up()), SmallBytes::EMPTY))
                 };
                 if range.is_empty() {
                     return Box::new(std::iter::empty());
@@ -480,7 +480,7 @@ impl ZSetValue {
         let below = match self {
             ZSetValue::Skip(s) => s
                 .order
-                .range(..(Score(score), Box::<[u8]>::from(member)))
+                .range(..(Score(score), SmallBytes::new(member)))
                 .count(),
             ZSetValue::Packed(_) => self
                 .iter()
