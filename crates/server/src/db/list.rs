@@ -240,35 +240,41 @@ impl Quick {
         self.remove_at(node, at)
     }
 
-    /// Removes `n` elements starting at `start`.
+    /// Removes `n` elements starting at `start`: whole nodes are dropped,
+    /// partly covered ones trimmed, so LTRIM on a long list is linear in
+    /// the number of nodes rather than elements.
     pub fn remove_range(&mut self, start: usize, n: usize) {
         let n = n.min(self.len.saturating_sub(start));
-        if n == 0 {
-            return;
-        }
-        if start == 0 {
-            // Whole nodes go first, then the rest of the front node.
-            let mut left = n;
-            while let Some(front) = self.nodes.front_mut() {
-                if front.len() <= left {
-                    left -= front.len();
-                    self.len -= front.len();
-                    self.nodes.pop_front();
-                } else {
-                    for _ in 0..left {
-                        front.remove(0);
-                    }
-                    self.len -= left;
-                    break;
-                }
-                if left == 0 {
-                    break;
-                }
+        let end = start + n;
+        // `pos` is the node's first index before anything was removed.
+        let (mut pos, mut i) = (0, 0);
+        while n > 0 && i < self.nodes.len() && pos < end {
+            let node_len = self.nodes[i].len();
+            let node_end = pos + node_len;
+            if node_end <= start {
+                pos = node_end;
+                i += 1;
+                continue;
             }
-            return;
-        }
-        for _ in 0..n {
-            self.remove(start);
+            let from = start.saturating_sub(pos);
+            let to = (end - pos).min(node_len);
+            if from == 0 && to == node_len {
+                self.nodes.remove(i);
+            } else {
+                let node = &mut self.nodes[i];
+                let freed: usize = node
+                    .items
+                    .iter()
+                    .skip(from)
+                    .take(to - from)
+                    .map(listpack_entry_size)
+                    .sum();
+                node.items.remove_range(from, to - from);
+                node.lp_bytes -= freed;
+                i += 1;
+            }
+            self.len -= to - from;
+            pos = node_end;
         }
     }
 
@@ -495,6 +501,78 @@ fn is_large_element(len: usize, limits: &Thresholds) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(bool, u8),
+        Pop(bool),
+        Insert(usize, u8),
+        Remove(usize),
+        RemoveRange(usize, usize),
+        Set(usize, u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (any::<bool>(), any::<u8>()).prop_map(|(h, v)| Op::Push(h, v)),
+            any::<bool>().prop_map(Op::Pop),
+            (0..40usize, any::<u8>()).prop_map(|(i, v)| Op::Insert(i, v)),
+            (0..40usize).prop_map(Op::Remove),
+            (0..40usize, 0..20usize).prop_map(|(i, n)| Op::RemoveRange(i, n)),
+            (0..40usize, any::<u8>()).prop_map(|(i, v)| Op::Set(i, v)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_deque(ops in proptest::collection::vec(op(), 1..200)) {
+            let limits = Thresholds { list_max_listpack_size: 3, ..Thresholds::default() };
+            let mut list = ListValue::default();
+            let mut model: VecDeque<Vec<u8>> = VecDeque::new();
+            for op in ops {
+                match op {
+                    Op::Push(head, v) => {
+                        list.prepare_for([1], &limits);
+                        let end = if head { End::Head } else { End::Tail };
+                        list.push(end, &[v], &limits);
+                        if head { model.push_front(vec![v]) } else { model.push_back(vec![v]) }
+                    }
+                    Op::Pop(head) => {
+                        let end = if head { End::Head } else { End::Tail };
+                        let want = if head { model.pop_front() } else { model.pop_back() };
+                        prop_assert_eq!(list.pop(end), want);
+                        list.shrink(&limits);
+                    }
+                    Op::Insert(i, v) => {
+                        let i = i.min(model.len());
+                        list.prepare_for([1], &limits);
+                        list.insert(i, &[v], &limits);
+                        model.insert(i, vec![v]);
+                    }
+                    Op::Remove(i) => {
+                        prop_assert_eq!(list.remove(i), model.remove(i));
+                    }
+                    Op::RemoveRange(i, n) => {
+                        list.remove_range(i, n);
+                        for _ in 0..n.min(model.len().saturating_sub(i)) {
+                            model.remove(i);
+                        }
+                    }
+                    Op::Set(i, v) => {
+                        let done = list.set(i, &[v]);
+                        prop_assert_eq!(done, i < model.len());
+                        if done { model[i] = vec![v]; }
+                    }
+                }
+                prop_assert_eq!(list.len(), model.len());
+                let items: Vec<Vec<u8>> = list.iter().map(<[u8]>::to_vec).collect();
+                prop_assert_eq!(&items, &model.iter().cloned().collect::<Vec<_>>());
+                let back: Vec<Vec<u8>> = list.iter_rev().map(<[u8]>::to_vec).collect();
+                prop_assert_eq!(back, model.iter().rev().cloned().collect::<Vec<_>>());
+            }
+        }
+    }
 
     fn items(list: &ListValue) -> Vec<Vec<u8>> {
         list.iter().map(<[u8]>::to_vec).collect()

@@ -523,6 +523,48 @@ impl ZSetValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn both_encodings_agree_with_a_sorted_model(
+            ops in proptest::collection::vec((any::<bool>(), 0u8..12, -3i8..4), 1..120)
+        ) {
+            let limits = Thresholds { zset_max_listpack_entries: 4, ..Thresholds::default() };
+            let mut z = ZSetValue::default();
+            let mut model: Vec<(Vec<u8>, f64)> = Vec::new();
+            for (add, m, score) in ops {
+                let member = vec![b'a' + m];
+                let score = f64::from(score) / 2.0;
+                if add {
+                    z.add(&member, score, AddFlags::default(), &limits).unwrap();
+                    model.retain(|(x, _)| *x != member);
+                    model.push((member, score));
+                } else {
+                    let had = model.iter().position(|(x, _)| *x == member);
+                    prop_assert_eq!(z.remove(&member).is_some(), had.is_some());
+                    model.retain(|(x, _)| *x != member);
+                }
+                model.sort_by(|a, b| Score(a.1).cmp(&Score(b.1)).then(a.0.cmp(&b.0)));
+                let got: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+                prop_assert_eq!(&got, &model);
+                for (rank, (m, s)) in model.iter().enumerate() {
+                    prop_assert_eq!(z.rank(m, false), Some((rank, *s)));
+                    prop_assert_eq!(z.rank(m, true), Some((model.len() - 1 - rank, *s)));
+                }
+                let range = ScoreRange {
+                    min: ScoreBound { value: -0.5, exclusive: true },
+                    max: ScoreBound { value: 1.0, exclusive: false },
+                };
+                let want: Vec<Vec<u8>> = model.iter().filter(|(_, s)| range.contains(*s)).map(|(m, _)| m.clone()).collect();
+                let fwd: Vec<Vec<u8>> = z.score_range(range, false).map(|(m, _)| m.to_vec()).collect();
+                prop_assert_eq!(&fwd, &want);
+                let mut back: Vec<Vec<u8>> = z.score_range(range, true).map(|(m, _)| m.to_vec()).collect();
+                back.reverse();
+                prop_assert_eq!(&back, &want);
+            }
+        }
+    }
 
     fn zset(pairs: &[(f64, &str)]) -> ZSetValue {
         let limits = Thresholds::default();
