@@ -5,14 +5,14 @@
 
 use super::args::{is, parse_i64};
 use super::collection::{
-    bulk, edited, existing, existing_or_new, rand_count, scan_cursor, scan_options, scan_reply,
+    bulk, edited, existing, existing_or_new, rand_count, sample_in_order, scan_cursor,
+    scan_options, scan_reply,
 };
 use super::reply::{count, flag, flatten, selected_db, syntax_error, wrong_type, Reply};
 use super::{Ctx, Handler};
 use crate::db::{Access, DbView, SetValue, Thresholds, Value};
 use bytes::Bytes;
 use moat_resp::Frame;
-use rand::Rng;
 
 pub fn handlers() -> &'static [(&'static str, Handler)] {
     HANDLERS
@@ -251,13 +251,9 @@ fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if wanted >= set.len() as u64 {
         return Ok(Frame::Array(set.iter().map(|m| bulk(&m)).collect()));
     }
-    let mut all: Vec<_> = set.iter().collect();
+    let all: Vec<_> = set.iter().collect();
     let wanted = wanted as usize;
-    for i in 0..wanted {
-        let j = rng.gen_range(i..all.len());
-        all.swap(i, j);
-    }
-    all.truncate(wanted);
+    let all = sample_in_order(all, wanted, &mut rng);
     Ok(Frame::Array(all.iter().map(|m| bulk(m)).collect()))
 }
 

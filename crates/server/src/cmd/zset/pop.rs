@@ -3,13 +3,12 @@
 
 use super::{pick, read, render};
 use crate::cmd::args::{is, parse_i64};
-use crate::cmd::collection::{bulk, edited, existing, rand_count};
+use crate::cmd::collection::{bulk, edited, existing, rand_count, sample_in_order};
 use crate::cmd::reply::{selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
 use crate::db::{Access, ZSetValue};
 use bytes::Bytes;
 use moat_resp::Frame;
-use rand::Rng;
 
 /// How a pop's reply is laid out.
 #[derive(Clone, Copy)]
@@ -191,11 +190,7 @@ fn random_members(zset: &ZSetValue, n: i64, with_scores: bool, resp3: bool) -> F
         return render(zset.iter().rev(), with_scores, resp3);
     }
     let wanted = wanted as usize;
-    let mut all: Vec<(&[u8], f64)> = zset.iter().collect();
-    for i in 0..wanted {
-        let j = rng.gen_range(i..all.len());
-        all.swap(i, j);
-    }
-    all.truncate(wanted);
+    let all: Vec<(&[u8], f64)> = zset.iter().collect();
+    let all = sample_in_order(all, wanted, &mut rng);
     render(all.into_iter(), with_scores, resp3)
 }
