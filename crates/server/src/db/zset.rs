@@ -165,6 +165,12 @@ pub fn score_text(score: f64) -> String {
     moat_resp::format_double(score)
 }
 
+/// A score as a listpack stores it: Redis stores integral scores as
+/// integers (`double2ll`), which turns -0 into 0.
+fn stored_score_text(score: f64) -> String {
+    score_text(if score == 0.0 { 0.0 } else { score })
+}
+
 fn parse_stored(text: &[u8]) -> f64 {
     std::str::from_utf8(text)
         .ok()
@@ -270,7 +276,7 @@ impl ZSetValue {
                 let texts: Vec<(SmallBytes, String)> = s
                     .order
                     .iter()
-                    .map(|(score, m)| (m.clone(), score_text(score.0)))
+                    .map(|(score, m)| (m.clone(), stored_score_text(score.0)))
                     .collect();
                 let packed =
                     Packed::from_elements(texts.iter().flat_map(|(m, t)| [&m[..], t.as_bytes()]));
@@ -319,7 +325,7 @@ impl ZSetValue {
                     }
                     index += 1;
                 }
-                let text = score_text(score);
+                let text = stored_score_text(score);
                 p.insert(index * 2, &[member, text.as_bytes()]);
             }
             ZSetValue::Skip(s) => {
@@ -454,7 +460,12 @@ impl ZSetValue {
         range: &'a LexRange,
         reverse: bool,
     ) -> Box<dyn Iterator<Item = (&'a [u8], f64)> + 'a> {
-        if range.is_empty() {
+        // `zzlIsInLexRange`: empty unless the last member is past the
+        // minimum and the first before the maximum (which matters when
+        // scores differ and members are not in lexicographic order).
+        let first = self.iter().next().map(|(m, _)| range.below_max(m));
+        let last = self.iter().next_back().map(|(m, _)| range.above_min(m));
+        if range.is_empty() || first != Some(true) || last != Some(true) {
             return Box::new(std::iter::empty());
         }
         if reverse {
