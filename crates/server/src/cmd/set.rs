@@ -76,7 +76,7 @@ fn sadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             let first = SetValue::create(Some(&members[0]), members.len(), &limits);
             db.set(key, Value::Set(first), false);
             existing_or_new(&mut db, key, pick, || {
-                Value::Set(SetValue::Packed(Default::default()))
+                Value::Set(SetValue::Compact(Default::default()))
             })?
         }
     };

@@ -1,133 +1,97 @@
-//! [`IntSet`]: a sorted array of integers in the narrowest width that
-//! holds them all, as Redis's intset (2, 4 or 8 bytes per element).
-//! Note the width is kept on removals, like Redis, which never
-//! downgrades an intset.
+//! Redis's `intset` encoding: a set of integers kept in ascending order.
+//!
+//! The elements live in a flagged [`Packed`] buffer as canonical decimal
+//! text, so an intset and a listpack set share one two-word
+//! representation (the flag tells them apart) and need one heap block.
+//! Redis stores 2, 4 or 8 bytes per element; the text costs one byte
+//! more than the digits, about the same for the small numbers intsets
+//! usually hold. Operations walk the buffer, which
+//! `set-max-intset-entries` keeps short.
 
-/// One exact-size buffer: the element width in bytes (2, 4 or 8), then
-/// the elements in ascending order, little-endian. Empty sets hold no
-/// buffer at all.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct IntSet {
-    buf: Box<[u8]>,
+use super::packed::Packed;
+use super::value::canonical_i64;
+
+/// Read access to an intset.
+#[derive(Clone, Copy)]
+pub struct Ints<'a>(pub &'a Packed);
+
+/// Write access to an intset.
+pub struct IntsMut<'a>(pub &'a mut Packed);
+
+fn value(text: &[u8]) -> i64 {
+    canonical_i64(text).unwrap_or(0)
 }
 
-/// The narrowest width that holds `x`.
-fn width_for(x: i64) -> usize {
-    if i16::try_from(x).is_ok() {
-        2
-    } else if i32::try_from(x).is_ok() {
-        4
-    } else {
-        8
-    }
-}
-
-fn read(bytes: &[u8]) -> i64 {
-    match *bytes {
-        [a, b] => i64::from(i16::from_le_bytes([a, b])),
-        [a, b, c, d] => i64::from(i32::from_le_bytes([a, b, c, d])),
-        [a, b, c, d, e, f, g, h] => i64::from_le_bytes([a, b, c, d, e, f, g, h]),
-        _ => 0,
-    }
-}
-
-fn write(out: &mut Vec<u8>, x: i64, width: usize) {
-    out.extend_from_slice(&x.to_le_bytes()[..width]);
-}
-
-impl IntSet {
-    fn width(&self) -> usize {
-        self.buf.first().map_or(2, |&w| usize::from(w))
-    }
-
+impl<'a> Ints<'a> {
     pub fn len(&self) -> usize {
-        self.buf.len().saturating_sub(1) / self.width()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.0.len()
     }
 
     pub fn get(&self, index: usize) -> Option<i64> {
-        let width = self.width();
-        let start = 1 + index * width;
-        self.buf.get(start..start + width).map(read)
-    }
-
-    /// Where `x` is, or where it would go.
-    fn search(&self, x: i64) -> Result<usize, usize> {
-        let (mut low, mut high) = (0, self.len());
-        while low < high {
-            let mid = (low + high) / 2;
-            match self.get(mid).unwrap_or(0).cmp(&x) {
-                std::cmp::Ordering::Less => low = mid + 1,
-                std::cmp::Ordering::Greater => high = mid,
-                std::cmp::Ordering::Equal => return Ok(mid),
-            }
-        }
-        Err(low)
+        self.0.get(index).map(value)
     }
 
     pub fn contains(&self, x: i64) -> bool {
-        self.search(x).is_ok()
+        self.iter().take_while(|&v| v <= x).any(|v| v == x)
     }
 
-    /// Rebuilds the buffer from elements at `width`.
-    fn rebuild(elements: impl Iterator<Item = i64>, width: usize) -> IntSet {
-        let mut out = vec![width as u8];
-        for x in elements {
-            write(&mut out, x, width);
-        }
-        if out.len() == 1 {
-            return IntSet::default();
-        }
-        IntSet {
-            buf: out.into_boxed_slice(),
-        }
+    /// The elements in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = i64> + 'a {
+        self.0.iter().map(value)
+    }
+}
+
+impl IntsMut<'_> {
+    fn read(&self) -> Ints<'_> {
+        Ints(self.0)
     }
 
-    /// Adds `x`, widening the array when it does not fit; true when new.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn get(&self, index: usize) -> Option<i64> {
+        self.read().get(index)
+    }
+
+    /// The elements in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
+        self.0.iter().map(value)
+    }
+
+    /// Adds `x` in order; true when new.
     pub fn insert(&mut self, x: i64) -> bool {
-        let Err(pos) = self.search(x) else {
-            return false;
-        };
-        let width = self.width().max(width_for(x));
-        let (before, after): (Vec<i64>, Vec<i64>) = {
-            let all: Vec<i64> = self.iter().collect();
-            (all[..pos].to_vec(), all[pos..].to_vec())
-        };
-        *self = IntSet::rebuild(before.into_iter().chain([x]).chain(after), width);
+        let mut at = 0;
+        for v in self.read().iter() {
+            if v == x {
+                return false;
+            }
+            if v > x {
+                break;
+            }
+            at += 1;
+        }
+        self.0.insert(at, &[x.to_string().as_bytes()]);
         true
     }
 
-    /// Removes `x`; true when it was present. The width never shrinks,
-    /// as in Redis.
+    /// Removes `x`; true when it was present.
     pub fn remove(&mut self, x: i64) -> bool {
-        let Ok(pos) = self.search(x) else {
-            return false;
-        };
-        let width = self.width();
-        let start = 1 + pos * width;
-        let mut out = self.buf.to_vec();
-        out.drain(start..start + width);
-        self.buf = if out.len() == 1 {
-            Box::default()
-        } else {
-            out.into_boxed_slice()
-        };
-        true
+        let found = self.read().iter().position(|v| v == x);
+        match found {
+            Some(at) => {
+                self.0.remove_range(at, 1);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Removes the element at `index`.
     pub fn remove_at(&mut self, index: usize) -> Option<i64> {
         let x = self.get(index)?;
-        self.remove(x);
+        self.0.remove_range(index, 1);
         Some(x)
-    }
-
-    /// The elements in ascending order.
-    pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
-        (0..self.len()).filter_map(move |i| self.get(i))
     }
 }
 
@@ -136,18 +100,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn widens_and_stays_sorted() {
-        let mut s = IntSet::default();
+    fn stays_sorted() {
+        let mut p = Packed::flagged();
+        let mut s = IntsMut(&mut p);
         assert!(s.insert(5));
         assert!(s.insert(-3));
         assert!(!s.insert(5));
         assert!(s.insert(100_000));
-        assert_eq!(s.width(), 4);
         assert!(s.insert(i64::MIN));
-        assert_eq!(s.width(), 8);
-        assert_eq!(s.iter().collect::<Vec<_>>(), vec![i64::MIN, -3, 5, 100_000]);
         assert!(s.remove(-3));
-        assert!(!s.contains(-3));
-        assert!(s.contains(100_000));
+        assert!(!s.remove(-3));
+        let read = Ints(&p);
+        assert_eq!(read.iter().collect::<Vec<_>>(), vec![i64::MIN, 5, 100_000]);
+        assert!(read.contains(100_000));
+        assert!(!read.contains(6));
     }
 }

@@ -20,6 +20,11 @@ pub struct Packed {
 /// Size of the element count at the start of a non-empty buffer.
 const HEADER: usize = 4;
 
+/// The count's top bit marks a "flagged" sequence, which keeps its header
+/// even when empty: sets use it to tell an intset from a listpack
+/// without a word of their own.
+const FLAG: u32 = 1 << 31;
+
 /// Where one element sits in the buffer: its header starts at `start`,
 /// the next element at `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,16 +84,31 @@ impl Packed {
         self.buf.get(HEADER..).unwrap_or(&[])
     }
 
-    /// Number of elements.
-    pub fn len(&self) -> usize {
+    fn header(&self) -> u32 {
         match self.buf.get(..HEADER) {
-            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
             _ => 0,
         }
     }
 
+    /// An empty flagged sequence.
+    pub fn flagged() -> Packed {
+        Packed {
+            buf: FLAG.to_le_bytes().into(),
+        }
+    }
+
+    pub fn is_flagged(&self) -> bool {
+        self.header() & FLAG != 0
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        (self.header() & !FLAG) as usize
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.len() == 0
     }
 
     /// Size of the elements in bytes (list nodes are bounded by it).
@@ -138,14 +158,16 @@ impl Packed {
     /// hold `removed` whole elements) with `elements`.
     pub fn splice(&mut self, start: usize, end: usize, removed: usize, elements: &[&[u8]]) {
         let count = (self.len() + elements.len()).saturating_sub(removed);
+        let flag = self.header() & FLAG;
         let body = self.body();
-        if count == 0 {
+        if count == 0 && flag == 0 {
             self.buf = Box::default();
             return;
         }
         let added: usize = elements.iter().map(|e| header_len(e.len()) + e.len()).sum();
         let mut out = Vec::with_capacity(HEADER + body.len() - (end - start) + added);
-        out.extend_from_slice(&u32::try_from(count).unwrap_or(u32::MAX).to_le_bytes());
+        let count = u32::try_from(count).unwrap_or(FLAG - 1).min(FLAG - 1);
+        out.extend_from_slice(&(count | flag).to_le_bytes());
         out.extend_from_slice(&body[..start]);
         for element in elements {
             write_element(&mut out, element);
@@ -190,7 +212,8 @@ impl Packed {
         if count == 0 {
             return Packed::default();
         }
-        out[..HEADER].copy_from_slice(&u32::try_from(count).unwrap_or(u32::MAX).to_le_bytes());
+        let count = u32::try_from(count).unwrap_or(FLAG - 1).min(FLAG - 1);
+        out[..HEADER].copy_from_slice(&count.to_le_bytes());
         Packed {
             buf: out.into_boxed_slice(),
         }
@@ -262,6 +285,10 @@ mod tests {
         p.remove_range(0, 5);
         assert!(p.is_empty());
         assert_eq!(p.byte_len(), 0);
+        let mut f = Packed::flagged();
+        f.push(&[b"1"]);
+        f.remove_range(0, 1);
+        assert!(f.is_flagged() && f.is_empty());
     }
 
     proptest! {

@@ -8,7 +8,7 @@
 //! becomes a listpack if it stays within the listpack limits, and
 //! anything too big becomes a hashtable, never to shrink back.
 
-use super::intset::IntSet;
+use super::intset::{Ints, IntsMut};
 use super::packed::Packed;
 use super::slots::Slots;
 use super::small_bytes::SmallBytes;
@@ -16,31 +16,23 @@ use super::thresholds::Thresholds;
 use super::value::canonical_i64;
 use std::borrow::Cow;
 
-/// A set. Only two words inline, like every value: a listpack is
-/// stored directly, the two other encodings behind one box (a value with
-/// three inline representations would cost every key in the keyspace an
-/// extra word).
+/// A set, two words inline like every value: intsets and listpacks are
+/// both a [`Packed`] buffer (flagged for an intset), a hashtable is
+/// boxed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
-    Packed(Packed),
-    Dense(Box<Dense>),
-}
-
-/// The intset and hashtable encodings.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Dense {
-    Ints(IntSet),
+    Compact(Packed),
     Table(Box<Slots<SmallBytes>>),
 }
 
 enum View<'a> {
-    Ints(&'a IntSet),
+    Ints(Ints<'a>),
     Packed(&'a Packed),
     Table(&'a Slots<SmallBytes>),
 }
 
 enum ViewMut<'a> {
-    Ints(&'a mut IntSet),
+    Ints(IntsMut<'a>),
     Packed(&'a mut Packed),
     Table(&'a mut Slots<SmallBytes>),
 }
@@ -55,31 +47,36 @@ fn int_text<'a>(n: i64) -> Cow<'a, [u8]> {
 }
 
 impl SetValue {
-    fn ints(set: IntSet) -> SetValue {
-        SetValue::Dense(Box::new(Dense::Ints(set)))
+    fn ints() -> SetValue {
+        SetValue::Compact(Packed::flagged())
+    }
+
+    fn packed(p: Packed) -> SetValue {
+        SetValue::Compact(p)
     }
 
     fn table(table: Slots<SmallBytes>) -> SetValue {
-        SetValue::Dense(Box::new(Dense::Table(Box::new(table))))
+        SetValue::Table(Box::new(table))
     }
 
     fn view(&self) -> View<'_> {
         match self {
-            SetValue::Packed(p) => View::Packed(p),
-            SetValue::Dense(d) => match &**d {
-                Dense::Ints(s) => View::Ints(s),
-                Dense::Table(t) => View::Table(t),
-            },
+            SetValue::Compact(p) if p.is_flagged() => View::Ints(Ints(p)),
+            SetValue::Compact(p) => View::Packed(p),
+            SetValue::Table(t) => View::Table(t),
         }
     }
 
     fn view_mut(&mut self) -> ViewMut<'_> {
         match self {
-            SetValue::Packed(p) => ViewMut::Packed(p),
-            SetValue::Dense(d) => match &mut **d {
-                Dense::Ints(s) => ViewMut::Ints(s),
-                Dense::Table(t) => ViewMut::Table(t),
-            },
+            SetValue::Compact(p) => {
+                if p.is_flagged() {
+                    ViewMut::Ints(IntsMut(p))
+                } else {
+                    ViewMut::Packed(p)
+                }
+            }
+            SetValue::Table(t) => ViewMut::Table(t),
         }
     }
 
@@ -89,8 +86,8 @@ impl SetValue {
     /// listpack).
     pub fn rebuilt_for(&self, remaining: usize, limits: &Thresholds) -> SetValue {
         match self.view() {
-            View::Packed(_) => SetValue::Packed(Packed::new()),
-            View::Ints(_) => SetValue::ints(IntSet::default()),
+            View::Packed(_) => SetValue::packed(Packed::new()),
+            View::Ints(_) => SetValue::ints(),
             View::Table(_) => SetValue::create(None, remaining, limits),
         }
     }
@@ -102,9 +99,9 @@ impl SetValue {
         if first.is_some_and(|m| canonical_i64(m).is_some())
             && size_hint <= limits.set_max_intset_entries
         {
-            SetValue::ints(IntSet::default())
+            SetValue::ints()
         } else if size_hint <= limits.set_max_listpack_entries {
-            SetValue::Packed(Packed::new())
+            SetValue::packed(Packed::new())
         } else {
             SetValue::table(Slots::with_capacity(size_hint))
         }
@@ -116,7 +113,7 @@ impl SetValue {
         members: impl IntoIterator<Item = &'m [u8]>,
         limits: &Thresholds,
     ) -> SetValue {
-        let mut set = SetValue::ints(IntSet::default());
+        let mut set = SetValue::ints();
         for member in members {
             set.add(member, limits);
         }
@@ -175,7 +172,7 @@ impl SetValue {
     /// Adds `member`; true when it is new (`setTypeAddAux`).
     pub fn add(&mut self, member: &[u8], limits: &Thresholds) -> bool {
         match self.view_mut() {
-            ViewMut::Ints(s) => {
+            ViewMut::Ints(mut s) => {
                 if let Some(n) = canonical_i64(member) {
                     let added = s.insert(n);
                     if added && s.len() > limits.set_max_intset_entries.min(1 << 30) {
@@ -196,7 +193,7 @@ impl SetValue {
                         s.iter().map(|x| x.to_string().into_bytes()).collect();
                     let mut packed = Packed::from_elements(texts.iter().map(Vec::as_slice));
                     packed.push(&[member]);
-                    *self = SetValue::Packed(packed);
+                    *self = SetValue::packed(packed);
                 } else {
                     self.convert_to_table(n + 1);
                     if let ViewMut::Table(t) = self.view_mut() {
@@ -235,7 +232,7 @@ impl SetValue {
     /// Removes `member`; true when it was present.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self.view_mut() {
-            ViewMut::Ints(s) => canonical_i64(member).is_some_and(|n| s.remove(n)),
+            ViewMut::Ints(mut s) => canonical_i64(member).is_some_and(|n| s.remove(n)),
             ViewMut::Packed(p) => match p.iter().position(|m| m == member) {
                 Some(i) => {
                     p.remove_range(i, 1);
@@ -274,7 +271,7 @@ impl SetValue {
             return None;
         }
         match self.view_mut() {
-            ViewMut::Ints(s) => {
+            ViewMut::Ints(mut s) => {
                 let i = rng.gen_range(0..s.len());
                 s.remove_at(i).map(|n| n.to_string().into_bytes())
             }
