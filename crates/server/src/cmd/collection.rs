@@ -132,3 +132,19 @@ pub fn rand_count(arg: &[u8]) -> Result<i64, Frame> {
     }
     Ok(n)
 }
+
+/// `wanted` distinct elements of `all`, chosen uniformly, in their
+/// original order (Redis samples a listpack this way, `lpRandomPairsUnique`).
+pub fn sample_in_order<T>(all: Vec<T>, wanted: usize, rng: &mut impl rand::Rng) -> Vec<T> {
+    let mut keep = vec![false; all.len()];
+    let mut indexes: Vec<usize> = (0..all.len()).collect();
+    for i in 0..wanted.min(all.len()) {
+        let j = rng.gen_range(i..indexes.len());
+        indexes.swap(i, j);
+        keep[indexes[i]] = true;
+    }
+    all.into_iter()
+        .zip(keep)
+        .filter_map(|(item, kept)| kept.then_some(item))
+        .collect()
+}

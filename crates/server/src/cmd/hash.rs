@@ -4,7 +4,8 @@
 
 use super::args::{is, parse_i64};
 use super::collection::{
-    bulk, edited, existing, existing_or_new, rand_count, scan_cursor, scan_options, scan_reply,
+    bulk, edited, existing, existing_or_new, rand_count, sample_in_order, scan_cursor,
+    scan_options, scan_reply,
 };
 use super::reply::{count, flag, flatten, selected_db, syntax_error, wrong_arity, Reply};
 use super::strings::float_text::{format_human, parse_long_double};
@@ -12,7 +13,6 @@ use super::{Ctx, Handler};
 use crate::db::{Access, DbView, HashValue, Value};
 use bytes::Bytes;
 use moat_resp::Frame;
-use rand::Rng;
 
 pub fn handlers() -> &'static [(&'static str, Handler)] {
     HANDLERS
@@ -277,12 +277,8 @@ fn random_fields(hash: &HashValue, n: i64, with_values: bool, resp3: bool) -> Fr
         return render(hash.iter().collect());
     }
     let wanted = wanted as usize;
-    let mut all: Vec<(&[u8], &[u8])> = hash.iter().collect();
-    for i in 0..wanted {
-        let j = rng.gen_range(i..all.len());
-        all.swap(i, j);
-    }
-    all.truncate(wanted);
+    let all: Vec<(&[u8], &[u8])> = hash.iter().collect();
+    let all = sample_in_order(all, wanted, &mut rng);
     render(all)
 }
 

@@ -13,9 +13,11 @@ pub mod hash;
 pub mod hll;
 pub mod json;
 pub mod keys;
+pub mod list;
 pub mod reply;
 pub mod set;
 pub mod strings;
+pub mod zset;
 
 use crate::client::ClientState;
 use crate::db::Keyspace;
@@ -45,6 +47,8 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         hash::handlers(),
         set::handlers(),
         json::handlers(),
+        zset::handlers(),
+        list::handlers(),
     ]
     .into_iter()
     .flatten()

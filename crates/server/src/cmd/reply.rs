@@ -83,7 +83,7 @@ mod tests {
 #[cfg(test)]
 pub mod testing {
     use crate::client::ClientState;
-    use crate::cmd::{bits, hash, keys, set, strings, Ctx, Handler};
+    use crate::cmd::{bits, hash, keys, list, set, strings, zset, Ctx, Handler};
     use crate::db::Keyspace;
     use bytes::Bytes;
     use moat_resp::Frame;
@@ -140,6 +140,8 @@ pub mod testing {
             bits::handlers(),
             hash::handlers(),
             set::handlers(),
+            zset::handlers(),
+            list::handlers(),
         ];
         let find = |wanted: &str| {
             tables

@@ -5,14 +5,14 @@
 
 use super::args::{is, parse_i64};
 use super::collection::{
-    bulk, edited, existing, existing_or_new, rand_count, scan_cursor, scan_options, scan_reply,
+    bulk, edited, existing, existing_or_new, rand_count, sample_in_order, scan_cursor,
+    scan_options, scan_reply,
 };
 use super::reply::{count, flag, flatten, selected_db, syntax_error, wrong_type, Reply};
 use super::{Ctx, Handler};
 use crate::db::{Access, DbView, SetValue, Thresholds, Value};
 use bytes::Bytes;
 use moat_resp::Frame;
-use rand::Rng;
 
 pub fn handlers() -> &'static [(&'static str, Handler)] {
     HANDLERS
@@ -76,7 +76,7 @@ fn sadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             let first = SetValue::create(Some(&members[0]), members.len(), &limits);
             db.set(key, Value::Set(first), false);
             existing_or_new(&mut db, key, pick, || {
-                Value::Set(SetValue::Packed(Default::default()))
+                Value::Set(SetValue::Compact(Default::default()))
             })?
         }
     };
@@ -194,9 +194,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             .collect()
     } else {
         // Keep `remaining` random members in a new set; the rest is the
-        // reply. Compact sets keep their encoding; a hashtable is rebuilt
-        // as `setTypeCreate(NULL, remaining)` would, so it may shrink to a
-        // listpack.
+        // reply.
         let mut keep = Vec::new();
         for _ in 0..remaining {
             if let Some(m) = set.pop_random(&mut rng) {
@@ -204,11 +202,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             }
         }
         let popped: Vec<Vec<u8>> = set.iter().map(|m| m.into_owned()).collect();
-        let mut rebuilt = match set {
-            SetValue::Packed(_) => SetValue::Packed(Default::default()),
-            SetValue::Ints(_) => SetValue::Ints(Default::default()),
-            SetValue::Table(_) => SetValue::create(None, keep.len(), &limits),
-        };
+        let mut rebuilt = set.rebuilt_for(keep.len(), &limits);
         for m in &keep {
             rebuilt.add(m, &limits);
         }
@@ -257,13 +251,9 @@ fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if wanted >= set.len() as u64 {
         return Ok(Frame::Array(set.iter().map(|m| bulk(&m)).collect()));
     }
-    let mut all: Vec<_> = set.iter().collect();
+    let all: Vec<_> = set.iter().collect();
     let wanted = wanted as usize;
-    for i in 0..wanted {
-        let j = rng.gen_range(i..all.len());
-        all.swap(i, j);
-    }
-    all.truncate(wanted);
+    let all = sample_in_order(all, wanted, &mut rng);
     Ok(Frame::Array(all.iter().map(|m| bulk(m)).collect()))
 }
 

@@ -8,14 +8,50 @@
 
 use super::packed::Packed;
 use super::slots::Slots;
+use super::small_bytes::SmallBytes;
 use super::thresholds::Thresholds;
 
-type Pair = (Box<[u8]>, Box<[u8]>);
+/// A field and its value in one string: the field's length (4 bytes,
+/// little-endian), the field, the value. Short pairs need no heap block
+/// at all, longer ones one, which keeps big hashes near Redis's cost per
+/// field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pair(SmallBytes);
+
+impl Pair {
+    fn new(field: &[u8], value: &[u8]) -> Pair {
+        let mut bytes = Vec::with_capacity(4 + field.len() + value.len());
+        bytes.extend_from_slice(&u32::try_from(field.len()).unwrap_or(u32::MAX).to_le_bytes());
+        bytes.extend_from_slice(field);
+        bytes.extend_from_slice(value);
+        Pair(SmallBytes::new(&bytes))
+    }
+
+    fn split(&self) -> (&[u8], &[u8]) {
+        let len = match self.0.get(..4) {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
+            _ => 0,
+        };
+        let rest = self.0.get(4..).unwrap_or(&[]);
+        rest.split_at(len.min(rest.len()))
+    }
+
+    fn value(&self) -> &[u8] {
+        self.split().1
+    }
+}
+
+impl super::slots::Keyed for Pair {
+    fn key(&self) -> &[u8] {
+        self.split().0
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum HashValue {
     Packed(Packed),
-    Table(Slots<Pair>),
+    /// Boxed so that a hash is two words inline, like a listpack one.
+    Table(Box<Slots<Pair>>),
 }
 
 impl Default for HashValue {
@@ -59,7 +95,7 @@ impl HashValue {
                 }
                 None
             }
-            HashValue::Table(t) => t.get(field).map(|(_, v)| &v[..]),
+            HashValue::Table(t) => t.get(field).map(Pair::value),
         }
     }
 
@@ -84,9 +120,9 @@ impl HashValue {
             let mut table = Slots::with_capacity(p.len() / 2);
             let mut it = p.iter();
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
-                table.insert_new((f.into(), v.into()));
+                table.insert_new(Pair::new(f, v));
             }
-            *self = HashValue::Table(table);
+            *self = HashValue::Table(Box::new(table));
         }
     }
 
@@ -108,11 +144,11 @@ impl HashValue {
             },
             HashValue::Table(t) => match t.get_mut(field) {
                 Some(pair) => {
-                    pair.1 = value.into();
+                    *pair = Pair::new(field, value);
                     false
                 }
                 None => {
-                    t.insert_new((field.into(), value.into()));
+                    t.insert_new(Pair::new(field, value));
                     true
                 }
             },
@@ -144,7 +180,7 @@ impl HashValue {
                 let mut it = p.iter();
                 Box::new(std::iter::from_fn(move || Some((it.next()?, it.next()?))))
             }
-            HashValue::Table(t) => Box::new(t.iter().map(|(f, v)| (&f[..], &v[..]))),
+            HashValue::Table(t) => Box::new(t.iter().map(Pair::split)),
         }
     }
 
@@ -156,7 +192,10 @@ impl HashValue {
                 self.iter().for_each(|(f, v)| visit(f, v));
                 0
             }
-            HashValue::Table(t) => t.scan(cursor, count, |(f, v)| visit(f, v)),
+            HashValue::Table(t) => t.scan(cursor, count, |pair| {
+                let (f, v) = pair.split();
+                visit(f, v)
+            }),
         }
     }
 
@@ -170,7 +209,7 @@ impl HashValue {
                 }
                 self.iter().nth(rng.gen_range(0..n))
             }
-            HashValue::Table(t) => t.random(rng).map(|(f, v)| (&f[..], &v[..])),
+            HashValue::Table(t) => t.random(rng).map(Pair::split),
         }
     }
 }

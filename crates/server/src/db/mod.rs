@@ -15,20 +15,24 @@ mod entry;
 mod expire;
 mod hash;
 mod intset;
+mod list;
 mod notify;
 mod packed;
 mod set;
 mod slots;
+mod small_bytes;
 mod table;
 mod thresholds;
 mod value;
 mod view;
 mod watch;
+mod zset;
 
 pub use access::{is_lfu_policy, LfuParams};
 pub use database::{Db, Lookup};
 pub use entry::Entry;
 pub use hash::HashValue;
+pub use list::{End, ListValue};
 pub use notify::KeyEvent;
 pub use packed::Packed;
 pub use set::SetValue;
@@ -36,6 +40,10 @@ pub use thresholds::{Thresholds, THRESHOLD_DIRECTIVES};
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
 pub use view::{Access, DbView, Ttl};
 pub use watch::WatchTable;
+pub use zset::{
+    score_text, AddFlags, LexBound, LexRange, NanScore, Outcome, Score, ScoreBound, ScoreRange,
+    ZSetValue,
+};
 
 /// Redis's default `proto-max-bulk-len` (512 MB).
 pub const DEFAULT_PROTO_MAX_BULK_LEN: usize = 512 * 1024 * 1024;

@@ -9,12 +9,21 @@
 //! two bytes. Every operation is a linear walk, which is what the size
 //! thresholds that keep these containers small are for.
 
-/// Byte strings packed back to back.
+/// Byte strings packed back to back. A non-empty buffer starts with the
+/// element count (4 bytes, little-endian), so the whole value is one
+/// 16-byte pointer inline and one exact-size heap block.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Packed {
     buf: Box<[u8]>,
-    count: u32,
 }
+
+/// Size of the element count at the start of a non-empty buffer.
+const HEADER: usize = 4;
+
+/// The count's top bit marks a "flagged" sequence, which keeps its header
+/// even when empty: sets use it to tell an intset from a listpack
+/// without a word of their own.
+const FLAG: u32 = 1 << 31;
 
 /// Where one element sits in the buffer: its header starts at `start`,
 /// the next element at `end`.
@@ -70,37 +79,61 @@ impl Packed {
         Packed::default()
     }
 
+    /// The elements' bytes, after the count.
+    fn body(&self) -> &[u8] {
+        self.buf.get(HEADER..).unwrap_or(&[])
+    }
+
+    fn header(&self) -> u32 {
+        match self.buf.get(..HEADER) {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+            _ => 0,
+        }
+    }
+
+    /// An empty flagged sequence.
+    pub fn flagged() -> Packed {
+        Packed {
+            buf: FLAG.to_le_bytes().into(),
+        }
+    }
+
+    pub fn is_flagged(&self) -> bool {
+        self.header() & FLAG != 0
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
-        self.count as usize
+        (self.header() & !FLAG) as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.len() == 0
     }
 
-    /// Size of the buffer in bytes (list nodes are bounded by it).
+    /// Size of the elements in bytes (list nodes are bounded by it).
     pub fn byte_len(&self) -> usize {
-        self.buf.len()
+        self.body().len()
     }
 
     /// The elements in order.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            buf: &self.buf,
+            buf: self.body(),
             pos: 0,
         }
     }
 
     /// The elements in order with their positions.
     pub fn spans(&self) -> impl Iterator<Item = (Span, &[u8])> + '_ {
+        let body = self.body();
         let mut pos = 0;
         std::iter::from_fn(move || {
-            if pos >= self.buf.len() {
+            if pos >= body.len() {
                 return None;
             }
             let start = pos;
-            let (element, end) = read_element(&self.buf, pos);
+            let (element, end) = read_element(body, pos);
             pos = end;
             Some((Span { start, end }, element))
         })
@@ -115,30 +148,37 @@ impl Packed {
     /// span at the end (where a push would go).
     pub fn span_of(&self, index: usize) -> Option<Span> {
         if index == self.len() {
-            let end = self.buf.len();
+            let end = self.byte_len();
             return Some(Span { start: end, end });
         }
         self.spans().nth(index).map(|(span, _)| span)
     }
 
-    /// Replaces the bytes from `start` to `end` (which hold `removed`
-    /// whole elements) with `elements`.
+    /// Replaces the bytes from `start` to `end` of the elements (which
+    /// hold `removed` whole elements) with `elements`.
     pub fn splice(&mut self, start: usize, end: usize, removed: usize, elements: &[&[u8]]) {
+        let count = (self.len() + elements.len()).saturating_sub(removed);
+        let flag = self.header() & FLAG;
+        let body = self.body();
+        if count == 0 && flag == 0 {
+            self.buf = Box::default();
+            return;
+        }
         let added: usize = elements.iter().map(|e| header_len(e.len()) + e.len()).sum();
-        let mut out = Vec::with_capacity(self.buf.len() - (end - start) + added);
-        out.extend_from_slice(&self.buf[..start]);
+        let mut out = Vec::with_capacity(HEADER + body.len() - (end - start) + added);
+        let count = u32::try_from(count).unwrap_or(FLAG - 1).min(FLAG - 1);
+        out.extend_from_slice(&(count | flag).to_le_bytes());
+        out.extend_from_slice(&body[..start]);
         for element in elements {
             write_element(&mut out, element);
         }
-        out.extend_from_slice(&self.buf[end..]);
+        out.extend_from_slice(&body[end..]);
         self.buf = out.into_boxed_slice();
-        let count = self.len() - removed + elements.len();
-        self.count = u32::try_from(count).unwrap_or(u32::MAX);
     }
 
     /// Appends elements at the end.
     pub fn push(&mut self, elements: &[&[u8]]) {
-        let end = self.buf.len();
+        let end = self.byte_len();
         self.splice(end, end, 0, elements);
     }
 
@@ -163,21 +203,20 @@ impl Packed {
 
     /// Builds a packed sequence from elements.
     pub fn from_elements<'e>(elements: impl IntoIterator<Item = &'e [u8]>) -> Packed {
-        let mut out = Vec::new();
+        let mut out = vec![0; HEADER];
         let mut count = 0usize;
         for element in elements {
             write_element(&mut out, element);
             count += 1;
         }
+        if count == 0 {
+            return Packed::default();
+        }
+        let count = u32::try_from(count).unwrap_or(FLAG - 1).min(FLAG - 1);
+        out[..HEADER].copy_from_slice(&count.to_le_bytes());
         Packed {
             buf: out.into_boxed_slice(),
-            count: u32::try_from(count).unwrap_or(u32::MAX),
         }
-    }
-
-    /// Heap bytes held (for memory accounting).
-    pub fn heap_bytes(&self) -> usize {
-        self.buf.len()
     }
 }
 
@@ -198,36 +237,6 @@ impl<'a> Iterator for Iter<'a> {
         let (element, end) = read_element(self.buf, self.pos);
         self.pos = end;
         Some(element)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn edits_keep_order_and_count() {
-        let mut p = Packed::new();
-        p.push(&[b"a", b"bb"]);
-        p.insert(1, &[b"x"]);
-        assert_eq!(p.iter().collect::<Vec<_>>(), vec![&b"a"[..], b"x", b"bb"]);
-        p.remove_range(0, 2);
-        assert_eq!(p.len(), 1);
-        assert_eq!(p.get(0), Some(&b"bb"[..]));
-        p.remove_range(0, 5);
-        assert!(p.is_empty());
-        assert_eq!(p.byte_len(), 0);
-    }
-
-    proptest! {
-        #[test]
-        fn elements_round_trip(elements: Vec<Vec<u8>>) {
-            let p = Packed::from_elements(elements.iter().map(Vec::as_slice));
-            prop_assert_eq!(p.len(), elements.len());
-            let back: Vec<Vec<u8>> = p.iter().map(<[u8]>::to_vec).collect();
-            prop_assert_eq!(back, elements);
-        }
     }
 }
 
@@ -258,3 +267,37 @@ pub fn listpack_entry_size(element: &[u8]) -> usize {
 
 /// A listpack's header and terminator.
 pub const LISTPACK_OVERHEAD: usize = 7;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn edits_keep_order_and_count() {
+        let mut p = Packed::new();
+        p.push(&[b"a", b"bb"]);
+        p.insert(1, &[b"x"]);
+        assert_eq!(p.iter().collect::<Vec<_>>(), vec![&b"a"[..], b"x", b"bb"]);
+        p.remove_range(0, 2);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p.get(0), Some(&b"bb"[..]));
+        p.remove_range(0, 5);
+        assert!(p.is_empty());
+        assert_eq!(p.byte_len(), 0);
+        let mut f = Packed::flagged();
+        f.push(&[b"1"]);
+        f.remove_range(0, 1);
+        assert!(f.is_flagged() && f.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn elements_round_trip(elements: Vec<Vec<u8>>) {
+            let p = Packed::from_elements(elements.iter().map(Vec::as_slice));
+            prop_assert_eq!(p.len(), elements.len());
+            let back: Vec<Vec<u8>> = p.iter().map(<[u8]>::to_vec).collect();
+            prop_assert_eq!(back, elements);
+        }
+    }
+}

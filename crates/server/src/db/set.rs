@@ -8,18 +8,33 @@
 //! becomes a listpack if it stays within the listpack limits, and
 //! anything too big becomes a hashtable, never to shrink back.
 
-use super::intset::IntSet;
+use super::intset::{Ints, IntsMut};
 use super::packed::Packed;
 use super::slots::Slots;
+use super::small_bytes::SmallBytes;
 use super::thresholds::Thresholds;
 use super::value::canonical_i64;
 use std::borrow::Cow;
 
+/// A set, two words inline like every value: intsets and listpacks are
+/// both a [`Packed`] buffer (flagged for an intset), a hashtable is
+/// boxed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
-    Ints(IntSet),
-    Packed(Packed),
-    Table(Slots<Box<[u8]>>),
+    Compact(Packed),
+    Table(Box<Slots<SmallBytes>>),
+}
+
+enum View<'a> {
+    Ints(Ints<'a>),
+    Packed(&'a Packed),
+    Table(&'a Slots<SmallBytes>),
+}
+
+enum ViewMut<'a> {
+    Ints(IntsMut<'a>),
+    Packed(&'a mut Packed),
+    Table(&'a mut Slots<SmallBytes>),
 }
 
 /// Redis's `sdigits10`: the length of an integer's decimal text.
@@ -32,6 +47,51 @@ fn int_text<'a>(n: i64) -> Cow<'a, [u8]> {
 }
 
 impl SetValue {
+    fn ints() -> SetValue {
+        SetValue::Compact(Packed::flagged())
+    }
+
+    fn packed(p: Packed) -> SetValue {
+        SetValue::Compact(p)
+    }
+
+    fn table(table: Slots<SmallBytes>) -> SetValue {
+        SetValue::Table(Box::new(table))
+    }
+
+    fn view(&self) -> View<'_> {
+        match self {
+            SetValue::Compact(p) if p.is_flagged() => View::Ints(Ints(p)),
+            SetValue::Compact(p) => View::Packed(p),
+            SetValue::Table(t) => View::Table(t),
+        }
+    }
+
+    fn view_mut(&mut self) -> ViewMut<'_> {
+        match self {
+            SetValue::Compact(p) => {
+                if p.is_flagged() {
+                    ViewMut::Ints(IntsMut(p))
+                } else {
+                    ViewMut::Packed(p)
+                }
+            }
+            SetValue::Table(t) => ViewMut::Table(t),
+        }
+    }
+
+    /// The empty set SPOP rebuilds when it keeps only `remaining`
+    /// members: compact encodings stay, a hashtable is recreated as
+    /// `setTypeCreate(NULL, remaining)` would (so it may become a
+    /// listpack).
+    pub fn rebuilt_for(&self, remaining: usize, limits: &Thresholds) -> SetValue {
+        match self.view() {
+            View::Packed(_) => SetValue::packed(Packed::new()),
+            View::Ints(_) => SetValue::ints(),
+            View::Table(_) => SetValue::create(None, remaining, limits),
+        }
+    }
+
     /// `setTypeCreate`: the encoding for a new set whose first member is
     /// `first` (`None` when unknown) and which will get about
     /// `size_hint` members.
@@ -39,11 +99,11 @@ impl SetValue {
         if first.is_some_and(|m| canonical_i64(m).is_some())
             && size_hint <= limits.set_max_intset_entries
         {
-            SetValue::Ints(IntSet::default())
+            SetValue::ints()
         } else if size_hint <= limits.set_max_listpack_entries {
-            SetValue::Packed(Packed::new())
+            SetValue::packed(Packed::new())
         } else {
-            SetValue::Table(Slots::with_capacity(size_hint))
+            SetValue::table(Slots::with_capacity(size_hint))
         }
     }
 
@@ -53,7 +113,7 @@ impl SetValue {
         members: impl IntoIterator<Item = &'m [u8]>,
         limits: &Thresholds,
     ) -> SetValue {
-        let mut set = SetValue::Ints(IntSet::default());
+        let mut set = SetValue::ints();
         for member in members {
             set.add(member, limits);
         }
@@ -61,18 +121,18 @@ impl SetValue {
     }
 
     pub fn encoding(&self) -> &'static str {
-        match self {
-            SetValue::Ints(_) => "intset",
-            SetValue::Packed(_) => "listpack",
-            SetValue::Table(_) => "hashtable",
+        match self.view() {
+            View::Ints(_) => "intset",
+            View::Packed(_) => "listpack",
+            View::Table(_) => "hashtable",
         }
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            SetValue::Ints(s) => s.len(),
-            SetValue::Packed(p) => p.len(),
-            SetValue::Table(t) => t.len(),
+        match self.view() {
+            View::Ints(s) => s.len(),
+            View::Packed(p) => p.len(),
+            View::Table(t) => t.len(),
         }
     }
 
@@ -81,20 +141,20 @@ impl SetValue {
     }
 
     pub fn contains(&self, member: &[u8]) -> bool {
-        match self {
-            SetValue::Ints(s) => canonical_i64(member).is_some_and(|n| s.contains(n)),
-            SetValue::Packed(p) => p.iter().any(|m| m == member),
-            SetValue::Table(t) => t.contains(member),
+        match self.view() {
+            View::Ints(s) => canonical_i64(member).is_some_and(|n| s.contains(n)),
+            View::Packed(p) => p.iter().any(|m| m == member),
+            View::Table(t) => t.contains(member),
         }
     }
 
     /// `setTypeMaybeConvert`: goes straight to a hashtable when `size_hint`
     /// more members could not fit the compact encoding anyway.
     pub fn expect(&mut self, size_hint: usize, limits: &Thresholds) {
-        let too_big = match self {
-            SetValue::Ints(_) => size_hint > limits.set_max_intset_entries,
-            SetValue::Packed(_) => size_hint > limits.set_max_listpack_entries,
-            SetValue::Table(_) => false,
+        let too_big = match self.view_mut() {
+            ViewMut::Ints(_) => size_hint > limits.set_max_intset_entries,
+            ViewMut::Packed(_) => size_hint > limits.set_max_listpack_entries,
+            ViewMut::Table(_) => false,
         };
         if too_big {
             self.convert_to_table(size_hint);
@@ -104,15 +164,15 @@ impl SetValue {
     fn convert_to_table(&mut self, capacity: usize) {
         let mut table = Slots::with_capacity(capacity.max(self.len()));
         for member in self.iter() {
-            table.insert_new(member.into_owned().into_boxed_slice());
+            table.insert_new(SmallBytes::new(&member));
         }
-        *self = SetValue::Table(table);
+        *self = SetValue::table(table);
     }
 
     /// Adds `member`; true when it is new (`setTypeAddAux`).
     pub fn add(&mut self, member: &[u8], limits: &Thresholds) -> bool {
-        match self {
-            SetValue::Ints(s) => {
+        match self.view_mut() {
+            ViewMut::Ints(mut s) => {
                 if let Some(n) = canonical_i64(member) {
                     let added = s.insert(n);
                     if added && s.len() > limits.set_max_intset_entries.min(1 << 30) {
@@ -133,16 +193,16 @@ impl SetValue {
                         s.iter().map(|x| x.to_string().into_bytes()).collect();
                     let mut packed = Packed::from_elements(texts.iter().map(Vec::as_slice));
                     packed.push(&[member]);
-                    *self = SetValue::Packed(packed);
+                    *self = SetValue::packed(packed);
                 } else {
                     self.convert_to_table(n + 1);
-                    if let SetValue::Table(t) = self {
+                    if let ViewMut::Table(t) = self.view_mut() {
                         t.insert_new(member.into());
                     }
                 }
                 true
             }
-            SetValue::Packed(p) => {
+            ViewMut::Packed(p) => {
                 if p.iter().any(|m| m == member) {
                     return false;
                 }
@@ -153,13 +213,13 @@ impl SetValue {
                 } else {
                     let n = p.len();
                     self.convert_to_table(n + 1);
-                    if let SetValue::Table(t) = self {
+                    if let ViewMut::Table(t) = self.view_mut() {
                         t.insert_new(member.into());
                     }
                 }
                 true
             }
-            SetValue::Table(t) => {
+            ViewMut::Table(t) => {
                 if t.contains(member) {
                     return false;
                 }
@@ -171,25 +231,25 @@ impl SetValue {
 
     /// Removes `member`; true when it was present.
     pub fn remove(&mut self, member: &[u8]) -> bool {
-        match self {
-            SetValue::Ints(s) => canonical_i64(member).is_some_and(|n| s.remove(n)),
-            SetValue::Packed(p) => match p.iter().position(|m| m == member) {
+        match self.view_mut() {
+            ViewMut::Ints(mut s) => canonical_i64(member).is_some_and(|n| s.remove(n)),
+            ViewMut::Packed(p) => match p.iter().position(|m| m == member) {
                 Some(i) => {
                     p.remove_range(i, 1);
                     true
                 }
                 None => false,
             },
-            SetValue::Table(t) => t.remove(member).is_some(),
+            ViewMut::Table(t) => t.remove(member).is_some(),
         }
     }
 
     /// The members in storage order (ascending for intsets).
     pub fn iter(&self) -> Box<dyn Iterator<Item = Cow<'_, [u8]>> + '_> {
-        match self {
-            SetValue::Ints(s) => Box::new(s.iter().map(int_text)),
-            SetValue::Packed(p) => Box::new(p.iter().map(Cow::Borrowed)),
-            SetValue::Table(t) => Box::new(t.iter().map(|m| Cow::Borrowed(&m[..]))),
+        match self.view() {
+            View::Ints(s) => Box::new(s.iter().map(int_text)),
+            View::Packed(p) => Box::new(p.iter().map(Cow::Borrowed)),
+            View::Table(t) => Box::new(t.iter().map(|m| Cow::Borrowed(&m[..]))),
         }
     }
 
@@ -198,10 +258,10 @@ impl SetValue {
         if self.is_empty() {
             return None;
         }
-        match self {
-            SetValue::Ints(s) => s.get(rng.gen_range(0..s.len())).map(int_text),
-            SetValue::Packed(p) => p.get(rng.gen_range(0..p.len())).map(Cow::Borrowed),
-            SetValue::Table(t) => t.random(rng).map(|m| Cow::Borrowed(&m[..])),
+        match self.view() {
+            View::Ints(s) => s.get(rng.gen_range(0..s.len())).map(int_text),
+            View::Packed(p) => p.get(rng.gen_range(0..p.len())).map(Cow::Borrowed),
+            View::Table(t) => t.random(rng).map(|m| Cow::Borrowed(&m[..])),
         }
     }
 
@@ -210,25 +270,25 @@ impl SetValue {
         if self.is_empty() {
             return None;
         }
-        match self {
-            SetValue::Ints(s) => {
+        match self.view_mut() {
+            ViewMut::Ints(mut s) => {
                 let i = rng.gen_range(0..s.len());
                 s.remove_at(i).map(|n| n.to_string().into_bytes())
             }
-            SetValue::Packed(p) => {
+            ViewMut::Packed(p) => {
                 let i = rng.gen_range(0..p.len());
                 let member = p.get(i)?.to_vec();
                 p.remove_range(i, 1);
                 Some(member)
             }
-            SetValue::Table(t) => t.pop_random(rng).map(Vec::from),
+            ViewMut::Table(t) => t.pop_random(rng).map(|m| m.to_vec()),
         }
     }
 
     /// One SSCAN step: compact sets are returned whole with cursor 0.
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8])) -> u64 {
-        match self {
-            SetValue::Table(t) => t.scan(cursor, count, |m| visit(m)),
+        match self.view() {
+            View::Table(t) => t.scan(cursor, count, |m| visit(m)),
             _ => {
                 self.iter().for_each(|m| visit(&m));
                 0

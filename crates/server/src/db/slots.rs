@@ -5,7 +5,7 @@
 //! elements live in slots that never move while they exist, an index maps
 //! an element's key to its slot, and the scan cursor is the next slot
 //! number. Random sampling (SPOP, SRANDMEMBER, HRANDFIELD...) picks random
-//! slots, which is O(1) while the table is dense.
+//! slots.
 
 use hashbrown::hash_map::DefaultHashBuilder;
 use hashbrown::HashTable;
@@ -23,19 +23,36 @@ impl Keyed for Box<[u8]> {
     }
 }
 
-impl<V> Keyed for (Box<[u8]>, V) {
+impl Keyed for super::small_bytes::SmallBytes {
+    fn key(&self) -> &[u8] {
+        self
+    }
+}
+
+impl<K: std::ops::Deref<Target = [u8]>, V> Keyed for (K, V) {
     fn key(&self) -> &[u8] {
         &self.0
     }
 }
 
 /// Elements with stable slot numbers and O(1) lookup by key.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Slots<T> {
     slots: Vec<Option<T>>,
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
     free: Vec<u32>,
+}
+
+impl<T> Default for Slots<T> {
+    fn default() -> Slots<T> {
+        Slots {
+            slots: Vec::new(),
+            index: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            free: Vec::new(),
+        }
+    }
 }
 
 impl<T: Keyed + PartialEq> PartialEq for Slots<T> {
@@ -170,25 +187,21 @@ impl<T: Keyed> Slots<T> {
         }
     }
 
-    /// A uniformly chosen element's key position, as a slot number.
+    /// A random element's slot: a random slot, or the next occupied one
+    /// after it. Like Redis's `dictGetRandomKey` this is only roughly
+    /// uniform (elements after long runs of free slots are favoured), and
+    /// it costs O(slots / elements) however sparse deletions left the
+    /// table, so popping a set empty stays cheap.
     fn random_slot(&self, rng: &mut impl Rng) -> Option<u32> {
         if self.is_empty() {
             return None;
         }
-        // Dense tables hit quickly; a sparse one falls back to counting.
-        for _ in 0..16 {
-            let slot = rng.gen_range(0..self.slots.len());
-            if self.slots[slot].is_some() {
-                return Some(slot as u32);
-            }
-        }
-        let nth = rng.gen_range(0..self.len());
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.is_some())
-            .nth(nth)
-            .map(|(slot, _)| slot as u32)
+        let n = self.slots.len();
+        let start = rng.gen_range(0..n);
+        (start..n)
+            .chain(0..start)
+            .find(|&slot| self.slots[slot].is_some())
+            .map(|slot| slot as u32)
     }
 
     /// A random element.

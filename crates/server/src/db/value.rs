@@ -13,7 +13,9 @@
 //! variants only need to be taught there.
 
 use super::hash::HashValue;
+use super::list::ListValue;
 use super::set::SetValue;
+use super::zset::ZSetValue;
 
 /// Strings up to this length created by SET-like commands are `embstr`
 /// (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
@@ -31,9 +33,8 @@ pub enum Value {
     Set(SetValue),
     /// A JSON document (the RedisJSON `ReJSON-RL` type).
     Json(Box<crate::cmd::json::Json>),
-    /// Stands for "some other type" in tests until more types exist.
-    #[cfg(test)]
-    TestOther,
+    ZSet(ZSetValue),
+    List(ListValue),
 }
 
 impl Value {
@@ -61,8 +62,8 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::Json(_) => "ReJSON-RL",
-            #[cfg(test)]
-            Value::TestOther => "list",
+            Value::ZSet(_) => "zset",
+            Value::List(_) => "list",
         }
     }
 
@@ -73,8 +74,8 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::Json(_) => "raw",
-            #[cfg(test)]
-            Value::TestOther => "listpack",
+            Value::ZSet(z) => z.encoding(),
+            Value::List(l) => l.encoding(),
         }
     }
 
@@ -99,6 +100,30 @@ impl Value {
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The list, if this is one.
+    pub fn as_list_mut(&mut self) -> Option<&mut ListValue> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The sorted set, if this is one.
+    pub fn as_zset_mut(&mut self) -> Option<&mut ZSetValue> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
+    /// The sorted set, read-only, if this is one.
+    pub fn as_zset(&self) -> Option<&ZSetValue> {
+        match self {
+            Value::ZSet(z) => Some(z),
             _ => None,
         }
     }
@@ -280,6 +305,14 @@ mod tests {
         assert_eq!(Value::string(b"9223372036854775807").encoding(), "int");
         assert_eq!(Value::string(b"9223372036854775808").encoding(), "embstr");
         assert_eq!(Value::string(b"-9223372036854775808").encoding(), "int");
+    }
+
+    #[test]
+    fn values_stay_three_words() {
+        // Every key pays for the largest variant; collections keep their
+        // big representations behind a box so that a key costs no more
+        // than a string key.
+        assert_eq!(std::mem::size_of::<Value>(), 24);
     }
 
     #[test]

@@ -117,3 +117,19 @@ fn scan_walks_a_big_hash_completely() {
     }
     assert_eq!(seen, 300);
 }
+
+#[test]
+fn distinct_samples_keep_storage_order() {
+    let mut h = Harness::new();
+    h.run("HSET h a 1 b 2 c 3 d 4 e 5 f 6");
+    let order = ["a", "b", "c", "d", "e", "f"];
+    for _ in 0..20 {
+        let picked = fields(&mut h, "HRANDFIELD h 3");
+        assert_eq!(picked.len(), 3);
+        let positions: Vec<usize> = picked
+            .iter()
+            .map(|f| order.iter().position(|o| bulk(o) == *f).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    }
+}

@@ -194,7 +194,7 @@ fn wrong_type_errors() {
 
 /// A value of a type other than string.
 fn other_type_value() -> crate::db::Value {
-    crate::db::Value::TestOther
+    crate::db::Value::List(crate::db::ListValue::default())
 }
 
 #[test]
