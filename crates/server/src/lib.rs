@@ -17,6 +17,7 @@ pub mod limits;
 pub mod logging;
 pub mod net;
 pub mod pause;
+pub mod scripting;
 pub mod session;
 pub mod session_cmds;
 pub mod shared;

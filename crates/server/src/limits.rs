@@ -11,6 +11,7 @@ pub struct Limits {
     slowlog_slower_than_us: AtomicI64,
     slowlog_max_len: AtomicU64,
     latency_threshold_ms: AtomicU64,
+    busy_reply_threshold_ms: AtomicU64,
 }
 
 impl Limits {
@@ -21,6 +22,7 @@ impl Limits {
             slowlog_slower_than_us: AtomicI64::new(0),
             slowlog_max_len: AtomicU64::new(0),
             latency_threshold_ms: AtomicU64::new(0),
+            busy_reply_threshold_ms: AtomicU64::new(0),
         };
         limits.refresh(config);
         limits
@@ -43,6 +45,8 @@ impl Limits {
             .store(int("slowlog-max-len", 128).max(0) as u64, Relaxed);
         self.latency_threshold_ms
             .store(int("latency-monitor-threshold", 0).max(0) as u64, Relaxed);
+        self.busy_reply_threshold_ms
+            .store(int("busy-reply-threshold", 5000).max(0) as u64, Relaxed);
     }
 
     /// `proto-max-bulk-len`.
@@ -68,5 +72,11 @@ impl Limits {
     /// `latency-monitor-threshold` in milliseconds; 0 disables the monitor.
     pub fn latency_threshold_ms(&self) -> u64 {
         self.latency_threshold_ms.load(Relaxed)
+    }
+
+    /// `busy-reply-threshold` (alias `lua-time-limit`) in milliseconds: how
+    /// long a script runs before other clients are answered BUSY.
+    pub fn busy_reply_threshold_ms(&self) -> u64 {
+        self.busy_reply_threshold_ms.load(Relaxed)
     }
 }

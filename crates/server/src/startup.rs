@@ -245,6 +245,13 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     let table = CommandTable::global();
     let databases = config.get_int("databases").unwrap_or(16).max(1) as usize;
     let limits = Limits::from_config(&config);
+    let scripting = match crate::scripting::Scripting::new() {
+        Ok(scripting) => scripting,
+        Err(error) => {
+            tracing::error!("Failed to initialize the Lua scripting engine: {error}");
+            return 1;
+        }
+    };
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
@@ -268,6 +275,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         last_save_secs: AtomicI64::new(now_ms() / 1000),
         slowlog: Mutex::new(SlowLog::default()),
         latency: Mutex::new(LatencyMonitor::default()),
+        scripting,
     });
     tracing::info!("Server initialized");
     let mut tasks = Vec::new();

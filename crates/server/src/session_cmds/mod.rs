@@ -7,6 +7,7 @@ mod acl;
 mod client;
 mod config;
 mod connection;
+mod scripting;
 mod server;
 mod slowlog;
 mod transaction;
@@ -27,6 +28,7 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all.extend_from_slice(config::HANDLERS);
     all.extend_from_slice(acl::HANDLERS);
     all.extend_from_slice(slowlog::HANDLERS);
+    all.extend_from_slice(scripting::HANDLERS);
     all
 }
 
