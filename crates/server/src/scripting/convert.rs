@@ -128,10 +128,19 @@ fn lua_to_frame_at(value: &Value, resp3: bool, depth: usize) -> Frame {
             }
         }
         Value::Integer(n) => Frame::Integer(*n as i64),
-        Value::Number(n) => Frame::Integer(*n as i64),
+        Value::Number(n) => Frame::Integer(truncate(*n)),
         Value::Table(t) => table_to_frame(t, resp3, depth),
         _ => Frame::Null,
     }
+}
+
+/// C's `(long long)` cast as x86-64 performs it: toward zero, and the
+/// "integer indefinite" value for NaN and out-of-range numbers.
+fn truncate(n: f64) -> i64 {
+    if n.is_nan() || n >= 9.223_372_036_854_775_807e18 || n < -9.223_372_036_854_775_808e18 {
+        return i64::MIN;
+    }
+    n as i64
 }
 
 fn table_to_frame(t: &Table, resp3: bool, depth: usize) -> Frame {

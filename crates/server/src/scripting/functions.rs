@@ -201,7 +201,8 @@ fn register_function(lua: &Lua, registered: &Registered, args: MultiValue) -> ml
         Err(message) => return fail(message),
     };
     if !valid_name(&function.name) {
-        return fail("Function names can only contain letters, numbers, or underscores(_) and must be at least one character long");
+        // Redis words this with "Library names" too.
+        return fail("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
     }
     let mut registered = registered.borrow_mut();
     if registered.contains_key(&function.name) {
@@ -217,7 +218,7 @@ fn lua_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(String::from_utf8_lossy(&s.as_bytes()).into_owned()),
         Value::Number(n) => Some(super::libs::lua_number_text(*n)),
-        Value::Integer(n) => Some(n.to_string()),
+        Value::Integer(n) => Some(super::libs::lua_number_text(*n as f64)),
         _ => None,
     }
 }

@@ -14,6 +14,7 @@ local G, getinfo = ...
 local error, type, tostring, select, unpack, setfenv = error, type, tostring, select, unpack, setfenv
 local next_raw, rawget_raw, rawset_raw, setmetatable_raw = next, rawget, rawset, setmetatable
 local pairs_raw, ipairs_raw, xpcall, loadstring_raw, load_raw = pairs, ipairs, xpcall, loadstring, load
+local pcall_raw = pcall
 
 local READONLY = "Attempt to modify a readonly table"
 
@@ -119,6 +120,25 @@ local function setmetatable_(t, mt)
     return 3, READONLY
   end
   return 0, setmetatable_raw(t, mt)
+end
+-- Redis's pcall: an error table with an `err` field is caught as that
+-- field's text (so `redis.call` errors caught by pcall are strings).
+local function pcall_result(ok, ...)
+  if ok then
+    return true, ...
+  end
+  local e = ...
+  if type(e) == "table" then
+    local text = e.err
+    local kind = type(text)
+    if kind == "string" or kind == "number" then
+      e = text
+    end
+  end
+  return false, e
+end
+G.pcall = function(...)
+  return pcall_result(pcall_raw(...))
 end
 -- Chunks compiled by a script run in the script's environment, not in the
 -- unprotected real globals.

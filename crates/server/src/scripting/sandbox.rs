@@ -106,7 +106,7 @@ impl Vm {
             loading.raw_set("register_function", lift(&lua, register)?)?;
             let api = lua.create_table()?;
             api.raw_set("redis", strict.call::<Table>(loading)?)?;
-            Some(strict.call::<Table>(api)?)
+            Some(api)
         } else {
             None
         };
@@ -123,6 +123,10 @@ impl Vm {
             let table: Table = globals.raw_get(name)?;
             globals.raw_set(name, protect.call::<Table>(table)?)?;
         }
+        // Strings index the (protected) string library, as in Redis.
+        let string_proxy: Table = globals.raw_get("string")?;
+        let string_meta: Table = lua.load("return getmetatable('')").call(())?;
+        string_meta.raw_set("__index", string_proxy)?;
         let env: Table = handles.get("env")?;
         globals.raw_set("_G", env.clone())?;
         Ok(Vm {
@@ -299,6 +303,8 @@ fn error_table(lua: &Lua, message: &[u8]) -> Answer {
     }
 }
 
+const LOG_LEVEL_NOT_NUMBER: &str = "First argument must be a number (log level).";
+
 fn log(_: &Lua, args: &[Value]) -> Answer {
     if args.len() < 2 {
         return Answer::Raise("redis.log() requires two arguments or more.".to_string());
@@ -308,9 +314,9 @@ fn log(_: &Lua, args: &[Value]) -> Answer {
         Value::Integer(n) => *n as i64,
         Value::String(s) => match libs::parse_lua_number(&s.as_bytes()) {
             Some(n) => n as i64,
-            None => return Answer::Raise("First argument must be a number.".to_string()),
+            None => return Answer::Raise(LOG_LEVEL_NOT_NUMBER.to_string()),
         },
-        _ => return Answer::Raise("First argument must be a number.".to_string()),
+        _ => return Answer::Raise(LOG_LEVEL_NOT_NUMBER.to_string()),
     };
     if !(0..=3).contains(&level) {
         return Answer::Raise("Invalid debug level.".to_string());
@@ -320,7 +326,7 @@ fn log(_: &Lua, args: &[Value]) -> Answer {
         let text = match arg {
             Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
             Value::Number(n) => libs::lua_number_text(*n),
-            Value::Integer(n) => n.to_string(),
+            Value::Integer(n) => libs::lua_number_text(*n as f64),
             _ => continue,
         };
         if i > 0 {
@@ -340,7 +346,7 @@ fn log(_: &Lua, args: &[Value]) -> Answer {
 /// replicates script effects.
 fn set_repl(_: &Lua, args: &[Value]) -> Answer {
     if args.len() != 1 {
-        return Answer::Raise("redis.set_repl() requires one argument.".to_string());
+        return Answer::Raise("redis.set_repl() requires two arguments.".to_string());
     }
     let flags = match libs::check_number(args, 1, "set_repl") {
         Ok(n) => n as i64,

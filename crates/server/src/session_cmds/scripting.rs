@@ -61,6 +61,10 @@ fn eval_generic(
     by_sha: bool,
     ro: bool,
 ) -> Frame {
+    // EVALSHA checks the sha's length before anything else.
+    if by_sha && argv[1].len() != 40 {
+        return Frame::error(NOSCRIPT);
+    }
     let (keys, args) = match split_keys(argv, NOT_INTEGER) {
         Ok(split) => split,
         Err(error) => return error,

@@ -35,7 +35,7 @@ fn encode_value(value: &Value, depth: usize, out: &mut Vec<u8>) -> Result<(), St
         Value::Nil => out.extend_from_slice(b"null"),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::Integer(n) => out.extend_from_slice(format_g(*n as f64, 14).as_bytes()),
         Value::Number(n) => {
             if n.is_nan() || n.is_infinite() {
                 return Err("Cannot serialise number: must not be NaN or Inf".to_string());
@@ -100,11 +100,12 @@ fn encode_table(t: &mlua::Table, depth: usize, out: &mut Vec<u8>) -> Result<(), 
         match key {
             Value::String(s) => escape(&s.as_bytes(), out),
             Value::Number(k) => escape(format_g(*k, 14).as_bytes(), out),
-            Value::Integer(k) => escape(k.to_string().as_bytes(), out),
-            _ => {
-                return Err(
-                    "Cannot serialise table: table key must be a number or string".to_string(),
-                )
+            Value::Integer(k) => escape(format_g(*k as f64, 14).as_bytes(), out),
+            other => {
+                return Err(format!(
+                    "Cannot serialise {}: table key must be a number or string",
+                    super::type_name(other)
+                ))
             }
         }
         out.push(b':');
@@ -308,7 +309,12 @@ impl Parser<'_> {
             b']' => single(Token::ArrEnd),
             b':' => single(Token::Colon),
             b',' => single(Token::Comma),
-            b'"' => return (at, self.string()),
+            b'"' => {
+                let token = self.string();
+                // lua-cjson reports string errors where scanning stopped.
+                let at = if matches!(token, Token::Error(_)) { self.pos } else { at };
+                return (at, token);
+            }
             b'-' | b'0'..=b'9' => return (at, self.number()),
             _ => {
                 for (word, token) in [

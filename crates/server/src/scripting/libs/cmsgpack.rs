@@ -16,7 +16,7 @@ const MAX_NESTING: usize = 16;
 
 fn pack(lua: &Lua, args: &[Value]) -> Answer {
     if args.is_empty() {
-        return Answer::Error("MessagePack pack needs input.".to_string());
+        return super::arg_error(0, "pack", "MessagePack pack needs input.");
     }
     let mut out = Vec::new();
     for value in args {

@@ -69,7 +69,7 @@ pub fn check_string(args: &[Value], n: usize, name: &str) -> Result<Vec<u8>, Ans
     match args.get(n - 1) {
         Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
         Some(Value::Number(x)) => Ok(lua_number_text(*x).into_bytes()),
-        Some(Value::Integer(x)) => Ok(x.to_string().into_bytes()),
+        Some(Value::Integer(x)) => Ok(lua_number_text(*x as f64).into_bytes()),
         _ => Err(type_error(args, n, name, "string")),
     }
 }

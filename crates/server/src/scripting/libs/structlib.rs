@@ -149,6 +149,11 @@ macro_rules! attempt {
 
 fn pack(lua: &Lua, args: &[Value]) -> Answer {
     let fmt = attempt!(check_string(args, 1, "pack"));
+    // struct.c pushes a nil after the arguments before packing, so a
+    // missing argument is reported as "got nil".
+    let mut marked = args.to_vec();
+    marked.push(Value::Nil);
+    let args = &marked[..];
     let mut format = Format { fmt: &fmt, pos: 0 };
     let mut header = Header::default();
     let mut arg = 2;
@@ -309,10 +314,10 @@ fn size(_: &Lua, args: &[Value]) -> Answer {
         let size = attempt!(format.opt_size(opt));
         total += to_align(total, &header, opt, size);
         if opt == b's' {
-            return arg_error(1, "size", "options 'c0' - 's' have undefined sizes");
+            return arg_error(1, "size", "option 's' has no fixed size");
         }
         if opt == b'c' && size == 0 {
-            return arg_error(1, "size", "options 'c0' - 's' have undefined sizes");
+            return arg_error(1, "size", "option 'c0' has no fixed size");
         }
         if size == 0 {
             attempt!(format.control(opt, &mut header));
