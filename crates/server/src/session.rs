@@ -224,6 +224,7 @@ impl Session {
         // else gets BUSY, except for the commands that may run meanwhile
         // (SCRIPT KILL, FUNCTION KILL/STATS, AUTH...).
         if !cmd.flags.contains(CommandFlags::ALLOW_BUSY) {
+            shared.scripting.run.wait_while_quiet();
             if let Some(busy) = shared.scripting.run.busy_error() {
                 return self.reject_command(cmd, busy);
             }

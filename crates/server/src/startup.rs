@@ -119,7 +119,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
-    runtime.block_on(serve(config, config_path, acl))
+    let code = runtime.block_on(serve(config, config_path, acl));
+    // A script that never ends keeps its worker thread busy; SHUTDOWN
+    // (allowed while a script is busy) must still stop the process, so the
+    // runtime is not waited for.
+    runtime.shutdown_background();
+    code
 }
 
 /// Builds the user table from `user` directives or the aclfile.
@@ -351,8 +356,9 @@ async fn cron(shared: Arc<Shared>) {
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(1000 / hz as u64));
     loop {
         interval.tick().await;
-        {
-            let mut keyspace = shared.keyspace.lock();
+        // A running script holds the keyspace for as long as it runs:
+        // skip the tick rather than block a runtime worker on it.
+        if let Some(mut keyspace) = shared.keyspace.try_lock() {
             if keyspace.active_expire {
                 // Bounded so that a large backlog cannot stall clients.
                 keyspace.active_expire_cycle(now_ms(), ACTIVE_EXPIRE_BUDGET);

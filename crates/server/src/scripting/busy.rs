@@ -84,6 +84,21 @@ impl RunState {
         self.kill.load(SeqCst)
     }
 
+    /// Called by dispatch for other clients' commands: while a script runs
+    /// but has not yet passed its threshold, they wait (as they would for
+    /// Redis's single thread) without holding a runtime worker hostage, so
+    /// that SCRIPT KILL and BUSY replies can still be served.
+    pub fn wait_while_quiet(&self) {
+        if !self.running.load(SeqCst) || self.timed_out.load(SeqCst) {
+            return;
+        }
+        super::run::off_the_reactor(|| {
+            while self.running.load(SeqCst) && !self.timed_out.load(SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        });
+    }
+
     /// The BUSY error other clients get while a script is past its
     /// threshold; `None` when they may proceed.
     pub fn busy_error(&self) -> Option<Frame> {

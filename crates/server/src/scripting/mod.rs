@@ -145,7 +145,7 @@ impl Scripting {
 }
 
 fn new_vm(kind: VmKind, rand: &Arc<Mutex<Rand48>>, run: &Arc<busy::RunState>) -> mlua::Result<Vm> {
-    let vm = Vm::new(kind, rand.clone())?;
+    let vm = Vm::new(kind, rand.clone(), run.clone())?;
     let run = run.clone();
     vm.lua.set_global_hook(
         mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),

@@ -6,10 +6,10 @@
 -- The functions that would see through a proxy (next, pairs, ipairs,
 -- rawget, rawset, setmetatable) are replaced by versions that know them.
 --
--- Called once per VM with the real global table and debug.getinfo (kept
--- private: scripts have no debug library). Returns the handles the server
--- needs.
-local G, getinfo = ...
+-- Called once per VM with the real global table, debug.getinfo (kept
+-- private: scripts have no debug library) and `killed()` (whether SCRIPT
+-- KILL stopped the running script). Returns the handles the server needs.
+local G, getinfo, killed = ...
 
 local error, type, tostring, select, unpack, setfenv = error, type, tostring, select, unpack, setfenv
 local next_raw, rawget_raw, rawset_raw, setmetatable_raw = next, rawget, rawset, setmetatable
@@ -123,11 +123,16 @@ local function setmetatable_(t, mt)
 end
 -- Redis's pcall: an error table with an `err` field is caught as that
 -- field's text (so `redis.call` errors caught by pcall are strings).
+-- A killed script cannot catch its own death (Redis re-arms its hook on
+-- every line for the same purpose).
 local function pcall_result(ok, ...)
   if ok then
     return true, ...
   end
   local e = ...
+  if killed() then
+    error(e, 0)
+  end
   if type(e) == "table" then
     local text = e.err
     local kind = type(text)
@@ -139,6 +144,15 @@ local function pcall_result(ok, ...)
 end
 G.pcall = function(...)
   return pcall_result(pcall_raw(...))
+end
+local function xpcall_result(ok, ...)
+  if not ok and killed() then
+    error((...), 0)
+  end
+  return ok, ...
+end
+G.xpcall = function(f, h)
+  return xpcall_result(xpcall(f, h))
 end
 -- Chunks compiled by a script run in the script's environment, not in the
 -- unprotected real globals.

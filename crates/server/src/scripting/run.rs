@@ -58,7 +58,7 @@ pub fn run(
         read_only: inv.read_only,
         run: run_state,
     });
-    let outcome = execute(vm, kind, &ctx, &inv);
+    let outcome = off_the_reactor(|| execute(vm, kind, &ctx, &inv));
     let CallCtx { session, .. } = ctx.into_inner();
     session.client.db = saved_db;
     session.client.protocol = saved_protocol;
@@ -69,6 +69,18 @@ pub fn run(
             inv.name,
             sanitize_text(&e.to_string())
         )),
+    }
+}
+
+/// Runs `f` telling a multi-threaded runtime that this worker is busy, so
+/// the other connections' tasks move to other workers while a long script
+/// runs (they must be able to get BUSY and send SCRIPT KILL).
+pub fn off_the_reactor<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 

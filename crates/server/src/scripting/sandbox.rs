@@ -45,7 +45,11 @@ pub struct Vm {
 }
 
 impl Vm {
-    pub fn new(kind: VmKind, rand: Arc<Mutex<Rand48>>) -> mlua::Result<Vm> {
+    pub fn new(
+        kind: VmKind,
+        rand: Arc<Mutex<Rand48>>,
+        run: Arc<super::busy::RunState>,
+    ) -> mlua::Result<Vm> {
         // SAFETY: the debug library is needed by the error handler only;
         // it is captured by the prelude and removed from the globals
         // before any script runs.
@@ -58,10 +62,11 @@ impl Vm {
         let globals = lua.globals();
         let debug: Table = globals.get("debug")?;
         let getinfo: Function = debug.get("getinfo")?;
+        let killed = lua.create_function(move |_, ()| Ok(run.killed()))?;
         let handles: Table = lua
             .load(PRELUDE)
             .set_name("=moat")
-            .call((globals.clone(), getinfo))?;
+            .call((globals.clone(), getinfo, killed))?;
         let protect: Function = handles.get("protect")?;
         let via_slot: Function = handles.get("via_slot")?;
         let strict: Function = handles.get("strict")?;

@@ -76,7 +76,8 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         "proto-max-bulk-len"
         | "client-query-buffer-limit"
         | "slowlog-log-slower-than"
-        | "latency-monitor-threshold" => shared.limits.refresh(&config),
+        | "latency-monitor-threshold"
+        | "busy-reply-threshold" => shared.limits.refresh(&config),
         "slowlog-max-len" => {
             shared.limits.refresh(&config);
             shared.slowlog.lock().trim(shared.limits.slowlog_max_len());
