@@ -307,7 +307,11 @@ impl Session {
             ));
         }
         // Redis treats may-replicate commands as writes here too.
-        if read_only && cmd.flags.intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE) {
+        if read_only
+            && cmd
+                .flags
+                .intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE)
+        {
             return Err(ScriptCallError::WriteInReadOnly);
         }
         let outer = self.info.lock().last_command.clone();

@@ -54,8 +54,19 @@ fn scripts_cannot_escape_the_callers_acl() {
     let server = start();
     let mut admin = server.client().unwrap();
     for command in [
-        &["ACL", "SETUSER", "app", "on", ">pw", "~app:*", "+@all", "-@dangerous"][..],
-        &["ACL", "SETUSER", "noeval", "on", ">pw", "~*", "+@all", "-eval"][..],
+        &[
+            "ACL",
+            "SETUSER",
+            "app",
+            "on",
+            ">pw",
+            "~app:*",
+            "+@all",
+            "-@dangerous",
+        ][..],
+        &[
+            "ACL", "SETUSER", "noeval", "on", ">pw", "~*", "+@all", "-eval",
+        ][..],
         &["SET", "secret", "original"][..],
     ] {
         assert_eq!(admin.call(command).unwrap(), Frame::ok());
@@ -72,14 +83,19 @@ fn scripts_cannot_escape_the_callers_acl() {
     );
     // pcall gets the error as a value, which the script may return.
     assert_eq!(
-        app.call(&["EVAL", "return redis.pcall('set','secret','pwned')", "0"]).unwrap(),
+        app.call(&["EVAL", "return redis.pcall('set','secret','pwned')", "0"])
+            .unwrap(),
         error("ERR ACL failure in script: No permissions to access a key")
     );
     assert_eq!(admin.call(&["GET", "secret"]).unwrap(), bulk("original"));
     // What the user may do, a script may do.
     assert_eq!(
-        app.call(&["EVAL", "redis.call('set','app:1','v') return redis.call('get','app:1')", "0"])
-            .unwrap(),
+        app.call(&[
+            "EVAL",
+            "redis.call('set','app:1','v') return redis.call('get','app:1')",
+            "0"
+        ])
+        .unwrap(),
         bulk("v")
     );
 
@@ -95,14 +111,19 @@ fn scripts_cannot_escape_the_callers_acl() {
     assert_eq!(field(entry, "object"), &bulk("secret"));
     assert_eq!(field(entry, "username"), &bulk("app"));
     let info = text(field(entry, "client-info"));
-    assert!(info.contains(" cmd=eval ") && info.contains(" user=app "), "{info}");
+    assert!(
+        info.contains(" cmd=eval ") && info.contains(" user=app "),
+        "{info}"
+    );
     let all = admin.call(&["ACL", "LOG"]).unwrap();
     let Frame::Array(all) = &all else {
         panic!("ACL LOG: {all:?}")
     };
-    assert!(all
-        .iter()
-        .any(|e| field(e, "reason") == &bulk("command") && field(e, "object") == &bulk("flushall")));
+    assert!(
+        all.iter()
+            .any(|e| field(e, "reason") == &bulk("command")
+                && field(e, "object") == &bulk("flushall"))
+    );
 
     // redis.acl_check_cmd answers for the calling user without logging.
     let before = all.len();
@@ -122,7 +143,10 @@ fn scripts_cannot_escape_the_callers_acl() {
             .unwrap(),
         bulk("lib")
     );
-    assert_eq!(admin.call(&["FCALL", "peek", "1", "secret"]).unwrap(), bulk("original"));
+    assert_eq!(
+        admin.call(&["FCALL", "peek", "1", "secret"]).unwrap(),
+        bulk("original")
+    );
     // Declared keys are checked before the function runs...
     assert_eq!(
         app.call(&["FCALL", "peek", "1", "secret"]).unwrap(),
@@ -164,12 +188,15 @@ fn busy_scripts_answer_busy_and_can_be_killed() {
         error("NOTBUSY No scripts in execution right now.")
     );
     assert_eq!(
-        other.call(&["CONFIG", "SET", "busy-reply-threshold", "100"]).unwrap(),
+        other
+            .call(&["CONFIG", "SET", "busy-reply-threshold", "100"])
+            .unwrap(),
         Frame::ok()
     );
     let mut runner = server.client().unwrap();
     runner.send(&["EVAL", "while true do end", "0"]).unwrap();
-    let busy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    let busy =
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
     assert_eq!(wait_busy(&mut other), error(busy));
     assert_eq!(other.call(&["GET", "k"]).unwrap(), error(busy));
     assert_eq!(
@@ -189,7 +216,11 @@ fn busy_scripts_answer_busy_and_can_be_killed() {
     );
     // The runner's connection works again; pcall cannot swallow a kill.
     runner
-        .send(&["EVAL", "while true do pcall(function() while true do end end) end", "0"])
+        .send(&[
+            "EVAL",
+            "while true do pcall(function() while true do end end) end",
+            "0",
+        ])
         .unwrap();
     wait_busy(&mut other);
     assert_eq!(other.call(&["SCRIPT", "KILL"]).unwrap(), Frame::ok());
@@ -226,7 +257,8 @@ fn busy_functions_are_killed_with_function_kill() {
     );
     let mut runner = server.client().unwrap();
     runner.send(&["FCALL", "spin", "0"]).unwrap();
-    let busy = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+    let busy =
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
     assert_eq!(wait_busy(&mut other), error(busy));
     // FUNCTION STATS answers while the function runs.
     let stats = other.call(&["FUNCTION", "STATS"]).unwrap();

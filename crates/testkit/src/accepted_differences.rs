@@ -356,9 +356,8 @@ fn normalise_script_acl_wording(reply: Frame) -> Frame {
     for (old, new_prefix, common) in SCRIPT_ACL_WORDINGS {
         let rest = if let Some(rest) = body.strip_prefix(old) {
             rest
-        } else if body.starts_with(new_prefix) {
+        } else if let Some(after) = body.strip_prefix(new_prefix) {
             // 7.2: the NOPERM text runs until the script location, if any.
-            let after = &body[new_prefix.len()..];
             match after.find(" script: ") {
                 Some(at) => &after[at..],
                 None => "",

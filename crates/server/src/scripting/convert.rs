@@ -46,7 +46,10 @@ pub fn frame_to_lua(lua: &Lua, frame: &Frame, resp3: bool) -> mlua::Result<Value
             if resp3 {
                 let map = lua.create_table()?;
                 for (key, value) in pairs {
-                    map.raw_set(frame_to_lua(lua, key, resp3)?, frame_to_lua(lua, value, resp3)?)?;
+                    map.raw_set(
+                        frame_to_lua(lua, key, resp3)?,
+                        frame_to_lua(lua, value, resp3)?,
+                    )?;
                 }
                 single_field(lua, "map", Value::Table(map))?
             } else {
@@ -127,7 +130,7 @@ fn lua_to_frame_at(value: &Value, resp3: bool, depth: usize) -> Frame {
                 Frame::Null
             }
         }
-        Value::Integer(n) => Frame::Integer(*n as i64),
+        Value::Integer(n) => Frame::Integer(*n),
         Value::Number(n) => Frame::Integer(truncate(*n)),
         Value::Table(t) => table_to_frame(t, resp3, depth),
         _ => Frame::Null,
@@ -137,7 +140,9 @@ fn lua_to_frame_at(value: &Value, resp3: bool, depth: usize) -> Frame {
 /// C's `(long long)` cast as x86-64 performs it: toward zero, and the
 /// "integer indefinite" value for NaN and out-of-range numbers.
 fn truncate(n: f64) -> i64 {
-    if n.is_nan() || n >= 9.223_372_036_854_775_807e18 || n < -9.223_372_036_854_775_808e18 {
+    // 2^63: the first double outside the i64 range on either side.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if n.is_nan() || !(-LIMIT..LIMIT).contains(&n) {
         return i64::MIN;
     }
     n as i64

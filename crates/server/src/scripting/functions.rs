@@ -100,10 +100,7 @@ impl Libraries {
 
 /// Redis's `functionsVerifyName`.
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// `functionExtractLibMetaData`: engine, library name, and where the code
@@ -185,7 +182,11 @@ type Registered = RefCell<BTreeMap<String, RegisteredFunction>>;
 
 /// `redis.register_function(name, callback)` or
 /// `redis.register_function{function_name=, callback=, flags=, description=}`.
-fn register_function(lua: &Lua, registered: &Registered, args: MultiValue) -> mlua::Result<(i64, Value)> {
+fn register_function(
+    lua: &Lua,
+    registered: &Registered,
+    args: MultiValue,
+) -> mlua::Result<(i64, Value)> {
     let fail = |message: &str| -> mlua::Result<(i64, Value)> {
         let table = lua.create_table()?;
         table.raw_set("err", format!("ERR {message}"))?;
@@ -224,7 +225,8 @@ fn lua_text(value: &Value) -> Option<String> {
 }
 
 fn positional_args(name: &Value, callback: &Value) -> Result<RegisteredFunction, &'static str> {
-    let name = lua_text(name).ok_or("first argument to redis.register_function must be a string")?;
+    let name =
+        lua_text(name).ok_or("first argument to redis.register_function must be a string")?;
     let Value::Function(callback) = callback else {
         return Err("second argument to redis.register_function must be a function");
     };
@@ -311,4 +313,3 @@ pub fn describe(library: &Library) -> Vec<(&str, Option<&Bytes>, Vec<&'static st
         .map(|f| (f.name.as_str(), f.description.as_ref(), f.flags.names()))
         .collect()
 }
-

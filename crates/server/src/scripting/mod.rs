@@ -165,8 +165,8 @@ pub fn split_keys<'a>(
     not_integer: &str,
 ) -> Result<(&'a [Bytes], &'a [Bytes]), Frame> {
     let rest = &argv[3..];
-    let numkeys = crate::cmd::args::parse_i64(&argv[2])
-        .map_err(|_| Frame::error(not_integer.to_string()))?;
+    let numkeys =
+        crate::cmd::args::parse_i64(&argv[2]).map_err(|_| Frame::error(not_integer.to_string()))?;
     if numkeys > rest.len() as i64 {
         return Err(Frame::error(
             "ERR Number of keys can't be greater than number of args",

@@ -17,13 +17,15 @@ pub const LRAND48_MAX: i64 = i32::MAX as i64;
 impl Default for Rand48 {
     /// Redis's compiled-in initial state (X0, X1, X2 of rand.c).
     fn default() -> Self {
-        Rand48 { x: 0x1234_ABCD_330E }
+        Rand48 {
+            x: 0x1234_ABCD_330E,
+        }
     }
 }
 
 impl Rand48 {
     /// `redisLrand48`: the next 31-bit value.
-    pub fn next(&mut self) -> i64 {
+    pub fn next_value(&mut self) -> i64 {
         self.x = (A.wrapping_mul(self.x).wrapping_add(C)) & MASK;
         (self.x >> 17) as i64
     }
@@ -35,7 +37,7 @@ impl Rand48 {
 
     /// The `r` of Redis's `math.random`: in [0, 1).
     pub fn fraction(&mut self) -> f64 {
-        (self.next() % LRAND48_MAX) as f64 / LRAND48_MAX as f64
+        (self.next_value() % LRAND48_MAX) as f64 / LRAND48_MAX as f64
     }
 }
 

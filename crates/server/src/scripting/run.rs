@@ -249,7 +249,7 @@ fn set_resp(lua: &Lua, ctx: &RefCell<CallCtx>, args: MultiValue) -> mlua::Result
     }
     let version = match &args[0] {
         Value::Number(n) => *n as i64,
-        Value::Integer(n) => *n as i64,
+        Value::Integer(n) => *n,
         Value::String(s) => super::libs::parse_lua_number(&s.as_bytes())
             .map(|n| n as i64)
             .unwrap_or(0),

@@ -63,10 +63,10 @@ impl Vm {
         let debug: Table = globals.get("debug")?;
         let getinfo: Function = debug.get("getinfo")?;
         let killed = lua.create_function(move |_, ()| Ok(run.killed()))?;
-        let handles: Table = lua
-            .load(PRELUDE)
-            .set_name("=moat")
-            .call((globals.clone(), getinfo, killed))?;
+        let handles: Table =
+            lua.load(PRELUDE)
+                .set_name("=moat")
+                .call((globals.clone(), getinfo, killed))?;
         let protect: Function = handles.get("protect")?;
         let via_slot: Function = handles.get("via_slot")?;
         let strict: Function = handles.get("strict")?;
@@ -123,7 +123,15 @@ impl Vm {
             globals.raw_set(name, Value::Nil)?;
         }
         for name in [
-            "string", "table", "math", "coroutine", "cjson", "bit", "cmsgpack", "struct", "redis",
+            "string",
+            "table",
+            "math",
+            "coroutine",
+            "cjson",
+            "bit",
+            "cmsgpack",
+            "struct",
+            "redis",
         ] {
             let table: Table = globals.raw_get(name)?;
             globals.raw_set(name, protect.call::<Table>(table)?)?;
@@ -316,7 +324,7 @@ fn log(_: &Lua, args: &[Value]) -> Answer {
     }
     let level = match &args[0] {
         Value::Number(n) => *n as i64,
-        Value::Integer(n) => *n as i64,
+        Value::Integer(n) => *n,
         Value::String(s) => match libs::parse_lua_number(&s.as_bytes()) {
             Some(n) => n as i64,
             None => return Answer::Raise(LOG_LEVEL_NOT_NUMBER.to_string()),

@@ -192,7 +192,12 @@ fn fcall_ro(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
     fcall_generic(session, ks, argv, true)
 }
 
-fn fcall_generic(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes], ro: bool) -> Frame {
+fn fcall_generic(
+    session: &mut Session,
+    ks: &mut KeyspaceLock<'_>,
+    argv: &[Bytes],
+    ro: bool,
+) -> Frame {
     let shared = session.shared.clone();
     ks.get();
     let engine = shared.scripting.engine.lock();

@@ -46,9 +46,7 @@ fn encode_value(value: &Value, depth: usize, out: &mut Vec<u8>) -> Result<(), St
         Value::Table(t) => {
             let depth = depth + 1;
             if depth > MAX_DEPTH {
-                return Err(format!(
-                    "Cannot serialise, excessive nesting ({depth})"
-                ));
+                return Err(format!("Cannot serialise, excessive nesting ({depth})"));
             }
             encode_table(t, depth, out)?;
         }
@@ -294,7 +292,9 @@ impl Parser<'_> {
     }
 
     fn next_token(&mut self) -> (usize, Token) {
-        while self.pos < self.text.len() && matches!(self.text[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
+        while self.pos < self.text.len()
+            && matches!(self.text[self.pos], b' ' | b'\t' | b'\n' | b'\r')
+        {
             self.pos += 1;
         }
         let at = self.pos;
@@ -312,7 +312,11 @@ impl Parser<'_> {
             b'"' => {
                 let token = self.string();
                 // lua-cjson reports string errors where scanning stopped.
-                let at = if matches!(token, Token::Error(_)) { self.pos } else { at };
+                let at = if matches!(token, Token::Error(_)) {
+                    self.pos
+                } else {
+                    at
+                };
                 return (at, token);
             }
             b'-' | b'0'..=b'9' => return (at, self.number()),
@@ -337,7 +341,10 @@ impl Parser<'_> {
     fn number(&mut self) -> Token {
         let start = self.pos;
         while self.pos < self.text.len()
-            && matches!(self.text[self.pos], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+            && matches!(
+                self.text[self.pos],
+                b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+            )
         {
             self.pos += 1;
         }
@@ -414,5 +421,9 @@ impl Parser<'_> {
 }
 
 fn expected(what: &str, found: &Token, at: usize) -> String {
-    format!("Expected {what} but found {} at character {}", found.name(), at + 1)
+    format!(
+        "Expected {what} but found {} at character {}",
+        found.name(),
+        at + 1
+    )
 }

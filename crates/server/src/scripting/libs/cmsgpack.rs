@@ -32,7 +32,7 @@ fn encode(value: &Value, level: usize, out: &mut Vec<u8>) {
     match value {
         Value::String(s) => encode_bytes(&s.as_bytes(), out),
         Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
-        Value::Integer(n) => encode_int(*n as i64, out),
+        Value::Integer(n) => encode_int(*n, out),
         Value::Number(n) => {
             if n.fract() == 0.0 && *n >= i64::MIN as f64 && *n < i64::MAX as f64 {
                 encode_int(*n as i64, out);
@@ -265,7 +265,13 @@ impl Decoder<'_> {
 }
 
 /// Decodes up to `limit` objects (0: all) starting at byte `offset`.
-fn decode(lua: &Lua, args: &[Value], name: &str, limit: usize, offset: usize) -> Result<(Vec<Value>, usize), Answer> {
+fn decode(
+    lua: &Lua,
+    args: &[Value],
+    name: &str,
+    limit: usize,
+    offset: usize,
+) -> Result<(Vec<Value>, usize), Answer> {
     let data = check_string(args, 1, name)?;
     let mut decoder = Decoder {
         lua,

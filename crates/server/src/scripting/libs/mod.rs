@@ -58,8 +58,9 @@ pub fn check_number(args: &[Value], n: usize, name: &str) -> Result<f64, Answer>
     match args.get(n - 1) {
         Some(Value::Number(x)) => Ok(*x),
         Some(Value::Integer(x)) => Ok(*x as f64),
-        Some(Value::String(s)) => parse_lua_number(&s.as_bytes())
-            .ok_or_else(|| type_error(args, n, name, "number")),
+        Some(Value::String(s)) => {
+            parse_lua_number(&s.as_bytes()).ok_or_else(|| type_error(args, n, name, "number"))
+        }
         _ => Err(type_error(args, n, name, "number")),
     }
 }
@@ -77,10 +78,7 @@ pub fn check_string(args: &[Value], n: usize, name: &str) -> Result<Vec<u8>, Ans
 /// Lua's `tonumber` on a string (`lua_str2number`: strtod, or hex).
 pub fn parse_lua_number(text: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(text).ok()?.trim();
-    if let Some(hex) = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-    {
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         return u64::from_str_radix(hex, 16).ok().map(|v| v as f64);
     }
     if text.is_empty() {

@@ -6,8 +6,7 @@
 use super::{arg_error, check_number, check_string, Answer, Primitive};
 use mlua::{Lua, Value};
 
-pub const PRIMITIVES: &[(&str, Primitive)] =
-    &[("pack", pack), ("unpack", unpack), ("size", size)];
+pub const PRIMITIVES: &[(&str, Primitive)] = &[("pack", pack), ("unpack", unpack), ("size", size)];
 
 const MAX_INT_SIZE: usize = 32;
 const MAX_ALIGN: usize = 8;
@@ -267,35 +266,33 @@ fn unpack(lua: &Lua, args: &[Value]) -> Answer {
                 if size == 0 {
                     let previous = match values.pop() {
                         Some(Value::Number(n)) => n,
-                        Some(Value::String(s)) => {
-                            match super::parse_lua_number(&s.as_bytes()) {
-                                Some(n) => n,
-                                None => {
-                                    return Answer::Error(
-                                        "format `c0' needs a previous size".to_string(),
-                                    )
-                                }
+                        Some(Value::String(s)) => match super::parse_lua_number(&s.as_bytes()) {
+                            Some(n) => n,
+                            None => {
+                                return Answer::Error(
+                                    "format `c0' needs a previous size".to_string(),
+                                )
                             }
-                        }
-                        _ => {
-                            return Answer::Error("format `c0' needs a previous size".to_string())
-                        }
+                        },
+                        _ => return Answer::Error("format `c0' needs a previous size".to_string()),
                     };
                     size = previous.max(0.0) as usize;
                     if pos + size > data.len() {
                         return arg_error(2, "unpack", "data string too short");
                     }
                 }
-                values.push(attempt!(text(&data[pos..pos + size])
-                    .map_err(|e| Answer::Error(e.to_string()))));
+                values.push(attempt!(
+                    text(&data[pos..pos + size]).map_err(|e| Answer::Error(e.to_string()))
+                ));
             }
             b's' => {
                 let Some(end) = data[pos..].iter().position(|&b| b == 0) else {
                     return Answer::Error("unfinished string in data".to_string());
                 };
                 size = end + 1;
-                values.push(attempt!(text(&data[pos..pos + end])
-                    .map_err(|e| Answer::Error(e.to_string()))));
+                values.push(attempt!(
+                    text(&data[pos..pos + end]).map_err(|e| Answer::Error(e.to_string()))
+                ));
             }
             other => attempt!(format.control(other, &mut header)),
         }
