@@ -31,7 +31,14 @@ pub struct RunState {
     threshold_ms: AtomicU64,
     /// FUNCTION STATS' `running_script`: function name and the command.
     current: Mutex<Option<(String, Vec<bytes::Bytes>)>>,
+    /// While a library loads: when its code must have finished (Redis
+    /// gives library code 500 ms), 0 otherwise.
+    load_deadline_ms: AtomicI64,
+    load_timed_out: AtomicBool,
 }
+
+/// How long FUNCTION LOAD lets the library code run.
+const LOAD_TIMEOUT_MS: i64 = 500;
 
 impl RunState {
     /// Marks a script as running (called with the engine locked).
@@ -53,6 +60,20 @@ impl RunState {
         *self.current.lock() = None;
     }
 
+    /// A library's code starts running (FUNCTION LOAD).
+    pub fn begin_load(&self) {
+        self.load_timed_out.store(false, SeqCst);
+        self.load_deadline_ms
+            .store(now_ms() + LOAD_TIMEOUT_MS, SeqCst);
+    }
+
+    /// The library's code finished; whether it was stopped for running
+    /// too long.
+    pub fn end_load(&self) -> bool {
+        self.load_deadline_ms.store(0, SeqCst);
+        self.load_timed_out.swap(false, SeqCst)
+    }
+
     pub fn note_write(&self) {
         self.wrote.store(true, SeqCst);
     }
@@ -69,6 +90,11 @@ impl RunState {
     /// whether the script must stop.
     pub fn on_hook(&self) -> bool {
         if !self.running.load(SeqCst) {
+            let deadline = self.load_deadline_ms.load(SeqCst);
+            if deadline != 0 && now_ms() > deadline {
+                self.load_timed_out.store(true, SeqCst);
+                return true;
+            }
             return false;
         }
         if !self.timed_out.load(SeqCst) {

@@ -108,3 +108,40 @@ pub fn shebang_flags(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
     }
     Ok((flags, end))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shebang_flags_as_redis_parses_them() {
+        let (flags, len) = shebang_flags(b"return 1").unwrap();
+        assert!(flags.contains(ScriptFlags::EVAL_COMPAT_MODE));
+        assert_eq!(len, 0);
+        let (flags, len) = shebang_flags(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap();
+        assert!(flags.contains(ScriptFlags::NO_WRITES) && flags.contains(ScriptFlags::ALLOW_OOM));
+        assert!(!flags.contains(ScriptFlags::EVAL_COMPAT_MODE));
+        assert_eq!(len, 31);
+        assert_eq!(
+            shebang_flags(b"#!lua flags=nope\n").unwrap_err(),
+            "ERR Unexpected flag in script shebang: nope"
+        );
+        assert_eq!(
+            shebang_flags(b"#!lua").unwrap_err(),
+            "ERR Invalid script shebang"
+        );
+        assert_eq!(
+            shebang_flags(b"#!js\n").unwrap_err(),
+            "ERR Unexpected engine in script shebang: #!js"
+        );
+    }
+
+    #[test]
+    fn read_only_rules() {
+        let compat = ScriptFlags::EVAL_COMPAT_MODE;
+        assert_eq!(compat.read_only(true), Ok(true));
+        assert_eq!(compat.read_only(false), Ok(false));
+        assert_eq!(ScriptFlags::NO_WRITES.read_only(false), Ok(true));
+        assert!(ScriptFlags::default().read_only(true).is_err());
+    }
+}

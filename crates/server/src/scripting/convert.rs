@@ -273,3 +273,84 @@ pub fn error_text(message: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&msg[start..end]);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lua() -> Lua {
+        Lua::new()
+    }
+
+    #[test]
+    fn replies_become_lua_values_as_redis_converts_them() {
+        let lua = lua();
+        let status = frame_to_lua(&lua, &Frame::ok(), false).unwrap();
+        let Value::Table(t) = status else { panic!() };
+        assert_eq!(t.get::<String>("ok").unwrap(), "OK");
+        assert_eq!(
+            frame_to_lua(&lua, &Frame::Null, false).unwrap(),
+            Value::Boolean(false)
+        );
+        assert_eq!(frame_to_lua(&lua, &Frame::Null, true).unwrap(), Value::Nil);
+        assert_eq!(
+            frame_to_lua(&lua, &Frame::Boolean(true), false).unwrap(),
+            Value::Number(1.0)
+        );
+        let Value::Table(map) = frame_to_lua(
+            &lua,
+            &Frame::Map(vec![(Frame::Integer(1), Frame::Integer(2))]),
+            true,
+        )
+        .unwrap() else {
+            panic!()
+        };
+        let inner: Table = map.get("map").unwrap();
+        assert_eq!(inner.get::<f64>(1).unwrap(), 2.0);
+    }
+
+    #[test]
+    fn lua_values_become_replies_as_redis_converts_them() {
+        let lua = lua();
+        let value: Value = lua
+            .load("return {1, 2.9, -2.9, 'x', true, false, {err='E x'}, nil, 'after nil'}")
+            .eval()
+            .unwrap();
+        assert_eq!(
+            lua_to_frame(&value, false),
+            Frame::Array(vec![
+                Frame::Integer(1),
+                Frame::Integer(2),
+                Frame::Integer(-2),
+                Frame::Bulk(Bytes::from_static(b"x")),
+                Frame::Integer(1),
+                Frame::Null,
+                Frame::error("E x"),
+            ])
+        );
+        let value: Value = lua.load("return {ok='a\\r\\nb'}").eval().unwrap();
+        assert_eq!(lua_to_frame(&value, false), Frame::simple("a  b"));
+        assert_eq!(
+            lua_to_frame(&Value::Number(1e20), false),
+            Frame::Integer(i64::MIN)
+        );
+        let deep: Value = lua.load("local t = {} t[1] = t return t").eval().unwrap();
+        // A self-referencing table stops at the depth limit instead of
+        // recursing forever.
+        assert!(matches!(lua_to_frame(&deep, false), Frame::Array(_)));
+    }
+
+    #[test]
+    fn error_texts_keep_or_add_the_code() {
+        assert_eq!(error_text(b"-CODE some text"), b"CODE some text");
+        assert_eq!(error_text(b"-X"), b"ERR X");
+        assert_eq!(error_text(b"plain\r\n"), b"ERR plain");
+    }
+
+    #[test]
+    fn numbers_as_arguments() {
+        assert_eq!(format_number(10.0), "10");
+        assert_eq!(format_number(1.5), "1.5");
+        assert_eq!(format_number(-0.25), "-0.25");
+    }
+}

@@ -2,6 +2,7 @@
 //! with `redis.register_function` when loaded, Redis's validation and
 //! error texts, and the function index FCALL looks names up in.
 
+use super::busy::RunState;
 use super::flags::ScriptFlags;
 use super::sandbox::Vm;
 use bytes::Bytes;
@@ -60,7 +61,13 @@ impl Libraries {
 
     /// FUNCTION LOAD: on success the library's name; nothing changes on
     /// failure. Errors are reply texts.
-    pub fn load(&mut self, vm: &Vm, code: &Bytes, replace: bool) -> Result<String, String> {
+    pub fn load(
+        &mut self,
+        vm: &Vm,
+        run: &RunState,
+        code: &Bytes,
+        replace: bool,
+    ) -> Result<String, String> {
         let (engine, name, body_start) = metadata(code)?;
         if !valid_name(&name) {
             return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".to_string());
@@ -71,7 +78,12 @@ impl Libraries {
         if self.libraries.contains_key(&name) && !replace {
             return Err(format!("ERR Library '{name}' already exists"));
         }
-        let functions = register(vm, &code[body_start..])?;
+        run.begin_load();
+        let registered = register(vm, &code[body_start..]);
+        if run.end_load() {
+            return Err("ERR Error registering functions: ERR FUNCTION LOAD timeout".to_string());
+        }
+        let functions = registered?;
         if functions.is_empty() {
             return Err("ERR No functions registered".to_string());
         }

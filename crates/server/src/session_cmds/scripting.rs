@@ -248,7 +248,9 @@ fn function_load(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]
     let scripting = &session.shared.scripting;
     let mut engine = scripting.engine.lock();
     let engine = &mut *engine;
-    let result = engine.libraries.load(&engine.functions, code, replace);
+    let result = engine
+        .libraries
+        .load(&engine.functions, &scripting.run, code, replace);
     scripting.note_libraries(engine);
     match result {
         Ok(name) => Frame::Bulk(Bytes::from(name)),
