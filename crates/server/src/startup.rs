@@ -111,6 +111,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Scripts run on the workers: the JSON and MessagePack decoders of
+        // their libraries recurse once per nesting level (up to 1000).
+        .thread_stack_size(16 * 1024 * 1024)
         .build()
     {
         Ok(runtime) => runtime,

@@ -156,7 +156,15 @@ G.xpcall = function(f, h)
 end
 -- Chunks compiled by a script run in the script's environment, not in the
 -- unprotected real globals.
+-- Binary chunks are refused (Redis's Lua has no bytecode loader: crafted
+-- bytecode can corrupt the VM).
+local function is_binary(s)
+  return type(s) == "string" and s:byte(1) == 27
+end
 G.loadstring = function(s, name)
+  if is_binary(s) then
+    return nil, "binary chunks are not allowed"
+  end
   local f, e = loadstring_raw(s, name)
   if f then
     setfenv(f, env)
@@ -164,7 +172,23 @@ G.loadstring = function(s, name)
   return f, e
 end
 G.load = function(fn, name)
-  local f, e = load_raw(fn, name)
+  local first = true
+  local binary = false
+  local reader = function()
+    local piece = fn()
+    if first and type(piece) == "string" and piece ~= "" then
+      first = false
+      if is_binary(piece) then
+        binary = true
+        return nil
+      end
+    end
+    return piece
+  end
+  local f, e = load_raw(reader, name)
+  if binary then
+    return nil, "binary chunks are not allowed"
+  end
   if f then
     setfenv(f, env)
   end

@@ -140,6 +140,11 @@ impl Vm {
         let string_proxy: Table = globals.raw_get("string")?;
         let string_meta: Table = lua.load("return getmetatable('')").call(())?;
         string_meta.raw_set("__index", string_proxy)?;
+        // Scripts reach the string metatable through getmetatable(''):
+        // they get a read-only view of it (it would otherwise let a
+        // script keep state across runs).
+        let meta_view: Table = protect.call(string_meta.clone())?;
+        string_meta.raw_set("__metatable", meta_view)?;
         let env: Table = handles.get("env")?;
         globals.raw_set("_G", env.clone())?;
         Ok(Vm {

@@ -159,7 +159,12 @@ struct Decoder<'a> {
     lua: &'a Lua,
     data: &'a [u8],
     pos: usize,
+    depth: usize,
 }
+
+/// Nesting beyond which decoding stops, where lua-cmsgpack runs out of
+/// Lua stack.
+const MAX_DECODE_DEPTH: usize = 1000;
 
 impl Decoder<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], &'static str> {
@@ -186,16 +191,27 @@ impl Decoder<'_> {
             .map_err(|_| BAD)
     }
 
+    fn nest(&mut self, function: &'static str) -> Result<(), &'static str> {
+        self.depth += 1;
+        if self.depth > MAX_DECODE_DEPTH {
+            return Err(function);
+        }
+        Ok(())
+    }
+
     fn array(&mut self, len: usize) -> Result<Value, &'static str> {
+        self.nest("stack overflow (in function mp_decode_to_lua_array)")?;
         let table = self.lua.create_table().map_err(|_| BAD)?;
         for i in 1..=len {
             let v = self.value()?;
             table.raw_set(i, v).map_err(|_| BAD)?;
         }
+        self.depth -= 1;
         Ok(Value::Table(table))
     }
 
     fn map(&mut self, len: usize) -> Result<Value, &'static str> {
+        self.nest("stack overflow (in function mp_decode_to_lua_hash)")?;
         let table = self.lua.create_table().map_err(|_| BAD)?;
         for _ in 0..len {
             let k = self.value()?;
@@ -207,6 +223,7 @@ impl Decoder<'_> {
             }
             table.raw_set(k, v).map_err(|_| BAD)?;
         }
+        self.depth -= 1;
         Ok(Value::Table(table))
     }
 
@@ -277,6 +294,7 @@ fn decode(
         lua,
         data: &data,
         pos: offset.min(data.len()),
+        depth: 0,
     };
     let mut values = Vec::new();
     while decoder.pos < data.len() && (limit == 0 || values.len() < limit) {
