@@ -110,6 +110,63 @@ impl Libraries {
     }
 }
 
+/// FUNCTION RESTORE's policies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RestorePolicy {
+    Flush,
+    Append,
+    Replace,
+}
+
+impl Libraries {
+    /// FUNCTION DUMP.
+    pub fn dump(&self) -> Vec<u8> {
+        super::payload::dump(self.libraries.values().map(|l| &l.code[..]))
+    }
+
+    /// FUNCTION RESTORE: all libraries of the payload or none; nothing
+    /// changes on failure.
+    pub fn restore(
+        &mut self,
+        vm: &Vm,
+        run: &RunState,
+        payload: &[u8],
+        policy: RestorePolicy,
+    ) -> Result<(), String> {
+        let codes = super::payload::parse(payload)?;
+        let mut restored = Libraries::default();
+        for code in codes {
+            restored.load(vm, run, &Bytes::from(code), false)?;
+        }
+        if policy == RestorePolicy::Flush {
+            *self = restored;
+            return Ok(());
+        }
+        for name in restored.libraries.keys() {
+            if policy == RestorePolicy::Append && self.libraries.contains_key(name) {
+                return Err(format!("ERR Library {name} already exists"));
+            }
+        }
+        for (function, library) in &restored.index {
+            if let Some(owner) = self.index.get(function) {
+                let replaced =
+                    policy == RestorePolicy::Replace && restored.libraries.contains_key(owner);
+                if !replaced && owner != library {
+                    return Err(format!("ERR Function {function} already exists"));
+                }
+            }
+        }
+        for (name, library) in restored.libraries {
+            self.delete(&name);
+            for function in library.functions.keys() {
+                self.index.insert(function.clone(), name.clone());
+            }
+            self.libraries.insert(name, library);
+        }
+        Ok(())
+    }
+}
+
 /// Redis's `functionsVerifyName`.
 fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')

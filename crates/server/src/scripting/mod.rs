@@ -8,6 +8,7 @@
 //! - `convert`: reply ↔ Lua conversions;
 //! - `libs/`: `bit`, `cjson`, `cmsgpack`, `struct`;
 //! - `cache`: EVAL scripts by SHA-1; `functions`: FUNCTION libraries;
+//! - `payload`: the FUNCTION DUMP format;
 //! - `flags`: script flags; `busy`: the running script's state for BUSY
 //!   and SCRIPT KILL; `random`: Redis's `math.random`; `sha1`.
 
@@ -18,6 +19,7 @@ pub mod flags;
 pub mod functions;
 pub mod libs;
 pub mod lift;
+pub mod payload;
 pub mod random;
 pub mod run;
 pub mod sandbox;

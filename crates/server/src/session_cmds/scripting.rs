@@ -6,7 +6,7 @@
 
 use super::{help_reply, subcommand_syntax_error};
 use crate::dispatch::{KeyspaceLock, SessionHandler};
-use crate::scripting::functions::describe;
+use crate::scripting::functions::{describe, RestorePolicy};
 use crate::scripting::run::{run, Invocation};
 use crate::scripting::sandbox::VmKind;
 use crate::scripting::split_keys;
@@ -33,6 +33,8 @@ pub const HANDLERS: &[(&str, SessionHandler)] = &[
     ("function|stats", function_stats),
     ("function|kill", function_kill),
     ("function|help", function_help),
+    ("function|dump", function_dump),
+    ("function|restore", function_restore),
 ];
 
 const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
@@ -375,6 +377,38 @@ fn function_stats(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) 
 
 fn function_kill(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
     session.shared.scripting.run.request_kill(false)
+}
+
+fn function_dump(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    let engine = session.shared.scripting.engine.lock();
+    Frame::Bulk(Bytes::from(engine.libraries.dump()))
+}
+
+fn function_restore(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let policy =
+        match argv.get(3) {
+            None => RestorePolicy::Append,
+            Some(p) if p.eq_ignore_ascii_case(b"flush") => RestorePolicy::Flush,
+            Some(p) if p.eq_ignore_ascii_case(b"append") => RestorePolicy::Append,
+            Some(p) if p.eq_ignore_ascii_case(b"replace") => RestorePolicy::Replace,
+            Some(_) => return Frame::error(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            ),
+        };
+    if argv.len() > 4 {
+        return subcommand_syntax_error("FUNCTION", &argv[1]);
+    }
+    let scripting = &session.shared.scripting;
+    let mut engine = scripting.engine.lock();
+    let engine = &mut *engine;
+    let result = engine
+        .libraries
+        .restore(&engine.functions, &scripting.run, &argv[2], policy);
+    scripting.note_libraries(engine);
+    match result {
+        Ok(()) => Frame::ok(),
+        Err(error) => Frame::error(error),
+    }
 }
 
 fn function_help(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
