@@ -32,16 +32,21 @@ struct Format<'a> {
 }
 
 impl Format<'_> {
-    fn num(&mut self, default: usize) -> usize {
+    /// `getnum`: digits as an `int`, with struct.c's overflow error.
+    fn num(&mut self, default: usize) -> Result<usize, Answer> {
         if !self.fmt.get(self.pos).is_some_and(u8::is_ascii_digit) {
-            return default;
+            return Ok(default);
         }
-        let mut n = 0usize;
+        let mut n: i32 = 0;
         while let Some(d) = self.fmt.get(self.pos).filter(|d| d.is_ascii_digit()) {
-            n = n.saturating_mul(10).saturating_add((d - b'0') as usize);
+            let digit = (d - b'0') as i32;
+            if n > i32::MAX / 10 || n * 10 > i32::MAX - digit {
+                return Err(Answer::Error("integral size overflow".to_string()));
+            }
+            n = n * 10 + digit;
             self.pos += 1;
         }
-        n
+        Ok(n as usize)
     }
 
     fn next(&mut self) -> Option<u8> {
@@ -56,9 +61,9 @@ impl Format<'_> {
             b'H' | b'h' => 2,
             b'L' | b'l' | b'T' | b'd' => 8,
             b'f' => 4,
-            b'c' => self.num(1),
+            b'c' => self.num(1)?,
             b'i' | b'I' => {
-                let size = self.num(4);
+                let size = self.num(4)?;
                 if size > MAX_INT_SIZE {
                     return Err(Answer::Error(format!(
                         "integral size {size} is larger than limit of {MAX_INT_SIZE}"
@@ -78,7 +83,7 @@ impl Format<'_> {
             b'<' => header.little = true,
             b'=' => header.little = cfg!(target_endian = "little"),
             b'!' => {
-                let a = self.num(MAX_ALIGN);
+                let a = self.num(MAX_ALIGN)?;
                 if !a.is_power_of_two() {
                     return Err(Answer::Error(format!("alignment {a} is not a power of 2")));
                 }
@@ -229,8 +234,8 @@ fn unpack(lua: &Lua, args: &[Value]) -> Answer {
     let text = |bytes: &[u8]| lua.create_string(bytes).map(Value::String);
     while let Some(opt) = format.next() {
         let mut size = attempt!(format.opt_size(opt));
-        pos += to_align(pos, &header, opt, size);
-        if pos + size > data.len() {
+        pos = pos.saturating_add(to_align(pos, &header, opt, size));
+        if pos.checked_add(size).is_none_or(|end| end > data.len()) {
             return arg_error(2, "unpack", "data string too short");
         }
         match opt {
@@ -276,8 +281,9 @@ fn unpack(lua: &Lua, args: &[Value]) -> Answer {
                         },
                         _ => return Answer::Error("format `c0' needs a previous size".to_string()),
                     };
-                    size = previous.max(0.0) as usize;
-                    if pos + size > data.len() {
+                    // A negative size wraps, as C's size_t conversion does.
+                    size = previous as i64 as usize;
+                    if pos.checked_add(size).is_none_or(|end| end > data.len()) {
                         return arg_error(2, "unpack", "data string too short");
                     }
                 }
@@ -296,7 +302,7 @@ fn unpack(lua: &Lua, args: &[Value]) -> Answer {
             }
             other => attempt!(format.control(other, &mut header)),
         }
-        pos += size;
+        pos = pos.saturating_add(size);
     }
     values.push(Value::Number((pos + 1) as f64));
     Answer::Values(values)
@@ -309,7 +315,7 @@ fn size(_: &Lua, args: &[Value]) -> Answer {
     let mut total = 0usize;
     while let Some(opt) = format.next() {
         let size = attempt!(format.opt_size(opt));
-        total += to_align(total, &header, opt, size);
+        total = total.saturating_add(to_align(total, &header, opt, size));
         if opt == b's' {
             return arg_error(1, "size", "option 's' has no fixed size");
         }
@@ -319,7 +325,7 @@ fn size(_: &Lua, args: &[Value]) -> Answer {
         if size == 0 {
             attempt!(format.control(opt, &mut header));
         }
-        total += size;
+        total = total.saturating_add(size);
     }
     Answer::Value(Value::Number(total as f64))
 }
