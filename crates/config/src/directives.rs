@@ -557,7 +557,8 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         LONG_MAX,
         5000,
-    ),
+    )
+    .implemented(),
     int("cluster-node-timeout", None, MOD, 0, LONG_MAX, 15000),
     int("slowlog-log-slower-than", None, MOD, -1, LONG_MAX, 10000).implemented(),
     int("latency-monitor-threshold", None, MOD, 0, LONG_MAX, 0).implemented(),

@@ -24,6 +24,7 @@ pub mod process;
 pub mod protected;
 pub mod pubsub;
 pub mod redact;
+pub mod scripting;
 pub mod session;
 pub mod session_cmds;
 pub mod shared;

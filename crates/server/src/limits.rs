@@ -13,6 +13,7 @@ pub struct Limits {
     latency_threshold_ms: AtomicU64,
     /// `client-output-buffer-limit`, per class: hard, soft, soft seconds.
     output: [[AtomicI64; 3]; 3],
+    busy_reply_threshold_ms: AtomicU64,
 }
 
 impl Limits {
@@ -24,6 +25,7 @@ impl Limits {
             slowlog_max_len: AtomicU64::new(0),
             latency_threshold_ms: AtomicU64::new(0),
             output: Default::default(),
+            busy_reply_threshold_ms: AtomicU64::new(0),
         };
         limits.refresh(config);
         limits
@@ -47,6 +49,8 @@ impl Limits {
         self.latency_threshold_ms
             .store(int("latency-monitor-threshold", 0).max(0) as u64, Relaxed);
         self.load_output_buffer_limits(config);
+        self.busy_reply_threshold_ms
+            .store(int("busy-reply-threshold", 5000).max(0) as u64, Relaxed);
     }
 
     /// `proto-max-bulk-len`.
@@ -96,5 +100,11 @@ impl Limits {
         for class in ClientClass::ALL {
             self.set_output_buffer_limit(class, config.output_buffer_limit(class));
         }
+    }
+
+    /// `busy-reply-threshold` (alias `lua-time-limit`) in milliseconds: how
+    /// long a script runs before other clients are answered BUSY.
+    pub fn busy_reply_threshold_ms(&self) -> u64 {
+        self.busy_reply_threshold_ms.load(Relaxed)
     }
 }

@@ -19,6 +19,7 @@ use crate::dispatch::{
 };
 use crate::mailbox::Mailbox;
 use crate::pubsub::{ClientSubscriptions, Kind};
+use crate::scripting::{ScriptCallError, ScriptCallMode, ScriptCallReply};
 use crate::shared::{now_ms, Shared};
 use bytes::{Bytes, BytesMut};
 use moat_acl::{Denial, DenyReason, LogContext, User};
@@ -269,6 +270,15 @@ impl Session {
                 )),
             );
         }
+        // A script past busy-reply-threshold holds the keyspace: everyone
+        // else gets BUSY, except for the commands that may run meanwhile
+        // (SCRIPT KILL, FUNCTION KILL/STATS, AUTH...).
+        if !cmd.flags.contains(CommandFlags::ALLOW_BUSY) {
+            shared.scripting.run.wait_while_quiet();
+            if let Some(busy) = shared.scripting.run.busy_error() {
+                return self.reject_command(cmd, busy);
+            }
+        }
         if let Some(transaction) = &mut self.transaction {
             if !is_transaction_control(cmd) {
                 transaction.queued.push((cmd.id, argv));
@@ -332,6 +342,61 @@ impl Session {
         }
         self.info.lock().db = self.client.db;
         reply
+    }
+
+    /// **The entry point for commands called from scripts** (`redis.call`,
+    /// `redis.pcall`, `redis.acl_check_cmd`). It applies dispatch's checks
+    /// in Redis's `scriptCall` order — command lookup, arity, `noscript`,
+    /// the ACL check against the *calling* user (a denial is logged with
+    /// context `lua` and the caller's client info), writes refused in
+    /// read-only scripts — and then runs the normal handler with
+    /// statistics. The caller keeps showing its own command (`cmd=eval`).
+    pub fn call_from_script(
+        &mut self,
+        ks: &mut KeyspaceLock<'_>,
+        argv: &[Bytes],
+        mode: ScriptCallMode,
+    ) -> Result<ScriptCallReply, ScriptCallError> {
+        let cmd = match self.shared.table.resolve(argv) {
+            Resolved::Command(cmd) => cmd,
+            _ => return Err(ScriptCallError::UnknownCommand),
+        };
+        let read_only = match mode {
+            ScriptCallMode::AclCheckOnly => {
+                return Ok(ScriptCallReply {
+                    reply: Frame::Boolean(self.user.check(cmd, argv).is_ok()),
+                    wrote: false,
+                })
+            }
+            ScriptCallMode::Execute { read_only } => read_only,
+        };
+        if !cmd.arity_ok(argv.len()) {
+            return Err(ScriptCallError::WrongArity);
+        }
+        if cmd.flags.contains(CommandFlags::NOSCRIPT) {
+            return Err(ScriptCallError::NotAllowedFromScript);
+        }
+        if let Err(denial) = self.user.check(cmd, argv) {
+            self.record_denial(cmd, argv, denial, LogContext::Lua);
+            return Err(ScriptCallError::Acl(
+                denial.noperm_message(self.user.name(), &cmd.fullname),
+            ));
+        }
+        // Redis treats may-replicate commands as writes here too.
+        if read_only
+            && cmd
+                .flags
+                .intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE)
+        {
+            return Err(ScriptCallError::WriteInReadOnly);
+        }
+        let outer = self.info.lock().last_command.clone();
+        let reply = self.call(ks, cmd, argv);
+        self.note_current_command(&outer);
+        Ok(ScriptCallReply {
+            reply,
+            wrote: cmd.flags.contains(CommandFlags::WRITE),
+        })
     }
 
     /// Publishes the command being processed (`cmd=` of CLIENT LIST).

@@ -64,6 +64,9 @@ pub struct Shared {
     pub slowlog: Mutex<SlowLog>,
     /// `LATENCY`.
     pub latency: Mutex<LatencyMonitor>,
+    /// EVAL and FUNCTION: the Lua VMs, the script cache, the libraries,
+    /// and the running script's state (checked by dispatch for BUSY).
+    pub scripting: crate::scripting::Scripting,
 }
 
 impl Shared {

@@ -120,6 +120,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Scripts run on the workers: the JSON and MessagePack decoders of
+        // their libraries recurse once per nesting level (up to 1000).
+        .thread_stack_size(16 * 1024 * 1024)
         .build()
     {
         Ok(runtime) => runtime,
@@ -132,7 +135,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
         &config.get_text("pidfile").unwrap_or_default(),
         daemonized,
     );
-    runtime.block_on(serve(config, config_path, acl))
+    let code = runtime.block_on(serve(config, config_path, acl));
+    // A script that never ends keeps its worker thread busy; SHUTDOWN
+    // (allowed while a script is busy) must still stop the process, so the
+    // runtime is not waited for.
+    runtime.shutdown_background();
+    code
 }
 
 /// Reads the configuration as redis-server does, checking each `user`
@@ -280,6 +288,13 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     let table = CommandTable::global();
     let databases = config.get_int("databases").unwrap_or(16).max(1) as usize;
     let limits = Limits::from_config(&config);
+    let scripting = match crate::scripting::Scripting::new() {
+        Ok(scripting) => scripting,
+        Err(error) => {
+            tracing::error!("Failed to initialize the Lua scripting engine: {error}");
+            return 1;
+        }
+    };
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
@@ -305,6 +320,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         last_save_secs: AtomicI64::new(now_ms() / 1000),
         slowlog: Mutex::new(SlowLog::default()),
         latency: Mutex::new(LatencyMonitor::default()),
+        scripting,
     });
     tracing::info!("Server initialized");
     let mut tasks = Vec::new();
@@ -380,8 +396,9 @@ async fn cron(shared: Arc<Shared>) {
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(1000 / hz as u64));
     loop {
         interval.tick().await;
-        {
-            let mut keyspace = shared.keyspace.lock();
+        // A running script holds the keyspace for as long as it runs:
+        // skip the tick rather than block a runtime worker on it.
+        if let Some(mut keyspace) = shared.keyspace.try_lock() {
             if keyspace.active_expire {
                 // Bounded so that a large backlog cannot stall clients.
                 keyspace.active_expire_cycle(now_ms(), ACTIVE_EXPIRE_BUDGET);

@@ -79,9 +79,10 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         }
         "notify-keyspace-events" => ks.get().apply_config(&config),
         "client-output-buffer-limit" => shared.limits.load_output_buffer_limits(&config),
-        "client-query-buffer-limit" | "slowlog-log-slower-than" | "latency-monitor-threshold" => {
-            shared.limits.refresh(&config)
-        }
+        "client-query-buffer-limit"
+        | "slowlog-log-slower-than"
+        | "latency-monitor-threshold"
+        | "busy-reply-threshold" => shared.limits.refresh(&config),
         "slowlog-max-len" => {
             shared.limits.refresh(&config);
             shared.slowlog.lock().trim(shared.limits.slowlog_max_len());

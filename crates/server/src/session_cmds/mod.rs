@@ -9,6 +9,7 @@ mod config;
 mod connection;
 mod monitor;
 mod pubsub;
+mod scripting;
 mod server;
 mod slowlog;
 mod transaction;
@@ -31,6 +32,7 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all.extend_from_slice(slowlog::HANDLERS);
     all.extend_from_slice(pubsub::HANDLERS);
     all.extend_from_slice(monitor::HANDLERS);
+    all.extend_from_slice(scripting::HANDLERS);
     all
 }
 
