@@ -142,8 +142,20 @@ fn load_users(config: &Config) -> Result<AclState, String> {
                     format!("Aborting Redis startup because of ACL errors: {errors}")
                 })?
         }
-        None => moat_acl::file::parse_config_users(user_lines, pubsub_default)
-            .map_err(|e| format!("Critical error while loading ACLs. Exiting. {e}"))?,
+        None => {
+            // The config keeps each directive's arguments after `user`; the
+            // ACL layer takes whole directives, keyword included.
+            let directives: Vec<Vec<bytes::Bytes>> = user_lines
+                .iter()
+                .map(|line| {
+                    std::iter::once(bytes::Bytes::from_static(b"user"))
+                        .chain(line.iter().cloned())
+                        .collect()
+                })
+                .collect();
+            moat_acl::file::parse_config_users(&directives, pubsub_default)
+                .map_err(|e| format!("Critical error while loading ACLs. Exiting. {e}"))?
+        }
     };
     if let Some(password) = config.requirepass().filter(|p| !p.is_empty()) {
         registry.set_requirepass(Some(password));

@@ -284,7 +284,9 @@ fn without_getuser_command_rules(reply: Frame) -> Frame {
     };
     let reply = map_fields(reply, &["commands"], erase);
     map_fields(reply, &["selectors"], |selectors| {
-        map_items(selectors, |selector| map_fields(selector, &["commands"], erase))
+        map_items(selectors, |selector| {
+            map_fields(selector, &["commands"], erase)
+        })
     })
 }
 
@@ -548,8 +550,12 @@ mod tests {
 
     #[test]
     fn repeated_georadius_store_is_a_stricter_case() {
-        assert!(moat_is_stricter_on(&args("GEORADIUS k 0 0 1 m STORE a STOREDIST b")));
-        assert!(moat_is_stricter_on(&args("georadiusbymember k m 1 m store a store b")));
+        assert!(moat_is_stricter_on(&args(
+            "GEORADIUS k 0 0 1 m STORE a STOREDIST b"
+        )));
+        assert!(moat_is_stricter_on(&args(
+            "georadiusbymember k m 1 m store a store b"
+        )));
         assert!(!moat_is_stricter_on(&args("GEORADIUS k 0 0 1 m STORE a")));
         assert!(!moat_is_stricter_on(&args("GET store store")));
     }

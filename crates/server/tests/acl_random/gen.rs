@@ -89,7 +89,9 @@ fn instance_of(rng: &mut Gen, pattern: &str) -> String {
 /// Pieces keys and patterns are made of. Few letters, so that random
 /// patterns and random keys actually meet; glob syntax included, so that
 /// keys like `a*` and `[` are matched as text.
-const KEY_PIECES: &[&str] = &["a", "b", "c", ":", "ab", "x:", "*", "?", "[", "]", "-", "\\"];
+const KEY_PIECES: &[&str] = &[
+    "a", "b", "c", ":", "ab", "x:", "*", "?", "[", "]", "-", "\\",
+];
 
 /// Glob fragments for patterns: wildcards, classes (negated, reversed,
 /// unterminated), escapes.
@@ -247,7 +249,15 @@ fn selector_rule(rng: &mut Gen) -> String {
         35..=39 => format!("{sign}{}", pick(rng, FIRST_ARG_RULES)),
         40..=44 => pick(
             rng,
-            &["allcommands", "nocommands", "+@all", "-@all", "+@ALL", "+@all", "allcommands"],
+            &[
+                "allcommands",
+                "nocommands",
+                "+@all",
+                "-@all",
+                "+@ALL",
+                "+@all",
+                "allcommands",
+            ],
         )
         .to_string(),
         45..=60 => format!("~{}", glob(rng)),
@@ -256,8 +266,16 @@ fn selector_rule(rng: &mut Gen) -> String {
         71..=73 => format!("{}~{}", pick(rng, &["%RW", "%WR", "%rw", "%r"]), glob(rng)),
         74..=78 => pick(rng, &["allkeys", "resetkeys", "~*", "resetkeys"]).to_string(),
         79..=88 => format!("&{}", glob(rng)),
-        89..=94 => pick(rng, &["allchannels", "resetchannels", "&*", "resetchannels"]).to_string(),
-        95..=96 => pick(rng, &["%~a", "%X~a", "%RR~a", "~a b", "bogus", "+@nosuchcat"]).to_string(),
+        89..=94 => pick(
+            rng,
+            &["allchannels", "resetchannels", "&*", "resetchannels"],
+        )
+        .to_string(),
+        95..=96 => pick(
+            rng,
+            &["%~a", "%X~a", "%RR~a", "~a b", "bogus", "+@nosuchcat"],
+        )
+        .to_string(),
         _ => String::new(),
     }
 }
@@ -447,7 +465,11 @@ pub fn request(rng: &mut Gen) -> Argv {
             a
         }
         17 => {
-            let single = if rng.gen_bool(0.6) { k(rng) } else { String::new() };
+            let single = if rng.gen_bool(0.6) {
+                k(rng)
+            } else {
+                String::new()
+            };
             let mut a = vec![
                 "MIGRATE".into(),
                 "127.0.0.1".into(),
@@ -518,7 +540,10 @@ pub fn request(rng: &mut Gen) -> Argv {
             a
         }
         24 => {
-            let cmd = pick(rng, &["TYPE", "STRLEN", "LPOP", "GETDEL", "INCR", "TTL", "LLEN"]);
+            let cmd = pick(
+                rng,
+                &["TYPE", "STRLEN", "LPOP", "GETDEL", "INCR", "TTL", "LLEN"],
+            );
             vec![cmd.into(), k(rng)]
         }
         25 => vec![
@@ -535,7 +560,10 @@ pub fn request(rng: &mut Gen) -> Argv {
             a
         }
         28 => {
-            let cmd = pick(rng, &["LMPOP", "ZMPOP", "SINTERCARD", "ZINTERCARD", "ZUNION"]);
+            let cmd = pick(
+                rng,
+                &["LMPOP", "ZMPOP", "SINTERCARD", "ZINTERCARD", "ZUNION"],
+            );
             let n = pick(rng, &["1", "2", "0", "x", "5"]);
             let mut a = vec![cmd.into(), n.into(), k(rng), k(rng)];
             if cmd == "LMPOP" {
@@ -545,7 +573,13 @@ pub fn request(rng: &mut Gen) -> Argv {
             }
             a
         }
-        29 => vec!["BLMPOP".into(), "0".into(), "1".into(), k(rng), "LEFT".into()],
+        29 => vec![
+            "BLMPOP".into(),
+            "0".into(),
+            "1".into(),
+            k(rng),
+            "LEFT".into(),
+        ],
         30 => vec!["HSET".into(), k(rng), "f".into(), "v".into()],
         31 => vec!["HGET".into(), k(rng), "f".into()],
         32 => vec![pick(rng, &["PING", "FLUSHALL", "FLUSHDB", "DBSIZE", "TIME"]).into()],
@@ -556,8 +590,18 @@ pub fn request(rng: &mut Gen) -> Argv {
         }
         35 => vec!["NOSUCHCOMMAND".into(), k(rng)],
         36 => vec!["GET".into()],
-        37 => vec!["ACL".into(), pick(rng, &["WHOAMI", "LIST", "NOSUCH"]).into()],
-        38 => vec!["BLMOVE".into(), k(rng), k(rng), "LEFT".into(), "LEFT".into(), "0".into()],
+        37 => vec![
+            "ACL".into(),
+            pick(rng, &["WHOAMI", "LIST", "NOSUCH"]).into(),
+        ],
+        38 => vec![
+            "BLMOVE".into(),
+            k(rng),
+            k(rng),
+            "LEFT".into(),
+            "LEFT".into(),
+            "0".into(),
+        ],
         39 | 40 => {
             // Templates: `K` is replaced by a random key.
             let template = pick(
@@ -599,7 +643,11 @@ pub fn request(rng: &mut Gen) -> Argv {
                 .map(|w| if w == "K" { k(rng) } else { w.to_string() })
                 .collect()
         }
-        _ => vec!["DEBUG".into(), pick(rng, &["SEGFAULT", "OBJECT"]).into(), k(rng)],
+        _ => vec![
+            "DEBUG".into(),
+            pick(rng, &["SEGFAULT", "OBJECT"]).into(),
+            k(rng),
+        ],
     };
     if rng.gen_bool(0.05) {
         // Case does not matter for command names.

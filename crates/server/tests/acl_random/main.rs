@@ -140,7 +140,10 @@ impl Tally {
             self.denied_key,
             self.denied_channel,
         ];
-        assert!(sides.iter().all(|&n| n > 0), "a decision was never exercised: {self:?}");
+        assert!(
+            sides.iter().all(|&n| n > 0),
+            "a decision was never exercised: {self:?}"
+        );
     }
 }
 
@@ -193,11 +196,19 @@ fn acl_decisions_and_descriptions_match_the_reference_servers() {
         rng.forget_patterns();
         // A bare SETUSER creates the user, so that a later failing rule
         // list leaves a user to ask DRYRUN about.
-        let mut batch: Vec<Argv> = vec![vec![b"ACL".to_vec(), b"SETUSER".to_vec(), name.clone().into()]];
+        let mut batch: Vec<Argv> = vec![vec![
+            b"ACL".to_vec(),
+            b"SETUSER".to_vec(),
+            name.clone().into(),
+        ]];
         // One to three incremental SETUSERs, each followed by GETUSER.
         for _ in 0..rng.gen_range(1..4) {
             batch.push(gen::setuser(&mut rng, &name));
-            batch.push(vec![b"ACL".to_vec(), b"GETUSER".to_vec(), name.clone().into()]);
+            batch.push(vec![
+                b"ACL".to_vec(),
+                b"GETUSER".to_vec(),
+                name.clone().into(),
+            ]);
         }
         batch.push(vec![b"ACL".to_vec(), b"LIST".to_vec()]);
         let first_request = batch.len();
@@ -206,7 +217,11 @@ fn acl_decisions_and_descriptions_match_the_reference_servers() {
             argv.extend(gen::request(&mut rng));
             batch.push(argv);
         }
-        batch.push(vec![b"ACL".to_vec(), b"DELUSER".to_vec(), name.clone().into()]);
+        batch.push(vec![
+            b"ACL".to_vec(),
+            b"DELUSER".to_vec(),
+            name.clone().into(),
+        ]);
 
         // Every server gets the batch before any reply is read, so they
         // work in parallel.
@@ -247,8 +262,16 @@ fn acl_decisions_and_descriptions_match_the_reference_servers() {
                         let _ = writeln!(report, "  > {}", show(setup));
                     }
                     let _ = writeln!(report, "  command: {}", show(argv));
-                    let _ = writeln!(report, "  moat:      {}", render(&from_moat[index]).trim_end());
-                    let _ = writeln!(report, "  reference: {}", render(&replies[index]).trim_end());
+                    let _ = writeln!(
+                        report,
+                        "  moat:      {}",
+                        render(&from_moat[index]).trim_end()
+                    );
+                    let _ = writeln!(
+                        report,
+                        "  reference: {}",
+                        render(&replies[index]).trim_end()
+                    );
                     divergences.push(report);
                 }
             }
