@@ -26,7 +26,7 @@ for tool in redis-server redis-benchmark taskset; do
     command -v "$tool" >/dev/null || { echo "bench.sh: $tool not found" >&2; exit 1; }
 done
 
-cargo build --release -p moat-server -p moat-testkit --example acl_bench
+cargo build --release -p moat-server --bin moat-server -p moat-testkit --example acl_bench
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 moat_bin="$target_dir/release/moat-server"
 acl_bench="$target_dir/release/examples/acl_bench"

@@ -55,6 +55,13 @@ fn user_with_patterns(patterns: usize) -> Arc<User> {
 
 fn check_patterns(c: &mut Criterion) {
     let mut group = c.benchmark_group("check_patterns");
+    // The floor: the boot default user needs no key or command check.
+    let default_user = Arc::new(User::boot_default());
+    let argv = words("GET tenant:0:profile");
+    let cmd = command(&argv);
+    group.bench_function("default_user", |b| {
+        b.iter(|| black_box(default_user.check(black_box(cmd), black_box(&argv))))
+    });
     for patterns in [1usize, 100, 1000] {
         let user = user_with_patterns(patterns);
         // The last prefix pattern, and (when there is one) the last glob.

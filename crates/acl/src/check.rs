@@ -16,7 +16,7 @@ use crate::selector::Selector;
 use bytes::Bytes;
 use moat_commands::{
     extract_channels, extract_keys, Category, ChannelKind, ChannelRef, Command, CommandFlags,
-    KeyRef, KeySpecFlags,
+    KeyRef, KeyRefs, KeySpecFlags,
 };
 
 /// Why a request was denied.
@@ -130,7 +130,7 @@ struct Request<'a> {
     cmd: &'a Command,
     argv: &'a [Bytes],
     current_db: i64,
-    keys: Option<Vec<KeyRef>>,
+    keys: Option<KeyRefs>,
     channels: Option<Vec<ChannelRef>>,
 }
 

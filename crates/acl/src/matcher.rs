@@ -19,12 +19,19 @@
 //! * patterns starting with a special character (`*x`, `?`, `[ab]c`) have
 //!   an empty run and are tried on every text.
 //!
+//! A set with only a few runs keeps them in a list scanned with
+//! `starts_with` instead: for one or two patterns that beats hashing the
+//! text.
+//!
 //! The answer is therefore exactly "some pattern glob-matches", only cheaper,
 //! including `stringmatchlen`'s one surprise: a pattern made only of `*`s
 //! does not match the empty string (its loop never starts), while `a*`
 //! does match `a`.
 
 use hashbrown::{HashMap, HashSet};
+
+/// Up to this many runs are scanned rather than hashed.
+const FEW_RUNS: usize = 4;
 
 /// A set of glob patterns compiled for matching.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +43,8 @@ pub struct PatternSet {
     by_run: HashMap<Box<[u8]>, Anchored>,
     /// The distinct lengths of `by_run`'s keys, ascending.
     run_lengths: Vec<usize>,
+    /// `by_run`'s entries when there are few of them, probed by a scan.
+    few_runs: Option<Vec<(Box<[u8]>, Anchored)>>,
     /// Globs starting with a special character, tried on every text.
     unanchored: Vec<Box<[u8]>>,
 }
@@ -48,6 +57,17 @@ struct Anchored {
     any_rest: bool,
     /// Whole patterns (run included) that need real glob matching.
     globs: Vec<Box<[u8]>>,
+}
+
+impl Anchored {
+    /// Whether a text starting with this entry's run matches one of its patterns.
+    fn matches(&self, text: &[u8]) -> bool {
+        self.any_rest
+            || self
+                .globs
+                .iter()
+                .any(|glob| moat_glob::matches(glob, text, false))
+    }
 }
 
 /// What kind of glob a pattern is, for compilation.
@@ -104,6 +124,9 @@ impl PatternSet {
         set.run_lengths = set.by_run.keys().map(|p| p.len()).collect();
         set.run_lengths.sort_unstable();
         set.run_lengths.dedup();
+        if set.by_run.len() <= FEW_RUNS {
+            set.few_runs = Some(set.by_run.drain().collect());
+        }
         set
     }
 
@@ -112,6 +135,7 @@ impl PatternSet {
         !self.matches_everything
             && self.literals.is_empty()
             && self.by_run.is_empty()
+            && self.few_runs.as_ref().is_none_or(|runs| runs.is_empty())
             && self.unanchored.is_empty()
     }
 
@@ -120,18 +144,22 @@ impl PatternSet {
         if (self.matches_everything && !text.is_empty()) || self.literals.contains(text) {
             return true;
         }
-        for &len in &self.run_lengths {
-            if len > text.len() {
-                break;
+        if let Some(runs) = &self.few_runs {
+            if runs
+                .iter()
+                .any(|(run, anchored)| text.starts_with(run) && anchored.matches(text))
+            {
+                return true;
             }
-            if let Some(anchored) = self.by_run.get(&text[..len]) {
-                if anchored.any_rest
-                    || anchored
-                        .globs
-                        .iter()
-                        .any(|glob| moat_glob::matches(glob, text, false))
-                {
-                    return true;
+        } else {
+            for &len in &self.run_lengths {
+                if len > text.len() {
+                    break;
+                }
+                if let Some(anchored) = self.by_run.get(&text[..len]) {
+                    if anchored.matches(text) {
+                        return true;
+                    }
                 }
             }
         }

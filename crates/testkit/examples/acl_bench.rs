@@ -90,10 +90,14 @@ fn run() -> Result<(), String> {
     let rounds = number(DEFAULT_ROUNDS)?.max(1);
     let mut admin = Client::connect_port(port).map_err(|e| e.to_string())?;
     create_users(&mut admin)?;
+    // ACL_BENCH_ONLY=<scenario> measures one scenario (for profiling).
+    let only = std::env::var("ACL_BENCH_ONLY").ok();
     let mut best = vec![0f64; SCENARIOS.len()];
     for _ in 0..rounds {
         for (scenario, best) in SCENARIOS.iter().zip(&mut best) {
-            *best = best.max(measure(port, scenario, commands)?);
+            if only.as_deref().is_none_or(|name| name == scenario.name) {
+                *best = best.max(measure(port, scenario, commands)?);
+            }
         }
     }
     println!("scenario,ops_per_sec");
