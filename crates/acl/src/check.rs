@@ -117,11 +117,17 @@ impl Denial {
     }
 }
 
+/// Built by appending rather than with `format!`: every refused command
+/// pays for this text.
 fn command_message(username: &[u8], cmd_fullname: &str) -> String {
-    format!(
-        "User {} has no permissions to run the '{cmd_fullname}' command",
-        String::from_utf8_lossy(username)
-    )
+    let user = String::from_utf8_lossy(username);
+    let mut text = String::with_capacity(56 + user.len() + cmd_fullname.len());
+    text.push_str("User ");
+    text.push_str(&user);
+    text.push_str(" has no permissions to run the '");
+    text.push_str(cmd_fullname);
+    text.push_str("' command");
+    text
 }
 
 /// The request being checked, with its keys and channels extracted lazily
