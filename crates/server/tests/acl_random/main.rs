@@ -19,12 +19,13 @@ mod gen;
 use gen::Argv;
 use moat_resp::Frame;
 use moat_testkit::accepted_differences::{
-    moat_is_stricter_on, normalise_for_redis_7_0_descriptions,
+    moat_is_stricter_on, normalise, normalise_for_redis_7_0_descriptions,
 };
 use moat_testkit::{moat_server, reference, render, Client, ServerProcess};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const DEFAULT_PAIRS: usize = 30_000;
@@ -46,7 +47,7 @@ struct Reference {
     name: &'static str,
     comparison: Comparison,
     client: Client,
-    _process: ServerProcess,
+    process: ServerProcess,
 }
 
 fn env_number(name: &str) -> Option<u64> {
@@ -102,6 +103,7 @@ struct Tally {
     denied_key: usize,
     denied_channel: usize,
     request_errors: usize,
+    top_level_refusals: usize,
 }
 
 impl Tally {
@@ -139,12 +141,34 @@ impl Tally {
             self.denied_command,
             self.denied_key,
             self.denied_channel,
+            self.top_level_refusals,
         ];
         assert!(
             sides.iter().all(|&n| n > 0),
             "a decision was never exercised: {self:?}"
         );
     }
+}
+
+/// Makes `name` loggable (`on`, a password), runs `requests` as that user
+/// on a new connection, then deletes the user (closing that connection).
+fn run_as_user(admin: &mut Client, addr: SocketAddr, name: &str, requests: &[Argv]) -> Vec<Frame> {
+    const PASSWORD: &str = "acl-random-password";
+    let password_rule = format!(">{PASSWORD}");
+    let enable = admin.call(&["ACL", "SETUSER", name, "on", &password_rule]);
+    assert_eq!(enable.expect("enable user"), Frame::ok());
+    let mut replies = Vec::new();
+    if !requests.is_empty() {
+        let mut client = Client::connect(addr).expect("connect as the user");
+        assert_eq!(
+            client.call(&["AUTH", name, PASSWORD]).expect("auth"),
+            Frame::ok()
+        );
+        replies = run_batch(&mut client, requests);
+    }
+    let deleted = admin.call(&["ACL", "DELUSER", name]).expect("delete user");
+    assert_eq!(deleted, Frame::Integer(1));
+    replies
 }
 
 #[test]
@@ -171,7 +195,7 @@ fn acl_decisions_and_descriptions_match_the_reference_servers() {
         name: "redis 7.0",
         comparison: Comparison::Redis70,
         client: redis_process.client().expect("connect to redis"),
-        _process: redis_process,
+        process: redis_process,
     });
     if let Some(valkey) = reference::valkey_server() {
         let process = ServerProcess::start(valkey, Vec::<String>::new()).expect("start valkey");
@@ -179,7 +203,7 @@ fn acl_decisions_and_descriptions_match_the_reference_servers() {
             name: "valkey 8.1",
             comparison: Comparison::Exact,
             client: process.client().expect("connect to valkey"),
-            _process: process,
+            process,
         });
     }
 
@@ -201,7 +225,7 @@ fn acl_decisions_and_descriptions_match_the_reference_servers() {
             b"SETUSER".to_vec(),
             name.clone().into(),
         ]];
-        // One to three incremental SETUSERs, each followed by GETUSER.
+        // One to three incremental SETUSERs, each followed by GETUSER and LIST.
         for _ in 0..rng.gen_range(1..4) {
             batch.push(gen::setuser(&mut rng, &name));
             batch.push(vec![
@@ -209,19 +233,14 @@ fn acl_decisions_and_descriptions_match_the_reference_servers() {
                 b"GETUSER".to_vec(),
                 name.clone().into(),
             ]);
+            batch.push(vec![b"ACL".to_vec(), b"LIST".to_vec()]);
         }
-        batch.push(vec![b"ACL".to_vec(), b"LIST".to_vec()]);
         let first_request = batch.len();
         for _ in 0..REQUESTS_PER_USER {
             let mut argv = vec![b"ACL".to_vec(), b"DRYRUN".to_vec(), name.clone().into()];
             argv.extend(gen::request(&mut rng));
             batch.push(argv);
         }
-        batch.push(vec![
-            b"ACL".to_vec(),
-            b"DELUSER".to_vec(),
-            name.clone().into(),
-        ]);
 
         // Every server gets the batch before any reply is read, so they
         // work in parallel.
@@ -237,6 +256,12 @@ fn acl_decisions_and_descriptions_match_the_reference_servers() {
         for (argv, reply) in batch.iter().zip(&from_moat) {
             tally.count(argv, reply);
         }
+        // Requests every server's DRYRUN refuses: sent for real below.
+        let mut refused_everywhere: Vec<bool> = from_moat
+            .iter()
+            .enumerate()
+            .map(|(i, reply)| i >= first_request && matches!(reply, Frame::Bulk(_)))
+            .collect();
         for reference in &mut references {
             let replies: Vec<Frame> = batch
                 .iter()
@@ -246,6 +271,9 @@ fn acl_decisions_and_descriptions_match_the_reference_servers() {
                     })
                 })
                 .collect();
+            for (index, reply) in replies.iter().enumerate() {
+                refused_everywhere[index] &= matches!(reply, Frame::Bulk(_));
+            }
             for (index, argv) in batch.iter().enumerate() {
                 let ours = comparable(reference.comparison, argv, from_moat[index].clone());
                 let theirs = comparable(reference.comparison, argv, replies[index].clone());
@@ -276,14 +304,48 @@ fn acl_decisions_and_descriptions_match_the_reference_servers() {
                 }
             }
         }
+
+        // The same refusals at top level, as the user: dispatch must refuse
+        // what DRYRUN refuses, with the same error as the reference (NOPERM,
+        // or an error Redis checks for first, such as a protected DEBUG).
+        let refused: Vec<Argv> = batch
+            .iter()
+            .zip(&refused_everywhere)
+            .filter(|(_, refused)| **refused)
+            .map(|(argv, _)| argv[3..].to_vec())
+            .collect();
+        let ours = run_as_user(&mut moat, moat_process.addr(), &name, &refused);
+        tally.top_level_refusals += refused.len();
+        for reference in &mut references {
+            let addr = reference.process.addr();
+            let theirs = run_as_user(&mut reference.client, addr, &name, &refused);
+            for ((request, ours), theirs) in refused.iter().zip(&ours).zip(&theirs) {
+                let (ours_cmp, theirs_cmp) = match reference.comparison {
+                    Comparison::Exact => (ours.clone(), theirs.clone()),
+                    Comparison::Redis70 => (
+                        normalise(request, ours.clone()),
+                        normalise(request, theirs.clone()),
+                    ),
+                };
+                if ours_cmp != theirs_cmp && divergences.len() < MAX_REPORTED {
+                    divergences.push(format!(
+                        "vs {} (seed {seed}), top level as {name}:\n  command: {}\n  moat:      {}\n  reference: {}",
+                        reference.name,
+                        show(request),
+                        render(ours).trim_end(),
+                        render(theirs).trim_end()
+                    ));
+                }
+            }
+        }
         checked += REQUESTS_PER_USER;
     }
     println!("acl_random: {checked} pairs checked over {user_number} users; {tally:?}");
-    tally.assert_meaningful();
     assert!(
         divergences.is_empty(),
         "{} divergences (seed {seed}, rerun with MOAT_ACL_RANDOM_SEED={seed}):\n{}",
         divergences.len(),
         divergences.join("\n")
     );
+    tally.assert_meaningful();
 }
