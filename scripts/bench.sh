@@ -5,20 +5,28 @@
 # persistence off; redis-benchmark and the ACL benchmark talk to each in
 # turn. Ratios are moat/redis: 1.00 means as fast as Redis.
 #
+# The ACL part (crates/testkit/examples/acl_bench.rs) uses one connection
+# pipelining batches of 1000 GETs, as different users, and prints for each
+# server the cost of its ACL checks as throughput ratios against the
+# default user (which needs no key or command check), with moat's targets.
+#
 #   scripts/bench.sh            # defaults: 200000 requests, 50 clients
 #   REQUESTS=50000 scripts/bench.sh
+#   ACL_ONLY=1 ACL_COMMANDS=100000 ACL_ROUNDS=3 scripts/bench.sh
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 REQUESTS=${REQUESTS:-200000}
 CLIENTS=${CLIENTS:-50}
 ACL_COMMANDS=${ACL_COMMANDS:-200000}
+ACL_ROUNDS=${ACL_ROUNDS:-3}
+ACL_ONLY=${ACL_ONLY:-0}
 
 for tool in redis-server redis-benchmark taskset; do
     command -v "$tool" >/dev/null || { echo "bench.sh: $tool not found" >&2; exit 1; }
 done
 
-cargo build --release -p moat-server -p moat-testkit --example acl_bench
+cargo build --release -p moat-server --bin moat-server -p moat-testkit --example acl_bench
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 moat_bin="$target_dir/release/moat-server"
 acl_bench="$target_dir/release/examples/acl_bench"
@@ -74,14 +82,34 @@ ratio_table() { # <title> <redis csv file> <moat csv file>
         "$2" "$3"
 }
 
-for pipeline in 1 16; do
-    benchmark "$redis_port" "$pipeline" >"$workdir/redis-P$pipeline.csv"
-    benchmark "$moat_port" "$pipeline" >"$workdir/moat-P$pipeline.csv"
-    ratio_table "redis-benchmark -P $pipeline (requests/s)" \
-        "$workdir/redis-P$pipeline.csv" "$workdir/moat-P$pipeline.csv"
-done
+if [ "$ACL_ONLY" != 1 ]; then
+    for pipeline in 1 16; do
+        benchmark "$redis_port" "$pipeline" >"$workdir/redis-P$pipeline.csv"
+        benchmark "$moat_port" "$pipeline" >"$workdir/moat-P$pipeline.csv"
+        ratio_table "redis-benchmark -P $pipeline (requests/s)" \
+            "$workdir/redis-P$pipeline.csv" "$workdir/moat-P$pipeline.csv"
+    done
+fi
 
-"$acl_bench" "$redis_port" "$ACL_COMMANDS" | tail -n +2 >"$workdir/redis-acl.csv"
-"$acl_bench" "$moat_port" "$ACL_COMMANDS" | tail -n +2 >"$workdir/moat-acl.csv"
+"$acl_bench" "$redis_port" "$ACL_COMMANDS" "$ACL_ROUNDS" | tail -n +2 >"$workdir/redis-acl.csv"
+"$acl_bench" "$moat_port" "$ACL_COMMANDS" "$ACL_ROUNDS" | tail -n +2 >"$workdir/moat-acl.csv"
 ratio_table "ACL overhead, one connection pipelining 1000 GETs (commands/s)" \
     "$workdir/redis-acl.csv" "$workdir/moat-acl.csv"
+
+# Within each server: what its ACL checks cost, as throughput ratios.
+echo
+echo "ACL cost on each server (throughput ratio; moat's target in brackets)"
+printf '%-34s %8s %8s %8s\n' ratio target redis moat
+awk -F, '
+    FNR == 1 { server++ }
+    { ops[server, $1] = $2 }
+    END {
+        split("acl user|default user|0.97;100 patterns|default user|0.90;1000 patterns|default user|0.85;denied command|acl user|0.70;denied key|acl user|0.70", rows, ";")
+        for (r = 1; r in rows; r++) {
+            split(rows[r], f, "|")
+            redis = ops[1, f[2]] > 0 ? ops[1, f[1]] / ops[1, f[2]] : 0
+            moat = ops[2, f[2]] > 0 ? ops[2, f[1]] / ops[2, f[2]] : 0
+            verdict = moat >= f[3] ? "" : "  below target"
+            printf "%-34s %8s %8.2f %8.2f%s\n", f[1] " / " f[2], ">=" f[3], redis, moat, verdict
+        }
+    }' "$workdir/redis-acl.csv" "$workdir/moat-acl.csv"

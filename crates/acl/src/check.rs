@@ -16,7 +16,7 @@ use crate::selector::Selector;
 use bytes::Bytes;
 use moat_commands::{
     extract_channels, extract_keys, Category, ChannelKind, ChannelRef, Command, CommandFlags,
-    KeyRef, KeySpecFlags,
+    KeyRef, KeyRefs, KeySpecFlags,
 };
 
 /// Why a request was denied.
@@ -117,11 +117,17 @@ impl Denial {
     }
 }
 
+/// Built by appending rather than with `format!`: every refused command
+/// pays for this text.
 fn command_message(username: &[u8], cmd_fullname: &str) -> String {
-    format!(
-        "User {} has no permissions to run the '{cmd_fullname}' command",
-        String::from_utf8_lossy(username)
-    )
+    let user = String::from_utf8_lossy(username);
+    let mut text = String::with_capacity(56 + user.len() + cmd_fullname.len());
+    text.push_str("User ");
+    text.push_str(&user);
+    text.push_str(" has no permissions to run the '");
+    text.push_str(cmd_fullname);
+    text.push_str("' command");
+    text
 }
 
 /// The request being checked, with its keys and channels extracted lazily
@@ -130,7 +136,7 @@ struct Request<'a> {
     cmd: &'a Command,
     argv: &'a [Bytes],
     current_db: i64,
-    keys: Option<Vec<KeyRef>>,
+    keys: Option<KeyRefs>,
     channels: Option<Vec<ChannelRef>>,
 }
 

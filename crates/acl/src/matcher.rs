@@ -3,23 +3,35 @@
 //!
 //! Redis scans a selector's patterns one by one with `stringmatchlen`, so a
 //! user with a thousand `~tenant:42:*` patterns pays a thousand glob calls
-//! per key. Most real patterns are either plain names or a literal prefix
-//! followed by `*`, and for those a glob is overkill:
+//! per key. Here the cost depends on the key, not on the number of patterns:
 //!
 //! * a pattern without any of `* ? [ \` matches exactly one string, itself:
 //!   it goes into a hash set;
-//! * a literal followed only by `*`s matches every string with that prefix
-//!   (`stringmatchlen` returns at once when the rest of the pattern is
-//!   stars): it goes into a hash set of prefixes, probed with the key's
-//!   prefixes of each distinct stored length;
-//! * everything else is matched with [`moat_glob::matches`], as Redis does.
+//! * every other pattern starts with a literal run (possibly empty) before
+//!   its first special character, and can only match texts that start with
+//!   that run, byte for byte. Patterns are indexed by that run: a text is
+//!   probed once per distinct run length (at most its own length), and only
+//!   the patterns filed under a run it starts with are looked at;
+//! * among those, a run followed only by `*`s matches every text with that
+//!   prefix (`stringmatchlen` returns at once when the rest of the pattern
+//!   is stars) and needs no globbing; the rest are matched with
+//!   [`moat_glob::matches`], as Redis does;
+//! * patterns starting with a special character (`*x`, `?`, `[ab]c`) have
+//!   an empty run and are tried on every text.
+//!
+//! A set with only a few runs keeps them in a list scanned with
+//! `starts_with` instead: for one or two patterns that beats hashing the
+//! text.
 //!
 //! The answer is therefore exactly "some pattern glob-matches", only cheaper,
 //! including `stringmatchlen`'s one surprise: a pattern made only of `*`s
 //! does not match the empty string (its loop never starts), while `a*`
 //! does match `a`.
 
-use hashbrown::HashSet;
+use hashbrown::{HashMap, HashSet};
+
+/// Up to this many runs are scanned rather than hashed.
+const FEW_RUNS: usize = 4;
 
 /// A set of glob patterns compiled for matching.
 #[derive(Debug, Clone, Default)]
@@ -27,10 +39,35 @@ pub struct PatternSet {
     /// `*` (or `**`...) was among the patterns: every non-empty text matches.
     matches_everything: bool,
     literals: HashSet<Box<[u8]>>,
-    prefixes: HashSet<Box<[u8]>>,
-    /// The distinct lengths of `prefixes`, ascending.
-    prefix_lengths: Vec<usize>,
+    /// Non-literal patterns with a non-empty literal run, by that run.
+    by_run: HashMap<Box<[u8]>, Anchored>,
+    /// The distinct lengths of `by_run`'s keys, ascending.
+    run_lengths: Vec<usize>,
+    /// `by_run`'s entries when there are few of them, probed by a scan.
+    few_runs: Option<Vec<(Box<[u8]>, Anchored)>>,
+    /// Globs starting with a special character, tried on every text.
+    unanchored: Vec<Box<[u8]>>,
+}
+
+/// The patterns filed under one literal run.
+#[derive(Debug, Clone, Default)]
+struct Anchored {
+    /// Some pattern is the run followed by stars only: any text with the
+    /// run as prefix matches.
+    any_rest: bool,
+    /// Whole patterns (run included) that need real glob matching.
     globs: Vec<Box<[u8]>>,
+}
+
+impl Anchored {
+    /// Whether a text starting with this entry's run matches one of its patterns.
+    fn matches(&self, text: &[u8]) -> bool {
+        self.any_rest
+            || self
+                .globs
+                .iter()
+                .any(|glob| moat_glob::matches(glob, text, false))
+    }
 }
 
 /// What kind of glob a pattern is, for compilation.
@@ -40,8 +77,8 @@ pub enum PatternShape<'a> {
     Literal(&'a [u8]),
     /// Matches every text starting with this literal.
     Prefix(&'a [u8]),
-    /// Needs real glob matching.
-    Glob,
+    /// Needs real glob matching; texts it matches start with this literal.
+    Glob(&'a [u8]),
 }
 
 /// Classifies a pattern by the cheapest exact way to match it.
@@ -52,7 +89,7 @@ pub fn shape_of(pattern: &[u8]) -> PatternShape<'_> {
         Some(first) if pattern[first..].iter().all(|&c| c == b'*') => {
             PatternShape::Prefix(&pattern[..first])
         }
-        Some(_) => PatternShape::Glob,
+        Some(first) => PatternShape::Glob(&pattern[..first]),
     }
 }
 
@@ -66,15 +103,30 @@ impl PatternSet {
                     set.literals.insert(text.into());
                 }
                 PatternShape::Prefix([]) => set.matches_everything = true,
-                PatternShape::Prefix(prefix) => {
-                    set.prefixes.insert(prefix.into());
+                PatternShape::Prefix(run) => {
+                    set.by_run.entry(run.into()).or_default().any_rest = true
                 }
-                PatternShape::Glob => set.globs.push(pattern.into()),
+                PatternShape::Glob([]) => set.unanchored.push(pattern.into()),
+                PatternShape::Glob(run) => set
+                    .by_run
+                    .entry(run.into())
+                    .or_default()
+                    .globs
+                    .push(pattern.into()),
             }
         }
-        set.prefix_lengths = set.prefixes.iter().map(|p| p.len()).collect();
-        set.prefix_lengths.sort_unstable();
-        set.prefix_lengths.dedup();
+        for anchored in set.by_run.values_mut() {
+            if anchored.any_rest {
+                // The prefix already matches everything these would.
+                anchored.globs = Vec::new();
+            }
+        }
+        set.run_lengths = set.by_run.keys().map(|p| p.len()).collect();
+        set.run_lengths.sort_unstable();
+        set.run_lengths.dedup();
+        if set.by_run.len() <= FEW_RUNS {
+            set.few_runs = Some(set.by_run.drain().collect());
+        }
         set
     }
 
@@ -82,8 +134,9 @@ impl PatternSet {
     pub fn is_empty(&self) -> bool {
         !self.matches_everything
             && self.literals.is_empty()
-            && self.prefixes.is_empty()
-            && self.globs.is_empty()
+            && self.by_run.is_empty()
+            && self.few_runs.as_ref().is_none_or(|runs| runs.is_empty())
+            && self.unanchored.is_empty()
     }
 
     /// Whether some pattern of the set glob-matches `text` (case-sensitive).
@@ -91,15 +144,26 @@ impl PatternSet {
         if (self.matches_everything && !text.is_empty()) || self.literals.contains(text) {
             return true;
         }
-        for &len in &self.prefix_lengths {
-            if len > text.len() {
-                break;
-            }
-            if self.prefixes.contains(&text[..len]) {
+        if let Some(runs) = &self.few_runs {
+            if runs
+                .iter()
+                .any(|(run, anchored)| text.starts_with(run) && anchored.matches(text))
+            {
                 return true;
             }
+        } else {
+            for &len in &self.run_lengths {
+                if len > text.len() {
+                    break;
+                }
+                if let Some(anchored) = self.by_run.get(&text[..len]) {
+                    if anchored.matches(text) {
+                        return true;
+                    }
+                }
+            }
         }
-        self.globs
+        self.unanchored
             .iter()
             .any(|glob| moat_glob::matches(glob, text, false))
     }
@@ -117,11 +181,11 @@ mod tests {
         assert_eq!(shape_of(b"abc*"), PatternShape::Prefix(b"abc"));
         assert_eq!(shape_of(b"abc***"), PatternShape::Prefix(b"abc"));
         assert_eq!(shape_of(b"*"), PatternShape::Prefix(b""));
-        assert_eq!(shape_of(b"a*b"), PatternShape::Glob);
-        assert_eq!(shape_of(b"a?"), PatternShape::Glob);
-        assert_eq!(shape_of(b"a[bc]"), PatternShape::Glob);
-        assert_eq!(shape_of(b"a\\*"), PatternShape::Glob);
-        assert_eq!(shape_of(b"*a"), PatternShape::Glob);
+        assert_eq!(shape_of(b"a*b"), PatternShape::Glob(b"a"));
+        assert_eq!(shape_of(b"a?"), PatternShape::Glob(b"a"));
+        assert_eq!(shape_of(b"ab[bc]"), PatternShape::Glob(b"ab"));
+        assert_eq!(shape_of(b"a\\*"), PatternShape::Glob(b"a"));
+        assert_eq!(shape_of(b"*a"), PatternShape::Glob(b""));
     }
 
     #[test]
@@ -139,6 +203,25 @@ mod tests {
     fn stars_alone_do_not_match_the_empty_text() {
         let set = PatternSet::new([&b"*"[..]]);
         assert!(set.matches(b"x"));
+        assert!(!set.matches(b""));
+    }
+
+    #[test]
+    fn globs_are_tried_only_under_their_literal_run() {
+        let set = PatternSet::new([
+            &b"user:?:x"[..],
+            b"user:*",
+            b"tenant:[ab]",
+            b"*:end",
+            b"t\\*",
+        ]);
+        assert!(set.matches(b"user:anything"));
+        assert!(set.matches(b"tenant:a"));
+        assert!(!set.matches(b"tenant:c"));
+        assert!(set.matches(b"x:end"));
+        assert!(set.matches(b"t*"));
+        assert!(!set.matches(b"tx"));
+        assert!(!set.matches(b"tenant"));
         assert!(!set.matches(b""));
     }
 

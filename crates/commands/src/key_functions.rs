@@ -5,17 +5,18 @@
 //! counts, flags left empty where Redis leaves them empty), because ACL
 //! decisions and `COMMAND GETKEYS` answers are built on exactly these.
 
-use crate::{KeyFunction, KeyRef, KeySpecFlags};
+use crate::{KeyFunction, KeyRef, KeyRefs, KeySpecFlags};
 use bytes::Bytes;
+use smallvec::smallvec;
 
 use KeySpecFlags as F;
 
-pub(crate) fn run_key_function(function: KeyFunction, argv: &[Bytes]) -> Vec<KeyRef> {
+pub(crate) fn run_key_function(function: KeyFunction, argv: &[Bytes]) -> KeyRefs {
     match function {
         KeyFunction::Set => set_keys(argv),
         KeyFunction::Bitfield => bitfield_keys(argv),
         KeyFunction::Sort => sort_keys(argv),
-        KeyFunction::SortRo => vec![key(1, F::RO | F::ACCESS)],
+        KeyFunction::SortRo => smallvec![key(1, F::RO | F::ACCESS)],
         KeyFunction::Migrate => migrate_keys(argv),
         KeyFunction::Georadius => georadius_keys(argv),
         KeyFunction::Xread => xread_keys(argv),
@@ -36,19 +37,19 @@ fn is(arg: &Bytes, word: &str) -> bool {
 }
 
 /// SET reads the old value only when `GET` appears among the options.
-fn set_keys(argv: &[Bytes]) -> Vec<KeyRef> {
+fn set_keys(argv: &[Bytes]) -> KeyRefs {
     let with_get = argv.iter().skip(3).any(|a| is(a, "get"));
     let flags = if with_get {
         F::RW | F::ACCESS | F::UPDATE
     } else {
         F::OW | F::UPDATE
     };
-    vec![key(1, flags)]
+    smallvec![key(1, flags)]
 }
 
 /// Read-only only if every sub-operation is a complete GET or OVERFLOW;
 /// anything else, syntax errors included, is assumed to write.
-fn bitfield_keys(argv: &[Bytes]) -> Vec<KeyRef> {
+fn bitfield_keys(argv: &[Bytes]) -> KeyRefs {
     let mut readonly = true;
     let mut i = 2;
     while i < argv.len() {
@@ -72,13 +73,13 @@ fn bitfield_keys(argv: &[Bytes]) -> Vec<KeyRef> {
     } else {
         F::RW | F::ACCESS | F::UPDATE
     };
-    vec![key(1, flags)]
+    smallvec![key(1, flags)]
 }
 
 /// The sorted key, and the destination of the last `STORE` (as SORT itself
 /// honours the last one). LIMIT/GET/BY arguments are skipped.
-fn sort_keys(argv: &[Bytes]) -> Vec<KeyRef> {
-    let mut keys = vec![key(1, F::RO | F::ACCESS)];
+fn sort_keys(argv: &[Bytes]) -> KeyRefs {
+    let mut keys = smallvec![key(1, F::RO | F::ACCESS)];
     let mut store = None;
     let mut i = 2;
     while i < argv.len() {
@@ -99,7 +100,7 @@ fn sort_keys(argv: &[Bytes]) -> Vec<KeyRef> {
 
 /// argv[3], or with `KEYS` (only allowed when argv[3] is empty) every
 /// argument after it; AUTH/AUTH2 arguments are skipped while searching.
-fn migrate_keys(argv: &[Bytes]) -> Vec<KeyRef> {
+fn migrate_keys(argv: &[Bytes]) -> KeyRefs {
     let flags = F::RW | F::ACCESS | F::DELETE;
     let mut first = 3;
     let mut count = 1;
@@ -109,7 +110,7 @@ fn migrate_keys(argv: &[Bytes]) -> Vec<KeyRef> {
             let arg = &argv[i];
             if is(arg, "keys") {
                 if !argv[3].is_empty() {
-                    return Vec::new();
+                    return KeyRefs::new();
                 }
                 first = i + 1;
                 count = argv.len() - first;
@@ -132,8 +133,8 @@ fn migrate_keys(argv: &[Bytes]) -> Vec<KeyRef> {
 /// The key, and the STORE/STOREDIST destination. Redis's own function
 /// keeps only the last; every occurrence is returned here so that ACL
 /// checks see whichever one the command ends up using.
-fn georadius_keys(argv: &[Bytes]) -> Vec<KeyRef> {
-    let mut keys = vec![key(1, F::RO | F::ACCESS)];
+fn georadius_keys(argv: &[Bytes]) -> KeyRefs {
+    let mut keys = smallvec![key(1, F::RO | F::ACCESS)];
     let mut i = 5;
     while i < argv.len() {
         if (is(&argv[i], "store") || is(&argv[i], "storedist")) && i + 1 < argv.len() {
@@ -147,7 +148,7 @@ fn georadius_keys(argv: &[Bytes]) -> Vec<KeyRef> {
 
 /// Half of the arguments after the first real `STREAMS` option (the rest
 /// are IDs); option values named "streams" are skipped.
-fn xread_keys(argv: &[Bytes]) -> Vec<KeyRef> {
+fn xread_keys(argv: &[Bytes]) -> KeyRefs {
     let mut streams_at = None;
     let mut i = 1;
     while i < argv.len() {
@@ -166,11 +167,11 @@ fn xread_keys(argv: &[Bytes]) -> Vec<KeyRef> {
         i += 1;
     }
     let Some(streams_at) = streams_at else {
-        return Vec::new();
+        return KeyRefs::new();
     };
     let rest = argv.len() - streams_at - 1;
     if rest == 0 || !rest.is_multiple_of(2) {
-        return Vec::new();
+        return KeyRefs::new();
     }
     (streams_at + 1..=streams_at + rest / 2)
         .map(|i| key(i, F::RO | F::ACCESS))
@@ -180,15 +181,15 @@ fn xread_keys(argv: &[Bytes]) -> Vec<KeyRef> {
 /// Redis's `genericGetKeys`: `atoi(argv[count_at])` keys from `first_key`,
 /// then the destination at `store_at` (0: none). Flags are empty, as in
 /// Redis. An out-of-range count means a syntax error: no keys.
-fn numkeys_keys(argv: &[Bytes], store_at: usize, count_at: usize, first_key: usize) -> Vec<KeyRef> {
+fn numkeys_keys(argv: &[Bytes], store_at: usize, count_at: usize, first_key: usize) -> KeyRefs {
     let Some(count) = argv.get(count_at).map(|a| atoi(a)) else {
-        return Vec::new();
+        return KeyRefs::new();
     };
     let available = argv.len() as i64 - first_key as i64;
     if count < 1 || count > available {
-        return Vec::new();
+        return KeyRefs::new();
     }
-    let mut keys: Vec<KeyRef> = (0..count as usize)
+    let mut keys: KeyRefs = (0..count as usize)
         .map(|i| key(first_key + i, F::empty()))
         .collect();
     if store_at != 0 {

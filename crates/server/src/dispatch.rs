@@ -19,7 +19,7 @@ use crate::db::Keyspace;
 use crate::session::Session;
 use crate::shared::Shared;
 use bytes::Bytes;
-use moat_commands::{CommandId, CommandTable};
+use moat_commands::{Command, CommandFlags, CommandId, CommandTable};
 use moat_resp::Frame;
 use parking_lot::MutexGuard;
 
@@ -160,6 +160,36 @@ pub fn unknown_subcommand_error(argv: &[Bytes]) -> Frame {
     let container = lossy(&argv[0]).to_ascii_uppercase();
     Frame::error(sanitize(&format!(
         "ERR unknown subcommand '{sub}'. Try {container} HELP."
+    )))
+}
+
+/// DEBUG and MODULE (the PROTECTED commands) are refused right after the
+/// arity check, before authentication and ACLs, unless
+/// `enable-debug-command` / `enable-module-command` allow them (`yes`, or
+/// `local` on a loopback connection): Redis's `processCommand` order.
+pub fn protected_command_error(session: &Session, cmd: &Command) -> Option<Frame> {
+    if !cmd.flags.contains(CommandFlags::PROTECTED) {
+        return None;
+    }
+    let (name, option) = match cmd.fullname.split('|').next() {
+        Some("debug") => ("DEBUG", "enable-debug-command"),
+        Some("module") => ("MODULE", "enable-module-command"),
+        _ => return None,
+    };
+    let allowed = session
+        .shared
+        .config
+        .read()
+        .get_text(option)
+        .unwrap_or_default();
+    let local = session.info.lock().addr.ip().is_loopback();
+    if allowed == "yes" || (allowed == "local" && local) {
+        return None;
+    }
+    Some(Frame::error(format!(
+        "ERR {name} command not allowed. If the {option} option is set to \"local\", you can \
+         run it from a local connection, otherwise you need to set this option in the \
+         configuration file, and then restart the server."
     )))
 }
 

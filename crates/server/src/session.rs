@@ -239,6 +239,9 @@ impl Session {
         if !cmd.arity_ok(argv.len()) {
             return self.reject_command(cmd, arity_error(&cmd.fullname));
         }
+        if let Some(refusal) = crate::dispatch::protected_command_error(self, cmd) {
+            return self.reject_command(cmd, refusal);
+        }
         if self.auth_required() && !cmd.flags.contains(CommandFlags::NO_AUTH) {
             return self.reject_command(cmd, Frame::error("NOAUTH Authentication required."));
         }

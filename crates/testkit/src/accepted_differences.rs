@@ -354,6 +354,119 @@ pub const ACCEPTED_DIFFERENCES: &[AcceptedDifference] = &[
     },
 ];
 
+/// A request on which moat refuses, on purpose, what the reference servers
+/// allow. Only ever in that direction: where the reference refuses, moat
+/// must refuse too, and tests check that much.
+#[derive(Debug, Clone, Copy)]
+pub struct StricterCase {
+    /// Why moat is stricter.
+    pub reason: &'static str,
+    /// Whether the request (the command and its arguments, as sent) is one.
+    pub applies_to: fn(&[Vec<u8>]) -> bool,
+}
+
+/// The list of requests where moat's ACL check is stricter than Redis's.
+pub const STRICTER_THAN_REFERENCE: &[StricterCase] = &[StricterCase {
+    reason: "GEORADIUS/GEORADIUSBYMEMBER with STORE or STOREDIST given more than once: \
+             Redis checks the destination its key specs find (the first occurrence of \
+             each keyword) but the command writes to the last one, a known ACL bypass \
+             (fixed later in Valkey); moat checks every occurrence",
+    applies_to: georadius_with_repeated_store,
+}];
+
+/// Whether `request` (argv of the command itself, not of ACL DRYRUN) is
+/// one where moat is allowed to refuse what the reference allows.
+pub fn moat_is_stricter_on(request: &[Vec<u8>]) -> bool {
+    STRICTER_THAN_REFERENCE
+        .iter()
+        .any(|case| (case.applies_to)(request))
+}
+
+fn georadius_with_repeated_store(request: &[Vec<u8>]) -> bool {
+    let Some(name) = request.first() else {
+        return false;
+    };
+    let is_georadius = [&b"georadius"[..], b"georadiusbymember"]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(name));
+    let stores = request
+        .iter()
+        .skip(1)
+        .filter(|a| a.eq_ignore_ascii_case(b"store") || a.eq_ignore_ascii_case(b"storedist"))
+        .count();
+    is_georadius && stores > 1
+}
+
+/// Differences accepted only where moat is compared with Redis 7.0 on
+/// *user descriptions* (the randomised ACL test), not in the differential
+/// scripts: erasing them everywhere would stop those scripts from checking
+/// command rules at all.
+pub const REDIS_7_0_DESCRIPTION_DIFFERENCES: &[AcceptedDifference] = &[
+    AcceptedDifference {
+        command: "acl|getuser",
+        reason: "Redis 7.0 does not retain command rules: it recomputes the `commands` \
+                 text from the command bitmap (e.g. `+@all -@hash -@slow +hget -@hash` \
+                 comes back as a different, equivalent list), while 7.2 echoes the user's \
+                 own normalised rules. The `commands` fields (of the user and of every \
+                 selector) are erased; what they mean is compared instead by asking both \
+                 servers ACL DRYRUN on many requests, and the text itself is compared \
+                 exactly with Valkey 8.1 (7.2 behaviour) when it is installed",
+        normalise: without_getuser_command_rules,
+    },
+    AcceptedDifference {
+        command: "acl|list",
+        reason: "same as acl|getuser: the `+...`/`-...` command tokens of every selector \
+                 are recomputed by 7.0; they are dropped, the flags, passwords, key and \
+                 channel patterns and the selector structure are still compared",
+        normalise: |reply| map_items(reply, |line| map_text(line, without_list_command_rules)),
+    },
+];
+
+/// [`normalise`], then the differences of [`REDIS_7_0_DESCRIPTION_DIFFERENCES`].
+pub fn normalise_for_redis_7_0_descriptions(args: &[Vec<u8>], reply: Frame) -> Frame {
+    REDIS_7_0_DESCRIPTION_DIFFERENCES
+        .iter()
+        .filter(|difference| difference.applies_to(args))
+        .fold(normalise(args, reply), |reply, difference| {
+            (difference.normalise)(reply)
+        })
+}
+
+fn without_getuser_command_rules(reply: Frame) -> Frame {
+    let erase = |value: Frame| match value {
+        Frame::Bulk(_) => Frame::Bulk(Bytes::new()),
+        other => other,
+    };
+    let reply = map_fields(reply, &["commands"], erase);
+    map_fields(reply, &["selectors"], |selectors| {
+        map_items(selectors, |selector| {
+            map_fields(selector, &["commands"], erase)
+        })
+    })
+}
+
+/// `user u on ~a resetchannels -@all +get (~b resetchannels -@all)` →
+/// `user u on ~a resetchannels (~b resetchannels)`. Patterns never contain
+/// spaces, so words are tokens; a command token keeps the parentheses of
+/// the selector it opens or closes.
+fn without_list_command_rules(line: &str) -> String {
+    line.split(' ')
+        .filter_map(|word| {
+            let core = word.trim_start_matches('(').trim_end_matches(')');
+            if !(core.starts_with('+') || core.starts_with('-')) {
+                return Some(word.to_owned());
+            }
+            let open = &word[..word.len() - word.trim_start_matches('(').len()];
+            let close = &word[word.trim_end_matches(')').len()..];
+            let kept = format!("{open}{close}");
+            (!kept.is_empty()).then_some(kept)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("( ", "(")
+        .replace(" )", ")")
+}
+
 /// Applies every accepted difference relevant to `args` to `reply`.
 pub fn normalise(args: &[Vec<u8>], reply: Frame) -> Frame {
     ACCEPTED_DIFFERENCES
@@ -619,6 +732,57 @@ mod tests {
             normalise(&args("ACL GETUSER u"), getuser),
             Frame::Map(vec![(bulk("flags"), Frame::Set(vec![bulk("on")]))])
         );
+    }
+
+    #[test]
+    fn redis_7_0_descriptions_lose_only_command_rules() {
+        assert_eq!(
+            without_list_command_rules(
+                "user u on ~a resetchannels -@all +get (~b resetchannels -@all) (&c -@all +set)"
+            ),
+            "user u on ~a resetchannels (~b resetchannels) (&c)"
+        );
+        assert_eq!(
+            without_list_command_rules("user u off ~-x resetchannels &-y +@all"),
+            "user u off ~-x resetchannels &-y"
+        );
+        let getuser = Frame::Array(vec![
+            bulk("commands"),
+            bulk("-@all +get"),
+            bulk("selectors"),
+            Frame::Array(vec![Frame::Array(vec![
+                bulk("commands"),
+                bulk("+@all"),
+                bulk("keys"),
+                bulk("~a"),
+            ])]),
+        ]);
+        assert_eq!(
+            normalise_for_redis_7_0_descriptions(&args("ACL GETUSER u"), getuser),
+            Frame::Array(vec![
+                bulk("commands"),
+                bulk(""),
+                bulk("selectors"),
+                Frame::Array(vec![Frame::Array(vec![
+                    bulk("commands"),
+                    bulk(""),
+                    bulk("keys"),
+                    bulk("~a"),
+                ])]),
+            ])
+        );
+    }
+
+    #[test]
+    fn repeated_georadius_store_is_a_stricter_case() {
+        assert!(moat_is_stricter_on(&args(
+            "GEORADIUS k 0 0 1 m STORE a STOREDIST b"
+        )));
+        assert!(moat_is_stricter_on(&args(
+            "georadiusbymember k m 1 m store a store b"
+        )));
+        assert!(!moat_is_stricter_on(&args("GEORADIUS k 0 0 1 m STORE a")));
+        assert!(!moat_is_stricter_on(&args("GET store store")));
     }
 
     #[test]

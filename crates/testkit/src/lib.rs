@@ -30,7 +30,7 @@ mod server;
 
 pub use client::{encode_command, Client, DEFAULT_TIMEOUT};
 pub use error::{Result, TestkitError};
-pub use redis_cli::redis_cli;
+pub use redis_cli::{redis_cli, redis_cli_output, CliOutput};
 pub use render::render;
 pub use report::Report;
 pub use script::script_files;

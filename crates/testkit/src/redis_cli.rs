@@ -18,6 +18,20 @@ use std::process::{Command, Stdio};
 /// stdout is not a terminal, so redis-cli prints in its raw style unless
 /// `--no-raw` is passed. A non-zero exit is an error carrying stderr.
 pub fn redis_cli<A: AsRef<OsStr>>(port: u16, args: &[A]) -> Result<String> {
+    redis_cli_output(port, args).map(|output| output.stdout)
+}
+
+/// What one redis-cli run printed. redis-cli reports some failures only on
+/// stderr and still exits 0: `AUTH failed: WRONGPASS ...` for a bad `-a`
+/// or `-u` password, after which it sends the command unauthenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliOutput {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// [`redis_cli`], keeping stderr too.
+pub fn redis_cli_output<A: AsRef<OsStr>>(port: u16, args: &[A]) -> Result<CliOutput> {
     let cli = reference::find_redis_cli()
         .ok_or_else(|| TestkitError::Tool("redis-cli not found (install redis-tools)".into()))?;
     let output = Command::new(&cli)
@@ -33,5 +47,8 @@ pub fn redis_cli<A: AsRef<OsStr>>(port: u16, args: &[A]) -> Result<String> {
             String::from_utf8_lossy(&output.stderr)
         )));
     }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    Ok(CliOutput {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
 }
