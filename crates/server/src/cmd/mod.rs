@@ -10,6 +10,7 @@ pub mod bits;
 pub mod hll;
 pub mod keys;
 pub mod reply;
+pub mod stream;
 pub mod strings;
 
 use crate::client::ClientState;
@@ -37,6 +38,7 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         strings::handlers(),
         bits::handlers(),
         hll::handlers(),
+        stream::handlers(),
     ]
     .into_iter()
     .flatten()

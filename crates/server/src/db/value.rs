@@ -24,6 +24,8 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    /// A stream (boxed: it is much larger than a string).
+    Stream(Box<crate::cmd::stream::Stream>),
     /// Stands for "some other type" in tests until more types exist.
     #[cfg(test)]
     TestOther,
@@ -51,6 +53,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Stream(_) => "stream",
             #[cfg(test)]
             Value::TestOther => "list",
         }
@@ -60,6 +63,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Stream(_) => "stream",
             #[cfg(test)]
             Value::TestOther => "listpack",
         }
@@ -78,6 +82,7 @@ impl Value {
     pub fn as_str(&self) -> Option<&StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            Value::Stream(_) => None,
             #[cfg(test)]
             Value::TestOther => None,
         }
@@ -87,6 +92,7 @@ impl Value {
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            Value::Stream(_) => None,
             #[cfg(test)]
             Value::TestOther => None,
         }

@@ -1,0 +1,80 @@
+//! Handler-level tests of the stream commands; the differential scripts
+//! compare the same behaviour with the reference server.
+
+use super::HANDLERS;
+use crate::cmd::reply::testing::{bulk, err, int, Harness};
+use crate::cmd::Ctx;
+use bytes::Bytes;
+use moat_resp::Frame;
+
+fn run(h: &mut Harness, line: &str) -> Frame {
+    let argv: Vec<Bytes> = line
+        .split_whitespace()
+        .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+        .collect();
+    let name = String::from_utf8_lossy(&argv[0]).to_lowercase();
+    let full = argv
+        .get(1)
+        .map(|s| format!("{name}|{}", String::from_utf8_lossy(s).to_lowercase()));
+    let handler = HANDLERS
+        .iter()
+        .find(|(n, _)| Some(*n) == full.as_deref() || *n == name)
+        .map(|(_, h)| *h)
+        .expect("a stream command");
+    let mut ctx = Ctx {
+        ks: &mut h.ks,
+        client: &mut h.client,
+        now_ms: h.now_ms,
+    };
+    handler(&mut ctx, &argv)
+}
+
+#[test]
+fn auto_ids_stay_monotonic_when_the_clock_goes_back() {
+    let mut h = Harness::new();
+    h.now_ms = 1000;
+    assert_eq!(run(&mut h, "XADD s * f v"), bulk("1000-0"));
+    assert_eq!(run(&mut h, "XADD s * f v"), bulk("1000-1"));
+    h.now_ms = 500;
+    assert_eq!(run(&mut h, "XADD s * f v"), bulk("1000-2"));
+    h.now_ms = 2000;
+    assert_eq!(run(&mut h, "XADD s * f v"), bulk("2000-0"));
+    assert_eq!(run(&mut h, "XADD s 2000-* f v"), bulk("2000-1"));
+    assert_eq!(run(&mut h, "XADD s 3000-* f v"), bulk("3000-0"));
+    assert_eq!(
+        run(&mut h, "XADD s 10-* f v"),
+        err("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+    );
+    assert_eq!(run(&mut h, "XLEN s"), int(6));
+}
+
+#[test]
+fn reads_and_acks_move_entries_through_the_pel() {
+    let mut h = Harness::new();
+    run(&mut h, "XADD s 1-1 a 1");
+    run(&mut h, "XADD s 2-1 b 2");
+    assert_eq!(run(&mut h, "XGROUP CREATE s g 0"), Frame::ok());
+    let read = run(&mut h, "XREADGROUP GROUP g c COUNT 1 STREAMS s >");
+    assert!(matches!(read, Frame::Array(ref a) if a.len() == 1), "{read:?}");
+    assert_eq!(run(&mut h, "XACK s g 1-1 9-9"), int(1));
+    assert_eq!(run(&mut h, "XACK s g 1-1"), int(0));
+    assert_eq!(run(&mut h, "XDEL s 2-1"), int(1));
+    assert_eq!(run(&mut h, "XLEN s"), int(1));
+}
+
+#[test]
+fn xsetid_refuses_ids_below_the_max_deleted_id() {
+    let mut h = Harness::new();
+    run(&mut h, "XADD s 5-0 a 1");
+    run(&mut h, "XADD s 9-0 a 1");
+    assert_eq!(run(&mut h, "XDEL s 9-0 5-0"), int(2));
+    assert_eq!(
+        run(&mut h, "XSETID s 8-0"),
+        err("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
+    );
+    assert_eq!(run(&mut h, "XSETID s 9-0"), Frame::ok());
+    assert_eq!(
+        run(&mut h, "XSETID s 20-0 MAXDELETEDID 30-0"),
+        err("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
+    );
+}
