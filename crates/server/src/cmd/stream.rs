@@ -32,16 +32,28 @@ pub fn handlers() -> &'static [(&'static str, Handler)] {
 const HANDLERS: &[(&str, Handler)] = &[
     ("xadd", |ctx, argv| flatten(basic::xadd(ctx, argv))),
     ("xlen", |ctx, argv| flatten(basic::xlen(ctx, argv))),
-    ("xrange", |ctx, argv| flatten(basic::xrange(ctx, argv, false))),
-    ("xrevrange", |ctx, argv| flatten(basic::xrange(ctx, argv, true))),
+    ("xrange", |ctx, argv| {
+        flatten(basic::xrange(ctx, argv, false))
+    }),
+    ("xrevrange", |ctx, argv| {
+        flatten(basic::xrange(ctx, argv, true))
+    }),
     ("xdel", |ctx, argv| flatten(basic::xdel(ctx, argv))),
     ("xtrim", |ctx, argv| flatten(basic::xtrim(ctx, argv))),
     ("xsetid", |ctx, argv| flatten(basic::xsetid(ctx, argv))),
     ("xread", |ctx, argv| flatten(read::xread(ctx, argv, false))),
-    ("xreadgroup", |ctx, argv| flatten(read::xread(ctx, argv, true))),
-    ("xgroup|create", |ctx, argv| flatten(group_cmds::xgroup(ctx, argv))),
-    ("xgroup|setid", |ctx, argv| flatten(group_cmds::xgroup(ctx, argv))),
-    ("xgroup|destroy", |ctx, argv| flatten(group_cmds::xgroup(ctx, argv))),
+    ("xreadgroup", |ctx, argv| {
+        flatten(read::xread(ctx, argv, true))
+    }),
+    ("xgroup|create", |ctx, argv| {
+        flatten(group_cmds::xgroup(ctx, argv))
+    }),
+    ("xgroup|setid", |ctx, argv| {
+        flatten(group_cmds::xgroup(ctx, argv))
+    }),
+    ("xgroup|destroy", |ctx, argv| {
+        flatten(group_cmds::xgroup(ctx, argv))
+    }),
     ("xgroup|createconsumer", |ctx, argv| {
         flatten(group_cmds::xgroup(ctx, argv))
     }),
@@ -49,12 +61,18 @@ const HANDLERS: &[(&str, Handler)] = &[
         flatten(group_cmds::xgroup(ctx, argv))
     }),
     ("xack", |ctx, argv| flatten(group_cmds::xack(ctx, argv))),
-    ("xpending", |ctx, argv| flatten(group_cmds::xpending(ctx, argv))),
+    ("xpending", |ctx, argv| {
+        flatten(group_cmds::xpending(ctx, argv))
+    }),
     ("xclaim", |ctx, argv| flatten(group_cmds::xclaim(ctx, argv))),
-    ("xautoclaim", |ctx, argv| flatten(group_cmds::xautoclaim(ctx, argv))),
+    ("xautoclaim", |ctx, argv| {
+        flatten(group_cmds::xautoclaim(ctx, argv))
+    }),
     ("xinfo|stream", |ctx, argv| flatten(info::stream(ctx, argv))),
     ("xinfo|groups", |ctx, argv| flatten(info::groups(ctx, argv))),
-    ("xinfo|consumers", |ctx, argv| flatten(info::consumers(ctx, argv))),
+    ("xinfo|consumers", |ctx, argv| {
+        flatten(info::consumers(ctx, argv))
+    }),
 ];
 
 /// The stream at `key`: `Ok(None)` when absent, WRONGTYPE for other types.

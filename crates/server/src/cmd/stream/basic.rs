@@ -14,7 +14,9 @@ use moat_resp::Frame;
 /// `Err` for ids not above the stream's top.
 fn next_id(s: &Stream, wanted: Option<id::PartialId>, now_ms: i64) -> Result<StreamId, Frame> {
     let too_small = || {
-        Frame::error("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+        Frame::error(
+            "ERR The ID specified in XADD is equal or smaller than the target stream top item",
+        )
     };
     let last = s.last_id;
     let chosen = match wanted {
@@ -49,7 +51,11 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if pairs < 2 || pairs % 2 == 1 {
         return Err(wrong_arity("xadd"));
     }
-    if let Some(id::PartialId { ms: 0, seq: Some(0) }) = args.id {
+    if let Some(id::PartialId {
+        ms: 0,
+        seq: Some(0),
+    }) = args.id
+    {
         return Err(Frame::error(
             "ERR The ID specified in XADD must be greater than 0-0",
         ));

@@ -267,9 +267,8 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         let more = j + 1 < argv.len();
         let opt = &argv[j];
         let number = |arg: &[u8], what: &str| {
-            parse_i64(arg).map_err(|_| {
-                Frame::error(format!("ERR Invalid {what} option argument for XCLAIM"))
-            })
+            parse_i64(arg)
+                .map_err(|_| Frame::error(format!("ERR Invalid {what} option argument for XCLAIM")))
         };
         if is(opt, "force") {
             force = true;

@@ -191,7 +191,11 @@ fn strtoull(text: &[u8]) -> Option<u64> {
     for &d in rest {
         value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
     }
-    Some(if negative { value.wrapping_neg() } else { value })
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
 }
 
 /// A range bound: `(id` is exclusive where Redis allows it.
@@ -246,7 +250,10 @@ mod tests {
         assert_eq!(parse_strict(b"abc"), Err(invalid_id()));
         assert_eq!(parse_strict(b"-"), Err(invalid_id()));
         assert_eq!(parse(b"+", 0, Form::Loose), Ok(StreamId::MAX));
-        assert_eq!(parse(b"7", u64::MAX, Form::Loose), Ok(StreamId::new(7, u64::MAX)));
+        assert_eq!(
+            parse(b"7", u64::MAX, Form::Loose),
+            Ok(StreamId::new(7, u64::MAX))
+        );
         assert_eq!(parse_strict(b"1-*"), Err(invalid_id()));
         assert_eq!(parse_xadd(b"1-*"), Ok(PartialId { ms: 1, seq: None }));
     }

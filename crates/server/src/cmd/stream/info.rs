@@ -45,7 +45,11 @@ pub fn stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
                 return Err(syntax_error());
             }
             let n = parse_i64(&options[2])?;
-            limit = if n < 0 { 10 } else { usize::try_from(n).unwrap_or(usize::MAX) };
+            limit = if n < 0 {
+                10
+            } else {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            };
         }
     }
     let mut db = selected_db(ctx);
@@ -56,7 +60,10 @@ pub fn stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         (text("radix-tree-nodes"), count(rax_nodes(s))),
         (text("last-generated-id"), s.last_id.reply()),
         (text("max-deleted-entry-id"), s.max_deleted_id.reply()),
-        (text("entries-added"), Frame::Integer(s.entries_added as i64)),
+        (
+            text("entries-added"),
+            Frame::Integer(s.entries_added as i64),
+        ),
         (text("recorded-first-entry-id"), s.first_id.reply()),
     ];
     if !full {
@@ -226,7 +233,11 @@ fn branch_or_leaf(keys: &[[u8; 16]], depth: usize) -> usize {
     let mut start = 0;
     while start < keys.len() {
         let byte = keys[start][depth];
-        let end = start + keys[start..].iter().take_while(|k| k[depth] == byte).count();
+        let end = start
+            + keys[start..]
+                .iter()
+                .take_while(|k| k[depth] == byte)
+                .count();
         total += subtree(&keys[start..end], depth + 1);
         start = end;
     }

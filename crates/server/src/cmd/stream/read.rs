@@ -8,9 +8,9 @@ use super::groups::{self, Pending};
 use super::id::{self, StreamId};
 use super::store::Stream;
 use super::{entry_reply, lookup};
-use crate::cmd::Ctx;
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{selected_db, syntax_error, Reply};
+use crate::cmd::Ctx;
 use crate::db::Access;
 use bytes::Bytes;
 use moat_resp::{Frame, Protocol};
@@ -93,7 +93,10 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
     for (key, arg) in keys.iter().zip(id_args) {
         let s = lookup(&mut db, key, Access::Read)?;
         if let Some((group_name, _)) = group {
-            if !s.as_ref().is_some_and(|s| s.groups.contains_key(group_name)) {
+            if !s
+                .as_ref()
+                .is_some_and(|s| s.groups.contains_key(group_name))
+            {
                 return Err(Frame::error(format!(
                     "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
                     String::from_utf8_lossy(key),
@@ -178,17 +181,20 @@ fn read_group(
     now_ms: i64,
 ) -> Option<Vec<Frame>> {
     let mut group = s.groups.remove(group_name)?;
-    let reply = {
-        let (consumer, _) = group.consumer_or_create(consumer_name, now_ms);
-        consumer.seen_time = now_ms;
-        match start {
-            Start::After(after) => Some(history(s, &mut group, consumer_name, after, count, now_ms)),
-            Start::New if !s.is_empty() && s.last_valid_id() > group.last_id => {
-                Some(deliver_new(s, &mut group, consumer_name, count, noack, now_ms))
+    let reply =
+        {
+            let (consumer, _) = group.consumer_or_create(consumer_name, now_ms);
+            consumer.seen_time = now_ms;
+            match start {
+                Start::After(after) => {
+                    Some(history(s, &mut group, consumer_name, after, count, now_ms))
+                }
+                Start::New if !s.is_empty() && s.last_valid_id() > group.last_id => Some(
+                    deliver_new(s, &mut group, consumer_name, count, noack, now_ms),
+                ),
+                Start::New => None,
             }
-            Start::New => None,
-        }
-    };
+        };
     s.groups.insert(group_name.clone(), group);
     reply
 }

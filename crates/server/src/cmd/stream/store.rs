@@ -123,7 +123,11 @@ impl Stream {
             .next_back()
             .expect("a tail node exists: created above when missing");
         let same_fields = node.master_fields.len() == fields.len()
-            && node.master_fields.iter().zip(&fields).all(|(m, (f, _))| m == f);
+            && node
+                .master_fields
+                .iter()
+                .zip(&fields)
+                .all(|(m, (f, _))| m == f);
         // flags, ms delta and seq delta, as the wrapping differences Redis
         // stores in signed listpack integers.
         let mut size = listpack::int_size(if same_fields { 2 } else { 0 })

@@ -55,7 +55,10 @@ fn reads_and_acks_move_entries_through_the_pel() {
     run(&mut h, "XADD s 2-1 b 2");
     assert_eq!(run(&mut h, "XGROUP CREATE s g 0"), Frame::ok());
     let read = run(&mut h, "XREADGROUP GROUP g c COUNT 1 STREAMS s >");
-    assert!(matches!(read, Frame::Array(ref a) if a.len() == 1), "{read:?}");
+    assert!(
+        matches!(read, Frame::Array(ref a) if a.len() == 1),
+        "{read:?}"
+    );
     assert_eq!(run(&mut h, "XACK s g 1-1 9-9"), int(1));
     assert_eq!(run(&mut h, "XACK s g 1-1"), int(0));
     assert_eq!(run(&mut h, "XDEL s 2-1"), int(1));
@@ -77,4 +80,16 @@ fn xsetid_refuses_ids_below_the_max_deleted_id() {
         run(&mut h, "XSETID s 20-0 MAXDELETEDID 30-0"),
         err("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
     );
+}
+
+#[test]
+fn xreadgroup_creates_the_consumer_even_without_entries() {
+    let mut h = Harness::new();
+    run(&mut h, "XADD s 1-0 a 1");
+    run(&mut h, "XGROUP CREATE s g $");
+    assert_eq!(
+        run(&mut h, "XREADGROUP GROUP g c STREAMS s >"),
+        Frame::NullArray
+    );
+    assert_eq!(run(&mut h, "XGROUP CREATECONSUMER s g c"), int(0));
 }
