@@ -68,12 +68,56 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("xautoclaim", |ctx, argv| {
         flatten(group_cmds::xautoclaim(ctx, argv))
     }),
+    ("xgroup|help", |_, _| help(XGROUP_HELP)),
+    ("xinfo|help", |_, _| help(XINFO_HELP)),
     ("xinfo|stream", |ctx, argv| flatten(info::stream(ctx, argv))),
     ("xinfo|groups", |ctx, argv| flatten(info::groups(ctx, argv))),
     ("xinfo|consumers", |ctx, argv| {
         flatten(info::consumers(ctx, argv))
     }),
 ];
+
+const XGROUP_HELP: &[&str] = &[
+    "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CREATE <key> <groupname> <id|$> [option]",
+    "    Create a new consumer group. Options are:",
+    "    * MKSTREAM",
+    "      Create the empty stream if it does not exist.",
+    "    * ENTRIESREAD entries_read",
+    "      Set the group's entries_read counter (internal use).",
+    "CREATECONSUMER <key> <groupname> <consumer>",
+    "    Create a new consumer in the specified group.",
+    "DELCONSUMER <key> <groupname> <consumer>",
+    "    Remove the specified consumer.",
+    "DESTROY <key> <groupname>",
+    "    Remove the specified group.",
+    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+    "    Set the current group ID and entries_read counter.",
+    "HELP",
+    "    Prints this help.",
+];
+
+const XINFO_HELP: &[&str] = &[
+    "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CONSUMERS <key> <groupname>",
+    "    Show consumers of <groupname>.",
+    "GROUPS <key>",
+    "    Show the stream consumer groups.",
+    "STREAM <key> [FULL [COUNT <count>]",
+    "    Show information about the stream.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// Redis's help reply: one status string per line.
+fn help(lines: &[&str]) -> Frame {
+    Frame::Array(
+        lines
+            .iter()
+            .map(|l| Frame::Simple(Bytes::copy_from_slice(l.as_bytes())))
+            .collect(),
+    )
+}
 
 /// The stream at `key`: `Ok(None)` when absent, WRONGTYPE for other types.
 fn lookup<'v>(

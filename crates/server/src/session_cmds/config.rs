@@ -81,7 +81,10 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
             shared.limits.refresh(&config);
             shared.slowlog.lock().trim(shared.limits.slowlog_max_len());
         }
-        "maxmemory-policy" | "hll-sparse-max-bytes" => ks.get().apply_config(&config),
+        "maxmemory-policy"
+        | "hll-sparse-max-bytes"
+        | "stream-node-max-entries"
+        | "stream-node-max-bytes" => ks.get().apply_config(&config),
         _ => {}
     }
 }

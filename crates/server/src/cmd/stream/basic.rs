@@ -1,7 +1,7 @@
 //! XADD, XLEN, XRANGE/XREVRANGE, XDEL, XTRIM and XSETID.
 
 use super::id::{self, StreamId};
-use super::store::{Fields, Stream};
+use super::store::{Fields, NodeLimits, Stream};
 use super::{entry_reply, lookup, trim};
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{count, selected_db, syntax_error, wrong_arity, Reply};
@@ -44,8 +44,15 @@ fn next_id(s: &Stream, wanted: Option<id::PartialId>, now_ms: i64) -> Result<Str
     Ok(chosen)
 }
 
+/// The node limits configured for the keyspace.
+fn node_limits(ctx: &Ctx<'_>) -> NodeLimits {
+    let (entries, bytes) = ctx.ks.stream_node_limits;
+    NodeLimits::new(entries, bytes)
+}
+
 pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
-    let args = trim::parse(argv, true)?;
+    let limits = node_limits(ctx);
+    let args = trim::parse(argv, true, limits)?;
     let field_pos = args.id_pos + 1;
     let pairs = argv.len().saturating_sub(field_pos);
     if pairs < 2 || pairs % 2 == 1 {
@@ -80,7 +87,7 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         .chunks_exact(2)
         .map(|pair| (pair[0].clone(), pair[1].clone()))
         .collect();
-    s.append(id, fields);
+    s.append(id, fields, limits);
     if let Some(strategy) = args.strategy {
         s.trim(strategy, args.approx, args.limit);
     }
@@ -172,7 +179,7 @@ pub fn xdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
 }
 
 pub fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
-    let args = trim::parse(argv, false)?;
+    let args = trim::parse(argv, false, node_limits(ctx))?;
     let key = &argv[1];
     let mut db = selected_db(ctx);
     let Some(s) = lookup(&mut db, key, Access::Write)? else {

@@ -13,9 +13,45 @@ use super::listpack;
 use bytes::Bytes;
 use std::collections::BTreeMap;
 
-/// Redis's `stream-node-max-entries` and `stream-node-max-bytes` defaults.
-pub const NODE_MAX_ENTRIES: usize = 100;
-pub const NODE_MAX_BYTES: usize = 4096;
+/// `STREAM_LISTPACK_MAX_SIZE`: a listpack never grows past 1 GiB.
+const LISTPACK_MAX_SIZE: usize = 1 << 30;
+
+/// `stream-node-max-entries` and `stream-node-max-bytes` as Redis reads
+/// them: 0 entries means no count limit, 0 bytes the listpack maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeLimits {
+    pub max_entries: usize,
+    pub max_bytes: usize,
+}
+
+impl NodeLimits {
+    pub fn new(max_entries: usize, max_bytes: usize) -> NodeLimits {
+        let max_bytes = if max_bytes == 0 || max_bytes > LISTPACK_MAX_SIZE {
+            LISTPACK_MAX_SIZE
+        } else {
+            max_bytes
+        };
+        NodeLimits {
+            max_entries,
+            max_bytes,
+        }
+    }
+
+    /// The work limit of approximate trimming without LIMIT.
+    pub fn default_trim_limit(self) -> usize {
+        match self.max_entries.saturating_mul(100) {
+            0 => 10_000,
+            n if n > LISTPACK_MAX_SIZE => 10_000,
+            n => n,
+        }
+    }
+}
+
+impl Default for NodeLimits {
+    fn default() -> NodeLimits {
+        NodeLimits::new(100, 4096)
+    }
+}
 
 /// One entry's field-value pairs, in the order given.
 pub type Fields = Vec<(Bytes, Bytes)>;
@@ -93,11 +129,11 @@ impl Stream {
 
     /// Appends an entry whose id was checked to be above `last_id`
     /// (`streamAppendItem` after its id checks).
-    pub fn append(&mut self, id: StreamId, fields: Fields) {
+    pub fn append(&mut self, id: StreamId, fields: Fields, limits: NodeLimits) {
         let total_len: usize = fields.iter().map(|(f, v)| f.len() + v.len()).sum();
         let tail_full = self.nodes.last_key_value().is_none_or(|(_, node)| {
-            node.bytes() + total_len >= NODE_MAX_BYTES
-                || node.live + node.deleted >= NODE_MAX_ENTRIES
+            node.bytes() + total_len >= limits.max_bytes
+                || (limits.max_entries != 0 && node.live + node.deleted >= limits.max_entries)
         });
         if tail_full {
             let master_fields: Vec<Bytes> = fields.iter().map(|(f, _)| f.clone()).collect();
@@ -285,7 +321,7 @@ mod tests {
     fn filled(count: u64) -> Stream {
         let mut s = Stream::default();
         for i in 1..=count {
-            s.append(StreamId::new(i, 0), fields(1));
+            s.append(StreamId::new(i, 0), fields(1), NodeLimits::default());
         }
         s
     }
@@ -322,7 +358,7 @@ mod tests {
         let mut s = Stream::default();
         let big = vec![(Bytes::from_static(b"f"), Bytes::from(vec![b'x'; 1000]))];
         for i in 1..=10 {
-            s.append(StreamId::new(i, 0), big.clone());
+            s.append(StreamId::new(i, 0), big.clone(), NodeLimits::default());
         }
         assert_eq!(s.node_count(), 3);
     }

@@ -2,7 +2,7 @@
 //! MAXLEN/MINID with `=` or `~`, LIMIT, and for XADD NOMKSTREAM and the id.
 
 use super::id::{self, PartialId};
-use super::store::{Strategy, NODE_MAX_ENTRIES};
+use super::store::{NodeLimits, Strategy};
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::syntax_error;
 use bytes::Bytes;
@@ -21,7 +21,7 @@ pub struct TrimArgs {
     pub id_pos: usize,
 }
 
-pub fn parse(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
+pub fn parse(argv: &[Bytes], xadd: bool, limits: NodeLimits) -> Result<TrimArgs, Frame> {
     let mut args = TrimArgs {
         strategy: None,
         approx: false,
@@ -98,7 +98,7 @@ pub fn parse(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
             ))
         }
         Some(limit) => args.limit = usize::try_from(limit).unwrap_or(usize::MAX),
-        None if args.approx => args.limit = 100 * NODE_MAX_ENTRIES,
+        None if args.approx => args.limit = limits.default_trim_limit(),
         None => args.limit = 0,
     }
     Ok(args)
