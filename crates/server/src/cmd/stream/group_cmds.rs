@@ -339,20 +339,13 @@ fn claim(group: &mut Group, id: StreamId, consumer_name: &Bytes, now_ms: i64) {
     let (consumer, _) = group.consumer_or_create(consumer_name, now_ms);
     consumer.seen_time = now_ms;
     consumer.active_time = now_ms;
-    if group.pel.contains_key(&id) {
-        group.assign(id, consumer_name);
-    } else {
-        // `streamCreateNACK` counts the creation as a first delivery.
-        group.pel.insert(
-            id,
-            Pending {
-                consumer: consumer_name.clone(),
-                delivery_time: now_ms,
-                delivery_count: 1,
-            },
-        );
-        group.assign(id, consumer_name);
-    }
+    // `streamCreateNACK` counts the creation as a first delivery.
+    group.pel.entry(id).or_insert_with(|| Pending {
+        consumer: consumer_name.clone(),
+        delivery_time: now_ms,
+        delivery_count: 1,
+    });
+    group.assign(id, consumer_name);
 }
 
 pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {

@@ -72,7 +72,7 @@ impl Group {
     /// it from its previous owner.
     pub fn assign(&mut self, id: StreamId, owner: &Bytes) {
         if let Some(pending) = self.pel.get_mut(&id) {
-            if &pending.consumer != owner {
+            if pending.consumer != owner {
                 if let Some(old) = self.consumers.get_mut(&pending.consumer) {
                     old.pel.remove(&id);
                 }

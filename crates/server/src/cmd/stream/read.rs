@@ -49,7 +49,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
             count = usize::try_from(parse_i64(&argv[i])?.max(0)).unwrap_or(usize::MAX);
         } else if is(opt, "streams") && more > 0 {
             streams_at = i + 1;
-            if (argv.len() - streams_at) % 2 != 0 {
+            if !(argv.len() - streams_at).is_multiple_of(2) {
                 let symbol = if group_form { '>' } else { '$' };
                 return Err(Frame::error(format!(
                     "ERR Unbalanced '{}' list of streams: for each stream key an ID or '{symbol}' must be specified.",

@@ -247,10 +247,7 @@ impl Stream {
     /// of the first remaining node. Returns the number of entries removed.
     pub fn trim(&mut self, strategy: Strategy, approx: bool, limit: usize) -> usize {
         let mut deleted = 0;
-        loop {
-            let Some((_, node)) = self.nodes.first_key_value() else {
-                break;
-            };
+        while let Some((_, node)) = self.nodes.first_key_value() {
             if let Strategy::MaxLen(max) = strategy {
                 if self.len() <= max {
                     break;
