@@ -23,7 +23,9 @@ fn next_id(s: &Stream, wanted: Option<id::PartialId>, now_ms: i64) -> Result<Str
         Some(id::PartialId { ms, seq: Some(seq) }) => StreamId::new(ms, seq),
         Some(id::PartialId { ms, seq: None }) if ms == last.ms => {
             if last.seq == u64::MAX {
-                return Err(too_small());
+                // Redis leaves errno unset on this path, which XADD reports
+                // as its other failure.
+                return Err(Frame::error("ERR Elements are too large to be stored"));
             }
             StreamId::new(ms, last.seq + 1)
         }

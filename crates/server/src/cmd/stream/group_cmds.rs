@@ -166,10 +166,8 @@ pub fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         let limit = usize::try_from(parse_i64(&argv[at + 2])?.max(0)).unwrap_or(usize::MAX);
         let start = id::range_start(&argv[at])?;
         let end = id::range_end(&argv[at + 1])?;
+        // Redis ignores anything after the consumer.
         let consumer = argv.get(at + 3);
-        if argv.len() > at + 4 {
-            return Err(syntax_error());
-        }
         range = Some((start, end, limit, consumer, min_idle));
     }
     let now_ms = ctx.now_ms;
