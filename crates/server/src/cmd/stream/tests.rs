@@ -93,3 +93,126 @@ fn xreadgroup_creates_the_consumer_even_without_entries() {
     );
     assert_eq!(run(&mut h, "XGROUP CREATECONSUMER s g c"), int(0));
 }
+
+/// The integer under `field` of a RESP3-style map reply.
+fn field(reply: &Frame, name: &str) -> Frame {
+    let Frame::Map(pairs) = reply else {
+        panic!("not a map: {reply:?}")
+    };
+    pairs
+        .iter()
+        .find(|(k, _)| *k == bulk(name))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no {name} in {reply:?}"))
+}
+
+fn first(reply: Frame) -> Frame {
+    match reply {
+        Frame::Array(mut items) if !items.is_empty() => items.swap_remove(0),
+        other => panic!("not a non-empty array: {other:?}"),
+    }
+}
+
+#[test]
+fn idle_and_inactive_times_follow_the_clock() {
+    let mut h = Harness::new();
+    h.now_ms = 10_000;
+    run(&mut h, "XADD s 1-0 a 1");
+    run(&mut h, "XADD s 2-0 a 1");
+    run(&mut h, "XGROUP CREATE s g 0");
+    run(&mut h, "XGROUP CREATECONSUMER s g idle");
+    let consumer = first(run(&mut h, "XINFO CONSUMERS s g"));
+    assert_eq!(field(&consumer, "inactive"), int(-1));
+    run(&mut h, "XREADGROUP GROUP g c COUNT 1 STREAMS s >");
+    h.now_ms = 10_250;
+    let pending = first(run(&mut h, "XPENDING s g - + 10"));
+    assert_eq!(
+        pending,
+        Frame::Array(vec![bulk("1-0"), bulk("c"), int(250), int(1)])
+    );
+    assert_eq!(
+        run(&mut h, "XPENDING s g IDLE 300 - + 10"),
+        Frame::Array(vec![])
+    );
+    run(&mut h, "XREADGROUP GROUP g c STREAMS s 0");
+    h.now_ms = 10_400;
+    let consumers = run(&mut h, "XINFO CONSUMERS s g");
+    let Frame::Array(list) = consumers else {
+        panic!("{consumers:?}")
+    };
+    // Consumers are listed by name: c, then idle.
+    assert_eq!(field(&list[0], "idle"), int(150));
+    assert_eq!(field(&list[0], "inactive"), int(400));
+    assert_eq!(field(&list[1], "idle"), int(400));
+    let pending = first(run(&mut h, "XPENDING s g - + 10"));
+    assert_eq!(
+        pending,
+        Frame::Array(vec![bulk("1-0"), bulk("c"), int(150), int(2)])
+    );
+}
+
+#[test]
+fn xclaim_respects_min_idle_and_sets_delivery_times() {
+    let mut h = Harness::new();
+    h.now_ms = 50_000;
+    run(&mut h, "XADD s 1-0 a 1");
+    run(&mut h, "XGROUP CREATE s g 0");
+    run(&mut h, "XREADGROUP GROUP g c STREAMS s >");
+    h.now_ms = 50_100;
+    assert_eq!(
+        run(&mut h, "XCLAIM s g d 200 1-0 JUSTID"),
+        Frame::Array(vec![])
+    );
+    assert_eq!(
+        run(&mut h, "XCLAIM s g d 100 1-0 JUSTID IDLE 5000"),
+        Frame::Array(vec![bulk("1-0")])
+    );
+    let pending = first(run(&mut h, "XPENDING s g - + 10"));
+    assert_eq!(
+        pending,
+        Frame::Array(vec![bulk("1-0"), bulk("d"), int(5000), int(1)])
+    );
+    run(&mut h, "XCLAIM s g e 0 1-0 TIME 49000");
+    let pending = first(run(&mut h, "XPENDING s g - + 10"));
+    assert_eq!(
+        pending,
+        Frame::Array(vec![bulk("1-0"), bulk("e"), int(1100), int(2)])
+    );
+    // A time in the future is taken as now.
+    run(&mut h, "XCLAIM s g e 0 1-0 TIME 99999999");
+    let pending = first(run(&mut h, "XPENDING s g - + 10"));
+    assert_eq!(
+        pending,
+        Frame::Array(vec![bulk("1-0"), bulk("e"), int(0), int(3)])
+    );
+    let auto = run(&mut h, "XAUTOCLAIM s g f 10 0 JUSTID");
+    assert_eq!(
+        auto,
+        Frame::Array(vec![
+            bulk("0-0"),
+            Frame::Array(vec![]),
+            Frame::Array(vec![])
+        ])
+    );
+}
+
+#[test]
+fn full_info_reports_unix_times() {
+    let mut h = Harness::new();
+    h.client.protocol = moat_resp::Protocol::Resp3;
+    h.now_ms = 77_000;
+    run(&mut h, "XADD s 1-0 a 1");
+    run(&mut h, "XGROUP CREATE s g 0");
+    run(&mut h, "XREADGROUP GROUP g c STREAMS s >");
+    let info = run(&mut h, "XINFO STREAM s FULL");
+    let group = first(field(&info, "groups"));
+    assert_eq!(
+        first(field(&group, "pending")),
+        Frame::Array(vec![bulk("1-0"), bulk("c"), int(77_000), int(1)])
+    );
+    let consumer = first(field(&group, "consumers"));
+    assert_eq!(field(&consumer, "seen-time"), int(77_000));
+    assert_eq!(field(&consumer, "active-time"), int(77_000));
+    assert_eq!(field(&group, "entries-read"), int(1));
+    assert_eq!(field(&group, "lag"), int(0));
+}
