@@ -141,6 +141,13 @@ fn entry_reply(id: StreamId, fields: &Fields) -> Frame {
     Frame::Array(vec![id.reply(), Frame::Array(flat)])
 }
 
+/// A private copy of an argument that is stored in a stream: arguments
+/// are views into the connection's read buffer, which must not stay
+/// alive as long as the stream.
+fn owned(arg: &[u8]) -> Bytes {
+    Bytes::copy_from_slice(arg)
+}
+
 /// A bulk string from static text.
 fn text(s: &'static str) -> Frame {
     Frame::Bulk(Bytes::from_static(s.as_bytes()))

@@ -2,7 +2,7 @@
 
 use super::id::{self, StreamId};
 use super::store::{Fields, NodeLimits, Stream};
-use super::{entry_reply, lookup, trim};
+use super::{entry_reply, lookup, owned, trim};
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{count, selected_db, syntax_error, wrong_arity, Reply};
 use crate::cmd::Ctx;
@@ -87,7 +87,7 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let id = next_id(s, args.id, now_ms)?;
     let fields: Fields = argv[field_pos..]
         .chunks_exact(2)
-        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .map(|pair| (owned(&pair[0]), owned(&pair[1])))
         .collect();
     s.append(id, fields, limits);
     if let Some(strategy) = args.strategy {

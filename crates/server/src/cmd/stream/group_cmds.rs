@@ -3,7 +3,7 @@
 use super::groups::{Group, Pending};
 use super::id::{self, StreamId};
 use super::store::Stream;
-use super::{entry_reply, lookup, no_group};
+use super::{entry_reply, lookup, no_group, owned};
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{count, selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
@@ -78,7 +78,7 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
                 return Err(Frame::error("BUSYGROUP Consumer Group name already exists"));
             }
             s.groups
-                .insert(group_name.clone(), Group::new(last, entries_read));
+                .insert(owned(group_name), Group::new(last, entries_read));
             Frame::ok()
         }
         "setid" if argv.len() == 5 || argv.len() == 7 => {
@@ -292,7 +292,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
         j += 1;
     }
-    let mut group = s.groups.remove(group_name).expect("checked above");
+    let (stored_name, mut group) = s.groups.remove_entry(group_name).expect("checked above");
     if last_id > group.last_id {
         group.last_id = last_id;
     }
@@ -326,7 +326,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
         out.push(claimed_reply(s, id, justid));
     }
-    s.groups.insert(group_name.clone(), group);
+    s.groups.insert(stored_name, group);
     db.modified(key);
     Ok(Frame::Array(out))
 }
@@ -339,7 +339,7 @@ fn claim(group: &mut Group, id: StreamId, consumer_name: &Bytes, now_ms: i64) {
     consumer.active_time = now_ms;
     // `streamCreateNACK` counts the creation as a first delivery.
     group.pel.entry(id).or_insert_with(|| Pending {
-        consumer: consumer_name.clone(),
+        consumer: owned(consumer_name),
         delivery_time: now_ms,
         delivery_count: 1,
     });
@@ -374,7 +374,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let now_ms = ctx.now_ms;
     let mut db = selected_db(ctx);
     let s = stream_and_group(&mut db, key, group_name)?;
-    let mut group = s.groups.remove(group_name).expect("checked above");
+    let (stored_name, mut group) = s.groups.remove_entry(group_name).expect("checked above");
     let mut attempts = limit.saturating_mul(10);
     let mut remaining = limit;
     let mut claimed = Vec::new();
@@ -416,7 +416,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             break;
         }
     }
-    s.groups.insert(group_name.clone(), group);
+    s.groups.insert(stored_name, group);
     db.modified(key);
     Ok(Frame::Array(vec![
         next_cursor.reply(),

@@ -63,7 +63,7 @@ impl Group {
         let created = !self.consumers.contains_key(name);
         let consumer = self
             .consumers
-            .entry(name.clone())
+            .entry(super::owned(name))
             .or_insert_with(|| Consumer::new(now_ms));
         (consumer, created)
     }
@@ -76,7 +76,7 @@ impl Group {
                 if let Some(old) = self.consumers.get_mut(&pending.consumer) {
                     old.pel.remove(&id);
                 }
-                pending.consumer = owner.clone();
+                pending.consumer = super::owned(owner);
             }
         }
         if let Some(consumer) = self.consumers.get_mut(owner) {

@@ -7,7 +7,7 @@
 use super::groups::{self, Pending};
 use super::id::{self, StreamId};
 use super::store::Stream;
-use super::{entry_reply, lookup};
+use super::{entry_reply, lookup, owned};
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
@@ -177,7 +177,7 @@ fn read_group(
     noack: bool,
     now_ms: i64,
 ) -> Option<Vec<Frame>> {
-    let mut group = s.groups.remove(group_name)?;
+    let (stored_name, mut group) = s.groups.remove_entry(group_name)?;
     let reply =
         {
             let (consumer, _) = group.consumer_or_create(consumer_name, now_ms);
@@ -192,7 +192,7 @@ fn read_group(
                 Start::New => None,
             }
         };
-    s.groups.insert(group_name.clone(), group);
+    s.groups.insert(stored_name, group);
     reply
 }
 
@@ -223,7 +223,7 @@ fn deliver_new(
             group.pel.insert(
                 id,
                 Pending {
-                    consumer: consumer_name.clone(),
+                    consumer: owned(consumer_name),
                     delivery_time: now_ms,
                     delivery_count: 1,
                 },
