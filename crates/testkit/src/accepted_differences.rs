@@ -147,6 +147,18 @@ pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
         "7.2 creates the consumer (and refreshes its seen-time) on every read attempt, \
          even one that finds nothing to deliver; 7.0 only when it serves entries",
     ),
+    (
+        "xread",
+        "7.2 refuses a BLOCK timeout that overflows when added to the current time \
+         ('ERR timeout is out of range'); 7.0 lets the sum overflow",
+    ),
+    (
+        "xadd",
+        "7.2 answers '<ms>-*' on a stream whose top id has the largest sequence for that \
+         ms with 'ERR The ID specified in XADD is equal or smaller than the target stream \
+         top item'; 7.0 leaves errno unset there and answers 'ERR Elements are too large \
+         to be stored'",
+    ),
 ];
 
 /// The list. Add to it only with a reason a reviewer would accept.

@@ -23,9 +23,7 @@ fn next_id(s: &Stream, wanted: Option<id::PartialId>, now_ms: i64) -> Result<Str
         Some(id::PartialId { ms, seq: Some(seq) }) => StreamId::new(ms, seq),
         Some(id::PartialId { ms, seq: None }) if ms == last.ms => {
             if last.seq == u64::MAX {
-                // Redis leaves errno unset on this path, which XADD reports
-                // as its other failure.
-                return Err(Frame::error("ERR Elements are too large to be stored"));
+                return Err(too_small());
             }
             StreamId::new(ms, last.seq + 1)
         }
@@ -225,6 +223,11 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let Some(s) = lookup(&mut db, key, Access::Write)? else {
         return Err(crate::cmd::reply::no_such_key());
     };
+    if id < s.max_deleted_id {
+        return Err(Frame::error(
+            "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
+        ));
+    }
     if !s.is_empty() {
         if id < s.last_valid_id() {
             return Err(Frame::error(
@@ -236,11 +239,6 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
                 "ERR The entries_added specified in XSETID is smaller than the target stream length",
             ));
         }
-    }
-    if id < s.max_deleted_id {
-        return Err(Frame::error(
-            "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
-        ));
     }
     s.last_id = id;
     if let Some(n) = entries_added {

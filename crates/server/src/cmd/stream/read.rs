@@ -41,6 +41,9 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
             if timeout < 0 {
                 return Err(Frame::error("ERR timeout is negative"));
             }
+            if timeout > 0 && timeout > i64::MAX - ctx.now_ms {
+                return Err(Frame::error("ERR timeout is out of range"));
+            }
         } else if is(opt, "count") && more > 0 {
             i += 1;
             count = usize::try_from(parse_i64(&argv[i])?.max(0)).unwrap_or(usize::MAX);

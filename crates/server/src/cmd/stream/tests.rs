@@ -216,3 +216,22 @@ fn full_info_reports_unix_times() {
     assert_eq!(field(&group, "entries-read"), int(1));
     assert_eq!(field(&group, "lag"), int(0));
 }
+
+#[test]
+fn sequence_and_timeout_overflows_are_refused() {
+    let mut h = Harness::new();
+    run(&mut h, "XADD s 5-18446744073709551615 a 1");
+    assert_eq!(
+        run(&mut h, "XADD s 5-* a 1"),
+        err("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+    );
+    assert_eq!(run(&mut h, "XADD s 6-* a 1"), bulk("6-0"));
+    assert_eq!(
+        run(&mut h, "XREAD BLOCK 9223372036854775807 STREAMS s 0"),
+        err("ERR timeout is out of range")
+    );
+    assert_eq!(
+        run(&mut h, "XREAD BLOCK -1 STREAMS s 0"),
+        err("ERR timeout is negative")
+    );
+}
