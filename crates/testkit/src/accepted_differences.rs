@@ -148,6 +148,11 @@ pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
          even one that finds nothing to deliver; 7.0 only when it serves entries",
     ),
     (
+        "xclaim",
+        "7.2 creates the consumer on every XCLAIM and XAUTOCLAIM, even one that claims \
+         nothing; 7.0 only when an entry is claimed",
+    ),
+    (
         "xread",
         "7.2 refuses a BLOCK timeout that overflows when added to the current time \
          ('ERR timeout is out of range'); 7.0 lets the sum overflow",

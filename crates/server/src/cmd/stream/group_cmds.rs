@@ -293,6 +293,8 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         j += 1;
     }
     let (stored_name, mut group) = s.groups.remove_entry(group_name).expect("checked above");
+    // The consumer exists from the attempt on, claimed entries or not.
+    group.consumer_or_create(consumer_name, now_ms).0.seen_time = now_ms;
     if last_id > group.last_id {
         group.last_id = last_id;
     }
@@ -375,6 +377,8 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut db = selected_db(ctx);
     let s = stream_and_group(&mut db, key, group_name)?;
     let (stored_name, mut group) = s.groups.remove_entry(group_name).expect("checked above");
+    // The consumer exists from the attempt on, claimed entries or not.
+    group.consumer_or_create(consumer_name, now_ms).0.seen_time = now_ms;
     let mut attempts = limit.saturating_mul(10);
     let mut remaining = limit;
     let mut claimed = Vec::new();

@@ -235,3 +235,23 @@ fn sequence_and_timeout_overflows_are_refused() {
         err("ERR timeout is negative")
     );
 }
+
+#[test]
+fn claims_create_the_consumer_even_when_nothing_is_claimed() {
+    let mut h = Harness::new();
+    run(&mut h, "XADD s 1-0 a 1");
+    run(&mut h, "XGROUP CREATE s g $");
+    assert_eq!(run(&mut h, "XCLAIM s g x 0 1-0"), Frame::Array(vec![]));
+    assert_eq!(
+        run(&mut h, "XAUTOCLAIM s g y 0 0"),
+        Frame::Array(vec![
+            bulk("0-0"),
+            Frame::Array(vec![]),
+            Frame::Array(vec![])
+        ])
+    );
+    assert_eq!(run(&mut h, "XGROUP CREATECONSUMER s g x"), int(0));
+    assert_eq!(run(&mut h, "XGROUP CREATECONSUMER s g y"), int(0));
+    let consumer = first(run(&mut h, "XINFO CONSUMERS s g"));
+    assert_eq!(field(&consumer, "inactive"), int(-1));
+}
