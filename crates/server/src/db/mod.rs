@@ -69,6 +69,9 @@ pub struct Keyspace {
     /// `hll-sparse-max-bytes`: the size past which a sparse HyperLogLog
     /// becomes dense.
     pub hll_sparse_max_bytes: usize,
+    /// `stream-node-max-entries` and `stream-node-max-bytes`: where a
+    /// stream starts a new listpack node.
+    pub stream_node_limits: (usize, usize),
     /// The database the next active expiry cycle starts with, so that
     /// successive bounded cycles cover all databases.
     next_expire_db: usize,
@@ -99,6 +102,7 @@ impl Keyspace {
             lfu: LfuParams::default(),
             proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
             hll_sparse_max_bytes: 3000,
+            stream_node_limits: (100, 4096),
             next_expire_db: 0,
             active_expire: true,
             thresholds: Thresholds::default(),
@@ -114,6 +118,10 @@ impl Keyspace {
             |name: &str, default: i64| config.get_int(name).unwrap_or(default).max(0) as usize;
         self.proto_max_bulk_len = int("proto-max-bulk-len", DEFAULT_PROTO_MAX_BULK_LEN as i64);
         self.hll_sparse_max_bytes = int("hll-sparse-max-bytes", 3000);
+        self.stream_node_limits = (
+            int("stream-node-max-entries", 100),
+            int("stream-node-max-bytes", 4096),
+        );
         self.maxmemory_policy = config
             .get_text("maxmemory-policy")
             .unwrap_or_else(|| "noeviction".to_owned());

@@ -35,6 +35,8 @@ pub enum Value {
     Json(Box<crate::cmd::json::Json>),
     ZSet(ZSetValue),
     List(ListValue),
+    /// A stream (boxed: it is much larger than a string).
+    Stream(Box<crate::cmd::stream::Stream>),
 }
 
 impl Value {
@@ -64,6 +66,7 @@ impl Value {
             Value::Json(_) => "ReJSON-RL",
             Value::ZSet(_) => "zset",
             Value::List(_) => "list",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -76,6 +79,7 @@ impl Value {
             Value::Json(_) => "raw",
             Value::ZSet(z) => z.encoding(),
             Value::List(l) => l.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 

@@ -90,7 +90,10 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         name if crate::db::THRESHOLD_DIRECTIVES.contains(&name) => {
             ks.get().apply_config(&config);
         }
-        "maxmemory-policy" | "hll-sparse-max-bytes" => ks.get().apply_config(&config),
+        "maxmemory-policy"
+        | "hll-sparse-max-bytes"
+        | "stream-node-max-entries"
+        | "stream-node-max-bytes" => ks.get().apply_config(&config),
         _ => {}
     }
 }
