@@ -257,6 +257,10 @@ impl Session {
             let message = denial.noperm_message(self.user.name(), &cmd.fullname);
             return self.reject_command(cmd, Frame::error(format!("NOPERM {message}")));
         }
+        // maxmemory: evict, or refuse what would grow the dataset.
+        if let Some(error) = crate::oom::check(self, cmd) {
+            return self.reject_command(cmd, error);
+        }
         if self.client.protocol == Protocol::Resp2
             && self.subscriptions.total() > 0
             && !allowed_while_subscribed(cmd)

@@ -79,7 +79,10 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         }
         "notify-keyspace-events" => ks.get().apply_config(&config),
         "client-output-buffer-limit" => shared.limits.load_output_buffer_limits(&config),
-        "client-query-buffer-limit" | "slowlog-log-slower-than" | "latency-monitor-threshold" => {
+        "client-query-buffer-limit"
+        | "slowlog-log-slower-than"
+        | "latency-monitor-threshold"
+        | "timeout" => {
             shared.limits.refresh(&config)
         }
         "slowlog-max-len" => {
@@ -89,13 +92,20 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         name if crate::db::THRESHOLD_DIRECTIVES.contains(&name) => {
             ks.get().apply_config(&config);
         }
-        "maxmemory-policy" | "hll-sparse-max-bytes" => ks.get().apply_config(&config),
+        "maxmemory-policy" | "hll-sparse-max-bytes" | "lfu-log-factor" | "lfu-decay-time" => {
+            ks.get().apply_config(&config)
+        }
+        "maxmemory" | "maxmemory-samples" | "maxmemory-eviction-tenacity" => {
+            shared.limits.refresh(&config);
+            ks.get().apply_config(&config);
+        }
         _ => {}
     }
 }
 
-fn resetstat(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+fn resetstat(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
     session.shared.stats.reset();
+    ks.get().reset_stats();
     Frame::ok()
 }
 

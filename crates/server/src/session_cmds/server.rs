@@ -276,10 +276,11 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
         }
         "stats" => {
             let keyspace = ks.get();
-            let (hits, misses, expired) = (
+            let (hits, misses, expired, evicted) = (
                 keyspace.keyspace_hits,
                 keyspace.keyspace_misses,
                 keyspace.expired_keys,
+                keyspace.evicted_keys,
             );
             out.push_str("# Stats\r\n");
             kv(
@@ -309,7 +310,7 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                 &stats.rejected_connections.load(Relaxed),
             );
             kv(out, "expired_keys", &expired);
-            kv(out, "evicted_keys", &0);
+            kv(out, "evicted_keys", &evicted);
             kv(out, "keyspace_hits", &hits);
             kv(out, "keyspace_misses", &misses);
             use crate::pubsub::Kind;
