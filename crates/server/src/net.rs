@@ -132,10 +132,12 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                     return Ok(());
                 }
             }
-            // Large replies are written before the batch goes on, so a
-            // client that does not read makes the server hold about one
-            // reply plus this much, not the replies of a whole batch.
-            if output.len() >= BATCH_FLUSH_BYTES {
+            // Without a configured limit, large replies are written before
+            // the batch goes on, so a client that does not read makes the
+            // server hold about one reply plus this much, not the replies
+            // of a whole batch. With one, the batch runs on as in Redis and
+            // the limit decides.
+            if out_limit.is_none() && output.len() >= BATCH_FLUSH_BYTES {
                 flush_replies(&mut stream, &mut output, &session, &mut guard, out_limit).await?;
                 mailbox.written(std::mem::take(&mut from_mailbox), &shared);
             }
@@ -164,8 +166,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         let query_limit = shared.limits.query_buffer_limit();
         if input.len() > query_limit {
             tracing::warn!(
-                "Closing client that reached max query buffer length: {}",
-                session.client_info_line()
+                "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
+                session.client_info_line(),
+                crate::conn_limits::repr(&input[..input.len().min(64)])
             );
             return Ok(());
         }
