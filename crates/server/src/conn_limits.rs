@@ -18,7 +18,11 @@ pub fn set_keepalive(fd: RawFd, interval_secs: i64) {
     let options = [
         (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
         (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, interval),
-        (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (interval / 3).max(1)),
+        (
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPINTVL,
+            (interval / 3).max(1),
+        ),
         (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
     ];
     for (level, name, value) in options {
@@ -123,7 +127,10 @@ mod tests {
 
     #[test]
     fn repr_escapes_like_sdscatrepr() {
-        assert_eq!(repr(b"*1\r\n$4\r\nPI\"NG\x01\\"), r#""*1\r\n$4\r\nPI\"NG\x01\\""#);
+        assert_eq!(
+            repr(b"*1\r\n$4\r\nPI\"NG\x01\\"),
+            r#""*1\r\n$4\r\nPI\"NG\x01\\""#
+        );
     }
 
     fn limit(hard: u64, soft: u64, soft_seconds: i64) -> OutputBufferLimit {

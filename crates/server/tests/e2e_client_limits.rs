@@ -96,7 +96,9 @@ fn endless_bulk_is_cut_at_the_query_buffer_limit() {
     let log = server.log();
     assert!(
         log.contains("Closing client that reached max query buffer length: id=")
-            && log.contains("(qbuf initial bytes: \"*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$100000000"),
+            && log.contains(
+                "(qbuf initial bytes: \"*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$100000000"
+            ),
         "log: {log}"
     );
 }
@@ -130,7 +132,10 @@ fn maxclients_rejects_the_eleventh_client() {
     let mut answer = Vec::new();
     eleventh.read_to_end(&mut answer).unwrap();
     assert_eq!(answer, b"-ERR max number of clients reached\r\n");
-    assert_eq!(info_field(&mut clients[0], "stats", "rejected_connections"), 1);
+    assert_eq!(
+        info_field(&mut clients[0], "stats", "rejected_connections"),
+        1
+    );
     // A slot freed is a slot available.
     drop(clients.pop());
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -171,7 +176,10 @@ fn idle_clients_are_closed_after_timeout_but_subscribers_stay() {
     pong(&mut fresh);
     ok(&mut fresh, &["SET", "still", "serving"]);
     // The subscriber was idle as long but is kept: it waits for messages.
-    assert_eq!(call(&mut fresh, &["PUBLISH", "news", "hi"]), Frame::Integer(1));
+    assert_eq!(
+        call(&mut fresh, &["PUBLISH", "news", "hi"]),
+        Frame::Integer(1)
+    );
     let message = subscriber.read_frame().unwrap();
     assert_eq!(
         message,
@@ -251,7 +259,11 @@ fn normal_class_hard_limit_closes_a_client_that_never_reads() {
     let mut stuck = pipeline_without_reading(&server, 400);
     assert!(closed_within(&mut stuck, Duration::from_secs(10)));
     assert_eq!(
-        info_field(&mut admin, "stats", "client_output_buffer_limit_disconnections"),
+        info_field(
+            &mut admin,
+            "stats",
+            "client_output_buffer_limit_disconnections"
+        ),
         1
     );
     assert!(server
@@ -261,7 +273,9 @@ fn normal_class_hard_limit_closes_a_client_that_never_reads() {
     // A client that reads gets every reply, even past the limit in total.
     let mut reader = server.client().unwrap();
     for _ in 0..10 {
-        assert!(matches!(call(&mut reader, &["GET", "big"]), Frame::Bulk(b) if b.len() == 512 * 1024));
+        assert!(
+            matches!(call(&mut reader, &["GET", "big"]), Frame::Bulk(b) if b.len() == 512 * 1024)
+        );
     }
 }
 
@@ -280,7 +294,11 @@ fn normal_class_soft_limit_closes_after_its_seconds() {
     assert!(closed_within(&mut stuck, Duration::from_secs(10)));
     assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(
-        info_field(&mut admin, "stats", "client_output_buffer_limit_disconnections"),
+        info_field(
+            &mut admin,
+            "stats",
+            "client_output_buffer_limit_disconnections"
+        ),
         1
     );
 }

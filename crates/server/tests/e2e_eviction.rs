@@ -16,10 +16,7 @@ const VALUE_LEN: usize = 1000;
 const HEADROOM: u64 = 4 * 1024 * 1024;
 
 fn start(policy: &str) -> (ServerProcess, Client) {
-    let server = moat()
-        .args(["--maxmemory-policy", policy])
-        .start()
-        .unwrap();
+    let server = moat().args(["--maxmemory-policy", policy]).start().unwrap();
     let client = server.client().unwrap();
     (server, client)
 }
@@ -54,7 +51,11 @@ fn limit_memory(client: &mut Client) -> u64 {
 
 /// Writes `keys` with a `VALUE_LEN` value in one pipeline; returns the
 /// replies.
-fn pipeline_set(client: &mut Client, keys: &[String], ttl: Option<&dyn Fn(usize) -> u64>) -> Vec<Frame> {
+fn pipeline_set(
+    client: &mut Client,
+    keys: &[String],
+    ttl: Option<&dyn Fn(usize) -> u64>,
+) -> Vec<Frame> {
     let value = "x".repeat(VALUE_LEN);
     for (n, key) in keys.iter().enumerate() {
         match ttl {
@@ -92,7 +93,10 @@ fn fill_until_evicted(client: &mut Client, limit: u64, target: u64) {
             assert_eq!(reply, Frame::Simple("OK".into()));
         }
         // One reply batch of slack: eviction runs before each command.
-        assert!(used_memory(client) < limit + 1024 * 1024, "memory grew past the limit");
+        assert!(
+            used_memory(client) < limit + 1024 * 1024,
+            "memory grew past the limit"
+        );
         round += 1;
     }
 }
@@ -140,7 +144,10 @@ fn allkeys_lfu_keeps_frequently_used_keys() {
             client.read_frame().unwrap();
         }
     }
-    assert_eq!(call(&mut client, &["OBJECT", "FREQ", "hot:7"]), Frame::Integer(10));
+    assert_eq!(
+        call(&mut client, &["OBJECT", "FREQ", "hot:7"]),
+        Frame::Integer(10)
+    );
     fill_until_evicted(&mut client, limit, 1000);
     let (cold_left, hot_left) = (surviving(&mut client, &cold), surviving(&mut client, &hot));
     assert!(
@@ -158,7 +165,10 @@ fn allkeys_random_evicts_from_everything() {
     fill_until_evicted(&mut client, limit, 2000);
     let left = surviving(&mut client, &first);
     // Uniform choice: the first keys are neither all kept nor all gone.
-    assert!(left > 50 && left < 1950, "{left}/2000 of the first keys survived");
+    assert!(
+        left > 50 && left < 1950,
+        "{left}/2000 of the first keys survived"
+    );
 }
 
 /// Under every volatile policy keys without a TTL are never evicted, and
@@ -191,7 +201,10 @@ fn volatile_policy_spares_persistent_keys(policy: &str) {
     assert_eq!(evicted(&mut client), 1000, "{policy}");
     assert!(used_memory(&mut client) < limit + 1024 * 1024, "{policy}");
     // Reads and deletions still work when writes do not.
-    assert_eq!(call(&mut client, &["GET", "keep:1"]), Frame::Bulk(value.into()));
+    assert_eq!(
+        call(&mut client, &["GET", "keep:1"]),
+        Frame::Bulk(value.into())
+    );
     assert_eq!(call(&mut client, &["DEL", "keep:1"]), Frame::Integer(1));
 }
 
@@ -282,7 +295,10 @@ fn noeviction_refuses_writes_and_evicts_nothing() {
 #[test]
 fn eviction_notifies_breaks_watch_and_counts() {
     let (server, mut client) = start("allkeys-lru");
-    ok(&mut client, &["CONFIG", "SET", "notify-keyspace-events", "Ee"]);
+    ok(
+        &mut client,
+        &["CONFIG", "SET", "notify-keyspace-events", "Ee"],
+    );
     let mut subscriber = server.client().unwrap();
     subscriber
         .call(&["SUBSCRIBE", "__keyevent@0__:evicted"])
@@ -293,7 +309,9 @@ fn eviction_notifies_breaks_watch_and_counts() {
     std::thread::sleep(Duration::from_millis(2100));
     let mut watcher = server.client().unwrap();
     let watched: Vec<&str> = victims[..10].iter().map(String::as_str).collect();
-    let watch: Vec<&str> = std::iter::once("WATCH").chain(watched.iter().copied()).collect();
+    let watch: Vec<&str> = std::iter::once("WATCH")
+        .chain(watched.iter().copied())
+        .collect();
     ok(&mut watcher, &watch);
     // Writing fresh keys evicts the idle victims.
     fill_until_evicted(&mut client, limit, 500);
@@ -301,9 +319,15 @@ fn eviction_notifies_breaks_watch_and_counts() {
     assert!(victim_left < 400, "{victim_left} of 500 idle keys survived");
     let mut exists = vec!["EXISTS"];
     exists.extend(watched.iter().copied());
-    assert!(call(&mut client, &exists) != Frame::Integer(10), "no watched key was evicted");
+    assert!(
+        call(&mut client, &exists) != Frame::Integer(10),
+        "no watched key was evicted"
+    );
     ok(&mut watcher, &["MULTI"]);
-    assert_eq!(call(&mut watcher, &["SET", "x", "1"]), Frame::Simple("QUEUED".into()));
+    assert_eq!(
+        call(&mut watcher, &["SET", "x", "1"]),
+        Frame::Simple("QUEUED".into())
+    );
     assert_eq!(
         call(&mut watcher, &["EXEC"]),
         Frame::NullArray,

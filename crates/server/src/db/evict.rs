@@ -57,7 +57,10 @@ impl Policy {
     fn volatile_only(self) -> bool {
         matches!(
             self,
-            Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl
+            Policy::VolatileLru
+                | Policy::VolatileLfu
+                | Policy::VolatileRandom
+                | Policy::VolatileTtl
         )
     }
 
@@ -158,7 +161,11 @@ impl Keyspace {
     /// `used` (the allocator's count in the server; a model in tests) is
     /// asked again after every deletion, so the loop stops as soon as
     /// enough was freed.
-    pub fn perform_evictions(&mut self, used: &dyn Fn(&Keyspace) -> u64, now_ms: i64) -> EvictResult {
+    pub fn perform_evictions(
+        &mut self,
+        used: &dyn Fn(&Keyspace) -> u64,
+        now_ms: i64,
+    ) -> EvictResult {
         let config = self.eviction;
         if config.maxmemory == 0 || used(self) <= config.maxmemory {
             self.eviction_running = false;
@@ -177,7 +184,7 @@ impl Keyspace {
             };
             self.evict_slot(db, slot);
             freed += 1;
-            if freed % TIME_CHECK_EVERY == 0 {
+            if freed.is_multiple_of(TIME_CHECK_EVERY) {
                 if let Some(limit) = time_limit {
                     if started.elapsed().as_micros() as u64 > limit {
                         self.eviction_running = true;
@@ -320,7 +327,8 @@ mod tests {
     fn noeviction_fails_and_keeps_keys() {
         let mut ks = keyspace(Policy::NoEviction, 5);
         for n in 0..10 {
-            ks.view(0, 0).set(format!("k{n}").as_bytes(), Value::string(b"v"), false);
+            ks.view(0, 0)
+                .set(format!("k{n}").as_bytes(), Value::string(b"v"), false);
         }
         assert_eq!(evict(&mut ks, 0), EvictResult::Fail);
         assert_eq!(ks.total_keys(), 10);
@@ -338,7 +346,8 @@ mod tests {
             let mut ks = keyspace(policy, 5);
             for n in 0..10 {
                 let key = format!("k{n}");
-                ks.view(n % 2, 0).set(key.as_bytes(), Value::string(b"v"), false);
+                ks.view(n % 2, 0)
+                    .set(key.as_bytes(), Value::string(b"v"), false);
                 if n < 3 {
                     let slot = ks.db(n % 2).find(key.as_bytes()).unwrap();
                     ks.db(n % 2).set_expire(slot, Some(1_000_000 + n as i64));
@@ -355,7 +364,8 @@ mod tests {
         let mut ks = keyspace(Policy::VolatileTtl, 90);
         for n in 0..100i64 {
             let key = format!("k{n}");
-            ks.view(0, 0).set(key.as_bytes(), Value::string(b"v"), false);
+            ks.view(0, 0)
+                .set(key.as_bytes(), Value::string(b"v"), false);
             let slot = ks.db(0).find(key.as_bytes()).unwrap();
             ks.db(0).set_expire(slot, Some(1_000_000 + n * 1000));
         }
@@ -365,14 +375,18 @@ mod tests {
         let early_gone = (0..30)
             .filter(|n| ks.db(0).find(format!("k{n}").as_bytes()).is_none())
             .count();
-        assert!(early_gone >= 7, "only {early_gone} of the 10 evicted were early");
+        assert!(
+            early_gone >= 7,
+            "only {early_gone} of the 10 evicted were early"
+        );
     }
 
     #[test]
     fn allkeys_lru_prefers_idle_keys() {
         let mut ks = keyspace(Policy::AllKeysLru, 100);
         for n in 0..200 {
-            ks.view(0, 0).set(format!("k{n}").as_bytes(), Value::string(b"v"), false);
+            ks.view(0, 0)
+                .set(format!("k{n}").as_bytes(), Value::string(b"v"), false);
         }
         // The second half is touched 100 seconds later.
         for n in 100..200 {

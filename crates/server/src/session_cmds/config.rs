@@ -82,9 +82,7 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         "client-query-buffer-limit"
         | "slowlog-log-slower-than"
         | "latency-monitor-threshold"
-        | "timeout" => {
-            shared.limits.refresh(&config)
-        }
+        | "timeout" => shared.limits.refresh(&config),
         "slowlog-max-len" => {
             shared.limits.refresh(&config);
             shared.slowlog.lock().trim(shared.limits.slowlog_max_len());
@@ -98,6 +96,11 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         "maxmemory" | "maxmemory-samples" | "maxmemory-eviction-tenacity" => {
             shared.limits.refresh(&config);
             ks.get().apply_config(&config);
+            let (limit, used) = (shared.limits.maxmemory(), crate::oom::used_memory());
+            if name == "maxmemory" && limit > 0 && limit < used {
+                // Redis's words; the cron then evicts down to the limit.
+                tracing::warn!("WARNING: the new maxmemory value set via CONFIG SET ({limit}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.");
+            }
         }
         _ => {}
     }
