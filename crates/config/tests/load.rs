@@ -137,10 +137,7 @@ fn aliases_bind_users_and_unimplemented_warnings() {
     );
     assert_eq!(config.renamed_commands().len(), 1);
     let warnings = config.warnings().join("\n");
-    assert!(
-        warnings.contains("'lazyfree-lazy-eviction'"),
-        "{warnings}"
-    );
+    assert!(warnings.contains("'lazyfree-lazy-eviction'"), "{warnings}");
     assert!(!warnings.contains("'maxmemory'"), "{warnings}");
     assert!(warnings.contains("'rename-command'"), "{warnings}");
     assert!(

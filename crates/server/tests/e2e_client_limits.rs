@@ -302,3 +302,44 @@ fn normal_class_soft_limit_closes_after_its_seconds() {
         1
     );
 }
+
+/// The kernel's view of the server's end of a connection (`ss -o`), or
+/// `None` where `ss` is not installed.
+fn server_socket_timers(server: &ServerProcess, client: &TcpStream) -> Option<String> {
+    let filter = format!(
+        "( sport = :{} and dport = :{} )",
+        server.port(),
+        client.local_addr().unwrap().port()
+    );
+    let out = std::process::Command::new("ss")
+        .args(["-tnoH", "state", "established", &filter])
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn tcp_keepalive_is_set_on_accepted_sockets() {
+    for (interval, expect_keepalive) in [("7", true), ("0", false)] {
+        let server = moat().args(["--tcp-keepalive", interval]).start().unwrap();
+        // A reply proves the server accepted (and configured) the socket.
+        let mut probe = TcpStream::connect(server.addr()).unwrap();
+        probe
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        probe.write_all(b"PING\r\n").unwrap();
+        let mut pong_bytes = [0u8; 7];
+        probe.read_exact(&mut pong_bytes).unwrap();
+        assert_eq!(&pong_bytes, b"+PONG\r\n");
+        let Some(line) = server_socket_timers(&server, &probe) else {
+            eprintln!("ss is not installed: keepalive not checked");
+            return;
+        };
+        assert!(!line.trim().is_empty(), "connection not found by ss");
+        assert_eq!(
+            line.contains("timer:(keepalive"),
+            expect_keepalive,
+            "tcp-keepalive {interval}: {line}"
+        );
+    }
+}
