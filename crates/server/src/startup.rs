@@ -280,6 +280,9 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     let table = CommandTable::global();
     let databases = config.get_int("databases").unwrap_or(16).max(1) as usize;
     let limits = Limits::from_config(&config);
+    if (1..1024 * 1024).contains(&limits.maxmemory()) {
+        tracing::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {} bytes). Are you sure this is what you really want?", limits.maxmemory());
+    }
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
