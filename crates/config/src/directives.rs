@@ -653,7 +653,8 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         NumericUnit::MemoryOrPercent,
         false,
-    ),
+    )
+    .implemented(),
     // Other numeric configs.
     int("repl-backlog-ttl", None, MOD, 0, LONG_MAX, 3600),
     memory(

@@ -46,6 +46,9 @@ pub struct ClientInfo {
     /// In MONITOR mode.
     pub monitor: bool,
     pub query_buffer: usize,
+    /// Replies encoded but not yet written (published only while large),
+    /// for `maxmemory-clients`.
+    pub reply_pending: usize,
 }
 
 /// Asks a connection to close; the connection's task waits on it.

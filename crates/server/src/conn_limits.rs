@@ -7,6 +7,7 @@
 use crate::shared::Shared;
 use moat_config::OutputBufferLimit;
 use std::os::fd::RawFd;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// `anetKeepAlive`: probes start after `interval` idle seconds, are sent
 /// every third of it, and three unanswered ones close the connection.
@@ -64,6 +65,64 @@ pub fn close_idle_clients(shared: &Shared, now_ms: i64) -> usize {
         }
         idle && !exempt
     })
+}
+
+/// The memory a client costs, as CLIENT LIST's `tot-mem` counts it
+/// (its read buffer, query buffer, queued messages) plus unsent replies.
+/// MONITOR clients are replica-typed in Redis: neither counted nor evicted.
+fn client_memory(handle: &crate::clients::ClientHandle) -> Option<(u64, bool)> {
+    let (queued, _) = handle.mailbox.pending();
+    let info = handle.info.lock();
+    if info.monitor {
+        return None;
+    }
+    let bytes = 16384 + info.query_buffer + info.reply_pending + queued;
+    Some((bytes as u64, info.no_evict))
+}
+
+/// `maxmemory-clients`: while all clients together use more than the
+/// limit, closes the biggest one not protected by `CLIENT NO-EVICT`
+/// (Redis evicts from its biggest memory bucket first). Protected
+/// clients still count in the total, as in Redis. Checked by the
+/// cron, so a client can overshoot for up to one tick. Returns how many
+/// were closed.
+pub fn evict_clients(shared: &Shared) -> usize {
+    let limit = shared.limits.maxmemory_clients();
+    if limit == 0 {
+        return 0;
+    }
+    let mut clients: Vec<_> = shared
+        .clients
+        .snapshot()
+        .into_iter()
+        .filter(|handle| !handle.kill.is_killed())
+        .filter_map(|handle| Some((client_memory(&handle)?, handle)))
+        .collect();
+    let mut total: u64 = clients.iter().map(|((bytes, _), _)| bytes).sum();
+    if total <= limit {
+        return 0;
+    }
+    clients.sort_by_key(|((bytes, _), _)| std::cmp::Reverse(*bytes));
+    let mut evicted = 0;
+    for ((bytes, no_evict), handle) in clients {
+        if total <= limit {
+            break;
+        }
+        if no_evict {
+            continue;
+        }
+        let line = crate::clients::format_client_line(
+            &handle.info.lock(),
+            handle.mailbox.pending(),
+            crate::shared::now_ms(),
+        );
+        tracing::debug!("Evicting client: {line}");
+        handle.kill.kill();
+        shared.stats.evicted_clients.fetch_add(1, Relaxed);
+        total -= bytes;
+        evicted += 1;
+    }
+    evicted
 }
 
 /// Tracks a connection's unsent replies against its class's

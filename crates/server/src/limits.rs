@@ -16,6 +16,9 @@ pub struct Limits {
     maxmemory: AtomicU64,
     /// `timeout` in seconds (0: idle clients stay).
     idle_timeout_secs: AtomicU64,
+    /// `maxmemory-clients` in bytes, a percentage resolved against
+    /// `maxmemory` (0: no limit).
+    maxmemory_clients: AtomicU64,
     /// `client-output-buffer-limit`, per class: hard, soft, soft seconds.
     output: [[AtomicI64; 3]; 3],
 }
@@ -30,6 +33,7 @@ impl Limits {
             latency_threshold_ms: AtomicU64::new(0),
             maxmemory: AtomicU64::new(0),
             idle_timeout_secs: AtomicU64::new(0),
+            maxmemory_clients: AtomicU64::new(0),
             output: Default::default(),
         };
         limits.refresh(config);
@@ -57,12 +61,26 @@ impl Limits {
             .store(config.get_u64("maxmemory").unwrap_or(0), Relaxed);
         self.idle_timeout_secs
             .store(int("timeout", 0).max(0) as u64, Relaxed);
+        let maxmemory = config.get_u64("maxmemory").unwrap_or(0);
+        let clients = match int("maxmemory-clients", 0) {
+            // A percentage (stored negative) of maxmemory, as Redis.
+            percent if percent < 0 => {
+                (u128::from(maxmemory) * u128::from(percent.unsigned_abs()) / 100) as u64
+            }
+            bytes => bytes as u64,
+        };
+        self.maxmemory_clients.store(clients, Relaxed);
         self.load_output_buffer_limits(config);
     }
 
     /// `maxmemory` in bytes; 0 means no limit.
     pub fn maxmemory(&self) -> u64 {
         self.maxmemory.load(Relaxed)
+    }
+
+    /// `maxmemory-clients` in bytes; 0 means no limit.
+    pub fn maxmemory_clients(&self) -> u64 {
+        self.maxmemory_clients.load(Relaxed)
     }
 
     /// `timeout` in seconds; 0 means never close idle clients.

@@ -223,7 +223,16 @@ async fn flush_replies(
 ) -> std::io::Result<()> {
     let shared = &session.shared;
     let limited = limit.map(|limit| (guard, limit));
+    // Large unsent replies count for `maxmemory-clients` while they wait;
+    // small ones are not worth a lock.
+    let published = output.len() > READ_CHUNK;
+    if published {
+        session.info.lock().reply_pending = output.len();
+    }
     let result = flush(stream, output, shared, &session.kill, limited).await;
+    if published {
+        session.info.lock().reply_pending = 0;
+    }
     if let Err(error) = &result {
         if error.kind() == std::io::ErrorKind::OutOfMemory {
             close_for_output_limit(shared, session);

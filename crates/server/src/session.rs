@@ -123,6 +123,7 @@ impl Session {
             no_touch: false,
             monitor: false,
             query_buffer: 0,
+            reply_pending: 0,
         }));
         let kill = Arc::new(KillSwitch::default());
         let mailbox = Arc::new(Mailbox::new(id, kill.clone()));

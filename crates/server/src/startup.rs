@@ -412,6 +412,7 @@ async fn cron(shared: Arc<Shared>) {
             last_clients_check_ms = now;
             crate::conn_limits::close_idle_clients(&shared, now);
         }
+        crate::conn_limits::evict_clients(&shared);
         let configured = shared
             .config
             .read()

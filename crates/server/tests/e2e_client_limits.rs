@@ -343,3 +343,61 @@ fn tcp_keepalive_is_set_on_accepted_sockets() {
         );
     }
 }
+
+/// Streams a bulk of `declared` bytes on a fresh connection until the
+/// server hangs up or `max_bytes` were sent; returns the bytes sent.
+fn stream_bulk(server: &ServerProcess, declared: u64, max_bytes: usize) -> usize {
+    let mut stream = TcpStream::connect(server.addr()).unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let header = format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${declared}\r\n");
+    stream.write_all(header.as_bytes()).unwrap();
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut sent = 0;
+    while sent < max_bytes {
+        match stream.write(&chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => sent += n,
+        }
+        // Paced, so the cron sees the buffer grow.
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    sent
+}
+
+#[test]
+fn maxmemory_clients_evicts_the_biggest_client() {
+    let server = moat().args(["--maxmemory-clients", "2mb"]).start().unwrap();
+    let mut others: Vec<Client> = (0..5).map(|_| server.client().unwrap()).collect();
+    let sent = stream_bulk(&server, 100_000_000, 64 * 1024 * 1024);
+    assert!(
+        sent < 24 * 1024 * 1024,
+        "a client kept {sent} bytes of query buffer under maxmemory-clients 2mb"
+    );
+    for client in &mut others {
+        pong(client);
+    }
+    assert_eq!(info_field(&mut others[0], "stats", "evicted_clients"), 1);
+    // CLIENT NO-EVICT protects a client, however big. Its memory still
+    // counts in the total, so the others may go meanwhile, as in Redis.
+    ok(&mut others[1], &["CONFIG", "SET", "maxmemory-clients", "0"]);
+    let mut protected = server.client().unwrap();
+    ok(&mut protected, &["CLIENT", "NO-EVICT", "on"]);
+    ok(
+        &mut others[1],
+        &["CONFIG", "SET", "maxmemory-clients", "1mb"],
+    );
+    protected
+        .send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\np\r\n$3000000\r\n")
+        .unwrap();
+    protected.send_raw(&vec![b'y'; 2_000_000]).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    protected.send_raw(&vec![b'y'; 1_000_000]).unwrap();
+    protected.send_raw(b"\r\n").unwrap();
+    assert_eq!(protected.read_frame().unwrap(), Frame::Simple("OK".into()));
+    assert_eq!(
+        call(&mut protected, &["STRLEN", "p"]),
+        Frame::Integer(3_000_000)
+    );
+}

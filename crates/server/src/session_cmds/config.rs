@@ -82,7 +82,8 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         "client-query-buffer-limit"
         | "slowlog-log-slower-than"
         | "latency-monitor-threshold"
-        | "timeout" => shared.limits.refresh(&config),
+        | "timeout"
+        | "maxmemory-clients" => shared.limits.refresh(&config),
         "slowlog-max-len" => {
             shared.limits.refresh(&config);
             shared.slowlog.lock().trim(shared.limits.slowlog_max_len());

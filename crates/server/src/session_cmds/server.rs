@@ -311,6 +311,7 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             );
             kv(out, "expired_keys", &expired);
             kv(out, "evicted_keys", &evicted);
+            kv(out, "evicted_clients", &stats.evicted_clients.load(Relaxed));
             kv(out, "keyspace_hits", &hits);
             kv(out, "keyspace_misses", &misses);
             use crate::pubsub::Kind;
