@@ -5,10 +5,12 @@
 //! If memory is still over the limit and nothing more can go, commands
 //! that may grow the dataset (`denyoom`, an EXEC whose queue holds one,
 //! and anything but EXEC/DISCARD/QUIT/RESET inside MULTI, since queueing
-//! itself takes memory) are refused with Redis's error. Without a limit
+//! itself takes memory) are refused with Redis's error; a refused EXEC
+//! discards its transaction, as Redis's `execCommandAbort`. Without a limit
 //! the check is one atomic load.
 
 use crate::db::EvictResult;
+use crate::dispatch::KeyspaceLock;
 use crate::session::Session;
 use crate::shared::now_ms;
 use moat_commands::{Command, CommandFlags};
@@ -57,5 +59,17 @@ pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
             });
     let queueing = session.transaction.is_some()
         && !matches!(cmd.fullname.as_str(), "exec" | "discard" | "quit" | "reset");
-    (denyoom || queueing).then(|| Frame::error(OOM_ERROR))
+    if !(denyoom || queueing) {
+        return None;
+    }
+    if cmd.fullname == "exec" && session.transaction.is_some() {
+        // Redis's `execCommandAbort`: a refused EXEC discards the
+        // transaction, watches included.
+        let mut ks = KeyspaceLock::new(&shared);
+        session.end_transaction(&mut ks);
+        return Some(Frame::error(format!(
+            "EXECABORT Transaction discarded because of: {OOM_ERROR}"
+        )));
+    }
+    Some(Frame::error(OOM_ERROR))
 }
