@@ -80,6 +80,17 @@ fn client_memory(handle: &crate::clients::ClientHandle) -> Option<(u64, bool)> {
     Some((bytes as u64, info.no_evict))
 }
 
+/// What every client together uses (INFO `mem_clients_normal`).
+pub fn clients_memory(shared: &Shared) -> u64 {
+    shared
+        .clients
+        .snapshot()
+        .iter()
+        .filter_map(client_memory)
+        .map(|(bytes, _)| bytes)
+        .sum()
+}
+
 /// `maxmemory-clients`: while all clients together use more than the
 /// limit, closes the biggest one not protected by `CLIENT NO-EVICT`
 /// (Redis evicts from its biggest memory bucket first). Protected

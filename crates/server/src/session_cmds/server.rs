@@ -246,11 +246,9 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                 "used_memory_rss_human",
                 &human_bytes(crate::alloc::resident_bytes()),
             );
-            kv(
-                out,
-                "maxmemory",
-                &shared.config.read().get_int("maxmemory").unwrap_or(0),
-            );
+            let maxmemory = shared.limits.maxmemory();
+            kv(out, "maxmemory", &maxmemory);
+            kv(out, "maxmemory_human", &human_bytes(maxmemory));
             kv(
                 out,
                 "maxmemory_policy",
@@ -259,6 +257,14 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                     .read()
                     .get_text("maxmemory-policy")
                     .unwrap_or_default(),
+            );
+            // Nothing is left out of the comparison with maxmemory: moat
+            // has no replica or AOF buffers, which Redis leaves out.
+            kv(out, "mem_not_counted_for_evict", &0);
+            kv(
+                out,
+                "mem_clients_normal",
+                &crate::conn_limits::clients_memory(shared),
             );
             kv(out, "mem_allocator", &"system");
         }
