@@ -416,6 +416,23 @@ mod tests {
     }
 
     #[test]
+    fn a_spent_time_budget_leaves_the_rest_to_the_cron() {
+        let mut ks = keyspace(Policy::AllKeysRandom, 10);
+        ks.eviction.tenacity = 0;
+        for n in 0..100 {
+            ks.view(0, 0)
+                .set(format!("k{n}").as_bytes(), Value::string(b"v"), false);
+        }
+        // Tenacity 0 allows no time: one batch of evictions, then Running.
+        assert_eq!(evict(&mut ks, 0), EvictResult::Running);
+        assert_eq!(ks.evicted_keys, TIME_CHECK_EVERY);
+        assert!(ks.eviction_running);
+        while evict(&mut ks, 0) == EvictResult::Running {}
+        assert_eq!(ks.total_keys(), 10);
+        assert!(!ks.eviction_running);
+    }
+
+    #[test]
     fn tenacity_time_limits() {
         let limit = |tenacity| {
             EvictionConfig {
