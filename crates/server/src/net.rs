@@ -13,6 +13,12 @@
 //! flush. A write to a client that does not read can be interrupted by the
 //! kill switch (output limit exceeded, CLIENT KILL), so a stuck peer never
 //! pins its task.
+//!
+//! Replies a client does not read are bounded: while a flush waits, the
+//! task reads no more requests, and a batch whose replies pass 4 MB is
+//! written before it goes on (so huge pipelined GETs cost about one reply
+//! plus 4 MB). With `client-output-buffer-limit normal` set, the batch
+//! runs on as in Redis and the limit closes the client instead.
 
 use crate::clients::KillSwitch;
 use crate::conn_limits::OutputGuard;
