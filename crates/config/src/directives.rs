@@ -390,7 +390,7 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
     ),
     enumeration("loglevel", MOD, LOG_LEVELS, 2).implemented(),
-    enumeration("maxmemory-policy", MOD, MAXMEMORY_POLICIES, 7),
+    enumeration("maxmemory-policy", MOD, MAXMEMORY_POLICIES, 7).implemented(),
     enumeration("appendfsync", MOD, AOF_FSYNC, 2),
     enumeration("oom-score-adj", MOD, OOM_SCORE_ADJ, 0),
     enumeration("acl-pubsub-default", MOD, ACL_PUBSUB_DEFAULT, 0).implemented(),
@@ -443,14 +443,14 @@ pub static DIRECTIVES: &[Directive] = &[
         INT_MAX,
         -2,
     ),
-    int("tcp-keepalive", None, MOD, 0, INT_MAX, 300),
+    int("tcp-keepalive", None, MOD, 0, INT_MAX, 300).implemented(),
     int("cluster-migration-barrier", None, MOD, 0, INT_MAX, 1),
     int("active-defrag-cycle-min", None, MOD, 1, 99, 1),
     int("active-defrag-cycle-max", None, MOD, 1, 99, 25),
     int("active-defrag-threshold-lower", None, MOD, 0, 1000, 10),
     int("active-defrag-threshold-upper", None, MOD, 0, 1000, 100),
-    int("lfu-log-factor", None, MOD, 0, INT_MAX, 10),
-    int("lfu-decay-time", None, MOD, 0, INT_MAX, 1),
+    int("lfu-log-factor", None, MOD, 0, INT_MAX, 10).implemented(),
+    int("lfu-decay-time", None, MOD, 0, INT_MAX, 1).implemented(),
     int(
         "replica-priority",
         Some("slave-priority"),
@@ -460,9 +460,9 @@ pub static DIRECTIVES: &[Directive] = &[
         100,
     ),
     int("repl-diskless-sync-delay", None, MOD, 0, INT_MAX, 5),
-    int("maxmemory-samples", None, MOD, 1, INT_MAX, 5),
-    int("maxmemory-eviction-tenacity", None, MOD, 0, 100, 10),
-    int("timeout", None, MOD, 0, INT_MAX, 0),
+    int("maxmemory-samples", None, MOD, 1, INT_MAX, 5).implemented(),
+    int("maxmemory-eviction-tenacity", None, MOD, 0, 100, 10).implemented(),
+    int("timeout", None, MOD, 0, INT_MAX, 0).implemented(),
     int(
         "replica-announce-port",
         Some("slave-announce-port"),
@@ -575,7 +575,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int("stream-node-max-entries", None, MOD, 0, LONG_MAX, 100),
     memory("repl-backlog-size", None, MOD, 1, LONG_MAX, MB, false),
     // Unsigned long long configs.
-    memory("maxmemory", None, MOD, 0, ULLONG_MAX, 0, true),
+    memory("maxmemory", None, MOD, 0, ULLONG_MAX, 0, true).implemented(),
     memory(
         "cluster-link-sendbuf-limit",
         None,
@@ -654,7 +654,8 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         NumericUnit::MemoryOrPercent,
         false,
-    ),
+    )
+    .implemented(),
     // Other numeric configs.
     int("repl-backlog-ttl", None, MOD, 0, LONG_MAX, 3600),
     memory(
@@ -709,7 +710,8 @@ pub static DIRECTIVES: &[Directive] = &[
         None,
         MOD.union(MULTI),
         Special::ClientOutputBufferLimit,
-    ),
+    )
+    .implemented(),
     special(
         "oom-score-adj-values",
         None,

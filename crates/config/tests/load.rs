@@ -118,7 +118,7 @@ fn save_lines_accumulate_and_empty_resets() {
 #[test]
 fn aliases_bind_users_and_unimplemented_warnings() {
     let config = load_text(
-        "slave-read-only no\nbind 127.0.0.1 ::1\nuser alice on >pw ~* +@all\nuser bob off\nmaxmemory 1gb\nrename-command KEYS \"\"\nlist-max-ziplist-entries 5\n",
+        "slave-read-only no\nbind 127.0.0.1 ::1\nuser alice on >pw ~* +@all\nuser bob off\nmaxmemory 1gb\nlazyfree-lazy-eviction yes\nrename-command KEYS \"\"\nlist-max-ziplist-entries 5\n",
     )
     .unwrap();
     assert_eq!(config.get_bool("replica-read-only"), Some(false));
@@ -137,7 +137,8 @@ fn aliases_bind_users_and_unimplemented_warnings() {
     );
     assert_eq!(config.renamed_commands().len(), 1);
     let warnings = config.warnings().join("\n");
-    assert!(warnings.contains("'maxmemory'"), "{warnings}");
+    assert!(warnings.contains("'lazyfree-lazy-eviction'"), "{warnings}");
+    assert!(!warnings.contains("'maxmemory'"), "{warnings}");
     assert!(warnings.contains("'rename-command'"), "{warnings}");
     assert!(
         warnings.contains("'list-max-ziplist-entries'"),

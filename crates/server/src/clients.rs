@@ -46,6 +46,9 @@ pub struct ClientInfo {
     /// In MONITOR mode.
     pub monitor: bool,
     pub query_buffer: usize,
+    /// Replies encoded but not yet written (published only while large),
+    /// for `maxmemory-clients`.
+    pub reply_pending: usize,
 }
 
 /// Asks a connection to close; the connection's task waits on it.
@@ -339,6 +342,7 @@ mod tests {
             no_touch: false,
             query_buffer: 26,
             monitor: false,
+            reply_pending: 0,
         }
     }
 

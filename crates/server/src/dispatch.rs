@@ -6,7 +6,8 @@
 //! not NOAUTH; a denied command in RESP2 subscribe mode gets NOPERM):
 //!
 //! command lookup, arity, authentication, NO_MULTI inside MULTI, ACL
-//! (deny: NOPERM, a log entry, counters), RESP2 pub/sub context, MULTI
+//! (deny: NOPERM, a log entry, counters), `maxmemory` (evictions, OOM),
+//! RESP2 pub/sub context, MULTI
 //! queueing, execution.
 //!
 //! Handlers come in two kinds: data handlers ([`crate::cmd::Handler`])

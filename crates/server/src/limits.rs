@@ -11,6 +11,14 @@ pub struct Limits {
     slowlog_slower_than_us: AtomicI64,
     slowlog_max_len: AtomicU64,
     latency_threshold_ms: AtomicU64,
+    /// `maxmemory` (0: none), so commands skip the eviction check without
+    /// locking anything when there is no limit.
+    maxmemory: AtomicU64,
+    /// `timeout` in seconds (0: idle clients stay).
+    idle_timeout_secs: AtomicU64,
+    /// `maxmemory-clients` in bytes, a percentage resolved against
+    /// `maxmemory` (0: no limit).
+    maxmemory_clients: AtomicU64,
     /// `client-output-buffer-limit`, per class: hard, soft, soft seconds.
     output: [[AtomicI64; 3]; 3],
     busy_reply_threshold_ms: AtomicU64,
@@ -24,6 +32,9 @@ impl Limits {
             slowlog_slower_than_us: AtomicI64::new(0),
             slowlog_max_len: AtomicU64::new(0),
             latency_threshold_ms: AtomicU64::new(0),
+            maxmemory: AtomicU64::new(0),
+            idle_timeout_secs: AtomicU64::new(0),
+            maxmemory_clients: AtomicU64::new(0),
             output: Default::default(),
             busy_reply_threshold_ms: AtomicU64::new(0),
         };
@@ -48,9 +59,37 @@ impl Limits {
             .store(int("slowlog-max-len", 128).max(0) as u64, Relaxed);
         self.latency_threshold_ms
             .store(int("latency-monitor-threshold", 0).max(0) as u64, Relaxed);
+        self.maxmemory
+            .store(config.get_u64("maxmemory").unwrap_or(0), Relaxed);
+        self.idle_timeout_secs
+            .store(int("timeout", 0).max(0) as u64, Relaxed);
+        let maxmemory = config.get_u64("maxmemory").unwrap_or(0);
+        let clients = match int("maxmemory-clients", 0) {
+            // A percentage (stored negative) of maxmemory, as Redis.
+            percent if percent < 0 => {
+                (u128::from(maxmemory) * u128::from(percent.unsigned_abs()) / 100) as u64
+            }
+            bytes => bytes as u64,
+        };
+        self.maxmemory_clients.store(clients, Relaxed);
         self.load_output_buffer_limits(config);
         self.busy_reply_threshold_ms
             .store(int("busy-reply-threshold", 5000).max(0) as u64, Relaxed);
+    }
+
+    /// `maxmemory` in bytes; 0 means no limit.
+    pub fn maxmemory(&self) -> u64 {
+        self.maxmemory.load(Relaxed)
+    }
+
+    /// `maxmemory-clients` in bytes; 0 means no limit.
+    pub fn maxmemory_clients(&self) -> u64 {
+        self.maxmemory_clients.load(Relaxed)
+    }
+
+    /// `timeout` in seconds; 0 means never close idle clients.
+    pub fn idle_timeout_secs(&self) -> u64 {
+        self.idle_timeout_secs.load(Relaxed)
     }
 
     /// `proto-max-bulk-len`.

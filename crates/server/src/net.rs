@@ -13,12 +13,20 @@
 //! flush. A write to a client that does not read can be interrupted by the
 //! kill switch (output limit exceeded, CLIENT KILL), so a stuck peer never
 //! pins its task.
+//!
+//! Replies a client does not read are bounded: while a flush waits, the
+//! task reads no more requests, and a batch whose replies pass 4 MB is
+//! written before it goes on (so huge pipelined GETs cost about one reply
+//! plus 4 MB). With `client-output-buffer-limit normal` set, the batch
+//! runs on as in Redis and the limit closes the client instead.
 
 use crate::clients::KillSwitch;
+use crate::conn_limits::OutputGuard;
 use crate::pause::PauseDecision;
 use crate::session::Session;
 use crate::shared::Shared;
 use bytes::BytesMut;
+use moat_config::{ClientClass, OutputBufferLimit};
 use moat_resp::{parse_request, Frame, RequestLimits};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::Relaxed;
@@ -68,9 +76,13 @@ async fn reject_connection(mut stream: TcpStream) {
 
 /// Bytes read from the socket per call, as Redis's PROTO_IOBUF_LEN.
 const READ_CHUNK: usize = 16 * 1024;
+/// Output past which a batch is written before its next command runs.
+const BATCH_FLUSH_BYTES: usize = 4 * 1024 * 1024;
 
 async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
+    let keepalive = shared.config.read().get_int("tcp-keepalive").unwrap_or(300);
+    crate::conn_limits::set_keepalive(stream.as_raw_fd(), keepalive);
     let addr = stream.peer_addr()?;
     let laddr = stream.local_addr()?;
     let fd = stream.as_raw_fd();
@@ -81,8 +93,11 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     // Mailbox bytes in `output`, reported written after the flush.
     let mut from_mailbox = 0usize;
+    // Replies a client does not read are bounded by its output limit.
+    let mut guard = OutputGuard::default();
     loop {
         let mut protocol_error = None;
+        let out_limit = reply_limit(&shared, &session);
         loop {
             let limits = RequestLimits {
                 max_bulk_len: shared.limits.max_bulk_len(),
@@ -100,7 +115,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 continue;
             }
             while let PauseDecision::WaitUntil(deadline) = shared.pause.decide(&shared, &argv) {
-                flush(&mut stream, &mut output, &shared, &kill).await?;
+                flush(&mut stream, &mut output, &shared, &kill, None).await?;
                 mailbox.written(std::mem::take(&mut from_mailbox), &shared);
                 tokio::time::sleep_until(deadline).await;
             }
@@ -117,6 +132,21 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             if let Some(reply) = reply {
                 reply.encode(session.client.protocol, &mut output);
             }
+            if let Some(limit) = out_limit {
+                if guard.exceeded(output.len(), limit, crate::shared::now_ms()) {
+                    close_for_output_limit(&shared, &session);
+                    return Ok(());
+                }
+            }
+            // Without a configured limit, large replies are written before
+            // the batch goes on, so a client that does not read makes the
+            // server hold about one reply plus this much, not the replies
+            // of a whole batch. With one, the batch runs on as in Redis and
+            // the limit decides.
+            if out_limit.is_none() && output.len() >= BATCH_FLUSH_BYTES {
+                flush_replies(&mut stream, &mut output, &session, &mut guard, out_limit).await?;
+                mailbox.written(std::mem::take(&mut from_mailbox), &shared);
+            }
             if session.close_after_reply || kill.is_killed() {
                 break;
             }
@@ -128,13 +158,13 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             );
             Frame::error(format!("ERR Protocol error: {error}"))
                 .encode(session.client.protocol, &mut output);
-            flush(&mut stream, &mut output, &shared, &kill).await?;
+            flush(&mut stream, &mut output, &shared, &kill, None).await?;
             return Ok(());
         }
         if mailbox.has_pending() {
             from_mailbox += mailbox.take_into(&mut output);
         }
-        flush(&mut stream, &mut output, &shared, &kill).await?;
+        flush_replies(&mut stream, &mut output, &session, &mut guard, out_limit).await?;
         mailbox.written(std::mem::take(&mut from_mailbox), &shared);
         if session.close_after_reply || kill.is_killed() {
             return Ok(());
@@ -142,8 +172,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         let query_limit = shared.limits.query_buffer_limit();
         if input.len() > query_limit {
             tracing::warn!(
-                "Closing client that reached max query buffer length: {}",
-                session.client_info_line()
+                "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
+                session.client_info_line(),
+                crate::conn_limits::repr(&input[..input.len().min(64)])
             );
             return Ok(());
         }
@@ -155,6 +186,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 if n == 0 {
                     return Ok(());
                 }
+                // Redis's `lastinteraction`: reading counts, for `timeout`.
+                session.info.lock().last_interaction_ms = crate::shared::now_ms();
                 shared.stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);
             }
             // Something was pushed: the next turn of the loop writes it.
@@ -164,22 +197,103 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     }
 }
 
+/// The output limit that applies to this client's replies: the normal
+/// class, unless every limit of it is 0 (the default: unlimited).
+/// Subscribers' and monitors' output is bounded by their mailbox.
+fn reply_limit(shared: &Shared, session: &Session) -> Option<OutputBufferLimit> {
+    if session.monitor || session.subscriptions.total() > 0 {
+        return None;
+    }
+    let limit = shared.limits.output_buffer_limit(ClientClass::Normal);
+    (limit.hard_bytes > 0 || limit.soft_bytes > 0).then_some(limit)
+}
+
+fn close_for_output_limit(shared: &Shared, session: &Session) {
+    shared
+        .stats
+        .client_output_buffer_limit_disconnections
+        .fetch_add(1, Relaxed);
+    tracing::warn!(
+        "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        session.client_info_line()
+    );
+}
+
+/// [`flush`] under the client's reply limit, logging a disconnection.
+async fn flush_replies(
+    stream: &mut TcpStream,
+    output: &mut BytesMut,
+    session: &Session,
+    guard: &mut OutputGuard,
+    limit: Option<OutputBufferLimit>,
+) -> std::io::Result<()> {
+    let shared = &session.shared;
+    let limited = limit.map(|limit| (guard, limit));
+    // Large unsent replies count for `maxmemory-clients` while they wait;
+    // small ones are not worth a lock.
+    let published = output.len() > READ_CHUNK;
+    if published {
+        session.info.lock().reply_pending = output.len();
+    }
+    let result = flush(stream, output, shared, &session.kill, limited).await;
+    if published {
+        session.info.lock().reply_pending = 0;
+    }
+    if let Err(error) = &result {
+        if error.kind() == std::io::ErrorKind::OutOfMemory {
+            close_for_output_limit(shared, session);
+        }
+    }
+    result
+}
+
+/// Writes `output`. With a limit, the unsent rest is checked against it
+/// after every partial write and when a running soft limit expires; going
+/// over fails the flush with `ErrorKind::OutOfMemory`.
 async fn flush(
     stream: &mut TcpStream,
     output: &mut BytesMut,
     shared: &Shared,
     kill: &KillSwitch,
+    mut limited: Option<(&mut OutputGuard, OutputBufferLimit)>,
 ) -> std::io::Result<()> {
     if output.is_empty() {
         return Ok(());
     }
-    // Biased towards the write: a client killed while its last replies
-    // are writable (ACL SETUSER closing the caller) still gets them.
-    tokio::select! {
-        biased;
-        written = stream.write_all(output) => written?,
-        _ = kill.killed() => {
-            return Err(std::io::Error::other("client killed while writing"));
+    let mut written = 0;
+    while written < output.len() {
+        let deadline = limited
+            .as_ref()
+            .and_then(|(guard, limit)| guard.soft_deadline_ms(*limit));
+        let soft_expiry = async move {
+            match deadline {
+                Some(at) => {
+                    let wait = (at - crate::shared::now_ms()).max(0) as u64;
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await
+                }
+                None => std::future::pending().await,
+            }
+        };
+        // Biased towards the write: a client killed while its last replies
+        // are writable (ACL SETUSER closing the caller) still gets them.
+        tokio::select! {
+            biased;
+            n = stream.write(&output[written..]) => {
+                let n = n?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::WriteZero.into());
+                }
+                written += n;
+            }
+            _ = kill.killed() => {
+                return Err(std::io::Error::other("client killed while writing"));
+            }
+            _ = soft_expiry => {}
+        }
+        if let Some((guard, limit)) = limited.as_mut() {
+            if guard.exceeded(output.len() - written, *limit, crate::shared::now_ms()) {
+                return Err(std::io::ErrorKind::OutOfMemory.into());
+            }
         }
     }
     shared

@@ -124,6 +124,7 @@ impl Session {
             no_touch: false,
             monitor: false,
             query_buffer: 0,
+            reply_pending: 0,
         }));
         let kill = Arc::new(KillSwitch::default());
         let mailbox = Arc::new(Mailbox::new(id, kill.clone()));
@@ -260,6 +261,10 @@ impl Session {
             self.record_denial(cmd, &argv, denial, context);
             let message = denial.noperm_message(self.user.name(), &cmd.fullname);
             return self.reject_command(cmd, Frame::error(format!("NOPERM {message}")));
+        }
+        // maxmemory: evict, or refuse what would grow the dataset.
+        if let Some(error) = crate::oom::check(self, cmd) {
+            return self.reject_command(cmd, error);
         }
         if self.client.protocol == Protocol::Resp2
             && self.subscriptions.total() > 0

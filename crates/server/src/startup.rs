@@ -295,6 +295,9 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
             return 1;
         }
     };
+    if (1..1024 * 1024).contains(&limits.maxmemory()) {
+        tracing::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {} bytes). Are you sure this is what you really want?", limits.maxmemory());
+    }
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
@@ -385,8 +388,11 @@ async fn bind_listener(addr: &str, port: u16) -> std::io::Result<TcpListener> {
 /// Keys the active expiry cycle may sample per tick.
 const ACTIVE_EXPIRE_BUDGET: usize = 2000;
 
-/// Background work at `hz` per second: the active expiry cycle.
+/// Background work at `hz` per second: the active expiry cycle, eviction
+/// that a command left unfinished (or a lowered `maxmemory`), and once a
+/// second closing idle clients (Redis's `clientsCron` timeout).
 async fn cron(shared: Arc<Shared>) {
+    let mut last_clients_check_ms = 0;
     let mut hz = shared
         .config
         .read()
@@ -403,6 +409,9 @@ async fn cron(shared: Arc<Shared>) {
                 // Bounded so that a large backlog cannot stall clients.
                 keyspace.active_expire_cycle(now_ms(), ACTIVE_EXPIRE_BUDGET);
             }
+            if shared.limits.maxmemory() > 0 {
+                keyspace.perform_evictions(&|_| crate::oom::used_memory(), now_ms());
+            }
             if !keyspace.events.is_empty() {
                 let events = std::mem::take(&mut keyspace.events);
                 // No client raised these: id 0 is never a client's.
@@ -415,6 +424,12 @@ async fn cron(shared: Arc<Shared>) {
                 crate::dispatch::publish_events(&shared, events, &mut sender);
             }
         }
+        let now = now_ms();
+        if now - last_clients_check_ms >= 1000 {
+            last_clients_check_ms = now;
+            crate::conn_limits::close_idle_clients(&shared, now);
+        }
+        crate::conn_limits::evict_clients(&shared);
         let configured = shared
             .config
             .read()

@@ -31,6 +31,8 @@ pub struct Stats {
     pub unexpected_error_replies: AtomicU64,
     /// Clients closed for exceeding `client-output-buffer-limit`.
     pub client_output_buffer_limit_disconnections: AtomicU64,
+    /// Clients closed to stay under `maxmemory-clients` (INFO `evicted_clients`).
+    pub evicted_clients: AtomicU64,
     /// Indexed by command id.
     pub commands: Vec<CommandStat>,
     /// Error replies by their first word (`ERR`, `WRONGTYPE`, `NOPERM`...).
@@ -52,6 +54,7 @@ impl Stats {
             total_error_replies: AtomicU64::new(0),
             unexpected_error_replies: AtomicU64::new(0),
             client_output_buffer_limit_disconnections: AtomicU64::new(0),
+            evicted_clients: AtomicU64::new(0),
             commands: (0..command_count).map(|_| CommandStat::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
         }
@@ -88,6 +91,7 @@ impl Stats {
             &self.total_error_replies,
             &self.unexpected_error_replies,
             &self.client_output_buffer_limit_disconnections,
+            &self.evicted_clients,
         ] {
             counter.store(0, Relaxed);
         }

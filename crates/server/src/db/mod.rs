@@ -12,6 +12,7 @@
 mod access;
 mod database;
 mod entry;
+mod evict;
 mod expire;
 mod hash;
 mod intset;
@@ -31,6 +32,7 @@ mod zset;
 pub use access::{is_lfu_policy, LfuParams};
 pub use database::{Db, Lookup};
 pub use entry::Entry;
+pub use evict::{EvictResult, EvictionConfig, EvictionPool, Policy};
 pub use hash::HashValue;
 pub use list::{End, ListValue};
 pub use notify::KeyEvent;
@@ -87,6 +89,17 @@ pub struct Keyspace {
     /// Keyspace events raised by the running command (or expiry cycle),
     /// published once it is done.
     pub events: Vec<KeyEvent>,
+    /// `maxmemory`, `maxmemory-policy`, `-samples`, `-eviction-tenacity`.
+    pub eviction: EvictionConfig,
+    /// Keys deleted to stay under `maxmemory` (INFO `evicted_keys`).
+    pub evicted_keys: u64,
+    /// Set when an eviction call ran out of time over the limit: the
+    /// cron then keeps evicting.
+    pub eviction_running: bool,
+    /// The best eviction candidates sampled so far.
+    pool: EvictionPool,
+    /// The database the random policies evict from next.
+    next_evict_db: usize,
 }
 
 impl Keyspace {
@@ -109,6 +122,11 @@ impl Keyspace {
             watch: WatchTable::default(),
             notify_flags: moat_config::NotifyFlags::empty(),
             events: Vec::new(),
+            eviction: EvictionConfig::default(),
+            evicted_keys: 0,
+            eviction_running: false,
+            pool: EvictionPool::default(),
+            next_evict_db: 0,
         }
     }
 
@@ -125,6 +143,21 @@ impl Keyspace {
         self.maxmemory_policy = config
             .get_text("maxmemory-policy")
             .unwrap_or_else(|| "noeviction".to_owned());
+        self.lfu = LfuParams {
+            log_factor: int("lfu-log-factor", 10) as u32,
+            decay_minutes: int("lfu-decay-time", 1) as u32,
+        };
+        let eviction = EvictionConfig {
+            maxmemory: config.get_u64("maxmemory").unwrap_or(0),
+            policy: Policy::parse(&self.maxmemory_policy),
+            samples: int("maxmemory-samples", 5).max(1),
+            tenacity: int("maxmemory-eviction-tenacity", 10).min(100) as u32,
+        };
+        if eviction.policy != self.eviction.policy {
+            // Scores of another policy are not comparable.
+            self.pool.clear();
+        }
+        self.eviction = eviction;
         self.thresholds = Thresholds::from_config(|name| config.get_int(name));
         self.notify_flags = config.notify_keyspace_events();
     }
@@ -271,6 +304,7 @@ impl Keyspace {
     /// Zeroes the INFO counters (CONFIG RESETSTAT).
     pub fn reset_stats(&mut self) {
         self.expired_keys = 0;
+        self.evicted_keys = 0;
         self.keyspace_hits = 0;
         self.keyspace_misses = 0;
     }

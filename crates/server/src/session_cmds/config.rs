@@ -82,7 +82,9 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         "client-query-buffer-limit"
         | "slowlog-log-slower-than"
         | "latency-monitor-threshold"
-        | "busy-reply-threshold" => shared.limits.refresh(&config),
+        | "busy-reply-threshold"
+        | "timeout"
+        | "maxmemory-clients" => shared.limits.refresh(&config),
         "slowlog-max-len" => {
             shared.limits.refresh(&config);
             shared.slowlog.lock().trim(shared.limits.slowlog_max_len());
@@ -92,14 +94,26 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         }
         "maxmemory-policy"
         | "hll-sparse-max-bytes"
+        | "lfu-log-factor"
+        | "lfu-decay-time"
         | "stream-node-max-entries"
         | "stream-node-max-bytes" => ks.get().apply_config(&config),
+        "maxmemory" | "maxmemory-samples" | "maxmemory-eviction-tenacity" => {
+            shared.limits.refresh(&config);
+            ks.get().apply_config(&config);
+            let (limit, used) = (shared.limits.maxmemory(), crate::oom::used_memory());
+            if name == "maxmemory" && limit > 0 && limit < used {
+                // Redis's words; the cron then evicts down to the limit.
+                tracing::warn!("WARNING: the new maxmemory value set via CONFIG SET ({limit}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.");
+            }
+        }
         _ => {}
     }
 }
 
-fn resetstat(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+fn resetstat(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
     session.shared.stats.reset();
+    ks.get().reset_stats();
     Frame::ok()
 }
 

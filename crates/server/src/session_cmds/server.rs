@@ -246,11 +246,9 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                 "used_memory_rss_human",
                 &human_bytes(crate::alloc::resident_bytes()),
             );
-            kv(
-                out,
-                "maxmemory",
-                &shared.config.read().get_int("maxmemory").unwrap_or(0),
-            );
+            let maxmemory = shared.limits.maxmemory();
+            kv(out, "maxmemory", &maxmemory);
+            kv(out, "maxmemory_human", &human_bytes(maxmemory));
             kv(
                 out,
                 "maxmemory_policy",
@@ -259,6 +257,14 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                     .read()
                     .get_text("maxmemory-policy")
                     .unwrap_or_default(),
+            );
+            // Nothing is left out of the comparison with maxmemory: moat
+            // has no replica or AOF buffers, which Redis leaves out.
+            kv(out, "mem_not_counted_for_evict", &0);
+            kv(
+                out,
+                "mem_clients_normal",
+                &crate::conn_limits::clients_memory(shared),
             );
             kv(out, "mem_allocator", &"system");
         }
@@ -276,10 +282,11 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
         }
         "stats" => {
             let keyspace = ks.get();
-            let (hits, misses, expired) = (
+            let (hits, misses, expired, evicted) = (
                 keyspace.keyspace_hits,
                 keyspace.keyspace_misses,
                 keyspace.expired_keys,
+                keyspace.evicted_keys,
             );
             out.push_str("# Stats\r\n");
             kv(
@@ -309,7 +316,8 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                 &stats.rejected_connections.load(Relaxed),
             );
             kv(out, "expired_keys", &expired);
-            kv(out, "evicted_keys", &0);
+            kv(out, "evicted_keys", &evicted);
+            kv(out, "evicted_clients", &stats.evicted_clients.load(Relaxed));
             kv(out, "keyspace_hits", &hits);
             kv(out, "keyspace_misses", &misses);
             use crate::pubsub::Kind;

@@ -1,0 +1,75 @@
+//! The `maxmemory` step of dispatch (Redis's `processCommand` OOM check).
+//!
+//! With a limit configured, every command first lets the keyspace evict
+//! what the policy allows ([`crate::db::Keyspace::perform_evictions`]).
+//! If memory is still over the limit and nothing more can go, commands
+//! that may grow the dataset (`denyoom`, an EXEC whose queue holds one,
+//! and anything but EXEC/DISCARD/QUIT/RESET inside MULTI, since queueing
+//! itself takes memory) are refused with Redis's error; a refused EXEC
+//! discards its transaction, as Redis's `execCommandAbort`. Without a limit
+//! the check is one atomic load.
+
+use crate::db::EvictResult;
+use crate::dispatch::KeyspaceLock;
+use crate::session::Session;
+use crate::shared::now_ms;
+use moat_commands::{Command, CommandFlags};
+use moat_resp::Frame;
+
+/// Redis's `shared.oomerr`, byte for byte.
+pub const OOM_ERROR: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// What `maxmemory` is compared with: the allocator's live bytes, as
+/// Redis's `used_memory`. Redis subtracts replica output buffers and the
+/// AOF buffer, which moat does not have; normal clients' buffers count
+/// in Redis too.
+pub fn used_memory() -> u64 {
+    crate::alloc::allocated_bytes()
+}
+
+/// Evicts as needed; returns the rejection if `cmd` must not run.
+pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
+    let shared = session.shared.clone();
+    if shared.limits.maxmemory() == 0 {
+        return None;
+    }
+    let result = {
+        let mut keyspace = shared.keyspace.lock();
+        let result = keyspace.perform_evictions(&|_| used_memory(), now_ms());
+        if !keyspace.events.is_empty() {
+            let events = std::mem::take(&mut keyspace.events);
+            let mut sender = crate::pubsub::Sender {
+                id: session.client.id,
+                protocol: session.client.protocol,
+                out: &mut session.deferred,
+            };
+            crate::dispatch::publish_events(&shared, events, &mut sender);
+        }
+        result
+    };
+    if result != EvictResult::Fail {
+        return None;
+    }
+    let denyoom = cmd.flags.contains(CommandFlags::DENYOOM)
+        || cmd.fullname == "exec"
+            && session.transaction.as_ref().is_some_and(|t| {
+                t.queued
+                    .iter()
+                    .any(|(id, _)| shared.table.get(*id).flags.contains(CommandFlags::DENYOOM))
+            });
+    let queueing = session.transaction.is_some()
+        && !matches!(cmd.fullname.as_str(), "exec" | "discard" | "quit" | "reset");
+    if !(denyoom || queueing) {
+        return None;
+    }
+    if cmd.fullname == "exec" && session.transaction.is_some() {
+        // Redis's `execCommandAbort`: a refused EXEC discards the
+        // transaction, watches included.
+        let mut ks = KeyspaceLock::new(&shared);
+        session.end_transaction(&mut ks);
+        return Some(Frame::error(format!(
+            "EXECABORT Transaction discarded because of: {OOM_ERROR}"
+        )));
+    }
+    Some(Frame::error(OOM_ERROR))
+}
