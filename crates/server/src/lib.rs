@@ -18,6 +18,7 @@ pub mod logging;
 pub mod mailbox;
 pub mod monitor;
 pub mod net;
+pub mod persist;
 pub mod pause;
 pub mod process;
 pub mod protected;

@@ -240,6 +240,43 @@ impl Keyspace {
             .collect()
     }
 
+    /// Every database with its index, for writing a snapshot.
+    pub fn databases(&self) -> impl Iterator<Item = (usize, &Db)> {
+        self.dbs.iter().enumerate()
+    }
+
+    /// Stores a key read from a file into database `db` of a keyspace
+    /// being loaded; false when the key is already there.
+    pub fn restore(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire_at: Option<i64>,
+        now_ms: i64,
+    ) -> bool {
+        let lfu = self.lfu_enabled();
+        let db = &mut self.dbs[db];
+        if db.find(key).is_some() {
+            return false;
+        }
+        let slot = db.insert_new(key, value, access::initial(lfu, now_ms));
+        db.set_expire(slot, expire_at);
+        true
+    }
+
+    /// Replaces every database with those of `loaded` (a keyspace built
+    /// from a file), as one step: readers see the old data or the new,
+    /// never a mix. Watches on keys of the replaced data break, as when
+    /// Redis empties its databases before loading.
+    pub fn install(&mut self, loaded: Keyspace) {
+        for index in 0..self.dbs.len() {
+            self.touch_flushed(index);
+        }
+        self.dbs = loaded.dbs;
+        self.dirty = 0;
+    }
+
     /// Zeroes the INFO counters (CONFIG RESETSTAT).
     pub fn reset_stats(&mut self) {
         self.expired_keys = 0;
