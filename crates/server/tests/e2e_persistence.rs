@@ -36,7 +36,9 @@ fn sorted_items(frame: Frame) -> Vec<String> {
 /// databases, some keys with a TTL.
 fn populate(c: &mut Client) {
     let long_text = "compressible ".repeat(200);
-    let varied: String = (0..3000).map(|i| char::from(b'!' + (i * 7 % 90) as u8)).collect();
+    let varied: String = (0..3000)
+        .map(|i| char::from(b'!' + (i * 7 % 90) as u8))
+        .collect();
     let mut cmds: Vec<Vec<String>> = vec![
         vec!["SET".into(), "s:short".into(), "hello".into()],
         vec!["SET".into(), "s:int8".into(), "-7".into()],
@@ -47,11 +49,44 @@ fn populate(c: &mut Client) {
         vec!["SET".into(), "s:empty".into(), "".into()],
         vec!["SET".into(), "s:long".into(), long_text],
         vec!["SET".into(), "s:varied".into(), varied],
-        vec!["SET".into(), "s:ttl".into(), "v".into(), "PX".into(), "86400000".into()],
-        vec!["HSET".into(), "h:small".into(), "a".into(), "1".into(), "b".into(), "-300".into(), "c".into(), "text".into()],
-        vec!["HSET".into(), "h:longvalue".into(), "f".into(), "x".repeat(100)],
-        vec!["SADD".into(), "set:ints".into(), "1".into(), "-5".into(), "70000".into(), "5000000000".into()],
-        vec!["SADD".into(), "set:small".into(), "a".into(), "b".into(), "12".into()],
+        vec![
+            "SET".into(),
+            "s:ttl".into(),
+            "v".into(),
+            "PX".into(),
+            "86400000".into(),
+        ],
+        vec![
+            "HSET".into(),
+            "h:small".into(),
+            "a".into(),
+            "1".into(),
+            "b".into(),
+            "-300".into(),
+            "c".into(),
+            "text".into(),
+        ],
+        vec![
+            "HSET".into(),
+            "h:longvalue".into(),
+            "f".into(),
+            "x".repeat(100),
+        ],
+        vec![
+            "SADD".into(),
+            "set:ints".into(),
+            "1".into(),
+            "-5".into(),
+            "70000".into(),
+            "5000000000".into(),
+        ],
+        vec![
+            "SADD".into(),
+            "set:small".into(),
+            "a".into(),
+            "b".into(),
+            "12".into(),
+        ],
         vec!["SADD".into(), "set:longmember".into(), "y".repeat(80)],
         vec!["EXPIRE".into(), "h:small".into(), "100000".into()],
         vec!["SELECT".into(), "3".into()],
@@ -91,13 +126,20 @@ fn dump(c: &mut Client, encodings: bool) -> BTreeMap<String, String> {
             };
             let encoding = text(&call(c, &["OBJECT", "ENCODING", &key]));
             // Redis 7.0 has no listpack sets; 7.2 (and moat) do.
-            let encoding = if !encodings || kind == "set" { String::new() } else { encoding };
+            let encoding = if !encodings || kind == "set" {
+                String::new()
+            } else {
+                encoding
+            };
             let ttl = match call(c, &["PTTL", &key]) {
                 Frame::Integer(n) if n > 0 => "ttl",
                 Frame::Integer(-1) => "persistent",
                 _ => "bad ttl",
             };
-            out.insert(format!("{db}/{key}"), format!("{kind} {encoding} {ttl} {value}"));
+            out.insert(
+                format!("{db}/{key}"),
+                format!("{kind} {encoding} {ttl} {value}"),
+            );
         }
     }
     call(c, &["SELECT", "0"]);
@@ -110,7 +152,9 @@ fn copy_dump(from: &Path, to: &Path) {
 
 #[test]
 fn redis_writes_moat_loads() {
-    let Some(redis) = reference::redis_server() else { return };
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
     let reference = ServerProcess::start(redis, Vec::<String>::new()).unwrap();
     let mut rc = reference.client().unwrap();
     populate(&mut rc);
@@ -128,7 +172,9 @@ fn redis_writes_moat_loads() {
 
 #[test]
 fn moat_writes_redis_loads() {
-    let Some(redis) = reference::redis_server() else { return };
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
     let moat = moat_server(MOAT).start().unwrap();
     let mut mc = moat.client().unwrap();
     populate(&mut mc);
@@ -146,14 +192,19 @@ fn moat_writes_redis_loads() {
 /// A type this branch's keyspace lacks is refused by name, not dropped.
 #[test]
 fn unsupported_types_stop_start_up_by_name() {
-    let Some(redis) = reference::redis_server() else { return };
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
     let reference = ServerProcess::start(redis, Vec::<String>::new()).unwrap();
     let mut rc = reference.client().unwrap();
     call(&mut rc, &["RPUSH", "mylist", "a", "b"]);
     assert_eq!(call(&mut rc, &["SAVE"]), Frame::ok());
     let (code, output) = start_on(&std::fs::read(reference.dir().join("dump.rdb")).unwrap());
     assert_ne!(code, 0);
-    assert!(output.contains("key 'mylist': list values are not supported"), "{output}");
+    assert!(
+        output.contains("key 'mylist': list values are not supported"),
+        "{output}"
+    );
 }
 
 /// Runs moat on a directory holding `file` as dump.rdb until it exits
@@ -200,7 +251,10 @@ fn corrupt_and_truncated_files_stop_start_up() {
         let cut = file.len() * i / 7;
         cases.push((format!("cut at {cut}"), file[..cut].to_vec()));
     }
-    cases.push(("cut before checksum".into(), file[..file.len() - 3].to_vec()));
+    cases.push((
+        "cut before checksum".into(),
+        file[..file.len() - 3].to_vec(),
+    ));
     for i in 0..6 {
         let at = 9 + (file.len() - 9) * i / 6;
         let mut bad = file.clone();
@@ -213,7 +267,10 @@ fn corrupt_and_truncated_files_stop_start_up() {
     for (name, bytes) in cases {
         let (code, output) = start_on(&bytes);
         assert_ne!(code, 0, "{name}: moat started");
-        assert!(output.contains("Fatal error loading the DB"), "{name}: {output}");
+        assert!(
+            output.contains("Fatal error loading the DB"),
+            "{name}: {output}"
+        );
         assert!(!output.contains("panicked"), "{name}: {output}");
     }
 }
@@ -262,7 +319,10 @@ fn bgsave_lastsave_info_and_reload() {
     moat.restart().unwrap();
     let mut c = moat.client().unwrap();
     assert_eq!(text(&call(&mut c, &["GET", "late"])), "y");
-    assert!(!moat.dir().join(format!("temp-{}.rdb", std::process::id())).exists());
+    assert!(!moat
+        .dir()
+        .join(format!("temp-{}.rdb", std::process::id()))
+        .exists());
 }
 
 #[test]
@@ -279,7 +339,9 @@ fn sigterm_saves_when_save_points_are_configured() {
     let mut c = moat.client().unwrap();
     assert_eq!(text(&call(&mut c, &["HGET", "h", "f"])), "v");
     assert!(matches!(call(&mut c, &["TTL", "ttl"]), Frame::Integer(n) if n > 990));
-    assert!(moat.log().contains("Saving the final RDB snapshot before exiting."));
+    assert!(moat
+        .log()
+        .contains("Saving the final RDB snapshot before exiting."));
 }
 
 /// FLUSHALL with save points rewrites the file (an empty dataset) and
@@ -300,4 +362,38 @@ fn flushall_resets_the_file() {
     moat.restart().unwrap();
     let mut c = moat.client().unwrap();
     assert_eq!(call(&mut c, &["DBSIZE"]), Frame::Integer(0));
+}
+
+/// A failed background save with save points configured refuses writes
+/// (and PING) with MISCONF until a save succeeds again.
+#[test]
+fn failed_bgsave_stops_writes_until_a_save_succeeds() {
+    let moat = moat_server(MOAT)
+        .keep_persistence()
+        .args(["--save", "3600", "1000"])
+        .start()
+        .unwrap();
+    let mut c = moat.client().unwrap();
+    // A directory where the file belongs makes the final rename fail.
+    std::fs::create_dir(moat.dir().join("dump.rdb")).unwrap();
+    call(&mut c, &["BGSAVE"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_field(&mut c, "rdb_last_bgsave_status") != "err" {
+        assert!(Instant::now() < deadline, "BGSAVE never failed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    match call(&mut c, &["SET", "k", "v"]) {
+        Frame::Error(e) => {
+            assert!(e.starts_with(b"MISCONF Redis is configured to save RDB snapshots"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(call(&mut c, &["PING"]), Frame::Error(_)));
+    assert_eq!(call(&mut c, &["GET", "k"]), Frame::Null);
+    std::fs::remove_dir(moat.dir().join("dump.rdb")).unwrap();
+    while info_field(&mut c, "rdb_bgsave_in_progress") != "0" {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(call(&mut c, &["SAVE"]), Frame::ok());
+    assert_eq!(call(&mut c, &["SET", "k", "v"]), Frame::ok());
 }

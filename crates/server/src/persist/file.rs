@@ -55,7 +55,9 @@ fn dir_of(path: &Path) -> &Path {
 /// The configured file: `dbfilename` inside `dir` (the working directory,
 /// which start-up and `CONFIG SET dir` keep at `dir`).
 pub fn rdb_path(config: &moat_config::Config) -> PathBuf {
-    let name = config.get_text("dbfilename").unwrap_or_else(|| "dump.rdb".into());
+    let name = config
+        .get_text("dbfilename")
+        .unwrap_or_else(|| "dump.rdb".into());
     config.dir().join(name)
 }
 

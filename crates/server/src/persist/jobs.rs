@@ -51,8 +51,10 @@ pub fn save_now(shared: &Shared, ks: &mut Keyspace) -> Result<(), String> {
     let dbs: Vec<DbEntries<'_>> = ks.databases().map(|(i, db)| DbEntries::of(i, db)).collect();
     let mut generation = shared.persist.generation.lock();
     *generation += 1;
-    let result = file::write_temp(&path, &foreground_temp(), |out| write_rdb(out, options, &aux(), &dbs))
-        .and_then(|temp| file::commit(&temp, &path));
+    let result = file::write_temp(&path, &foreground_temp(), |out| {
+        write_rdb(out, options, &aux(), &dbs)
+    })
+    .and_then(|temp| file::commit(&temp, &path));
     drop(generation);
     drop(dbs);
     match result {
@@ -94,7 +96,9 @@ pub fn start_background_save(shared: &Arc<Shared>, ks: &Keyspace) -> Result<(), 
             move || {
                 let dbs = snapshot.borrow();
                 let temp_name = format!("temp-{}-bgsave.rdb", std::process::id());
-                let written = file::write_temp(&path, &temp_name, |out| write_rdb(out, options, &aux(), &dbs));
+                let written = file::write_temp(&path, &temp_name, |out| {
+                    write_rdb(out, options, &aux(), &dbs)
+                });
                 drop(dbs);
                 drop(snapshot);
                 let result = written.and_then(|temp| {
@@ -130,7 +134,9 @@ fn finish_background_save(shared: &Shared, result: std::io::Result<bool>, dirty_
     let ok = result.is_ok();
     match result {
         Ok(false) => {
-            tracing::warn!("Background saving superseded by a newer save or a flush; its file was discarded");
+            tracing::warn!(
+                "Background saving superseded by a newer save or a flush; its file was discarded"
+            );
             let unchanged = shared.persist.last_bgsave_ok.load(Relaxed);
             shared.persist.end_bgsave(unchanged, now_ms());
             return;
@@ -146,7 +152,10 @@ fn finish_background_save(shared: &Shared, result: std::io::Result<bool>, dirty_
             tracing::info!("Background saving terminated with success");
         }
         Err(error) => {
-            tracing::warn!("Background saving error: {}", crate::startup::io_error_text(&error));
+            tracing::warn!(
+                "Background saving error: {}",
+                crate::startup::io_error_text(&error)
+            );
         }
     }
     shared.persist.end_bgsave(ok, now_ms());
@@ -176,7 +185,11 @@ pub fn check_save_points(shared: &Arc<Shared>) {
         .iter()
         .find(|p| ks.dirty >= p.changes.max(0) as u64 && since_save >= p.seconds);
     if let (Some(point), true) = (due, may_retry) {
-        tracing::info!("{} changes in {} seconds. Saving...", point.changes, point.seconds);
+        tracing::info!(
+            "{} changes in {} seconds. Saving...",
+            point.changes,
+            point.seconds
+        );
         let _ = start_background_save(shared, &ks);
     }
 }
@@ -188,20 +201,30 @@ pub fn writes_refused(shared: &Shared) -> bool {
         return false;
     }
     let config = shared.config.read();
-    config.get_bool("stop-writes-on-bgsave-error").unwrap_or(true) && !config.save_points().is_empty()
+    config
+        .get_bool("stop-writes-on-bgsave-error")
+        .unwrap_or(true)
+        && !config.save_points().is_empty()
 }
 
 /// Loads the configured file into a new keyspace shaped like `ks` and
 /// installs it. A missing file is an empty dataset (Ok(None)).
 pub fn load_file(path: &std::path::Path, ks: &mut Keyspace) -> Result<Option<LoadStats>, String> {
     let bytes = file::read_if_exists(path).map_err(|e| {
-        format!("Fatal error loading the DB, check server logs. Exiting. ({}: {})", path.display(), crate::startup::io_error_text(&e))
+        format!(
+            "Fatal error loading the DB, check server logs. Exiting. ({}: {})",
+            path.display(),
+            crate::startup::io_error_text(&e)
+        )
     })?;
     let Some(bytes) = bytes else {
         return Ok(None);
     };
     let (loaded, stats) = load_rdb(&bytes, ks, now_ms()).map_err(|e| {
-        format!("Fatal error loading the DB from {}: {e}. Exiting.", path.display())
+        format!(
+            "Fatal error loading the DB from {}: {e}. Exiting.",
+            path.display()
+        )
     })?;
     ks.install(loaded);
     Ok(Some(stats))

@@ -46,13 +46,19 @@ impl Visitor for Builder {
             ..
         } = record;
         let value = types::build_value(object, &self.limits).map_err(|what| {
-            RdbError::new(offset, format!("key '{}': {what}", String::from_utf8_lossy(&key)))
+            RdbError::new(
+                offset,
+                format!("key '{}': {what}", String::from_utf8_lossy(&key)),
+            )
         })?;
         if expire_ms.is_some_and(|at| at < self.now_ms) {
             self.stats.expired += 1;
             return Ok(());
         }
-        if !self.ks.restore(db as usize, &key, value, expire_ms, self.now_ms) {
+        if !self
+            .ks
+            .restore(db as usize, &key, value, expire_ms, self.now_ms)
+        {
             return Err(RdbError::new(
                 offset,
                 format!("duplicate key '{}'", String::from_utf8_lossy(&key)),
@@ -72,7 +78,11 @@ impl Visitor for Builder {
 
 /// Parses `bytes` into a keyspace shaped like `like` (database count,
 /// thresholds, eviction policy); `like` itself is not touched.
-pub fn load_rdb(bytes: &[u8], like: &Keyspace, now_ms: i64) -> Result<(Keyspace, LoadStats), RdbError> {
+pub fn load_rdb(
+    bytes: &[u8],
+    like: &Keyspace,
+    now_ms: i64,
+) -> Result<(Keyspace, LoadStats), RdbError> {
     let mut ks = Keyspace::new(like.len());
     ks.maxmemory_policy = like.maxmemory_policy.clone();
     ks.thresholds = like.thresholds;

@@ -73,20 +73,41 @@ impl PersistState {
     /// The `# Persistence` fields after `rdb_changes_since_last_save`.
     pub fn info_fields(&self, now_ms: i64, last_save_secs: i64) -> Vec<(&'static str, String)> {
         let started = self.bgsave_started_ms.load(Relaxed);
-        let current = if started < 0 { -1 } else { (now_ms - started) / 1000 };
+        let current = if started < 0 {
+            -1
+        } else {
+            (now_ms - started) / 1000
+        };
         vec![
-            ("rdb_bgsave_in_progress", u8::from(self.bgsave_in_progress.load(Relaxed)).to_string()),
+            (
+                "rdb_bgsave_in_progress",
+                u8::from(self.bgsave_in_progress.load(Relaxed)).to_string(),
+            ),
             ("rdb_last_save_time", last_save_secs.to_string()),
             (
                 "rdb_last_bgsave_status",
-                if self.last_bgsave_ok.load(Relaxed) { "ok" } else { "err" }.to_owned(),
+                if self.last_bgsave_ok.load(Relaxed) {
+                    "ok"
+                } else {
+                    "err"
+                }
+                .to_owned(),
             ),
-            ("rdb_last_bgsave_time_sec", self.last_bgsave_secs.load(Relaxed).to_string()),
+            (
+                "rdb_last_bgsave_time_sec",
+                self.last_bgsave_secs.load(Relaxed).to_string(),
+            ),
             ("rdb_current_bgsave_time_sec", current.to_string()),
             ("rdb_saves", self.saves.load(Relaxed).to_string()),
             ("rdb_last_cow_size", "0".to_owned()),
-            ("rdb_last_load_keys_expired", self.last_load_expired.load(Relaxed).to_string()),
-            ("rdb_last_load_keys_loaded", self.last_load_loaded.load(Relaxed).to_string()),
+            (
+                "rdb_last_load_keys_expired",
+                self.last_load_expired.load(Relaxed).to_string(),
+            ),
+            (
+                "rdb_last_load_keys_loaded",
+                self.last_load_loaded.load(Relaxed).to_string(),
+            ),
         ]
     }
 }

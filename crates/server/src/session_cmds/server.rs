@@ -54,8 +54,8 @@ fn shutdown(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
     }
     tracing::warn!("User requested shutdown...");
     let shared = session.shared.clone();
-    let wants_save = has(b"save")
-        || (!has(b"nosave") && !shared.config.read().save_points().is_empty());
+    let wants_save =
+        has(b"save") || (!has(b"nosave") && !shared.config.read().save_points().is_empty());
     if wants_save {
         tracing::info!("Saving the final RDB snapshot before exiting.");
         if crate::persist::jobs::save_now(&shared, ks.get()).is_err() && !has(b"force") {
@@ -129,7 +129,9 @@ fn debug_reload(session: &mut Session, ks: &mut KeyspaceLock<'_>, options: &[Byt
         } else if option.eq_ignore_ascii_case(b"merge") || option.eq_ignore_ascii_case(b"noflush") {
             return Frame::error("ERR DEBUG RELOAD MERGE and NOFLUSH are not supported");
         } else {
-            return Frame::error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return Frame::error(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            );
         }
     }
     let shared = session.shared.clone();

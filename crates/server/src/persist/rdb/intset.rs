@@ -13,7 +13,13 @@ pub fn decode(blob: &[u8]) -> Result<Vec<i64>, RdbError> {
         return Err(RdbError::new(0, format!("invalid intset width {width}")));
     }
     if count.checked_mul(width) != Some(blob.len() - 8) {
-        return Err(RdbError::new(4, format!("intset of {count} integers does not fit its {} bytes", blob.len())));
+        return Err(RdbError::new(
+            4,
+            format!(
+                "intset of {count} integers does not fit its {} bytes",
+                blob.len()
+            ),
+        ));
     }
     let mut out = Vec::with_capacity(count);
     for chunk in blob[8..].chunks_exact(width) {

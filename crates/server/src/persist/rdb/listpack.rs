@@ -17,7 +17,10 @@ pub fn decode(blob: &[u8]) -> Result<Vec<Vec<u8>>, RdbError> {
     if total != blob.len() {
         return Err(RdbError::new(
             0,
-            format!("listpack header says {total} bytes, blob has {}", blob.len()),
+            format!(
+                "listpack header says {total} bytes, blob has {}",
+                blob.len()
+            ),
         ));
     }
     let declared = u16::from_le_bytes([blob[4], blob[5]]);
@@ -91,11 +94,17 @@ fn entry(blob: &[u8], pos: usize) -> Result<(Vec<u8>, usize), RdbError> {
             }
             0xf1 => (int(i64::from(i16::from_le_bytes([byte(1)?, byte(2)?]))), 3),
             0xf2 => {
-                let raw = i64::from(byte(1)?) | i64::from(byte(2)?) << 8 | i64::from(byte(3)?) << 16;
+                let raw =
+                    i64::from(byte(1)?) | i64::from(byte(2)?) << 8 | i64::from(byte(3)?) << 16;
                 (int(sign_extend(raw, 24)), 4)
             }
             0xf3 => (
-                int(i64::from(i32::from_le_bytes([byte(1)?, byte(2)?, byte(3)?, byte(4)?]))),
+                int(i64::from(i32::from_le_bytes([
+                    byte(1)?,
+                    byte(2)?,
+                    byte(3)?,
+                    byte(4)?,
+                ]))),
                 5,
             ),
             0xf4 => {
@@ -225,7 +234,12 @@ mod tests {
         ];
         assert_eq!(
             decode(&blob).unwrap(),
-            vec![b"a".to_vec(), b"1".to_vec(), b"bb".to_vec(), b"-300".to_vec()]
+            vec![
+                b"a".to_vec(),
+                b"1".to_vec(),
+                b"bb".to_vec(),
+                b"-300".to_vec()
+            ]
         );
     }
 

@@ -84,10 +84,18 @@ pub fn decode(code: u8, r: &mut Reader<'_>) -> Result<RdbObject, RdbError> {
             RdbObject::Set(ints.iter().map(|n| n.to_string().into_bytes()).collect())
         }
         TYPE_SET_LISTPACK => RdbObject::Set(blob_elements(r, listpack::decode, "listpack")?),
-        TYPE_ZSET_ZIPLIST => RdbObject::ZSet(scored(blob_elements(r, ziplist::decode, "ziplist")?, at)?),
-        TYPE_ZSET_LISTPACK => RdbObject::ZSet(scored(blob_elements(r, listpack::decode, "listpack")?, at)?),
-        TYPE_HASH_ZIPLIST => RdbObject::Hash(paired(blob_elements(r, ziplist::decode, "ziplist")?, at)?),
-        TYPE_HASH_LISTPACK => RdbObject::Hash(paired(blob_elements(r, listpack::decode, "listpack")?, at)?),
+        TYPE_ZSET_ZIPLIST => {
+            RdbObject::ZSet(scored(blob_elements(r, ziplist::decode, "ziplist")?, at)?)
+        }
+        TYPE_ZSET_LISTPACK => {
+            RdbObject::ZSet(scored(blob_elements(r, listpack::decode, "listpack")?, at)?)
+        }
+        TYPE_HASH_ZIPLIST => {
+            RdbObject::Hash(paired(blob_elements(r, ziplist::decode, "ziplist")?, at)?)
+        }
+        TYPE_HASH_LISTPACK => {
+            RdbObject::Hash(paired(blob_elements(r, listpack::decode, "listpack")?, at)?)
+        }
         TYPE_LIST_QUICKLIST => RdbObject::List(quicklist::decode_v1(r)?),
         TYPE_LIST_QUICKLIST_2 => RdbObject::List(quicklist::decode_v2(r)?),
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
@@ -120,7 +128,10 @@ fn blob_elements(
 
 fn paired(elements: Vec<Vec<u8>>, at: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, RdbError> {
     if elements.len() % 2 != 0 {
-        return Err(RdbError::new(at, "odd number of elements in a hash encoding"));
+        return Err(RdbError::new(
+            at,
+            "odd number of elements in a hash encoding",
+        ));
     }
     let mut it = elements.into_iter();
     let mut out = Vec::new();
@@ -133,9 +144,11 @@ fn paired(elements: Vec<Vec<u8>>, at: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, 
 fn scored(elements: Vec<Vec<u8>>, at: usize) -> Result<Vec<(Vec<u8>, f64)>, RdbError> {
     paired(elements, at)?
         .into_iter()
-        .map(|(member, score)| match super::reader::parse_double(&score) {
-            Some(s) if !s.is_nan() => Ok((member, s)),
-            _ => Err(RdbError::new(at, "invalid sorted set score")),
-        })
+        .map(
+            |(member, score)| match super::reader::parse_double(&score) {
+                Some(s) if !s.is_nan() => Ok((member, s)),
+                _ => Err(RdbError::new(at, "invalid sorted set score")),
+            },
+        )
         .collect()
 }

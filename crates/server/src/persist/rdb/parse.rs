@@ -55,7 +55,10 @@ pub fn parse(bytes: &[u8], visitor: &mut impl Visitor) -> Result<Summary, RdbErr
     let mut r = Reader::new(bytes);
     let magic = r.take(9, "the file header")?;
     if &magic[..5] != b"REDIS" {
-        return Err(RdbError::new(0, "wrong signature trying to load DB from file"));
+        return Err(RdbError::new(
+            0,
+            "wrong signature trying to load DB from file",
+        ));
     }
     let version = std::str::from_utf8(&magic[5..])
         .ok()
@@ -63,7 +66,10 @@ pub fn parse(bytes: &[u8], visitor: &mut impl Visitor) -> Result<Summary, RdbErr
         .and_then(|v| v.parse::<u32>().ok())
         .ok_or_else(|| RdbError::new(5, "invalid RDB version number"))?;
     if version < 1 || version > MAX_READ_VERSION {
-        return Err(RdbError::new(5, format!("can't handle RDB format version {version}")));
+        return Err(RdbError::new(
+            5,
+            format!("can't handle RDB format version {version}"),
+        ));
     }
     let mut db = 0u64;
     let mut expire_ms = None;
@@ -77,7 +83,9 @@ pub fn parse(bytes: &[u8], visitor: &mut impl Visitor) -> Result<Summary, RdbErr
             OPCODE_EXPIRETIME_MS => expire_ms = Some(r.i64_le("an expire time")?),
             OPCODE_EXPIRETIME => {
                 let secs = i32::from_le_bytes(
-                    r.take(4, "an expire time")?.try_into().map_err(|_| RdbError::truncated(offset, "an expire time"))?,
+                    r.take(4, "an expire time")?
+                        .try_into()
+                        .map_err(|_| RdbError::truncated(offset, "an expire time"))?,
                 );
                 expire_ms = Some(i64::from(secs) * 1000);
             }
@@ -127,7 +135,10 @@ pub fn parse(bytes: &[u8], visitor: &mut impl Visitor) -> Result<Summary, RdbErr
                 })?;
             }
             other => {
-                return Err(RdbError::new(offset, format!("unknown opcode or value type {other}")))
+                return Err(RdbError::new(
+                    offset,
+                    format!("unknown opcode or value type {other}"),
+                ))
             }
         }
     }
@@ -197,12 +208,18 @@ mod tests {
     fn every_truncation_and_flip_is_an_error() {
         let file = tiny_file();
         for cut in 0..file.len() {
-            assert!(parse(&file[..cut], &mut Collect(Vec::new())).is_err(), "cut at {cut}");
+            assert!(
+                parse(&file[..cut], &mut Collect(Vec::new())).is_err(),
+                "cut at {cut}"
+            );
         }
         for at in 0..file.len() {
             let mut bad = file.clone();
             bad[at] ^= 0x01;
-            assert!(parse(&bad, &mut Collect(Vec::new())).is_err(), "flip at {at}");
+            assert!(
+                parse(&bad, &mut Collect(Vec::new())).is_err(),
+                "flip at {at}"
+            );
         }
     }
 

@@ -14,7 +14,8 @@ pub fn decode_v1(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, RdbError> {
     for _ in 0..nodes {
         let at = r.pos();
         let blob = r.string()?;
-        let elements = ziplist::decode(&blob).map_err(|e| e.within(at, "quicklist ziplist node"))?;
+        let elements =
+            ziplist::decode(&blob).map_err(|e| e.within(at, "quicklist ziplist node"))?;
         if elements.is_empty() {
             return Err(RdbError::new(at, "empty quicklist node"));
         }

@@ -99,7 +99,10 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         match self.length_or_encoding()? {
             Length::Plain(n) => Ok(n),
-            Length::Encoded(_) => Err(RdbError::new(start, "a string encoding where a length belongs")),
+            Length::Encoded(_) => Err(RdbError::new(
+                start,
+                "a string encoding where a length belongs",
+            )),
         }
     }
 
@@ -150,10 +153,14 @@ impl<'a> Reader<'a> {
         let compressed_len = usize::try_from(compressed_len)
             .map_err(|_| RdbError::truncated(start, "an LZF string"))?;
         let data = self.take(compressed_len, "an LZF string")?;
-        if plain_len == 0 || plain_len > (compressed_len as u64).saturating_mul(LZF_MAX_RATIO as u64) {
+        if plain_len == 0
+            || plain_len > (compressed_len as u64).saturating_mul(LZF_MAX_RATIO as u64)
+        {
             return Err(RdbError::new(
                 start,
-                format!("LZF string of {compressed_len} bytes claims {plain_len} bytes uncompressed"),
+                format!(
+                    "LZF string of {compressed_len} bytes claims {plain_len} bytes uncompressed"
+                ),
             ));
         }
         let plain_len = plain_len as usize;
@@ -212,7 +219,9 @@ mod tests {
 
     #[test]
     fn lengths_in_every_width() {
-        let bytes = [0x05, 0x41, 0x02, 0x80, 0, 1, 0, 0, 0x81, 0, 0, 0, 1, 0, 0, 0, 0];
+        let bytes = [
+            0x05, 0x41, 0x02, 0x80, 0, 1, 0, 0, 0x81, 0, 0, 0, 1, 0, 0, 0, 0,
+        ];
         let mut r = Reader::new(&bytes);
         assert_eq!(r.length().unwrap(), 5);
         assert_eq!(r.length().unwrap(), 0x102);

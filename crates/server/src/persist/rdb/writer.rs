@@ -128,7 +128,12 @@ impl<W: Write> RdbWriter<W> {
     }
 
     /// The part of a record before its value: expiry, type, key.
-    pub fn record_header(&mut self, expire_ms: Option<i64>, type_code: u8, key: &[u8]) -> io::Result<()> {
+    pub fn record_header(
+        &mut self,
+        expire_ms: Option<i64>,
+        type_code: u8,
+        key: &[u8],
+    ) -> io::Result<()> {
         if let Some(at) = expire_ms {
             self.u8(OPCODE_EXPIRETIME_MS)?;
             self.raw(&at.to_le_bytes())?;

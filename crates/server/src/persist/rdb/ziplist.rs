@@ -63,7 +63,10 @@ pub fn decode(blob: &[u8]) -> Result<Vec<Vec<u8>>, RdbError> {
                 (string(blob, pos + 5, u32::from_be_bytes(b) as usize)?, 5)
             }
             _ => match enc {
-                0xc0 => (int(i64::from(i16::from_le_bytes([at(pos + 1)?, at(pos + 2)?]))), 3),
+                0xc0 => (
+                    int(i64::from(i16::from_le_bytes([at(pos + 1)?, at(pos + 2)?]))),
+                    3,
+                ),
                 0xd0 => {
                     let b = [at(pos + 1)?, at(pos + 2)?, at(pos + 3)?, at(pos + 4)?];
                     (int(i64::from(i32::from_le_bytes(b))), 5)
@@ -97,7 +100,10 @@ pub fn decode(blob: &[u8]) -> Result<Vec<Vec<u8>>, RdbError> {
     if declared != u16::MAX && usize::from(declared) != out.len() {
         return Err(RdbError::new(
             8,
-            format!("ziplist header says {declared} entries, found {}", out.len()),
+            format!(
+                "ziplist header says {declared} entries, found {}",
+                out.len()
+            ),
         ));
     }
     Ok(out)

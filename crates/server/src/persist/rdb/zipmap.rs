@@ -26,7 +26,11 @@ pub fn decode(blob: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, RdbError> {
         let key_len = length(blob, &mut pos)?;
         let key = slice(blob, &mut pos, key_len)?;
         let value_len = length(blob, &mut pos)?;
-        let free = usize::from(*blob.get(pos).ok_or_else(|| RdbError::new(pos, "zipmap cut short"))?);
+        let free = usize::from(
+            *blob
+                .get(pos)
+                .ok_or_else(|| RdbError::new(pos, "zipmap cut short"))?,
+        );
         pos += 1;
         let value = slice(blob, &mut pos, value_len)?;
         slice(blob, &mut pos, free)?;
@@ -35,7 +39,9 @@ pub fn decode(blob: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, RdbError> {
 }
 
 fn length(blob: &[u8], pos: &mut usize) -> Result<usize, RdbError> {
-    let first = *blob.get(*pos).ok_or_else(|| RdbError::new(*pos, "zipmap cut short"))?;
+    let first = *blob
+        .get(*pos)
+        .ok_or_else(|| RdbError::new(*pos, "zipmap cut short"))?;
     if first < BIGLEN {
         *pos += 1;
         return Ok(usize::from(first));
@@ -67,7 +73,9 @@ mod tests {
 
     #[test]
     fn decodes_a_small_zipmap() {
-        let blob = [2, 3, b'f', b'o', b'o', 3, 0, b'b', b'a', b'r', 1, b'k', 1, 2, b'v', 0, 0, 0xff];
+        let blob = [
+            2, 3, b'f', b'o', b'o', 3, 0, b'b', b'a', b'r', 1, b'k', 1, 2, b'v', 0, 0, 0xff,
+        ];
         assert_eq!(
             decode(&blob).unwrap(),
             vec![
