@@ -75,13 +75,17 @@ pub fn save_now(shared: &Shared, ks: &mut Keyspace) -> Result<(), String> {
     }
 }
 
+/// A background save is already running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InProgress;
+
 /// `rdbSaveBackground`: copies the keyspace under the lock the caller
 /// holds and writes the copy on another thread. Err when a background
 /// save is already running.
-pub fn start_background_save(shared: &Arc<Shared>, ks: &Keyspace) -> Result<(), ()> {
+pub fn start_background_save(shared: &Arc<Shared>, ks: &Keyspace) -> Result<(), InProgress> {
     let started = now_ms();
     if !shared.persist.try_begin_bgsave(started) {
-        return Err(());
+        return Err(InProgress);
     }
     let snapshot = Snapshot::take(ks.databases());
     let dirty_at_start = ks.dirty;

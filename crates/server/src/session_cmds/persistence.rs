@@ -45,7 +45,7 @@ fn bgsave(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> F
     }
     match jobs::start_background_save(&shared, ks.get()) {
         Ok(()) => Frame::Simple(Bytes::from_static(b"Background saving started")),
-        Err(()) => Frame::error(IN_PROGRESS),
+        Err(jobs::InProgress) => Frame::error(IN_PROGRESS),
     }
 }
 

@@ -7,13 +7,18 @@ use super::opcodes::*;
 use super::reader::Reader;
 use super::{intset, listpack, quicklist, ziplist, zipmap};
 
+/// Field/value pairs of a hash.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+/// An embedded-encoding decoder (listpack, ziplist).
+type BlobDecoder = fn(&[u8]) -> Result<Vec<Vec<u8>>, RdbError>;
+
 /// A value as the file holds it, encoding aside.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RdbObject {
     String(Vec<u8>),
     List(Vec<Vec<u8>>),
     Set(Vec<Vec<u8>>),
-    Hash(Vec<(Vec<u8>, Vec<u8>)>),
+    Hash(Pairs),
     ZSet(Vec<(Vec<u8>, f64)>),
 }
 
@@ -114,7 +119,7 @@ pub fn decode(code: u8, r: &mut Reader<'_>) -> Result<RdbObject, RdbError> {
 /// A string holding an embedded encoding, decoded with `decode`.
 fn blob_elements(
     r: &mut Reader<'_>,
-    decode: fn(&[u8]) -> Result<Vec<Vec<u8>>, RdbError>,
+    decode: BlobDecoder,
     name: &str,
 ) -> Result<Vec<Vec<u8>>, RdbError> {
     let at = r.pos();
@@ -126,8 +131,8 @@ fn blob_elements(
     Ok(elements)
 }
 
-fn paired(elements: Vec<Vec<u8>>, at: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, RdbError> {
-    if elements.len() % 2 != 0 {
+fn paired(elements: Vec<Vec<u8>>, at: usize) -> Result<Pairs, RdbError> {
+    if !elements.len().is_multiple_of(2) {
         return Err(RdbError::new(
             at,
             "odd number of elements in a hash encoding",

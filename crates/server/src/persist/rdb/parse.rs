@@ -65,7 +65,7 @@ pub fn parse(bytes: &[u8], visitor: &mut impl Visitor) -> Result<Summary, RdbErr
         .filter(|v| v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse::<u32>().ok())
         .ok_or_else(|| RdbError::new(5, "invalid RDB version number"))?;
-    if version < 1 || version > MAX_READ_VERSION {
+    if !(1..=MAX_READ_VERSION).contains(&version) {
         return Err(RdbError::new(
             5,
             format!("can't handle RDB format version {version}"),

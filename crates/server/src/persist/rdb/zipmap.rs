@@ -7,7 +7,7 @@ use super::error::RdbError;
 const BIGLEN: u8 = 254;
 const END: u8 = 0xff;
 
-pub fn decode(blob: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, RdbError> {
+pub fn decode(blob: &[u8]) -> Result<super::object::Pairs, RdbError> {
     let mut pos = 1;
     if blob.is_empty() {
         return Err(RdbError::new(0, "empty zipmap"));
