@@ -397,3 +397,25 @@ fn failed_bgsave_stops_writes_until_a_save_succeeds() {
     assert_eq!(call(&mut c, &["SAVE"]), Frame::ok());
     assert_eq!(call(&mut c, &["SET", "k", "v"]), Frame::ok());
 }
+
+/// Valkey 8.1 writes RDB version 11 with Redis 7.2's encodings (listpack
+/// sets, type 20): moat reads it as it reads Redis 7.2's files.
+#[test]
+fn version_11_files_load() {
+    let Some(valkey) = reference::valkey_server() else { return };
+    let server = ServerProcess::start(valkey, Vec::<String>::new()).unwrap();
+    let mut vc = server.client().unwrap();
+    populate(&mut vc);
+    assert_eq!(call(&mut vc, &["SAVE"]), Frame::ok());
+    let file = std::fs::read(server.dir().join("dump.rdb")).unwrap();
+    assert_eq!(&file[..9], b"REDIS0011");
+    let expected = dump(&mut vc, true);
+    let mut moat = moat_server(MOAT).start().unwrap();
+    moat.stop().unwrap();
+    copy_dump(server.dir(), moat.dir());
+    moat.restart().unwrap();
+    let mut mc = moat.client().unwrap();
+    assert_eq!(dump(&mut mc, true), expected);
+    call(&mut mc, &["SELECT", "3"]);
+    assert_eq!(text(&call(&mut mc, &["OBJECT", "ENCODING", "db3:set"])), "listpack");
+}
