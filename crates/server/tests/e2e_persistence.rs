@@ -312,6 +312,7 @@ fn bgsave_lastsave_info_and_reload() {
     call(&mut c, &["SET", "after", "x"]);
     assert_eq!(call(&mut c, &["DEBUG", "RELOAD"]), Frame::ok());
     assert_eq!(text(&call(&mut c, &["GET", "after"])), "x");
+    assert_eq!(info_field(&mut c, "rdb_last_load_keys_loaded"), "3");
     assert_eq!(text(&call(&mut c, &["OBJECT", "ENCODING", "s"])), "intset");
     // Without save points SIGTERM does not save, but SHUTDOWN SAVE does.
     call(&mut c, &["SET", "late", "y"]);
@@ -402,7 +403,9 @@ fn failed_bgsave_stops_writes_until_a_save_succeeds() {
 /// sets, type 20): moat reads it as it reads Redis 7.2's files.
 #[test]
 fn version_11_files_load() {
-    let Some(valkey) = reference::valkey_server() else { return };
+    let Some(valkey) = reference::valkey_server() else {
+        return;
+    };
     let server = ServerProcess::start(valkey, Vec::<String>::new()).unwrap();
     let mut vc = server.client().unwrap();
     populate(&mut vc);
@@ -417,5 +420,28 @@ fn version_11_files_load() {
     let mut mc = moat.client().unwrap();
     assert_eq!(dump(&mut mc, true), expected);
     call(&mut mc, &["SELECT", "3"]);
-    assert_eq!(text(&call(&mut mc, &["OBJECT", "ENCODING", "db3:set"])), "listpack");
+    assert_eq!(
+        text(&call(&mut mc, &["OBJECT", "ENCODING", "db3:set"])),
+        "listpack"
+    );
+}
+
+/// Keys whose TTL passed while the file sat on disk are skipped at load
+/// and counted, as Redis does.
+#[test]
+fn keys_expired_in_the_file_are_skipped_and_counted() {
+    let mut moat = moat_server(MOAT).start().unwrap();
+    let mut c = moat.client().unwrap();
+    call(&mut c, &["SET", "kept", "v", "PX", "100000"]);
+    call(&mut c, &["SET", "gone", "v", "PX", "400"]);
+    assert_eq!(call(&mut c, &["SAVE"]), Frame::ok());
+    std::thread::sleep(Duration::from_millis(600));
+    moat.restart().unwrap();
+    let mut c = moat.client().unwrap();
+    assert_eq!(call(&mut c, &["EXISTS", "kept", "gone"]), Frame::Integer(1));
+    assert_eq!(info_field(&mut c, "rdb_last_load_keys_loaded"), "1");
+    assert_eq!(info_field(&mut c, "rdb_last_load_keys_expired"), "1");
+    assert!(moat
+        .log()
+        .contains("Done loading RDB, keys loaded: 1, keys expired: 1."));
 }

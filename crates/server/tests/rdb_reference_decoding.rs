@@ -37,7 +37,9 @@ fn bulk_items(frame: Frame) -> Vec<Vec<u8>> {
 
 #[test]
 fn lists_and_sorted_sets_decode_as_the_reference_holds_them() {
-    let Some(redis) = reference::redis_server() else { return };
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
     let server = ServerProcess::start(redis, ["--enable-debug-command", "yes"]).unwrap();
     let mut c = server.client().unwrap();
     call(&mut c, &["RPUSH", "list:small", "a", "1", "-20000", "text"]);
@@ -52,7 +54,10 @@ fn lists_and_sorted_sets_decode_as_the_reference_holds_them() {
     );
     let huge = "p".repeat(500);
     call(&mut c, &["RPUSH", "list:plain", "small", &huge, "after"]);
-    call(&mut c, &["ZADD", "zset:small", "1.5", "a", "-3", "b", "inf", "c"]);
+    call(
+        &mut c,
+        &["ZADD", "zset:small", "1.5", "a", "-3", "b", "inf", "c"],
+    );
     let mut args = vec!["ZADD".to_string(), "zset:big".into()];
     for i in 0..300 {
         args.extend([format!("{}.25", i), format!("m{i}")]);

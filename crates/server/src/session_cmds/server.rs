@@ -141,7 +141,10 @@ fn debug_reload(session: &mut Session, ks: &mut KeyspaceLock<'_>, options: &[Byt
     }
     let path = crate::persist::file::rdb_path(&shared.config.read());
     match crate::persist::jobs::load_file(&path, keyspace) {
-        Ok(_) => {
+        Ok(stats) => {
+            let (loaded, expired) = stats.map_or((0, 0), |s| (s.loaded, s.expired));
+            shared.persist.last_load_loaded.store(loaded, Relaxed);
+            shared.persist.last_load_expired.store(expired, Relaxed);
             tracing::info!("DB reloaded by DEBUG RELOAD");
             Frame::ok()
         }
