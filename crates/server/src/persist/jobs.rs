@@ -6,10 +6,14 @@
 //! BGSAVE trade-off: Redis forks and lets copy-on-write keep the
 //! snapshot; moat clones every entry while holding the keyspace lock,
 //! then releases it and writes from the copy. Clients wait for the clone
-//! (a memory copy, far faster than serializing and writing; see
-//! `tests/e2e_persistence.rs` for the measurement), and the copy
-//! temporarily doubles the memory of the data, as a fork under heavy
-//! writes would.
+//! only, and the copy temporarily doubles the memory of the data, as a
+//! fork under heavy writes would. Measured on a debug build with 189k
+//! keys of 100-byte values (`redis-benchmark -t set -n 300000 -r 300000
+//! -d 100 -P 50`, then `redis-cli BGSAVE` and `redis-cli SAVE`): BGSAVE
+//! answered after 116 ms (the clone), SAVE after 900 ms (serializing and
+//! writing 22 MB under the lock). Serializing in chunks between commands
+//! would bound the pause further but let the snapshot drift from one
+//! point in time, which Redis never does.
 
 use super::file;
 use super::load::{load_rdb, LoadStats};
