@@ -445,3 +445,45 @@ fn keys_expired_in_the_file_are_skipped_and_counted() {
         .log()
         .contains("Done loading RDB, keys loaded: 1, keys expired: 1."));
 }
+
+/// Under LRU and LFU policies the file carries each key's idle time or
+/// access counter (IDLE and FREQ opcodes) and both servers keep them.
+#[test]
+fn idle_times_and_lfu_counters_travel_with_the_keys() {
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
+    let lfu = ["--maxmemory-policy", "allkeys-lfu"];
+    let reference = ServerProcess::start(redis.clone(), lfu).unwrap();
+    let mut rc = reference.client().unwrap();
+    call(&mut rc, &["SET", "hot", "v"]);
+    for _ in 0..200 {
+        call(&mut rc, &["GET", "hot"]);
+    }
+    let freq = call(&mut rc, &["OBJECT", "FREQ", "hot"]);
+    assert!(matches!(freq, Frame::Integer(n) if n > 5), "{freq:?}");
+    assert_eq!(call(&mut rc, &["SAVE"]), Frame::ok());
+    let mut moat = moat_server(MOAT).args(lfu).start().unwrap();
+    moat.stop().unwrap();
+    copy_dump(reference.dir(), moat.dir());
+    moat.restart().unwrap();
+    let mut mc = moat.client().unwrap();
+    assert_eq!(call(&mut mc, &["OBJECT", "FREQ", "hot"]), freq);
+
+    let lru = ["--maxmemory-policy", "allkeys-lru"];
+    let moat = moat_server(MOAT).args(lru).start().unwrap();
+    let mut mc = moat.client().unwrap();
+    call(&mut mc, &["SET", "cold", "v"]);
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(call(&mut mc, &["SAVE"]), Frame::ok());
+    let mut reference = ServerProcess::start(redis, lru).unwrap();
+    reference.stop().unwrap();
+    copy_dump(moat.dir(), reference.dir());
+    reference.restart().unwrap();
+    let mut rc = reference.client().unwrap();
+    let idle = call(&mut rc, &["OBJECT", "IDLETIME", "cold"]);
+    assert!(
+        matches!(idle, Frame::Integer(n) if (2..10).contains(&n)),
+        "{idle:?}"
+    );
+}

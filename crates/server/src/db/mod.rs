@@ -38,6 +38,15 @@ pub use watch::WatchTable;
 /// Redis's default `proto-max-bulk-len` (512 MB).
 pub const DEFAULT_PROTO_MAX_BULK_LEN: usize = 512 * 1024 * 1024;
 
+/// What a file records about a key besides its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestoreMeta {
+    pub expire_at: Option<i64>,
+    pub idle_secs: Option<u64>,
+    pub freq: Option<u8>,
+    pub now_ms: i64,
+}
+
 /// All databases and the keyspace-wide counters.
 pub struct Keyspace {
     dbs: Vec<Db>,
@@ -246,21 +255,23 @@ impl Keyspace {
     }
 
     /// Stores a key read from a file into database `db` of a keyspace
-    /// being loaded; false when the key is already there.
-    pub fn restore(
-        &mut self,
-        db: usize,
-        key: &[u8],
-        value: Value,
-        expire_at: Option<i64>,
-        now_ms: i64,
-    ) -> bool {
+    /// being loaded; false when the key is already there. The recorded
+    /// idle time or LFU counter is kept when the policy uses it, as
+    /// Redis's `objectSetLRUOrLFU` does.
+    pub fn restore(&mut self, db: usize, key: &[u8], value: Value, meta: RestoreMeta) -> bool {
         let lfu = self.lfu_enabled();
+        let lru = access::is_lru_policy(&self.maxmemory_policy);
+        let word = match (meta.freq, meta.idle_secs) {
+            (Some(freq), _) if lfu => access::from_freq(freq, meta.now_ms),
+            (_, Some(idle)) if lru => access::from_idle(idle, meta.now_ms),
+            _ => access::initial(lfu, meta.now_ms),
+        };
+        let expire_at = meta.expire_at;
         let db = &mut self.dbs[db];
         if db.find(key).is_some() {
             return false;
         }
-        let slot = db.insert_new(key, value, access::initial(lfu, now_ms));
+        let slot = db.insert_new(key, value, word);
         db.set_expire(slot, expire_at);
         true
     }

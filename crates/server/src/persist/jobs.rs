@@ -40,11 +40,13 @@ fn options(shared: &Shared) -> (PathBuf, WriteOptions) {
     )
 }
 
-fn aux() -> AuxInfo {
+fn aux(ks: &Keyspace) -> AuxInfo {
     AuxInfo {
         redis_version: crate::session_cmds::REDIS_COMPAT_VERSION,
-        ctime_secs: now_ms() / 1000,
+        ctime_ms: now_ms(),
         used_mem: crate::alloc::allocated_bytes(),
+        policy: ks.maxmemory_policy.clone(),
+        lfu: ks.lfu,
     }
 }
 
@@ -52,11 +54,12 @@ fn aux() -> AuxInfo {
 /// dirty counter restarts and LASTSAVE moves.
 pub fn save_now(shared: &Shared, ks: &mut Keyspace) -> Result<(), String> {
     let (path, options) = options(shared);
+    let aux = aux(ks);
     let dbs: Vec<DbEntries<'_>> = ks.databases().map(|(i, db)| DbEntries::of(i, db)).collect();
     let mut generation = shared.persist.generation.lock();
     *generation += 1;
     let result = file::write_temp(&path, &foreground_temp(), |out| {
-        write_rdb(out, options, &aux(), &dbs)
+        write_rdb(out, options, &aux, &dbs)
     })
     .and_then(|temp| file::commit(&temp, &path));
     drop(generation);
@@ -92,6 +95,7 @@ pub fn start_background_save(shared: &Arc<Shared>, ks: &Keyspace) -> Result<(), 
         return Err(InProgress);
     }
     let snapshot = Snapshot::take(ks.databases());
+    let aux = aux(ks);
     let dirty_at_start = ks.dirty;
     let generation = *shared.persist.generation.lock();
     let (path, options) = options(shared);
@@ -104,9 +108,8 @@ pub fn start_background_save(shared: &Arc<Shared>, ks: &Keyspace) -> Result<(), 
             move || {
                 let dbs = snapshot.borrow();
                 let temp_name = format!("temp-{}-bgsave.rdb", std::process::id());
-                let written = file::write_temp(&path, &temp_name, |out| {
-                    write_rdb(out, options, &aux(), &dbs)
-                });
+                let written =
+                    file::write_temp(&path, &temp_name, |out| write_rdb(out, options, &aux, &dbs));
                 drop(dbs);
                 drop(snapshot);
                 let result = written.and_then(|temp| {

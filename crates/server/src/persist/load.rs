@@ -4,7 +4,7 @@
 
 use super::rdb::{self, ParsedRecord, RdbError, Visitor};
 use super::types;
-use crate::db::{Keyspace, Thresholds};
+use crate::db::{Keyspace, RestoreMeta, Thresholds};
 
 /// What a successful load found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +41,10 @@ impl Visitor for Builder {
             db,
             key,
             expire_ms,
+            idle_secs,
+            freq,
             object,
             offset,
-            ..
         } = record;
         let value = types::build_value(object, &self.limits).map_err(|what| {
             RdbError::new(
@@ -55,10 +56,13 @@ impl Visitor for Builder {
             self.stats.expired += 1;
             return Ok(());
         }
-        if !self
-            .ks
-            .restore(db as usize, &key, value, expire_ms, self.now_ms)
-        {
+        let meta = RestoreMeta {
+            expire_at: expire_ms,
+            idle_secs,
+            freq,
+            now_ms: self.now_ms,
+        };
+        if !self.ks.restore(db as usize, &key, value, meta) {
             return Err(RdbError::new(
                 offset,
                 format!("duplicate key '{}'", String::from_utf8_lossy(&key)),
@@ -86,6 +90,7 @@ pub fn load_rdb(
     let mut ks = Keyspace::new(like.len());
     ks.maxmemory_policy = like.maxmemory_policy.clone();
     ks.thresholds = like.thresholds;
+    ks.lfu = like.lfu;
     let mut builder = Builder {
         ks,
         limits: like.thresholds,

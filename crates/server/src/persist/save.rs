@@ -2,16 +2,21 @@
 //! then each non-empty database (SELECTDB, RESIZEDB, its keys), EOF and
 //! the checksum.
 
-use super::rdb::{RdbWriter, WriteOptions};
+use super::rdb::{RdbWriter, RecordMeta, WriteOptions};
 use super::types;
-use crate::db::{Db, Entry};
+use crate::db::{Db, Entry, LfuParams};
 use std::io::{self, Write};
 
-/// What the AUX fields report about the writer.
+/// What the AUX fields report about the writer, and what decides the
+/// per-key access records.
 pub struct AuxInfo {
     pub redis_version: &'static str,
-    pub ctime_secs: i64,
+    pub ctime_ms: i64,
     pub used_mem: u64,
+    /// `maxmemory-policy`: LRU policies record idle times, LFU ones
+    /// counters.
+    pub policy: String,
+    pub lfu: LfuParams,
 }
 
 /// The entries of one database, borrowed from the live keyspace (SAVE)
@@ -42,13 +47,19 @@ pub fn write_rdb<W: Write>(
     let mut w = RdbWriter::new(out, options)?;
     w.aux("redis-ver", aux.redis_version.as_bytes())?;
     w.aux("redis-bits", usize::BITS.to_string().as_bytes())?;
-    w.aux("ctime", aux.ctime_secs.to_string().as_bytes())?;
+    w.aux("ctime", (aux.ctime_ms / 1000).to_string().as_bytes())?;
     w.aux("used-mem", aux.used_mem.to_string().as_bytes())?;
     w.aux("aof-base", b"0")?;
     for db in dbs.iter().filter(|db| !db.entries.is_empty()) {
         w.select_db(db.index, db.entries.len(), db.expires)?;
         for entry in &db.entries {
-            types::write_record(&mut w, entry.key(), entry.expire_at(), &entry.value)?;
+            let (idle_secs, freq) = entry.access_record(&aux.policy, aux.lfu, aux.ctime_ms);
+            let meta = RecordMeta {
+                expire_ms: entry.expire_at(),
+                idle_secs,
+                freq,
+            };
+            types::write_record(&mut w, entry.key(), &meta, &entry.value)?;
         }
     }
     w.finish()

@@ -23,7 +23,7 @@ pub mod zipmap;
 pub use error::RdbError;
 pub use object::RdbObject;
 pub use parse::{parse, ParsedRecord, Visitor};
-pub use writer::{RdbWriter, WriteOptions};
+pub use writer::{RdbWriter, RecordMeta, WriteOptions};
 
 /// The version moat writes: Redis 7.0's, which Redis 7.0 and 7.2 both
 /// load (7.2 writes 11 but reads 10).

@@ -21,6 +21,15 @@ impl Default for WriteOptions {
     }
 }
 
+/// What precedes a key's type code: its expiry and, under an LRU or LFU
+/// `maxmemory-policy`, its idle time or access counter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordMeta {
+    pub expire_ms: Option<i64>,
+    pub idle_secs: Option<u64>,
+    pub freq: Option<u8>,
+}
+
 /// Redis compresses only strings longer than this (`rdbSaveRawString`).
 const COMPRESS_MIN_LEN: usize = 20;
 
@@ -130,13 +139,21 @@ impl<W: Write> RdbWriter<W> {
     /// The part of a record before its value: expiry, type, key.
     pub fn record_header(
         &mut self,
-        expire_ms: Option<i64>,
+        meta: &RecordMeta,
         type_code: u8,
         key: &[u8],
     ) -> io::Result<()> {
-        if let Some(at) = expire_ms {
+        if let Some(at) = meta.expire_ms {
             self.u8(OPCODE_EXPIRETIME_MS)?;
             self.raw(&at.to_le_bytes())?;
+        }
+        if let Some(idle) = meta.idle_secs {
+            self.u8(OPCODE_IDLE)?;
+            self.length(idle)?;
+        }
+        if let Some(freq) = meta.freq {
+            self.u8(OPCODE_FREQ)?;
+            self.u8(freq)?;
         }
         self.u8(type_code)?;
         self.string(key)
@@ -185,7 +202,8 @@ mod tests {
             let mut w = RdbWriter::new(Vec::new(), WriteOptions { compression, checksum }).unwrap();
             w.select_db(0, values.len(), 0).unwrap();
             for v in &values {
-                w.record_header(None, TYPE_STRING, b"k").unwrap();
+                w.record_header(&RecordMeta::default(), TYPE_STRING, b"k")
+                    .unwrap();
                 w.string(v).unwrap();
             }
             let file = w.finish().unwrap();

@@ -4,22 +4,22 @@
 
 use crate::db::{HashValue, Thresholds, Value};
 use crate::persist::rdb::opcodes::{TYPE_HASH, TYPE_HASH_LISTPACK};
-use crate::persist::rdb::{listpack, RdbWriter};
+use crate::persist::rdb::{listpack, RdbWriter, RecordMeta};
 use std::io::{self, Write};
 
 pub fn write<W: Write>(
     w: &mut RdbWriter<W>,
     key: &[u8],
-    expire_ms: Option<i64>,
+    meta: &RecordMeta,
     h: &HashValue,
 ) -> io::Result<()> {
     match h {
         HashValue::Packed(p) => {
-            w.record_header(expire_ms, TYPE_HASH_LISTPACK, key)?;
+            w.record_header(meta, TYPE_HASH_LISTPACK, key)?;
             w.string(&listpack::encode(p.iter()))
         }
         HashValue::Table(_) => {
-            w.record_header(expire_ms, TYPE_HASH, key)?;
+            w.record_header(meta, TYPE_HASH, key)?;
             w.length(h.len() as u64)?;
             for (field, value) in h.iter() {
                 w.string(field)?;

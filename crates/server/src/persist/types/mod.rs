@@ -7,21 +7,21 @@ mod hash;
 mod set;
 mod string;
 
-use super::rdb::{RdbObject, RdbWriter};
+use super::rdb::{RdbObject, RdbWriter, RecordMeta};
 use crate::db::{Thresholds, Value};
 use std::io::{self, Write};
 
-/// Writes one key: expiry, type code, key, value.
+/// Writes one key: expiry and access data, type code, key, value.
 pub fn write_record<W: Write>(
     w: &mut RdbWriter<W>,
     key: &[u8],
-    expire_ms: Option<i64>,
+    meta: &RecordMeta,
     value: &Value,
 ) -> io::Result<()> {
     match value {
-        Value::Str(s) => string::write(w, key, expire_ms, s),
-        Value::Hash(h) => hash::write(w, key, expire_ms, h),
-        Value::Set(s) => set::write(w, key, expire_ms, s),
+        Value::Str(s) => string::write(w, key, meta, s),
+        Value::Hash(h) => hash::write(w, key, meta, h),
+        Value::Set(s) => set::write(w, key, meta, s),
         #[cfg(test)]
         Value::TestOther => Ok(()),
     }

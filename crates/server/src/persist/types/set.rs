@@ -4,23 +4,23 @@
 
 use crate::db::{SetValue, Thresholds, Value};
 use crate::persist::rdb::opcodes::{TYPE_SET, TYPE_SET_INTSET};
-use crate::persist::rdb::{intset, RdbWriter};
+use crate::persist::rdb::{intset, RdbWriter, RecordMeta};
 use std::io::{self, Write};
 
 pub fn write<W: Write>(
     w: &mut RdbWriter<W>,
     key: &[u8],
-    expire_ms: Option<i64>,
+    meta: &RecordMeta,
     s: &SetValue,
 ) -> io::Result<()> {
     match s {
         SetValue::Ints(ints) => {
-            w.record_header(expire_ms, TYPE_SET_INTSET, key)?;
+            w.record_header(meta, TYPE_SET_INTSET, key)?;
             let values: Vec<i64> = ints.iter().collect();
             w.string(&intset::encode(&values))
         }
         _ => {
-            w.record_header(expire_ms, TYPE_SET, key)?;
+            w.record_header(meta, TYPE_SET, key)?;
             w.length(s.len() as u64)?;
             for member in s.iter() {
                 w.string(&member)?;

@@ -2,16 +2,16 @@
 
 use crate::db::{StrValue, Value};
 use crate::persist::rdb::opcodes::TYPE_STRING;
-use crate::persist::rdb::RdbWriter;
+use crate::persist::rdb::{RdbWriter, RecordMeta};
 use std::io::{self, Write};
 
 pub fn write<W: Write>(
     w: &mut RdbWriter<W>,
     key: &[u8],
-    expire_ms: Option<i64>,
+    meta: &RecordMeta,
     s: &StrValue,
 ) -> io::Result<()> {
-    w.record_header(expire_ms, TYPE_STRING, key)?;
+    w.record_header(meta, TYPE_STRING, key)?;
     match s {
         StrValue::Int(n) => w.integer_string(*n, n.to_string().as_bytes()),
         other => other.with_bytes(|bytes| w.string(bytes)),
