@@ -298,6 +298,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         std::process::id()
     );
     wait_for_shutdown(&shared).await;
+    crate::persist::jobs::abandon_background_save(&shared);
     for task in tasks {
         task.abort();
     }

@@ -107,7 +107,7 @@ pub fn start_background_save(shared: &Arc<Shared>, ks: &Keyspace) -> Result<(), 
             let shared = shared.clone();
             move || {
                 let dbs = snapshot.borrow();
-                let temp_name = format!("temp-{}-bgsave.rdb", std::process::id());
+                let temp_name = background_temp();
                 let written =
                     file::write_temp(&path, &temp_name, |out| write_rdb(out, options, &aux, &dbs));
                 drop(dbs);
@@ -133,6 +133,23 @@ pub fn start_background_save(shared: &Arc<Shared>, ks: &Keyspace) -> Result<(), 
 /// `temp-<pid>.rdb`, as Redis names the file of a foreground save.
 fn foreground_temp() -> String {
     format!("temp-{}.rdb", std::process::id())
+}
+
+/// The temporary file of background saves.
+fn background_temp() -> String {
+    format!("temp-{}-bgsave.rdb", std::process::id())
+}
+
+/// At exit: a background save still writing is abandoned, and its
+/// temporary file removed, as Redis kills its child and unlinks the file.
+pub fn abandon_background_save(shared: &Shared) {
+    if shared.persist.bgsave_in_progress.load(Relaxed) {
+        supersede_background_save(shared);
+        let path = file::rdb_path(&shared.config.read());
+        if let Some(dir) = path.parent() {
+            file::discard(&dir.join(background_temp()));
+        }
+    }
 }
 
 /// Discards the work of a running background save: its file will not
