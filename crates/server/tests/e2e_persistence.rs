@@ -487,3 +487,21 @@ fn idle_times_and_lfu_counters_travel_with_the_keys() {
         "{idle:?}"
     );
 }
+
+/// `INFO persistence` has the reference's fields in the reference's order.
+#[test]
+fn info_persistence_fields_match_the_reference() {
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
+    let names = |c: &mut Client| -> Vec<String> {
+        text(&call(c, &["INFO", "persistence"]))
+            .lines()
+            .filter_map(|l| l.split_once(':').map(|(name, _)| name.to_owned()))
+            .collect()
+    };
+    let reference = ServerProcess::start(redis, Vec::<String>::new()).unwrap();
+    let moat = moat_server(MOAT).start().unwrap();
+    let expected = names(&mut reference.client().unwrap());
+    assert_eq!(names(&mut moat.client().unwrap()), expected);
+}
