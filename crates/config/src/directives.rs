@@ -250,15 +250,15 @@ pub const SHUTDOWN_ON_SIGNAL: &[(&str, i32)] = &[
 /// Every directive of Redis 7.2, in Redis's table order.
 pub static DIRECTIVES: &[Directive] = &[
     // Bool configs.
-    boolean("rdbchecksum", None, IMM, true),
+    boolean("rdbchecksum", None, IMM, true).implemented(),
     boolean("daemonize", None, IMM, false).implemented(),
     boolean("io-threads-do-reads", None, IMM, false),
     boolean("always-show-logo", None, IMM, false),
     boolean("protected-mode", None, MOD, true).implemented(),
-    boolean("rdbcompression", None, MOD, true),
+    boolean("rdbcompression", None, MOD, true).implemented(),
     boolean("rdb-del-sync-files", None, MOD, false),
     boolean("activerehashing", None, MOD, true),
-    boolean("stop-writes-on-bgsave-error", None, MOD, true),
+    boolean("stop-writes-on-bgsave-error", None, MOD, true).implemented(),
     boolean("set-proc-title", None, IMM, true),
     boolean("dynamic-hz", None, MOD, true),
     boolean("lazyfree-lazy-eviction", None, MOD, false),
@@ -347,7 +347,8 @@ pub static DIRECTIVES: &[Directive] = &[
         MOD.union(PROT),
         Some("dump.rdb"),
         Some(validate::db_filename),
-    ),
+    )
+    .implemented(),
     string(
         "appendfilename",
         None,
@@ -704,7 +705,7 @@ pub static DIRECTIVES: &[Directive] = &[
     string("tls-ciphersuites", None, MOD, None, None),
     // Special configs.
     special("dir", None, MOD.union(PROT).union(DENY_LOAD), Special::Dir).implemented(),
-    special("save", None, MOD.union(MULTI), Special::Save),
+    special("save", None, MOD.union(MULTI), Special::Save).implemented(),
     special(
         "client-output-buffer-limit",
         None,

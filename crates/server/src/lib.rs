@@ -22,6 +22,7 @@ pub mod monitor;
 pub mod net;
 pub mod oom;
 pub mod pause;
+pub mod persist;
 pub mod process;
 pub mod protected;
 pub mod pubsub;

@@ -30,6 +30,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Redis's `shared.bgsaveerr`.
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
 /// A queued MULTI transaction.
 #[derive(Default)]
 pub struct Transaction {
@@ -265,6 +268,14 @@ impl Session {
         // maxmemory: evict, or refuse what would grow the dataset.
         if let Some(error) = crate::oom::check(self, cmd) {
             return self.reject_command(cmd, error);
+        }
+        // `writeCommandsDeniedByDiskError`: after a failed save, with
+        // save points and `stop-writes-on-bgsave-error`, writes (and
+        // PING, so monitoring notices) are refused until a save works.
+        if (cmd.flags.contains(CommandFlags::WRITE) || cmd.fullname == "ping")
+            && crate::persist::jobs::writes_refused(&shared)
+        {
+            return self.reject_command(cmd, Frame::error(MISCONF));
         }
         if self.client.protocol == Protocol::Resp2
             && self.subscriptions.total() > 0

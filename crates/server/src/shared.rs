@@ -60,6 +60,8 @@ pub struct Shared {
     pub pause: ClientPause,
     /// `LASTSAVE`: Unix time of the last successful save.
     pub last_save_secs: AtomicI64,
+    /// SAVE/BGSAVE bookkeeping for INFO persistence and the save points.
+    pub persist: crate::persist::PersistState,
     /// `SLOWLOG`.
     pub slowlog: Mutex<SlowLog>,
     /// `LATENCY`.

@@ -298,14 +298,15 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     if (1..1024 * 1024).contains(&limits.maxmemory()) {
         tracing::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {} bytes). Are you sure this is what you really want?", limits.maxmemory());
     }
+    let mut keyspace = Keyspace::new(databases);
+    keyspace.apply_config(&config);
+    let Some(load_stats) = load_dataset(&config, &mut keyspace) else {
+        return 1;
+    };
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
-        keyspace: Mutex::new({
-            let mut keyspace = Keyspace::new(databases);
-            keyspace.apply_config(&config);
-            keyspace
-        }),
+        keyspace: Mutex::new(keyspace),
         acl: RwLock::new(acl),
         acl_epoch: AtomicU64::new(0),
         config: RwLock::new(config),
@@ -321,6 +322,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         monitors: crate::monitor::Monitors::default(),
         pause: ClientPause::default(),
         last_save_secs: AtomicI64::new(now_ms() / 1000),
+        persist: load_stats,
         slowlog: Mutex::new(SlowLog::default()),
         latency: Mutex::new(LatencyMonitor::default()),
         scripting,
@@ -339,6 +341,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         std::process::id()
     );
     wait_for_shutdown(&shared).await;
+    crate::persist::jobs::abandon_background_save(&shared);
     for task in tasks {
         task.abort();
     }
@@ -389,8 +392,9 @@ async fn bind_listener(addr: &str, port: u16) -> std::io::Result<TcpListener> {
 const ACTIVE_EXPIRE_BUDGET: usize = 2000;
 
 /// Background work at `hz` per second: the active expiry cycle, eviction
-/// that a command left unfinished (or a lowered `maxmemory`), and once a
-/// second closing idle clients (Redis's `clientsCron` timeout).
+/// that a command left unfinished (or a lowered `maxmemory`), the `save`
+/// points, and once a second closing idle clients (Redis's `clientsCron`
+/// timeout).
 async fn cron(shared: Arc<Shared>) {
     let mut last_clients_check_ms = 0;
     let mut hz = shared
@@ -430,6 +434,7 @@ async fn cron(shared: Arc<Shared>) {
             crate::conn_limits::close_idle_clients(&shared, now);
         }
         crate::conn_limits::evict_clients(&shared);
+        crate::persist::jobs::check_save_points(&shared);
         let configured = shared
             .config
             .read()
@@ -443,6 +448,9 @@ async fn cron(shared: Arc<Shared>) {
     }
 }
 
+/// Returns when SHUTDOWN ran (it saved already) or a signal arrived and
+/// the final save, when save points are configured, succeeded. A failed
+/// save keeps the server running, as Redis does.
 async fn wait_for_shutdown(shared: &Shared) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int)) = (
@@ -452,10 +460,52 @@ async fn wait_for_shutdown(shared: &Shared) {
         shared.shutdown.notified().await;
         return;
     };
-    tokio::select! {
-        _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
-        _ = int.recv() => tracing::warn!("Received SIGINT scheduling shutdown..."),
-        _ = shared.shutdown.notified() => {}
+    loop {
+        tokio::select! {
+            _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+            _ = int.recv() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+            _ = shared.shutdown.notified() => return,
+        }
+        if shared.config.read().save_points().is_empty() {
+            return;
+        }
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        let mut keyspace = shared.keyspace.lock();
+        if crate::persist::jobs::save_now(shared, &mut keyspace).is_ok() {
+            return;
+        }
+        tracing::warn!("Error trying to save the DB, can't exit.");
+    }
+}
+
+/// Loads `dbfilename` before any client is served. None (after logging
+/// why) when the file exists but cannot be loaded: moat refuses to start
+/// rather than serve an empty or partial dataset.
+fn load_dataset(config: &Config, keyspace: &mut Keyspace) -> Option<crate::persist::PersistState> {
+    let state = crate::persist::PersistState::default();
+    let path = crate::persist::file::rdb_path(config);
+    let started = std::time::Instant::now();
+    match crate::persist::jobs::load_file(&path, keyspace) {
+        Ok(None) => Some(state),
+        Ok(Some(stats)) => {
+            tracing::info!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                stats.loaded,
+                stats.expired
+            );
+            tracing::info!(
+                "DB loaded from disk: {:.3} seconds",
+                started.elapsed().as_secs_f64()
+            );
+            use std::sync::atomic::Ordering::Relaxed;
+            state.last_load_loaded.store(stats.loaded, Relaxed);
+            state.last_load_expired.store(stats.expired, Relaxed);
+            Some(state)
+        }
+        Err(message) => {
+            tracing::error!("{message}");
+            None
+        }
     }
 }
 

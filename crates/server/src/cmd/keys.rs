@@ -41,7 +41,6 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("move", |ctx, argv| flatten(move_key(ctx, argv))),
     ("copy", |ctx, argv| flatten(copy(ctx, argv))),
     ("flushdb", |ctx, argv| flatten(flushdb(ctx, argv))),
-    ("flushall", |ctx, argv| flatten(flushall(ctx, argv))),
     ("object|encoding", |ctx, argv| {
         flatten(object::encoding(ctx, argv))
     }),
@@ -255,7 +254,7 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
 
 /// The optional SYNC/ASYNC of FLUSHDB and FLUSHALL; both mean the same
 /// here because freeing memory is cheap enough to do inline.
-fn check_flush_mode(argv: &[Bytes]) -> Result<(), Frame> {
+pub(crate) fn check_flush_mode(argv: &[Bytes]) -> Result<(), Frame> {
     match argv {
         [_] => Ok(()),
         [_, mode] if is(mode, "sync") || is(mode, "async") => Ok(()),
@@ -266,12 +265,6 @@ fn check_flush_mode(argv: &[Bytes]) -> Result<(), Frame> {
 fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     check_flush_mode(argv)?;
     ctx.ks.flush_db(ctx.client.db);
-    Ok(Frame::ok())
-}
-
-fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
-    check_flush_mode(argv)?;
-    ctx.ks.flush_all();
     Ok(Frame::ok())
 }
 

@@ -51,6 +51,23 @@ pub fn initial(lfu: bool, now_ms: i64) -> u32 {
     }
 }
 
+/// Whether a policy is one of the LRU family (`MAXMEMORY_FLAG_LRU`),
+/// under which RDB files carry each key's idle time.
+pub fn is_lru_policy(policy: &str) -> bool {
+    policy.to_ascii_lowercase().contains("lru")
+}
+
+/// The word of a key loaded with an idle time (`objectSetLRUOrLFU`).
+pub fn from_idle(idle_secs: u64, now_ms: i64) -> u32 {
+    let idle_ms = i64::try_from(idle_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    lru_clock(now_ms.saturating_sub(idle_ms).max(0))
+}
+
+/// The word of a key loaded with an LFU counter.
+pub fn from_freq(freq: u8, now_ms: i64) -> u32 {
+    (lfu_minutes(now_ms) << 8) | u32::from(freq)
+}
+
 /// The metadata word after an access (Redis's `updateLFU` / LRU stamp).
 pub fn touched(word: u32, lfu: Option<LfuParams>, now_ms: i64) -> u32 {
     match lfu {

@@ -51,6 +51,28 @@ impl Entry {
         self.expire_at_ms = at_ms.unwrap_or(NO_EXPIRY);
     }
 
+    /// What an RDB file records about the key's accesses under `policy`
+    /// (`rdbSaveKeyValuePair`): the idle seconds under LRU policies, the
+    /// decayed counter under LFU ones, nothing otherwise.
+    pub fn access_record(
+        &self,
+        policy: &str,
+        lfu: super::LfuParams,
+        now_ms: i64,
+    ) -> (Option<u64>, Option<u8>) {
+        if super::access::is_lfu_policy(policy) {
+            (
+                None,
+                Some(super::access::decayed_counter(self.access, lfu, now_ms)),
+            )
+        } else if super::access::is_lru_policy(policy) {
+            let idle = super::access::idle_seconds(self.access, now_ms).max(0) as u64;
+            (Some(idle), None)
+        } else {
+            (None, None)
+        }
+    }
+
     /// Whether the key's TTL has passed at `now_ms` (Redis deletes a key
     /// once `now > when`).
     pub fn is_expired(&self, now_ms: i64) -> bool {

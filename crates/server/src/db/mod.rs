@@ -50,6 +50,15 @@ pub use zset::{
 /// Redis's default `proto-max-bulk-len` (512 MB).
 pub const DEFAULT_PROTO_MAX_BULK_LEN: usize = 512 * 1024 * 1024;
 
+/// What a file records about a key besides its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestoreMeta {
+    pub expire_at: Option<i64>,
+    pub idle_secs: Option<u64>,
+    pub freq: Option<u8>,
+    pub now_ms: i64,
+}
+
 /// All databases and the keyspace-wide counters.
 pub struct Keyspace {
     dbs: Vec<Db>,
@@ -299,6 +308,45 @@ impl Keyspace {
                 )
             })
             .collect()
+    }
+
+    /// Every database with its index, for writing a snapshot.
+    pub fn databases(&self) -> impl Iterator<Item = (usize, &Db)> {
+        self.dbs.iter().enumerate()
+    }
+
+    /// Stores a key read from a file into database `db` of a keyspace
+    /// being loaded; false when the key is already there. The recorded
+    /// idle time or LFU counter is kept when the policy uses it, as
+    /// Redis's `objectSetLRUOrLFU` does.
+    pub fn restore(&mut self, db: usize, key: &[u8], value: Value, meta: RestoreMeta) -> bool {
+        let lfu = self.lfu_enabled();
+        let lru = access::is_lru_policy(&self.maxmemory_policy);
+        let word = match (meta.freq, meta.idle_secs) {
+            (Some(freq), _) if lfu => access::from_freq(freq, meta.now_ms),
+            (_, Some(idle)) if lru => access::from_idle(idle, meta.now_ms),
+            _ => access::initial(lfu, meta.now_ms),
+        };
+        let expire_at = meta.expire_at;
+        let db = &mut self.dbs[db];
+        if db.find(key).is_some() {
+            return false;
+        }
+        let slot = db.insert_new(key, value, word);
+        db.set_expire(slot, expire_at);
+        true
+    }
+
+    /// Replaces every database with those of `loaded` (a keyspace built
+    /// from a file), as one step: readers see the old data or the new,
+    /// never a mix. Watches on keys of the replaced data break, as when
+    /// Redis empties its databases before loading.
+    pub fn install(&mut self, loaded: Keyspace) {
+        for index in 0..self.dbs.len() {
+            self.touch_flushed(index);
+        }
+        self.dbs = loaded.dbs;
+        self.dirty = 0;
     }
 
     /// Zeroes the INFO counters (CONFIG RESETSTAT).

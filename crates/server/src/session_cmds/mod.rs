@@ -8,6 +8,7 @@ mod client;
 mod config;
 mod connection;
 mod monitor;
+mod persistence;
 mod pubsub;
 mod scripting;
 mod server;
@@ -33,6 +34,7 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all.extend_from_slice(pubsub::HANDLERS);
     all.extend_from_slice(monitor::HANDLERS);
     all.extend_from_slice(scripting::HANDLERS);
+    all.extend_from_slice(persistence::HANDLERS);
     all
 }
 

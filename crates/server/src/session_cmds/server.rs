@@ -20,7 +20,6 @@ pub const HANDLERS: &[(&str, SessionHandler)] = &[
     ("command|getkeysandflags", command),
     ("command|help", command),
     ("time", time),
-    ("lastsave", lastsave),
     ("shutdown", shutdown),
     ("debug", debug),
 ];
@@ -39,11 +38,7 @@ fn time(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
     ])
 }
 
-fn lastsave(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
-    Frame::Integer(session.shared.last_save_secs.load(Relaxed))
-}
-
-fn shutdown(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+fn shutdown(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     for arg in &argv[1..] {
         let known = [&b"nosave"[..], b"save", b"now", b"force", b"abort"];
         if !known.iter().any(|k| arg.eq_ignore_ascii_case(k)) {
@@ -53,7 +48,21 @@ fn shutdown(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> 
     if argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"abort")) {
         return Frame::error("ERR No shutdown in progress.");
     }
+    let has = |word: &[u8]| argv[1..].iter().any(|a| a.eq_ignore_ascii_case(word));
+    if has(b"save") && has(b"nosave") {
+        return Frame::error("ERR syntax error");
+    }
     tracing::warn!("User requested shutdown...");
+    let shared = session.shared.clone();
+    let wants_save =
+        has(b"save") || (!has(b"nosave") && !shared.config.read().save_points().is_empty());
+    if wants_save {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        if crate::persist::jobs::save_now(&shared, ks.get()).is_err() && !has(b"force") {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            return Frame::error("ERR Errors trying to SHUTDOWN. Check logs.");
+        }
+    }
     session.shared.shutdown.notify_waiters();
     session.shared.shutdown.notify_one();
     session.close_after_reply = true;
@@ -89,16 +98,60 @@ fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fr
             ks.get().active_expire = on;
             Frame::ok()
         }
+        "reload" => debug_reload(session, ks, &argv[2..]),
         "help" => help_reply(&[
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
+            "RELOAD [option ...]",
+            "    Save the RDB on disk and reload it back to memory. Available <option> values:",
+            "    * MERGE: conflicting keys will be loaded from RDB.",
+            "    * NOFLUSH: the existing database will not be removed before load, but",
+            "      conflicting keys will generate an exception and kill the server.",
+            "    * NOSAVE: the database will be loaded from an existing RDB file.",
             "HELP",
             "    Print this help.",
         ]),
         _ => subcommand_syntax_error("DEBUG", &argv[1]),
+    }
+}
+
+/// `DEBUG RELOAD [NOSAVE]`: save (unless NOSAVE), then load the file
+/// back into a new keyspace that replaces the current one. MERGE and
+/// NOFLUSH are refused rather than half-supported.
+fn debug_reload(session: &mut Session, ks: &mut KeyspaceLock<'_>, options: &[Bytes]) -> Frame {
+    let mut save = true;
+    for option in options {
+        if option.eq_ignore_ascii_case(b"nosave") {
+            save = false;
+        } else if option.eq_ignore_ascii_case(b"merge") || option.eq_ignore_ascii_case(b"noflush") {
+            return Frame::error("ERR DEBUG RELOAD MERGE and NOFLUSH are not supported");
+        } else {
+            return Frame::error(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            );
+        }
+    }
+    let shared = session.shared.clone();
+    let keyspace = ks.get();
+    if save && crate::persist::jobs::save_now(&shared, keyspace).is_err() {
+        return Frame::error("ERR Error trying to save the DB");
+    }
+    let path = crate::persist::file::rdb_path(&shared.config.read());
+    match crate::persist::jobs::load_file(&path, keyspace) {
+        Ok(stats) => {
+            let (loaded, expired) = stats.map_or((0, 0), |s| (s.loaded, s.expired));
+            shared.persist.last_load_loaded.store(loaded, Relaxed);
+            shared.persist.last_load_expired.store(expired, Relaxed);
+            tracing::info!("DB reloaded by DEBUG RELOAD");
+            Frame::ok()
+        }
+        Err(message) => {
+            tracing::warn!("{message}");
+            Frame::error("ERR Error trying to load the RDB dump, check server logs.")
+        }
     }
 }
 
@@ -272,13 +325,33 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             out.push_str("# Persistence\r\n");
             kv(out, "loading", &0);
             kv(out, "async_loading", &0);
+            for field in [
+                "current_cow_peak",
+                "current_cow_size",
+                "current_cow_size_age",
+            ] {
+                kv(out, field, &0);
+            }
+            kv(out, "current_fork_perc", &"0.00");
+            kv(out, "current_save_keys_processed", &0);
+            kv(out, "current_save_keys_total", &0);
             kv(out, "rdb_changes_since_last_save", &ks.get().dirty);
-            kv(
-                out,
-                "rdb_last_save_time",
-                &shared.last_save_secs.load(Relaxed),
-            );
+            let last_save = shared.last_save_secs.load(Relaxed);
+            for (name, value) in shared.persist.info_fields(now_ms(), last_save) {
+                kv(out, name, &value);
+            }
             kv(out, "aof_enabled", &0);
+            kv(out, "aof_rewrite_in_progress", &0);
+            kv(out, "aof_rewrite_scheduled", &0);
+            kv(out, "aof_last_rewrite_time_sec", &-1);
+            kv(out, "aof_current_rewrite_time_sec", &-1);
+            kv(out, "aof_last_bgrewrite_status", &"ok");
+            kv(out, "aof_rewrites", &0);
+            kv(out, "aof_rewrites_consecutive_failures", &0);
+            kv(out, "aof_last_write_status", &"ok");
+            kv(out, "aof_last_cow_size", &0);
+            kv(out, "module_fork_in_progress", &0);
+            kv(out, "module_fork_last_cow_size", &0);
         }
         "stats" => {
             let keyspace = ks.get();

@@ -1,0 +1,159 @@
+//! Decoding one value of a given type code into a plain collection,
+//! whatever encoding the file used for it. The keyspace side then builds
+//! its own representation (see `persist::types`).
+
+use super::error::RdbError;
+use super::opcodes::*;
+use super::reader::Reader;
+use super::{intset, listpack, quicklist, ziplist, zipmap};
+
+/// Field/value pairs of a hash.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+/// An embedded-encoding decoder (listpack, ziplist).
+type BlobDecoder = fn(&[u8]) -> Result<Vec<Vec<u8>>, RdbError>;
+
+/// A value as the file holds it, encoding aside.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RdbObject {
+    String(Vec<u8>),
+    List(Vec<Vec<u8>>),
+    Set(Vec<Vec<u8>>),
+    Hash(Pairs),
+    ZSet(Vec<(Vec<u8>, f64)>),
+}
+
+impl RdbObject {
+    /// The `TYPE` name of the value.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            RdbObject::String(_) => "string",
+            RdbObject::List(_) => "list",
+            RdbObject::Set(_) => "set",
+            RdbObject::Hash(_) => "hash",
+            RdbObject::ZSet(_) => "zset",
+        }
+    }
+}
+
+/// Whether `code` is a value type (as opposed to an opcode).
+pub fn is_value_type(code: u8) -> bool {
+    code <= TYPE_STREAM_LISTPACKS_3 && code != 8
+}
+
+/// `rdbLoadObject` for type `code`.
+pub fn decode(code: u8, r: &mut Reader<'_>) -> Result<RdbObject, RdbError> {
+    let at = r.pos();
+    Ok(match code {
+        TYPE_STRING => RdbObject::String(r.string()?),
+        TYPE_LIST => {
+            let n = r.count("list element")?;
+            RdbObject::List((0..n).map(|_| r.string()).collect::<Result<_, _>>()?)
+        }
+        TYPE_SET => {
+            let n = r.count("set member")?;
+            RdbObject::Set((0..n).map(|_| r.string()).collect::<Result<_, _>>()?)
+        }
+        TYPE_ZSET | TYPE_ZSET_2 => {
+            let n = r.count("sorted set member")?;
+            let mut members = Vec::with_capacity(n);
+            for _ in 0..n {
+                let member = r.string()?;
+                let score = if code == TYPE_ZSET_2 {
+                    r.binary_double()?
+                } else {
+                    r.text_double()?
+                };
+                if score.is_nan() {
+                    return Err(RdbError::new(at, "sorted set score is NaN"));
+                }
+                members.push((member, score));
+            }
+            RdbObject::ZSet(members)
+        }
+        TYPE_HASH => {
+            let n = r.count("hash field")?;
+            let mut pairs = Vec::with_capacity(n);
+            for _ in 0..n {
+                pairs.push((r.string()?, r.string()?));
+            }
+            RdbObject::Hash(pairs)
+        }
+        TYPE_HASH_ZIPMAP => {
+            let blob = r.string()?;
+            RdbObject::Hash(zipmap::decode(&blob).map_err(|e| e.within(at, "zipmap"))?)
+        }
+        TYPE_LIST_ZIPLIST => RdbObject::List(blob_elements(r, ziplist::decode, "ziplist")?),
+        TYPE_SET_INTSET => {
+            let blob = r.string()?;
+            let ints = intset::decode(&blob).map_err(|e| e.within(at, "intset"))?;
+            RdbObject::Set(ints.iter().map(|n| n.to_string().into_bytes()).collect())
+        }
+        TYPE_SET_LISTPACK => RdbObject::Set(blob_elements(r, listpack::decode, "listpack")?),
+        TYPE_ZSET_ZIPLIST => {
+            RdbObject::ZSet(scored(blob_elements(r, ziplist::decode, "ziplist")?, at)?)
+        }
+        TYPE_ZSET_LISTPACK => {
+            RdbObject::ZSet(scored(blob_elements(r, listpack::decode, "listpack")?, at)?)
+        }
+        TYPE_HASH_ZIPLIST => {
+            RdbObject::Hash(paired(blob_elements(r, ziplist::decode, "ziplist")?, at)?)
+        }
+        TYPE_HASH_LISTPACK => {
+            RdbObject::Hash(paired(blob_elements(r, listpack::decode, "listpack")?, at)?)
+        }
+        TYPE_LIST_QUICKLIST => RdbObject::List(quicklist::decode_v1(r)?),
+        TYPE_LIST_QUICKLIST_2 => RdbObject::List(quicklist::decode_v2(r)?),
+        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
+            return Err(RdbError::new(at, "stream values are not supported"))
+        }
+        TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
+            return Err(RdbError::new(
+                at,
+                "module values are not supported (no modules are loaded)",
+            ))
+        }
+        other => return Err(RdbError::new(at, format!("unknown value type {other}"))),
+    })
+}
+
+/// A string holding an embedded encoding, decoded with `decode`.
+fn blob_elements(
+    r: &mut Reader<'_>,
+    decode: BlobDecoder,
+    name: &str,
+) -> Result<Vec<Vec<u8>>, RdbError> {
+    let at = r.pos();
+    let blob = r.string()?;
+    let elements = decode(&blob).map_err(|e| e.within(at, name))?;
+    if elements.is_empty() {
+        return Err(RdbError::new(at, format!("empty {name}")));
+    }
+    Ok(elements)
+}
+
+fn paired(elements: Vec<Vec<u8>>, at: usize) -> Result<Pairs, RdbError> {
+    if !elements.len().is_multiple_of(2) {
+        return Err(RdbError::new(
+            at,
+            "odd number of elements in a hash encoding",
+        ));
+    }
+    let mut it = elements.into_iter();
+    let mut out = Vec::new();
+    while let (Some(f), Some(v)) = (it.next(), it.next()) {
+        out.push((f, v));
+    }
+    Ok(out)
+}
+
+fn scored(elements: Vec<Vec<u8>>, at: usize) -> Result<Vec<(Vec<u8>, f64)>, RdbError> {
+    paired(elements, at)?
+        .into_iter()
+        .map(
+            |(member, score)| match super::reader::parse_double(&score) {
+                Some(s) if !s.is_nan() => Ok((member, s)),
+                _ => Err(RdbError::new(at, "invalid sorted set score")),
+            },
+        )
+        .collect()
+}

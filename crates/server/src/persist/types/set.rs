@@ -1,0 +1,48 @@
+//! Sets: intsets as `RDB_TYPE_SET_INTSET`, others as plain `RDB_TYPE_SET`
+//! (never `SET_LISTPACK`, which Redis 7.0 cannot read); loaded into the
+//! encoding Redis 7.2 picks for the members and thresholds.
+
+use crate::db::{SetValue, Thresholds, Value};
+use crate::persist::rdb::opcodes::{TYPE_SET, TYPE_SET_INTSET};
+use crate::persist::rdb::{intset, RdbWriter, RecordMeta};
+use std::io::{self, Write};
+
+pub fn write<W: Write>(
+    w: &mut RdbWriter<W>,
+    key: &[u8],
+    meta: &RecordMeta,
+    s: &SetValue,
+) -> io::Result<()> {
+    match s.encoding() {
+        "intset" => {
+            w.record_header(meta, TYPE_SET_INTSET, key)?;
+            let values: Vec<i64> = s
+                .iter()
+                .filter_map(|member| crate::db::canonical_i64(&member))
+                .collect();
+            w.string(&intset::encode(&values))
+        }
+        _ => {
+            w.record_header(meta, TYPE_SET, key)?;
+            w.length(s.len() as u64)?;
+            for member in s.iter() {
+                w.string(&member)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn build(members: Vec<Vec<u8>>, limits: &Thresholds) -> Result<Value, String> {
+    if members.is_empty() {
+        return Err("empty set".into());
+    }
+    let first = members.first().map(Vec::as_slice);
+    let mut set = SetValue::create(first, members.len(), limits);
+    for member in &members {
+        if !set.add(member, limits) {
+            return Err("duplicate set members detected".into());
+        }
+    }
+    Ok(Value::Set(set))
+}

@@ -1,0 +1,521 @@
+//! RDB files move between the reference redis-server and moat in both
+//! directions with the same data, a corrupt or truncated file stops
+//! moat's start-up with a clear message, and SAVE, BGSAVE, DEBUG RELOAD
+//! and the shutdown save behave as Redis's.
+
+use moat_resp::Frame;
+use moat_testkit::{moat_server, reference, Client, ServerProcess};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const MOAT: Option<&str> = option_env!("CARGO_BIN_EXE_moat-server");
+
+fn call(c: &mut Client, args: &[&str]) -> Frame {
+    c.call(args).expect("server answers")
+}
+
+fn text(frame: &Frame) -> String {
+    match frame {
+        Frame::Bulk(b) | Frame::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+        Frame::Integer(n) => n.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn sorted_items(frame: Frame) -> Vec<String> {
+    let mut items: Vec<String> = match frame {
+        Frame::Array(items) | Frame::Set(items) => items.iter().map(text).collect(),
+        other => vec![format!("{other:?}")],
+    };
+    items.sort();
+    items
+}
+
+/// Every type moat has, in every encoding Redis would pick, in two
+/// databases, some keys with a TTL.
+fn populate(c: &mut Client) {
+    let long_text = "compressible ".repeat(200);
+    let varied: String = (0..3000)
+        .map(|i| char::from(b'!' + (i * 7 % 90) as u8))
+        .collect();
+    let mut cmds: Vec<Vec<String>> = vec![
+        vec!["SET".into(), "s:short".into(), "hello".into()],
+        vec!["SET".into(), "s:int8".into(), "-7".into()],
+        vec!["SET".into(), "s:int16".into(), "12345".into()],
+        vec!["SET".into(), "s:int32".into(), "-2000000000".into()],
+        vec!["SET".into(), "s:int64".into(), "9223372036854775807".into()],
+        vec!["SET".into(), "s:notint".into(), "007".into()],
+        vec!["SET".into(), "s:empty".into(), "".into()],
+        vec!["SET".into(), "s:long".into(), long_text],
+        vec!["SET".into(), "s:varied".into(), varied],
+        vec![
+            "SET".into(),
+            "s:ttl".into(),
+            "v".into(),
+            "PX".into(),
+            "86400000".into(),
+        ],
+        vec![
+            "HSET".into(),
+            "h:small".into(),
+            "a".into(),
+            "1".into(),
+            "b".into(),
+            "-300".into(),
+            "c".into(),
+            "text".into(),
+        ],
+        vec![
+            "HSET".into(),
+            "h:longvalue".into(),
+            "f".into(),
+            "x".repeat(100),
+        ],
+        vec![
+            "SADD".into(),
+            "set:ints".into(),
+            "1".into(),
+            "-5".into(),
+            "70000".into(),
+            "5000000000".into(),
+        ],
+        vec![
+            "SADD".into(),
+            "set:small".into(),
+            "a".into(),
+            "b".into(),
+            "12".into(),
+        ],
+        vec!["SADD".into(), "set:longmember".into(), "y".repeat(80)],
+        vec!["EXPIRE".into(), "h:small".into(), "100000".into()],
+        vec!["SELECT".into(), "3".into()],
+        vec!["SET".into(), "db3:key".into(), "in db 3".into()],
+        vec!["SADD".into(), "db3:set".into(), "only".into()],
+        vec!["SELECT".into(), "0".into()],
+    ];
+    let mut big_hash = vec!["HSET".to_string(), "h:big".into()];
+    let mut big_ints = vec!["SADD".to_string(), "set:bigints".into()];
+    let mut big_set = vec!["SADD".to_string(), "set:big".into()];
+    for i in 0..600 {
+        big_hash.extend([format!("field{i}"), format!("value{i}")]);
+        big_ints.push((i * 3).to_string());
+        big_set.push(format!("member{i}"));
+    }
+    cmds.extend([big_hash, big_ints, big_set]);
+    for cmd in cmds {
+        let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        let reply = call(c, &args);
+        assert!(!matches!(reply, Frame::Error(_)), "{cmd:?}: {reply:?}");
+    }
+}
+
+/// Which `OBJECT ENCODING`s a comparison includes.
+#[derive(Clone, Copy, PartialEq)]
+enum Encodings {
+    /// Strings and hashes: Redis 7.0 and 7.2 agree on them.
+    Shared,
+    /// Sets too, against a server with Redis 7.2's listpack sets.
+    WithSets,
+}
+
+/// Everything observable about the keys of databases 0 and 3.
+fn dump(c: &mut Client, encodings: Encodings) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for db in ["0", "3"] {
+        call(c, &["SELECT", db]);
+        out.insert(format!("{db}/dbsize"), text(&call(c, &["DBSIZE"])));
+        for key in sorted_items(call(c, &["KEYS", "*"])) {
+            let kind = text(&call(c, &["TYPE", &key]));
+            let value = match kind.as_str() {
+                "string" => text(&call(c, &["GET", &key])),
+                "hash" => sorted_items(call(c, &["HGETALL", &key])).join(","),
+                "set" => sorted_items(call(c, &["SMEMBERS", &key])).join(","),
+                other => format!("unexpected type {other}"),
+            };
+            let encoding = text(&call(c, &["OBJECT", "ENCODING", &key]));
+            // Redis 7.0 has no listpack sets; 7.2 (and moat) do.
+            let encoding = if kind == "set" && encodings == Encodings::Shared {
+                String::new()
+            } else {
+                encoding
+            };
+            let ttl = match call(c, &["PTTL", &key]) {
+                Frame::Integer(n) if n > 0 => "ttl",
+                Frame::Integer(-1) => "persistent",
+                _ => "bad ttl",
+            };
+            out.insert(
+                format!("{db}/{key}"),
+                format!("{kind} {encoding} {ttl} {value}"),
+            );
+        }
+    }
+    call(c, &["SELECT", "0"]);
+    out
+}
+
+fn copy_dump(from: &Path, to: &Path) {
+    std::fs::copy(from.join("dump.rdb"), to.join("dump.rdb")).expect("copy dump.rdb");
+}
+
+#[test]
+fn redis_writes_moat_loads() {
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
+    let reference = ServerProcess::start(redis, Vec::<String>::new()).unwrap();
+    let mut rc = reference.client().unwrap();
+    populate(&mut rc);
+    assert_eq!(call(&mut rc, &["SAVE"]), Frame::ok());
+    let expected = dump(&mut rc, Encodings::Shared);
+
+    let mut moat = moat_server(MOAT).start().unwrap();
+    moat.stop().unwrap();
+    copy_dump(reference.dir(), moat.dir());
+    moat.restart().unwrap();
+    let mut mc = moat.client().unwrap();
+    assert_eq!(dump(&mut mc, Encodings::Shared), expected);
+    assert!(moat.log().contains("DB loaded from disk"), "{}", moat.log());
+}
+
+#[test]
+fn moat_writes_redis_loads() {
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
+    let moat = moat_server(MOAT).start().unwrap();
+    let mut mc = moat.client().unwrap();
+    populate(&mut mc);
+    assert_eq!(call(&mut mc, &["SAVE"]), Frame::ok());
+    let expected = dump(&mut mc, Encodings::Shared);
+
+    let mut reference = ServerProcess::start(redis, Vec::<String>::new()).unwrap();
+    reference.stop().unwrap();
+    copy_dump(moat.dir(), reference.dir());
+    reference.restart().unwrap();
+    let mut rc = reference.client().unwrap();
+    assert_eq!(
+        dump(&mut rc, Encodings::Shared),
+        expected,
+        "{}",
+        reference.log()
+    );
+}
+
+/// A type this branch's keyspace lacks is refused by name, not dropped.
+#[test]
+fn unsupported_types_stop_start_up_by_name() {
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
+    let reference = ServerProcess::start(redis, Vec::<String>::new()).unwrap();
+    let mut rc = reference.client().unwrap();
+    call(&mut rc, &["RPUSH", "mylist", "a", "b"]);
+    assert_eq!(call(&mut rc, &["SAVE"]), Frame::ok());
+    let (code, output) = start_on(&std::fs::read(reference.dir().join("dump.rdb")).unwrap());
+    assert_ne!(code, 0);
+    assert!(
+        output.contains("key 'mylist': list values are not supported"),
+        "{output}"
+    );
+}
+
+/// Runs moat on a directory holding `file` as dump.rdb until it exits
+/// (or serves, which counts as a success and is stopped).
+fn start_on(file: &[u8]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dump.rdb"), file).unwrap();
+    let mut child = std::process::Command::new(MOAT.expect("moat-server built"))
+        .args(["--port", "0", "--save", ""])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            return (status.code().unwrap_or(-1), text);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (0, "started and served".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn corrupt_and_truncated_files_stop_start_up() {
+    let moat = moat_server(MOAT).start().unwrap();
+    let mut mc = moat.client().unwrap();
+    populate(&mut mc);
+    assert_eq!(call(&mut mc, &["SAVE"]), Frame::ok());
+    let file = std::fs::read(moat.dir().join("dump.rdb")).unwrap();
+    let (code, output) = start_on(&file);
+    assert_eq!(code, 0, "the intact file loads: {output}");
+    let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 1..=6 {
+        let cut = file.len() * i / 7;
+        cases.push((format!("cut at {cut}"), file[..cut].to_vec()));
+    }
+    cases.push((
+        "cut before checksum".into(),
+        file[..file.len() - 3].to_vec(),
+    ));
+    for i in 0..6 {
+        let at = 9 + (file.len() - 9) * i / 6;
+        let mut bad = file.clone();
+        bad[at] ^= 0x5a;
+        cases.push((format!("flip at {at}"), bad));
+    }
+    let mut bad_magic = file.clone();
+    bad_magic[0] = b'X';
+    cases.push(("bad magic".into(), bad_magic));
+    for (name, bytes) in cases {
+        let (code, output) = start_on(&bytes);
+        assert_ne!(code, 0, "{name}: moat started");
+        assert!(
+            output.contains("Fatal error loading the DB"),
+            "{name}: {output}"
+        );
+        assert!(!output.contains("panicked"), "{name}: {output}");
+    }
+}
+
+fn info_field(c: &mut Client, name: &str) -> String {
+    let info = text(&call(c, &["INFO", "persistence"]));
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[test]
+fn bgsave_lastsave_info_and_reload() {
+    let mut moat = moat_server(MOAT)
+        .args(["--enable-debug-command", "yes"])
+        .start()
+        .unwrap();
+    let mut c = moat.client().unwrap();
+    call(&mut c, &["SET", "k", "v"]);
+    call(&mut c, &["SADD", "s", "1", "2"]);
+    // SADD counts each added member, as in Redis.
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "3");
+    assert_eq!(
+        call(&mut c, &["BGSAVE"]),
+        Frame::Simple(bytes::Bytes::from_static(b"Background saving started"))
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_field(&mut c, "rdb_bgsave_in_progress") != "0" {
+        assert!(Instant::now() < deadline, "BGSAVE never finished");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&mut c, "rdb_saves"), "1");
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+    assert_eq!(
+        text(&call(&mut c, &["LASTSAVE"])),
+        info_field(&mut c, "rdb_last_save_time")
+    );
+    call(&mut c, &["SET", "after", "x"]);
+    assert_eq!(call(&mut c, &["DEBUG", "RELOAD"]), Frame::ok());
+    assert_eq!(text(&call(&mut c, &["GET", "after"])), "x");
+    assert_eq!(info_field(&mut c, "rdb_last_load_keys_loaded"), "3");
+    assert_eq!(text(&call(&mut c, &["OBJECT", "ENCODING", "s"])), "intset");
+    // Without save points SIGTERM does not save, but SHUTDOWN SAVE does.
+    call(&mut c, &["SET", "late", "y"]);
+    let _ = c.call(&["SHUTDOWN", "SAVE"]);
+    moat.restart().unwrap();
+    let mut c = moat.client().unwrap();
+    assert_eq!(text(&call(&mut c, &["GET", "late"])), "y");
+    assert!(!moat
+        .dir()
+        .join(format!("temp-{}.rdb", std::process::id()))
+        .exists());
+}
+
+#[test]
+fn sigterm_saves_when_save_points_are_configured() {
+    let mut moat = moat_server(MOAT)
+        .keep_persistence()
+        .args(["--save", "3600", "1"])
+        .start()
+        .unwrap();
+    let mut c = moat.client().unwrap();
+    call(&mut c, &["HSET", "h", "f", "v"]);
+    call(&mut c, &["SET", "ttl", "v", "EX", "1000"]);
+    moat.restart().unwrap();
+    let mut c = moat.client().unwrap();
+    assert_eq!(text(&call(&mut c, &["HGET", "h", "f"])), "v");
+    assert!(matches!(call(&mut c, &["TTL", "ttl"]), Frame::Integer(n) if n > 990));
+    assert!(moat
+        .log()
+        .contains("Saving the final RDB snapshot before exiting."));
+}
+
+/// FLUSHALL with save points rewrites the file (an empty dataset) and
+/// counts as one change, as in Redis.
+#[test]
+fn flushall_resets_the_file() {
+    let mut moat = moat_server(MOAT)
+        .keep_persistence()
+        .args(["--save", "3600", "1000"])
+        .start()
+        .unwrap();
+    let mut c = moat.client().unwrap();
+    call(&mut c, &["SET", "k", "v"]);
+    assert_eq!(call(&mut c, &["SAVE"]), Frame::ok());
+    assert_eq!(call(&mut c, &["FLUSHALL"]), Frame::ok());
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "1");
+    let _ = c.call(&["SHUTDOWN", "NOSAVE"]);
+    moat.restart().unwrap();
+    let mut c = moat.client().unwrap();
+    assert_eq!(call(&mut c, &["DBSIZE"]), Frame::Integer(0));
+}
+
+/// A failed background save with save points configured refuses writes
+/// (and PING) with MISCONF until a save succeeds again.
+#[test]
+fn failed_bgsave_stops_writes_until_a_save_succeeds() {
+    let moat = moat_server(MOAT)
+        .keep_persistence()
+        .args(["--save", "3600", "1000"])
+        .start()
+        .unwrap();
+    let mut c = moat.client().unwrap();
+    // A directory where the file belongs makes the final rename fail.
+    std::fs::create_dir(moat.dir().join("dump.rdb")).unwrap();
+    call(&mut c, &["BGSAVE"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_field(&mut c, "rdb_last_bgsave_status") != "err" {
+        assert!(Instant::now() < deadline, "BGSAVE never failed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    match call(&mut c, &["SET", "k", "v"]) {
+        Frame::Error(e) => {
+            assert!(e.starts_with(b"MISCONF Redis is configured to save RDB snapshots"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(call(&mut c, &["PING"]), Frame::Error(_)));
+    assert_eq!(call(&mut c, &["GET", "k"]), Frame::Null);
+    std::fs::remove_dir(moat.dir().join("dump.rdb")).unwrap();
+    while info_field(&mut c, "rdb_bgsave_in_progress") != "0" {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(call(&mut c, &["SAVE"]), Frame::ok());
+    assert_eq!(call(&mut c, &["SET", "k", "v"]), Frame::ok());
+}
+
+/// Valkey 8.1 writes RDB version 11 with Redis 7.2's encodings (listpack
+/// sets, type 20): moat reads it as it reads Redis 7.2's files.
+#[test]
+fn version_11_files_load() {
+    let Some(valkey) = reference::valkey_server() else {
+        return;
+    };
+    let server = ServerProcess::start(valkey, Vec::<String>::new()).unwrap();
+    let mut vc = server.client().unwrap();
+    populate(&mut vc);
+    assert_eq!(call(&mut vc, &["SAVE"]), Frame::ok());
+    let file = std::fs::read(server.dir().join("dump.rdb")).unwrap();
+    assert_eq!(&file[..9], b"REDIS0011");
+    let expected = dump(&mut vc, Encodings::WithSets);
+    let mut moat = moat_server(MOAT).start().unwrap();
+    moat.stop().unwrap();
+    copy_dump(server.dir(), moat.dir());
+    moat.restart().unwrap();
+    let mut mc = moat.client().unwrap();
+    assert_eq!(dump(&mut mc, Encodings::WithSets), expected);
+    call(&mut mc, &["SELECT", "3"]);
+    assert_eq!(
+        text(&call(&mut mc, &["OBJECT", "ENCODING", "db3:set"])),
+        "listpack"
+    );
+}
+
+/// Keys whose TTL passed while the file sat on disk are skipped at load
+/// and counted, as Redis does.
+#[test]
+fn keys_expired_in_the_file_are_skipped_and_counted() {
+    let mut moat = moat_server(MOAT).start().unwrap();
+    let mut c = moat.client().unwrap();
+    call(&mut c, &["SET", "kept", "v", "PX", "100000"]);
+    call(&mut c, &["SET", "gone", "v", "PX", "400"]);
+    assert_eq!(call(&mut c, &["SAVE"]), Frame::ok());
+    std::thread::sleep(Duration::from_millis(600));
+    moat.restart().unwrap();
+    let mut c = moat.client().unwrap();
+    assert_eq!(call(&mut c, &["EXISTS", "kept", "gone"]), Frame::Integer(1));
+    assert_eq!(info_field(&mut c, "rdb_last_load_keys_loaded"), "1");
+    assert_eq!(info_field(&mut c, "rdb_last_load_keys_expired"), "1");
+    assert!(moat
+        .log()
+        .contains("Done loading RDB, keys loaded: 1, keys expired: 1."));
+}
+
+/// Under LRU and LFU policies the file carries each key's idle time or
+/// access counter (IDLE and FREQ opcodes) and both servers keep them.
+#[test]
+fn idle_times_and_lfu_counters_travel_with_the_keys() {
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
+    let lfu = ["--maxmemory-policy", "allkeys-lfu"];
+    let reference = ServerProcess::start(redis.clone(), lfu).unwrap();
+    let mut rc = reference.client().unwrap();
+    call(&mut rc, &["SET", "hot", "v"]);
+    for _ in 0..200 {
+        call(&mut rc, &["GET", "hot"]);
+    }
+    let freq = call(&mut rc, &["OBJECT", "FREQ", "hot"]);
+    assert!(matches!(freq, Frame::Integer(n) if n > 5), "{freq:?}");
+    assert_eq!(call(&mut rc, &["SAVE"]), Frame::ok());
+    let mut moat = moat_server(MOAT).args(lfu).start().unwrap();
+    moat.stop().unwrap();
+    copy_dump(reference.dir(), moat.dir());
+    moat.restart().unwrap();
+    let mut mc = moat.client().unwrap();
+    assert_eq!(call(&mut mc, &["OBJECT", "FREQ", "hot"]), freq);
+
+    let lru = ["--maxmemory-policy", "allkeys-lru"];
+    let moat = moat_server(MOAT).args(lru).start().unwrap();
+    let mut mc = moat.client().unwrap();
+    call(&mut mc, &["SET", "cold", "v"]);
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(call(&mut mc, &["SAVE"]), Frame::ok());
+    let mut reference = ServerProcess::start(redis, lru).unwrap();
+    reference.stop().unwrap();
+    copy_dump(moat.dir(), reference.dir());
+    reference.restart().unwrap();
+    let mut rc = reference.client().unwrap();
+    let idle = call(&mut rc, &["OBJECT", "IDLETIME", "cold"]);
+    assert!(
+        matches!(idle, Frame::Integer(n) if (2..10).contains(&n)),
+        "{idle:?}"
+    );
+}
+
+/// `INFO persistence` has the reference's fields in the reference's order.
+#[test]
+fn info_persistence_fields_match_the_reference() {
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
+    let names = |c: &mut Client| -> Vec<String> {
+        text(&call(c, &["INFO", "persistence"]))
+            .lines()
+            .filter_map(|l| l.split_once(':').map(|(name, _)| name.to_owned()))
+            .collect()
+    };
+    let reference = ServerProcess::start(redis, Vec::<String>::new()).unwrap();
+    let moat = moat_server(MOAT).start().unwrap();
+    let expected = names(&mut reference.client().unwrap());
+    assert_eq!(names(&mut moat.client().unwrap()), expected);
+}
