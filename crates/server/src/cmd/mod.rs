@@ -16,6 +16,7 @@ pub mod keys;
 pub mod list;
 pub mod reply;
 pub mod set;
+pub mod sort;
 pub mod strings;
 pub mod zset;
 
@@ -49,6 +50,8 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         json::handlers(),
         zset::handlers(),
         list::handlers(),
+        sort::handlers(),
+        geo::handlers(),
     ]
     .into_iter()
     .flatten()
