@@ -14,6 +14,7 @@ pub mod hll;
 pub mod json;
 pub mod keys;
 pub mod list;
+pub mod pqsort;
 pub mod reply;
 pub mod set;
 pub mod sort;

@@ -14,6 +14,7 @@ mod pattern;
 use super::args::{is, parse_i64};
 use super::collection::bulk;
 use super::reply::{count, flatten, selected_db, syntax_error, wrong_type, Reply};
+use super::pqsort::pqsort;
 use super::{Ctx, Handler};
 use crate::db::{Access, End, ListValue, Value};
 use bytes::Bytes;
@@ -212,8 +213,8 @@ fn sort(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
             options.desc,
         );
         // Binary comparison when storing, collation when replying, as
-        // Redis does; glibc's qsort is a stable merge sort, so is this.
-        items.sort_by(|a, b| {
+        // Redis does.
+        let mut compare = |a: &Item, b: &Item| {
             let order = if !alpha {
                 a.score
                     .partial_cmp(&b.score)
@@ -237,7 +238,16 @@ fn sort(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
             } else {
                 order
             }
-        });
+        };
+        // A window of a BY sort is sorted partially, as Redis does (which
+        // decides where equal weights land); the rest like glibc's
+        // stable `qsort`.
+        let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+        if by && (start != 0 || end != len - 1) {
+            pqsort(&mut items, usize::try_from(start).unwrap_or(0), end, &mut compare);
+        } else {
+            items.sort_by(compare);
+        }
     }
     if bad_weight {
         return Err(Frame::error(

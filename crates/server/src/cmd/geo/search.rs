@@ -9,11 +9,13 @@ use super::{
 };
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{count, selected_db, syntax_error, Reply};
+use crate::cmd::pqsort::pqsort;
 use crate::cmd::Ctx;
 use crate::db::{ScoreBound, ScoreRange, Value, ZSetValue};
 use bytes::Bytes;
 use moat_config::NotifyFlags;
 use moat_resp::Frame;
+use std::cmp::Ordering;
 
 /// Where the centre comes from and what may be stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,11 +271,26 @@ pub fn run(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
     if limit != 0 && order == Order::None && !any {
         order = Order::Asc;
     }
-    // Stable, as glibc's qsort (a merge sort) is.
-    match order {
-        Order::None => {}
-        Order::Asc => points.sort_by(|a, b| a.distance.total_cmp(&b.distance)),
-        Order::Desc => points.sort_by(|a, b| b.distance.total_cmp(&a.distance)),
+    if order != Order::None {
+        let desc = order == Order::Desc;
+        let mut compare = |a: &Point, b: &Point| {
+            let order = a
+                .distance
+                .partial_cmp(&b.distance)
+                .unwrap_or(Ordering::Equal);
+            if desc {
+                order.reverse()
+            } else {
+                order
+            }
+        };
+        // All results: glibc's stable qsort. Only the first COUNT:
+        // Redis's partial sort, whose order of equal distances clients see.
+        if limit == 0 || limit >= points.len() {
+            points.sort_by(compare);
+        } else {
+            pqsort(&mut points, 0, limit as i64 - 1, &mut compare);
+        }
     }
     if limit != 0 {
         points.truncate(limit);
