@@ -124,7 +124,7 @@ fn geoadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
         first += 1;
     }
-    if (argv.len() - first) % 3 != 0 || (nx && xx) {
+    if !(argv.len() - first).is_multiple_of(3) || (nx && xx) {
         return Err(syntax_error());
     }
     let mut zadd_argv: Vec<Bytes> = Vec::with_capacity(first + (argv.len() - first) / 3 * 2);

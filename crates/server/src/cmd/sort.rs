@@ -13,8 +13,8 @@ mod pattern;
 
 use super::args::{is, parse_i64};
 use super::collection::bulk;
-use super::reply::{count, flatten, selected_db, syntax_error, wrong_type, Reply};
 use super::pqsort::pqsort;
+use super::reply::{count, flatten, selected_db, syntax_error, wrong_type, Reply};
 use super::{Ctx, Handler};
 use crate::db::{Access, End, ListValue, Value};
 use bytes::Bytes;
@@ -244,7 +244,12 @@ fn sort(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
         // stable `qsort`.
         let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
         if by && (start != 0 || end != len - 1) {
-            pqsort(&mut items, usize::try_from(start).unwrap_or(0), end, &mut compare);
+            pqsort(
+                &mut items,
+                usize::try_from(start).unwrap_or(0),
+                end,
+                &mut compare,
+            );
         } else {
             items.sort_by(compare);
         }

@@ -4,12 +4,10 @@
 //! COUNT [ANY] and the STORE/STOREDIST results.
 
 use super::hash::{Search, Shape};
-use super::{
-    coordinate_reply, distance_reply, parse_double, parse_lon_lat, parse_unit, read,
-};
+use super::{coordinate_reply, distance_reply, parse_double, parse_lon_lat, parse_unit, read};
 use crate::cmd::args::{is, parse_i64};
-use crate::cmd::reply::{count, selected_db, syntax_error, Reply};
 use crate::cmd::pqsort::pqsort;
+use crate::cmd::reply::{count, selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
 use crate::db::{ScoreBound, ScoreRange, Value, ZSetValue};
 use bytes::Bytes;
@@ -152,7 +150,8 @@ pub fn run(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
         }
     };
     let (mut with_dist, mut with_hash, mut with_coord) = (false, false, false);
-    let (mut from_member, mut from_lonlat, mut by_radius, mut by_box) = (false, false, false, false);
+    let (mut from_member, mut from_lonlat, mut by_radius, mut by_box) =
+        (false, false, false, false);
     let mut store_dist = false;
     let mut order = Order::None;
     let mut any = false;

@@ -23,13 +23,19 @@ fn distances_print_four_decimals() {
 #[test]
 fn geoadd_stores_redis_scores() {
     let mut h = sicily();
-    assert_eq!(h.run("ZSCORE Sicily Palermo"), Frame::Double(3479099956230698.0));
+    assert_eq!(
+        h.run("ZSCORE Sicily Palermo"),
+        Frame::Double(3479099956230698.0)
+    );
     assert_eq!(
         h.run("GEOADD Sicily 200 100 x"),
         err("ERR invalid longitude,latitude pair 200.000000,100.000000")
     );
     assert_eq!(h.run("GEOADD Sicily NX XX 1 2 x"), err("ERR syntax error"));
-    assert_eq!(h.run("GEOADD Sicily CH 13.361389 38.115556 Palermo 1 1 x"), int(1));
+    assert_eq!(
+        h.run("GEOADD Sicily CH 13.361389 38.115556 Palermo 1 1 x"),
+        int(1)
+    );
 }
 
 #[test]
@@ -92,5 +98,8 @@ fn searches_sort_count_and_store() {
         h.run("GEOSEARCH Sicily BYRADIUS 1 km"),
         err("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for GEOSEARCH")
     );
-    assert_eq!(h.run("GEORADIUS Sicily 15 37 200 km COUNT 0"), err("ERR COUNT must be > 0"));
+    assert_eq!(
+        h.run("GEORADIUS Sicily 15 37 200 km COUNT 0"),
+        err("ERR COUNT must be > 0")
+    );
 }

@@ -18,7 +18,10 @@ fn numbers_sort_numerically_and_alpha_by_bytes() {
     h.run("RPUSH l 10 9 2.5 -1 10");
     assert_eq!(h.run("SORT l"), bulks(&["-1", "2.5", "9", "10", "10"]));
     assert_eq!(h.run("SORT l DESC LIMIT 1 2"), bulks(&["10", "9"]));
-    assert_eq!(h.run("SORT l ALPHA"), bulks(&["-1", "10", "10", "2.5", "9"]));
+    assert_eq!(
+        h.run("SORT l ALPHA"),
+        bulks(&["-1", "10", "10", "2.5", "9"])
+    );
     h.run("RPUSH w x");
     assert_eq!(
         h.run("SORT w"),
@@ -82,5 +85,8 @@ fn sorted_sets_sort_by_member_value() {
     h.run("ZADD z 1 30 2 4 3 100");
     assert_eq!(h.run("SORT z"), bulks(&["4", "30", "100"]));
     assert_eq!(h.run("SORT z BY nosort"), bulks(&["30", "4", "100"]));
-    assert_eq!(h.run("SORT z BY nosort DESC LIMIT 0 2"), bulks(&["100", "4"]));
+    assert_eq!(
+        h.run("SORT z BY nosort DESC LIMIT 0 2"),
+        bulks(&["100", "4"])
+    );
 }
