@@ -157,7 +157,12 @@ fn sort(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
         None => (Kind::List, Vec::new()),
         Some(Value::List(list)) => (Kind::List, list.iter().map(<[u8]>::to_vec).collect()),
         Some(Value::Set(set)) => (Kind::Set, set.iter().map(|m| m.into_owned()).collect()),
-        Some(Value::ZSet(zset)) => (Kind::ZSet, zset.iter().map(|(m, _)| m.to_vec()).collect()),
+        Some(Value::ZSet(zset)) => {
+            // Redis converts a listpack sorted set to a skiplist for good
+            // before sorting it (OBJECT ENCODING shows it).
+            zset.convert_to_skiplist();
+            (Kind::ZSet, zset.iter().map(|(m, _)| m.to_vec()).collect())
+        }
         Some(_) => return Err(wrong_type()),
     };
     // A set has no order of its own: stored results are sorted, so that
