@@ -53,6 +53,10 @@ impl Frame {
                     Protocol::Resp3 => put_line(out, b',', text.as_bytes()),
                 }
             }
+            Frame::DoubleText(text) => match proto {
+                Protocol::Resp2 => put_bulk(out, text),
+                Protocol::Resp3 => put_line(out, b',', text),
+            },
             Frame::Boolean(value) => match proto {
                 Protocol::Resp2 => put_number_line(out, b':', i64::from(*value)),
                 Protocol::Resp3 => {
@@ -217,6 +221,11 @@ mod tests {
     #[test]
     fn doubles_booleans_and_big_numbers() {
         both(Frame::Double(1.5), b"$3\r\n1.5\r\n", b",1.5\r\n");
+        both(
+            Frame::DoubleText(Bytes::from_static(b"13.36138933897018433")),
+            b"$20\r\n13.36138933897018433\r\n",
+            b",13.36138933897018433\r\n",
+        );
         both(Frame::Double(f64::INFINITY), b"$3\r\ninf\r\n", b",inf\r\n");
         both(
             Frame::Double(f64::NEG_INFINITY),

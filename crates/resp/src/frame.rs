@@ -33,6 +33,10 @@ pub enum Frame {
     Set(Vec<Frame>),
     /// RESP3 double; a bulk string in RESP2 (formatted by [`crate::format_double`]).
     Double(f64),
+    /// A RESP3 double whose text the command formatted itself (Redis's
+    /// `addReplyHumanLongDouble`: GEOPOS and WITHCOORD coordinates); the
+    /// same text as a bulk string in RESP2.
+    DoubleText(Bytes),
     /// RESP3 boolean; integer 1/0 in RESP2.
     Boolean(bool),
     /// RESP3 big number; a bulk string in RESP2.

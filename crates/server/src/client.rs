@@ -11,4 +11,17 @@ pub struct ClientState {
     pub db: usize,
     pub name: Option<bytes::Bytes>,
     pub protocol: Protocol,
+    /// Whether the user running the current request may read every key
+    /// with it (Redis's `ACLUserCheckCmdWithUnrestrictedKeyAccess`): the
+    /// one permission a handler needs to know, because SORT's `BY` and
+    /// `GET` patterns name keys no key spec can show. Dispatch sets it
+    /// before each call of a command that asks ([`asks_for_any_key_read`]),
+    /// and clears it for every other command, so it never outlives the
+    /// request it was computed for.
+    pub may_read_any_key: bool,
+}
+
+/// The commands whose handlers read [`ClientState::may_read_any_key`].
+pub fn asks_for_any_key_read(fullname: &str) -> bool {
+    matches!(fullname, "sort" | "sort_ro")
 }

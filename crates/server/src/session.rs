@@ -324,6 +324,10 @@ impl Session {
         if !self.in_exec {
             self.note_current_command(&cmd.fullname);
         }
+        // The handler cannot see the user: what SORT's patterns need to
+        // know about it is computed here, for this request only.
+        self.client.may_read_any_key = crate::client::asks_for_any_key_read(&cmd.fullname)
+            && self.user.may_sort_by_pattern(cmd, argv);
         let reply = run_handler(self, ks, handler, argv, now);
         if let Some(events) = ks.take_events() {
             let mut sender = crate::pubsub::Sender {

@@ -33,6 +33,9 @@ fn render_into(out: &mut String, frame: &Frame, prefix: &str) {
         Frame::Verbatim { text, .. } => push_line(out, &quote(text)),
         Frame::Null | Frame::NullArray => push_line(out, "(nil)"),
         Frame::Double(v) => push_line(out, &format!("(double) {}", format_double(*v))),
+        Frame::DoubleText(text) => {
+            push_line(out, &format!("(double) {}", String::from_utf8_lossy(text)))
+        }
         Frame::Boolean(b) => push_line(out, if *b { "(true)" } else { "(false)" }),
         Frame::BigNumber(digits) => push_line(
             out,

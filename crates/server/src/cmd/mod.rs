@@ -14,8 +14,10 @@ pub mod hll;
 pub mod json;
 pub mod keys;
 pub mod list;
+pub mod pqsort;
 pub mod reply;
 pub mod set;
+pub mod sort;
 pub mod stream;
 pub mod strings;
 pub mod zset;
@@ -51,6 +53,8 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         zset::handlers(),
         list::handlers(),
         stream::handlers(),
+        sort::handlers(),
+        geo::handlers(),
     ]
     .into_iter()
     .flatten()

@@ -83,7 +83,7 @@ mod tests {
 #[cfg(test)]
 pub mod testing {
     use crate::client::ClientState;
-    use crate::cmd::{bits, hash, keys, list, set, strings, zset, Ctx, Handler};
+    use crate::cmd::{bits, geo, hash, keys, list, set, sort, strings, zset, Ctx, Handler};
     use crate::db::Keyspace;
     use bytes::Bytes;
     use moat_resp::Frame;
@@ -142,6 +142,8 @@ pub mod testing {
             set::handlers(),
             zset::handlers(),
             list::handlers(),
+            sort::handlers(),
+            geo::handlers(),
         ];
         let find = |wanted: &str| {
             tables

@@ -4,7 +4,7 @@
 //! (bulk strings in RESP2, formatted as 7.2 formats them).
 
 mod algebra;
-mod parse;
+pub(crate) mod parse;
 mod pop;
 mod range;
 
@@ -143,7 +143,7 @@ fn render<'m>(
 
 /// ZADD and ZINCRBY (`zaddGenericCommand`); `first` is where options
 /// start.
-fn zadd(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: AddFlags, first: usize) -> Reply {
+pub(crate) fn zadd(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: AddFlags, first: usize) -> Reply {
     let limits = ctx.ks.thresholds;
     let key = &argv[1][..];
     let mut ch = false;

@@ -251,7 +251,9 @@ impl ZSetValue {
         }
     }
 
-    fn convert_to_skiplist(&mut self) {
+    /// Becomes a skiplist whatever its size (also what SORT does to the
+    /// sorted sets it reads, `zsetConvert(..., OBJ_ENCODING_SKIPLIST)`).
+    pub fn convert_to_skiplist(&mut self) {
         if let ZSetValue::Packed(_) = self {
             let mut skip = SkipList {
                 order: BTreeSet::new(),

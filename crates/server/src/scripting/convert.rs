@@ -67,6 +67,19 @@ pub fn frame_to_lua(lua: &Lua, frame: &Frame, resp3: bool) -> mlua::Result<Value
                 Value::String(lua.create_string(moat_resp::format_double(*d))?)
             }
         }
+        // Preformatted doubles (geo coordinates): the number in RESP3, the
+        // text Redis sends as a bulk string in RESP2.
+        Frame::DoubleText(text) => {
+            if resp3 {
+                let value: f64 = std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0.0);
+                single_field(lua, "double", Value::Number(value))?
+            } else {
+                Value::String(lua.create_string(text)?)
+            }
+        }
         Frame::Boolean(b) => {
             if resp3 {
                 Value::Boolean(*b)

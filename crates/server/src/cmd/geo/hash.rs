@@ -410,11 +410,15 @@ fn neighbours(cell: Cell) -> [Cell; 8] {
     ]
 }
 
-/// Redis's `%.17Lf` with trailing zeros removed, for coordinates.
+/// Redis's `%.17Lf` with trailing zeros removed, for coordinates
+/// (`ld2string` in `LD_STR_HUMAN` mode, which also turns `-0` into `0`).
 pub fn human_coordinate(value: f64) -> String {
     let text = format!("{value:.17}");
-    let text = text.trim_end_matches('0');
-    text.trim_end_matches('.').to_string()
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        return "0".to_string();
+    }
+    text.to_string()
 }
 
 #[cfg(test)]
@@ -435,6 +439,14 @@ mod tests {
             format!("{:.4}", distance(lon, lat, lon2, lat2) / 1000.0),
             "166.2742"
         );
+    }
+
+    #[test]
+    fn human_coordinates_trim_zeros_and_negative_zero() {
+        assert_eq!(human_coordinate(-0.0), "0");
+        assert_eq!(human_coordinate(-1e-20), "0");
+        assert_eq!(human_coordinate(2.5), "2.5");
+        assert_eq!(human_coordinate(-180.0), "-180");
     }
 
     #[test]

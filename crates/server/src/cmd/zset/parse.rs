@@ -10,7 +10,7 @@ use moat_resp::Frame;
 /// `strtod` over the whole of `text` (after any leading whitespace the
 /// caller allows): decimal, exponent, `inf`/`infinity`/`nan` in any
 /// case, and C's hexadecimal integers (`0x1F`).
-fn strtod_whole(text: &str) -> Option<f64> {
+pub(crate) fn strtod_whole(text: &str) -> Option<f64> {
     let (negative, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -32,7 +32,7 @@ fn strtod_whole(text: &str) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
-fn is_c_space(b: u8) -> bool {
+pub(crate) fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
 }
 
