@@ -11,4 +11,10 @@ pub struct ClientState {
     pub db: usize,
     pub name: Option<bytes::Bytes>,
     pub protocol: Protocol,
+    /// Set by dispatch: false inside MULTI/EXEC, where blocking commands
+    /// answer at once as if their timeout had expired.
+    pub may_block: bool,
+    /// A handler's request to block ([`crate::cmd::Ctx::block_on`]), taken
+    /// by dispatch after the handler returns.
+    pub block: Option<crate::blocking::BlockRequest>,
 }

@@ -46,6 +46,8 @@ pub struct ClientInfo {
     /// In MONITOR mode.
     pub monitor: bool,
     pub query_buffer: usize,
+    /// Blocked in BLPOP, WAIT... (`b` in CLIENT LIST).
+    pub blocked: bool,
 }
 
 /// Asks a connection to close; the connection's task waits on it.
@@ -158,6 +160,9 @@ pub fn format_client_line(info: &ClientInfo, output: (usize, usize), now_ms: i64
     }
     if info.multi >= 0 {
         flags.push('x');
+    }
+    if info.blocked {
+        flags.push('b');
     }
     if info.no_evict {
         flags.push('e');

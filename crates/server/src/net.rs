@@ -13,6 +13,11 @@
 //! flush. A write to a client that does not read can be interrupted by the
 //! kill switch (output limit exceeded, CLIENT KILL), so a stuck peer never
 //! pins its task.
+//!
+//! A client blocked in BLPOP and friends ([`crate::blocked`]) parses
+//! nothing more (its input waits in the buffer, as in Redis) and also waits
+//! on its command's deadline; a mailbox wake-up or the deadline resumes
+//! the command, whose reply is then written like any other.
 
 use crate::clients::KillSwitch;
 use crate::pause::PauseDecision;
@@ -25,6 +30,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
 
 /// Accepts connections until the task is dropped.
 pub async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
@@ -81,9 +87,20 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     // Mailbox bytes in `output`, reported written after the flush.
     let mut from_mailbox = 0usize;
+    // The blocked command's deadline passed while waiting.
+    let mut timed_out = false;
     loop {
         let mut protocol_error = None;
-        loop {
+        // A blocked client runs nothing else until its command answers.
+        if session.is_blocked() && (std::mem::take(&mut timed_out) || mailbox.take_wake()) {
+            let reply = if session.block_deadline().is_some_and(|d| d <= Instant::now()) {
+                session.block_timed_out()
+            } else {
+                session.resume_blocked()
+            };
+            write_reply(&mut session, reply, &mut output, &mut from_mailbox);
+        }
+        while !session.is_blocked() {
             let limits = RequestLimits {
                 max_bulk_len: shared.limits.max_bulk_len(),
                 unauthenticated: session.auth_required(),
@@ -109,14 +126,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 from_mailbox += mailbox.take_into(&mut output);
             }
             let reply = session.execute(argv);
-            from_mailbox += std::mem::take(&mut session.mailbox_bytes_deferred);
-            if !session.deferred.is_empty() {
-                output.extend_from_slice(&session.deferred);
-                session.deferred.clear();
-            }
-            if let Some(reply) = reply {
-                reply.encode(session.client.protocol, &mut output);
-            }
+            write_reply(&mut session, reply, &mut output, &mut from_mailbox);
             if session.close_after_reply || kill.is_killed() {
                 break;
             }
@@ -160,7 +170,33 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             // Something was pushed: the next turn of the loop writes it.
             _ = mailbox.ready() => {}
             _ = kill.killed() => return Ok(()),
+            _ = sleep_until(session.block_deadline()) => timed_out = true,
         }
+    }
+}
+
+/// Appends what a command wrote besides its reply, then its reply.
+fn write_reply(
+    session: &mut Session,
+    reply: Option<Frame>,
+    output: &mut BytesMut,
+    from_mailbox: &mut usize,
+) {
+    *from_mailbox += std::mem::take(&mut session.mailbox_bytes_deferred);
+    if !session.deferred.is_empty() {
+        output.extend_from_slice(&session.deferred);
+        session.deferred.clear();
+    }
+    if let Some(reply) = reply {
+        reply.encode(session.client.protocol, output);
+    }
+}
+
+/// A blocked command's timeout; never for no deadline.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 

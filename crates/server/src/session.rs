@@ -78,6 +78,8 @@ pub struct Session {
     pub monitor: bool,
     /// WATCHed keys, as `(db, key)`.
     pub watched: Vec<(usize, Bytes)>,
+    /// The command this client is blocked in (BLPOP...), see [`crate::blocked`].
+    pub blocked: Option<crate::blocked::BlockedState>,
 }
 
 impl Session {
@@ -123,6 +125,7 @@ impl Session {
             no_touch: false,
             monitor: false,
             query_buffer: 0,
+            blocked: false,
         }));
         let kill = Arc::new(KillSwitch::default());
         let mailbox = Arc::new(Mailbox::new(id, kill.clone()));
@@ -160,6 +163,7 @@ impl Session {
             subscriptions: ClientSubscriptions::default(),
             monitor: false,
             watched: Vec::new(),
+            blocked: None,
         }
     }
 
@@ -295,7 +299,10 @@ impl Session {
         if !self.in_exec {
             self.note_current_command(&cmd.fullname);
         }
+        // Blocking commands answer at once inside EXEC.
+        self.client.may_block = !self.in_exec;
         let reply = run_handler(self, ks, handler, argv, now);
+        let blocked = self.client.block.is_some() && self.take_block_request(ks, cmd.id, argv);
         if let Some(events) = ks.take_events() {
             let mut sender = crate::pubsub::Sender {
                 id: self.client.id,
@@ -306,11 +313,19 @@ impl Session {
         }
         let elapsed_us = started.elapsed().as_micros() as u64;
         let stat = &self.shared.stats.commands[cmd.id as usize];
-        stat.calls.fetch_add(1, Relaxed);
-        stat.usec.fetch_add(elapsed_us, Relaxed);
-        self.note_slow_command(cmd, argv, elapsed_us, now);
-        if reply.is_error() {
-            stat.failed_calls.fetch_add(1, Relaxed);
+        // A command that blocks is counted once, when it completes.
+        if !blocked {
+            stat.calls.fetch_add(1, Relaxed);
+            stat.usec.fetch_add(elapsed_us, Relaxed);
+            self.note_slow_command(cmd, argv, elapsed_us, now);
+            if reply.is_error() {
+                stat.failed_calls.fetch_add(1, Relaxed);
+            }
+        }
+        // Redis's handleClientsBlockedOnKeys, after the command (after
+        // the whole transaction for EXEC).
+        if !self.in_exec {
+            ks.serve_blocked(now);
         }
         self.shared
             .stats
@@ -549,10 +564,11 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.drop_subscriptions();
         self.stop_monitoring();
-        if !self.watched.is_empty() {
+        if !self.watched.is_empty() || self.is_blocked() {
             let shared = self.shared.clone();
             let mut ks = KeyspaceLock::new(&shared);
             self.unwatch_all(&mut ks);
+            self.cancel_block(&mut ks);
         }
         self.shared.clients.unregister(self.client.id);
     }

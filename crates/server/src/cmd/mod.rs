@@ -14,9 +14,11 @@ pub mod hll;
 pub mod json;
 pub mod keys;
 pub mod list;
+pub mod list_blocking;
 pub mod reply;
 pub mod set;
 pub mod strings;
+pub mod wait;
 pub mod zset;
 
 use crate::client::ClientState;
@@ -49,6 +51,8 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         json::handlers(),
         zset::handlers(),
         list::handlers(),
+        list_blocking::handlers(),
+        wait::handlers(),
     ]
     .into_iter()
     .flatten()
