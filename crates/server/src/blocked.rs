@@ -36,7 +36,12 @@ impl Session {
     /// Called by dispatch after a handler: registers a new block, or keeps
     /// the current one when a re-run found nothing. Returns whether the
     /// client is blocked (its reply is then withheld).
-    pub(crate) fn take_block_request(&mut self, ks: &mut KeyspaceLock<'_>, cmd: CommandId, argv: &[Bytes]) -> bool {
+    pub(crate) fn take_block_request(
+        &mut self,
+        ks: &mut KeyspaceLock<'_>,
+        cmd: CommandId,
+        argv: &[Bytes],
+    ) -> bool {
         let Some(request) = self.client.block.take() else {
             return false;
         };

@@ -367,8 +367,14 @@ mod tests {
         let mut registry = BlockingRegistry::default();
         let (a, b) = (mailbox(1), mailbox(2));
         let key = Bytes::from_static(b"k");
-        registry.block(1, a.clone(), 0, BlockKind::List, &[key.clone()]);
-        registry.block(2, b.clone(), 0, BlockKind::List, &[key.clone(), key.clone()]);
+        registry.block(1, a.clone(), 0, BlockKind::List, std::slice::from_ref(&key));
+        registry.block(
+            2,
+            b.clone(),
+            0,
+            BlockKind::List,
+            &[key.clone(), key.clone()],
+        );
         assert_eq!(registry.blocking_keys(), 1);
         registry.mark_ready(0, b"k");
         registry.mark_ready(0, b"other");
@@ -389,8 +395,8 @@ mod tests {
         let mut registry = BlockingRegistry::default();
         let (a, b) = (mailbox(1), mailbox(2));
         let key = Bytes::from_static(b"k");
-        registry.block(1, a.clone(), 0, BlockKind::List, &[key.clone()]);
-        registry.block(2, b.clone(), 0, BlockKind::ZSet, &[key.clone()]);
+        registry.block(1, a.clone(), 0, BlockKind::List, std::slice::from_ref(&key));
+        registry.block(2, b.clone(), 0, BlockKind::ZSet, std::slice::from_ref(&key));
         registry.wake_first(0, &key, BlockKind::ZSet);
         assert!(!a.take_wake());
         assert!(b.take_wake());
@@ -426,7 +432,9 @@ mod tests {
         );
         assert_eq!(
             parse_timeout_ms(b"1.5", now),
-            Err(Frame::error("ERR timeout is not an integer or out of range"))
+            Err(Frame::error(
+                "ERR timeout is not an integer or out of range"
+            ))
         );
         assert_eq!(
             parse_timeout_ms(&i64::MAX.to_string().into_bytes(), now),

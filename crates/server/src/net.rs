@@ -93,7 +93,10 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         let mut protocol_error = None;
         // A blocked client runs nothing else until its command answers.
         if session.is_blocked() && (std::mem::take(&mut timed_out) || mailbox.take_wake()) {
-            let reply = if session.block_deadline().is_some_and(|d| d <= Instant::now()) {
+            let reply = if session
+                .block_deadline()
+                .is_some_and(|d| d <= Instant::now())
+            {
                 session.block_timed_out()
             } else {
                 session.resume_blocked()

@@ -108,13 +108,19 @@ fn a_woken_client_is_checked_again_by_acl() {
             .any(|l| l.contains("flags=b ") && l.contains("cmd=blpop") && l.contains("user=alice")),
         "{list}"
     );
-    assert_eq!(info_field(&mut admin, "clients", "total_blocking_keys"), "1");
+    assert_eq!(
+        info_field(&mut admin, "clients", "total_blocking_keys"),
+        "1"
+    );
     // Losing the command while blocked: NOPERM when woken.
     assert_eq!(
         admin.call(&["ACL", "SETUSER", "alice", "-blpop"]).unwrap(),
         ok
     );
-    assert_eq!(admin.call(&["RPUSH", "queue", "v"]).unwrap(), Frame::Integer(1));
+    assert_eq!(
+        admin.call(&["RPUSH", "queue", "v"]).unwrap(),
+        Frame::Integer(1)
+    );
     assert_eq!(
         alice.read_frame().unwrap(),
         Frame::error("NOPERM User alice has no permissions to run the 'blpop' command")
@@ -131,9 +137,7 @@ fn a_woken_client_is_checked_again_by_acl() {
 
     // Losing the key pattern while blocked.
     assert_eq!(
-        admin
-            .call(&["ACL", "SETUSER", "alice", "+blpop"])
-            .unwrap(),
+        admin.call(&["ACL", "SETUSER", "alice", "+blpop"]).unwrap(),
         ok
     );
     alice.send(&["BLPOP", "qempty", "0"]).unwrap();
@@ -144,7 +148,10 @@ fn a_woken_client_is_checked_again_by_acl() {
             .unwrap(),
         ok
     );
-    assert_eq!(admin.call(&["RPUSH", "qempty", "v"]).unwrap(), Frame::Integer(1));
+    assert_eq!(
+        admin.call(&["RPUSH", "qempty", "v"]).unwrap(),
+        Frame::Integer(1)
+    );
     assert_eq!(
         alice.read_frame().unwrap(),
         Frame::error("NOPERM No permissions to access a key")
@@ -209,7 +216,10 @@ fn a_killed_or_timed_out_client_leaves_the_registry() {
         Frame::Integer(1)
     );
     wait_blocked(&mut admin, 0);
-    assert_eq!(info_field(&mut admin, "clients", "total_blocking_keys"), "0");
+    assert_eq!(
+        info_field(&mut admin, "clients", "total_blocking_keys"),
+        "0"
+    );
     // A disconnected waiter does not swallow the element.
     let mut waiter = server.client().unwrap();
     waiter.send(&["BLPOP", "k", "0"]).unwrap();
@@ -223,9 +233,7 @@ fn a_killed_or_timed_out_client_leaves_the_registry() {
     );
     // A timeout: reply after about the timeout, pipelined commands after it.
     let started = Instant::now();
-    admin
-        .send_raw(b"BLPOP k 0.2\r\nPING\r\n")
-        .unwrap();
+    admin.send_raw(b"BLPOP k 0.2\r\nPING\r\n").unwrap();
     assert_eq!(admin.read_frame().unwrap(), Frame::NullArray);
     assert!(started.elapsed() >= Duration::from_millis(200));
     assert_eq!(
@@ -233,5 +241,8 @@ fn a_killed_or_timed_out_client_leaves_the_registry() {
         Frame::Simple(bytes::Bytes::from_static(b"PONG"))
     );
     let stats = info_field(&mut admin, "commandstats", "cmdstat_blpop");
-    assert!(stats.starts_with("calls=2,"), "counted once per command: {stats}");
+    assert!(
+        stats.starts_with("calls=2,"),
+        "counted once per command: {stats}"
+    );
 }

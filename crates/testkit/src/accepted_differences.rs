@@ -96,6 +96,22 @@ pub const COMMAND_TABLE_DELTAS: &[(&str, &str)] = &[
 ];
 
 /// `CONFIG GET` differences with the reference 7.0.15, by directive.
+/// Behaviour where moat follows Redis 7.2 and the reference 7.0.15 differs,
+/// kept out of the differential scripts and covered by end-to-end tests
+/// against moat alone (`crates/server/tests/e2e_blocking.rs`).
+pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
+    (
+        "blpop",
+        "7.2 re-processes a woken blocked command (#11012): its ACL rules are checked \
+         again, so a client that lost the command or the key while blocked gets NOPERM \
+         (logged, counted as rejected_calls) where 7.0 serves it",
+    ),
+    (
+        "info|clients",
+        "7.2 added total_blocking_keys and total_blocking_keys_on_nokey",
+    ),
+];
+
 /// Directives added in Redis 7.2 (absent from 7.0).
 pub const CONFIG_ONLY_IN_7_2: &[(&str, &str)] = &[
     (

@@ -326,6 +326,31 @@ mod tests {
     }
 
     #[test]
+    fn send_and_blocked_directives() {
+        let lines = parse_all(None, "@c2 [send] BLPOP q 0\n[blocked 1]\n@c2 [read]");
+        let Line::Step(send) = &lines[0] else {
+            panic!("{lines:?}")
+        };
+        assert_eq!(send.connection, "c2");
+        assert_eq!(
+            send.action,
+            Action::Send(vec![b"BLPOP".to_vec(), b"q".to_vec(), b"0".to_vec()])
+        );
+        let Line::Step(wait) = &lines[1] else {
+            panic!("{lines:?}")
+        };
+        assert_eq!(
+            (wait.connection.as_str(), &wait.action),
+            ("conn1", &Action::WaitBlocked(1))
+        );
+        let mut parser = LineParser::new(None);
+        assert!(parser
+            .parse(Path::new("x.txt"), 1, "[blocked many]")
+            .is_err());
+        assert!(parser.parse(Path::new("x.txt"), 1, "[send]").is_err());
+    }
+
+    #[test]
     fn connection_switches_last_until_the_next_one() {
         let lines = parse_all(None, "[conn2]\nGET a\n@conn3 GET b\nGET c\n[conn1]\nGET d");
         assert_eq!(lines[1], command(2, "conn2", "GET a", &["GET", "a"]));

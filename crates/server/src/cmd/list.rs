@@ -322,7 +322,13 @@ fn lmove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
 
 /// LMOVE and RPOPLPUSH: pops from `source`, pushes onto `target`
 /// (created if needed), replies with the element.
-pub(super) fn move_element(ctx: &mut Ctx<'_>, source: &[u8], target: &[u8], from: End, to: End) -> Reply {
+pub(super) fn move_element(
+    ctx: &mut Ctx<'_>,
+    source: &[u8],
+    target: &[u8],
+    from: End,
+    to: End,
+) -> Reply {
     let limits = ctx.ks.thresholds;
     let mut db = selected_db(ctx);
     if existing(&mut db, source, Access::Write, pick)?.is_none() {

@@ -45,7 +45,10 @@ fn bpop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> Reply {
                 continue;
             };
             after_removal(&mut db, key, &limits);
-            return Ok(Frame::Array(vec![bulk(key), Frame::Bulk(Bytes::from(element))]));
+            return Ok(Frame::Array(vec![
+                bulk(key),
+                Frame::Bulk(Bytes::from(element)),
+            ]));
         }
     }
     Ok(ctx.block_on(BlockKind::List, keys, timeout, Frame::NullArray))

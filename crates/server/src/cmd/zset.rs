@@ -79,8 +79,12 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("zpopmin", |ctx, argv| flatten(pop::zpop(ctx, argv, false))),
     ("zpopmax", |ctx, argv| flatten(pop::zpop(ctx, argv, true))),
     ("zmpop", |ctx, argv| flatten(pop::zmpop(ctx, argv))),
-    ("bzpopmin", |ctx, argv| flatten(blocking::bzpop(ctx, argv, false))),
-    ("bzpopmax", |ctx, argv| flatten(blocking::bzpop(ctx, argv, true))),
+    ("bzpopmin", |ctx, argv| {
+        flatten(blocking::bzpop(ctx, argv, false))
+    }),
+    ("bzpopmax", |ctx, argv| {
+        flatten(blocking::bzpop(ctx, argv, true))
+    }),
     ("bzmpop", |ctx, argv| flatten(blocking::bzmpop(ctx, argv))),
     ("zrandmember", |ctx, argv| {
         flatten(pop::zrandmember(ctx, argv))

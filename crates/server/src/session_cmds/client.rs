@@ -1,7 +1,7 @@
 //! CLIENT and its subcommands.
 
-use crate::blocking::Unblock;
 use super::{help_reply, subcommand_syntax_error};
+use crate::blocking::Unblock;
 use crate::clients::{format_client_line, ClientInfo};
 use crate::dispatch::{KeyspaceLock, SessionHandler};
 use crate::session::{ReplyMode, Session};
