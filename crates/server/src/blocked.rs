@@ -58,6 +58,7 @@ impl Session {
             self.client.db,
             request.kind,
             &request.keys,
+            request.timeout_ms > 0,
         );
         let deadline = u64::try_from(request.timeout_ms)
             .ok()

@@ -106,6 +106,8 @@ struct Blocked {
     kind: BlockKind,
     /// Woken and not yet re-run: its keys wait for it before waking others.
     woken: bool,
+    /// Blocked with a timeout (Redis's timeout table).
+    timed: bool,
     unblock: Option<Unblock>,
 }
 
@@ -129,6 +131,11 @@ impl BlockingRegistry {
         self.clients.len()
     }
 
+    /// `clients_in_timeout_table` of INFO: blocked clients with a timeout.
+    pub fn timed_clients(&self) -> usize {
+        self.clients.values().filter(|b| b.timed).count()
+    }
+
     /// `total_blocking_keys` of INFO: distinct keys with a waiter.
     pub fn blocking_keys(&self) -> usize {
         self.keys.len()
@@ -147,6 +154,7 @@ impl BlockingRegistry {
         db: usize,
         kind: BlockKind,
         keys: &[Bytes],
+        timed: bool,
     ) {
         self.remove(client);
         let mut unique: Vec<Bytes> = Vec::with_capacity(keys.len());
@@ -169,6 +177,7 @@ impl BlockingRegistry {
                 keys: unique,
                 kind,
                 woken: false,
+                timed,
                 unblock: None,
             },
         );
@@ -367,13 +376,21 @@ mod tests {
         let mut registry = BlockingRegistry::default();
         let (a, b) = (mailbox(1), mailbox(2));
         let key = Bytes::from_static(b"k");
-        registry.block(1, a.clone(), 0, BlockKind::List, std::slice::from_ref(&key));
+        registry.block(
+            1,
+            a.clone(),
+            0,
+            BlockKind::List,
+            std::slice::from_ref(&key),
+            false,
+        );
         registry.block(
             2,
             b.clone(),
             0,
             BlockKind::List,
             &[key.clone(), key.clone()],
+            false,
         );
         assert_eq!(registry.blocking_keys(), 1);
         registry.mark_ready(0, b"k");
@@ -395,8 +412,22 @@ mod tests {
         let mut registry = BlockingRegistry::default();
         let (a, b) = (mailbox(1), mailbox(2));
         let key = Bytes::from_static(b"k");
-        registry.block(1, a.clone(), 0, BlockKind::List, std::slice::from_ref(&key));
-        registry.block(2, b.clone(), 0, BlockKind::ZSet, std::slice::from_ref(&key));
+        registry.block(
+            1,
+            a.clone(),
+            0,
+            BlockKind::List,
+            std::slice::from_ref(&key),
+            false,
+        );
+        registry.block(
+            2,
+            b.clone(),
+            0,
+            BlockKind::ZSet,
+            std::slice::from_ref(&key),
+            false,
+        );
         registry.wake_first(0, &key, BlockKind::ZSet);
         assert!(!a.take_wake());
         assert!(b.take_wake());
@@ -407,7 +438,7 @@ mod tests {
         let mut registry = BlockingRegistry::default();
         let a = mailbox(1);
         assert!(!registry.request_unblock(1, Unblock::Error));
-        registry.block(1, a.clone(), 0, BlockKind::Replication, &[]);
+        registry.block(1, a.clone(), 0, BlockKind::Replication, &[], false);
         assert!(registry.request_unblock(1, Unblock::Timeout));
         assert!(a.take_wake());
         assert_eq!(registry.resume(1), Resume::Unblocked(Unblock::Timeout));

@@ -75,6 +75,10 @@ fn consumer_thread_receives_what_the_producer_pushes() {
     let mut producer = redis::Client::open(url).unwrap().get_connection().unwrap();
     let mut probe = server.client().unwrap();
     wait_blocked(&mut probe, 1);
+    assert_eq!(
+        info_field(&mut probe, "clients", "clients_in_timeout_table"),
+        "1"
+    );
     for job in ["job1", "job2", "job3"] {
         let _: i64 = redis::cmd("LPUSH")
             .arg("jobs")
@@ -102,6 +106,11 @@ fn a_woken_client_is_checked_again_by_acl() {
     assert_eq!(alice.call(&["AUTH", "alice", "x"]).unwrap(), ok);
     alice.send(&["BLPOP", "queue", "0"]).unwrap();
     wait_blocked(&mut admin, 1);
+    assert_eq!(
+        info_field(&mut admin, "clients", "clients_in_timeout_table"),
+        "0",
+        "no timeout"
+    );
     let list = text(&admin.call(&["CLIENT", "LIST"]).unwrap());
     assert!(
         list.lines()

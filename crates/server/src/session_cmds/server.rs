@@ -215,9 +215,13 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             );
             kv(out, "client_recent_max_input_buffer", &0);
             kv(out, "client_recent_max_output_buffer", &0);
-            let (blocked, blocking_keys) = {
+            let (blocked, timed, blocking_keys) = {
                 let blocking = &ks.get().blocking;
-                (blocking.blocked_clients(), blocking.blocking_keys())
+                (
+                    blocking.blocked_clients(),
+                    blocking.timed_clients(),
+                    blocking.blocking_keys(),
+                )
             };
             kv(out, "blocked_clients", &blocked);
             kv(out, "tracking_clients", &0);
@@ -236,7 +240,7 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                 (keyspace.watch.client_count(), keyspace.watch.key_count())
             };
             kv(out, "watching_clients", &watching);
-            kv(out, "clients_in_timeout_table", &0);
+            kv(out, "clients_in_timeout_table", &timed);
             kv(out, "total_watched_keys", &watched);
             kv(out, "total_blocking_keys", &blocking_keys);
             // Only XREADGROUP and modules wait for a key's deletion.
