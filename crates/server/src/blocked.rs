@@ -126,7 +126,7 @@ impl Session {
             None => state.on_timeout.clone(),
         };
         self.leave_block();
-        Some(reply)
+        self.apply_reply_mode(Some(reply))
     }
 
     /// Leaves the registry; the keys it waited on go to the next waiter.

@@ -198,6 +198,12 @@ impl Session {
     /// suppressed by `CLIENT REPLY`).
     pub fn execute(&mut self, argv: Vec<Bytes>) -> Option<Frame> {
         let reply = self.process(argv);
+        // A command that blocked replies later: CLIENT REPLY SKIP then
+        // applies to that reply, as in Redis.
+        if self.no_reply && self.is_blocked() {
+            self.no_reply = false;
+            return None;
+        }
         if let Frame::Error(message) = &reply {
             self.shared.stats.count_error(message);
         }
@@ -206,6 +212,11 @@ impl Session {
         } else {
             Some(reply)
         };
+        self.apply_reply_mode(reply)
+    }
+
+    /// `CLIENT REPLY` ON/OFF/SKIP applied to a command's reply.
+    pub fn apply_reply_mode(&mut self, reply: Option<Frame>) -> Option<Frame> {
         match self.reply_mode {
             ReplyMode::On => reply,
             ReplyMode::Off => None,

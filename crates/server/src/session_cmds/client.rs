@@ -302,6 +302,8 @@ fn reply(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
         if session.reply_mode == ReplyMode::On {
             session.reply_mode = ReplyMode::SkipNext;
         }
+        // Redis does not answer SKIP itself.
+        session.no_reply = true;
         Frame::ok()
     } else {
         Frame::error("ERR syntax error")
