@@ -61,7 +61,8 @@ pub enum BlockKind {
 }
 
 impl BlockKind {
-    /// The kind of client a value can serve.
+    /// The kind of client a value can serve (streams, once stored, map to
+    /// [`BlockKind::Stream`] here; nothing else changes for XREAD BLOCK).
     pub fn of(value: &Value) -> Option<BlockKind> {
         match value {
             Value::List(_) => Some(BlockKind::List),
