@@ -19,6 +19,12 @@ pub struct ClientState {
     /// and clears it for every other command, so it never outlives the
     /// request it was computed for.
     pub may_read_any_key: bool,
+    /// Set by dispatch: false inside MULTI/EXEC, where blocking commands
+    /// answer at once as if their timeout had expired.
+    pub may_block: bool,
+    /// A handler's request to block ([`crate::cmd::Ctx::block_on`]), taken
+    /// by dispatch after the handler returns.
+    pub block: Option<crate::blocking::BlockRequest>,
 }
 
 /// The commands whose handlers read [`ClientState::may_read_any_key`].

@@ -49,6 +49,8 @@ pub struct ClientInfo {
     /// Replies encoded but not yet written (published only while large),
     /// for `maxmemory-clients`.
     pub reply_pending: usize,
+    /// Blocked in BLPOP, WAIT... (`b` in CLIENT LIST).
+    pub blocked: bool,
 }
 
 /// Asks a connection to close; the connection's task waits on it.
@@ -165,6 +167,9 @@ pub fn format_client_line(info: &ClientInfo, output: (usize, usize), now_ms: i64
     }
     if info.multi >= 0 {
         flags.push('x');
+    }
+    if info.blocked {
+        flags.push('b');
     }
     if info.no_evict {
         flags.push('e');
@@ -296,6 +301,9 @@ mod tests {
         if info.multi >= 0 {
             flags.push('x');
         }
+        if info.blocked {
+            flags.push('b');
+        }
         if info.no_evict {
             flags.push('e');
         }
@@ -343,6 +351,7 @@ mod tests {
             query_buffer: 26,
             monitor: false,
             reply_pending: 0,
+            blocked: false,
         }
     }
 
@@ -365,6 +374,7 @@ mod tests {
         info.query_buffer = 20_000;
         info.addr = "[::1]:7000".parse().unwrap();
         info.monitor = true;
+        info.blocked = true;
         assert_eq!(
             format_client_line(&info, (4096, 3), 99),
             with_format(&info, (4096, 3), 99)

@@ -85,6 +85,14 @@ impl<'a> KeyspaceLock<'a> {
         self.guard.get_or_insert_with(|| shared.keyspace.lock())
     }
 
+    /// Wakes clients blocked on keys that became ready, if the keyspace
+    /// was locked at all (a command that did not lock it wrote nothing).
+    pub fn serve_blocked(&mut self, now_ms: i64) {
+        if let Some(keyspace) = self.guard.as_mut() {
+            keyspace.serve_blocked(now_ms);
+        }
+    }
+
     /// The keyspace events raised since the last call, if the keyspace
     /// was locked at all.
     pub fn take_events(&mut self) -> Option<Vec<crate::db::KeyEvent>> {

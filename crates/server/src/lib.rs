@@ -8,6 +8,8 @@
 //! batch.
 
 pub mod alloc;
+pub mod blocked;
+pub mod blocking;
 pub mod check;
 pub mod client;
 pub mod clients;

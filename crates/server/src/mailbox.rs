@@ -36,7 +36,9 @@
 //! under each key it waits for; its task then sits in the same `select!`
 //! (socket, kill switch, mailbox, plus the command's timeout). A writer that
 //! makes a key ready (LPUSH, under the keyspace lock) calls
-//! [`Mailbox::wake`] on the clients blocked on that key. The woken task
+//! [`Mailbox::wake`] on the first client blocked on that key (the registry,
+//! its FIFO order and how the key passes to the next waiter are described
+//! in [`crate::blocking`]). The woken task
 //! sees [`Mailbox::take_wake`] and re-runs its blocked command through
 //! dispatch (so, as in Redis 7.2, the ACL rules are checked again), then
 //! writes the reply like any other. Nothing is pushed for a wake-up: the

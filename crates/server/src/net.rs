@@ -19,6 +19,11 @@
 //! written before it goes on (so huge pipelined GETs cost about one reply
 //! plus 4 MB). With `client-output-buffer-limit normal` set, the batch
 //! runs on as in Redis and the limit closes the client instead.
+//!
+//! A client blocked in BLPOP and friends ([`crate::blocked`]) parses
+//! nothing more (its input waits in the buffer, as in Redis) and also waits
+//! on its command's deadline; a mailbox wake-up or the deadline resumes
+//! the command, whose reply is then written like any other.
 
 use crate::clients::KillSwitch;
 use crate::conn_limits::OutputGuard;
@@ -33,6 +38,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
 
 /// Accepts connections until the task is dropped.
 pub async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
@@ -95,10 +101,24 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let mut from_mailbox = 0usize;
     // Replies a client does not read are bounded by its output limit.
     let mut guard = OutputGuard::default();
+    // The blocked command's deadline passed while waiting.
+    let mut timed_out = false;
     loop {
         let mut protocol_error = None;
         let out_limit = reply_limit(&shared, &session);
-        loop {
+        // A blocked client runs nothing else until its command answers.
+        if session.is_blocked() && (std::mem::take(&mut timed_out) || mailbox.take_wake()) {
+            let reply = if session
+                .block_deadline()
+                .is_some_and(|d| d <= Instant::now())
+            {
+                session.block_timed_out()
+            } else {
+                session.resume_blocked()
+            };
+            write_reply(&mut session, reply, &mut output, &mut from_mailbox);
+        }
+        while !session.is_blocked() {
             let limits = RequestLimits {
                 max_bulk_len: shared.limits.max_bulk_len(),
                 unauthenticated: session.auth_required(),
@@ -124,14 +144,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 from_mailbox += mailbox.take_into(&mut output);
             }
             let reply = session.execute(argv);
-            from_mailbox += std::mem::take(&mut session.mailbox_bytes_deferred);
-            if !session.deferred.is_empty() {
-                output.extend_from_slice(&session.deferred);
-                session.deferred.clear();
-            }
-            if let Some(reply) = reply {
-                reply.encode(session.client.protocol, &mut output);
-            }
+            write_reply(&mut session, reply, &mut output, &mut from_mailbox);
             if let Some(limit) = out_limit {
                 if guard.exceeded(output.len(), limit, crate::shared::now_ms()) {
                     close_for_output_limit(&shared, &session);
@@ -193,7 +206,33 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             // Something was pushed: the next turn of the loop writes it.
             _ = mailbox.ready() => {}
             _ = kill.killed() => return Ok(()),
+            _ = sleep_until(session.block_deadline()) => timed_out = true,
         }
+    }
+}
+
+/// Appends what a command wrote besides its reply, then its reply.
+fn write_reply(
+    session: &mut Session,
+    reply: Option<Frame>,
+    output: &mut BytesMut,
+    from_mailbox: &mut usize,
+) {
+    *from_mailbox += std::mem::take(&mut session.mailbox_bytes_deferred);
+    if !session.deferred.is_empty() {
+        output.extend_from_slice(&session.deferred);
+        session.deferred.clear();
+    }
+    if let Some(reply) = reply {
+        reply.encode(session.client.protocol, output);
+    }
+}
+
+/// A blocked command's timeout; never for no deadline.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 

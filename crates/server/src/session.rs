@@ -82,6 +82,8 @@ pub struct Session {
     pub monitor: bool,
     /// WATCHed keys, as `(db, key)`.
     pub watched: Vec<(usize, Bytes)>,
+    /// The command this client is blocked in (BLPOP...), see [`crate::blocked`].
+    pub blocked: Option<crate::blocked::BlockedState>,
 }
 
 impl Session {
@@ -128,6 +130,7 @@ impl Session {
             monitor: false,
             query_buffer: 0,
             reply_pending: 0,
+            blocked: false,
         }));
         let kill = Arc::new(KillSwitch::default());
         let mailbox = Arc::new(Mailbox::new(id, kill.clone()));
@@ -165,6 +168,7 @@ impl Session {
             subscriptions: ClientSubscriptions::default(),
             monitor: false,
             watched: Vec::new(),
+            blocked: None,
         }
     }
 
@@ -199,6 +203,12 @@ impl Session {
     /// suppressed by `CLIENT REPLY`).
     pub fn execute(&mut self, argv: Vec<Bytes>) -> Option<Frame> {
         let reply = self.process(argv);
+        // A command that blocked replies later: CLIENT REPLY SKIP then
+        // applies to that reply, as in Redis.
+        if self.no_reply && self.is_blocked() {
+            self.no_reply = false;
+            return None;
+        }
         if let Frame::Error(message) = &reply {
             self.shared.stats.count_error(message);
         }
@@ -207,6 +217,11 @@ impl Session {
         } else {
             Some(reply)
         };
+        self.apply_reply_mode(reply)
+    }
+
+    /// `CLIENT REPLY` ON/OFF/SKIP applied to a command's reply.
+    pub fn apply_reply_mode(&mut self, reply: Option<Frame>) -> Option<Frame> {
         match self.reply_mode {
             ReplyMode::On => reply,
             ReplyMode::Off => None,
@@ -328,7 +343,10 @@ impl Session {
         // know about it is computed here, for this request only.
         self.client.may_read_any_key = crate::client::asks_for_any_key_read(&cmd.fullname)
             && self.user.may_sort_by_pattern(cmd, argv);
+        // Blocking commands answer at once inside EXEC.
+        self.client.may_block = !self.in_exec;
         let reply = run_handler(self, ks, handler, argv, now);
+        let blocked = self.client.block.is_some() && self.take_block_request(ks, cmd.id, argv);
         if let Some(events) = ks.take_events() {
             let mut sender = crate::pubsub::Sender {
                 id: self.client.id,
@@ -339,11 +357,19 @@ impl Session {
         }
         let elapsed_us = started.elapsed().as_micros() as u64;
         let stat = &self.shared.stats.commands[cmd.id as usize];
-        stat.calls.fetch_add(1, Relaxed);
-        stat.usec.fetch_add(elapsed_us, Relaxed);
-        self.note_slow_command(cmd, argv, elapsed_us, now);
-        if reply.is_error() {
-            stat.failed_calls.fetch_add(1, Relaxed);
+        // A command that blocks is counted once, when it completes.
+        if !blocked {
+            stat.calls.fetch_add(1, Relaxed);
+            stat.usec.fetch_add(elapsed_us, Relaxed);
+            self.note_slow_command(cmd, argv, elapsed_us, now);
+            if reply.is_error() {
+                stat.failed_calls.fetch_add(1, Relaxed);
+            }
+        }
+        // Redis's handleClientsBlockedOnKeys, after the command (after
+        // the whole transaction for EXEC).
+        if !self.in_exec {
+            ks.serve_blocked(now);
         }
         self.shared
             .stats
@@ -637,10 +663,11 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.drop_subscriptions();
         self.stop_monitoring();
-        if !self.watched.is_empty() {
+        if !self.watched.is_empty() || self.is_blocked() {
             let shared = self.shared.clone();
             let mut ks = KeyspaceLock::new(&shared);
             self.unwatch_all(&mut ks);
+            self.cancel_block(&mut ks);
         }
         self.shared.clients.unregister(self.client.id);
     }

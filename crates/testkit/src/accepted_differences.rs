@@ -96,6 +96,7 @@ pub const COMMAND_TABLE_DELTAS: &[(&str, &str)] = &[
 ];
 
 /// `CONFIG GET` differences with the reference 7.0.15, by directive.
+
 /// Directives added in Redis 7.2 (absent from 7.0).
 pub const CONFIG_ONLY_IN_7_2: &[(&str, &str)] = &[
     (
@@ -134,8 +135,19 @@ pub const CONFIG_DIFFERENT_DEFAULTS: &[(&str, &str)] = &[
 
 /// Behaviour Redis 7.2 added over the reference 7.0.15 that no normaliser
 /// can reconcile (one server succeeds where the other fails), by command.
-/// Differential scripts avoid these cases; moat's unit tests cover them.
+/// Differential scripts avoid these cases; moat's unit and end-to-end
+/// tests (e.g. `crates/server/tests/e2e_blocking.rs`) cover them.
 pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
+    (
+        "blpop",
+        "7.2 re-processes a woken blocked command (#11012): its ACL rules are checked \
+         again, so a client that lost the command or the key while blocked gets NOPERM \
+         (logged, counted as rejected_calls) where 7.0 serves it",
+    ),
+    (
+        "info|clients",
+        "7.2 added total_blocking_keys and total_blocking_keys_on_nokey",
+    ),
     (
         "xsetid",
         "7.2 refuses a last id below the stream's max-deleted-entry-id ('ERR The ID specified \

@@ -16,7 +16,13 @@
 //!   shared with the config reader: [`moat_config::tokenize::split_args`]);
 //!   golden scripts prefix it with `> `, differential scripts do not;
 //! * `@name ` before a command or directive runs that one line on connection
-//!   `name` without changing the current one.
+//!   `name` without changing the current one;
+//! * `[send] CMD ...` sends a command without reading its reply (a blocking
+//!   command whose reply comes only after another connection writes; read
+//!   it later with `[read]`);
+//! * `[blocked N]` waits until the server reports `blocked_clients:N` in
+//!   `INFO clients` (asked on a connection of its own), so that the next
+//!   step cannot overtake a command sent with `[send]`.
 
 use crate::client::Client;
 use crate::error::{Result, TestkitError};
@@ -35,6 +41,10 @@ pub(crate) const FIRST_CONNECTION: &str = "conn1";
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Action {
     Command(Vec<Vec<u8>>),
+    /// Send a command, read nothing.
+    Send(Vec<Vec<u8>>),
+    /// Wait for this many blocked clients.
+    WaitBlocked(usize),
     Read,
     SwitchProtocol(Protocol),
 }
@@ -54,8 +64,8 @@ impl Step {
     /// The command's arguments; empty for reads and protocol switches.
     pub fn args(&self) -> &[Vec<u8>] {
         match &self.action {
-            Action::Command(args) => args,
-            Action::Read | Action::SwitchProtocol(_) => &[],
+            Action::Command(args) | Action::Send(args) => args,
+            Action::Read | Action::WaitBlocked(_) | Action::SwitchProtocol(_) => &[],
         }
     }
 }
@@ -113,7 +123,21 @@ impl LineParser {
                 action,
             })
         };
+        if let Some(command) = body.strip_prefix("[send]") {
+            let args = split_args(command.trim().as_bytes()).map_err(|e| error(e.to_string()))?;
+            if args.is_empty() {
+                return Err(error("nothing to send after [send]".into()));
+            }
+            return Ok(step(Action::Send(args)));
+        }
         if let Some(directive) = body.strip_prefix('[').and_then(|b| b.strip_suffix(']')) {
+            if let Some(count) = directive.strip_prefix("blocked ") {
+                let count = count
+                    .trim()
+                    .parse()
+                    .map_err(|_| error(format!("[blocked N] needs a count, not '{count}'")))?;
+                return Ok(step(Action::WaitBlocked(count)));
+            }
             return Ok(match directive {
                 "resp2" => step(Action::SwitchProtocol(Protocol::Resp2)),
                 "resp3" => step(Action::SwitchProtocol(Protocol::Resp3)),
@@ -221,6 +245,8 @@ impl Session {
         };
         let result = match &step.action {
             Action::Command(args) => client.call(args),
+            Action::Send(args) => return client.send(args).map(|()| None),
+            Action::WaitBlocked(count) => return wait_blocked(self.addr, *count).map(|()| None),
             Action::Read => client.read_frame(),
             Action::SwitchProtocol(protocol) => {
                 return match client.hello(*protocol)? {
@@ -241,6 +267,26 @@ impl Session {
             }
             Err(other) => Err(other),
         }
+    }
+}
+
+/// Polls `INFO clients` until `blocked_clients` is `count` (10 s at most).
+fn wait_blocked(addr: SocketAddr, count: usize) -> Result<()> {
+    let mut probe = Client::connect(addr)?;
+    let wanted = format!("blocked_clients:{count}\r\n");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Frame::Bulk(info) = probe.call(&["INFO", "clients"])? {
+            if String::from_utf8_lossy(&info).contains(&wanted) {
+                return Ok(());
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(TestkitError::Tool(format!(
+                "the server never reported {count} blocked clients"
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 
@@ -277,6 +323,31 @@ mod tests {
                 Line::Structural,
             ]
         );
+    }
+
+    #[test]
+    fn send_and_blocked_directives() {
+        let lines = parse_all(None, "@c2 [send] BLPOP q 0\n[blocked 1]\n@c2 [read]");
+        let Line::Step(send) = &lines[0] else {
+            panic!("{lines:?}")
+        };
+        assert_eq!(send.connection, "c2");
+        assert_eq!(
+            send.action,
+            Action::Send(vec![b"BLPOP".to_vec(), b"q".to_vec(), b"0".to_vec()])
+        );
+        let Line::Step(wait) = &lines[1] else {
+            panic!("{lines:?}")
+        };
+        assert_eq!(
+            (wait.connection.as_str(), &wait.action),
+            ("conn1", &Action::WaitBlocked(1))
+        );
+        let mut parser = LineParser::new(None);
+        assert!(parser
+            .parse(Path::new("x.txt"), 1, "[blocked many]")
+            .is_err());
+        assert!(parser.parse(Path::new("x.txt"), 1, "[send]").is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! List commands (the non-blocking ones), following Redis 7.2's
+//! List commands (the blocking ones are in `list_blocking.rs`), following Redis 7.2's
 //! `t_list.c`: argument checks before or after the key lookup exactly
 //! where Redis does them, listpack/quicklist conversions before growing
 //! and after shrinking, and nil/empty replies that depend on whether a
@@ -47,13 +47,13 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("lmpop", |ctx, argv| flatten(lmpop(ctx, argv))),
 ];
 
-fn pick(value: &mut Value) -> Option<&mut ListValue> {
+pub(super) fn pick(value: &mut Value) -> Option<&mut ListValue> {
     value.as_list_mut()
 }
 
 /// After elements were removed: deletes an emptied list, else lets it
 /// shrink back to a listpack, and reports the change.
-fn after_removal(db: &mut DbView<'_>, key: &[u8], limits: &Thresholds) {
+pub(super) fn after_removal(db: &mut DbView<'_>, key: &[u8], limits: &Thresholds) {
     match existing(db, key, Access::Peek, pick) {
         Ok(Some(list)) if list.is_empty() => {
             db.remove(key);
@@ -304,7 +304,7 @@ fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
 }
 
 /// LEFT or RIGHT.
-fn end_of(arg: &[u8]) -> Result<End, Frame> {
+pub(super) fn end_of(arg: &[u8]) -> Result<End, Frame> {
     if is(arg, "left") {
         Ok(End::Head)
     } else if is(arg, "right") {
@@ -322,7 +322,13 @@ fn lmove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
 
 /// LMOVE and RPOPLPUSH: pops from `source`, pushes onto `target`
 /// (created if needed), replies with the element.
-fn move_element(ctx: &mut Ctx<'_>, source: &[u8], target: &[u8], from: End, to: End) -> Reply {
+pub(super) fn move_element(
+    ctx: &mut Ctx<'_>,
+    source: &[u8],
+    target: &[u8],
+    from: End,
+    to: End,
+) -> Reply {
     let limits = ctx.ks.thresholds;
     let mut db = selected_db(ctx);
     if existing(&mut db, source, Access::Write, pick)?.is_none() {
@@ -354,7 +360,13 @@ fn move_element(ctx: &mut Ctx<'_>, source: &[u8], target: &[u8], from: End, to: 
 }
 
 fn lmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
-    let limits = ctx.ks.thresholds;
+    let (keys, end, wanted) = parse_mpop(argv)?;
+    mpop(ctx, &argv[keys], end, wanted)
+}
+
+/// LMPOP's arguments after the command name (`numkeys key... LEFT|RIGHT
+/// [COUNT n]`, numkeys at `argv[1]`): the keys' range, the end, the count.
+pub(super) fn parse_mpop(argv: &[Bytes]) -> Result<(std::ops::Range<usize>, End, usize), Frame> {
     let numkeys = parse_i64(&argv[1])
         .ok()
         .filter(|&n| n >= 1)
@@ -379,9 +391,15 @@ fn lmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             return Err(syntax_error());
         }
     }
-    let wanted = wanted.unwrap_or(1);
+    Ok((2..where_at, end, wanted.unwrap_or(1)))
+}
+
+/// Pops up to `wanted` elements from the first non-empty list of `keys`:
+/// `[key, [elements]]`, or a null array when every list is empty.
+pub(super) fn mpop(ctx: &mut Ctx<'_>, keys: &[Bytes], end: End, wanted: usize) -> Reply {
+    let limits = ctx.ks.thresholds;
     let mut db = selected_db(ctx);
-    for key in &argv[2..where_at] {
+    for key in keys {
         let Some(list) = existing(&mut db, key, Access::Write, pick)? else {
             continue;
         };

@@ -14,12 +14,14 @@ pub mod hll;
 pub mod json;
 pub mod keys;
 pub mod list;
+pub mod list_blocking;
 pub mod pqsort;
 pub mod reply;
 pub mod set;
 pub mod sort;
 pub mod stream;
 pub mod strings;
+pub mod wait;
 pub mod zset;
 
 use crate::client::ClientState;
@@ -55,6 +57,8 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         stream::handlers(),
         sort::handlers(),
         geo::handlers(),
+        list_blocking::handlers(),
+        wait::handlers(),
     ]
     .into_iter()
     .flatten()

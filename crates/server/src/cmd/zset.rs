@@ -4,6 +4,7 @@
 //! (bulk strings in RESP2, formatted as 7.2 formats them).
 
 mod algebra;
+mod blocking;
 pub(crate) mod parse;
 mod pop;
 mod range;
@@ -78,6 +79,13 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("zpopmin", |ctx, argv| flatten(pop::zpop(ctx, argv, false))),
     ("zpopmax", |ctx, argv| flatten(pop::zpop(ctx, argv, true))),
     ("zmpop", |ctx, argv| flatten(pop::zmpop(ctx, argv))),
+    ("bzpopmin", |ctx, argv| {
+        flatten(blocking::bzpop(ctx, argv, false))
+    }),
+    ("bzpopmax", |ctx, argv| {
+        flatten(blocking::bzpop(ctx, argv, true))
+    }),
+    ("bzmpop", |ctx, argv| flatten(blocking::bzmpop(ctx, argv))),
     ("zrandmember", |ctx, argv| {
         flatten(pop::zrandmember(ctx, argv))
     }),

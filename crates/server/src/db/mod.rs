@@ -93,6 +93,8 @@ pub struct Keyspace {
     pub thresholds: Thresholds,
     /// WATCHed keys and the clients whose watch a change broke.
     pub watch: WatchTable,
+    /// Clients blocked on keys (BLPOP...), under the same lock as writes.
+    pub blocking: crate::blocking::BlockingRegistry,
     /// `notify-keyspace-events`.
     pub notify_flags: moat_config::NotifyFlags,
     /// Keyspace events raised by the running command (or expiry cycle),
@@ -129,6 +131,7 @@ impl Keyspace {
             active_expire: true,
             thresholds: Thresholds::default(),
             watch: WatchTable::default(),
+            blocking: crate::blocking::BlockingRegistry::default(),
             notify_flags: moat_config::NotifyFlags::empty(),
             events: Vec::new(),
             eviction: EvictionConfig::default(),
@@ -207,6 +210,30 @@ impl Keyspace {
             let exists = self.dbs[db].find(key).is_some();
             self.watch.touch(db, key, exists);
         }
+        if !self.blocking.is_empty() {
+            self.blocking.mark_ready(db, key);
+        }
+    }
+
+    /// Redis's `handleClientsBlockedOnKeys`: for each ready key holding a
+    /// live value, wakes the first client waiting for its type.
+    pub fn serve_blocked(&mut self, now_ms: i64) {
+        if !self.blocking.has_ready() {
+            return;
+        }
+        for (db, key) in self.blocking.take_ready() {
+            let Some(database) = self.dbs.get(db) else {
+                continue;
+            };
+            let kind = database
+                .find(&key)
+                .and_then(|slot| database.entry(slot))
+                .filter(|entry| !entry.is_expired(now_ms))
+                .and_then(|entry| crate::blocking::BlockKind::of(&entry.value));
+            if let Some(kind) = kind {
+                self.blocking.wake_first(db, &key, kind);
+            }
+        }
     }
 
     /// Called after an expired key was deleted (lazily or by the active
@@ -253,6 +280,9 @@ impl Keyspace {
             }
         }
         self.dbs.swap(a, b);
+        if !self.blocking.is_empty() {
+            self.blocking.mark_db_ready(&[a, b]);
+        }
         true
     }
 

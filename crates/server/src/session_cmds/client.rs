@@ -1,6 +1,7 @@
 //! CLIENT and its subcommands.
 
 use super::{help_reply, subcommand_syntax_error};
+use crate::blocking::Unblock;
 use crate::clients::{format_client_line, ClientInfo};
 use crate::dispatch::{KeyspaceLock, SessionHandler};
 use crate::session::{ReplyMode, Session};
@@ -18,6 +19,7 @@ pub const HANDLERS: &[(&str, SessionHandler)] = &[
     ("client|list", list),
     ("client|info", info),
     ("client|kill", kill),
+    ("client|unblock", unblock),
     ("client|reply", reply),
     ("client|no-evict", no_evict),
     ("client|no-touch", no_touch),
@@ -173,6 +175,26 @@ fn info(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
 }
 
 /// CLIENT KILL: the old `ip:port` form, or filters.
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: the reason is checked before the
+/// id, as in Redis; the blocked client's own task writes its reply.
+fn unblock(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() > 4 {
+        return subcommand_syntax_error("CLIENT", &argv[1]);
+    }
+    let how = match argv.get(3) {
+        None => Unblock::Timeout,
+        Some(reason) if reason.eq_ignore_ascii_case(b"timeout") => Unblock::Timeout,
+        Some(reason) if reason.eq_ignore_ascii_case(b"error") => Unblock::Error,
+        Some(_) => return Frame::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
+    };
+    let Ok(id) = crate::cmd::args::parse_i64(&argv[2]) else {
+        return Frame::error("ERR value is not an integer or out of range");
+    };
+    let unblocked = u64::try_from(id)
+        .is_ok_and(|id| id != session.client.id && ks.get().blocking.request_unblock(id, how));
+    Frame::Integer(i64::from(unblocked))
+}
+
 fn kill(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let me = session.client.id;
     if argv.len() == 3 {
@@ -280,6 +302,8 @@ fn reply(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
         if session.reply_mode == ReplyMode::On {
             session.reply_mode = ReplyMode::SkipNext;
         }
+        // Redis does not answer SKIP itself.
+        session.no_reply = true;
         Frame::ok()
     } else {
         Frame::error("ERR syntax error")

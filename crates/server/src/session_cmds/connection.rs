@@ -47,6 +47,7 @@ fn reset(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame
     // Redis's clearClientConnectionState: out of MULTI (and WATCH), out
     // of MONITOR, out of every subscription, silently.
     session.end_transaction(ks);
+    session.cancel_block(ks);
     session.stop_monitoring();
     session.drop_subscriptions();
     // What was delivered while subscribed (or monitoring) precedes +RESET.

@@ -268,7 +268,15 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             );
             kv(out, "client_recent_max_input_buffer", &0);
             kv(out, "client_recent_max_output_buffer", &0);
-            kv(out, "blocked_clients", &0);
+            let (blocked, timed, blocking_keys) = {
+                let blocking = &ks.get().blocking;
+                (
+                    blocking.blocked_clients(),
+                    blocking.timed_clients(),
+                    blocking.blocking_keys(),
+                )
+            };
+            kv(out, "blocked_clients", &blocked);
             kv(out, "tracking_clients", &0);
             let pubsub_clients = shared
                 .clients
@@ -285,8 +293,11 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                 (keyspace.watch.client_count(), keyspace.watch.key_count())
             };
             kv(out, "watching_clients", &watching);
-            kv(out, "clients_in_timeout_table", &0);
+            kv(out, "clients_in_timeout_table", &timed);
             kv(out, "total_watched_keys", &watched);
+            kv(out, "total_blocking_keys", &blocking_keys);
+            // Only XREADGROUP and modules wait for a key's deletion.
+            kv(out, "total_blocking_keys_on_nokey", &0);
         }
         "memory" => {
             let used = crate::alloc::allocated_bytes();

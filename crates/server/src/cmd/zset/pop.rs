@@ -12,16 +12,16 @@ use moat_resp::Frame;
 
 /// How a pop's reply is laid out.
 #[derive(Clone, Copy)]
-struct Shape {
+pub(super) struct Shape {
     /// `[member, score]` pairs instead of a flat list.
-    nested: bool,
+    pub nested: bool,
     /// ZMPOP: `[key, [pairs]]`, nil when nothing was popped.
-    with_key: bool,
+    pub with_key: bool,
 }
 
 /// Pops up to `wanted` members from the first non-empty sorted set among
 /// `keys`; WRONGTYPE stops at the first key of another type.
-fn pop_from(
+pub(super) fn pop_from(
     ctx: &mut Ctx<'_>,
     keys: &[Bytes],
     max: bool,
@@ -98,6 +98,17 @@ pub fn zpop(ctx: &mut Ctx<'_>, argv: &[Bytes], max: bool) -> Reply {
 }
 
 pub fn zmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
+    let (keys, max, wanted) = parse_zmpop(argv)?;
+    let shape = Shape {
+        nested: true,
+        with_key: true,
+    };
+    pop_from(ctx, &argv[keys], max, Some(wanted), shape)
+}
+
+/// ZMPOP's arguments after the command name (numkeys at `argv[1]`): the
+/// keys' range, whether MAX, the count.
+pub(super) fn parse_zmpop(argv: &[Bytes]) -> Result<(std::ops::Range<usize>, bool, u64), Frame> {
     let numkeys = parse_i64(&argv[1])
         .ok()
         .filter(|&n| n >= 1)
@@ -128,17 +139,7 @@ pub fn zmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             return Err(syntax_error());
         }
     }
-    let shape = Shape {
-        nested: true,
-        with_key: true,
-    };
-    pop_from(
-        ctx,
-        &argv[2..2 + numkeys],
-        max,
-        Some(wanted.unwrap_or(1)),
-        shape,
-    )
+    Ok((2..where_at, max, wanted.unwrap_or(1)))
 }
 
 pub fn zrandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
