@@ -95,9 +95,8 @@ pub const COMMAND_TABLE_DELTAS: &[(&str, &str)] = &[
     ("cluster|myshardid", "new in 7.2"),
 ];
 
-/// `CONFIG GET` differences with the reference 7.0.15, by directive.
-
-/// Directives added in Redis 7.2 (absent from 7.0).
+/// Directives added in Redis 7.2 (absent from 7.0), a `CONFIG GET`
+/// difference with the reference 7.0.15.
 pub const CONFIG_ONLY_IN_7_2: &[(&str, &str)] = &[
     (
         "cluster-announce-human-nodename",
