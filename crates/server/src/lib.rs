@@ -8,6 +8,7 @@
 //! batch.
 
 pub mod alloc;
+pub mod aof;
 pub mod check;
 pub mod client;
 pub mod clients;

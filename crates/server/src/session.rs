@@ -78,6 +78,15 @@ pub struct Session {
     pub monitor: bool,
     /// WATCHed keys, as `(db, key)`.
     pub watched: Vec<(usize, Bytes)>,
+    /// The AOF offset this client's writes reached: its replies wait
+    /// until the AOF has it (see [`crate::aof::Aof::barrier`]).
+    pub aof_offset: u64,
+    /// Nesting of [`Session::call`] (EXEC, scripts run commands inside
+    /// a command).
+    call_depth: u32,
+    /// Whether the running top-level command ran others: its propagated
+    /// commands are then one MULTI/EXEC unit.
+    unit_nested: bool,
 }
 
 impl Session {
@@ -160,6 +169,9 @@ impl Session {
             subscriptions: ClientSubscriptions::default(),
             monitor: false,
             watched: Vec::new(),
+            aof_offset: 0,
+            call_depth: 0,
+            unit_nested: false,
         }
     }
 
@@ -269,6 +281,14 @@ impl Session {
                 )),
             );
         }
+        if cmd.flags.contains(CommandFlags::WRITE) {
+            if let Some(error) = self.shared.aof.write_error() {
+                return self.reject_command(
+                    cmd,
+                    Frame::error(format!("MISCONF Errors writing to the AOF file: {error}")),
+                );
+            }
+        }
         if let Some(transaction) = &mut self.transaction {
             if !is_transaction_control(cmd) {
                 transaction.queued.push((cmd.id, argv));
@@ -295,7 +315,7 @@ impl Session {
         if !self.in_exec {
             self.note_current_command(&cmd.fullname);
         }
-        let reply = run_handler(self, ks, handler, argv, now);
+        let reply = self.run_and_propagate(ks, handler, argv, now);
         if let Some(events) = ks.take_events() {
             let mut sender = crate::pubsub::Sender {
                 id: self.client.id,
@@ -331,6 +351,55 @@ impl Session {
             );
         }
         self.info.lock().db = self.client.db;
+        reply
+    }
+
+    /// Runs the handler and settles its propagation: a data handler that
+    /// moved the keyspace's `dirty` counter propagates its argv (unless it
+    /// replaced or suppressed it, see [`crate::db::Propagation`]); at the
+    /// top level everything the command propagated goes to the AOF, still
+    /// under the keyspace lock.
+    fn run_and_propagate(
+        &mut self,
+        ks: &mut KeyspaceLock<'_>,
+        handler: crate::dispatch::HandlerKind,
+        argv: &[Bytes],
+        now: i64,
+    ) -> Frame {
+        let top_level = self.call_depth == 0;
+        if top_level {
+            self.unit_nested = false;
+        } else {
+            self.unit_nested = true;
+        }
+        let tracked = match handler {
+            crate::dispatch::HandlerKind::Data(_) => {
+                let keyspace = ks.get();
+                keyspace
+                    .propagate
+                    .enabled
+                    .then(|| (keyspace.propagate.begin_command(), keyspace.dirty))
+            }
+            crate::dispatch::HandlerKind::Session(_) => None,
+        };
+        let db = self.client.db;
+        self.call_depth += 1;
+        let reply = run_handler(self, ks, handler, argv, now);
+        self.call_depth -= 1;
+        if let Some((enclosing, dirty_before)) = tracked {
+            let keyspace = ks.get();
+            let wrote = keyspace.dirty != dirty_before;
+            keyspace.propagate.end_command(enclosing, wrote, db, argv);
+        }
+        if top_level {
+            if let Some(keyspace) = ks.locked() {
+                if !keyspace.propagate.is_empty() {
+                    let ops = keyspace.propagate.take();
+                    let offset = self.shared.aof.feed(ops, self.unit_nested);
+                    self.aof_offset = self.aof_offset.max(offset);
+                }
+            }
+        }
         reply
     }
 

@@ -64,6 +64,8 @@ pub struct Shared {
     pub slowlog: Mutex<SlowLog>,
     /// `LATENCY`.
     pub latency: Mutex<LatencyMonitor>,
+    /// The append-only file.
+    pub aof: crate::aof::Aof,
 }
 
 impl Shared {

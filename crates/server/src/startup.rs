@@ -280,6 +280,8 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     let table = CommandTable::global();
     let databases = config.get_int("databases").unwrap_or(16).max(1) as usize;
     let limits = Limits::from_config(&config);
+    let aof = crate::aof::Aof::new(&config);
+    let appendonly = config.get_text("appendonly").as_deref() == Some("yes");
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
@@ -305,8 +307,15 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         last_save_secs: AtomicI64::new(now_ms() / 1000),
         slowlog: Mutex::new(SlowLog::default()),
         latency: Mutex::new(LatencyMonitor::default()),
+        aof,
     });
     tracing::info!("Server initialized");
+    // The AOF, when on, is the dataset: it loads before any client is
+    // accepted (and would take precedence over an RDB file, as in Redis).
+    if crate::aof::load::start(&shared, appendonly).is_err() {
+        return 1;
+    }
+    crate::aof::fsync::spawn(&shared);
     let mut tasks = Vec::new();
     for listener in listeners {
         tasks.push(tokio::spawn(crate::net::accept_loop(
@@ -323,6 +332,8 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     for task in tasks {
         task.abort();
     }
+    // Everything acknowledged reaches the disk before the process ends.
+    shared.aof.flush_and_sync();
     tracing::warn!("moat is now ready to exit, bye bye...");
     0
 }
@@ -396,6 +407,18 @@ async fn cron(shared: Arc<Shared>) {
                     out: &mut unused,
                 };
                 crate::dispatch::publish_events(&shared, events, &mut sender);
+            }
+            if !keyspace.propagate.is_empty() {
+                // Expired keys: the DELs go to the AOF in execution order.
+                let ops = keyspace.propagate.take();
+                shared.aof.feed(ops, false);
+            }
+        }
+        if shared.aof.wants_auto_rewrite() {
+            let mut keyspace = shared.keyspace.lock();
+            tracing::info!("Starting automatic rewriting of AOF");
+            if let Err(error) = crate::aof::rewrite::start(&shared, &mut keyspace) {
+                tracing::warn!("Automatic AOF rewrite not started: {error}");
             }
         }
         let configured = shared

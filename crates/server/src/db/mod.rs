@@ -17,6 +17,7 @@ mod hash;
 mod intset;
 mod notify;
 mod packed;
+mod propagate;
 mod set;
 mod slots;
 mod table;
@@ -31,6 +32,7 @@ pub use entry::Entry;
 pub use hash::HashValue;
 pub use notify::KeyEvent;
 pub use packed::Packed;
+pub use propagate::{number, word, Op, Own, Propagation};
 pub use set::SetValue;
 pub use thresholds::{Thresholds, THRESHOLD_DIRECTIVES};
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
@@ -76,6 +78,8 @@ pub struct Keyspace {
     /// Keyspace events raised by the running command (or expiry cycle),
     /// published once it is done.
     pub events: Vec<KeyEvent>,
+    /// Commands to append to the AOF, filled by handlers and expiry.
+    pub propagate: Propagation,
 }
 
 impl Keyspace {
@@ -97,6 +101,7 @@ impl Keyspace {
             watch: WatchTable::default(),
             notify_flags: moat_config::NotifyFlags::empty(),
             events: Vec::new(),
+            propagate: Propagation::default(),
         }
     }
 
@@ -160,6 +165,10 @@ impl Keyspace {
             self.watch.touch(db, key, false);
         }
         self.notify(moat_config::NotifyFlags::EXPIRED, "expired", db, key);
+        // Replicas and the AOF never expire keys themselves: the deletion
+        // is stated, as Redis's `propagateDeletion` does.
+        self.propagate
+            .push(db, vec![word("DEL"), bytes::Bytes::copy_from_slice(key)]);
     }
 
     /// Whether a key exists but its TTL has passed (Redis's `keyIsExpired`).
@@ -195,6 +204,7 @@ impl Keyspace {
             }
         }
         self.dbs.swap(a, b);
+        self.dirty += 1;
         true
     }
 

@@ -90,6 +90,17 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
             ks.get().apply_config(&config);
         }
         "maxmemory-policy" | "hll-sparse-max-bytes" => ks.get().apply_config(&config),
+        "appendfsync"
+        | "aof-timestamp-enabled"
+        | "auto-aof-rewrite-percentage"
+        | "auto-aof-rewrite-min-size"
+        | "aof-disable-auto-gc"
+        | "aof-load-truncated" => shared.aof.reconfigure(&config),
+        "appendonly" => {
+            let on = config.get_text("appendonly").as_deref() == Some("yes");
+            drop(config);
+            super::persistence::apply_appendonly(session, ks, on);
+        }
         _ => {}
     }
 }

@@ -8,6 +8,7 @@ mod client;
 mod config;
 mod connection;
 mod monitor;
+pub mod persistence;
 mod pubsub;
 mod server;
 mod slowlog;
@@ -31,6 +32,7 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all.extend_from_slice(slowlog::HANDLERS);
     all.extend_from_slice(pubsub::HANDLERS);
     all.extend_from_slice(monitor::HANDLERS);
+    all.extend_from_slice(persistence::HANDLERS);
     all
 }
 

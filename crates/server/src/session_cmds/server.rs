@@ -272,7 +272,7 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                 "rdb_last_save_time",
                 &shared.last_save_secs.load(Relaxed),
             );
-            kv(out, "aof_enabled", &0);
+            shared.aof.info(out);
         }
         "stats" => {
             let keyspace = ks.get();

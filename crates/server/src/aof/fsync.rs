@@ -1,0 +1,23 @@
+//! The once-a-second AOF work: write what the expiry cycle fed, and the
+//! `appendfsync everysec` fsync, off the connections' path.
+
+use crate::shared::Shared;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// Starts the thread; it ends when the server's shared state is gone.
+pub fn spawn(shared: &Arc<Shared>) {
+    let weak: Weak<Shared> = Arc::downgrade(shared);
+    let spawned = std::thread::Builder::new()
+        .name("aof-fsync".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let Some(shared) = weak.upgrade() else {
+                return;
+            };
+            shared.aof.tick();
+        });
+    if let Err(error) = spawned {
+        tracing::warn!("Can't start the AOF fsync thread: {error}");
+    }
+}
