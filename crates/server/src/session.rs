@@ -315,7 +315,7 @@ impl Session {
         if !self.in_exec {
             self.note_current_command(&cmd.fullname);
         }
-        let reply = self.run_and_propagate(ks, handler, argv, now);
+        let reply = self.run_and_propagate(ks, cmd, handler, argv, now);
         if let Some(events) = ks.take_events() {
             let mut sender = crate::pubsub::Sender {
                 id: self.client.id,
@@ -362,16 +362,14 @@ impl Session {
     fn run_and_propagate(
         &mut self,
         ks: &mut KeyspaceLock<'_>,
+        cmd: &Command,
         handler: crate::dispatch::HandlerKind,
         argv: &[Bytes],
         now: i64,
     ) -> Frame {
         let top_level = self.call_depth == 0;
-        if top_level {
-            self.unit_nested = false;
-        } else {
-            self.unit_nested = true;
-        }
+        // A top-level command starts a unit; any nested call marks it.
+        self.unit_nested = !top_level;
         let tracked = match handler {
             crate::dispatch::HandlerKind::Data(_) => {
                 let keyspace = ks.get();
@@ -388,7 +386,9 @@ impl Session {
         self.call_depth -= 1;
         if let Some((enclosing, dirty_before)) = tracked {
             let keyspace = ks.get();
-            let wrote = keyspace.dirty != dirty_before;
+            // A read that found an expired key moved `dirty` too; its DEL
+            // is propagated, the read itself never is.
+            let wrote = keyspace.dirty != dirty_before && !cmd.flags.contains(CommandFlags::READONLY);
             keyspace.propagate.end_command(enclosing, wrote, db, argv);
         }
         if top_level {

@@ -184,7 +184,7 @@ fn load_file(
 /// (empty) base; appends go to the last incr file, or a new one.
 fn open(shared: &Arc<Shared>) -> Result<(), ()> {
     let aof = &shared.aof;
-    let mut state = aof.state.lock();
+    let (writer, mut state) = aof.lock_exclusive();
     let settings = state.settings.clone();
     let fail = |what: &str, error: std::io::Error| {
         tracing::error!("{what}: {}", crate::startup::io_error_text(&error));
@@ -238,6 +238,7 @@ fn open(shared: &Arc<Shared>) -> Result<(), ()> {
     state.manifest = manifest;
     aof.switch_file(&mut state, Some(Arc::new(file)), size);
     drop(state);
+    drop(writer);
     aof.set_enabled(true);
     shared.keyspace.lock().propagate.enabled = true;
     Ok(())

@@ -145,10 +145,17 @@ pub struct Aof {
     /// One fsync at a time, so that a waiting client finds its bytes
     /// synced by the fsync that just ended.
     sync_lock: Mutex<()>,
+    /// One writer at a time, so chunks land in the order they were fed;
+    /// the state lock is not held during the write, so commands keep
+    /// feeding the buffer meanwhile.
+    write_lock: Mutex<()>,
     /// Logical offsets written to the file and fsynced.
     written: AtomicU64,
     fsynced: AtomicU64,
     enabled: AtomicBool,
+    /// Set while the last write failed, so write commands can be refused
+    /// without taking the lock.
+    write_failed: AtomicBool,
     policy: AtomicU8,
 }
 
@@ -175,9 +182,11 @@ impl Aof {
                 last_write_error: None,
             }),
             sync_lock: Mutex::new(()),
+            write_lock: Mutex::new(()),
             written: AtomicU64::new(0),
             fsynced: AtomicU64::new(0),
             enabled: AtomicBool::new(false),
+            write_failed: AtomicBool::new(false),
             policy: AtomicU8::new(FsyncPolicy::from_config(config).code()),
         }
     }
@@ -263,53 +272,115 @@ impl Aof {
     /// Writes the buffer to the incr file. A failed write is undone
     /// (the file is cut back to its last good size) and retried later.
     pub fn write_pending(&self) {
-        let mut state = self.state.lock();
-        if let Err(error) = self.write_locked(&mut state) {
+        let _writer = self.write_lock.lock();
+        if let Err(error) = self.write_out() {
             if self.policy() == FsyncPolicy::Always {
                 fatal_always(&error);
             }
         }
     }
 
+    /// Takes the buffer and writes it without the state lock. Callers
+    /// hold `write_lock`.
+    fn write_out(&self) -> std::io::Result<()> {
+        let (mut data, file, end) = {
+            let mut state = self.state.lock();
+            if state.buf.is_empty() {
+                return Ok(());
+            }
+            let Some(file) = state.file.clone() else {
+                // Off, or between files: nothing may be lost, so keep it.
+                return Ok(());
+            };
+            (std::mem::take(&mut state.buf), file, state.fed)
+        };
+        let result = (&*file).write_all(&data);
+        let mut state = self.state.lock();
+        match result {
+            Ok(()) => {
+                self.wrote(&mut state, data.len(), end);
+                // Keep the allocation for the next commands.
+                if state.buf.is_empty() {
+                    data.clear();
+                    state.buf = data;
+                }
+                Ok(())
+            }
+            Err(error) => {
+                // Not written: it goes back in front of what came since.
+                data.extend_from_slice(&state.buf);
+                state.buf = data;
+                Err(self.write_error_seen(&mut state, &file, error))
+            }
+        }
+    }
+
+    /// Writes the buffer while holding the state lock (switching files,
+    /// with `write_lock` held by the caller).
     fn write_locked(&self, state: &mut State) -> std::io::Result<()> {
         if state.buf.is_empty() {
             return Ok(());
         }
         let Some(file) = state.file.clone() else {
-            // Off, or between files: nothing may be lost, so keep it.
             return Ok(());
         };
         match (&*file).write_all(&state.buf) {
             Ok(()) => {
-                state.current_size += state.buf.len() as u64;
-                state.incr_size += state.buf.len() as u64;
+                let (len, end) = (state.buf.len(), state.fed);
                 state.buf.clear();
-                self.written.store(state.fed, Ordering::Release);
-                if state.last_write_error.take().is_some() {
-                    tracing::warn!("AOF write error looks solved, Redis can write again.");
-                }
+                self.wrote(state, len, end);
                 Ok(())
             }
-            Err(error) => {
-                // A partial write would leave half a command: cut it off.
-                let _ = file.set_len(state.incr_size);
-                if state.last_write_error.is_none() {
-                    tracing::warn!(
-                        "Error writing to the AOF file: {}",
-                        crate::startup::io_error_text(&error)
-                    );
-                }
-                state.last_write_error = Some(crate::startup::io_error_text(&error));
-                Err(error)
-            }
+            Err(error) => Err(self.write_error_seen(state, &file, error)),
         }
+    }
+
+    fn wrote(&self, state: &mut State, len: usize, end: u64) {
+        state.current_size += len as u64;
+        state.incr_size += len as u64;
+        self.written.store(end, Ordering::Release);
+        if state.last_write_error.take().is_some() {
+            self.write_failed.store(false, Ordering::Release);
+            tracing::warn!("AOF write error looks solved, Redis can write again.");
+        }
+    }
+
+    fn write_error_seen(
+        &self,
+        state: &mut State,
+        file: &File,
+        error: std::io::Error,
+    ) -> std::io::Error {
+        // A partial write would leave half a command: cut it off.
+        let _ = file.set_len(state.incr_size);
+        if state.last_write_error.is_none() {
+            tracing::warn!(
+                "Error writing to the AOF file: {}",
+                crate::startup::io_error_text(&error)
+            );
+        }
+        state.last_write_error = Some(crate::startup::io_error_text(&error));
+        self.write_failed.store(true, Ordering::Release);
+        error
+    }
+
+    /// The writer and state locks together, for switching files.
+    pub(crate) fn lock_exclusive(
+        &self,
+    ) -> (
+        parking_lot::MutexGuard<'_, ()>,
+        parking_lot::MutexGuard<'_, State>,
+    ) {
+        let writer = self.write_lock.lock();
+        (writer, self.state.lock())
     }
 
     /// fsyncs what has been written so far. Callers hold `sync_lock`.
     fn sync_now(&self) -> std::io::Result<()> {
         let (file, target) = {
-            let mut state = self.state.lock();
-            self.write_locked(&mut state)?;
+            let _writer = self.write_lock.lock();
+            self.write_out()?;
+            let state = self.state.lock();
             (state.file.clone(), self.written.load(Ordering::Acquire))
         };
         if let Some(file) = file {
@@ -363,13 +434,13 @@ impl Aof {
     /// listed for the next start.
     pub(crate) fn stop(&self) {
         self.set_enabled(false);
-        let mut state = self.state.lock();
+        let (_writer, mut state) = self.lock_exclusive();
         self.switch_file(&mut state, None, 0);
         state.buf.clear();
     }
 
     /// Switches appends to `file`, writing and fsyncing what the old one
-    /// still had to receive. Called under the state lock.
+    /// still had to receive. Callers hold [`Aof::lock_exclusive`].
     pub(crate) fn switch_file(&self, state: &mut State, file: Option<Arc<File>>, size: u64) {
         let _ = self.write_locked(state);
         if let Some(old) = &state.file {
@@ -387,7 +458,7 @@ impl Aof {
     /// The MISCONF error write commands get while the AOF cannot be
     /// written (Redis refuses writes rather than lose them).
     pub fn write_error(&self) -> Option<String> {
-        if !self.is_enabled() {
+        if !self.is_enabled() || !self.write_failed.load(Ordering::Acquire) {
             return None;
         }
         self.state.lock().last_write_error.clone()

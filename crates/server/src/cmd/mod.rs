@@ -12,6 +12,8 @@ pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keys;
+#[cfg(test)]
+mod propagation_tests;
 pub mod reply;
 pub mod set;
 pub mod strings;

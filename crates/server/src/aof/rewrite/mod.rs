@@ -166,7 +166,7 @@ fn bulk(out: &mut Vec<u8>, arg: &[u8]) {
 /// is the reply.
 pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
     let aof = &shared.aof;
-    let mut state = aof.state.lock();
+    let (writer, mut state) = aof.lock_exclusive();
     if state.rewriting.is_some() {
         return Err("ERR Background append only file rewriting already in progress".into());
     }
@@ -211,6 +211,7 @@ pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
     });
     state.rewrite_scheduled = false;
     drop(state);
+    drop(writer);
     tracing::info!("Background append only file rewriting started");
     let shared = shared.clone();
     let spawned = std::thread::Builder::new()
