@@ -388,7 +388,8 @@ impl Session {
             let keyspace = ks.get();
             // A read that found an expired key moved `dirty` too; its DEL
             // is propagated, the read itself never is.
-            let wrote = keyspace.dirty != dirty_before && !cmd.flags.contains(CommandFlags::READONLY);
+            let wrote =
+                keyspace.dirty != dirty_before && !cmd.flags.contains(CommandFlags::READONLY);
             keyspace.propagate.end_command(enclosing, wrote, db, argv);
         }
         if top_level {

@@ -97,10 +97,7 @@ fn dump(client: &mut Client) -> Vec<String> {
 fn sorted(frame: Frame) -> String {
     let mut items: Vec<String> = match frame {
         Frame::Array(items) | Frame::Set(items) => items.iter().map(text).collect(),
-        Frame::Map(pairs) => pairs
-            .iter()
-            .flat_map(|(k, v)| [text(k), text(v)])
-            .collect(),
+        Frame::Map(pairs) => pairs.iter().flat_map(|(k, v)| [text(k), text(v)]).collect(),
         other => panic!("{other:?}"),
     };
     items.sort();
@@ -115,9 +112,19 @@ fn write_mixed(client: &mut Client, prefix: &str) {
     for i in 0..10 {
         call(
             client,
-            &["HSET", &format!("{prefix}h{i}"), "a", "1", "b", &i.to_string()],
+            &[
+                "HSET",
+                &format!("{prefix}h{i}"),
+                "a",
+                "1",
+                "b",
+                &i.to_string(),
+            ],
         );
-        call(client, &["SADD", &format!("{prefix}set{i}"), "x", "y", &i.to_string()]);
+        call(
+            client,
+            &["SADD", &format!("{prefix}set{i}"), "x", "y", &i.to_string()],
+        );
     }
     call(client, &["SADD", &format!("{prefix}ints"), "1", "2", "3"]);
     let big: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
@@ -128,7 +135,10 @@ fn write_mixed(client: &mut Client, prefix: &str) {
     ok(client, &["SET", &format!("{prefix}ttl"), "v", "EX", "1000"]);
     call(client, &["EXPIRE", &format!("{prefix}s1"), "5000"]);
     call(client, &["INCRBYFLOAT", &format!("{prefix}float"), "1.25"]);
-    call(client, &["HINCRBYFLOAT", &format!("{prefix}h1"), "f", "0.5"]);
+    call(
+        client,
+        &["HINCRBYFLOAT", &format!("{prefix}h1"), "f", "0.5"],
+    );
     ok(client, &["SELECT", "3"]);
     ok(client, &["SET", &format!("{prefix}in3"), "three"]);
     ok(client, &["SELECT", "0"]);
@@ -174,7 +184,9 @@ fn commands_are_logged_in_replayable_form() {
     assert!(words.iter().any(|w| w == &["SREM", "s", popped.as_str()]));
     assert!(words.iter().any(|w| w == &["PERSIST", "ex"]));
     assert!(words.iter().any(|w| w == &["DEL", "gone"]));
-    assert!(!words.iter().any(|w| w.get(1).map(String::as_str) == Some("missing")));
+    assert!(!words
+        .iter()
+        .any(|w| w.get(1).map(String::as_str) == Some("missing")));
     let multi = names.iter().position(|n| n == "MULTI").unwrap();
     assert_eq!(names[multi + 1..multi + 4], ["INCR", "INCR", "EXEC"]);
     let select5 = words.iter().position(|w| w == &["SELECT", "5"]).unwrap();
@@ -202,7 +214,10 @@ fn expired_keys_are_logged_as_deletions() {
         let deleted = |key: &str| words.iter().any(|w| w[0] == "DEL" && w[1] == key);
         if deleted("lazy") && deleted("active") {
             // The read that found the key expired is not logged.
-            assert!(!words.iter().any(|w| w[0].eq_ignore_ascii_case("get")), "{words:?}");
+            assert!(
+                !words.iter().any(|w| w[0].eq_ignore_ascii_case("get")),
+                "{words:?}"
+            );
             break;
         }
         assert!(Instant::now() < deadline, "{words:?}");
@@ -269,7 +284,10 @@ fn check_acknowledged(client: &mut Client, acked: &[i64]) -> usize {
             continue;
         }
         let counter = int(call(client, &["GET", &format!("c{n}")]));
-        assert!(counter > last, "thread {n}: counter {counter}, acknowledged {last}");
+        assert!(
+            counter > last,
+            "thread {n}: counter {counter}, acknowledged {last}"
+        );
         for i in [0, last / 2, last] {
             let value = call(client, &["GET", &format!("t{n}:{i}")]);
             assert_eq!(text(&value), i.to_string(), "thread {n} write {i} lost");
@@ -318,7 +336,9 @@ fn everysec_loses_nothing_to_a_process_crash() {
     // (not a killed machine) loses nothing even between fsyncs; only
     // the kernel's copy is at most a second ahead of the disk.
     let (writes, _) = crash_rounds("everysec", 8);
-    eprintln!("appendfsync everysec: {writes} writes, 8 kills, 0 seconds of acknowledged writes lost");
+    eprintln!(
+        "appendfsync everysec: {writes} writes, 8 kills, 0 seconds of acknowledged writes lost"
+    );
 }
 
 /// Builds a directory with `n` SETs in the incr file, stops the server
@@ -359,30 +379,58 @@ fn truncated_tail_loads_with_a_warning_or_refuses_to_start() {
             continue;
         }
         // The first command is the SELECT.
-        let complete_sets = ends.iter().filter(|&&end| end <= cut).count().saturating_sub(1);
+        let complete_sets = ends
+            .iter()
+            .filter(|&&end| end <= cut)
+            .count()
+            .saturating_sub(1);
         std::fs::write(&incr, &data[..cut]).unwrap();
 
         let refused = run_to_exit(
             &binary(),
             &[
-                "--port", "0", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-                "--aof-load-truncated", "no", "--dir", server.dir().to_str().unwrap(),
+                "--port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--aof-load-truncated",
+                "no",
+                "--dir",
+                server.dir().to_str().unwrap(),
             ],
             server.dir(),
         );
         assert_eq!(refused.code, Some(1), "cut {cut}: {}", refused.output());
         assert!(
-            refused.output().contains("Unexpected end of file reading the append only file appendonly.aof.1.incr.aof"),
+            refused.output().contains(
+                "Unexpected end of file reading the append only file appendonly.aof.1.incr.aof"
+            ),
             "{}",
             refused.output()
         );
-        assert_eq!(std::fs::read(&incr).unwrap().len(), cut, "refusal changed the file");
+        assert_eq!(
+            std::fs::read(&incr).unwrap().len(),
+            cut,
+            "refusal changed the file"
+        );
 
         server.restart().unwrap();
         let mut c = server.client().unwrap();
-        assert_eq!(int(call(&mut c, &["DBSIZE"])), complete_sets as i64, "cut {cut}");
-        assert!(server.log().contains("!!! Warning: short read while loading the AOF file appendonly.aof.1.incr.aof!!!"));
-        assert!(server.log().contains("AOF appendonly.aof.1.incr.aof loaded anyway because aof-load-truncated is enabled"));
+        assert_eq!(
+            int(call(&mut c, &["DBSIZE"])),
+            complete_sets as i64,
+            "cut {cut}"
+        );
+        assert!(server.log().contains(
+            "!!! Warning: short read while loading the AOF file appendonly.aof.1.incr.aof!!!"
+        ));
+        assert!(server.log().contains(
+            "AOF appendonly.aof.1.incr.aof loaded anyway because aof-load-truncated is enabled"
+        ));
         // The tail was cut off: appends now follow a whole command.
         ok(&mut c, &["SET", "after", "cut"]);
         drop(c);
@@ -402,9 +450,19 @@ fn garbage_in_the_file_refuses_to_start() {
     std::fs::write(&incr, &data).unwrap();
     let exit = start_must_fail(
         server.dir(),
-        &["--appendonly", "yes", "--dir", server.dir().to_str().unwrap()],
+        &[
+            "--appendonly",
+            "yes",
+            "--dir",
+            server.dir().to_str().unwrap(),
+        ],
     );
-    assert!(exit.output().contains("Bad file format reading the append only file appendonly.aof.1.incr.aof"), "{}", exit.output());
+    assert!(
+        exit.output()
+            .contains("Bad file format reading the append only file appendonly.aof.1.incr.aof"),
+        "{}",
+        exit.output()
+    );
 }
 
 #[test]
@@ -416,7 +474,10 @@ fn rewrite_under_write_load_keeps_every_write() {
     for _ in 0..4 {
         std::thread::sleep(Duration::from_millis(150));
         let reply = call(&mut setup, &["BGREWRITEAOF"]);
-        assert_eq!(text(&reply), "Background append only file rewriting started");
+        assert_eq!(
+            text(&reply),
+            "Background append only file rewriting started"
+        );
         wait_for_rewrite(&mut setup);
     }
     std::thread::sleep(Duration::from_millis(100));
@@ -431,9 +492,13 @@ fn rewrite_under_write_load_keeps_every_write() {
     check_acknowledged(&mut c, &acked);
     assert_eq!(dump(&mut c), before);
     // One base, one incr, no history left behind.
-    let manifest = std::fs::read_to_string(aof_dir(&server).join("appendonly.aof.manifest")).unwrap();
+    let manifest =
+        std::fs::read_to_string(aof_dir(&server).join("appendonly.aof.manifest")).unwrap();
     assert_eq!(manifest.lines().count(), 2, "{manifest}");
-    assert!(manifest.starts_with("file appendonly.aof.5.base.aof seq 5 type b\n"), "{manifest}");
+    assert!(
+        manifest.starts_with("file appendonly.aof.5.base.aof seq 5 type b\n"),
+        "{manifest}"
+    );
     let files = std::fs::read_dir(aof_dir(&server)).unwrap().count();
     assert_eq!(files, 3);
 }
@@ -450,7 +515,12 @@ fn wait_for_rewrite(client: &mut Client) {
 fn auto_rewrite_triggers_on_growth() {
     let server = aof_server(
         "no",
-        &["--auto-aof-rewrite-min-size", "20000", "--auto-aof-rewrite-percentage", "50"],
+        &[
+            "--auto-aof-rewrite-min-size",
+            "20000",
+            "--auto-aof-rewrite-percentage",
+            "50",
+        ],
     );
     let mut c = server.client().unwrap();
     for i in 0..400 {
@@ -491,7 +561,9 @@ fn config_set_appendonly_yes_starts_with_a_rewrite() {
     drop(c);
     restarted.stop().unwrap();
     let words = logged_commands(&dir.join("appendonlydir"));
-    assert!(!words.iter().any(|w| w.get(1).map(String::as_str) == Some("not-logged")));
+    assert!(!words
+        .iter()
+        .any(|w| w.get(1).map(String::as_str) == Some("not-logged")));
 }
 
 #[test]
@@ -533,7 +605,12 @@ fn redis_reads_a_directory_moat_wrote() {
     drop(c);
     server.stop().unwrap();
     let reference = ServerBuilder::new(redis)
-        .args(["--appendonly", "yes", "--dir", server.dir().to_str().unwrap()])
+        .args([
+            "--appendonly",
+            "yes",
+            "--dir",
+            server.dir().to_str().unwrap(),
+        ])
         .start()
         .unwrap();
     let mut r = reference.client().unwrap();
@@ -544,7 +621,14 @@ fn redis_reads_a_directory_moat_wrote() {
 fn moat_reads_a_directory_redis_wrote() {
     let Some(redis) = redis() else { return };
     let mut reference = ServerBuilder::new(redis)
-        .args(["--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--appendfsync", "always"])
+        .args([
+            "--appendonly",
+            "yes",
+            "--aof-use-rdb-preamble",
+            "no",
+            "--appendfsync",
+            "always",
+        ])
         .start()
         .unwrap();
     let mut r = reference.client().unwrap();
@@ -560,13 +644,26 @@ fn moat_reads_a_directory_redis_wrote() {
     drop(r);
     reference.stop().unwrap();
     let server = moat()
-        .args(["--appendonly", "yes", "--dir", reference.dir().to_str().unwrap()])
+        .args([
+            "--appendonly",
+            "yes",
+            "--dir",
+            reference.dir().to_str().unwrap(),
+        ])
         .start()
         .unwrap();
     let mut c = server.client().unwrap();
     assert_eq!(dump(&mut c), expected);
     // moat keeps appending to Redis's last incr file.
     ok(&mut c, &["SET", "from-moat", "1"]);
-    let manifest = std::fs::read_to_string(reference.dir().join("appendonlydir/appendonly.aof.manifest")).unwrap();
-    assert!(manifest.contains("type b") && manifest.contains("type i"), "{manifest}");
+    let manifest = std::fs::read_to_string(
+        reference
+            .dir()
+            .join("appendonlydir/appendonly.aof.manifest"),
+    )
+    .unwrap();
+    assert!(
+        manifest.contains("type b") && manifest.contains("type i"),
+        "{manifest}"
+    );
 }

@@ -22,6 +22,14 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The AOF could not be loaded or opened; the reason was logged and the
+/// server must not start.
+#[derive(Debug)]
+pub struct StartupFailed;
+
+/// Commands of a MULTI block being read: where it started, and its queue.
+type OpenMulti<'t> = Option<(usize, Vec<(&'t Command, Vec<Bytes>)>)>;
+
 /// Why a file did not load.
 enum Failure {
     Stop(Stop, usize),
@@ -32,7 +40,7 @@ enum Failure {
 /// continues its sequence numbers) and, with `appendonly yes`, loads the
 /// data and opens the incr file to append to. `Err` means the server
 /// must not start; the reason was logged.
-pub fn start(shared: &Arc<Shared>, appendonly: bool) -> Result<(), ()> {
+pub fn start(shared: &Arc<Shared>, appendonly: bool) -> Result<(), StartupFailed> {
     let settings = shared.aof.state.lock().settings.clone();
     let manifest_path = settings.manifest_path();
     let manifest = match std::fs::read(&manifest_path) {
@@ -40,7 +48,7 @@ pub fn start(shared: &Arc<Shared>, appendonly: bool) -> Result<(), ()> {
             Ok(manifest) => manifest,
             Err(reason) if appendonly => {
                 tracing::error!("{reason}");
-                return Err(());
+                return Err(StartupFailed);
             }
             Err(reason) => {
                 tracing::warn!("Ignoring the AOF manifest: {reason}");
@@ -55,7 +63,7 @@ pub fn start(shared: &Arc<Shared>, appendonly: bool) -> Result<(), ()> {
                 crate::startup::io_error_text(&error)
             );
             if appendonly {
-                return Err(());
+                return Err(StartupFailed);
             }
             Manifest::default()
         }
@@ -84,13 +92,13 @@ fn load_file(
     settings: &super::Settings,
     info: &FileInfo,
     last: bool,
-) -> Result<(), ()> {
+) -> Result<(), StartupFailed> {
     let path = settings.dir.join(&info.name);
     let data = match std::fs::read(&path) {
         Ok(data) => data,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             tracing::error!("The AOF file {} doesn't exist", info.name);
-            return Err(());
+            return Err(StartupFailed);
         }
         Err(error) => {
             tracing::error!(
@@ -98,7 +106,7 @@ fn load_file(
                 info.name,
                 crate::startup::io_error_text(&error)
             );
-            return Err(());
+            return Err(StartupFailed);
         }
     };
     if data.starts_with(b"REDIS") {
@@ -107,7 +115,7 @@ fn load_file(
             "The AOF file {} starts with an RDB preamble, which this build cannot read; rewrite it with aof-use-rdb-preamble no",
             info.name
         );
-        return Err(());
+        return Err(StartupFailed);
     }
     let started = Instant::now();
     match loader.replay(&data) {
@@ -117,10 +125,7 @@ fn load_file(
                 "!!! Warning: short read while loading the AOF file {}!!!",
                 info.name
             );
-            tracing::warn!(
-                "!!! Truncating the AOF {} at offset {valid} !!!",
-                info.name
-            );
+            tracing::warn!("!!! Truncating the AOF {} at offset {valid} !!!", info.name);
             let cut = std::fs::OpenOptions::new()
                 .write(true)
                 .open(&path)
@@ -131,7 +136,7 @@ fn load_file(
                     info.name,
                     crate::startup::io_error_text(&error)
                 );
-                return Err(());
+                return Err(StartupFailed);
             }
             tracing::warn!(
                 "AOF {} loaded anyway because aof-load-truncated is enabled",
@@ -143,28 +148,28 @@ fn load_file(
                 "Fatal error: the truncated file {} is not the last file",
                 info.name
             );
-            return Err(());
+            return Err(StartupFailed);
         }
         Err(Failure::Stop(Stop::Truncated, _)) => {
             tracing::error!(
                 "Unexpected end of file reading the append only file {}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.",
                 info.name
             );
-            return Err(());
+            return Err(StartupFailed);
         }
         Err(Failure::Stop(Stop::BadFormat, _)) => {
             tracing::error!(
                 "Bad file format reading the append only file {}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>",
                 info.name
             );
-            return Err(());
+            return Err(StartupFailed);
         }
         Err(Failure::UnknownCommand(name)) => {
             tracing::error!(
                 "Unknown command '{name}' reading the append only file {}",
                 info.name
             );
-            return Err(());
+            return Err(StartupFailed);
         }
     }
     let kind = if info.kind == FileType::Base {
@@ -182,7 +187,7 @@ fn load_file(
 
 /// Redis's `aofOpenIfNeededOnServerStart`: an empty directory gets an
 /// (empty) base; appends go to the last incr file, or a new one.
-fn open(shared: &Arc<Shared>) -> Result<(), ()> {
+fn open(shared: &Arc<Shared>) -> Result<(), StartupFailed> {
     let aof = &shared.aof;
     let (writer, mut state) = aof.lock_exclusive();
     let settings = state.settings.clone();
@@ -197,16 +202,20 @@ fn open(shared: &Arc<Shared>) -> Result<(), ()> {
             ),
             error,
         );
-        return Err(());
+        return Err(StartupFailed);
     }
     let mut manifest = state.manifest.clone();
     let mut changed = false;
     if manifest.base.is_none() && manifest.incrs.is_empty() {
         let base = manifest.next_base(&settings.basename, false);
-        let created = std::fs::File::create(settings.dir.join(&base.name)).and_then(|f| f.sync_all());
+        let created =
+            std::fs::File::create(settings.dir.join(&base.name)).and_then(|f| f.sync_all());
         if let Err(error) = created {
-            fail(&format!("Can't create the AOF base file {}", base.name), error);
-            return Err(());
+            fail(
+                &format!("Can't create the AOF base file {}", base.name),
+                error,
+            );
+            return Err(StartupFailed);
         }
         manifest.base = Some(base);
         changed = true;
@@ -226,11 +235,11 @@ fn open(shared: &Arc<Shared>) -> Result<(), ()> {
                 &format!("Can't open the append-only file {}", incr.name),
                 error,
             );
-            return Err(());
+            return Err(StartupFailed);
         }
     };
     if changed && persist_manifest(&settings, &manifest).is_err() {
-        return Err(());
+        return Err(StartupFailed);
     }
     let size = file.metadata().map_or(0, |m| m.len());
     state.current_size = listed_size(&settings, &manifest);
@@ -255,7 +264,10 @@ impl Loader {
         let addr = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
         let session = Session::new(shared.clone(), addr, addr, -1);
         // Not a connection a client made.
-        shared.stats.total_connections_received.fetch_sub(1, Relaxed);
+        shared
+            .stats
+            .total_connections_received
+            .fetch_sub(1, Relaxed);
         Loader {
             shared: shared.clone(),
             session,
@@ -270,7 +282,7 @@ impl Loader {
         let mut ks = KeyspaceLock::new(&shared);
         let mut pos = 0;
         // A MULTI block: where it started and its commands.
-        let mut multi: Option<(usize, Vec<(&Command, Vec<Bytes>)>)> = None;
+        let mut multi: OpenMulti<'_> = None;
         loop {
             let start = pos;
             let argv = match next_command(data, &mut pos) {

@@ -188,9 +188,13 @@ fn trim(line: &[u8]) -> &[u8] {
 /// Redis's `sdsneedsrepr` / `sdscatrepr` for file names with spaces,
 /// quotes or unprintable bytes.
 fn quoted_if_needed(name: &str) -> String {
-    let needs = name
-        .bytes()
-        .any(|b| b == b'\\' || b == b'"' || b == b'\'' || b.is_ascii_whitespace() || !(0x20..0x7f).contains(&b));
+    let needs = name.bytes().any(|b| {
+        b == b'\\'
+            || b == b'"'
+            || b == b'\''
+            || b.is_ascii_whitespace()
+            || !(0x20..0x7f).contains(&b)
+    });
     if !needs {
         return name.to_string();
     }
@@ -253,6 +257,9 @@ mod tests {
             }],
             ..Manifest::default()
         };
-        assert_eq!(Manifest::parse(quoted.render().as_bytes()).unwrap().incrs, quoted.incrs);
+        assert_eq!(
+            Manifest::parse(quoted.render().as_bytes()).unwrap().incrs,
+            quoted.incrs
+        );
     }
 }

@@ -58,7 +58,10 @@ fn relative_ttls_become_absolute() {
     );
     assert_eq!(propagated(&mut h, "getex k persist"), ["0: PERSIST k"]);
     assert_eq!(propagated(&mut h, "expire k -1"), ["0: DEL k"]);
-    assert!(propagated(&mut h, "expire k 10").is_empty(), "no key, no write");
+    assert!(
+        propagated(&mut h, "expire k 10").is_empty(),
+        "no key, no write"
+    );
 }
 
 #[test]
@@ -97,5 +100,8 @@ fn an_expired_key_is_deleted_before_the_command_that_found_it() {
     let mut h = harness();
     propagated(&mut h, "set k v px 5");
     h.now_ms += 10;
-    assert_eq!(propagated(&mut h, "append k x"), ["0: DEL k", "0: append k x"]);
+    assert_eq!(
+        propagated(&mut h, "append k x"),
+        ["0: DEL k", "0: append k x"]
+    );
 }

@@ -174,7 +174,11 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         edited(&mut db, key, empty);
         // The member was chosen at random: the AOF names it.
         if let Some(m) = &member {
-            db.propagate_as(vec![word("SREM"), argv[1].clone(), Bytes::copy_from_slice(m)]);
+            db.propagate_as(vec![
+                word("SREM"),
+                argv[1].clone(),
+                Bytes::copy_from_slice(m),
+            ]);
         }
         return Ok(member.map_or(Frame::Null, |m| Frame::Bulk(Bytes::from(m))));
     };

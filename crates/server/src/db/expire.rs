@@ -85,8 +85,10 @@ impl Keyspace {
                     // Counted above; this breaks watches and notifies.
                     self.watch.touch(index, &key, false);
                     self.notify(moat_config::NotifyFlags::EXPIRED, "expired", index, &key);
-                    self.propagate
-                        .push(index, vec![super::word("DEL"), bytes::Bytes::from(key.to_vec())]);
+                    self.propagate.push(
+                        index,
+                        vec![super::word("DEL"), bytes::Bytes::from(key.to_vec())],
+                    );
                 }
                 if expired * 100 <= round * REPEAT_ABOVE_PERCENT {
                     break;
