@@ -667,3 +667,35 @@ fn moat_reads_a_directory_redis_wrote() {
         "{manifest}"
     );
 }
+
+#[test]
+fn a_single_file_aof_is_moved_into_the_directory() {
+    let mut server = moat().start().unwrap();
+    server.stop().unwrap();
+    std::fs::write(
+        server.dir().join("appendonly.aof"),
+        "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$3\r\nold\r\n$5\r\nstyle\r\n",
+    )
+    .unwrap();
+    let restarted = moat()
+        .args([
+            "--appendonly",
+            "yes",
+            "--dir",
+            server.dir().to_str().unwrap(),
+        ])
+        .start()
+        .unwrap();
+    let mut c = restarted.client().unwrap();
+    assert_eq!(text(&call(&mut c, &["GET", "old"])), "style");
+    let dir = server.dir().join("appendonlydir");
+    let manifest = std::fs::read_to_string(dir.join("appendonly.aof.manifest")).unwrap();
+    assert_eq!(
+        manifest,
+        "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    assert!(!server.dir().join("appendonly.aof").exists());
+    assert!(restarted
+        .log()
+        .contains("Successfully migrated an old-style AOF into the AOF directory"));
+}

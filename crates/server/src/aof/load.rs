@@ -42,6 +42,9 @@ enum Failure {
 /// must not start; the reason was logged.
 pub fn start(shared: &Arc<Shared>, appendonly: bool) -> Result<(), StartupFailed> {
     let settings = shared.aof.state.lock().settings.clone();
+    if appendonly {
+        upgrade_single_file(&settings)?;
+    }
     let manifest_path = settings.manifest_path();
     let manifest = match std::fs::read(&manifest_path) {
         Ok(text) => match Manifest::parse(&text) {
@@ -85,6 +88,39 @@ pub fn start(shared: &Arc<Shared>, appendonly: bool) -> Result<(), StartupFailed
         );
     }
     open(shared)
+}
+
+/// Redis 7's `aofUpgradePrepare`: a Redis 6 style `appendonly.aof` in the
+/// working directory, and no manifest, becomes the base of a new
+/// directory (manifest first, then the move, as Redis does).
+fn upgrade_single_file(settings: &super::Settings) -> Result<(), StartupFailed> {
+    let old = std::path::Path::new(&settings.basename);
+    if settings.manifest_path().exists() || !old.is_file() {
+        return Ok(());
+    }
+    let fail = |what: &str, error: std::io::Error| {
+        tracing::error!("{what}: {}", crate::startup::io_error_text(&error));
+        StartupFailed
+    };
+    std::fs::create_dir_all(&settings.dir)
+        .map_err(|e| fail("Can't create the append-only directory", e))?;
+    let manifest = Manifest {
+        base: Some(FileInfo {
+            name: settings.basename.clone(),
+            seq: 1,
+            kind: FileType::Base,
+        }),
+        base_seq: 1,
+        ..Manifest::default()
+    };
+    persist_manifest(settings, &manifest).map_err(|_| StartupFailed)?;
+    std::fs::rename(old, settings.dir.join(&settings.basename))
+        .map_err(|e| fail("Error moving the old AOF file into the AOF directory", e))?;
+    tracing::info!(
+        "Successfully migrated an old-style AOF into the AOF directory ({}).",
+        settings.dir.display()
+    );
+    Ok(())
 }
 
 fn load_file(
@@ -204,6 +240,7 @@ fn open(shared: &Arc<Shared>) -> Result<(), StartupFailed> {
         );
         return Err(StartupFailed);
     }
+    remove_stale_temp_files(&settings.dir);
     let mut manifest = state.manifest.clone();
     let mut changed = false;
     if manifest.base.is_none() && manifest.incrs.is_empty() {
@@ -251,6 +288,20 @@ fn open(shared: &Arc<Shared>) -> Result<(), StartupFailed> {
     aof.set_enabled(true);
     shared.keyspace.lock().propagate.enabled = true;
     Ok(())
+}
+
+/// A rewrite cut short by a crash leaves its temporary base behind.
+fn remove_stale_temp_files(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("temp-rewriteaof-bg-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The fake client replaying a file.
