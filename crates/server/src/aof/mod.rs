@@ -128,6 +128,11 @@ pub(crate) struct State {
     pub current_size: u64,
     /// Length of the incr file being appended to.
     pub incr_size: u64,
+    /// The incr file appends left, until its last bytes are fsynced.
+    pub unsynced_old: Option<Arc<File>>,
+    /// The manifest changed and must be durable before anything is
+    /// written to the file it added (see [`Aof::write_out`]).
+    pub manifest_dirty: bool,
     /// `aof_current_size` when the last rewrite ended (`aof_base_size`).
     pub base_size: u64,
     pub rewriting: Option<Rewriting>,
@@ -172,6 +177,8 @@ impl Aof {
                 last_timestamp: 0,
                 current_size: 0,
                 incr_size: 0,
+                unsynced_old: None,
+                manifest_dirty: false,
                 base_size: 0,
                 rewriting: None,
                 rewrite_scheduled: false,
@@ -283,6 +290,7 @@ impl Aof {
     /// Takes the buffer and writes it without the state lock. Callers
     /// hold `write_lock`.
     fn write_out(&self) -> std::io::Result<()> {
+        self.persist_dirty_manifest()?;
         let (mut data, file, end) = {
             let mut state = self.state.lock();
             if state.buf.is_empty() {
@@ -313,6 +321,24 @@ impl Aof {
                 Err(self.write_error_seen(&mut state, &file, error))
             }
         }
+    }
+
+    /// Makes a manifest that lists a new incr file durable before the
+    /// file receives anything, without holding the state lock (commands
+    /// keep running; only replies of writes wait). Callers hold
+    /// `write_lock`, under which alone the manifest changes.
+    fn persist_dirty_manifest(&self) -> std::io::Result<()> {
+        let pending = {
+            let state = self.state.lock();
+            state
+                .manifest_dirty
+                .then(|| (state.settings.clone(), state.manifest.clone()))
+        };
+        if let Some((settings, manifest)) = pending {
+            persist_manifest(&settings, &manifest)?;
+            self.state.lock().manifest_dirty = false;
+        }
+        Ok(())
     }
 
     /// Writes the buffer while holding the state lock (switching files,
@@ -377,12 +403,27 @@ impl Aof {
 
     /// fsyncs what has been written so far. Callers hold `sync_lock`.
     fn sync_now(&self) -> std::io::Result<()> {
-        let (file, target) = {
+        let (file, old, target) = {
             let _writer = self.write_lock.lock();
             self.write_out()?;
             let state = self.state.lock();
-            (state.file.clone(), self.written.load(Ordering::Acquire))
+            (
+                state.file.clone(),
+                state.unsynced_old.clone(),
+                self.written.load(Ordering::Acquire),
+            )
         };
+        if let Some(old) = &old {
+            old.sync_data()?;
+            let mut state = self.state.lock();
+            if state
+                .unsynced_old
+                .as_ref()
+                .is_some_and(|o| Arc::ptr_eq(o, old))
+            {
+                state.unsynced_old = None;
+            }
+        }
         if let Some(file) = file {
             file.sync_data()?;
         }
@@ -397,8 +438,10 @@ impl Aof {
             return;
         }
         self.write_pending();
-        if self.policy() == FsyncPolicy::EverySec
-            && self.fsynced.load(Ordering::Acquire) < self.written.load(Ordering::Acquire)
+        let old_pending = self.state.lock().unsynced_old.is_some();
+        if old_pending
+            || self.policy() == FsyncPolicy::EverySec
+                && self.fsynced.load(Ordering::Acquire) < self.written.load(Ordering::Acquire)
         {
             let _one = self.sync_lock.lock();
             if let Err(error) = self.sync_now() {
@@ -443,11 +486,13 @@ impl Aof {
     /// still had to receive. Callers hold [`Aof::lock_exclusive`].
     pub(crate) fn switch_file(&self, state: &mut State, file: Option<Arc<File>>, size: u64) {
         let _ = self.write_locked(state);
-        if let Some(old) = &state.file {
-            let _ = old.sync_data();
+        // The old file's last bytes are fsynced by the next fsync (or the
+        // rewrite thread), not here under the locks.
+        if let Some(old) = state.file.take() {
+            if let Some(older) = state.unsynced_old.replace(old) {
+                let _ = older.sync_data();
+            }
         }
-        self.written.store(state.fed, Ordering::Release);
-        self.fsynced.store(state.fed, Ordering::Release);
         state.file = file;
         state.incr_size = size;
         // A new file starts with its own SELECT.
@@ -569,13 +614,14 @@ pub(crate) fn persist_manifest(settings: &Settings, manifest: &Manifest) -> std:
         })
 }
 
-/// Deletes the history files a swap left, unless `aof-disable-auto-gc`.
-pub(crate) fn delete_history(state: &mut State) {
-    if state.settings.keep_history || state.manifest.history.is_empty() {
+/// Deletes the history files a swap left, unless `aof-disable-auto-gc`,
+/// and persists the manifest without them.
+pub(crate) fn delete_history(settings: &Settings, manifest: &mut Manifest) {
+    if settings.keep_history || manifest.history.is_empty() {
         return;
     }
-    for info in std::mem::take(&mut state.manifest.history) {
-        let path = state.settings.dir.join(&info.name);
+    for info in std::mem::take(&mut manifest.history) {
+        let path = settings.dir.join(&info.name);
         match std::fs::remove_file(&path) {
             Ok(()) => tracing::info!("Removing the history file {} in the background", info.name),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -586,7 +632,7 @@ pub(crate) fn delete_history(state: &mut State) {
             ),
         }
     }
-    let _ = persist_manifest(&state.settings, &state.manifest);
+    let _ = persist_manifest(settings, manifest);
 }
 
 /// Size of the files the manifest lists, for `aof_current_size`.

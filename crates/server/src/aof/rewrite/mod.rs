@@ -1,10 +1,10 @@
 //! AOF rewrite: a new base file holding the dataset as commands.
 //!
-//! Redis forks; moat clones the keyspace's live entries under the
-//! keyspace lock (a memory copy, the only pause clients see), and in the
-//! same critical section switches appends to a new incr file, so the
-//! snapshot plus the incr files from that one on are exactly the dataset.
-//! A thread then writes the snapshot as commands to a temporary file,
+//! Redis forks; moat encodes the keyspace's live entries as commands
+//! into memory under the keyspace lock (a memory copy, the only pause
+//! clients see), and in the same critical section switches appends to a
+//! new incr file, so that base plus the incr files from that one on are
+//! exactly the dataset. A thread then writes it to a temporary file,
 //! fsyncs it, renames it to `<name>.<n>.base.aof` and swaps the manifest
 //! atomically; the files the new base covers become history and are
 //! deleted. A crash at any point leaves a manifest that lists a complete
@@ -21,7 +21,7 @@ mod string;
 
 use super::{delete_history, listed_size, persist_manifest, Aof, Rewriting, Settings};
 use crate::aof::encode;
-use crate::db::{Entry, Keyspace, Value};
+use crate::db::{Keyspace, Value};
 use crate::shared::Shared;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,44 +31,20 @@ use std::time::Instant;
 /// Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
 pub const ITEMS_PER_COMMAND: usize = 64;
 
-/// The dataset at the moment the rewrite started.
-pub struct Snapshot {
-    dbs: Vec<(usize, Vec<Entry>)>,
-    taken_ms: i64,
-}
-
-/// Clones every live entry (keys already expired are left out, as
-/// Redis's rewrite skips them).
-pub fn snapshot(ks: &mut Keyspace, now_ms: i64) -> Snapshot {
-    let dbs = (0..ks.len())
-        .map(|index| {
-            let entries: Vec<Entry> = ks
-                .db(index)
-                .entries()
-                .filter(|e| !e.is_expired(now_ms))
-                .cloned()
-                .collect();
-            (index, entries)
-        })
-        .filter(|(_, entries)| !entries.is_empty())
-        .collect();
-    Snapshot {
-        dbs,
-        taken_ms: now_ms,
-    }
-}
-
-/// Writes the snapshot as commands: per database a SELECT, per key the
-/// commands that build its value, then PEXPIREAT for a TTL.
-pub fn write_base(snapshot: &Snapshot, file: &mut impl Write) -> std::io::Result<u64> {
-    let mut out = Vec::with_capacity(64 * 1024);
-    let mut total = 0u64;
-    for (index, entries) in &snapshot.dbs {
-        encode::select(&mut out, *index);
-        for entry in entries {
-            if entry.is_expired(snapshot.taken_ms) {
-                continue;
-            }
+/// The dataset as commands, encoded under the keyspace lock: per
+/// database a SELECT, per live key the commands that build its value,
+/// then PEXPIREAT for a TTL (keys already expired are left out, as
+/// Redis's rewrite skips them). Encoding straight into one buffer costs
+/// a memory copy per key and no allocation, which keeps the pause short.
+pub fn encode_base(ks: &mut Keyspace, now_ms: i64) -> Vec<u8> {
+    let mut out = Vec::new();
+    for index in 0..ks.len() {
+        let db = ks.db(index);
+        if db.is_empty() {
+            continue;
+        }
+        encode::select(&mut out, index);
+        for entry in db.entries().filter(|e| !e.is_expired(now_ms)) {
             emit_value(&mut out, entry.key(), &entry.value);
             if let Some(at) = entry.expire_at() {
                 encode::command(
@@ -76,16 +52,9 @@ pub fn write_base(snapshot: &Snapshot, file: &mut impl Write) -> std::io::Result
                     &[&b"PEXPIREAT"[..], entry.key(), at.to_string().as_bytes()],
                 );
             }
-            if out.len() >= 32 * 1024 {
-                file.write_all(&out)?;
-                total += out.len() as u64;
-                out.clear();
-            }
         }
     }
-    file.write_all(&out)?;
-    total += out.len() as u64;
-    Ok(total)
+    out
 }
 
 /// The commands that rebuild one value.
@@ -179,18 +148,19 @@ pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
         );
         return Err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".into());
     }
-    let snapshot = snapshot(ks, crate::shared::now_ms());
+    let base = encode_base(ks, crate::shared::now_ms());
     let first_kept_incr = if aof.is_enabled() {
         // Appends from now on go to a new incr file, listed before the
         // base exists so a crash mid-rewrite loses nothing.
         let mut manifest = state.manifest.clone();
         let incr = manifest.add_incr(&settings.basename);
-        let opened = super::open_append(&settings.dir.join(&incr.name))
-            .and_then(|file| persist_manifest(&settings, &manifest).map(|()| file));
-        match opened {
+        match super::open_append(&settings.dir.join(&incr.name)) {
             Ok(file) => {
                 aof.switch_file(&mut state, Some(Arc::new(file)), 0);
                 state.manifest = manifest;
+                // Persisted by the first write to the new file, outside
+                // the keyspace lock.
+                state.manifest_dirty = true;
                 incr.seq
             }
             Err(error) => {
@@ -220,8 +190,12 @@ pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
             let temp = settings
                 .dir
                 .join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-            let written = write_file(&temp, &snapshot);
-            drop(snapshot);
+            // The new incr file's manifest, and the old file's last
+            // bytes, become durable now if no client needed them yet.
+            shared.aof.write_pending();
+            shared.aof.flush_and_sync();
+            let written = write_file(&temp, &base);
+            drop(base);
             finish(&shared.aof, &settings, temp, written);
         });
     if let Err(error) = spawned {
@@ -235,25 +209,25 @@ pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
 }
 
 /// Writes and fsyncs the new base under its temporary name.
-fn write_file(path: &Path, snapshot: &Snapshot) -> std::io::Result<u64> {
-    let file = std::fs::File::create(path)?;
-    let mut writer = std::io::BufWriter::with_capacity(64 * 1024, file);
-    let size = write_base(snapshot, &mut writer)?;
-    let file = writer.into_inner().map_err(|e| e.into_error())?;
+fn write_file(path: &Path, base: &[u8]) -> std::io::Result<u64> {
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(base)?;
     file.sync_all()?;
-    Ok(size)
+    Ok(base.len() as u64)
 }
 
-/// Installs the new base (or records the failure).
+/// Installs the new base (or records the failure). The renames and
+/// fsyncs run under the writer lock only, so commands keep running.
 fn finish(aof: &Aof, settings: &Settings, temp: PathBuf, written: std::io::Result<u64>) {
-    let mut state = aof.state.lock();
-    let Some(rewriting) = state.rewriting.take() else {
+    // The manifest changes under the writer lock only.
+    let (_writer, state) = aof.lock_exclusive();
+    let Some(first_kept_incr) = state.rewriting.as_ref().map(|r| r.first_kept_incr) else {
         let _ = std::fs::remove_file(&temp);
         return;
     };
-    state.last_rewrite_secs = rewriting.started.elapsed().as_secs() as i64;
+    let mut manifest = state.manifest.clone();
+    drop(state);
     let installed = written.and_then(|_| {
-        let mut manifest = state.manifest.clone();
         let base = manifest.next_base(&settings.basename, false);
         let target = settings.dir.join(&base.name);
         std::fs::rename(&temp, &target)?;
@@ -262,19 +236,26 @@ fn finish(aof: &Aof, settings: &Settings, temp: PathBuf, written: std::io::Resul
             temp.file_name().unwrap_or_default().to_string_lossy(),
             base.name
         );
-        manifest.install_base(base, rewriting.first_kept_incr);
+        manifest.install_base(base, first_kept_incr);
         if let Err(error) = persist_manifest(settings, &manifest) {
             let _ = std::fs::remove_file(&target);
             return Err(error);
         }
-        Ok(manifest)
+        delete_history(settings, &mut manifest);
+        Ok(())
     });
+    let size = listed_size(settings, &manifest);
+    let mut state = aof.state.lock();
+    if let Some(rewriting) = state.rewriting.take() {
+        state.last_rewrite_secs = rewriting.started.elapsed().as_secs() as i64;
+    }
     match installed {
-        Ok(manifest) => {
+        Ok(()) => {
             state.manifest = manifest;
-            delete_history(&mut state);
-            state.current_size = listed_size(settings, &state.manifest);
-            state.base_size = state.current_size;
+            state.manifest_dirty = false;
+            // Appends since the switch are counted in by the file sizes.
+            state.current_size = size;
+            state.base_size = size;
             state.rewrites += 1;
             state.consecutive_failures = 0;
             state.last_bgrewrite_ok = true;
@@ -316,9 +297,7 @@ mod tests {
             }
             db.set(b"set", Value::Set(set), false);
         }
-        let snap = snapshot(&mut ks, 0);
-        let mut out = Vec::new();
-        write_base(&snap, &mut out).unwrap();
+        let out = encode_base(&mut ks, 0);
         let mut pos = 0;
         let mut commands = Vec::new();
         while let Some(argv) = crate::aof::reader::next_command(&out, &mut pos).unwrap() {
