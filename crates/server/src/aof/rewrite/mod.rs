@@ -37,7 +37,8 @@ pub const ITEMS_PER_COMMAND: usize = 64;
 /// Redis's rewrite skips them). Encoding straight into one buffer costs
 /// a memory copy per key and no allocation, which keeps the pause short.
 pub fn encode_base(ks: &mut Keyspace, now_ms: i64) -> Vec<u8> {
-    let mut out = Vec::new();
+    // Room for a short key and value each, so the buffer rarely regrows.
+    let mut out = Vec::with_capacity(ks.total_keys().saturating_mul(48).min(1 << 30));
     for index in 0..ks.len() {
         let db = ks.db(index);
         if db.is_empty() {
@@ -106,10 +107,7 @@ impl<'o> Batches<'o> {
         }
         if self.in_batch == 0 {
             let batch = self.remaining.min(ITEMS_PER_COMMAND);
-            self.out.push(b'*');
-            self.out
-                .extend_from_slice((2 + batch * self.width).to_string().as_bytes());
-            self.out.extend_from_slice(b"\r\n");
+            encode::header(self.out, b'*', 2 + batch * self.width);
             bulk(self.out, self.command);
             bulk(self.out, self.key);
             self.in_batch = batch;
@@ -123,9 +121,7 @@ impl<'o> Batches<'o> {
 }
 
 fn bulk(out: &mut Vec<u8>, arg: &[u8]) {
-    out.push(b'$');
-    out.extend_from_slice(arg.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
+    encode::header(out, b'$', arg.len());
     out.extend_from_slice(arg);
     out.extend_from_slice(b"\r\n");
 }
