@@ -699,3 +699,28 @@ fn a_single_file_aof_is_moved_into_the_directory() {
         .log()
         .contains("Successfully migrated an old-style AOF into the AOF directory"));
 }
+
+#[test]
+fn turning_the_aof_on_again_never_replays_a_past_run() {
+    let mut first = aof_server("always", &[]);
+    let mut c = first.client().unwrap();
+    ok(&mut c, &["SET", "stale", "old"]);
+    drop(c);
+    first.stop().unwrap();
+    let dir = first.dir().to_str().unwrap().to_string();
+    let mut off = moat().args(["--dir", &dir]).start().unwrap();
+    let mut c = off.client().unwrap();
+    ok(&mut c, &["SET", "fresh", "1"]);
+    ok(&mut c, &["CONFIG", "SET", "appendonly", "yes"]);
+    ok(&mut c, &["SET", "after", "1"]);
+    drop(c);
+    // Killed whether or not the rewrite finished.
+    off.kill().unwrap();
+    let on = moat()
+        .args(["--appendonly", "yes", "--dir", &dir])
+        .start()
+        .unwrap();
+    let mut c = on.client().unwrap();
+    assert_eq!(call(&mut c, &["GET", "stale"]), Frame::Null);
+    assert_eq!(text(&call(&mut c, &["GET", "after"])), "1");
+}

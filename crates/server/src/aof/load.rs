@@ -278,6 +278,8 @@ fn open(shared: &Arc<Shared>) -> Result<(), StartupFailed> {
     if changed && persist_manifest(&settings, &manifest).is_err() {
         return Err(StartupFailed);
     }
+    // Left by a crash between a rewrite's swap and its clean-up.
+    super::delete_history(&settings, &mut manifest);
     let size = file.metadata().map_or(0, |m| m.len());
     state.current_size = listed_size(&settings, &manifest);
     state.base_size = state.current_size;

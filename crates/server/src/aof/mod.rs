@@ -482,6 +482,25 @@ impl Aof {
         state.buf.clear();
     }
 
+    /// Turning the AOF on at run time: the files a past run listed hold a
+    /// dataset that may have changed since, so they become history; the
+    /// rewrite that follows writes the base. A crash before that base
+    /// exists loads only what was appended since, never stale data.
+    pub(crate) fn retire_listed_files(&self) {
+        let (_writer, mut state) = self.lock_exclusive();
+        let manifest = &mut state.manifest;
+        let retired: Vec<_> = manifest
+            .base
+            .take()
+            .into_iter()
+            .chain(manifest.incrs.drain(..))
+            .collect();
+        manifest.history.extend(retired.into_iter().map(|mut info| {
+            info.kind = manifest::FileType::History;
+            info
+        }));
+    }
+
     /// Switches appends to `file`, writing and fsyncing what the old one
     /// still had to receive. Callers hold [`Aof::lock_exclusive`].
     pub(crate) fn switch_file(&self, state: &mut State, file: Option<Arc<File>>, size: u64) {

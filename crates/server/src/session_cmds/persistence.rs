@@ -27,6 +27,7 @@ pub fn apply_appendonly(session: &mut Session, ks: &mut KeyspaceLock<'_>, on: bo
     }
     let keyspace = ks.get();
     if on {
+        aof.retire_listed_files();
         aof.set_enabled(true);
         keyspace.propagate.enabled = true;
         if let Err(error) = crate::aof::rewrite::start(&shared, keyspace) {
