@@ -100,7 +100,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 continue;
             }
             while let PauseDecision::WaitUntil(deadline) = shared.pause.decide(&shared, &argv) {
-                aof_barrier(&shared, &mut session);
+                aof_barrier(&shared, &mut session).await;
                 flush(&mut stream, &mut output, &shared, &kill).await?;
                 mailbox.written(std::mem::take(&mut from_mailbox), &shared);
                 tokio::time::sleep_until(deadline).await;
@@ -129,14 +129,14 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             );
             Frame::error(format!("ERR Protocol error: {error}"))
                 .encode(session.client.protocol, &mut output);
-            aof_barrier(&shared, &mut session);
+            aof_barrier(&shared, &mut session).await;
             flush(&mut stream, &mut output, &shared, &kill).await?;
             return Ok(());
         }
         if mailbox.has_pending() {
             from_mailbox += mailbox.take_into(&mut output);
         }
-        aof_barrier(&shared, &mut session);
+        aof_barrier(&shared, &mut session).await;
         flush(&mut stream, &mut output, &shared, &kill).await?;
         mailbox.written(std::mem::take(&mut from_mailbox), &shared);
         if session.close_after_reply || kill.is_killed() {
@@ -168,12 +168,11 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
 }
 
 /// No reply acknowledges a write before the AOF holds it as the fsync
-/// policy promises. The wait (a write, and an fsync under `always`)
-/// blocks this worker thread, so tokio moves the other tasks off it.
-fn aof_barrier(shared: &Shared, session: &mut Session) {
+/// policy promises (a write; under `always` an awaited group fsync).
+async fn aof_barrier(shared: &Shared, session: &mut Session) {
     let offset = std::mem::take(&mut session.aof_offset);
     if offset > 0 {
-        tokio::task::block_in_place(|| shared.aof.barrier(offset));
+        shared.aof.barrier(offset).await;
     }
 }
 

@@ -8,9 +8,10 @@
 //! Before a connection writes its replies it passes [`Aof::barrier`] with
 //! the offset its commands reached: the buffer is written to the incr
 //! file (so a killed process loses nothing acknowledged) and, with
-//! `appendfsync always`, fsynced first, one fsync serving every client
-//! that waits (group commit). `everysec` leaves the fsync to a thread
-//! that runs each second ([`fsync`]).
+//! `appendfsync always`, fsynced first by a group-commit thread the
+//! connections await, one fsync serving every client that waits.
+//! `everysec` leaves the fsync to a thread that runs each second
+//! ([`fsync`]).
 //!
 //! The directory (`appenddirname`) holds a base file, incr files and the
 //! manifest ([`manifest`]); a rewrite ([`rewrite`]) snapshots the
@@ -154,6 +155,11 @@ pub struct Aof {
     /// the state lock is not held during the write, so commands keep
     /// feeding the buffer meanwhile.
     write_lock: Mutex<()>,
+    /// `always`: a connection asks the group-commit thread for an fsync
+    /// and awaits `synced`.
+    sync_wanted: Mutex<bool>,
+    sync_cond: parking_lot::Condvar,
+    synced: tokio::sync::Notify,
     /// Logical offsets written to the file and fsynced.
     written: AtomicU64,
     fsynced: AtomicU64,
@@ -190,6 +196,9 @@ impl Aof {
             }),
             sync_lock: Mutex::new(()),
             write_lock: Mutex::new(()),
+            sync_wanted: Mutex::new(false),
+            sync_cond: parking_lot::Condvar::new(),
+            synced: tokio::sync::Notify::new(),
             written: AtomicU64::new(0),
             fsynced: AtomicU64::new(0),
             enabled: AtomicBool::new(false),
@@ -258,22 +267,57 @@ impl Aof {
     }
 
     /// Makes everything up to `offset` durable as the fsync policy
-    /// promises before a reply goes out.
-    pub fn barrier(&self, offset: u64) {
+    /// promises before a reply goes out: written to the file (a short
+    /// write, done here), and under `always` fsynced by the group-commit
+    /// thread, which one fsync at a time serves every client waiting.
+    /// The wait is asynchronous, so a worker thread keeps serving its
+    /// other connections meanwhile.
+    pub async fn barrier(&self, offset: u64) {
         if offset == 0 {
             return;
         }
         if self.written.load(Ordering::Acquire) < offset {
             self.write_pending();
         }
-        if self.policy() == FsyncPolicy::Always && self.fsynced.load(Ordering::Acquire) < offset {
-            let _one = self.sync_lock.lock();
-            if self.fsynced.load(Ordering::Acquire) < offset {
-                if let Err(error) = self.sync_now() {
-                    fatal_always(&error);
-                }
+        if self.policy() != FsyncPolicy::Always {
+            return;
+        }
+        loop {
+            if self.fsynced.load(Ordering::Acquire) >= offset {
+                return;
+            }
+            let notified = self.synced.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.fsynced.load(Ordering::Acquire) >= offset {
+                return;
+            }
+            *self.sync_wanted.lock() = true;
+            self.sync_cond.notify_one();
+            notified.await;
+        }
+    }
+
+    /// One round of the group-commit thread: waits (bounded) for a
+    /// request, fsyncs, wakes every waiter. False when nothing was asked.
+    pub fn group_commit_round(&self, wait: std::time::Duration) -> bool {
+        {
+            let mut wanted = self.sync_wanted.lock();
+            if !*wanted {
+                self.sync_cond.wait_for(&mut wanted, wait);
+            }
+            if !std::mem::take(&mut *wanted) {
+                return false;
             }
         }
+        {
+            let _one = self.sync_lock.lock();
+            if let Err(error) = self.sync_now() {
+                fatal_always(&error);
+            }
+        }
+        self.synced.notify_waiters();
+        true
     }
 
     /// Writes the buffer to the incr file. A failed write is undone
