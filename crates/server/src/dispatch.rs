@@ -93,6 +93,11 @@ impl<'a> KeyspaceLock<'a> {
         }
     }
 
+    /// The keyspace, if this lock has taken it already.
+    pub fn locked(&mut self) -> Option<&mut Keyspace> {
+        self.guard.as_deref_mut()
+    }
+
     /// The keyspace events raised since the last call, if the keyspace
     /// was locked at all.
     pub fn take_events(&mut self) -> Option<Vec<crate::db::KeyEvent>> {

@@ -8,6 +8,7 @@
 //! batch.
 
 pub mod alloc;
+pub mod aof;
 pub mod blocked;
 pub mod blocking;
 pub mod check;

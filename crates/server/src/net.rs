@@ -135,6 +135,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 continue;
             }
             while let PauseDecision::WaitUntil(deadline) = shared.pause.decide(&shared, &argv) {
+                aof_barrier(&shared, &mut session).await;
                 flush(&mut stream, &mut output, &shared, &kill, None).await?;
                 mailbox.written(std::mem::take(&mut from_mailbox), &shared);
                 tokio::time::sleep_until(deadline).await;
@@ -171,12 +172,14 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             );
             Frame::error(format!("ERR Protocol error: {error}"))
                 .encode(session.client.protocol, &mut output);
+            aof_barrier(&shared, &mut session).await;
             flush(&mut stream, &mut output, &shared, &kill, None).await?;
             return Ok(());
         }
         if mailbox.has_pending() {
             from_mailbox += mailbox.take_into(&mut output);
         }
+        aof_barrier(&shared, &mut session).await;
         flush_replies(&mut stream, &mut output, &session, &mut guard, out_limit).await?;
         mailbox.written(std::mem::take(&mut from_mailbox), &shared);
         if session.close_after_reply || kill.is_killed() {
@@ -284,6 +287,15 @@ async fn flush_replies(
         }
     }
     result
+}
+
+/// No reply acknowledges a write before the AOF holds it as the fsync
+/// policy promises (a write; under `always` an awaited group fsync).
+async fn aof_barrier(shared: &Shared, session: &mut Session) {
+    let offset = std::mem::take(&mut session.aof_offset);
+    if offset > 0 {
+        shared.aof.barrier(offset).await;
+    }
 }
 
 /// Writes `output`. With a limit, the unsent rest is checked against it

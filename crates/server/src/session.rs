@@ -84,6 +84,15 @@ pub struct Session {
     pub watched: Vec<(usize, Bytes)>,
     /// The command this client is blocked in (BLPOP...), see [`crate::blocked`].
     pub blocked: Option<crate::blocked::BlockedState>,
+    /// The AOF offset this client's writes reached: its replies wait
+    /// until the AOF has it (see [`crate::aof::Aof::barrier`]).
+    pub aof_offset: u64,
+    /// Nesting of [`Session::call`] (EXEC, scripts run commands inside
+    /// a command).
+    call_depth: u32,
+    /// Whether the running top-level command ran others: its propagated
+    /// commands are then one MULTI/EXEC unit.
+    unit_nested: bool,
 }
 
 impl Session {
@@ -169,6 +178,9 @@ impl Session {
             monitor: false,
             watched: Vec::new(),
             blocked: None,
+            aof_offset: 0,
+            call_depth: 0,
+            unit_nested: false,
         }
     }
 
@@ -304,6 +316,14 @@ impl Session {
                 )),
             );
         }
+        if cmd.flags.contains(CommandFlags::WRITE) {
+            if let Some(error) = self.shared.aof.write_error() {
+                return self.reject_command(
+                    cmd,
+                    Frame::error(format!("MISCONF Errors writing to the AOF file: {error}")),
+                );
+            }
+        }
         // A script past busy-reply-threshold holds the keyspace: everyone
         // else gets BUSY, except for the commands that may run meanwhile
         // (SCRIPT KILL, FUNCTION KILL/STATS, AUTH...).
@@ -345,7 +365,7 @@ impl Session {
             && self.user.may_sort_by_pattern(cmd, argv);
         // Blocking commands answer at once inside EXEC.
         self.client.may_block = !self.in_exec;
-        let reply = run_handler(self, ks, handler, argv, now);
+        let reply = self.run_and_propagate(ks, cmd, handler, argv, now);
         let blocked = self.client.block.is_some() && self.take_block_request(ks, cmd.id, argv);
         if let Some(events) = ks.take_events() {
             let mut sender = crate::pubsub::Sender {
@@ -446,6 +466,56 @@ impl Session {
             reply,
             wrote: cmd.flags.contains(CommandFlags::WRITE),
         })
+    }
+
+    /// Runs the handler and settles its propagation: a data handler that
+    /// moved the keyspace's `dirty` counter propagates its argv (unless it
+    /// replaced or suppressed it, see [`crate::db::Propagation`]); at the
+    /// top level everything the command propagated goes to the AOF, still
+    /// under the keyspace lock.
+    fn run_and_propagate(
+        &mut self,
+        ks: &mut KeyspaceLock<'_>,
+        cmd: &Command,
+        handler: crate::dispatch::HandlerKind,
+        argv: &[Bytes],
+        now: i64,
+    ) -> Frame {
+        let top_level = self.call_depth == 0;
+        // A top-level command starts a unit; any nested call marks it.
+        self.unit_nested = !top_level;
+        let tracked = match handler {
+            crate::dispatch::HandlerKind::Data(_) => {
+                let keyspace = ks.get();
+                keyspace
+                    .propagate
+                    .enabled
+                    .then(|| (keyspace.propagate.begin_command(), keyspace.dirty))
+            }
+            crate::dispatch::HandlerKind::Session(_) => None,
+        };
+        let db = self.client.db;
+        self.call_depth += 1;
+        let reply = run_handler(self, ks, handler, argv, now);
+        self.call_depth -= 1;
+        if let Some((enclosing, dirty_before)) = tracked {
+            let keyspace = ks.get();
+            // A read that found an expired key moved `dirty` too; its DEL
+            // is propagated, the read itself never is.
+            let wrote =
+                keyspace.dirty != dirty_before && !cmd.flags.contains(CommandFlags::READONLY);
+            keyspace.propagate.end_command(enclosing, wrote, db, argv);
+        }
+        if top_level {
+            if let Some(keyspace) = ks.locked() {
+                if !keyspace.propagate.is_empty() {
+                    let ops = keyspace.propagate.take();
+                    let offset = self.shared.aof.feed(ops, self.unit_nested);
+                    self.aof_offset = self.aof_offset.max(offset);
+                }
+            }
+        }
+        reply
     }
 
     /// Publishes the command being processed (`cmd=` of CLIENT LIST).

@@ -69,6 +69,8 @@ pub struct Shared {
     /// EVAL and FUNCTION: the Lua VMs, the script cache, the libraries,
     /// and the running script's state (checked by dispatch for BUSY).
     pub scripting: crate::scripting::Scripting,
+    /// The append-only file.
+    pub aof: crate::aof::Aof,
 }
 
 impl Shared {

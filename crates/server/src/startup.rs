@@ -300,9 +300,18 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     }
     let mut keyspace = Keyspace::new(databases);
     keyspace.apply_config(&config);
-    let Some(load_stats) = load_dataset(&config, &mut keyspace) else {
-        return 1;
+    // With the AOF on, the AOF is the dataset and the RDB file is not read
+    // (Redis's loadDataFromDisk).
+    let load_stats = if config.get_text("appendonly").as_deref() == Some("yes") {
+        crate::persist::PersistState::default()
+    } else {
+        match load_dataset(&config, &mut keyspace) {
+            Some(stats) => stats,
+            None => return 1,
+        }
     };
+    let aof = crate::aof::Aof::new(&config);
+    let appendonly = config.get_text("appendonly").as_deref() == Some("yes");
     let shared = Arc::new(Shared {
         table,
         handlers: HandlerTable::build(table),
@@ -326,8 +335,15 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         slowlog: Mutex::new(SlowLog::default()),
         latency: Mutex::new(LatencyMonitor::default()),
         scripting,
+        aof,
     });
     tracing::info!("Server initialized");
+    // The AOF, when on, is the dataset: it loads before any client is
+    // accepted (and would take precedence over an RDB file, as in Redis).
+    if crate::aof::load::start(&shared, appendonly).is_err() {
+        return 1;
+    }
+    crate::aof::fsync::spawn(&shared);
     let mut tasks = Vec::new();
     for listener in listeners {
         tasks.push(tokio::spawn(crate::net::accept_loop(
@@ -345,6 +361,8 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     for task in tasks {
         task.abort();
     }
+    // Everything acknowledged reaches the disk before the process ends.
+    shared.aof.flush_and_sync();
     tracing::warn!("moat is now ready to exit, bye bye...");
     0
 }
@@ -426,6 +444,18 @@ async fn cron(shared: Arc<Shared>) {
                     out: &mut unused,
                 };
                 crate::dispatch::publish_events(&shared, events, &mut sender);
+            }
+            if !keyspace.propagate.is_empty() {
+                // Expired keys: the DELs go to the AOF in execution order.
+                let ops = keyspace.propagate.take();
+                shared.aof.feed(ops, false);
+            }
+        }
+        if shared.aof.wants_auto_rewrite() {
+            let mut keyspace = shared.keyspace.lock();
+            tracing::info!("Starting automatic rewriting of AOF");
+            if let Err(error) = crate::aof::rewrite::start(&shared, &mut keyspace) {
+                tracing::warn!("Automatic AOF rewrite not started: {error}");
             }
         }
         let now = now_ms();

@@ -10,7 +10,7 @@ use super::collection::{
 use super::reply::{count, flag, flatten, selected_db, syntax_error, wrong_arity, Reply};
 use super::strings::float_text::{format_human, parse_long_double};
 use super::{Ctx, Handler};
-use crate::db::{Access, DbView, HashValue, Value};
+use crate::db::{word, Access, DbView, HashValue, Value};
 use bytes::Bytes;
 use moat_resp::Frame;
 
@@ -190,7 +190,14 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let text = format_human(result);
     hash.insert(field, text.as_bytes(), &limits);
     db.modified(key);
-    Ok(Frame::Bulk(Bytes::from(text)))
+    let text = Bytes::from(text);
+    db.propagate_as(vec![
+        word("HSET"),
+        argv[1].clone(),
+        argv[2].clone(),
+        text.clone(),
+    ]);
+    Ok(Frame::Bulk(text))
 }
 
 /// What HKEYS, HVALS and HGETALL return.

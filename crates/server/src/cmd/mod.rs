@@ -16,6 +16,8 @@ pub mod keys;
 pub mod list;
 pub mod list_blocking;
 pub mod pqsort;
+#[cfg(test)]
+mod propagation_tests;
 pub mod reply;
 pub mod set;
 pub mod sort;

@@ -10,7 +10,7 @@ use super::collection::{
 };
 use super::reply::{count, flag, flatten, selected_db, syntax_error, wrong_type, Reply};
 use super::{Ctx, Handler};
-use crate::db::{Access, DbView, SetValue, Thresholds, Value};
+use crate::db::{word, Access, DbView, SetValue, Thresholds, Value};
 use bytes::Bytes;
 use moat_resp::Frame;
 
@@ -172,6 +172,14 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         let member = set.pop_random(&mut rng);
         let empty = set.is_empty();
         edited(&mut db, key, empty);
+        // The member was chosen at random: the AOF names it.
+        if let Some(m) = &member {
+            db.propagate_as(vec![
+                word("SREM"),
+                argv[1].clone(),
+                Bytes::copy_from_slice(m),
+            ]);
+        }
         return Ok(member.map_or(Frame::Null, |m| Frame::Bulk(Bytes::from(m))));
     };
     if wanted == 0 {
@@ -185,6 +193,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         );
         let reply = set_reply(all.iter());
         db.remove(key);
+        db.propagate_as(vec![word("DEL"), argv[1].clone()]);
         return Ok(reply);
     }
     let remaining = size - wanted;
@@ -210,6 +219,14 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         popped
     };
     db.modified(key);
+    if db.propagating() {
+        // Redis batches the SREMs of a counted SPOP by 1024 members.
+        for chunk in popped.chunks(1024) {
+            let mut srem = vec![word("SREM"), argv[1].clone()];
+            srem.extend(chunk.iter().map(|m| Bytes::copy_from_slice(m)));
+            db.propagate_as(srem);
+        }
+    }
     Ok(Frame::Set(
         popped
             .into_iter()

@@ -13,7 +13,7 @@ use super::reply::{
     count, empty_bulk, flatten, selected_db, syntax_error, wrong_arity, wrong_type, Reply,
 };
 use super::{Ctx, Handler};
-use crate::db::{Access, DbView, StrValue, Value};
+use crate::db::{number, word, Access, DbView, StrValue, Value};
 use bytes::Bytes;
 use moat_config::NotifyFlags;
 use moat_resp::Frame;
@@ -214,6 +214,16 @@ fn set_generic(
     if let Some(at) = expire_at {
         db.set_expire(key, at);
         db.notify(NotifyFlags::GENERIC, "expire", key);
+        // Replayed later, a relative TTL would restart: state the instant.
+        if db.propagating() {
+            db.propagate_as(vec![
+                word("SET"),
+                Bytes::copy_from_slice(key),
+                Bytes::copy_from_slice(value),
+                word("PXAT"),
+                number(at),
+            ]);
+        }
     }
     Ok(old.unwrap_or(ok_reply))
 }
@@ -266,6 +276,7 @@ fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if reply != Frame::Null {
         db.remove(&argv[1]);
         db.notify(NotifyFlags::GENERIC, "del", &argv[1]);
+        db.propagate_as(vec![word("DEL"), argv[1].clone()]);
     }
     Ok(reply)
 }
@@ -285,10 +296,17 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             db.set_expire(key, at);
             let event = if at <= now { "del" } else { "expire" };
             db.notify(NotifyFlags::GENERIC, event, key);
+            let stated = if at <= now {
+                vec![word("DEL"), argv[1].clone()]
+            } else {
+                vec![word("PEXPIREAT"), argv[1].clone(), number(at)]
+            };
+            db.propagate_as(stated);
         }
         TtlChange::Persist => {
             if db.persist(key) {
                 db.notify(NotifyFlags::GENERIC, "persist", key);
+                db.propagate_as(vec![word("PERSIST"), argv[1].clone()]);
             }
         }
         TtlChange::Default | TtlChange::Keep => {}
@@ -430,7 +448,16 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         true,
     );
     db.notify(NotifyFlags::STRING, "incrbyfloat", key);
-    Ok(Frame::Bulk(Bytes::from(text)))
+    // Float arithmetic may differ where the file is replayed: store the
+    // result, keeping the TTL as INCRBYFLOAT does.
+    let text = Bytes::from(text);
+    db.propagate_as(vec![
+        word("SET"),
+        argv[1].clone(),
+        text.clone(),
+        word("KEEPTTL"),
+    ]);
+    Ok(Frame::Bulk(text))
 }
 
 fn getrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {

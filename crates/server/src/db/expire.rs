@@ -26,6 +26,7 @@ impl Keyspace {
         let databases = self.dbs.len();
         // Keys are collected only when someone needs to hear of them.
         let wants_keys = !self.watch.is_empty()
+            || self.propagate.enabled
             || self
                 .notify_flags
                 .contains(moat_config::NotifyFlags::EXPIRED);
@@ -84,6 +85,10 @@ impl Keyspace {
                     // Counted above; this breaks watches and notifies.
                     self.watch.touch(index, &key, false);
                     self.notify(moat_config::NotifyFlags::EXPIRED, "expired", index, &key);
+                    self.propagate.push(
+                        index,
+                        vec![super::word("DEL"), bytes::Bytes::from(key.to_vec())],
+                    );
                 }
                 if expired * 100 <= round * REPEAT_ABOVE_PERCENT {
                     break;

@@ -19,6 +19,7 @@ mod intset;
 mod list;
 mod notify;
 mod packed;
+mod propagate;
 mod set;
 mod slots;
 mod small_bytes;
@@ -37,6 +38,7 @@ pub use hash::HashValue;
 pub use list::{End, ListValue};
 pub use notify::KeyEvent;
 pub use packed::Packed;
+pub use propagate::{number, word, Op, Own, Propagation};
 pub use set::SetValue;
 pub use thresholds::{Thresholds, THRESHOLD_DIRECTIVES};
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
@@ -111,6 +113,8 @@ pub struct Keyspace {
     pool: EvictionPool,
     /// The database the random policies evict from next.
     next_evict_db: usize,
+    /// Commands to append to the AOF, filled by handlers and expiry.
+    pub propagate: Propagation,
 }
 
 impl Keyspace {
@@ -139,6 +143,7 @@ impl Keyspace {
             eviction_running: false,
             pool: EvictionPool::default(),
             next_evict_db: 0,
+            propagate: Propagation::default(),
         }
     }
 
@@ -245,6 +250,10 @@ impl Keyspace {
             self.watch.touch(db, key, false);
         }
         self.notify(moat_config::NotifyFlags::EXPIRED, "expired", db, key);
+        // Replicas and the AOF never expire keys themselves: the deletion
+        // is stated, as Redis's `propagateDeletion` does.
+        self.propagate
+            .push(db, vec![word("DEL"), bytes::Bytes::copy_from_slice(key)]);
     }
 
     /// Whether a key exists but its TTL has passed (Redis's `keyIsExpired`).
@@ -283,6 +292,7 @@ impl Keyspace {
         if !self.blocking.is_empty() {
             self.blocking.mark_db_ready(&[a, b]);
         }
+        self.dirty += 1;
         true
     }
 

@@ -233,6 +233,18 @@ impl<'a> DbView<'a> {
         true
     }
 
+    /// The running command propagates to the AOF as `argv` (in this
+    /// database) instead of as received: see [`super::Propagation`].
+    pub fn propagate_as(&mut self, argv: Vec<bytes::Bytes>) {
+        self.ks.propagate.replace_own(self.index, argv);
+    }
+
+    /// Whether anything consumes propagated commands, so that handlers
+    /// build replacement argv only when needed.
+    pub fn propagating(&self) -> bool {
+        self.ks.propagate.enabled
+    }
+
     /// Reports an in-place edit of `key`'s value.
     pub fn modified(&mut self, key: &[u8]) {
         self.ks.key_modified(self.index, key);

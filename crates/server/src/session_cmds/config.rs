@@ -107,6 +107,17 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
                 tracing::warn!("WARNING: the new maxmemory value set via CONFIG SET ({limit}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.");
             }
         }
+        "appendfsync"
+        | "aof-timestamp-enabled"
+        | "auto-aof-rewrite-percentage"
+        | "auto-aof-rewrite-min-size"
+        | "aof-disable-auto-gc"
+        | "aof-load-truncated" => shared.aof.reconfigure(&config),
+        "appendonly" => {
+            let on = config.get_text("appendonly").as_deref() == Some("yes");
+            drop(config);
+            super::aof::apply_appendonly(session, ks, on);
+        }
         _ => {}
     }
 }

@@ -4,6 +4,7 @@
 //! run only after dispatch checked arity, authentication and ACLs.
 
 mod acl;
+mod aof;
 mod client;
 mod config;
 mod connection;
@@ -35,6 +36,7 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all.extend_from_slice(monitor::HANDLERS);
     all.extend_from_slice(scripting::HANDLERS);
     all.extend_from_slice(persistence::HANDLERS);
+    all.extend_from_slice(aof::HANDLERS);
     all
 }
 

@@ -351,18 +351,7 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             for (name, value) in shared.persist.info_fields(now_ms(), last_save) {
                 kv(out, name, &value);
             }
-            kv(out, "aof_enabled", &0);
-            kv(out, "aof_rewrite_in_progress", &0);
-            kv(out, "aof_rewrite_scheduled", &0);
-            kv(out, "aof_last_rewrite_time_sec", &-1);
-            kv(out, "aof_current_rewrite_time_sec", &-1);
-            kv(out, "aof_last_bgrewrite_status", &"ok");
-            kv(out, "aof_rewrites", &0);
-            kv(out, "aof_rewrites_consecutive_failures", &0);
-            kv(out, "aof_last_write_status", &"ok");
-            kv(out, "aof_last_cow_size", &0);
-            kv(out, "module_fork_in_progress", &0);
-            kv(out, "module_fork_last_cow_size", &0);
+            shared.aof.info(out);
         }
         "stats" => {
             let keyspace = ks.get();

@@ -43,6 +43,12 @@ use super::reply::wrong_type;
 use super::Handler;
 use crate::db::{Access, DbView, Value};
 pub use doc::Json;
+
+/// A document as compact JSON text, as `JSON.GET key $` would print it
+/// unwrapped (for the AOF rewrite).
+pub fn document_text(document: &Json) -> String {
+    format::to_text(document)
+}
 use moat_resp::Frame;
 
 /// This module's commands by lowercase name.

@@ -3,7 +3,7 @@
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{flag, Reply};
 use crate::cmd::Ctx;
-use crate::db::{Access, Ttl};
+use crate::db::{number, word, Access, Ttl};
 use bytes::Bytes;
 use moat_resp::Frame;
 
@@ -110,8 +110,16 @@ pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
     }
     db.set_expire(key, when);
     // A time already past deletes the key: Redis reports that as `del`.
-    let event = if when <= db.now_ms() { "del" } else { "expire" };
+    let deleted = when <= db.now_ms();
+    let event = if deleted { "del" } else { "expire" };
     db.notify(moat_config::NotifyFlags::GENERIC, event, key);
+    // The AOF states the outcome: the deletion, or the absolute instant.
+    let stated = if deleted {
+        vec![word("DEL"), argv[1].clone()]
+    } else {
+        vec![word("PEXPIREAT"), argv[1].clone(), number(when)]
+    };
+    db.propagate_as(stated);
     Ok(Frame::Integer(1))
 }
 

@@ -1,0 +1,708 @@
+//! The append-only file, in Redis 7's multi-part layout.
+//!
+//! Every command that changed the dataset reaches the AOF through one
+//! path: dispatch (`Session::call`) collects the keyspace's propagation
+//! buffer ([`crate::db::Propagation`]) at the end of each top-level
+//! command, still under the keyspace lock, and [`Aof::feed`] encodes it
+//! into the in-memory buffer, so the file's order is the execution order.
+//! Before a connection writes its replies it passes [`Aof::barrier`] with
+//! the offset its commands reached: the buffer is written to the incr
+//! file (so a killed process loses nothing acknowledged) and, with
+//! `appendfsync always`, fsynced first by a group-commit thread the
+//! connections await, one fsync serving every client that waits.
+//! `everysec` leaves the fsync to a thread that runs each second
+//! ([`fsync`]).
+//!
+//! The directory (`appenddirname`) holds a base file, incr files and the
+//! manifest ([`manifest`]); a rewrite ([`rewrite`]) snapshots the
+//! keyspace, switches writes to a new incr file, writes the new base in a
+//! thread and swaps the manifest atomically. [`load`] replays it all at
+//! start-up.
+
+pub mod encode;
+pub mod fsync;
+pub mod load;
+pub mod manifest;
+pub mod reader;
+pub mod rewrite;
+
+use crate::db::Op;
+use manifest::Manifest;
+use moat_config::Config;
+use parking_lot::Mutex;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// `appendfsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    Always,
+    EverySec,
+    No,
+}
+
+impl FsyncPolicy {
+    fn from_config(config: &Config) -> FsyncPolicy {
+        match config.get_text("appendfsync").as_deref() {
+            Some("always") => FsyncPolicy::Always,
+            Some("no") => FsyncPolicy::No,
+            _ => FsyncPolicy::EverySec,
+        }
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn from_code(code: u8) -> FsyncPolicy {
+        match code {
+            0 => FsyncPolicy::Always,
+            2 => FsyncPolicy::No,
+            _ => FsyncPolicy::EverySec,
+        }
+    }
+}
+
+/// The settings read from the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub dir: PathBuf,
+    pub basename: String,
+    pub timestamps: bool,
+    pub auto_percentage: i64,
+    pub auto_min_size: i64,
+    pub keep_history: bool,
+    pub load_truncated: bool,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        Settings {
+            dir: PathBuf::from(
+                config
+                    .get_text("appenddirname")
+                    .unwrap_or_else(|| "appendonlydir".into()),
+            ),
+            basename: config
+                .get_text("appendfilename")
+                .unwrap_or_else(|| "appendonly.aof".into()),
+            timestamps: config.get_text("aof-timestamp-enabled").as_deref() == Some("yes"),
+            auto_percentage: config.get_int("auto-aof-rewrite-percentage").unwrap_or(100),
+            auto_min_size: config
+                .get_int("auto-aof-rewrite-min-size")
+                .unwrap_or(64 * 1024 * 1024),
+            keep_history: config.get_text("aof-disable-auto-gc").as_deref() == Some("yes"),
+            load_truncated: config.get_text("aof-load-truncated").as_deref() != Some("no"),
+        }
+    }
+
+    pub fn manifest_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.manifest", self.basename))
+    }
+}
+
+/// A rewrite between its start and the manifest swap.
+pub(crate) struct Rewriting {
+    pub started: Instant,
+    /// Incr files from this sequence number on hold writes the new base
+    /// does not contain.
+    pub first_kept_incr: i64,
+}
+
+/// Everything under the AOF mutex.
+pub(crate) struct State {
+    pub settings: Settings,
+    pub manifest: Manifest,
+    /// The incr file being appended to.
+    pub file: Option<Arc<File>>,
+    /// Encoded commands not yet written.
+    pub buf: Vec<u8>,
+    /// Logical offset of the end of `buf` (bytes ever fed).
+    pub fed: u64,
+    pub selected_db: Option<usize>,
+    pub last_timestamp: i64,
+    /// Size of the base plus the incr files (`aof_current_size`).
+    pub current_size: u64,
+    /// Length of the incr file being appended to.
+    pub incr_size: u64,
+    /// The incr file appends left, until its last bytes are fsynced.
+    pub unsynced_old: Option<Arc<File>>,
+    /// The manifest changed and must be durable before anything is
+    /// written to the file it added (see [`Aof::write_out`]).
+    pub manifest_dirty: bool,
+    /// `aof_current_size` when the last rewrite ended (`aof_base_size`).
+    pub base_size: u64,
+    pub rewriting: Option<Rewriting>,
+    pub rewrite_scheduled: bool,
+    pub rewrites: u64,
+    pub consecutive_failures: u64,
+    pub last_rewrite_secs: i64,
+    pub last_bgrewrite_ok: bool,
+    pub last_write_error: Option<String>,
+}
+
+/// The AOF, shared by every connection.
+pub struct Aof {
+    pub(crate) state: Mutex<State>,
+    /// One fsync at a time, so that a waiting client finds its bytes
+    /// synced by the fsync that just ended.
+    sync_lock: Mutex<()>,
+    /// One writer at a time, so chunks land in the order they were fed;
+    /// the state lock is not held during the write, so commands keep
+    /// feeding the buffer meanwhile.
+    write_lock: Mutex<()>,
+    /// `always`: a connection asks the group-commit thread for an fsync
+    /// and awaits `synced`.
+    sync_wanted: Mutex<bool>,
+    sync_cond: parking_lot::Condvar,
+    synced: tokio::sync::Notify,
+    /// Logical offsets written to the file and fsynced.
+    written: AtomicU64,
+    fsynced: AtomicU64,
+    enabled: AtomicBool,
+    /// Set while the last write failed, so write commands can be refused
+    /// without taking the lock.
+    write_failed: AtomicBool,
+    policy: AtomicU8,
+}
+
+impl Aof {
+    pub fn new(config: &Config) -> Aof {
+        Aof {
+            state: Mutex::new(State {
+                settings: Settings::from_config(config),
+                manifest: Manifest::default(),
+                file: None,
+                buf: Vec::new(),
+                fed: 0,
+                selected_db: None,
+                last_timestamp: 0,
+                current_size: 0,
+                incr_size: 0,
+                unsynced_old: None,
+                manifest_dirty: false,
+                base_size: 0,
+                rewriting: None,
+                rewrite_scheduled: false,
+                rewrites: 0,
+                consecutive_failures: 0,
+                last_rewrite_secs: -1,
+                last_bgrewrite_ok: true,
+                last_write_error: None,
+            }),
+            sync_lock: Mutex::new(()),
+            write_lock: Mutex::new(()),
+            sync_wanted: Mutex::new(false),
+            sync_cond: parking_lot::Condvar::new(),
+            synced: tokio::sync::Notify::new(),
+            written: AtomicU64::new(0),
+            fsynced: AtomicU64::new(0),
+            enabled: AtomicBool::new(false),
+            write_failed: AtomicBool::new(false),
+            policy: AtomicU8::new(FsyncPolicy::from_config(config).code()),
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::Acquire)
+    }
+
+    pub fn policy(&self) -> FsyncPolicy {
+        FsyncPolicy::from_code(self.policy.load(Ordering::Relaxed))
+    }
+
+    /// Re-reads the settings CONFIG SET may change.
+    pub fn reconfigure(&self, config: &Config) {
+        self.policy
+            .store(FsyncPolicy::from_config(config).code(), Ordering::Relaxed);
+        let fresh = Settings::from_config(config);
+        let mut state = self.state.lock();
+        // The directory and file names are immutable once started.
+        state.settings = Settings {
+            dir: state.settings.dir.clone(),
+            basename: state.settings.basename.clone(),
+            ..fresh
+        };
+    }
+
+    /// Appends the commands of one execution unit; wraps them in
+    /// MULTI/EXEC when they came from a transaction (or a script) and
+    /// are more than one. Returns the offset a client must wait for
+    /// before its reply, 0 when the AOF is off. Called under the keyspace
+    /// lock, which orders the file as commands ran.
+    pub fn feed(&self, ops: Vec<Op>, transaction: bool) -> u64 {
+        if !self.is_enabled() || ops.is_empty() {
+            return 0;
+        }
+        let mut state = self.state.lock();
+        let state = &mut *state;
+        let before = state.buf.len();
+        if state.settings.timestamps {
+            let now = crate::shared::now_ms() / 1000;
+            if now > state.last_timestamp {
+                state.last_timestamp = now;
+                encode::timestamp(&mut state.buf, now);
+            }
+        }
+        let wrap = transaction && ops.len() > 1;
+        if wrap {
+            encode::command(&mut state.buf, &["MULTI"]);
+        }
+        for op in &ops {
+            if state.selected_db != Some(op.db) {
+                encode::select(&mut state.buf, op.db);
+                state.selected_db = Some(op.db);
+            }
+            encode::command(&mut state.buf, &op.argv);
+        }
+        if wrap {
+            encode::command(&mut state.buf, &["EXEC"]);
+        }
+        state.fed += (state.buf.len() - before) as u64;
+        state.fed
+    }
+
+    /// Makes everything up to `offset` durable as the fsync policy
+    /// promises before a reply goes out: written to the file (a short
+    /// write, done here), and under `always` fsynced by the group-commit
+    /// thread, which one fsync at a time serves every client waiting.
+    /// The wait is asynchronous, so a worker thread keeps serving its
+    /// other connections meanwhile.
+    pub async fn barrier(&self, offset: u64) {
+        if offset == 0 {
+            return;
+        }
+        if self.written.load(Ordering::Acquire) < offset {
+            self.write_pending();
+        }
+        if self.policy() != FsyncPolicy::Always {
+            return;
+        }
+        loop {
+            if self.fsynced.load(Ordering::Acquire) >= offset {
+                return;
+            }
+            let notified = self.synced.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.fsynced.load(Ordering::Acquire) >= offset {
+                return;
+            }
+            *self.sync_wanted.lock() = true;
+            self.sync_cond.notify_one();
+            notified.await;
+        }
+    }
+
+    /// One round of the group-commit thread: waits (bounded) for a
+    /// request, fsyncs, wakes every waiter. False when nothing was asked.
+    pub fn group_commit_round(&self, wait: std::time::Duration) -> bool {
+        {
+            let mut wanted = self.sync_wanted.lock();
+            if !*wanted {
+                self.sync_cond.wait_for(&mut wanted, wait);
+            }
+            if !std::mem::take(&mut *wanted) {
+                return false;
+            }
+        }
+        {
+            let _one = self.sync_lock.lock();
+            if let Err(error) = self.sync_now() {
+                fatal_always(&error);
+            }
+        }
+        self.synced.notify_waiters();
+        true
+    }
+
+    /// Writes the buffer to the incr file. A failed write is undone
+    /// (the file is cut back to its last good size) and retried later.
+    pub fn write_pending(&self) {
+        let _writer = self.write_lock.lock();
+        if let Err(error) = self.write_out() {
+            if self.policy() == FsyncPolicy::Always {
+                fatal_always(&error);
+            }
+        }
+    }
+
+    /// Takes the buffer and writes it without the state lock. Callers
+    /// hold `write_lock`.
+    fn write_out(&self) -> std::io::Result<()> {
+        self.persist_dirty_manifest()?;
+        let (mut data, file, end) = {
+            let mut state = self.state.lock();
+            if state.buf.is_empty() {
+                return Ok(());
+            }
+            let Some(file) = state.file.clone() else {
+                // Off, or between files: nothing may be lost, so keep it.
+                return Ok(());
+            };
+            (std::mem::take(&mut state.buf), file, state.fed)
+        };
+        let result = (&*file).write_all(&data);
+        let mut state = self.state.lock();
+        match result {
+            Ok(()) => {
+                self.wrote(&mut state, data.len(), end);
+                // Keep the allocation for the next commands.
+                if state.buf.is_empty() {
+                    data.clear();
+                    state.buf = data;
+                }
+                Ok(())
+            }
+            Err(error) => {
+                // Not written: it goes back in front of what came since.
+                data.extend_from_slice(&state.buf);
+                state.buf = data;
+                Err(self.write_error_seen(&mut state, &file, error))
+            }
+        }
+    }
+
+    /// Makes a manifest that lists a new incr file durable before the
+    /// file receives anything, without holding the state lock (commands
+    /// keep running; only replies of writes wait). Callers hold
+    /// `write_lock`, under which alone the manifest changes.
+    fn persist_dirty_manifest(&self) -> std::io::Result<()> {
+        let pending = {
+            let state = self.state.lock();
+            state
+                .manifest_dirty
+                .then(|| (state.settings.clone(), state.manifest.clone()))
+        };
+        if let Some((settings, manifest)) = pending {
+            persist_manifest(&settings, &manifest)?;
+            self.state.lock().manifest_dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffer while holding the state lock (switching files,
+    /// with `write_lock` held by the caller).
+    fn write_locked(&self, state: &mut State) -> std::io::Result<()> {
+        if state.buf.is_empty() {
+            return Ok(());
+        }
+        let Some(file) = state.file.clone() else {
+            return Ok(());
+        };
+        match (&*file).write_all(&state.buf) {
+            Ok(()) => {
+                let (len, end) = (state.buf.len(), state.fed);
+                state.buf.clear();
+                self.wrote(state, len, end);
+                Ok(())
+            }
+            Err(error) => Err(self.write_error_seen(state, &file, error)),
+        }
+    }
+
+    fn wrote(&self, state: &mut State, len: usize, end: u64) {
+        state.current_size += len as u64;
+        state.incr_size += len as u64;
+        self.written.store(end, Ordering::Release);
+        if state.last_write_error.take().is_some() {
+            self.write_failed.store(false, Ordering::Release);
+            tracing::warn!("AOF write error looks solved, Redis can write again.");
+        }
+    }
+
+    fn write_error_seen(
+        &self,
+        state: &mut State,
+        file: &File,
+        error: std::io::Error,
+    ) -> std::io::Error {
+        // A partial write would leave half a command: cut it off.
+        let _ = file.set_len(state.incr_size);
+        if state.last_write_error.is_none() {
+            tracing::warn!(
+                "Error writing to the AOF file: {}",
+                crate::startup::io_error_text(&error)
+            );
+        }
+        state.last_write_error = Some(crate::startup::io_error_text(&error));
+        self.write_failed.store(true, Ordering::Release);
+        error
+    }
+
+    /// The writer and state locks together, for switching files.
+    pub(crate) fn lock_exclusive(
+        &self,
+    ) -> (
+        parking_lot::MutexGuard<'_, ()>,
+        parking_lot::MutexGuard<'_, State>,
+    ) {
+        let writer = self.write_lock.lock();
+        (writer, self.state.lock())
+    }
+
+    /// fsyncs what has been written so far. Callers hold `sync_lock`.
+    fn sync_now(&self) -> std::io::Result<()> {
+        let (file, old, target) = {
+            let _writer = self.write_lock.lock();
+            self.write_out()?;
+            let state = self.state.lock();
+            (
+                state.file.clone(),
+                state.unsynced_old.clone(),
+                self.written.load(Ordering::Acquire),
+            )
+        };
+        if let Some(old) = &old {
+            old.sync_data()?;
+            let mut state = self.state.lock();
+            if state
+                .unsynced_old
+                .as_ref()
+                .is_some_and(|o| Arc::ptr_eq(o, old))
+            {
+                state.unsynced_old = None;
+            }
+        }
+        if let Some(file) = file {
+            file.sync_data()?;
+        }
+        self.fsynced.fetch_max(target, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// The `everysec` fsync (and a write of whatever the expiry cycle
+    /// fed), run once a second by [`fsync::spawn`].
+    pub fn tick(&self) {
+        if !self.is_enabled() {
+            return;
+        }
+        self.write_pending();
+        let old_pending = self.state.lock().unsynced_old.is_some();
+        if old_pending
+            || self.policy() == FsyncPolicy::EverySec
+                && self.fsynced.load(Ordering::Acquire) < self.written.load(Ordering::Acquire)
+        {
+            let _one = self.sync_lock.lock();
+            if let Err(error) = self.sync_now() {
+                tracing::warn!(
+                    "Can't persist the AOF file: fsync failed: {}",
+                    crate::startup::io_error_text(&error)
+                );
+            }
+        }
+    }
+
+    /// Writes and fsyncs everything (SHUTDOWN, turning the AOF off).
+    pub fn flush_and_sync(&self) {
+        if !self.is_enabled() {
+            return;
+        }
+        let _one = self.sync_lock.lock();
+        if let Err(error) = self.sync_now() {
+            tracing::warn!(
+                "Error flushing the AOF: {}",
+                crate::startup::io_error_text(&error)
+            );
+        }
+    }
+
+    /// Starts appending (start-up after loading, or `CONFIG SET
+    /// appendonly yes` before its rewrite).
+    pub(crate) fn set_enabled(&self, on: bool) {
+        self.enabled.store(on, Ordering::Release);
+    }
+
+    /// Stops appending (`CONFIG SET appendonly no`); the incr file stays
+    /// listed for the next start.
+    pub(crate) fn stop(&self) {
+        self.set_enabled(false);
+        let (_writer, mut state) = self.lock_exclusive();
+        self.switch_file(&mut state, None, 0);
+        state.buf.clear();
+    }
+
+    /// Turning the AOF on at run time: the files a past run listed hold a
+    /// dataset that may have changed since, so they become history; the
+    /// rewrite that follows writes the base. A crash before that base
+    /// exists loads only what was appended since, never stale data.
+    pub(crate) fn retire_listed_files(&self) {
+        let (_writer, mut state) = self.lock_exclusive();
+        let manifest = &mut state.manifest;
+        let retired: Vec<_> = manifest
+            .base
+            .take()
+            .into_iter()
+            .chain(manifest.incrs.drain(..))
+            .collect();
+        manifest.history.extend(retired.into_iter().map(|mut info| {
+            info.kind = manifest::FileType::History;
+            info
+        }));
+    }
+
+    /// Switches appends to `file`, writing and fsyncing what the old one
+    /// still had to receive. Callers hold [`Aof::lock_exclusive`].
+    pub(crate) fn switch_file(&self, state: &mut State, file: Option<Arc<File>>, size: u64) {
+        let _ = self.write_locked(state);
+        // The old file's last bytes are fsynced by the next fsync (or the
+        // rewrite thread), not here under the locks.
+        if let Some(old) = state.file.take() {
+            if let Some(older) = state.unsynced_old.replace(old) {
+                let _ = older.sync_data();
+            }
+        }
+        state.file = file;
+        state.incr_size = size;
+        // A new file starts with its own SELECT.
+        state.selected_db = None;
+        state.last_timestamp = 0;
+    }
+
+    /// The MISCONF error write commands get while the AOF cannot be
+    /// written (Redis refuses writes rather than lose them).
+    pub fn write_error(&self) -> Option<String> {
+        if !self.is_enabled() || !self.write_failed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.state.lock().last_write_error.clone()
+    }
+
+    /// The AOF lines of `INFO persistence`, in Redis's order.
+    pub fn info(&self, out: &mut String) {
+        let state = self.state.lock();
+        let enabled = self.is_enabled();
+        let mut kv = |k: &str, v: String| {
+            out.push_str(k);
+            out.push(':');
+            out.push_str(&v);
+            out.push_str("\r\n");
+        };
+        kv("aof_enabled", u8::from(enabled).to_string());
+        kv(
+            "aof_rewrite_in_progress",
+            u8::from(state.rewriting.is_some()).to_string(),
+        );
+        kv(
+            "aof_rewrite_scheduled",
+            u8::from(state.rewrite_scheduled).to_string(),
+        );
+        kv(
+            "aof_last_rewrite_time_sec",
+            state.last_rewrite_secs.to_string(),
+        );
+        kv(
+            "aof_current_rewrite_time_sec",
+            state
+                .rewriting
+                .as_ref()
+                .map_or(-1, |r| r.started.elapsed().as_secs() as i64)
+                .to_string(),
+        );
+        let status = |ok: bool| if ok { "ok" } else { "err" }.to_string();
+        kv("aof_last_bgrewrite_status", status(state.last_bgrewrite_ok));
+        kv("aof_rewrites", state.rewrites.to_string());
+        kv(
+            "aof_rewrites_consecutive_failures",
+            state.consecutive_failures.to_string(),
+        );
+        kv(
+            "aof_last_write_status",
+            status(state.last_write_error.is_none()),
+        );
+        kv("aof_last_cow_size", "0".into());
+        kv("module_fork_in_progress", "0".into());
+        kv("module_fork_last_cow_size", "0".into());
+        if enabled {
+            kv("aof_current_size", state.current_size.to_string());
+            kv("aof_base_size", state.base_size.to_string());
+            kv(
+                "aof_pending_rewrite",
+                u8::from(state.rewrite_scheduled).to_string(),
+            );
+            kv("aof_buffer_length", state.buf.len().to_string());
+            kv("aof_pending_bio_fsync", "0".into());
+            kv("aof_delayed_fsync", "0".into());
+        }
+    }
+
+    /// Whether `auto-aof-rewrite-percentage` and `-min-size` call for a
+    /// rewrite now (Redis's `serverCron` rule).
+    pub fn wants_auto_rewrite(&self) -> bool {
+        if !self.is_enabled() {
+            return false;
+        }
+        let state = self.state.lock();
+        let settings = &state.settings;
+        if state.rewriting.is_some() || settings.auto_percentage <= 0 {
+            return false;
+        }
+        if (state.current_size as i64) < settings.auto_min_size {
+            return false;
+        }
+        let base = state.base_size.max(1);
+        let growth = (state.current_size * 100 / base) as i64 - 100;
+        growth >= settings.auto_percentage
+    }
+}
+
+/// Redis stops rather than acknowledge writes it could not make durable.
+fn fatal_always(error: &std::io::Error) -> ! {
+    tracing::error!(
+        "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... ({})",
+        crate::startup::io_error_text(error)
+    );
+    std::process::exit(1);
+}
+
+/// Opens (creating) an incr file for appending.
+pub(crate) fn open_append(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+/// Writes the manifest atomically (temp file, fsync, rename, fsync dir).
+pub(crate) fn persist_manifest(settings: &Settings, manifest: &Manifest) -> std::io::Result<()> {
+    moat_config::atomic::replace_file(&settings.manifest_path(), manifest.render().as_bytes())
+        .map_err(|failure| {
+            tracing::warn!(
+                "Can't persist the AOF manifest file {}: {}",
+                settings.manifest_path().display(),
+                crate::startup::io_error_text(&failure.error)
+            );
+            failure.error
+        })
+}
+
+/// Deletes the history files a swap left, unless `aof-disable-auto-gc`,
+/// and persists the manifest without them.
+pub(crate) fn delete_history(settings: &Settings, manifest: &mut Manifest) {
+    if settings.keep_history || manifest.history.is_empty() {
+        return;
+    }
+    for info in std::mem::take(&mut manifest.history) {
+        let path = settings.dir.join(&info.name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::info!("Removing the history file {} in the background", info.name),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => tracing::warn!(
+                "Can't remove the history file {}: {}",
+                info.name,
+                crate::startup::io_error_text(&error)
+            ),
+        }
+    }
+    let _ = persist_manifest(settings, manifest);
+}
+
+/// Size of the files the manifest lists, for `aof_current_size`.
+pub(crate) fn listed_size(settings: &Settings, manifest: &Manifest) -> u64 {
+    manifest
+        .files()
+        .filter_map(|info| std::fs::metadata(settings.dir.join(&info.name)).ok())
+        .map(|m| m.len())
+        .sum()
+}
