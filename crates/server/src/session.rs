@@ -84,6 +84,9 @@ pub struct Session {
     pub watched: Vec<(usize, Bytes)>,
     /// The command this client is blocked in (BLPOP...), see [`crate::blocked`].
     pub blocked: Option<crate::blocked::BlockedState>,
+    /// The command `process` already published as current, so that
+    /// `call` need not take the client-info lock again for it.
+    noted_command: Option<CommandId>,
     /// The AOF offset this client's writes reached: its replies wait
     /// until the AOF has it (see [`crate::aof::Aof::barrier`]).
     pub aof_offset: u64,
@@ -178,6 +181,7 @@ impl Session {
             monitor: false,
             watched: Vec::new(),
             blocked: None,
+            noted_command: None,
             aof_offset: 0,
             call_depth: 0,
             unit_nested: false,
@@ -267,6 +271,7 @@ impl Session {
         // rejected command already shows as `cmd=` in CLIENT LIST and in
         // the ACL log's client-info.
         self.note_current_command(&cmd.fullname);
+        self.noted_command = Some(cmd.id);
         if !cmd.arity_ok(argv.len()) {
             return self.reject_command(cmd, arity_error(&cmd.fullname));
         }
@@ -289,8 +294,9 @@ impl Session {
                 LogContext::Toplevel
             };
             self.record_denial(cmd, &argv, denial, context);
-            let message = denial.noperm_message(self.user.name(), &cmd.fullname);
-            return self.reject_command(cmd, Frame::error(format!("NOPERM {message}")));
+            let mut message = denial.noperm_message(self.user.name(), &cmd.fullname);
+            message.insert_str(0, "NOPERM ");
+            return self.reject_command(cmd, Frame::error(message));
         }
         // maxmemory: evict, or refuse what would grow the dataset.
         if let Some(error) = crate::oom::check(self, cmd) {
@@ -356,7 +362,9 @@ impl Session {
         let now = now_ms();
         // Inside EXEC the client's command stays `exec`, as Redis's
         // `lastcmd` does.
-        if !self.in_exec {
+        // `process` already noted a top-level command; EXEC's and scripts'
+        // inner commands are noted here (or not at all inside EXEC).
+        if !self.in_exec && self.noted_command.take() != Some(cmd.id) {
             self.note_current_command(&cmd.fullname);
         }
         // The handler cannot see the user: what SORT's patterns need to

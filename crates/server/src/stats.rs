@@ -67,13 +67,18 @@ impl Stats {
             .iter()
             .position(|&b| b == b' ')
             .unwrap_or(message.len());
-        let code = String::from_utf8_lossy(&message[..code_len]).into_owned();
+        let code = String::from_utf8_lossy(&message[..code_len]);
         let mut errors = self.errors.lock();
-        // Redis stops tracking new error codes past 128 distinct ones.
-        if errors.len() >= 128 && !errors.contains_key(&code) {
+        // Known codes (nearly every error) are counted without allocating.
+        if let Some(count) = errors.get_mut(code.as_ref()) {
+            *count += 1;
             return;
         }
-        *errors.entry(code).or_insert(0) += 1;
+        // Redis stops tracking new error codes past 128 distinct ones.
+        if errors.len() >= 128 {
+            return;
+        }
+        errors.insert(code.into_owned(), 1);
     }
 
     /// `CONFIG RESETSTAT`.

@@ -21,6 +21,12 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The LRU clock or LFU word Redis keeps in `robj.lru` (`lru:` of
+    /// DEBUG OBJECT).
+    pub fn access_word(&self) -> u32 {
+        self.access
+    }
+
     pub fn new(key: &[u8], value: Value, access: u32) -> Entry {
         Entry {
             key: key.into(),

@@ -18,3 +18,25 @@ pub mod state;
 mod types;
 
 pub use state::PersistState;
+
+/// Redis's `rdbSavedObjectLen`: the bytes the value takes in an RDB file,
+/// without its key and type byte (`DEBUG OBJECT`'s `serializedlength`).
+/// `None` for a type the RDB writer cannot save.
+pub fn serialized_length(key: &[u8], value: &crate::db::Value, compression: bool) -> Option<usize> {
+    use rdb::writer::{RdbWriter, RecordMeta, WriteOptions};
+    let options = WriteOptions {
+        compression,
+        checksum: false,
+    };
+    let mut record = RdbWriter::new(Vec::new(), options).ok()?;
+    types::write_record(&mut record, key, &RecordMeta::default(), value).ok()?;
+    let mut header = RdbWriter::new(Vec::new(), options).ok()?;
+    header.u8(0).ok()?;
+    header.string(key).ok()?;
+    Some(
+        record
+            .into_inner()
+            .len()
+            .checked_sub(header.into_inner().len())?,
+    )
+}

@@ -99,8 +99,11 @@ fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fr
             Frame::ok()
         }
         "reload" => debug_reload(session, ks, &argv[2..]),
+        "object" if argv.len() == 3 => debug_object(session, ks, &argv[2]),
         "help" => help_reply(&[
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "OBJECT <key>",
+            "    Show low level info about the `key` and associated value.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
             "SLEEP <seconds>",
@@ -520,4 +523,36 @@ fn human_bytes(n: u64) -> String {
         }
     }
     format!("{n}B")
+}
+
+/// `DEBUG OBJECT key`: Redis's one-line description of a value. The
+/// address is the value's own (stable while the key is not rewritten);
+/// `serializedlength` is what the value takes in an RDB file.
+fn debug_object(session: &mut Session, ks: &mut KeyspaceLock<'_>, key: &Bytes) -> Frame {
+    let db_index = session.client.db;
+    let compression = session
+        .shared
+        .config
+        .read()
+        .get_text("rdbcompression")
+        .as_deref()
+        != Some("no");
+    let keyspace = ks.get();
+    let mut db = keyspace.view(db_index, now_ms());
+    let Some(slot) = db.lookup_slot(key, crate::db::Access::Peek) else {
+        return Frame::error("ERR no such key");
+    };
+    let idle = db.idle_seconds(slot).unwrap_or(0);
+    let Some(entry) = db.entry(slot) else {
+        return Frame::error("ERR no such key");
+    };
+    let value = &entry.value;
+    let serialized = crate::persist::serialized_length(key, value, compression).unwrap_or(0);
+    let address = value as *const crate::db::Value as usize;
+    Frame::Simple(Bytes::from(format!(
+        "Value at:{address:#x} refcount:{} encoding:{} serializedlength:{serialized} lru:{} lru_seconds_idle:{idle}",
+        value.refcount(),
+        value.encoding(),
+        entry.access_word() & 0x00ff_ffff,
+    )))
 }

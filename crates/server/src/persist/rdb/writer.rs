@@ -159,6 +159,12 @@ impl<W: Write> RdbWriter<W> {
         self.string(key)
     }
 
+    /// The bytes written so far, without the EOF trailer (to measure a
+    /// record).
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
     /// Writes EOF and the checksum (zero with `rdbchecksum no`) and hands
     /// back the output.
     pub fn finish(mut self) -> io::Result<W> {
