@@ -33,10 +33,8 @@ pub fn serialized_length(key: &[u8], value: &crate::db::Value, compression: bool
     let mut header = RdbWriter::new(Vec::new(), options).ok()?;
     header.u8(0).ok()?;
     header.string(key).ok()?;
-    Some(
-        record
-            .into_inner()
-            .len()
-            .checked_sub(header.into_inner().len())?,
-    )
+    record
+        .into_inner()
+        .len()
+        .checked_sub(header.into_inner().len())
 }
