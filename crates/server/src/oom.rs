@@ -29,10 +29,10 @@ pub fn used_memory() -> u64 {
 
 /// Evicts as needed; returns the rejection if `cmd` must not run.
 pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
-    let shared = session.shared.clone();
-    if shared.limits.maxmemory() == 0 {
+    if session.shared.limits.maxmemory() == 0 {
         return None;
     }
+    let shared = session.shared.clone();
     let result = {
         let mut keyspace = shared.keyspace.lock();
         let result = keyspace.perform_evictions(&|_| used_memory(), now_ms());

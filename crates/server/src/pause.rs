@@ -49,6 +49,10 @@ impl ClientPause {
             let state = self.state.lock();
             (state.until_ms, state.write_only)
         };
+        // Never paused (or unpaused): no clock read on the hot path.
+        if until_ms == 0 {
+            return PauseDecision::Run;
+        }
         let now = now_ms();
         if until_ms <= now {
             return PauseDecision::Run;

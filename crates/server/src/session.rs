@@ -28,7 +28,6 @@ use moat_resp::{Frame, Protocol};
 use parking_lot::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Redis's `shared.bgsaveerr`.
 const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
@@ -358,8 +357,10 @@ impl Session {
                 cmd.fullname
             ));
         };
-        let started = Instant::now();
-        let now = now_ms();
+        // One clock read gives the command's "now" and its start; a second
+        // one its duration (Redis's `ustime()` pair).
+        let started_us = now_us();
+        let now = started_us / 1000;
         // Inside EXEC the client's command stays `exec`, as Redis's
         // `lastcmd` does.
         // `process` already noted a top-level command; EXEC's and scripts'
@@ -383,7 +384,7 @@ impl Session {
             };
             crate::dispatch::publish_events(&self.shared, events, &mut sender);
         }
-        let elapsed_us = started.elapsed().as_micros() as u64;
+        let elapsed_us = (now_us() - started_us).max(0) as u64;
         let stat = &self.shared.stats.commands[cmd.id as usize];
         // A command that blocks is counted once, when it completes.
         if !blocked {
@@ -533,7 +534,8 @@ impl Session {
             info.last_command.clear();
             info.last_command.push_str(fullname);
         }
-        info.last_interaction_ms = now_ms();
+        // `last_interaction_ms` is Redis's `lastinteraction`, updated when
+        // the connection reads (net.rs), not here: no clock read per command.
     }
 
     /// Feeds the slow log and the latency monitor; two atomic loads when
@@ -765,6 +767,14 @@ fn allowed_while_subscribed(cmd: &Command) -> bool {
             | "quit"
             | "reset"
     )
+}
+
+/// Microseconds since the Unix epoch.
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
 }
 
 /// Commands that act on the transaction itself instead of being queued.

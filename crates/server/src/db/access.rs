@@ -31,7 +31,14 @@ impl Default for LfuParams {
 
 /// Whether a `maxmemory-policy` name selects the LFU family.
 pub fn is_lfu_policy(policy: &str) -> bool {
-    policy.to_ascii_lowercase().contains("lfu")
+    // Consulted on every key access: no allocation.
+    contains_ignore_case(policy, b"lfu")
+}
+
+fn contains_ignore_case(text: &str, word: &[u8]) -> bool {
+    text.as_bytes()
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 fn lru_clock(now_ms: i64) -> u32 {
@@ -54,7 +61,7 @@ pub fn initial(lfu: bool, now_ms: i64) -> u32 {
 /// Whether a policy is one of the LRU family (`MAXMEMORY_FLAG_LRU`),
 /// under which RDB files carry each key's idle time.
 pub fn is_lru_policy(policy: &str) -> bool {
-    policy.to_ascii_lowercase().contains("lru")
+    contains_ignore_case(policy, b"lru")
 }
 
 /// The word of a key loaded with an idle time (`objectSetLRUOrLFU`).
