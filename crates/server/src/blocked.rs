@@ -65,7 +65,7 @@ impl Session {
             .filter(|&ms| ms > 0)
             .and_then(|ms| Instant::now().checked_add(Duration::from_millis(ms)));
         self.blocked = Some(BlockedState {
-            argv: argv.to_vec(),
+            argv: request.rerun_argv.unwrap_or_else(|| argv.to_vec()),
             cmd,
             deadline,
             on_timeout: request.on_timeout,

@@ -61,12 +61,12 @@ pub enum BlockKind {
 }
 
 impl BlockKind {
-    /// The kind of client a value can serve (streams, once stored, map to
-    /// [`BlockKind::Stream`] here; nothing else changes for XREAD BLOCK).
+    /// The kind of client a value can serve.
     pub fn of(value: &Value) -> Option<BlockKind> {
         match value {
             Value::List(_) => Some(BlockKind::List),
             Value::ZSet(_) => Some(BlockKind::ZSet),
+            Value::Stream(_) => Some(BlockKind::Stream),
             _ => None,
         }
     }
@@ -80,6 +80,9 @@ pub struct BlockRequest {
     /// Milliseconds; 0 waits forever.
     pub timeout_ms: i64,
     pub on_timeout: Frame,
+    /// The command to re-run when woken, when it is not the one received
+    /// (XREAD's `$` becomes the id it stood for, as Redis rewrites it).
+    pub rerun_argv: Option<Vec<Bytes>>,
 }
 
 /// How `CLIENT UNBLOCK` ends a block.
@@ -349,6 +352,19 @@ impl Ctx<'_> {
         timeout_ms: i64,
         on_timeout: Frame,
     ) -> Frame {
+        self.block_rerunning(kind, keys, timeout_ms, on_timeout, None)
+    }
+
+    /// [`Ctx::block_on`], re-running `rerun_argv` (when given) instead of
+    /// the command received.
+    pub fn block_rerunning(
+        &mut self,
+        kind: BlockKind,
+        keys: &[Bytes],
+        timeout_ms: i64,
+        on_timeout: Frame,
+        rerun_argv: Option<Vec<Bytes>>,
+    ) -> Frame {
         if !self.can_block() {
             return on_timeout;
         }
@@ -357,6 +373,7 @@ impl Ctx<'_> {
             keys: keys.to_vec(),
             timeout_ms,
             on_timeout,
+            rerun_argv,
         });
         // Never sent: dispatch sees the request and replies nothing.
         Frame::NullArray
