@@ -103,6 +103,7 @@ fn populate(c: &mut Client) {
         big_set.push(format!("member{i}"));
     }
     cmds.extend([big_hash, big_ints, big_set]);
+    cmds.extend(lists_and_sorted_sets());
     for cmd in cmds {
         let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
         let reply = call(c, &args);
@@ -110,12 +111,82 @@ fn populate(c: &mut Client) {
     }
 }
 
+/// Lists small (listpack in 7.2), big (several quicklist nodes) and with
+/// elements too big for a node (PLAIN nodes); sorted sets small
+/// (listpack) and big or with a long member (skiplist), with infinite,
+/// fractional, negative and integral scores; some with a TTL.
+fn lists_and_sorted_sets() -> Vec<Vec<String>> {
+    let words = |w: &str| w.split(' ').map(str::to_owned).collect::<Vec<String>>();
+    let mut cmds = vec![
+        words("RPUSH l:small a b 1 -300 70000 5000000000 hello"),
+        words("LPUSH l:ttl x y"),
+        words("EXPIRE l:ttl 100000"),
+        vec![
+            "RPUSH".into(),
+            "l:bigelem".into(),
+            "head".into(),
+            "B".repeat(10_000),
+            "C".repeat(70_000),
+            "tail".into(),
+        ],
+        words("ZADD z:small 1.5 a -inf b inf c 0 d 3 e -2.25 f 1e300 g 0.1 h -0.3 i"),
+        words("ZADD z:ttl 1 one 2 two"),
+        words("PEXPIRE z:ttl 100000000"),
+        vec![
+            "ZADD".into(),
+            "z:longmember".into(),
+            "7".into(),
+            "m".repeat(100),
+        ],
+        words("SELECT 3"),
+        words("RPUSH db3:list only"),
+        words("ZADD db3:zset 1 only"),
+        words("SELECT 0"),
+    ];
+    let mut big_list = vec!["RPUSH".to_string(), "l:big".into()];
+    let mut big_zset = vec!["ZADD".to_string(), "z:big".into()];
+    for i in 0..2000 {
+        big_list.push(if i % 3 == 0 {
+            i.to_string()
+        } else {
+            format!("element-{i}")
+        });
+    }
+    for i in 0..300 {
+        big_zset.extend([format!("{}", f64::from(i) / 7.0 - 20.0), format!("m{i}")]);
+    }
+    big_zset.extend(words("inf top -inf bottom"));
+    cmds.extend([big_list, big_zset]);
+    cmds
+}
+
+/// A sorted set's members and scores in order, scores compared as
+/// doubles (7.0 and 7.2 print fractional scores with different digits).
+fn zset_items(frame: Frame) -> String {
+    let Frame::Array(items) = frame else {
+        return format!("{frame:?}");
+    };
+    items
+        .chunks(2)
+        .map(|pair| {
+            let member = text(&pair[0]);
+            let score = pair.get(1).map(text).unwrap_or_default();
+            match score.parse::<f64>() {
+                Ok(score) => format!("{member}={score:?}"),
+                Err(_) => format!("{member}=bad score {score}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Which `OBJECT ENCODING`s a comparison includes.
 #[derive(Clone, Copy, PartialEq)]
 enum Encodings {
-    /// Strings and hashes: Redis 7.0 and 7.2 agree on them.
+    /// Strings, hashes and sorted sets: Redis 7.0 and 7.2 agree on them.
     Shared,
-    /// Sets too, against a server with Redis 7.2's listpack sets.
+    /// Sets and lists too, against a server with Redis 7.2's listpack sets
+    /// and lists (7.0 has only quicklists).
     WithSets,
 }
 
@@ -131,11 +202,16 @@ fn dump(c: &mut Client, encodings: Encodings) -> BTreeMap<String, String> {
                 "string" => text(&call(c, &["GET", &key])),
                 "hash" => sorted_items(call(c, &["HGETALL", &key])).join(","),
                 "set" => sorted_items(call(c, &["SMEMBERS", &key])).join(","),
+                "list" => match call(c, &["LRANGE", &key, "0", "-1"]) {
+                    Frame::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(","),
+                    other => format!("{other:?}"),
+                },
+                "zset" => zset_items(call(c, &["ZRANGE", &key, "0", "-1", "WITHSCORES"])),
                 other => format!("unexpected type {other}"),
             };
             let encoding = text(&call(c, &["OBJECT", "ENCODING", &key]));
-            // Redis 7.0 has no listpack sets; 7.2 (and moat) do.
-            let encoding = if kind == "set" && encodings == Encodings::Shared {
+            // Redis 7.0 has no listpack sets or lists; 7.2 (and moat) do.
+            let encoding = if (kind == "set" || kind == "list") && encodings == Encodings::Shared {
                 String::new()
             } else {
                 encoding
@@ -211,14 +287,54 @@ fn unsupported_types_stop_start_up_by_name() {
     };
     let reference = ServerProcess::start(redis, Vec::<String>::new()).unwrap();
     let mut rc = reference.client().unwrap();
-    call(&mut rc, &["RPUSH", "mylist", "a", "b"]);
+    call(&mut rc, &["XADD", "mystream", "1-1", "f", "v"]);
     assert_eq!(call(&mut rc, &["SAVE"]), Frame::ok());
     let (code, output) = start_on(&std::fs::read(reference.dir().join("dump.rdb")).unwrap());
     assert_ne!(code, 0);
     assert!(
-        output.contains("key 'mylist': list values are not supported"),
+        output.contains("key 'mystream': stream values are not supported"),
         "{output}"
     );
+}
+
+/// SAVE of a dataset with a value moat cannot write yet fails, names the
+/// key, and leaves the previous file alone.
+#[test]
+fn unsavable_values_fail_save_by_name() {
+    let moat = moat_server(MOAT).start().unwrap();
+    let mut c = moat.client().unwrap();
+    call(&mut c, &["RPUSH", "l", "a"]);
+    assert_eq!(call(&mut c, &["SAVE"]), Frame::ok());
+    let before = std::fs::read(moat.dir().join("dump.rdb")).unwrap();
+    call(&mut c, &["XADD", "st", "1-1", "f", "v"]);
+    assert!(matches!(call(&mut c, &["SAVE"]), Frame::Error(_)));
+    assert!(
+        moat.log()
+            .contains("key 'st': stream values cannot be saved to RDB yet"),
+        "{}",
+        moat.log()
+    );
+    assert_eq!(std::fs::read(moat.dir().join("dump.rdb")).unwrap(), before);
+}
+
+/// DEBUG RELOAD (save, flush, load) keeps every value and encoding.
+#[test]
+fn debug_reload_keeps_lists_and_sorted_sets() {
+    let moat = moat_server(MOAT)
+        .args(["--enable-debug-command", "yes"])
+        .start()
+        .unwrap();
+    let mut c = moat.client().unwrap();
+    populate(&mut c);
+    let before = dump(&mut c, Encodings::WithSets);
+    assert!(before["0/l:small"].starts_with("list listpack persistent a,b,1,-300,"));
+    assert!(before["0/l:big"].starts_with("list quicklist persistent "));
+    assert!(before["0/l:bigelem"].starts_with("list quicklist persistent head,BBB"));
+    assert!(before["0/z:small"].starts_with("zset listpack persistent b=-inf,f=-2.25,"));
+    assert!(before["0/z:big"].starts_with("zset skiplist persistent bottom=-inf,"));
+    assert!(before["0/z:ttl"].starts_with("zset listpack ttl "));
+    assert_eq!(call(&mut c, &["DEBUG", "RELOAD"]), Frame::ok());
+    assert_eq!(dump(&mut c, Encodings::WithSets), before);
 }
 
 /// Runs moat on a directory holding `file` as dump.rdb until it exits

@@ -154,7 +154,6 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
         }
     }
     if served.is_empty() {
-        drop(db);
         return Ok(match block {
             Some(timeout) => {
                 let rerun = rewrite_dollars(argv, streams_at + n, &starts);
