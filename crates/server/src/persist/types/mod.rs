@@ -1,11 +1,12 @@
 //! Each data type's side of persistence: how a [`Value`] is written as an
 //! RDB record and how a decoded [`RdbObject`] becomes a value with the
 //! encoding Redis would give it after loading. One file per type.
-//! Streams and JSON documents are refused by key name, both ways.
+//! JSON documents are refused by key name.
 
 mod hash;
 mod list;
 mod set;
+mod stream;
 mod string;
 mod zset;
 
@@ -26,15 +27,12 @@ pub fn write_record<W: Write>(
         Value::Set(s) => set::write(w, key, meta, s),
         Value::List(l) => list::write(w, key, meta, l),
         Value::ZSet(z) => zset::write(w, key, meta, z),
+        Value::Stream(s) => stream::write(w, key, meta, s),
         // A JSON document is a RedisJSON module value (`ReJSON-RL`): a
         // Redis without that module cannot load it whatever moat wrote.
         Value::Json(_) => Err(unsupported(
             key,
             "JSON documents cannot be saved to RDB (RedisJSON module type ReJSON-RL is not written)",
-        )),
-        other => Err(unsupported(
-            key,
-            &format!("{} values cannot be saved to RDB yet", other.type_name()),
         )),
     }
 }
@@ -54,6 +52,7 @@ pub fn build_value(object: RdbObject, limits: &Thresholds) -> Result<Value, Stri
         RdbObject::Set(members) => set::build(members, limits),
         RdbObject::List(elements) => list::build(elements, limits),
         RdbObject::ZSet(members) => zset::build(members, limits),
+        RdbObject::Stream(s) => stream::build(*s),
     }
 }
 

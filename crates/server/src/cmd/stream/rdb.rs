@@ -1,0 +1,141 @@
+//! A stream to and from the plain data of an RDB record
+//! ([`crate::persist::rdb::stream`]): nodes as moat models them, counters,
+//! groups with their PEL and consumers, checked for consistency at load as
+//! `rdbLoadObject` checks them.
+
+use super::groups::{self, Consumer, Group, Pending};
+use super::id::StreamId;
+use super::store::{NodeLimits, Stream};
+use crate::persist::rdb::stream::{self as rdb, GroupOut, Id, NodeOut, RdbStream, StreamMeta};
+use crate::persist::rdb::RdbWriter;
+use bytes::Bytes;
+use std::io::{self, Write};
+
+fn pair(id: StreamId) -> Id {
+    (id.ms, id.seq)
+}
+
+fn id((ms, seq): Id) -> StreamId {
+    StreamId::new(ms, seq)
+}
+
+/// Writes the value of a `RDB_TYPE_STREAM_LISTPACKS_2` record.
+pub fn write_rdb<W: Write>(w: &mut RdbWriter<W>, s: &Stream) -> io::Result<()> {
+    let nodes: Vec<NodeOut<'_>> = s
+        .node_contents()
+        .into_iter()
+        .map(|(master, fields, entries)| NodeOut {
+            master: pair(master),
+            master_fields: fields.iter().map(|f| &f[..]).collect(),
+            entries: entries
+                .into_iter()
+                .map(|(entry, fields)| {
+                    (
+                        pair(entry),
+                        fields.iter().map(|(f, v)| (&f[..], &v[..])).collect(),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let meta = StreamMeta {
+        length: s.len() as u64,
+        last_id: pair(s.last_id),
+        first_id: pair(s.first_id),
+        max_deleted_id: pair(s.max_deleted_id),
+        entries_added: s.entries_added,
+        groups: s
+            .groups
+            .iter()
+            .map(|(name, g)| GroupOut {
+                name,
+                last_id: pair(g.last_id),
+                entries_read: g.entries_read,
+                pel: g
+                    .pel
+                    .iter()
+                    .map(|(entry, p)| (pair(*entry), p.delivery_time, p.delivery_count))
+                    .collect(),
+                consumers: g
+                    .consumers
+                    .iter()
+                    .map(|(name, c)| {
+                        (
+                            &name[..],
+                            c.seen_time,
+                            c.pel.iter().copied().map(pair).collect(),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    rdb::encode(w, &nodes, &meta)
+}
+
+/// The stream a decoded record describes, or why it is inconsistent.
+pub fn from_rdb(r: RdbStream) -> Result<Stream, String> {
+    let mut s = Stream::default();
+    for (entry, fields) in r.entries {
+        let fields = fields
+            .into_iter()
+            .map(|(f, v)| (Bytes::from(f), Bytes::from(v)))
+            .collect();
+        s.append(id(entry), fields, NodeLimits::default());
+    }
+    let length = s.len() as u64;
+    s.last_id = id(r.last_id);
+    if s.last_valid_id() > s.last_id {
+        return Err("stream entry id above the stream's last id".into());
+    }
+    // Version 1 files lack the counters: Redis derives them this way.
+    s.first_id = match r.first_id {
+        Some(first) => id(first),
+        None => s.entries.keys().next().copied().unwrap_or(StreamId::MIN),
+    };
+    s.max_deleted_id = id(r.max_deleted_id);
+    s.entries_added = r.entries_added.unwrap_or(length);
+    for g in r.groups {
+        let last_id = id(g.last_id);
+        let entries_read = match r.entries_added {
+            Some(_) => g.entries_read,
+            None => groups::estimate_entries_read(&s, last_id),
+        };
+        let mut group = Group::new(last_id, entries_read);
+        for (entry, time, count) in g.pel {
+            let pending = Pending {
+                consumer: Bytes::new(),
+                delivery_time: time,
+                delivery_count: count,
+            };
+            if group.pel.insert(id(entry), pending).is_some() {
+                return Err("duplicated global PEL entry".into());
+            }
+        }
+        for c in g.consumers {
+            let name = Bytes::from(c.name);
+            let mut consumer = Consumer::new(c.seen_time);
+            consumer.active_time = c.active_time.unwrap_or(c.seen_time);
+            for entry in c.pel {
+                let entry = id(entry);
+                let Some(pending) = group.pel.get_mut(&entry) else {
+                    return Err("consumer entry not found in group global PEL".into());
+                };
+                if !pending.consumer.is_empty() || !consumer.pel.insert(entry) {
+                    return Err("pending entry owned twice".into());
+                }
+                pending.consumer = name.clone();
+            }
+            if group.consumers.insert(name, consumer).is_some() {
+                return Err("duplicated consumer name".into());
+            }
+        }
+        if group.pel.values().any(|p| p.consumer.is_empty()) {
+            return Err("group PEL entry without a consumer".into());
+        }
+        if s.groups.insert(Bytes::from(g.name), group).is_some() {
+            return Err("duplicated consumer group name".into());
+        }
+    }
+    Ok(s)
+}
