@@ -139,3 +139,53 @@ pub fn from_rdb(r: RdbStream) -> Result<Stream, String> {
     }
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persist::rdb::stream::{RdbConsumer, RdbGroup};
+
+    fn record(consumer_pel: Vec<Id>) -> RdbStream {
+        RdbStream {
+            entries: vec![((1, 0), vec![(b"f".to_vec(), b"v".to_vec())])],
+            last_id: (1, 0),
+            first_id: None,
+            max_deleted_id: (0, 0),
+            entries_added: None,
+            groups: vec![RdbGroup {
+                name: b"g".to_vec(),
+                last_id: (1, 0),
+                entries_read: None,
+                pel: vec![((1, 0), 10, 1)],
+                consumers: vec![RdbConsumer {
+                    name: b"c".to_vec(),
+                    seen_time: 5,
+                    active_time: None,
+                    pel: consumer_pel,
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn version_1_counters_are_derived_and_owners_linked() {
+        let s = from_rdb(record(vec![(1, 0)])).unwrap();
+        assert_eq!((s.first_id, s.entries_added), (StreamId::new(1, 0), 1));
+        let g = &s.groups[&Bytes::from_static(b"g")];
+        // The group read the whole stream: Redis's estimate is exact here.
+        assert_eq!(g.entries_read, Some(1));
+        assert_eq!(g.pel[&StreamId::new(1, 0)].consumer, "c");
+        assert_eq!(g.consumers[&Bytes::from_static(b"c")].active_time, 5);
+    }
+
+    #[test]
+    fn inconsistent_pels_are_refused() {
+        assert!(from_rdb(record(vec![(2, 0)]))
+            .unwrap_err()
+            .contains("not found"));
+        assert!(from_rdb(record(vec![]))
+            .unwrap_err()
+            .contains("without a consumer"));
+        assert!(from_rdb(record(vec![(1, 0), (1, 0)])).is_err());
+    }
+}

@@ -318,3 +318,137 @@ pub fn encode<W: Write>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::opcodes::TYPE_STREAM_LISTPACKS_2;
+    use super::super::writer::WriteOptions;
+    use super::*;
+
+    fn lp(items: &[&str]) -> Vec<u8> {
+        listpack::encode(items.iter().map(|s| s.as_bytes()))
+    }
+
+    /// A node as Redis leaves it after XDEL: a deleted entry still in the
+    /// listpack, an entry with other fields than the master's.
+    fn node_with_tombstone() -> Vec<u8> {
+        lp(&[
+            "2", "1", "1", "a", "0", // master: 2 live, 1 deleted, fields [a]
+            "2", "0", "0", "v1", "4", // 1-0, same fields
+            "3", "0", "1", "v2", "4", // 1-1, deleted
+            "0", "1", "0", "1", "b", "v3", "6", // 2-0, own fields
+        ])
+    }
+
+    /// Writes a record body with `body` and decodes it as `code`.
+    fn decode_body(
+        code: u8,
+        body: impl FnOnce(&mut RdbWriter<Vec<u8>>),
+    ) -> Result<RdbStream, RdbError> {
+        let mut w = RdbWriter::new(Vec::new(), WriteOptions::default()).unwrap();
+        body(&mut w);
+        let bytes = w.finish().unwrap();
+        decode(code, &mut Reader::new(&bytes[9..]))
+    }
+
+    #[test]
+    fn version_1_records_and_tombstones_decode() {
+        let s = decode_body(TYPE_STREAM_LISTPACKS, |w| {
+            w.length(1).unwrap();
+            w.string(&encode_id((1, 0))).unwrap();
+            w.string(&node_with_tombstone()).unwrap();
+            w.length(2).unwrap(); // length
+            w.length(2).unwrap(); // last id
+            w.length(0).unwrap();
+            w.length(1).unwrap(); // one group, no entries-read in v1
+            w.string(b"g").unwrap();
+            w.length(1).unwrap();
+            w.length(0).unwrap();
+            w.length(1).unwrap(); // PEL: 1-0
+            w.raw(&encode_id((1, 0))).unwrap();
+            w.raw(&1234i64.to_le_bytes()).unwrap();
+            w.length(3).unwrap();
+            w.length(1).unwrap(); // one consumer, no active time in v1
+            w.string(b"alice").unwrap();
+            w.raw(&999i64.to_le_bytes()).unwrap();
+            w.length(1).unwrap();
+            w.raw(&encode_id((1, 0))).unwrap();
+        })
+        .unwrap();
+        assert_eq!(
+            s.entries,
+            vec![
+                ((1, 0), vec![(b"a".to_vec(), b"v1".to_vec())]),
+                ((2, 0), vec![(b"b".to_vec(), b"v3".to_vec())]),
+            ]
+        );
+        assert_eq!((s.first_id, s.entries_added), (None, None));
+        let g = &s.groups[0];
+        assert_eq!((g.last_id, g.entries_read), ((1, 0), None));
+        assert_eq!(g.pel, vec![((1, 0), 1234, 3)]);
+        assert_eq!(g.consumers[0].name, b"alice");
+        assert_eq!(
+            (g.consumers[0].seen_time, g.consumers[0].active_time),
+            (999, None)
+        );
+    }
+
+    #[test]
+    fn version_2_round_trips_and_bad_counts_fail() {
+        let node = NodeOut {
+            master: (5, 0),
+            master_fields: vec![b"f"],
+            entries: vec![
+                ((5, 0), vec![(b"f", b"1")]),
+                ((5, 7), vec![(b"f", b"2"), (b"g", b"3")]),
+                ((9, 0), vec![(b"f", b"4")]),
+            ],
+        };
+        let meta = StreamMeta {
+            length: 3,
+            last_id: (10, 0),
+            first_id: (5, 0),
+            max_deleted_id: (4, 0),
+            entries_added: 6,
+            groups: vec![GroupOut {
+                name: b"g",
+                last_id: (5, 7),
+                entries_read: None,
+                pel: vec![((5, 7), 77, 2)],
+                consumers: vec![(b"c", 66, vec![(5, 7)])],
+            }],
+        };
+        let s = decode_body(TYPE_STREAM_LISTPACKS_2, |w| {
+            encode(w, &[node], &meta).unwrap()
+        })
+        .unwrap();
+        assert_eq!(s.entries.len(), 3);
+        assert_eq!(s.entries[1].1.len(), 2);
+        assert_eq!(
+            (s.first_id, s.max_deleted_id, s.entries_added),
+            (Some((5, 0)), (4, 0), Some(6))
+        );
+        assert_eq!(s.groups[0].entries_read, None);
+        assert_eq!(s.groups[0].consumers[0].pel, vec![(5, 7)]);
+
+        // A length that disagrees with the nodes is refused.
+        let err = decode_body(TYPE_STREAM_LISTPACKS_2, |w| {
+            w.length(1).unwrap();
+            w.string(&encode_id((1, 0))).unwrap();
+            w.string(&node_with_tombstone()).unwrap();
+            w.length(3).unwrap();
+        })
+        .unwrap_err();
+        assert!(err.what.contains("stream length 3"), "{err}");
+        // So is a master entry whose counts lie.
+        let mut lying = node_with_tombstone();
+        lying[6] = 0x03; // live count 2 -> 3 (the first entry, after the header)
+        let err = decode_body(TYPE_STREAM_LISTPACKS_2, |w| {
+            w.length(1).unwrap();
+            w.string(&encode_id((1, 0))).unwrap();
+            w.string(&lying).unwrap();
+        })
+        .unwrap_err();
+        assert!(err.what.contains("invalid stream node"), "{err}");
+    }
+}
