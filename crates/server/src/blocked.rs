@@ -60,6 +60,9 @@ impl Session {
             &request.keys,
             request.timeout_ms > 0,
         );
+        if request.unblock_on_nokey {
+            ks.get().blocking.unblock_on_nokey(id);
+        }
         let deadline = u64::try_from(request.timeout_ms)
             .ok()
             .filter(|&ms| ms > 0)

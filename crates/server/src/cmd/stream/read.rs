@@ -157,7 +157,14 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
         return Ok(match block {
             Some(timeout) => {
                 let rerun = rewrite_dollars(argv, streams_at + n, &starts);
-                ctx.block_rerunning(BlockKind::Stream, keys, timeout, Frame::NullArray, rerun)
+                ctx.block_rerunning(
+                    BlockKind::Stream,
+                    keys,
+                    timeout,
+                    Frame::NullArray,
+                    rerun,
+                    group.is_some(),
+                )
             }
             None => Frame::NullArray,
         });
