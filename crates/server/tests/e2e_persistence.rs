@@ -230,14 +230,15 @@ fn fields_of(frame: &Frame, keep: &[&str]) -> String {
         .join(" ")
 }
 
-/// A stream's entries, counters, groups, PEL and consumers (idle times
-/// and the node layout left out: they differ by nature or by design).
+/// A stream's entries, node count, counters, groups, PEL and consumers
+/// (idle times left out: they differ by nature).
 fn stream_summary(c: &mut Client, key: &str) -> String {
     let mut out = vec![render(&call(c, &["XRANGE", key, "-", "+"]))];
     out.push(fields_of(
         &call(c, &["XINFO", "STREAM", key]),
         &[
             "length",
+            "radix-tree-keys",
             "last-generated-id",
             "max-deleted-entry-id",
             "entries-added",

@@ -76,12 +76,22 @@ pub fn write_rdb<W: Write>(w: &mut RdbWriter<W>, s: &Stream) -> io::Result<()> {
 /// The stream a decoded record describes, or why it is inconsistent.
 pub fn from_rdb(r: RdbStream) -> Result<Stream, String> {
     let mut s = Stream::default();
-    for (entry, fields) in r.entries {
+    // The file's nodes are kept as they were, as Redis keeps them: a node
+    // starts exactly where one started in the file (limits of one entry),
+    // and nothing else opens one (no limits).
+    let (starts_node, fills_node) = (NodeLimits::new(1, 0), NodeLimits::new(0, 0));
+    let mut starts = r.node_starts.iter().peekable();
+    for (i, (entry, fields)) in r.entries.into_iter().enumerate() {
         let fields = fields
             .into_iter()
             .map(|(f, v)| (Bytes::from(f), Bytes::from(v)))
             .collect();
-        s.append(id(entry), fields, NodeLimits::default());
+        let limits = if starts.next_if_eq(&&i).is_some() {
+            starts_node
+        } else {
+            fills_node
+        };
+        s.append(id(entry), fields, limits);
     }
     let length = s.len() as u64;
     s.last_id = id(r.last_id);
@@ -148,6 +158,7 @@ mod tests {
     fn record(consumer_pel: Vec<Id>) -> RdbStream {
         RdbStream {
             entries: vec![((1, 0), vec![(b"f".to_vec(), b"v".to_vec())])],
+            node_starts: vec![0],
             last_id: (1, 0),
             first_id: None,
             max_deleted_id: (0, 0),
@@ -229,9 +240,11 @@ mod tests {
         let (s, bytes) = written();
         let back = read(&bytes).unwrap();
         assert_eq!(back.entries, s.entries);
-        // Nodes are rebuilt under the default node limits (100 entries),
-        // not taken from the file: one node here, where the writer had 4.
-        assert_eq!((back.node_count(), s.node_count()), (1, 4));
+        assert_eq!(back.node_count(), 4);
+        assert_eq!(
+            back.node_keys().collect::<Vec<_>>(),
+            s.node_keys().collect::<Vec<_>>()
+        );
         assert_eq!(
             (back.last_id, back.first_id, back.entries_added),
             (s.last_id, s.first_id, s.entries_added)

@@ -25,6 +25,9 @@ const FLAG_SAMEFIELDS: i64 = 2;
 pub struct RdbStream {
     /// Live entries in id order.
     pub entries: Vec<Entry>,
+    /// Where each node of the file starts in `entries` (nodes left with
+    /// no live entry are not listed).
+    pub node_starts: Vec<usize>,
     pub last_id: Id,
     /// Version 2+ only (older files: derived by the loader).
     pub first_id: Option<Id>,
@@ -90,8 +93,12 @@ pub fn decode(code: u8, r: &mut Reader<'_>) -> Result<RdbStream, RdbError> {
         let at = r.pos();
         let blob = r.string()?;
         let elements = listpack::decode(&blob).map_err(|e| e.within(at, "stream listpack node"))?;
+        let start = s.entries.len();
         node_entries(master, &elements, &mut s.entries)
             .map_err(|what| RdbError::new(at, format!("invalid stream node: {what}")))?;
+        if s.entries.len() > start {
+            s.node_starts.push(start);
+        }
     }
     let at = r.pos();
     let length = r.length()?;
