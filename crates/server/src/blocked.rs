@@ -60,12 +60,15 @@ impl Session {
             &request.keys,
             request.timeout_ms > 0,
         );
+        if request.unblock_on_nokey {
+            ks.get().blocking.unblock_on_nokey(id);
+        }
         let deadline = u64::try_from(request.timeout_ms)
             .ok()
             .filter(|&ms| ms > 0)
             .and_then(|ms| Instant::now().checked_add(Duration::from_millis(ms)));
         self.blocked = Some(BlockedState {
-            argv: argv.to_vec(),
+            argv: request.rerun_argv.unwrap_or_else(|| argv.to_vec()),
             cmd,
             deadline,
             on_timeout: request.on_timeout,

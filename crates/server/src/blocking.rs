@@ -10,7 +10,10 @@
 //! RENAME, MOVE, COPY, RESTORE, SORT STORE, *STORE commands that create the
 //! key. SWAPDB marks the blocked keys of both databases. A deletion, a
 //! FLUSHDB or a value of another type wakes nobody: the client keeps
-//! waiting, as in Redis.
+//! waiting, as in Redis. XREADGROUP clients are the exception (Redis
+//! 7.2's `unblock_on_nokey`): a deletion or type change signalled through
+//! `key_modified`, or XGROUP DESTROY, wakes them and the re-run answers
+//! NOGROUP or WRONGTYPE.
 //!
 //! Ready keys are served after the writing command (after EXEC for a
 //! transaction), from [`crate::session::Session::call`], as Redis's
@@ -61,12 +64,12 @@ pub enum BlockKind {
 }
 
 impl BlockKind {
-    /// The kind of client a value can serve (streams, once stored, map to
-    /// [`BlockKind::Stream`] here; nothing else changes for XREAD BLOCK).
+    /// The kind of client a value can serve.
     pub fn of(value: &Value) -> Option<BlockKind> {
         match value {
             Value::List(_) => Some(BlockKind::List),
             Value::ZSet(_) => Some(BlockKind::ZSet),
+            Value::Stream(_) => Some(BlockKind::Stream),
             _ => None,
         }
     }
@@ -80,6 +83,13 @@ pub struct BlockRequest {
     /// Milliseconds; 0 waits forever.
     pub timeout_ms: i64,
     pub on_timeout: Frame,
+    /// The command to re-run when woken, when it is not the one received
+    /// (XREAD's `$` becomes the id it stood for, as Redis rewrites it).
+    pub rerun_argv: Option<Vec<Bytes>>,
+    /// Also woken when a key is deleted or changes type (XREADGROUP: its
+    /// group is gone, the re-run answers the error; Redis 7.2's
+    /// `unblock_on_nokey`).
+    pub unblock_on_nokey: bool,
 }
 
 /// How `CLIENT UNBLOCK` ends a block.
@@ -107,6 +117,8 @@ struct Blocked {
     kind: BlockKind,
     /// Woken and not yet re-run: its keys wait for it before waking others.
     woken: bool,
+    /// See [`BlockRequest::unblock_on_nokey`].
+    unblock_on_nokey: bool,
     /// Blocked with a timeout (Redis's timeout table).
     timed: bool,
     unblock: Option<Unblock>,
@@ -178,10 +190,18 @@ impl BlockingRegistry {
                 keys: unique,
                 kind,
                 woken: false,
+                unblock_on_nokey: false,
                 timed,
                 unblock: None,
             },
         );
+    }
+
+    /// Marks a just-blocked client as woken by deletions and type changes.
+    pub fn unblock_on_nokey(&mut self, client: u64) {
+        if let Some(blocked) = self.clients.get_mut(&client) {
+            blocked.unblock_on_nokey = true;
+        }
     }
 
     /// A woken client that found nothing waits again, in the same place.
@@ -252,6 +272,13 @@ impl BlockingRegistry {
     /// Wakes the first client waiting on `(db, key)` for `kind`, unless
     /// one woken earlier has not run yet (it will pass the key on).
     pub fn wake_first(&mut self, db: usize, key: &Bytes, kind: BlockKind) {
+        self.wake_first_for(db, key, Some(kind));
+    }
+
+    /// [`BlockingRegistry::wake_first`] for a key holding a value of
+    /// `kind` (`None`: no value, or one no blocking command waits for),
+    /// counting clients that wake on deletions and type changes.
+    pub fn wake_first_for(&mut self, db: usize, key: &Bytes, kind: Option<BlockKind>) {
         let Some(queue) = self.keys.get(&(db, key.clone())) else {
             return;
         };
@@ -262,7 +289,7 @@ impl BlockingRegistry {
             if blocked.woken {
                 return;
             }
-            if blocked.kind == kind {
+            if Some(blocked.kind) == kind || blocked.unblock_on_nokey {
                 blocked.woken = true;
                 blocked.mailbox.wake();
                 return;
@@ -349,6 +376,21 @@ impl Ctx<'_> {
         timeout_ms: i64,
         on_timeout: Frame,
     ) -> Frame {
+        self.block_rerunning(kind, keys, timeout_ms, on_timeout, None, false)
+    }
+
+    /// [`Ctx::block_on`], re-running `rerun_argv` (when given) instead of
+    /// the command received, and with `unblock_on_nokey` (see
+    /// [`BlockRequest`]).
+    pub fn block_rerunning(
+        &mut self,
+        kind: BlockKind,
+        keys: &[Bytes],
+        timeout_ms: i64,
+        on_timeout: Frame,
+        rerun_argv: Option<Vec<Bytes>>,
+        unblock_on_nokey: bool,
+    ) -> Frame {
         if !self.can_block() {
             return on_timeout;
         }
@@ -357,6 +399,8 @@ impl Ctx<'_> {
             keys: keys.to_vec(),
             timeout_ms,
             on_timeout,
+            rerun_argv,
+            unblock_on_nokey,
         });
         // Never sent: dispatch sees the request and replies nothing.
         Frame::NullArray

@@ -255,3 +255,63 @@ fn a_killed_or_timed_out_client_leaves_the_registry() {
         "counted once per command: {stats}"
     );
 }
+
+/// Redis 7.2 wakes a blocked XREADGROUP when its key is deleted or changes
+/// type, or its group is destroyed, and the re-run answers the error
+/// (7.0, the differential reference, keeps some of them waiting or words
+/// the error otherwise); a blocked XREAD keeps waiting through a deletion.
+#[test]
+fn xreadgroup_is_unblocked_when_its_group_goes_away() {
+    let server = moat();
+    let mut admin = server.client().unwrap();
+    let mut reader = server.client().unwrap();
+    let nogroup = "NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option";
+    let block = [
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ];
+    let cases: [(&[&str], &str); 3] = [
+        (&["DEL", "s"], nogroup),
+        (
+            &["SET", "s", "now a string"],
+            "WRONGTYPE Operation against a key holding the wrong kind of value",
+        ),
+        (&["XGROUP", "DESTROY", "s", "g"], nogroup),
+    ];
+    for (change, error) in cases {
+        admin.call(&["DEL", "s"]).unwrap();
+        admin
+            .call(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"])
+            .unwrap();
+        reader.send(&block).unwrap();
+        wait_blocked(&mut admin, 1);
+        admin.call(change).unwrap();
+        let reply = reader.read_frame().unwrap();
+        assert_eq!(reply, Frame::Error(error.into()), "after {change:?}");
+        wait_blocked(&mut admin, 0);
+    }
+
+    reader
+        .send(&["XREAD", "BLOCK", "0", "STREAMS", "t", "$"])
+        .unwrap();
+    wait_blocked(&mut admin, 1);
+    admin.call(&["XADD", "t", "1-1", "f", "v"]).unwrap();
+    assert!(matches!(reader.read_frame().unwrap(), Frame::Array(_)));
+    reader
+        .send(&["XREAD", "BLOCK", "0", "STREAMS", "t", "$"])
+        .unwrap();
+    wait_blocked(&mut admin, 1);
+    admin.call(&["DEL", "t"]).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(info_field(&mut admin, "clients", "blocked_clients"), "1");
+    admin.call(&["XADD", "t", "2-1", "f", "v"]).unwrap();
+    let reply = reader.read_frame().unwrap();
+    assert!(format!("{reply:?}").contains("2-1"), "{reply:?}");
+}

@@ -103,6 +103,7 @@ fn populate(c: &mut Client) {
         big_set.push(format!("member{i}"));
     }
     cmds.extend([big_hash, big_ints, big_set]);
+    cmds.extend(lists_and_sorted_sets());
     for cmd in cmds {
         let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
         let reply = call(c, &args);
@@ -110,12 +111,205 @@ fn populate(c: &mut Client) {
     }
 }
 
+/// Lists small (listpack in 7.2), big (several quicklist nodes) and with
+/// elements too big for a node (PLAIN nodes); sorted sets small
+/// (listpack) and big or with a long member (skiplist), with infinite,
+/// fractional, negative and integral scores; some with a TTL.
+fn lists_and_sorted_sets() -> Vec<Vec<String>> {
+    let words = |w: &str| w.split(' ').map(str::to_owned).collect::<Vec<String>>();
+    let mut cmds = vec![
+        words("RPUSH l:small a b 1 -300 70000 5000000000 hello"),
+        words("LPUSH l:ttl x y"),
+        words("EXPIRE l:ttl 100000"),
+        vec![
+            "RPUSH".into(),
+            "l:bigelem".into(),
+            "head".into(),
+            "B".repeat(10_000),
+            "C".repeat(70_000),
+            "tail".into(),
+        ],
+        words("ZADD z:small 1.5 a -inf b inf c 0 d 3 e -2.25 f 1e300 g 0.1 h -0.3 i"),
+        words("ZADD z:ttl 1 one 2 two"),
+        words("PEXPIRE z:ttl 100000000"),
+        vec![
+            "ZADD".into(),
+            "z:longmember".into(),
+            "7".into(),
+            "m".repeat(100),
+        ],
+        words("SELECT 3"),
+        words("RPUSH db3:list only"),
+        words("ZADD db3:zset 1 only"),
+        words("SELECT 0"),
+    ];
+    let mut big_list = vec!["RPUSH".to_string(), "l:big".into()];
+    let mut big_zset = vec!["ZADD".to_string(), "z:big".into()];
+    for i in 0..2000 {
+        big_list.push(if i % 3 == 0 {
+            i.to_string()
+        } else {
+            format!("element-{i}")
+        });
+    }
+    for i in 0..300 {
+        big_zset.extend([format!("{}", f64::from(i) / 7.0 - 20.0), format!("m{i}")]);
+    }
+    big_zset.extend(words("inf top -inf bottom"));
+    cmds.extend([big_list, big_zset]);
+    cmds.extend(streams());
+    cmds
+}
+
+/// Streams with deleted entries, several nodes, consumer groups with
+/// pending entries and consumers, an empty stream, a TTL.
+fn streams() -> Vec<Vec<String>> {
+    let words = |w: &str| w.split(' ').map(str::to_owned).collect::<Vec<String>>();
+    let mut cmds: Vec<Vec<String>> = [
+        "XADD st:plain 1-1 a 1 b 2",
+        "XADD st:plain 1-2 a 3 b 4",
+        "XADD st:plain 2-0 other x",
+        "XADD st:plain 3-0 a 5 b 6",
+        "XADD st:plain 4-0 a 7 b 8",
+        "XDEL st:plain 1-2",
+        "XGROUP CREATE st:plain g1 0",
+        "XREADGROUP GROUP g1 alice COUNT 2 STREAMS st:plain >",
+        "XREADGROUP GROUP g1 bob COUNT 1 STREAMS st:plain >",
+        "XACK st:plain g1 1-1",
+        "XGROUP CREATE st:plain g2 $",
+        "XGROUP CREATECONSUMER st:plain g2 carol",
+        "XGROUP CREATE st:empty g 0 MKSTREAM",
+        "XADD st:trimmed 5-5 k v",
+        "XADD st:trimmed 6-6 k v",
+        "XTRIM st:trimmed MAXLEN 0",
+    ]
+    .iter()
+    .map(|c| words(c))
+    .collect();
+    for i in 1..=250 {
+        cmds.push(words(&format!("XADD st:big {i}-0 field {i} n {}", i * 7)));
+    }
+    cmds.push(words("XGROUP CREATE st:big readers 100-0"));
+    cmds.push(words(
+        "XREADGROUP GROUP readers r1 COUNT 20 STREAMS st:big >",
+    ));
+    cmds.push(words("EXPIRE st:big 100000"));
+    cmds
+}
+
+/// Renders a reply for comparison (nested arrays as brackets).
+fn render(frame: &Frame) -> String {
+    match frame {
+        Frame::Array(items) | Frame::Set(items) => {
+            format!(
+                "[{}]",
+                items.iter().map(render).collect::<Vec<_>>().join(" ")
+            )
+        }
+        Frame::Null | Frame::NullArray => "nil".into(),
+        other => text(other),
+    }
+}
+
+/// The fields of a flat key/value reply that are kept.
+fn fields_of(frame: &Frame, keep: &[&str]) -> String {
+    let Frame::Array(items) = frame else {
+        return render(frame);
+    };
+    items
+        .chunks(2)
+        .filter(|kv| keep.contains(&text(&kv[0]).as_str()))
+        .map(|kv| {
+            format!(
+                "{}={}",
+                text(&kv[0]),
+                kv.get(1).map(render).unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A stream's entries, node count, counters, groups, PEL and consumers
+/// (idle times left out: they differ by nature).
+fn stream_summary(c: &mut Client, key: &str) -> String {
+    let mut out = vec![render(&call(c, &["XRANGE", key, "-", "+"]))];
+    out.push(fields_of(
+        &call(c, &["XINFO", "STREAM", key]),
+        &[
+            "length",
+            "radix-tree-keys",
+            "last-generated-id",
+            "max-deleted-entry-id",
+            "entries-added",
+            "recorded-first-entry-id",
+            "groups",
+        ],
+    ));
+    let Frame::Array(groups) = call(c, &["XINFO", "GROUPS", key]) else {
+        return "bad XINFO GROUPS".into();
+    };
+    for group in groups {
+        let line = fields_of(
+            &group,
+            &[
+                "name",
+                "consumers",
+                "pending",
+                "last-delivered-id",
+                "entries-read",
+                "lag",
+            ],
+        );
+        let Frame::Array(items) = &group else {
+            continue;
+        };
+        let name = text(&items[1]);
+        out.push(line);
+        if let Frame::Array(pending) = call(c, &["XPENDING", key, &name, "-", "+", "1000"]) {
+            for p in pending {
+                if let Frame::Array(p) = p {
+                    // id, consumer, idle, delivery count: idle left out.
+                    out.push(format!("{} {} {}", text(&p[0]), text(&p[1]), text(&p[3])));
+                }
+            }
+        }
+        if let Frame::Array(consumers) = call(c, &["XINFO", "CONSUMERS", key, &name]) {
+            for consumer in consumers {
+                out.push(fields_of(&consumer, &["name", "pending"]));
+            }
+        }
+    }
+    out.join("\n")
+}
+
+/// A sorted set's members and scores in order, scores compared as
+/// doubles (7.0 and 7.2 print fractional scores with different digits).
+fn zset_items(frame: Frame) -> String {
+    let Frame::Array(items) = frame else {
+        return format!("{frame:?}");
+    };
+    items
+        .chunks(2)
+        .map(|pair| {
+            let member = text(&pair[0]);
+            let score = pair.get(1).map(text).unwrap_or_default();
+            match score.parse::<f64>() {
+                Ok(score) => format!("{member}={score:?}"),
+                Err(_) => format!("{member}=bad score {score}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Which `OBJECT ENCODING`s a comparison includes.
 #[derive(Clone, Copy, PartialEq)]
 enum Encodings {
-    /// Strings and hashes: Redis 7.0 and 7.2 agree on them.
+    /// Strings, hashes and sorted sets: Redis 7.0 and 7.2 agree on them.
     Shared,
-    /// Sets too, against a server with Redis 7.2's listpack sets.
+    /// Sets and lists too, against a server with Redis 7.2's listpack sets
+    /// and lists (7.0 has only quicklists).
     WithSets,
 }
 
@@ -131,11 +325,17 @@ fn dump(c: &mut Client, encodings: Encodings) -> BTreeMap<String, String> {
                 "string" => text(&call(c, &["GET", &key])),
                 "hash" => sorted_items(call(c, &["HGETALL", &key])).join(","),
                 "set" => sorted_items(call(c, &["SMEMBERS", &key])).join(","),
+                "list" => match call(c, &["LRANGE", &key, "0", "-1"]) {
+                    Frame::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(","),
+                    other => format!("{other:?}"),
+                },
+                "zset" => zset_items(call(c, &["ZRANGE", &key, "0", "-1", "WITHSCORES"])),
+                "stream" => stream_summary(c, &key),
                 other => format!("unexpected type {other}"),
             };
             let encoding = text(&call(c, &["OBJECT", "ENCODING", &key]));
-            // Redis 7.0 has no listpack sets; 7.2 (and moat) do.
-            let encoding = if kind == "set" && encodings == Encodings::Shared {
+            // Redis 7.0 has no listpack sets or lists; 7.2 (and moat) do.
+            let encoding = if (kind == "set" || kind == "list") && encodings == Encodings::Shared {
                 String::new()
             } else {
                 encoding
@@ -203,22 +403,72 @@ fn moat_writes_redis_loads() {
     );
 }
 
-/// A type this branch's keyspace lacks is refused by name, not dropped.
+/// A module value (what RedisJSON's documents are in Redis) is refused
+/// by key name, not dropped.
 #[test]
-fn unsupported_types_stop_start_up_by_name() {
-    let Some(redis) = reference::redis_server() else {
-        return;
-    };
-    let reference = ServerProcess::start(redis, Vec::<String>::new()).unwrap();
-    let mut rc = reference.client().unwrap();
-    call(&mut rc, &["RPUSH", "mylist", "a", "b"]);
-    assert_eq!(call(&mut rc, &["SAVE"]), Frame::ok());
-    let (code, output) = start_on(&std::fs::read(reference.dir().join("dump.rdb")).unwrap());
+fn module_values_stop_start_up_by_name() {
+    let mut file = b"REDIS0010".to_vec();
+    file.extend_from_slice(&[0xfe, 0, 7, 3]);
+    file.extend_from_slice(b"doc");
+    file.extend_from_slice(&[0x81; 12]);
+    file.push(0xff);
+    file.extend_from_slice(&[0; 8]);
+    let (code, output) = start_on(&file);
     assert_ne!(code, 0);
     assert!(
-        output.contains("key 'mylist': list values are not supported"),
+        output.contains("key 'doc': module values are not supported"),
         "{output}"
     );
+}
+
+/// SAVE of a dataset with a value moat cannot write yet fails, names the
+/// key, and leaves the previous file alone.
+#[test]
+fn unsavable_values_fail_save_by_name() {
+    let moat = moat_server(MOAT).start().unwrap();
+    let mut c = moat.client().unwrap();
+    call(&mut c, &["RPUSH", "l", "a"]);
+    assert_eq!(call(&mut c, &["SAVE"]), Frame::ok());
+    let before = std::fs::read(moat.dir().join("dump.rdb")).unwrap();
+    call(&mut c, &["JSON.SET", "doc", "$", "[1]"]);
+    assert!(matches!(call(&mut c, &["SAVE"]), Frame::Error(_)));
+    assert!(
+        moat.log()
+            .contains("key 'doc': JSON documents cannot be saved to RDB"),
+        "{}",
+        moat.log()
+    );
+    assert_eq!(std::fs::read(moat.dir().join("dump.rdb")).unwrap(), before);
+}
+
+/// DEBUG RELOAD (save, flush, load) keeps every value and encoding.
+#[test]
+fn debug_reload_keeps_lists_sorted_sets_and_streams() {
+    let moat = moat_server(MOAT)
+        .args(["--enable-debug-command", "yes"])
+        .start()
+        .unwrap();
+    let mut c = moat.client().unwrap();
+    populate(&mut c);
+    let before = dump(&mut c, Encodings::WithSets);
+    assert!(before["0/l:small"].starts_with("list listpack persistent a,b,1,-300,"));
+    assert!(before["0/l:big"].starts_with("list quicklist persistent "));
+    assert!(before["0/l:bigelem"].starts_with("list quicklist persistent head,BBB"));
+    assert!(before["0/z:small"].starts_with("zset listpack persistent b=-inf,f=-2.25,"));
+    assert!(before["0/z:big"].starts_with("zset skiplist persistent bottom=-inf,"));
+    assert!(before["0/z:ttl"].starts_with("zset listpack ttl "));
+    let plain = &before["0/st:plain"];
+    assert!(plain.contains("name=g1 consumers=2 pending=2"), "{plain}");
+    assert!(plain.contains("\n2-0 alice 1\n3-0 bob 1\n"), "{plain}");
+    assert!(plain.contains("max-deleted-entry-id=1-2"), "{plain}");
+    let empty = &before["0/st:empty"];
+    assert!(
+        empty.starts_with("stream stream persistent []\nlength=0"),
+        "{empty}"
+    );
+    assert!(before["0/st:big"].contains("name=readers consumers=1 pending=20"));
+    assert_eq!(call(&mut c, &["DEBUG", "RELOAD"]), Frame::ok());
+    assert_eq!(dump(&mut c, Encodings::WithSets), before);
 }
 
 /// Runs moat on a directory holding `file` as dump.rdb until it exits

@@ -11,10 +11,12 @@ mod groups;
 mod id;
 mod info;
 mod listpack;
+mod rdb;
 mod read;
 mod store;
 mod trim;
 
+pub use rdb::{from_rdb, write_rdb};
 pub use store::Stream;
 
 use super::reply::{flatten, wrong_type};

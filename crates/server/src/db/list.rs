@@ -293,6 +293,15 @@ impl Quick {
 }
 
 impl ListValue {
+    /// The nodes as a quicklist holds them (a listpack list is one node),
+    /// each a run of elements from the head: what an RDB file records.
+    pub fn nodes(&self) -> Vec<&Packed> {
+        match self {
+            ListValue::Small(p) => vec![p],
+            ListValue::Quick(q) => q.nodes.iter().map(|node| &node.items).collect(),
+        }
+    }
+
     pub fn encoding(&self) -> &'static str {
         match self {
             ListValue::Small(_) => "listpack",

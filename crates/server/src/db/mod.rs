@@ -221,7 +221,8 @@ impl Keyspace {
     }
 
     /// Redis's `handleClientsBlockedOnKeys`: for each ready key holding a
-    /// live value, wakes the first client waiting for its type.
+    /// live value, wakes the first client waiting for its type; a key
+    /// deleted or of another type wakes only XREADGROUP clients.
     pub fn serve_blocked(&mut self, now_ms: i64) {
         if !self.blocking.has_ready() {
             return;
@@ -235,9 +236,7 @@ impl Keyspace {
                 .and_then(|slot| database.entry(slot))
                 .filter(|entry| !entry.is_expired(now_ms))
                 .and_then(|entry| crate::blocking::BlockKind::of(&entry.value));
-            if let Some(kind) = kind {
-                self.blocking.wake_first(db, &key, kind);
-            }
+            self.blocking.wake_first_for(db, &key, kind);
         }
     }
 

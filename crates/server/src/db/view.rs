@@ -250,6 +250,14 @@ impl<'a> DbView<'a> {
         self.ks.key_modified(self.index, key);
     }
 
+    /// Wakes clients blocked on `key` without counting a change or touching
+    /// WATCH (Redis's bare `signalKeyAsReady`, as XGROUP DESTROY calls it).
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        if !self.ks.blocking.is_empty() {
+            self.ks.blocking.mark_ready(self.index, key);
+        }
+    }
+
     /// Seconds since `key` was last accessed (OBJECT IDLETIME).
     pub fn idle_seconds(&self, slot: u32) -> Option<i64> {
         Some(access::idle_seconds(self.entry(slot)?.access, self.now_ms))

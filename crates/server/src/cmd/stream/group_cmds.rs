@@ -95,7 +95,12 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
         "destroy" if argv.len() == 4 => {
             let s = lookup(&mut db, key, Access::Peek)?.expect("checked above");
-            Frame::Integer(i64::from(s.groups.remove(group_name).is_some()))
+            let destroyed = s.groups.remove(group_name).is_some();
+            if destroyed {
+                // XREADGROUP clients blocked on the group re-run: NOGROUP.
+                db.signal_ready(key);
+            }
+            Frame::Integer(i64::from(destroyed))
         }
         "createconsumer" if argv.len() == 5 => {
             let s = lookup(&mut db, key, Access::Peek)?.expect("checked above");

@@ -1,13 +1,16 @@
 //! XREAD and XREADGROUP (`xreadCommand`).
 //!
-//! BLOCK is parsed and validated like Redis; when nothing can be served
-//! at once the reply is the one Redis gives when the timeout expires (a
-//! null array), because connections have no wake-up mechanism yet.
+//! BLOCK waits (see [`crate::blocking`]) when nothing can be served at
+//! once: the command is re-run when a write (XADD, ...) makes one of its
+//! streams ready, with each `$` rewritten to the last id it stood for, as
+//! Redis rewrites it, so that the re-run reads what arrived since. Where
+//! blocking is not allowed (MULTI, scripts) the reply is the timeout's.
 
 use super::groups::{self, Pending};
 use super::id::{self, StreamId};
 use super::store::Stream;
 use super::{entry_reply, lookup, owned};
+use crate::blocking::BlockKind;
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
@@ -30,6 +33,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
     let mut streams_at = 0;
     let mut group: Option<(&Bytes, &Bytes)> = None;
     let mut noack = false;
+    let mut block: Option<i64> = None;
     let mut i = 1;
     while i < argv.len() {
         let more = argv.len() - i - 1;
@@ -44,6 +48,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
             if timeout > 0 && timeout > i64::MAX - ctx.now_ms {
                 return Err(Frame::error("ERR timeout is out of range"));
             }
+            block = Some(timeout);
         } else if is(opt, "count") && more > 0 {
             i += 1;
             count = usize::try_from(parse_i64(&argv[i])?.max(0)).unwrap_or(usize::MAX);
@@ -122,33 +127,47 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
         starts.push(start);
     }
     let mut served = Vec::new();
-    for (key, start) in keys.iter().zip(starts) {
+    for (key, start) in keys.iter().zip(&starts) {
         let Some(s) = lookup(&mut db, key, Access::Peek)? else {
             continue;
         };
         let reply = match group {
-            None => match start {
+            None => match *start {
                 Start::After(after) if !s.is_empty() && s.last_valid_id() > after => {
                     Some(after_id(s, after, count))
                 }
                 _ => None,
             },
             Some((group_name, consumer)) => {
-                read_group(s, group_name, consumer, start, count, noack, now_ms)
+                let (reply, created) =
+                    read_group(s, group_name, consumer, *start, count, noack, now_ms);
+                // Only a real change: a re-run that finds nothing must not
+                // mark the key ready and wake itself again.
+                if reply.is_some() || created {
+                    db.modified(key);
+                }
+                reply
             }
         };
         if let Some(entries) = reply {
             served.push((Frame::Bulk(key.clone()), Frame::Array(entries)));
-            if group.is_some() {
-                db.modified(key);
-            }
-        } else if group.is_some() {
-            // The consumer may have been created.
-            db.modified(key);
         }
     }
     if served.is_empty() {
-        return Ok(Frame::NullArray);
+        return Ok(match block {
+            Some(timeout) => {
+                let rerun = rewrite_dollars(argv, streams_at + n, &starts);
+                ctx.block_rerunning(
+                    BlockKind::Stream,
+                    keys,
+                    timeout,
+                    Frame::NullArray,
+                    rerun,
+                    group.is_some(),
+                )
+            }
+            None => Frame::NullArray,
+        });
     }
     // RESP3 gets a map; RESP2 an array of [key, entries] pairs.
     if resp3 {
@@ -161,6 +180,21 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
                 .collect(),
         ))
     }
+}
+
+/// The command with each `$` id replaced by the id it resolved to
+/// (`None` when there is none).
+fn rewrite_dollars(argv: &[Bytes], ids_at: usize, starts: &[Start]) -> Option<Vec<Bytes>> {
+    if !argv[ids_at..].iter().any(|a| &a[..] == b"$") {
+        return None;
+    }
+    let mut out = argv.to_vec();
+    for (arg, start) in out[ids_at..].iter_mut().zip(starts) {
+        if let (b"$", Start::After(id)) = (&arg[..], start) {
+            *arg = Bytes::from(id.to_string());
+        }
+    }
+    Some(out)
 }
 
 fn after_id(s: &Stream, after: StreamId, count: usize) -> Vec<Frame> {
@@ -179,12 +213,14 @@ fn read_group(
     count: usize,
     noack: bool,
     now_ms: i64,
-) -> Option<Vec<Frame>> {
-    let (stored_name, mut group) = s.groups.remove_entry(group_name)?;
-    let reply =
-        {
-            let (consumer, _) = group.consumer_or_create(consumer_name, now_ms);
-            consumer.seen_time = now_ms;
+) -> (Option<Vec<Frame>>, bool) {
+    let Some((stored_name, mut group)) = s.groups.remove_entry(group_name) else {
+        return (None, false);
+    };
+    let (reply, created) = {
+        let (consumer, created) = group.consumer_or_create(consumer_name, now_ms);
+        consumer.seen_time = now_ms;
+        let reply =
             match start {
                 Start::After(after) => {
                     Some(history(s, &mut group, consumer_name, after, count, now_ms))
@@ -193,10 +229,11 @@ fn read_group(
                     deliver_new(s, &mut group, consumer_name, count, noack, now_ms),
                 ),
                 Start::New => None,
-            }
-        };
+            };
+        (reply, created)
+    };
     s.groups.insert(stored_name, group);
-    reply
+    (reply, created)
 }
 
 /// Entries after the group's last id, added to the PEL unless NOACK.

@@ -56,6 +56,9 @@ impl Default for NodeLimits {
 /// One entry's field-value pairs, in the order given.
 pub type Fields = Vec<(Bytes, Bytes)>;
 
+/// A node's master id, master field names and live entries.
+pub type NodeContents<'a> = (StreamId, &'a [Bytes], Vec<(StreamId, &'a Fields)>);
+
 /// The bookkeeping of one listpack node (its entries are in
 /// [`Stream::entries`], from the node's master id to the next node's).
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +121,27 @@ impl Stream {
     /// The master ids of the nodes, in order.
     pub fn node_keys(&self) -> impl Iterator<Item = StreamId> + '_ {
         self.nodes.keys().copied()
+    }
+
+    /// Each node's master id and field names with its live entries, in
+    /// order: what an RDB file records.
+    pub fn node_contents(&self) -> Vec<NodeContents<'_>> {
+        let masters: Vec<StreamId> = self.nodes.keys().copied().collect();
+        masters
+            .iter()
+            .enumerate()
+            .map(|(i, master)| {
+                let entries = match masters.get(i + 1) {
+                    Some(next) => self.entries.range(*master..*next),
+                    None => self.entries.range(*master..),
+                };
+                (
+                    *master,
+                    &self.nodes[master].master_fields[..],
+                    entries.map(|(id, f)| (*id, f)).collect(),
+                )
+            })
+            .collect()
     }
 
     /// The last live entry's id, 0-0 when empty (`streamLastValidID`).

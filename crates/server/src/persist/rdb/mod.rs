@@ -16,6 +16,7 @@ pub mod opcodes;
 pub mod parse;
 pub mod quicklist;
 pub mod reader;
+pub mod stream;
 pub mod writer;
 pub mod ziplist;
 pub mod zipmap;

@@ -5,7 +5,7 @@
 use super::error::RdbError;
 use super::opcodes::*;
 use super::reader::Reader;
-use super::{intset, listpack, quicklist, ziplist, zipmap};
+use super::{intset, listpack, quicklist, stream, ziplist, zipmap};
 
 /// Field/value pairs of a hash.
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
@@ -20,6 +20,7 @@ pub enum RdbObject {
     Set(Vec<Vec<u8>>),
     Hash(Pairs),
     ZSet(Vec<(Vec<u8>, f64)>),
+    Stream(Box<stream::RdbStream>),
 }
 
 impl RdbObject {
@@ -31,6 +32,7 @@ impl RdbObject {
             RdbObject::Set(_) => "set",
             RdbObject::Hash(_) => "hash",
             RdbObject::ZSet(_) => "zset",
+            RdbObject::Stream(_) => "stream",
         }
     }
 }
@@ -104,7 +106,7 @@ pub fn decode(code: u8, r: &mut Reader<'_>) -> Result<RdbObject, RdbError> {
         TYPE_LIST_QUICKLIST => RdbObject::List(quicklist::decode_v1(r)?),
         TYPE_LIST_QUICKLIST_2 => RdbObject::List(quicklist::decode_v2(r)?),
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
-            return Err(RdbError::new(at, "stream values are not supported"))
+            RdbObject::Stream(Box::new(stream::decode(code, r)?))
         }
         TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
             return Err(RdbError::new(

@@ -123,7 +123,12 @@ pub fn parse(bytes: &[u8], visitor: &mut impl Visitor) -> Result<Summary, RdbErr
             }
             code if object::is_value_type(code) => {
                 let key = r.string()?;
-                let object = object::decode(code, &mut r)?;
+                let object = object::decode(code, &mut r).map_err(|e| {
+                    RdbError::new(
+                        e.offset,
+                        format!("key '{}': {}", String::from_utf8_lossy(&key), e.what),
+                    )
+                })?;
                 visitor.record(ParsedRecord {
                     db,
                     key,
