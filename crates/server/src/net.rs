@@ -138,7 +138,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 aof_barrier(&shared, &mut session).await;
                 flush(&mut stream, &mut output, &shared, &kill, None).await?;
                 mailbox.written(std::mem::take(&mut from_mailbox), &shared);
-                tokio::time::sleep_until(deadline).await;
+                shared.pause.wait(deadline).await;
             }
             // Messages that arrived before this command precede its reply.
             if mailbox.has_pending() {

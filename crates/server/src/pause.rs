@@ -4,6 +4,7 @@ use crate::shared::{now_ms, Shared};
 use bytes::Bytes;
 use moat_commands::{CommandFlags, Resolved};
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 
 /// Whether a command may run now.
 pub enum PauseDecision {
@@ -21,6 +22,11 @@ struct PauseState {
 #[derive(Default)]
 pub struct ClientPause {
     state: Mutex<PauseState>,
+    /// The pause's deadline, readable without the lock: every command
+    /// checks it, and almost always nothing is paused.
+    until_ms: AtomicI64,
+    /// Wakes the paused clients when the pause is lifted or changed.
+    changed: tokio::sync::Notify,
 }
 
 impl ClientPause {
@@ -36,15 +42,35 @@ impl ClientPause {
             state.until_ms = state.until_ms.max(until_ms);
             state.write_only &= write_only;
         }
+        self.until_ms.store(state.until_ms, Relaxed);
+        self.changed.notify_waiters();
     }
 
     pub fn unpause(&self) {
-        *self.state.lock() = PauseState::default();
+        let mut state = self.state.lock();
+        *state = PauseState::default();
+        self.until_ms.store(0, Relaxed);
+        // Paused clients run at once, as after Redis's unpauseClients.
+        self.changed.notify_waiters();
+    }
+
+    /// Waits until the deadline or until the pause is lifted or changed;
+    /// the caller then decides again.
+    pub async fn wait(&self, deadline: tokio::time::Instant) {
+        let changed = self.changed.notified();
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => {}
+            _ = changed => {}
+        }
     }
 
     /// Whether `argv` must wait. Pause-related commands and, in WRITE mode,
     /// commands that cannot write always run.
     pub fn decide(&self, shared: &Shared, argv: &[Bytes]) -> PauseDecision {
+        // Never paused (or unpaused): neither the lock nor the clock.
+        if self.until_ms.load(Relaxed) == 0 {
+            return PauseDecision::Run;
+        }
         let (until_ms, write_only) = {
             let state = self.state.lock();
             (state.until_ms, state.write_only)

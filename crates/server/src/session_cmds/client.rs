@@ -354,22 +354,26 @@ fn getredir(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
 }
 
 fn pause(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    let timeout = std::str::from_utf8(&argv[2])
-        .ok()
-        .and_then(|s| s.parse::<i64>().ok());
-    let Some(timeout) = timeout.filter(|t| *t >= 0) else {
+    if argv.len() > 4 {
+        return subcommand_syntax_error("CLIENT", &argv[1]);
+    }
+    // Redis's getTimeoutFromObjectOrReply: an integer, then not negative.
+    let Some(timeout) = moat_resp::string2ll(&argv[2]) else {
         return Frame::error("ERR timeout is not an integer or out of range");
     };
+    if timeout < 0 {
+        return Frame::error("ERR timeout is negative");
+    }
     let write_only = match argv.get(3) {
         None => false,
         Some(mode) if mode.eq_ignore_ascii_case(b"write") => true,
         Some(mode) if mode.eq_ignore_ascii_case(b"all") => false,
-        Some(_) => return Frame::error("ERR syntax error"),
+        Some(_) => return Frame::error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
     };
-    if argv.len() > 4 {
-        return Frame::error("ERR syntax error");
-    }
-    session.shared.pause.pause(now_ms() + timeout, write_only);
+    session
+        .shared
+        .pause
+        .pause(now_ms().saturating_add(timeout), write_only);
     Frame::ok()
 }
 
