@@ -199,6 +199,57 @@ impl AclLog {
         );
     }
 
+    /// Records a denial like [`AclLog::record_denial`], without allocating
+    /// when it folds into a recent entry: `client_info` appends the
+    /// client's line to the buffer it is given, the folded entry's own.
+    /// A denied command is typically repeated, so this is the common case
+    /// and keeps refusing cheap.
+    pub fn record_denial_with(
+        &mut self,
+        reason: DenyReason,
+        context: LogContext,
+        object: &[u8],
+        username: &[u8],
+        now_ms: i64,
+        client_info: impl FnOnce(&mut String),
+    ) {
+        if self.max_len == 0 {
+            self.entries.clear();
+            return;
+        }
+        let reason: LogReason = reason.into();
+        let scan = self.entries.len().min(GROUPING_SCAN);
+        let folds = |e: &LogEntry| {
+            e.reason == reason
+                && e.context == context
+                && (now_ms - e.timestamp_last_updated).abs() <= GROUPING_MAX_DELTA_MS
+                && e.object.as_ref() == object
+                && e.username.as_ref() == username
+        };
+        if let Some(position) = self.entries.range(..scan).position(folds) {
+            if let Some(mut entry) = self.entries.remove(position) {
+                entry.count += 1;
+                entry.client_info.clear();
+                client_info(&mut entry.client_info);
+                entry.timestamp_last_updated = now_ms;
+                self.entries.push_front(entry);
+            }
+            return;
+        }
+        let mut info = String::new();
+        client_info(&mut info);
+        self.record(
+            LogEvent {
+                reason,
+                context,
+                object: Bytes::copy_from_slice(object),
+                username: Bytes::copy_from_slice(username),
+                client_info: info,
+            },
+            now_ms,
+        );
+    }
+
     /// Records a failed AUTH/HELLO: the object is the command as typed,
     /// the username the one attempted.
     pub fn record_auth_failure(

@@ -141,15 +141,28 @@ impl ClientRegistry {
 /// allowed one. The output is the same (see the test against `format!`).
 /// `output` is the client's queued output, `(bytes, frames)`.
 pub fn format_client_line(info: &ClientInfo, output: (usize, usize), now_ms: i64) -> String {
-    let (omem, oll) = output;
     let mut line = String::with_capacity(384);
+    write_client_line(info, output, now_ms, &mut line);
+    line
+}
+
+/// [`format_client_line`] into an existing buffer (appended), so that the
+/// ACL log can reuse the buffer of the entry a denial folds into.
+pub fn write_client_line(
+    info: &ClientInfo,
+    output: (usize, usize),
+    now_ms: i64,
+    line: &mut String,
+) {
+    let (omem, oll) = output;
+    let start = line.len();
     let mut field = |name: &str, value: &dyn LineValue| {
-        if !line.is_empty() {
+        if line.len() > start {
             line.push(' ');
         }
         line.push_str(name);
         line.push('=');
-        value.push_to(&mut line);
+        value.push_to(line);
     };
     let lossy = |bytes: &Option<Bytes>| {
         bytes
@@ -210,7 +223,6 @@ pub fn format_client_line(info: &ClientInfo, output: (usize, usize), now_ms: i64
     field("resp", &usize::from(info.resp));
     field("lib-name", &lossy(&info.lib_name).as_str());
     field("lib-ver", &lossy(&info.lib_ver).as_str());
-    line
 }
 
 /// A value of a client line, appended without `fmt`.

@@ -608,15 +608,17 @@ impl Session {
             DenyReason::Channel => stats.acl_access_denied_channel.fetch_add(1, Relaxed),
         };
         let object = denial.log_object(cmd, argv);
-        let client_info = self.client_info_line();
+        let now = now_ms();
+        let info = self.info.lock();
+        let output = self.mailbox.pending();
         let mut acl = self.shared.acl.write();
-        acl.log.record_denial(
+        acl.log.record_denial_with(
             denial.reason,
             context,
-            object,
+            &object,
             self.user.name(),
-            client_info,
-            now_ms(),
+            now,
+            |line| crate::clients::write_client_line(&info, output, now, line),
         );
     }
 
