@@ -200,7 +200,8 @@ fn set_generic(
     } else {
         None
     };
-    let found = db.lookup_slot(key, Access::Write).is_some();
+    let slot = db.lookup_slot(key, Access::Write);
+    let found = slot.is_some();
     let blocked = match options.condition {
         Some(Condition::Absent) => found,
         Some(Condition::Present) => !found,
@@ -209,7 +210,12 @@ fn set_generic(
     if blocked {
         return Ok(old.unwrap_or(abort_reply));
     }
-    db.set(key, Value::string(value), options.ttl == TtlChange::Keep);
+    db.set_at(
+        slot,
+        key,
+        Value::string(value),
+        options.ttl == TtlChange::Keep,
+    );
     db.notify(NotifyFlags::STRING, "set", key);
     if let Some(at) = expire_at {
         db.set_expire(key, at);
