@@ -145,6 +145,25 @@ impl Config {
             if !directive.flags.contains(Flags::MULTI_ARG) && args.len() != 2 {
                 return Err(LineError::Reason("wrong number of arguments".into()));
             }
+            // Redis 7: a multi-argument directive given one argument has
+            // it split on spaces (`--save "60 1"`, `save "900 1 300 10"`).
+            let split: Vec<Vec<u8>>;
+            let args = if directive.flags.contains(Flags::MULTI_ARG)
+                && args.len() == 2
+                && args[1].contains(&b' ')
+            {
+                split = std::iter::once(args[0].clone())
+                    .chain(
+                        args[1]
+                            .split(|&b| b == b' ')
+                            .filter(|w| !w.is_empty())
+                            .map(<[u8]>::to_vec),
+                    )
+                    .collect();
+                &split[..]
+            } else {
+                args
+            };
             let new_value = Value::parse(directive, &args[1..], &self.values[l.index])?;
             // `save ""` always clears the list; other `save` lines add to it.
             let clears = args.len() == 2 && args[1].is_empty();

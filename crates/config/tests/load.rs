@@ -262,3 +262,10 @@ fn dir_is_resolved_like_chdir() {
     let err = fatal("dir /nonexistent/moat\n");
     assert!(err.ends_with("No such file or directory"), "{err}");
 }
+
+#[test]
+fn a_single_spaced_argument_of_a_multi_argument_directive_is_split() {
+    // Redis 7 splits it: `redis-server --save "60 1"` works.
+    let config = load_text("save \"60 1 300 10\"\n").unwrap();
+    assert_eq!(config.get_text("save").unwrap(), "60 1 300 10");
+}

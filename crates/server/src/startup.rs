@@ -66,13 +66,20 @@ pub fn run(args: Vec<OsString>) -> i32 {
         }
         _ => (None, &args[..]),
     };
-    let config = match load_config(config_path.as_deref(), options) {
+    let mut config = match load_config(config_path.as_deref(), options) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("{error}");
             return 1;
         }
     };
+    // Started bare (`moat-server`, `cargo run`), moat is an in-memory
+    // server: no save points unless the command line asks for them, so no
+    // dump.rdb appears in (and is reloaded from) the working directory.
+    // With a config file, Redis's defaults apply as they would in Redis.
+    if config_path.is_none() && !options.iter().any(|o| o.eq_ignore_ascii_case("--save")) {
+        let _ = config.set(&[(bytes::Bytes::from_static(b"save"), bytes::Bytes::new())]);
+    }
     let daemonized = config.get_text("daemonize").as_deref() == Some("yes");
     if daemonized {
         if let Err(error) = crate::process::daemonize() {
