@@ -125,6 +125,12 @@ pub const CONFIG_ONLY_IN_7_2: &[(&str, &str)] = &[
 /// that depend on how the process was started.
 pub const CONFIG_DIFFERENT_DEFAULTS: &[(&str, &str)] = &[
     ("port", "the reference runs on a random port"),
+    (
+        "save",
+        "started bare (no config file, no --save) moat is in memory: no save points, where \
+         redis-server keeps its 3600 1 300 100 60 10000 and writes dump.rdb on shutdown; with \
+         a config file the default is Redis's (tests always pass --save explicitly)",
+    ),
     ("dir", "the reference runs in a temporary directory"),
     (
         "bind",
