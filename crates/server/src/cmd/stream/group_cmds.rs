@@ -309,7 +309,8 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     let (stored_name, mut group) = s.groups.remove_entry(group_name).expect("checked above");
     // The consumer exists from the attempt on, claimed entries or not.
-    group.consumer_or_create(consumer_name, now_ms).0.seen_time = now_ms;
+    let (consumer, created_consumer) = group.consumer_or_create(consumer_name, now_ms);
+    consumer.seen_time = now_ms;
     if last_id > group.last_id {
         group.last_id = last_id;
     }
@@ -345,6 +346,9 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     s.groups.insert(stored_name, group);
     db.modified(key);
+    if created_consumer {
+        db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
+    }
     Ok(Frame::Array(out))
 }
 
@@ -393,7 +397,8 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let s = stream_and_group(&mut db, key, group_name)?;
     let (stored_name, mut group) = s.groups.remove_entry(group_name).expect("checked above");
     // The consumer exists from the attempt on, claimed entries or not.
-    group.consumer_or_create(consumer_name, now_ms).0.seen_time = now_ms;
+    let (consumer, created_consumer) = group.consumer_or_create(consumer_name, now_ms);
+    consumer.seen_time = now_ms;
     let mut attempts = limit.saturating_mul(10);
     let mut remaining = limit;
     let mut claimed = Vec::new();
@@ -437,6 +442,9 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     s.groups.insert(stored_name, group);
     db.modified(key);
+    if created_consumer {
+        db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
+    }
     Ok(Frame::Array(vec![
         next_cursor.reply(),
         Frame::Array(claimed),
