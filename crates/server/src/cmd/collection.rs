@@ -8,6 +8,7 @@ use super::keys::parse_cursor;
 use super::reply::{syntax_error, wrong_type};
 use crate::db::{Access, DbView, Value};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 /// Picks one type's payload out of a value.
@@ -58,6 +59,22 @@ pub fn edited(db: &mut DbView<'_>, key: &[u8], now_empty: bool) {
         db.remove(key);
     } else {
         db.modified(key);
+    }
+}
+
+/// [`edited`] raising Redis's events: the command's `event`, then `del`
+/// when the key was emptied and so removed.
+pub fn edited_notify(
+    db: &mut DbView<'_>,
+    key: &[u8],
+    now_empty: bool,
+    class: NotifyFlags,
+    event: &'static str,
+) {
+    edited(db, key, now_empty);
+    db.notify(class, event, key);
+    if now_empty {
+        db.notify(NotifyFlags::GENERIC, "del", key);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::args::{is, parse_i64};
 use super::collection::{
-    bulk, edited, existing, existing_or_new, rand_count, sample_in_order, scan_cursor,
+    bulk, edited_notify, existing, existing_or_new, rand_count, sample_in_order, scan_cursor,
     scan_options, scan_reply,
 };
 use super::reply::{count, flag, flatten, selected_db, syntax_error, wrong_arity, Reply};
@@ -12,6 +12,7 @@ use super::strings::float_text::{format_human, parse_long_double};
 use super::{Ctx, Handler};
 use crate::db::{word, Access, DbView, HashValue, Value};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 pub fn handlers() -> &'static [(&'static str, Handler)] {
@@ -71,6 +72,7 @@ fn hset(ctx: &mut Ctx<'_>, argv: &[Bytes], legacy: bool) -> Reply {
         .filter(|pair| hash.insert(&pair[0], &pair[1], &limits))
         .count();
     db.modified(key);
+    db.notify(NotifyFlags::HASH, "hset", key);
     Ok(if legacy { Frame::ok() } else { count(added) })
 }
 
@@ -84,6 +86,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     hash.insert(&argv[2], &argv[3], &limits);
     db.modified(key);
+    db.notify(NotifyFlags::HASH, "hset", key);
     Ok(Frame::Integer(1))
 }
 
@@ -123,7 +126,7 @@ fn hdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     let empty = hash.is_empty();
     if deleted > 0 {
-        edited(&mut db, key, empty);
+        edited_notify(&mut db, key, empty, NotifyFlags::HASH, "hdel");
     }
     Ok(count(deleted))
 }
@@ -165,6 +168,7 @@ fn hincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         .ok_or_else(|| Frame::error("ERR increment or decrement would overflow"))?;
     hash.insert(field, result.to_string().as_bytes(), &limits);
     db.modified(key);
+    db.notify(NotifyFlags::HASH, "hincrby", key);
     Ok(Frame::Integer(result))
 }
 
@@ -190,6 +194,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let text = format_human(result);
     hash.insert(field, text.as_bytes(), &limits);
     db.modified(key);
+    db.notify(NotifyFlags::HASH, "hincrbyfloat", key);
     let text = Bytes::from(text);
     db.propagate_as(vec![
         word("HSET"),

@@ -11,6 +11,7 @@ use super::zset::rank_range;
 use super::{Ctx, Handler};
 use crate::db::{Access, DbView, End, ListValue, Thresholds, Value};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 pub fn handlers() -> &'static [(&'static str, Handler)] {
@@ -52,17 +53,45 @@ pub(super) fn pick(value: &mut Value) -> Option<&mut ListValue> {
 }
 
 /// After elements were removed: deletes an emptied list, else lets it
-/// shrink back to a listpack, and reports the change.
-pub(super) fn after_removal(db: &mut DbView<'_>, key: &[u8], limits: &Thresholds) {
-    match existing(db, key, Access::Peek, pick) {
+/// shrink back to a listpack, and reports the change: `event`, then `del`
+/// if the list was deleted, as Redis raises them.
+pub(super) fn after_removal(
+    db: &mut DbView<'_>,
+    key: &[u8],
+    limits: &Thresholds,
+    event: &'static str,
+) {
+    let emptied = match existing(db, key, Access::Peek, pick) {
         Ok(Some(list)) if list.is_empty() => {
             db.remove(key);
+            true
         }
         Ok(Some(list)) => {
             list.shrink(limits);
             db.modified(key);
+            false
         }
-        _ => {}
+        _ => return,
+    };
+    db.notify(NotifyFlags::LIST, event, key);
+    if emptied {
+        db.notify(NotifyFlags::GENERIC, "del", key);
+    }
+}
+
+/// The event Redis raises for a pop from `end`.
+pub(super) fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    }
+}
+
+/// The event Redis raises for a push onto `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
     }
 }
 
@@ -86,6 +115,7 @@ fn push(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End, only_existing: bool) -> Rep
     }
     let len = list.len();
     db.modified(key);
+    db.notify(NotifyFlags::LIST, push_event(end), key);
     Ok(count(len))
 }
 
@@ -127,7 +157,7 @@ fn pop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> Reply {
                 .collect(),
         ),
     };
-    after_removal(&mut db, key, &limits);
+    after_removal(&mut db, key, &limits, pop_event(end));
     Ok(reply)
 }
 
@@ -185,6 +215,7 @@ fn lset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     list.shrink(&limits);
     db.modified(key);
+    db.notify(NotifyFlags::LIST, "lset", key);
     Ok(Frame::ok())
 }
 
@@ -210,6 +241,7 @@ fn linsert(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     list.insert(if after { at + 1 } else { at }, element, &limits);
     let len = list.len();
     db.modified(key);
+    db.notify(NotifyFlags::LIST, "linsert", key);
     Ok(count(len))
 }
 
@@ -225,7 +257,7 @@ fn lrem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let limit = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
     let removed = list.remove_matching(&argv[3], limit, from);
     if removed > 0 {
-        after_removal(&mut db, key, &limits);
+        after_removal(&mut db, key, &limits, "lrem");
     }
     Ok(count(removed))
 }
@@ -247,7 +279,7 @@ fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     list.remove_range(0, left);
     let remaining = list.len();
     list.remove_range(remaining - right.min(remaining), right);
-    after_removal(&mut db, key, &limits);
+    after_removal(&mut db, key, &limits, "ltrim");
     Ok(Frame::ok())
 }
 
@@ -345,9 +377,11 @@ pub(super) fn move_element(
         list.prepare_for([element.len()], &limits);
         list.push(to, &element, &limits);
         db.modified(source);
+        db.notify(NotifyFlags::LIST, push_event(to), target);
+        db.notify(NotifyFlags::LIST, pop_event(from), source);
         return Ok(Frame::Bulk(Bytes::from(element)));
     }
-    after_removal(&mut db, source, &limits);
+    // Redis pushes (and raises the push) before it reports the pop.
     if !target_exists {
         db.set(target, Value::List(ListValue::default()), false);
     }
@@ -356,6 +390,8 @@ pub(super) fn move_element(
         list.push(to, &element, &limits);
     }
     db.modified(target);
+    db.notify(NotifyFlags::LIST, push_event(to), target);
+    after_removal(&mut db, source, &limits, pop_event(from));
     Ok(Frame::Bulk(Bytes::from(element)))
 }
 
@@ -410,7 +446,7 @@ pub(super) fn mpop(ctx: &mut Ctx<'_>, keys: &[Bytes], end: End, wanted: usize) -
             .map_while(|_| list.pop(end))
             .map(|e| Frame::Bulk(Bytes::from(e)))
             .collect();
-        after_removal(&mut db, key, &limits);
+        after_removal(&mut db, key, &limits, pop_event(end));
         return Ok(Frame::Array(vec![bulk(key), Frame::Array(popped)]));
     }
     Ok(Frame::NullArray)

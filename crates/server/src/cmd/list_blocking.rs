@@ -5,7 +5,7 @@
 //! re-run when a key becomes ready.
 
 use super::collection::{bulk, existing};
-use super::list::{after_removal, end_of, move_element, mpop, parse_mpop, pick};
+use super::list::{after_removal, end_of, move_element, mpop, parse_mpop, pick, pop_event};
 use super::reply::{flatten, selected_db, Reply};
 use super::{Ctx, Handler};
 use crate::blocking::{parse_timeout, BlockKind};
@@ -44,7 +44,7 @@ fn bpop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> Reply {
             let Some(element) = list.pop(end) else {
                 continue;
             };
-            after_removal(&mut db, key, &limits);
+            after_removal(&mut db, key, &limits, pop_event(end));
             return Ok(Frame::Array(vec![
                 bulk(key),
                 Frame::Bulk(Bytes::from(element)),

@@ -5,13 +5,14 @@
 
 use super::args::{is, parse_i64};
 use super::collection::{
-    bulk, edited, existing, existing_or_new, rand_count, sample_in_order, scan_cursor,
+    bulk, edited_notify, existing, existing_or_new, rand_count, sample_in_order, scan_cursor,
     scan_options, scan_reply,
 };
 use super::reply::{count, flag, flatten, selected_db, syntax_error, wrong_type, Reply};
 use super::{Ctx, Handler};
 use crate::db::{word, Access, DbView, SetValue, Thresholds, Value};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 pub fn handlers() -> &'static [(&'static str, Handler)] {
@@ -83,6 +84,7 @@ fn sadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let added = members.iter().filter(|m| set.add(m, &limits)).count();
     if added > 0 {
         db.modified(key);
+        db.notify(NotifyFlags::SET, "sadd", key);
     }
     Ok(count(added))
 }
@@ -104,7 +106,7 @@ fn srem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     let empty = set.is_empty();
     if removed > 0 {
-        edited(&mut db, key, empty);
+        edited_notify(&mut db, key, empty, NotifyFlags::SET, "srem");
     }
     Ok(count(removed))
 }
@@ -171,7 +173,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let Some(wanted) = wanted else {
         let member = set.pop_random(&mut rng);
         let empty = set.is_empty();
-        edited(&mut db, key, empty);
+        edited_notify(&mut db, key, empty, NotifyFlags::SET, "spop");
         // The member was chosen at random: the AOF names it.
         if let Some(m) = &member {
             db.propagate_as(vec![
@@ -193,6 +195,8 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         );
         let reply = set_reply(all.iter());
         db.remove(key);
+        db.notify(NotifyFlags::SET, "spop", key);
+        db.notify(NotifyFlags::GENERIC, "del", key);
         db.propagate_as(vec![word("DEL"), argv[1].clone()]);
         return Ok(reply);
     }
@@ -219,6 +223,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         popped
     };
     db.modified(key);
+    db.notify(NotifyFlags::SET, "spop", key);
     if db.propagating() {
         // Redis batches the SREMs of a counted SPOP by 1024 members.
         for chunk in popped.chunks(1024) {
@@ -302,7 +307,7 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         return Ok(Frame::Integer(0));
     }
     let empty = set.is_empty();
-    edited(&mut db, source, empty);
+    edited_notify(&mut db, source, empty, NotifyFlags::SET, "srem");
     if target_slot.is_none() {
         db.set(
             target,
@@ -310,10 +315,13 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             false,
         );
     }
-    if let Some(set) = existing(&mut db, target, Access::Peek, pick)? {
-        set.add(member, &limits);
-    }
+    // The target may hold the member already: sadd only when it was added.
+    let added =
+        existing(&mut db, target, Access::Peek, pick)?.is_some_and(|set| set.add(member, &limits));
     db.modified(target);
+    if added {
+        db.notify(NotifyFlags::SET, "sadd", target);
+    }
     Ok(Frame::Integer(1))
 }
 
@@ -322,6 +330,17 @@ enum Op {
     Inter,
     Union,
     Diff,
+}
+
+impl Op {
+    /// The event Redis raises when the *STORE variant writes its result.
+    fn store_event(self) -> &'static str {
+        match self {
+            Op::Inter => "sinterstore",
+            Op::Union => "sunionstore",
+            Op::Diff => "sdiffstore",
+        }
+    }
 }
 
 /// Looks up every key as a set (WRONGTYPE for any other type) and
@@ -445,9 +464,12 @@ fn combine(ctx: &mut Ctx<'_>, keys: &[Bytes], target: Option<&Bytes>, op: Op) ->
     };
     let size = result.len();
     if size == 0 {
-        db.remove(target);
+        if db.remove(target) {
+            db.notify(NotifyFlags::GENERIC, "del", target);
+        }
     } else {
         db.set(target, Value::Set(result), false);
+        db.notify(NotifyFlags::SET, op.store_event(), target);
     }
     Ok(count(size))
 }

@@ -13,12 +13,13 @@ pub use parse::rank_range;
 
 use super::args::is;
 use super::collection::{
-    bulk, edited, existing, existing_or_new, scan_cursor, scan_options, scan_reply,
+    bulk, edited, edited_notify, existing, existing_or_new, scan_cursor, scan_options, scan_reply,
 };
 use super::reply::{count, flatten, selected_db, syntax_error, wrong_arity, Reply};
 use super::{Ctx, Handler};
 use crate::db::{score_text, Access, AddFlags, DbView, NanScore, Outcome, Value, ZSetValue};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::{Frame, Protocol};
 use parse::{lex_range, parse_score, score_range};
 
@@ -248,6 +249,11 @@ pub(crate) fn zadd(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: AddFlags, first
     if added + updated > 0 || empty {
         edited(&mut db, key, empty);
     }
+    // Redis raises no del for a key it created and left empty.
+    if added + updated > 0 {
+        let event = if flags.incr { "zincr" } else { "zadd" };
+        db.notify(NotifyFlags::ZSET, event, key);
+    }
     if failed {
         return Err(Frame::error("ERR resulting score is not a number (NaN)"));
     }
@@ -349,7 +355,7 @@ fn zrem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     let empty = zset.is_empty();
     if removed > 0 {
-        edited(&mut db, key, empty);
+        edited_notify(&mut db, key, empty, NotifyFlags::ZSET, "zrem");
     }
     Ok(count(removed))
 }
@@ -402,7 +408,12 @@ fn zremrange(ctx: &mut Ctx<'_>, argv: &[Bytes], by: RemoveBy) -> Reply {
     }
     let empty = zset.is_empty();
     if !doomed.is_empty() {
-        edited(&mut db, key, empty);
+        let event = match by {
+            RemoveBy::Rank => "zremrangebyrank",
+            RemoveBy::Score => "zremrangebyscore",
+            RemoveBy::Lex => "zremrangebylex",
+        };
+        edited_notify(&mut db, key, empty, NotifyFlags::ZSET, event);
     }
     Ok(count(doomed.len()))
 }

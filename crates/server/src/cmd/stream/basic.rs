@@ -8,6 +8,7 @@ use crate::cmd::reply::{count, selected_db, syntax_error, wrong_arity, Reply};
 use crate::cmd::Ctx;
 use crate::db::{Access, Value};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 /// The id XADD gives a new entry (`streamAppendItem`'s id choice);
@@ -88,10 +89,14 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         .map(|pair| (owned(&pair[0]), owned(&pair[1])))
         .collect();
     s.append(id, fields, limits);
-    if let Some(strategy) = args.strategy {
-        s.trim(strategy, args.approx, args.limit);
-    }
+    let trimmed = args
+        .strategy
+        .is_some_and(|strategy| s.trim(strategy, args.approx, args.limit) > 0);
     db.modified(key);
+    db.notify(NotifyFlags::STREAM, "xadd", key);
+    if trimmed {
+        db.notify(NotifyFlags::STREAM, "xtrim", key);
+    }
     Ok(id.reply())
 }
 
@@ -174,6 +179,7 @@ pub fn xdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             s.refresh_first_id();
         }
         db.modified(key);
+        db.notify(NotifyFlags::STREAM, "xdel", key);
     }
     Ok(count(deleted))
 }
@@ -189,6 +195,7 @@ pub fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let deleted = s.trim(strategy, args.approx, args.limit);
     if deleted > 0 {
         db.modified(key);
+        db.notify(NotifyFlags::STREAM, "xtrim", key);
     }
     Ok(count(deleted))
 }
@@ -248,5 +255,6 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         s.max_deleted_id = max_deleted;
     }
     db.modified(key);
+    db.notify(NotifyFlags::STREAM, "xsetid", key);
     Ok(Frame::ok())
 }

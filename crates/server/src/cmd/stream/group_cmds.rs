@@ -9,6 +9,7 @@ use crate::cmd::reply::{count, selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
 use crate::db::{Access, Value};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 fn subcommand_error(sub: &[u8]) -> Frame {
@@ -62,7 +63,9 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             )));
         }
     }
-    let reply = match sub.as_str() {
+    // The event Redis raises: none when DESTROY, CREATECONSUMER or
+    // DELCONSUMER found nothing to change.
+    let (reply, event) = match sub.as_str() {
         "create" if (5..=8).contains(&argv.len()) => {
             let s = lookup(&mut db, key, Access::Peek)?;
             let last = if &argv[4][..] == b"$" {
@@ -79,7 +82,7 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             }
             s.groups
                 .insert(owned(group_name), Group::new(last, entries_read));
-            Frame::ok()
+            (Frame::ok(), Some("xgroup-create"))
         }
         "setid" if argv.len() == 5 || argv.len() == 7 => {
             let s = lookup(&mut db, key, Access::Peek)?.expect("checked above");
@@ -91,7 +94,7 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             let group = s.groups.get_mut(group_name).expect("checked above");
             group.last_id = last;
             group.entries_read = entries_read;
-            Frame::ok()
+            (Frame::ok(), Some("xgroup-setid"))
         }
         "destroy" if argv.len() == 4 => {
             let s = lookup(&mut db, key, Access::Peek)?.expect("checked above");
@@ -100,22 +103,29 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
                 // XREADGROUP clients blocked on the group re-run: NOGROUP.
                 db.signal_ready(key);
             }
-            Frame::Integer(i64::from(destroyed))
+            let event = destroyed.then_some("xgroup-destroy");
+            (Frame::Integer(i64::from(destroyed)), event)
         }
         "createconsumer" if argv.len() == 5 => {
             let s = lookup(&mut db, key, Access::Peek)?.expect("checked above");
             let group = s.groups.get_mut(group_name).expect("checked above");
             let (_, created) = group.consumer_or_create(&argv[4], now_ms);
-            Frame::Integer(i64::from(created))
+            let event = created.then_some("xgroup-createconsumer");
+            (Frame::Integer(i64::from(created)), event)
         }
         "delconsumer" if argv.len() == 5 => {
             let s = lookup(&mut db, key, Access::Peek)?.expect("checked above");
             let group = s.groups.get_mut(group_name).expect("checked above");
-            count(group.delete_consumer(&argv[4]).unwrap_or(0))
+            let pending = group.delete_consumer(&argv[4]);
+            let event = pending.is_some().then_some("xgroup-delconsumer");
+            (count(pending.unwrap_or(0)), event)
         }
         _ => return Err(subcommand_error(&argv[1])),
     };
     db.modified(key);
+    if let Some(event) = event {
+        db.notify(NotifyFlags::STREAM, event, key);
+    }
     Ok(reply)
 }
 
@@ -299,7 +309,8 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     let (stored_name, mut group) = s.groups.remove_entry(group_name).expect("checked above");
     // The consumer exists from the attempt on, claimed entries or not.
-    group.consumer_or_create(consumer_name, now_ms).0.seen_time = now_ms;
+    let (consumer, created_consumer) = group.consumer_or_create(consumer_name, now_ms);
+    consumer.seen_time = now_ms;
     if last_id > group.last_id {
         group.last_id = last_id;
     }
@@ -335,6 +346,9 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     s.groups.insert(stored_name, group);
     db.modified(key);
+    if created_consumer {
+        db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
+    }
     Ok(Frame::Array(out))
 }
 
@@ -383,7 +397,8 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let s = stream_and_group(&mut db, key, group_name)?;
     let (stored_name, mut group) = s.groups.remove_entry(group_name).expect("checked above");
     // The consumer exists from the attempt on, claimed entries or not.
-    group.consumer_or_create(consumer_name, now_ms).0.seen_time = now_ms;
+    let (consumer, created_consumer) = group.consumer_or_create(consumer_name, now_ms);
+    consumer.seen_time = now_ms;
     let mut attempts = limit.saturating_mul(10);
     let mut remaining = limit;
     let mut claimed = Vec::new();
@@ -427,6 +442,9 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     s.groups.insert(stored_name, group);
     db.modified(key);
+    if created_consumer {
+        db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
+    }
     Ok(Frame::Array(vec![
         next_cursor.reply(),
         Frame::Array(claimed),

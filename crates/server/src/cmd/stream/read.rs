@@ -16,6 +16,7 @@ use crate::cmd::reply::{selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
 use crate::db::Access;
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::{Frame, Protocol};
 
 /// What to read from one stream.
@@ -145,6 +146,9 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
                 // mark the key ready and wake itself again.
                 if reply.is_some() || created {
                     db.modified(key);
+                }
+                if created {
+                    db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
                 }
                 reply
             }

@@ -11,6 +11,7 @@ use crate::cmd::Ctx;
 use crate::db::{Access, DbView, SetValue, Value, ZSetValue};
 use bytes::Bytes;
 use hashbrown::HashMap;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,17 @@ pub enum Op {
     Union,
     Inter,
     Diff,
+}
+
+impl Op {
+    /// The event Redis raises when the STORE variant writes its result.
+    fn store_event(self) -> &'static str {
+        match self {
+            Op::Union => "zunionstore",
+            Op::Inter => "zinterstore",
+            Op::Diff => "zdiffstore",
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -299,7 +311,9 @@ fn run(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op, store: bool, card: bool) -> Re
     }
     let target = &argv[1][..];
     if result.is_empty() {
-        db.remove(target);
+        if db.remove(target) {
+            db.notify(NotifyFlags::GENERIC, "del", target);
+        }
         return Ok(Frame::Integer(0));
     }
     let max_len = result.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
@@ -310,5 +324,6 @@ fn run(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op, store: bool, card: bool) -> Re
     zset.shrink_if_small(&limits);
     let size = zset.len();
     db.set(target, Value::ZSet(zset), false);
+    db.notify(NotifyFlags::ZSET, op.store_event(), target);
     Ok(count(size))
 }

@@ -3,11 +3,12 @@
 
 use super::{pick, read, render};
 use crate::cmd::args::{is, parse_i64};
-use crate::cmd::collection::{bulk, edited, existing, rand_count, sample_in_order};
+use crate::cmd::collection::{bulk, edited_notify, existing, rand_count, sample_in_order};
 use crate::cmd::reply::{selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
 use crate::db::{Access, ZSetValue};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 /// How a pop's reply is laid out.
@@ -59,7 +60,8 @@ pub(super) fn pop_from(
         zset.remove(member);
     }
     let empty = zset.is_empty();
-    edited(&mut db, key, empty);
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    edited_notify(&mut db, key, empty, NotifyFlags::ZSET, event);
     let mut items = Vec::with_capacity(popped.len() * 2);
     for (member, score) in popped {
         let member = Frame::Bulk(Bytes::from(member));

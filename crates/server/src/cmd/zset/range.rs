@@ -12,6 +12,7 @@ use crate::cmd::reply::{count, selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
 use crate::db::{Access, LexRange, ScoreRange, Value, ZSetValue};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -140,7 +141,9 @@ pub fn zrange(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
     let mut db = selected_db(ctx);
     let Some(zset) = existing(&mut db, key, Access::Read, pick)? else {
         if form.store {
-            db.remove(&argv[1]);
+            if db.remove(&argv[1]) {
+                db.notify(NotifyFlags::GENERIC, "del", &argv[1]);
+            }
             return Ok(Frame::Integer(0));
         }
         return Ok(Frame::Array(Vec::new()));
@@ -187,7 +190,9 @@ pub fn zrange(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
     }
     let target = &argv[1][..];
     if picked.is_empty() {
-        db.remove(target);
+        if db.remove(target) {
+            db.notify(NotifyFlags::GENERIC, "del", target);
+        }
         return Ok(Frame::Integer(0));
     }
     let mut result = ZSetValue::create(picked.len(), 0, &limits);
@@ -196,5 +201,6 @@ pub fn zrange(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
     }
     let size = result.len();
     db.set(target, Value::ZSet(result), false);
+    db.notify(NotifyFlags::ZSET, "zrangestore", target);
     Ok(count(size))
 }
