@@ -18,28 +18,7 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, UnbalancedQuotes> {
     moat_resp::split_args(line).ok_or(UnbalancedQuotes)
 }
 
-/// Quotes `arg` as Redis's `sdscatrepr` does: always inside double quotes,
-/// printable ASCII verbatim, `\\ \" \n \r \t \a \b` escaped, other bytes
-/// as `\xHH`.
-pub fn repr(arg: &[u8]) -> String {
-    let mut out = String::with_capacity(arg.len() + 2);
-    out.push('"');
-    for &b in arg {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
-    out
-}
+pub use moat_resp::repr;
 
 /// C's `isspace` in the "C" locale.
 pub(crate) fn is_c_space(b: u8) -> bool {

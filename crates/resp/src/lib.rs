@@ -36,4 +36,4 @@ pub use error::{DecodeError, ProtocolError};
 pub use frame::{Frame, Protocol};
 pub use numbers::string2ll;
 pub use request::{parse_request, RequestLimits, RequestParser};
-pub use split_args::{is_space, split_args};
+pub use split_args::{is_space, repr, repr_into, split_args};

@@ -1,5 +1,7 @@
 //! Redis's `sdssplitargs`: the one tokenizer behind inline commands,
-//! `redis.conf` lines and the inside of ACL `(...)` selectors.
+//! `redis.conf` lines and the inside of ACL `(...)` selectors; and its
+//! inverse `sdscatrepr` ([`repr`]), used by CONFIG REWRITE, MONITOR, the
+//! AOF manifest and log lines.
 //!
 //! All three use the same quoting rules as `redis-cli` (double quotes with
 //! `\n`, `\xHH`... escapes, single quotes with `\'`), so there is one
@@ -20,6 +22,39 @@
 //!   otherwise, and for an unterminated quote, the whole request is
 //!   "unbalanced quotes in request".
 //! * The line is a C string to `sdssplitargs`: it ends at the first NUL.
+
+/// Quotes `arg` as Redis's `sdscatrepr` does: always inside double quotes,
+/// printable ASCII verbatim, `\\ \" \n \r \t \a \b` escaped, other bytes
+/// as `\xHH`. [`split_args`] reads the result back to `arg`.
+pub fn repr(arg: &[u8]) -> String {
+    let mut out = String::with_capacity(arg.len() + 2);
+    repr_into(arg, &mut out);
+    out
+}
+
+/// [`repr`], appended to `out`.
+pub fn repr_into(arg: &[u8], out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for &b in arg {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => {
+                out.push_str("\\x");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+        }
+    }
+    out.push('"');
+}
 
 /// Splits `line` into arguments, or `None` when the quoting is malformed.
 /// A NUL byte ends the line, as it ends a C string.
@@ -147,5 +182,25 @@ mod tests {
         assert_eq!(split(r#""abc"#), None);
         assert_eq!(split(r#""abc"d"#), None);
         assert_eq!(split("'abc"), None);
+    }
+}
+
+#[cfg(test)]
+mod repr_tests {
+    use super::{repr, split_args};
+
+    #[test]
+    fn repr_is_sdscatrepr_and_reads_back() {
+        assert_eq!(
+            repr(b"a \"b\"\\\n\r\t\x07\x08\x01\xff"),
+            r#""a \"b\"\\\n\r\t\a\b\x01\xff""#
+        );
+        for sample in [&b""[..], b"plain", b"two words", b"\x00\x7f\x80 \"q\""] {
+            assert_eq!(
+                split_args(repr(sample).as_bytes()),
+                Some(vec![sample.to_vec()]),
+                "{sample:?}"
+            );
+        }
     }
 }

@@ -27,7 +27,13 @@ pub struct ClientState {
     pub block: Option<crate::blocking::BlockRequest>,
 }
 
-/// The commands whose handlers read [`ClientState::may_read_any_key`].
-pub fn asks_for_any_key_read(fullname: &str) -> bool {
-    matches!(fullname, "sort" | "sort_ro")
+/// The commands whose handlers read [`ClientState::may_read_any_key`]:
+/// SORT and SORT_RO, known by the key function the command table gives
+/// them (their BY/GET patterns are what no key spec can describe).
+pub fn asks_for_any_key_read(cmd: &moat_commands::Command) -> bool {
+    use moat_commands::KeyFunction;
+    matches!(
+        cmd.key_function,
+        Some(KeyFunction::Sort | KeyFunction::SortRo)
+    )
 }

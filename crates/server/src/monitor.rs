@@ -77,25 +77,9 @@ fn format_line(when: SystemTime, db: usize, addr: SocketAddr, argv: &[&[u8]]) ->
     out.freeze()
 }
 
-/// Redis's `sdscatrepr`.
-pub fn quote_into(arg: &[u8], out: &mut BytesMut) {
-    out.put_u8(b'"');
-    for &b in arg {
-        match b {
-            b'\\' | b'"' => {
-                out.put_u8(b'\\');
-                out.put_u8(b);
-            }
-            b'\n' => out.put_slice(b"\\n"),
-            b'\r' => out.put_slice(b"\\r"),
-            b'\t' => out.put_slice(b"\\t"),
-            0x07 => out.put_slice(b"\\a"),
-            0x08 => out.put_slice(b"\\b"),
-            0x20..=0x7e => out.put_u8(b),
-            _ => out.put_slice(format!("\\x{b:02x}").as_bytes()),
-        }
-    }
-    out.put_u8(b'"');
+/// Redis's `sdscatrepr` ([`moat_resp::repr`]) into the line.
+fn quote_into(arg: &[u8], out: &mut BytesMut) {
+    out.put_slice(moat_resp::repr(arg).as_bytes());
 }
 
 #[cfg(test)]

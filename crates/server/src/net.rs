@@ -190,7 +190,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             tracing::warn!(
                 "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
                 session.client_info_line(),
-                crate::conn_limits::repr(&input[..input.len().min(64)])
+                moat_resp::repr(&input[..input.len().min(64)])
             );
             return Ok(());
         }

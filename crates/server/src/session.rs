@@ -86,6 +86,8 @@ pub struct Session {
     /// The command `process` already published as current, so that
     /// `call` need not take the client-info lock again for it.
     noted_command: Option<CommandId>,
+    /// The database last written to `info.db`.
+    published_db: usize,
     /// The AOF offset this client's writes reached: its replies wait
     /// until the AOF has it (see [`crate::aof::Aof::barrier`]).
     pub aof_offset: u64,
@@ -181,6 +183,7 @@ impl Session {
             watched: Vec::new(),
             blocked: None,
             noted_command: None,
+            published_db: 0,
             aof_offset: 0,
             call_depth: 0,
             unit_nested: false,
@@ -370,8 +373,8 @@ impl Session {
         }
         // The handler cannot see the user: what SORT's patterns need to
         // know about it is computed here, for this request only.
-        self.client.may_read_any_key = crate::client::asks_for_any_key_read(&cmd.fullname)
-            && self.user.may_sort_by_pattern(cmd, argv);
+        self.client.may_read_any_key =
+            crate::client::asks_for_any_key_read(cmd) && self.user.may_sort_by_pattern(cmd, argv);
         // Blocking commands answer at once inside EXEC.
         self.client.may_block = !self.in_exec;
         let reply = self.run_and_propagate(ks, cmd, handler, argv, now);
@@ -418,7 +421,12 @@ impl Session {
                 &crate::redact::redacted_argv(&cmd.fullname, argv),
             );
         }
-        self.info.lock().db = self.client.db;
+        // Published for CLIENT LIST only when SELECT (or a script) changed
+        // it: no lock per command otherwise.
+        if self.published_db != self.client.db {
+            self.published_db = self.client.db;
+            self.info.lock().db = self.client.db;
+        }
         reply
     }
 
@@ -493,15 +501,22 @@ impl Session {
         let top_level = self.call_depth == 0;
         // A top-level command starts a unit; any nested call marks it.
         self.unit_nested = !top_level;
-        let tracked = match handler {
-            crate::dispatch::HandlerKind::Data(_) => {
-                let keyspace = ks.get();
-                keyspace
-                    .propagate
-                    .enabled
-                    .then(|| (keyspace.propagate.begin_command(), keyspace.dirty))
-            }
-            crate::dispatch::HandlerKind::Session(_) => None,
+        // Data handlers, and the session handlers the table flags as writes
+        // (FLUSHALL), propagate their own argv when they moved `dirty`;
+        // other session handlers (EXEC, EVAL...) only propagate what the
+        // commands they run propagate.
+        let tracks_own_argv = match handler {
+            crate::dispatch::HandlerKind::Data(_) => true,
+            crate::dispatch::HandlerKind::Session(_) => cmd.flags.contains(CommandFlags::WRITE),
+        };
+        let tracked = if tracks_own_argv {
+            let keyspace = ks.get();
+            keyspace
+                .propagate
+                .enabled
+                .then(|| (keyspace.propagate.begin_command(), keyspace.dirty))
+        } else {
+            None
         };
         let db = self.client.db;
         self.call_depth += 1;

@@ -860,3 +860,26 @@ fn copy_dir(from: &Path, to: &Path) {
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
 }
+
+/// FLUSHALL (a session handler, not a data handler) reaches the AOF too,
+/// so a restart does not bring flushed keys back.
+#[test]
+fn flushall_is_logged_and_replayed() {
+    let mut server = aof_server("always", &[]);
+    let mut c = server.client().unwrap();
+    call(&mut c, &["SET", "gone", "1"]);
+    call(&mut c, &["FLUSHALL"]);
+    call(&mut c, &["SET", "kept", "2"]);
+    let logged = logged_commands(&aof_dir(&server));
+    assert!(
+        logged
+            .iter()
+            .any(|argv| argv[0].eq_ignore_ascii_case("flushall")),
+        "{logged:?}"
+    );
+    drop(c);
+    server.restart().unwrap();
+    let mut c = server.client().unwrap();
+    assert_eq!(call(&mut c, &["EXISTS", "gone"]), Frame::Integer(0));
+    assert_eq!(call(&mut c, &["GET", "kept"]), Frame::Bulk("2".into()));
+}

@@ -136,6 +136,23 @@ pub fn scan_reply(next: u64, elements: Vec<Frame>) -> Frame {
     ])
 }
 
+/// The `count [WITH<option>]` arguments of HRANDFIELD and ZRANDMEMBER
+/// (`argv[2..]`, present): the count, and whether `option` (`withvalues`,
+/// `withscores`) was given, with Redis's syntax and range errors.
+pub fn rand_count_with(argv: &[Bytes], option: &str) -> Result<(i64, bool), Frame> {
+    let n = rand_count(&argv[2])?;
+    let with = match argv.len() {
+        3 => false,
+        4 if argv[3].eq_ignore_ascii_case(option.as_bytes()) => true,
+        _ => return Err(syntax_error()),
+    };
+    // Twice the count is the reply's length with the option.
+    if with && !(-i64::MAX / 2..=i64::MAX / 2).contains(&n) {
+        return Err(Frame::error("ERR value is out of range"));
+    }
+    Ok((n, with))
+}
+
 /// The count of HRANDFIELD and ZRANDMEMBER: within ±`LONG_MAX`
 /// (`getRangeLongFromObjectOrReply`).
 pub fn rand_count(arg: &[u8]) -> Result<i64, Frame> {

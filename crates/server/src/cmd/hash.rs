@@ -2,12 +2,12 @@
 //! arguments are validated and keys looked up, the error texts, and the
 //! listpack-to-hashtable conversion points.
 
-use super::args::{is, parse_i64};
+use super::args::parse_i64;
 use super::collection::{
-    bulk, edited_notify, existing, existing_or_new, rand_count, sample_in_order, scan_cursor,
+    bulk, edited_notify, existing, existing_or_new, rand_count_with, sample_in_order, scan_cursor,
     scan_options, scan_reply,
 };
-use super::reply::{count, flag, flatten, selected_db, syntax_error, wrong_arity, Reply};
+use super::reply::{count, flag, flatten, selected_db, wrong_arity, Reply};
 use super::strings::float_text::{format_human, parse_long_double};
 use super::{Ctx, Handler};
 use crate::db::{word, Access, DbView, HashValue, Value};
@@ -227,15 +227,7 @@ fn hgetall(ctx: &mut Ctx<'_>, argv: &[Bytes], part: Part) -> Reply {
 fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let resp3 = ctx.client.protocol == moat_resp::Protocol::Resp3;
     if argv.len() >= 3 {
-        let n = rand_count(&argv[2])?;
-        let with_values = match argv.len() {
-            3 => false,
-            4 if is(&argv[3], "withvalues") => true,
-            _ => return Err(syntax_error()),
-        };
-        if with_values && !(-i64::MAX / 2..=i64::MAX / 2).contains(&n) {
-            return Err(Frame::error("ERR value is out of range"));
-        }
+        let (n, with_values) = rand_count_with(argv, "withvalues")?;
         let mut db = selected_db(ctx);
         let Some(hash) = read(&mut db, &argv[1])? else {
             return Ok(Frame::Array(Vec::new()));

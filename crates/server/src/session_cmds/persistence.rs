@@ -68,10 +68,5 @@ fn flushall(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
         let _ = jobs::save_now(&shared, keyspace);
     }
     keyspace.dirty += 1;
-    // A session handler is not propagated by dispatch; the AOF must see
-    // the flush all the same.
-    if keyspace.propagate.enabled {
-        keyspace.propagate.push(session.client.db, argv.to_vec());
-    }
     Frame::ok()
 }

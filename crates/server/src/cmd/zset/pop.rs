@@ -3,7 +3,7 @@
 
 use super::{pick, read, render};
 use crate::cmd::args::{is, parse_i64};
-use crate::cmd::collection::{bulk, edited_notify, existing, rand_count, sample_in_order};
+use crate::cmd::collection::{bulk, edited_notify, existing, rand_count_with, sample_in_order};
 use crate::cmd::reply::{selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
 use crate::db::{Access, ZSetValue};
@@ -147,15 +147,7 @@ pub(super) fn parse_zmpop(argv: &[Bytes]) -> Result<(std::ops::Range<usize>, boo
 pub fn zrandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let resp3 = super::is_resp3(ctx);
     if argv.len() >= 3 {
-        let n = rand_count(&argv[2])?;
-        let with_scores = match argv.len() {
-            3 => false,
-            4 if is(&argv[3], "withscores") => true,
-            _ => return Err(syntax_error()),
-        };
-        if with_scores && !(-i64::MAX / 2..=i64::MAX / 2).contains(&n) {
-            return Err(Frame::error("ERR value is out of range"));
-        }
+        let (n, with_scores) = rand_count_with(argv, "withscores")?;
         let mut db = selected_db(ctx);
         let Some(zset) = read(&mut db, &argv[1])? else {
             return Ok(Frame::Array(Vec::new()));
