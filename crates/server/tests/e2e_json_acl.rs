@@ -2,16 +2,11 @@
 //! category, command subtraction, key patterns, and seed 000's
 //! devops_api_user stacking `+json.set +json.get`.
 
-use moat_testkit::{moat_server, redis_cli, reference, ServerProcess};
+use moat_testkit::{redis_cli, ServerProcess};
 
 /// A moat-server, or `None` (test skipped) when redis-cli is not installed.
 fn moat_and_cli() -> Option<ServerProcess> {
-    reference::redis_cli()?;
-    Some(
-        moat_server(option_env!("CARGO_BIN_EXE_moat-server"))
-            .start()
-            .unwrap(),
-    )
+    moat_testkit::moat_for_redis_cli(option_env!("CARGO_BIN_EXE_moat-server"))
 }
 
 fn cli(server: &ServerProcess, args: &[&str]) -> String {

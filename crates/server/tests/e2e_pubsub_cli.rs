@@ -2,23 +2,19 @@
 //! subscriber process that keeps its connection open, publishers on other
 //! connections under other users, and the channel ACLs between them.
 
-use moat_testkit::{moat_server, redis_cli, reference, ServerProcess};
+use moat_testkit::{redis_cli, reference, ServerProcess};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
+/// A moat-server, or `None` (test skipped) when redis-cli is not installed.
 fn moat_and_cli() -> Option<ServerProcess> {
-    reference::redis_cli()?;
-    Some(
-        moat_server(option_env!("CARGO_BIN_EXE_moat-server"))
-            .start()
-            .unwrap(),
-    )
+    moat_testkit::moat_for_redis_cli(option_env!("CARGO_BIN_EXE_moat-server"))
 }
 
-fn url(server: &ServerProcess, user: &str, pass: &str) -> String {
-    format!("redis://{user}:{pass}@127.0.0.1:{}", server.port())
+fn url(server: &ServerProcess, user: &str, password: &str) -> String {
+    server.url(user, password)
 }
 
 fn cli(server: &ServerProcess, args: &[&str]) -> String {

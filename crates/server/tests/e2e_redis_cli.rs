@@ -3,7 +3,7 @@
 //! so it prints in its raw style (no quotes, no `(integer)`), except where
 //! a test passes `--no-raw` to see the interactive layout.
 
-use moat_testkit::{moat_server, redis_cli, reference, ServerProcess};
+use moat_testkit::{redis_cli, ServerProcess};
 
 const DEVOPS_RULES: &[&str] = &[
     "ACL",
@@ -21,12 +21,7 @@ const DEVOPS_RULES: &[&str] = &[
 
 /// A moat-server, or `None` (test skipped) when redis-cli is not installed.
 fn moat_and_cli() -> Option<ServerProcess> {
-    reference::redis_cli()?;
-    Some(
-        moat_server(option_env!("CARGO_BIN_EXE_moat-server"))
-            .start()
-            .unwrap(),
-    )
+    moat_testkit::moat_for_redis_cli(option_env!("CARGO_BIN_EXE_moat-server"))
 }
 
 fn cli(server: &ServerProcess, args: &[&str]) -> String {

@@ -18,12 +18,7 @@ const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is dis
 
 /// A moat-server, or `None` (test skipped) when redis-cli is not installed.
 fn moat() -> Option<ServerProcess> {
-    reference::redis_cli()?;
-    Some(
-        moat_server(option_env!("CARGO_BIN_EXE_moat-server"))
-            .start()
-            .unwrap(),
-    )
+    moat_testkit::moat_for_redis_cli(option_env!("CARGO_BIN_EXE_moat-server"))
 }
 
 /// A moat-server reading `config` as its redis.conf (written in `dir`).
@@ -63,7 +58,7 @@ fn assert_auth_failed(stderr: &str) {
 }
 
 fn url(server: &ServerProcess, user: &str, password: &str) -> String {
-    format!("redis://{user}:{password}@127.0.0.1:{}", server.port())
+    server.url(user, password)
 }
 
 fn setuser(server: &ServerProcess, user: &str, rules: &[&str]) -> String {

@@ -55,6 +55,14 @@ pub fn moat_server(binary: Option<&str>) -> ServerBuilder {
     }
 }
 
+/// A moat-server for a test that drives it with the real `redis-cli`, or
+/// `None` (the test skips, with the notice [`reference::redis_cli`] prints)
+/// when redis-cli is not installed.
+pub fn moat_for_redis_cli(binary: Option<&str>) -> Option<ServerProcess> {
+    reference::redis_cli()?;
+    Some(moat_server(binary).start().expect("moat-server starts"))
+}
+
 /// The repository's `tests/` directory, home of `golden/` and `differential/`.
 pub fn tests_dir() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -105,6 +105,11 @@ impl ServerProcess {
         ServerBuilder::new(binary).args(extra_args).start()
     }
 
+    /// `redis://user:password@127.0.0.1:<port>`, as redis-cli's `-u` takes it.
+    pub fn url(&self, user: &str, password: &str) -> String {
+        format!("redis://{user}:{password}@127.0.0.1:{}", self.port)
+    }
+
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
         self.port
