@@ -236,38 +236,21 @@ impl LineValue for &str {
     }
 }
 
-fn push_decimal(line: &mut String, negative: bool, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if negative {
-        line.push('-');
-    }
-    line.extend(digits[at..].iter().map(|&d| char::from(d)));
-}
-
 impl LineValue for u64 {
     fn push_to(&self, line: &mut String) {
-        push_decimal(line, false, *self);
+        line.push_str(itoa::Buffer::new().format(*self));
     }
 }
 
 impl LineValue for usize {
     fn push_to(&self, line: &mut String) {
-        push_decimal(line, false, *self as u64);
+        line.push_str(itoa::Buffer::new().format(*self));
     }
 }
 
 impl LineValue for i64 {
     fn push_to(&self, line: &mut String) {
-        push_decimal(line, *self < 0, self.unsigned_abs());
+        line.push_str(itoa::Buffer::new().format(*self));
     }
 }
 
@@ -279,10 +262,10 @@ impl LineValue for SocketAddr {
                     if i > 0 {
                         line.push('.');
                     }
-                    push_decimal(line, false, u64::from(*octet));
+                    line.push_str(itoa::Buffer::new().format(*octet));
                 }
                 line.push(':');
-                push_decimal(line, false, u64::from(v4.port()));
+                line.push_str(itoa::Buffer::new().format(v4.port()));
             }
             SocketAddr::V6(_) => {
                 use std::fmt::Write;

@@ -24,19 +24,9 @@ pub fn timestamp(out: &mut Vec<u8>, unix_secs: i64) {
 
 /// `<kind><n>\r\n`, formatted without allocating (a rewrite writes four
 /// of these per key while clients wait).
-pub fn header(out: &mut Vec<u8>, kind: u8, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+pub fn header(out: &mut Vec<u8>, kind: u8, n: usize) {
     out.push(kind);
-    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 

@@ -212,8 +212,8 @@ impl StrValue {
     pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         match self {
             StrValue::Int(n) => {
-                let mut buf = itoa_buf::Buf::new();
-                f(buf.format(*n))
+                let mut buf = itoa::Buffer::new();
+                f(buf.format(*n).as_bytes())
             }
             StrValue::Embstr(b) => f(b),
             StrValue::Raw(v) => f(v),
@@ -223,7 +223,7 @@ impl StrValue {
     /// Length in bytes (STRLEN).
     pub fn len(&self) -> usize {
         match self {
-            StrValue::Int(n) => itoa_buf::Buf::new().format(*n).len(),
+            StrValue::Int(n) => itoa::Buffer::new().format(*n).len(),
             StrValue::Embstr(b) => b.len(),
             StrValue::Raw(v) => v.len(),
         }
@@ -261,37 +261,6 @@ impl StrValue {
 /// `string2ll`, which decides when a string is stored as `int`.
 pub fn canonical_i64(text: &[u8]) -> Option<i64> {
     moat_resp::string2ll(text)
-}
-
-/// A stack buffer for rendering an i64 without allocating.
-mod itoa_buf {
-    pub struct Buf {
-        bytes: [u8; 20],
-    }
-
-    impl Buf {
-        pub fn new() -> Buf {
-            Buf { bytes: [0; 20] }
-        }
-
-        pub fn format(&mut self, n: i64) -> &[u8] {
-            let mut pos = self.bytes.len();
-            let mut magnitude = n.unsigned_abs();
-            loop {
-                pos -= 1;
-                self.bytes[pos] = b'0' + (magnitude % 10) as u8;
-                magnitude /= 10;
-                if magnitude == 0 {
-                    break;
-                }
-            }
-            if n < 0 {
-                pos -= 1;
-                self.bytes[pos] = b'-';
-            }
-            &self.bytes[pos..]
-        }
-    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,16 @@ impl<W: Write> RdbWriter<W> {
         Ok(w)
     }
 
+    /// A writer for RDB-encoded data outside a file (DUMP and FUNCTION
+    /// DUMP payloads, length measurements): no `REDIS` header.
+    pub fn without_header(out: W, options: WriteOptions) -> RdbWriter<W> {
+        RdbWriter {
+            out,
+            digest: crc64::digest(),
+            options,
+        }
+    }
+
     pub fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.options.checksum {
             self.digest.update(bytes);
