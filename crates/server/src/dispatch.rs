@@ -196,7 +196,7 @@ pub fn protected_command_error(session: &Session, cmd: &Command) -> Option<Frame
         .read()
         .get_text(option)
         .unwrap_or_default();
-    let local = session.info.lock().addr.ip().is_loopback();
+    let local = crate::protected::is_local(session.info.lock().addr.ip());
     if allowed == "yes" || (allowed == "local" && local) {
         return None;
     }

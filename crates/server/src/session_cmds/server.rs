@@ -72,17 +72,8 @@ fn shutdown(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
 }
 
 fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    let enabled = session
-        .shared
-        .config
-        .read()
-        .get_text("enable-debug-command")
-        .unwrap_or_default();
-    let local = session.info.lock().addr.ip().is_loopback();
-    let allowed = enabled == "yes" || (enabled == "local" && local);
-    if !allowed {
-        return Frame::error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
-    }
+    // `enable-debug-command` was enforced by dispatch
+    // (`protected_command_error`), before authentication as in Redis.
     let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
     match sub.as_str() {
         "sleep" if argv.len() == 3 => {
