@@ -272,9 +272,9 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("no-appendfsync-on-rewrite", None, MOD, false),
     boolean("cluster-require-full-coverage", None, MOD, true),
     boolean("rdb-save-incremental-fsync", None, MOD, true),
-    boolean("aof-load-truncated", None, MOD, true),
+    boolean("aof-load-truncated", None, MOD, true).implemented(),
     boolean("aof-use-rdb-preamble", None, MOD, true),
-    boolean("aof-timestamp-enabled", None, MOD, false),
+    boolean("aof-timestamp-enabled", None, MOD, false).implemented(),
     boolean(
         "cluster-replica-no-failover",
         Some("cluster-slave-no-failover"),
@@ -299,7 +299,7 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("activedefrag", None, MOD, false),
     boolean("syslog-enabled", None, IMM, false),
     boolean("cluster-enabled", None, IMM, false),
-    boolean("appendonly", None, MOD.union(DENY_LOAD), false),
+    boolean("appendonly", None, MOD.union(DENY_LOAD), false).implemented(),
     boolean("cluster-allow-reads-when-down", None, MOD, false),
     boolean("cluster-allow-pubsubshard-when-down", None, MOD, true),
     boolean("crash-log-enabled", None, MOD, true),
@@ -308,8 +308,8 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("disable-thp", None, IMM, true),
     boolean("cluster-allow-replica-migration", None, MOD, true),
     boolean("replica-announced", None, MOD, true),
-    boolean("latency-tracking", None, MOD, true),
-    boolean("aof-disable-auto-gc", None, MOD, false),
+    boolean("latency-tracking", None, MOD, true).implemented(),
+    boolean("aof-disable-auto-gc", None, MOD, false).implemented(),
     boolean("replica-ignore-disk-write-errors", None, MOD, false),
     boolean("enable-debug-assert", None, IMM.union(HIDDEN), false),
     // String configs.
@@ -355,14 +355,16 @@ pub static DIRECTIVES: &[Directive] = &[
         IMM,
         Some("appendonly.aof"),
         Some(validate::aof_filename),
-    ),
+    )
+    .implemented(),
     string(
         "appenddirname",
         None,
         IMM,
         Some("appendonlydir"),
         Some(validate::aof_dirname),
-    ),
+    )
+    .implemented(),
     string("server_cpulist", None, IMM, None, None),
     string("bio_cpulist", None, IMM, None, None),
     string("aof_rewrite_cpulist", None, IMM, None, None),
@@ -427,7 +429,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int("databases", None, IMM, 1, INT_MAX, 16).implemented(),
     int("port", None, MOD, 0, 65535, 6379).implemented(),
     int("io-threads", None, IMM, 1, 128, 1),
-    int("auto-aof-rewrite-percentage", None, MOD, 0, INT_MAX, 100),
+    int("auto-aof-rewrite-percentage", None, MOD, 0, INT_MAX, 100).implemented(),
     int(
         "cluster-replica-validity-factor",
         Some("cluster-slave-validity-factor"),
@@ -443,7 +445,8 @@ pub static DIRECTIVES: &[Directive] = &[
         INT_MIN,
         INT_MAX,
         -2,
-    ),
+    )
+    .implemented(),
     int("tcp-keepalive", None, MOD, 0, INT_MAX, 300).implemented(),
     int("cluster-migration-barrier", None, MOD, 0, INT_MAX, 1),
     int("active-defrag-cycle-min", None, MOD, 1, 99, 1),
@@ -573,7 +576,7 @@ pub static DIRECTIVES: &[Directive] = &[
         false,
     )
     .implemented(),
-    int("stream-node-max-entries", None, MOD, 0, LONG_MAX, 100),
+    int("stream-node-max-entries", None, MOD, 0, LONG_MAX, 100).implemented(),
     memory("repl-backlog-size", None, MOD, 1, LONG_MAX, MB, false),
     // Unsigned long long configs.
     memory("maxmemory", None, MOD, 0, ULLONG_MAX, 0, true).implemented(),
@@ -594,9 +597,10 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         LONG_MAX,
         512,
-    ),
-    uint("set-max-intset-entries", None, MOD, 0, LONG_MAX, 512),
-    uint("set-max-listpack-entries", None, MOD, 0, LONG_MAX, 128),
+    )
+    .implemented(),
+    uint("set-max-intset-entries", None, MOD, 0, LONG_MAX, 512).implemented(),
+    uint("set-max-listpack-entries", None, MOD, 0, LONG_MAX, 128).implemented(),
     uint(
         "zset-max-listpack-entries",
         Some("zset-max-ziplist-entries"),
@@ -604,7 +608,8 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         LONG_MAX,
         128,
-    ),
+    )
+    .implemented(),
     memory(
         "active-defrag-ignore-bytes",
         None,
@@ -622,9 +627,10 @@ pub static DIRECTIVES: &[Directive] = &[
         LONG_MAX,
         64,
         true,
-    ),
-    memory("stream-node-max-bytes", None, MOD, 0, LONG_MAX, 4096, true),
-    memory("set-max-listpack-value", None, MOD, 0, LONG_MAX, 64, true),
+    )
+    .implemented(),
+    memory("stream-node-max-bytes", None, MOD, 0, LONG_MAX, 4096, true).implemented(),
+    memory("set-max-listpack-value", None, MOD, 0, LONG_MAX, 64, true).implemented(),
     memory(
         "zset-max-listpack-value",
         Some("zset-max-ziplist-value"),
@@ -633,7 +639,8 @@ pub static DIRECTIVES: &[Directive] = &[
         LONG_MAX,
         64,
         true,
-    ),
+    )
+    .implemented(),
     memory("hll-sparse-max-bytes", None, MOD, 0, LONG_MAX, 3000, true).implemented(),
     uint("tracking-table-max-keys", None, MOD, 0, LONG_MAX, 1_000_000),
     memory(
@@ -667,7 +674,8 @@ pub static DIRECTIVES: &[Directive] = &[
         LONG_MAX,
         64 * MB,
         false,
-    ),
+    )
+    .implemented(),
     int(
         "loading-process-events-interval-bytes",
         None,
@@ -724,7 +732,8 @@ pub static DIRECTIVES: &[Directive] = &[
         None,
         MOD,
         Special::NotifyKeyspaceEvents,
-    ),
+    )
+    .implemented(),
     special("bind", None, MOD.union(MULTI), Special::Bind).implemented(),
     special(
         "replicaof",
@@ -737,7 +746,8 @@ pub static DIRECTIVES: &[Directive] = &[
         None,
         MOD.union(MULTI),
         Special::LatencyTrackingInfoPercentiles,
-    ),
+    )
+    .implemented(),
 ];
 
 /// Directives Redis still accepts (and ignores) for compatibility, with

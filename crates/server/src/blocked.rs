@@ -118,6 +118,11 @@ impl Session {
         let state = self.blocked.as_ref()?;
         let stat = &self.shared.stats.commands[state.cmd as usize];
         stat.calls.fetch_add(1, Relaxed);
+        if self.shared.limits.latency_tracking() {
+            // The wait is not the command's latency (Redis's
+            // `updateStatsOnUnblock` counts the execution only).
+            self.shared.stats.latency.record(state.cmd as usize, 0);
+        }
         let reply = match error {
             Some(error) => {
                 stat.failed_calls.fetch_add(1, Relaxed);

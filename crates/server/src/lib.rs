@@ -18,6 +18,7 @@ pub mod cmd;
 pub mod conn_limits;
 pub mod db;
 pub mod dispatch;
+pub mod latency_histogram;
 pub mod limits;
 pub mod logging;
 pub mod mailbox;
@@ -35,6 +36,7 @@ pub mod session;
 pub mod session_cmds;
 pub mod shared;
 pub mod slowlog;
+pub mod sparkline;
 pub mod startup;
 pub mod stats;
 

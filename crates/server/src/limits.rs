@@ -3,7 +3,7 @@
 //! with [`Limits::refresh`].
 
 use moat_config::{ClientClass, Config, OutputBufferLimit};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 
 pub struct Limits {
     max_bulk_len: AtomicU64,
@@ -11,6 +11,8 @@ pub struct Limits {
     slowlog_slower_than_us: AtomicI64,
     slowlog_max_len: AtomicU64,
     latency_threshold_ms: AtomicU64,
+    /// `latency-tracking`: per-command latency histograms.
+    latency_tracking: AtomicBool,
     /// `maxmemory` (0: none), so commands skip the eviction check without
     /// locking anything when there is no limit.
     maxmemory: AtomicU64,
@@ -32,6 +34,7 @@ impl Limits {
             slowlog_slower_than_us: AtomicI64::new(0),
             slowlog_max_len: AtomicU64::new(0),
             latency_threshold_ms: AtomicU64::new(0),
+            latency_tracking: AtomicBool::new(true),
             maxmemory: AtomicU64::new(0),
             idle_timeout_secs: AtomicU64::new(0),
             maxmemory_clients: AtomicU64::new(0),
@@ -59,6 +62,8 @@ impl Limits {
             .store(int("slowlog-max-len", 128).max(0) as u64, Relaxed);
         self.latency_threshold_ms
             .store(int("latency-monitor-threshold", 0).max(0) as u64, Relaxed);
+        self.latency_tracking
+            .store(config.get_bool("latency-tracking").unwrap_or(true), Relaxed);
         self.maxmemory
             .store(config.get_u64("maxmemory").unwrap_or(0), Relaxed);
         self.idle_timeout_secs
@@ -115,6 +120,11 @@ impl Limits {
     /// `latency-monitor-threshold` in milliseconds; 0 disables the monitor.
     pub fn latency_threshold_ms(&self) -> u64 {
         self.latency_threshold_ms.load(Relaxed)
+    }
+
+    /// `latency-tracking`.
+    pub fn latency_tracking(&self) -> bool {
+        self.latency_tracking.load(Relaxed)
     }
 
     /// `client-output-buffer-limit` of one class.

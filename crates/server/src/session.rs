@@ -393,6 +393,13 @@ impl Session {
         if !blocked {
             stat.calls.fetch_add(1, Relaxed);
             stat.usec.fetch_add(elapsed_us, Relaxed);
+            if self.shared.limits.latency_tracking() {
+                // Redis records the microsecond duration in nanoseconds.
+                self.shared
+                    .stats
+                    .latency
+                    .record(cmd.id as usize, elapsed_us * 1000);
+            }
             self.note_slow_command(cmd, argv, elapsed_us, now);
             if reply.is_error() {
                 stat.failed_calls.fetch_add(1, Relaxed);

@@ -35,6 +35,8 @@ pub struct Stats {
     pub evicted_clients: AtomicU64,
     /// Indexed by command id.
     pub commands: Vec<CommandStat>,
+    /// Per-command latency histograms (`latency-tracking`).
+    pub latency: crate::latency_histogram::CommandHistograms,
     /// Error replies by their first word (`ERR`, `WRONGTYPE`, `NOPERM`...).
     pub errors: Mutex<BTreeMap<String, u64>>,
 }
@@ -56,6 +58,7 @@ impl Stats {
             client_output_buffer_limit_disconnections: AtomicU64::new(0),
             evicted_clients: AtomicU64::new(0),
             commands: (0..command_count).map(|_| CommandStat::default()).collect(),
+            latency: crate::latency_histogram::CommandHistograms::new(command_count),
             errors: Mutex::new(BTreeMap::new()),
         }
     }
@@ -106,6 +109,7 @@ impl Stats {
             stat.rejected_calls.store(0, Relaxed);
             stat.failed_calls.store(0, Relaxed);
         }
+        self.latency.reset();
         self.errors.lock().clear();
     }
 }

@@ -155,3 +155,89 @@ fn latency_monitor_records_slow_commands() {
         Frame::Array(vec![])
     );
 }
+
+#[test]
+fn latency_graph_histogram_and_latencystats_show_a_slow_command() {
+    let moat = moat_server(option_env!("CARGO_BIN_EXE_moat-server"))
+        .args(["--enable-debug-command", "yes"])
+        .start()
+        .unwrap();
+    let mut c = moat.client().unwrap();
+    c.call(&["CONFIG", "SET", "latency-monitor-threshold", "1"])
+        .unwrap();
+    c.call(&["DEBUG", "SLEEP", "0.02"]).unwrap();
+    let (Frame::Verbatim { text, .. } | Frame::Bulk(text)) =
+        c.call(&["LATENCY", "GRAPH", "command"]).unwrap()
+    else {
+        panic!()
+    };
+    let graph = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = graph.lines().collect();
+    assert!(lines[0].starts_with("command - high "), "{graph}");
+    assert_eq!(lines[1], "-".repeat(80));
+    // One sample: its head on the bottom row, a blank row, then its age.
+    assert_eq!(&lines[2..7], [" ", " ", " ", "_", " "], "{graph}");
+    assert_eq!(lines[7..].join(""), "0s", "{graph}");
+
+    // A 20 ms command lands in the 2^25 ns step of the logarithmic
+    // buckets, whose highest equivalent value is 33816 us (67633 us for
+    // the next step, should the machine stall the sleep past 33.5 ms).
+    let Frame::Array(histogram) = c.call(&["LATENCY", "HISTOGRAM", "debug"]).unwrap() else {
+        panic!()
+    };
+    assert_eq!(histogram[0], Frame::Bulk("debug".into()));
+    let Frame::Array(fields) = &histogram[1] else {
+        panic!("{histogram:?}")
+    };
+    assert_eq!(fields[0], Frame::Bulk("calls".into()));
+    assert_eq!(fields[1], Frame::Integer(1));
+    let Frame::Array(buckets) = &fields[3] else {
+        panic!("{fields:?}")
+    };
+    assert_eq!(buckets.len(), 2, "{buckets:?}");
+    assert!(
+        matches!(buckets[0], Frame::Integer(33_816 | 67_633)),
+        "{buckets:?}"
+    );
+    assert_eq!(buckets[1], Frame::Integer(1));
+
+    let Frame::Bulk(info) = c.call(&["INFO", "latencystats"]).unwrap() else {
+        panic!()
+    };
+    let info = String::from_utf8_lossy(&info);
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("latency_percentiles_usec_debug:"))
+        .unwrap_or_else(|| panic!("{info}"));
+    let values = line.split_once(':').unwrap().1;
+    let labels: Vec<&str> = values
+        .split(',')
+        .map(|v| v.split('=').next().unwrap())
+        .collect();
+    assert_eq!(labels, ["p50", "p99", "p99.9"]);
+    assert!(values
+        .split(',')
+        .all(|v| v.split_once('=').unwrap().1.contains('.')));
+    assert!(
+        info.contains("latency_percentiles_usec_config|set:"),
+        "{info}"
+    );
+
+    // Switched off: nothing new is recorded, what was recorded stays.
+    c.call(&["CONFIG", "SET", "latency-tracking", "no"])
+        .unwrap();
+    c.call(&["DEBUG", "SLEEP", "0"]).unwrap();
+    let Frame::Bulk(info) = c.call(&["INFO", "latencystats"]).unwrap() else {
+        panic!()
+    };
+    assert_eq!(String::from_utf8_lossy(&info).trim_end(), "# Latencystats");
+    c.call(&["CONFIG", "SET", "latency-tracking", "yes"])
+        .unwrap();
+    let Frame::Array(histogram) = c.call(&["LATENCY", "HISTOGRAM", "debug"]).unwrap() else {
+        panic!()
+    };
+    let Frame::Array(fields) = &histogram[1] else {
+        panic!()
+    };
+    assert_eq!(fields[1], Frame::Integer(1));
+}

@@ -306,6 +306,21 @@ pub const ACCEPTED_DIFFERENCES: &[AcceptedDifference] = &[
         },
     },
     AcceptedDifference {
+        command: "latency|histogram",
+        reason: "bucket bounds are measured durations, and Redis lists commands in its \
+                 hash table's (seeded) order; command names and call counts are compared, \
+                 sorted by name, each command's buckets are not",
+        normalise: |reply| sorted_pairs(normalise_latency_buckets(reply)),
+    },
+    AcceptedDifference {
+        command: "latency|graph",
+        reason: "the graph draws measured latencies and their age; errors are compared",
+        normalise: |reply| match reply {
+            Frame::Error(_) => reply,
+            _ => Frame::Bulk(Bytes::from_static(b"<graph>")),
+        },
+    },
+    AcceptedDifference {
         command: "client|id",
         reason: "connection ids depend on how many connections the process has seen",
         normalise: |_| Frame::Integer(0),
@@ -655,6 +670,59 @@ pub fn normalise(args: &[Vec<u8>], reply: Frame) -> Frame {
         .iter()
         .filter(|difference| difference.applies_to(args))
         .fold(reply, |reply, difference| (difference.normalise)(reply))
+}
+
+/// A map reply (RESP2 flat array or RESP3 map) with its pairs sorted by
+/// their encoded name.
+fn sorted_pairs(reply: Frame) -> Frame {
+    match reply {
+        Frame::Array(items) if items.len() % 2 == 0 => {
+            let mut pairs: Vec<Vec<Frame>> = items.chunks(2).map(|p| p.to_vec()).collect();
+            pairs.sort_by_key(|p| format!("{:?}", p[0]));
+            Frame::Array(pairs.into_iter().flatten().collect())
+        }
+        Frame::Map(mut pairs) => {
+            pairs.sort_by_key(|(name, _)| format!("{name:?}"));
+            Frame::Map(pairs)
+        }
+        other => other,
+    }
+}
+
+/// Replaces whatever follows a `histogram_usec` name, in RESP2 arrays and
+/// RESP3 maps alike.
+fn normalise_latency_buckets(reply: Frame) -> Frame {
+    let is_buckets_name =
+        |frame: &Frame| matches!(frame, Frame::Bulk(name) if name.as_ref() == b"histogram_usec");
+    match reply {
+        Frame::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut replace_next = false;
+            for item in items {
+                if replace_next {
+                    out.push(Frame::Bulk(Bytes::from_static(b"<buckets>")));
+                    replace_next = false;
+                    continue;
+                }
+                replace_next = is_buckets_name(&item);
+                out.push(normalise_latency_buckets(item));
+            }
+            Frame::Array(out)
+        }
+        Frame::Map(pairs) => Frame::Map(
+            pairs
+                .into_iter()
+                .map(|(name, value)| {
+                    if is_buckets_name(&name) {
+                        (name, Frame::Bulk(Bytes::from_static(b"<buckets>")))
+                    } else {
+                        (name, normalise_latency_buckets(value))
+                    }
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 fn normalise_noperm_wording(reply: Frame) -> Frame {

@@ -46,7 +46,7 @@ fn set(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
         .collect();
     let changed = match session.shared.config.write().set(&pairs) {
         Ok(changed) => changed,
-        Err(error) => return Frame::error(format!("ERR {error}")),
+        Err(error) => return Frame::error(error.to_string()),
     };
     for name in changed {
         apply_change(session, ks, name);
@@ -82,6 +82,7 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         "client-query-buffer-limit"
         | "slowlog-log-slower-than"
         | "latency-monitor-threshold"
+        | "latency-tracking"
         | "busy-reply-threshold"
         | "timeout"
         | "maxmemory-clients" => shared.limits.refresh(&config),

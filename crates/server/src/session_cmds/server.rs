@@ -176,6 +176,7 @@ fn info(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
     if everything {
         wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
         wanted.push("commandstats".into());
+        wanted.push("latencystats".into());
     }
     let order = [
         "server",
@@ -188,6 +189,7 @@ fn info(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
         "modules",
         "commandstats",
         "errorstats",
+        "latencystats",
         "cluster",
         "keyspace",
     ];
@@ -476,6 +478,31 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                     &format!("cmdstat_{}", cmd.fullname),
                     &format!("calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}"),
                 );
+            }
+        }
+        "latencystats" => {
+            out.push_str("# Latencystats\r\n");
+            if shared.limits.latency_tracking() {
+                let percentiles = shared.config.read().latency_percentiles().to_vec();
+                for cmd in shared.table.iter() {
+                    if let Some(histogram) = stats.latency.get(cmd.id as usize) {
+                        let values: Vec<String> = percentiles
+                            .iter()
+                            .map(|&p| {
+                                format!(
+                                    "p{}={:.3}",
+                                    crate::latency_histogram::percentile_label(p),
+                                    histogram.value_at_percentile(p) as f64 / 1000.0
+                                )
+                            })
+                            .collect();
+                        kv(
+                            out,
+                            &format!("latency_percentiles_usec_{}", cmd.fullname),
+                            &values.join(","),
+                        );
+                    }
+                }
             }
         }
         "keyspace" => {

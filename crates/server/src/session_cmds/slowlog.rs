@@ -18,6 +18,8 @@ pub const HANDLERS: &[(&str, SessionHandler)] = &[
     ("latency|reset", latency_reset),
     ("latency|doctor", latency_doctor),
     ("latency|help", latency_help),
+    ("latency|histogram", latency_histogram),
+    ("latency|graph", latency_graph),
 ];
 
 fn bulk(bytes: impl Into<Bytes>) -> Frame {
@@ -120,6 +122,69 @@ fn latency_history(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Byte
             })
             .collect(),
     )
+}
+
+/// `LATENCY HISTOGRAM [command ...]`: a map of command name to its calls
+/// and cumulative buckets; unknown names are skipped and a container
+/// stands for its subcommands, as Redis's `lookupCommandBySds` and
+/// `latencySpecificCommandsFillCDF` have it.
+fn latency_histogram(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let table = &session.shared.table;
+    let histograms = &session.shared.stats.latency;
+    let mut out = Vec::new();
+    let mut add = |cmd: &moat_commands::Command| {
+        if let Some(histogram) = histograms.get(cmd.id as usize) {
+            let buckets = histogram
+                .cumulative_buckets()
+                .into_iter()
+                .map(|(usec, count)| (Frame::Integer(usec as i64), Frame::Integer(count as i64)))
+                .collect();
+            out.push((
+                bulk(cmd.fullname.clone()),
+                Frame::Map(vec![
+                    (bulk("calls"), Frame::Integer(histogram.total() as i64)),
+                    (bulk("histogram_usec"), Frame::Map(buckets)),
+                ]),
+            ));
+        }
+    };
+    if argv.len() == 2 {
+        for cmd in table.iter() {
+            add(cmd);
+        }
+    } else {
+        for name in &argv[2..] {
+            // Redis looks a name up with at most one `|`.
+            if name.iter().filter(|&&b| b == b'|').count() > 1 {
+                continue;
+            }
+            let Some(cmd) = table.lookup_fullname(name) else {
+                continue;
+            };
+            add(cmd);
+            for sub in table.subcommands(cmd) {
+                add(sub);
+            }
+        }
+    }
+    Frame::Map(out)
+}
+
+/// `LATENCY GRAPH event`: Redis's ASCII sparkline of the event's samples.
+fn latency_graph(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let monitor = session.shared.latency.lock();
+    let Some(event) = monitor.event(&argv[2]).filter(|e| !e.samples.is_empty()) else {
+        return Frame::error(format!(
+            "ERR No samples available for event '{}'",
+            String::from_utf8_lossy(&argv[2])
+        ));
+    };
+    let name = String::from_utf8_lossy(&argv[2]).into_owned();
+    let text = crate::sparkline::latency_graph(&name, event, now_ms() / 1000);
+    Frame::Verbatim {
+        format: *b"txt",
+        text: Bytes::from(text),
+    }
 }
 
 fn latency_reset(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
