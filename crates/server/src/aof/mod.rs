@@ -267,19 +267,30 @@ impl Aof {
     }
 
     /// Makes everything up to `offset` durable as the fsync policy
-    /// promises before a reply goes out: written to the file (a short
-    /// write, done here), and under `always` fsynced by the group-commit
-    /// thread, which one fsync at a time serves every client waiting.
+    /// promises before a reply goes out: written to the file (after the
+    /// other ready connections had their turn, so one write serves many),
+    /// and under `always` written and fsynced by the group-commit thread,
+    /// which one write and fsync at a time serves every client waiting.
     /// The wait is asynchronous, so a worker thread keeps serving its
     /// other connections meanwhile.
     pub async fn barrier(&self, offset: u64) {
         if offset == 0 {
             return;
         }
+        let always = self.policy() == FsyncPolicy::Always;
         if self.written.load(Ordering::Acquire) < offset {
-            self.write_pending();
+            // Let the other connections that are ready run their batches
+            // first: one write (and under `always` one fsync) then serves
+            // them all, as Redis's beforeSleep writes once per event-loop
+            // iteration, instead of a write per connection.
+            tokio::task::yield_now().await;
+            // Under `always` the group-commit round writes right before
+            // its fsync, once for every waiter.
+            if !always && self.written.load(Ordering::Acquire) < offset {
+                self.write_pending();
+            }
         }
-        if self.policy() != FsyncPolicy::Always {
+        if !always {
             return;
         }
         loop {
