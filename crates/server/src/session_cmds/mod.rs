@@ -14,6 +14,7 @@ mod pubsub;
 mod scripting;
 mod server;
 mod slowlog;
+mod standalone;
 mod transaction;
 
 use crate::dispatch::SessionHandler;
@@ -37,6 +38,7 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all.extend_from_slice(scripting::HANDLERS);
     all.extend_from_slice(persistence::HANDLERS);
     all.extend_from_slice(aof::HANDLERS);
+    all.extend(standalone::handlers());
     all
 }
 
