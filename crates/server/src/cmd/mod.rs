@@ -8,6 +8,7 @@
 pub mod args;
 pub mod bits;
 pub mod collection;
+pub mod dump;
 pub mod geo;
 pub mod hash;
 pub mod hll;
@@ -48,6 +49,7 @@ pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Frame;
 pub fn data_handlers() -> Vec<(&'static str, Handler)> {
     [
         keys::handlers(),
+        dump::handlers(),
         strings::handlers(),
         bits::handlers(),
         hll::handlers(),
