@@ -46,8 +46,11 @@ pub fn dump_value(key: &[u8], value: &Value, compression: bool) -> Option<Vec<u8
 /// `sanitize-dump-payload` says: moat rebuilds the value in its own
 /// representation, so there is no unchecked path to skip to.
 pub fn restore_value(bytes: &[u8], limits: &Thresholds) -> Result<Value, RestoreError> {
-    let body = payload::open(bytes, rdb::MAX_READ_VERSION).ok_or(RestoreError::Footer)?;
-    let mut r = Reader::new(body);
+    payload::open(bytes, rdb::MAX_READ_VERSION).ok_or(RestoreError::Footer)?;
+    // Redis reads the value from the whole payload (`rioInitWithBuffer`
+    // over the argument), so a value may run on into the footer's bytes;
+    // it never looks at what follows the value.
+    let mut r = Reader::new(bytes);
     let code = r.u8("the type").map_err(|_| RestoreError::BadData)?;
     if !object::is_value_type(code) {
         return Err(RestoreError::BadData);
@@ -88,7 +91,7 @@ mod tests {
         assert_eq!(restore_value(&flipped, &limits), Err(RestoreError::Footer));
         // A well-framed body that is no value: unknown type 99, a string
         // cut short.
-        for body in [&b"\x63\x01a"[..], b"\x00\x05hel", b""] {
+        for body in [&b"\x63\x01a"[..], b"\x00\x0bhel", b""] {
             let sealed = payload::seal(body.to_vec(), 10);
             assert_eq!(restore_value(&sealed, &limits), Err(RestoreError::BadData));
         }
