@@ -16,6 +16,7 @@ pub mod json;
 pub mod keys;
 pub mod list;
 pub mod list_blocking;
+pub mod memory;
 pub mod pqsort;
 #[cfg(test)]
 mod propagation_tests;
@@ -63,6 +64,7 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         geo::handlers(),
         list_blocking::handlers(),
         wait::handlers(),
+        memory::handlers(),
     ]
     .into_iter()
     .flatten()

@@ -84,7 +84,7 @@ mod tests {
 pub mod testing {
     use crate::client::ClientState;
     use crate::cmd::{
-        bits, dump, geo, hash, keys, list, set, sort, stream, strings, zset, Ctx, Handler,
+        bits, dump, geo, hash, keys, list, memory, set, sort, stream, strings, zset, Ctx, Handler,
     };
     use crate::db::Keyspace;
     use bytes::Bytes;
@@ -148,6 +148,7 @@ pub mod testing {
             sort::handlers(),
             geo::handlers(),
             stream::handlers(),
+            memory::handlers(),
         ];
         let find = |wanted: &str| {
             tables

@@ -17,6 +17,7 @@ mod expire;
 mod hash;
 mod intset;
 mod list;
+pub mod memory;
 mod notify;
 mod packed;
 mod propagate;
