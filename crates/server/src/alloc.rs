@@ -56,12 +56,12 @@ pub fn allocated_bytes() -> u64 {
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 static STARTUP: AtomicUsize = AtomicUsize::new(0);
 
-/// The highest live byte count seen so far, after taking the current one
-/// into account (Redis's `stat_peak_memory`, sampled by the cron and by
+/// The highest live byte count seen so far, after taking `now` (a current
+/// [`allocated_bytes`]) into account (Redis's `stat_peak_memory`, sampled by the cron and by
 /// INFO/MEMORY rather than on every allocation, which would cost the hot
 /// path a second atomic).
-pub fn update_peak() -> u64 {
-    let now = ALLOCATED.load(Relaxed);
+pub fn update_peak(now: u64) -> u64 {
+    let now = now as usize;
     PEAK.fetch_max(now, Relaxed).max(now) as u64
 }
 

@@ -55,7 +55,9 @@ fn index_bytes(index: &HashTable<u32>) -> usize {
 
 /// A B-tree of `len` elements of `element` bytes (std's nodes hold 11
 /// and are about half full when filled in order, as sorted sets and
-/// streams mostly are), leaves plus one internal node per six.
+/// streams mostly are): the leaves, and the internal nodes above them
+/// (each with 12 child pointers, about one per five leaves all levels
+/// together).
 pub fn btree_bytes(len: usize, element: usize) -> usize {
     if len == 0 {
         return 0;
@@ -163,21 +165,15 @@ pub fn entry_bytes(entry: &Entry) -> usize {
 
 impl Db {
     /// The bytes of the database's tables themselves, as Redis's MEMORY
-    /// STATS `overhead.hashtable.main` and `.expires`: for the keys, the
-    /// slot vector, index, free list and key blocks (values excluded);
-    /// for the TTLs, the index of keys that have one.
+    /// STATS `overhead.hashtable.main` and `.expires` (`dictMemUsage`,
+    /// which leaves keys and values to the dataset): for the keys, the
+    /// slot vector, index and free list; for the TTLs, the index of keys
+    /// that have one.
     pub fn overhead_bytes(&self) -> (usize, usize) {
         let table = &self.table;
-        let keys: usize = table
-            .slots
-            .iter()
-            .flatten()
-            .map(|e| block(e.key().len()))
-            .sum();
         let main = block(table.slots.capacity() * size_of::<Option<Entry>>())
             + index_bytes(&table.index)
-            + block(table.free.capacity() * size_of::<u32>())
-            + keys;
+            + block(table.free.capacity() * size_of::<u32>());
         (main, block(self.volatile.capacity() * size_of::<u32>()))
     }
 }
