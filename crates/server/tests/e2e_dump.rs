@@ -119,3 +119,34 @@ fn small_values_dump_to_the_same_bytes() {
         text(&Frame::Null)
     );
 }
+
+/// What RESTORE propagates replays to the same data: a relative TTL as
+/// the instant it ends (not a TTL that restarts at load), a past-TTL
+/// REPLACE as the deletion it was.
+#[test]
+fn restores_survive_an_aof_restart() {
+    let mut moat = moat_server(MOAT)
+        .args(["--appendonly", "yes", "--appendfsync", "always"])
+        .start()
+        .unwrap();
+    let mut c = moat.client().unwrap();
+    call(&mut c, &["SET", "src", "hello"]);
+    let Frame::Bulk(payload) = c.call(&["DUMP", "src"]).unwrap() else {
+        panic!("no payload");
+    };
+    let restore = |c: &mut Client, args: &[&[u8]]| {
+        let mut argv: Vec<&[u8]> = vec![b"RESTORE"];
+        argv.extend_from_slice(args);
+        assert_eq!(c.call(&argv).unwrap(), Frame::ok(), "{args:?}");
+    };
+    restore(&mut c, &[b"ttl", b"100000000", &payload]);
+    restore(&mut c, &[b"gone", b"0", &payload]);
+    restore(&mut c, &[b"gone", b"1", &payload, b"ABSTTL", b"REPLACE"]);
+    let expire_at = call(&mut c, &["PEXPIRETIME", "ttl"]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    moat.restart().unwrap();
+    let mut c = moat.client().unwrap();
+    assert_eq!(call(&mut c, &["PEXPIRETIME", "ttl"]), expire_at);
+    assert_eq!(call(&mut c, &["GET", "ttl"]), Frame::Bulk("hello".into()));
+    assert_eq!(call(&mut c, &["EXISTS", "gone"]), Frame::Integer(0));
+}

@@ -249,6 +249,19 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
          RDB encoding for ReJSON-RL)': Redis with RedisJSON writes the module's own encoding",
     ),
     (
+        "memory|doctor",
+        "of Redis's checks, those on the allocator's own fragmentation and RSS ratios and \
+         on replica buffers never fire: moat has no allocator statistics apart from its live \
+         bytes and the process RSS (it reports active = resident = RSS, as Redis built \
+         without jemalloc does) and no replicas",
+    ),
+    (
+        "memory|usage",
+        "sizes are moat's representation's (glibc malloc chunks, moat's tables and \
+         B-trees), so they differ from Redis's for the same value; a key that expired but \
+         was not yet reclaimed is still sized, as Redis's dbFind does",
+    ),
+    (
         "incrbyfloat",
         "INCRBYFLOAT and HINCRBYFLOAT compute in 64-bit floats, Redis in long double: \
          results can differ in the last digits near 1e300 or 2^63",
