@@ -200,3 +200,14 @@ fn restore_notifies_and_sets_access_data() {
     assert_eq!(restore(&mut h, "f", "0", &p, &["freq", "77"]), Frame::ok());
     assert_eq!(h.run("object freq f"), int(77));
 }
+
+#[test]
+fn json_documents_have_no_payload() {
+    let mut h = Harness::new();
+    let doc = crate::db::Value::Json(Box::new(crate::cmd::json::Json::Int(1)));
+    h.ks.view(0, h.now_ms).set(b"j", doc, false);
+    assert!(
+        matches!(h.run("dump j"), Frame::Error(e) if e.starts_with(b"ERR DUMP of a JSON document"))
+    );
+    assert!(h.run("memory usage j") != Frame::Null);
+}
