@@ -137,7 +137,7 @@ fn signed(a: u64, b: u64) -> Frame {
 
 fn stats(session: &mut Session, ks: &mut KeyspaceLock<'_>, _argv: &[Bytes]) -> Frame {
     let m = Overhead::measure(session, ks);
-    let mut fields: Vec<(&str, Frame)> = vec![
+    let head: Vec<(&'static str, Frame)> = vec![
         ("peak.allocated", int(m.peak)),
         ("total.allocated", int(m.total)),
         ("startup.allocated", int(m.startup)),
@@ -150,7 +150,8 @@ fn stats(session: &mut Session, ks: &mut KeyspaceLock<'_>, _argv: &[Bytes]) -> F
         ("lua.caches", int(m.lua_caches)),
         ("functions.caches", int(m.functions_caches)),
     ];
-    let mut map: Vec<(Frame, Frame)> = fields.drain(..).map(|(k, v)| (Frame::bulk(k), v)).collect();
+    let named = |(k, v): (&'static str, Frame)| (Frame::bulk(k), v);
+    let mut map: Vec<(Frame, Frame)> = head.into_iter().map(named).collect();
     for db in &m.dbs {
         map.push((
             Frame::Bulk(Bytes::from(format!("db.{}", db.index))),
@@ -162,7 +163,7 @@ fn stats(session: &mut Session, ks: &mut KeyspaceLock<'_>, _argv: &[Bytes]) -> F
     }
     let net = m.net_usage();
     let per_key = net.checked_div(m.keys).unwrap_or(0);
-    let tail: Vec<(&str, Frame)> = vec![
+    let tail: Vec<(&'static str, Frame)> = vec![
         ("overhead.total", int(m.overhead_total)),
         ("keys.count", int(m.keys)),
         ("keys.bytes-per-key", int(per_key)),
@@ -190,7 +191,7 @@ fn stats(session: &mut Session, ks: &mut KeyspaceLock<'_>, _argv: &[Bytes]) -> F
         ("fragmentation", Frame::Double(m.fragmentation())),
         ("fragmentation.bytes", signed(m.rss, m.total)),
     ];
-    map.extend(tail.into_iter().map(|(k, v)| (Frame::bulk(k), v)));
+    map.extend(tail.into_iter().map(named));
     Frame::Map(map)
 }
 
