@@ -53,6 +53,38 @@ pub fn allocated_bytes() -> u64 {
     ALLOCATED.load(Relaxed) as u64
 }
 
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static STARTUP: AtomicUsize = AtomicUsize::new(0);
+
+/// The highest live byte count seen so far, after taking `now` (a current
+/// [`allocated_bytes`]) into account (Redis's `stat_peak_memory`, sampled by the cron and by
+/// INFO/MEMORY rather than on every allocation, which would cost the hot
+/// path a second atomic).
+pub fn update_peak(now: u64) -> u64 {
+    let now = now as usize;
+    PEAK.fetch_max(now, Relaxed).max(now) as u64
+}
+
+/// Records what start-up allocated before any data was loaded.
+pub fn mark_startup() {
+    STARTUP.store(ALLOCATED.load(Relaxed), Relaxed);
+}
+
+/// What [`mark_startup`] recorded (MEMORY STATS `startup.allocated`).
+pub fn startup_bytes() -> u64 {
+    STARTUP.load(Relaxed) as u64
+}
+
+/// Gives freed heap pages back to the system (MEMORY PURGE; glibc's
+/// `malloc_trim`, the system allocator's counterpart of jemalloc's purge).
+pub fn purge() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Resident set size from /proc/self/statm.
 pub fn resident_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();

@@ -307,6 +307,9 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     }
     let mut keyspace = Keyspace::new(databases);
     keyspace.apply_config(&config);
+    // What the server takes before any data (MEMORY STATS
+    // `startup.allocated`, Redis's `initial_memory_usage`).
+    crate::alloc::mark_startup();
     // With the AOF on, the AOF is the dataset and the RDB file is not read
     // (Redis's loadDataFromDisk).
     let load_stats = if config.get_text("appendonly").as_deref() == Some("yes") {
@@ -431,6 +434,8 @@ async fn cron(shared: Arc<Shared>) {
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(1000 / hz as u64));
     loop {
         interval.tick().await;
+        // Redis samples its peak in the cron as well as when asked.
+        crate::alloc::update_peak(crate::alloc::allocated_bytes());
         // A running script holds the keyspace for as long as it runs:
         // skip the tick rather than block a runtime worker on it.
         if let Some(mut keyspace) = shared.keyspace.try_lock() {

@@ -115,6 +115,17 @@ pub(crate) fn map_fields(reply: Frame, names: &[&str], rewrite: impl Fn(Frame) -
     }
 }
 
+/// Rewrites the value of every field of a field-value reply.
+pub(crate) fn map_values(reply: Frame, rewrite: &dyn Fn(Frame) -> Frame) -> Frame {
+    match into_pairs(reply) {
+        Ok((pairs, was_map)) => from_pairs(
+            pairs.into_iter().map(|(k, v)| (k, rewrite(v))).collect(),
+            was_map,
+        ),
+        Err(other) => other,
+    }
+}
+
 pub(crate) fn without_fields(reply: Frame, names: &[&str]) -> Frame {
     match into_pairs(reply) {
         Ok((pairs, was_map)) => from_pairs(

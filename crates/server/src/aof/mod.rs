@@ -583,6 +583,12 @@ impl Aof {
         self.state.lock().last_write_error.clone()
     }
 
+    /// The bytes of the buffer not yet written (MEMORY STATS `aof.buffer`,
+    /// Redis's `sdsalloc(server.aof_buf)`).
+    pub fn buffered_bytes(&self) -> usize {
+        self.state.lock().buf.capacity()
+    }
+
     /// The AOF lines of `INFO persistence`, in Redis's order.
     pub fn info(&self, out: &mut String) {
         let state = self.state.lock();

@@ -8,6 +8,7 @@
 pub mod args;
 pub mod bits;
 pub mod collection;
+pub mod dump;
 pub mod geo;
 pub mod hash;
 pub mod hll;
@@ -15,6 +16,7 @@ pub mod json;
 pub mod keys;
 pub mod list;
 pub mod list_blocking;
+pub mod memory;
 pub mod pqsort;
 #[cfg(test)]
 mod propagation_tests;
@@ -48,6 +50,7 @@ pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Frame;
 pub fn data_handlers() -> Vec<(&'static str, Handler)> {
     [
         keys::handlers(),
+        dump::handlers(),
         strings::handlers(),
         bits::handlers(),
         hll::handlers(),
@@ -61,6 +64,7 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
         geo::handlers(),
         list_blocking::handlers(),
         wait::handlers(),
+        memory::handlers(),
     ]
     .into_iter()
     .flatten()

@@ -83,7 +83,9 @@ mod tests {
 #[cfg(test)]
 pub mod testing {
     use crate::client::ClientState;
-    use crate::cmd::{bits, geo, hash, keys, list, set, sort, strings, zset, Ctx, Handler};
+    use crate::cmd::{
+        bits, dump, geo, hash, keys, list, memory, set, sort, stream, strings, zset, Ctx, Handler,
+    };
     use crate::db::Keyspace;
     use bytes::Bytes;
     use moat_resp::Frame;
@@ -137,6 +139,7 @@ pub mod testing {
         let tables = [
             strings::handlers(),
             keys::handlers(),
+            dump::handlers(),
             bits::handlers(),
             hash::handlers(),
             set::handlers(),
@@ -144,6 +147,8 @@ pub mod testing {
             list::handlers(),
             sort::handlers(),
             geo::handlers(),
+            stream::handlers(),
+            memory::handlers(),
         ];
         let find = |wanted: &str| {
             tables

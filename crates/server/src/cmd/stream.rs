@@ -11,6 +11,7 @@ mod groups;
 mod id;
 mod info;
 mod listpack;
+pub mod memory;
 mod rdb;
 mod read;
 mod store;

@@ -31,9 +31,9 @@ impl Lookup {
 /// One database.
 #[derive(Default)]
 pub struct Db {
-    table: SlotTable,
+    pub(super) table: SlotTable,
     /// Slots of the keys that have a TTL.
-    volatile: Vec<u32>,
+    pub(super) volatile: Vec<u32>,
     /// Redis's running estimate of the average remaining TTL (INFO).
     pub(super) avg_ttl_ms: i64,
 }

@@ -16,7 +16,7 @@ use super::thresholds::Thresholds;
 /// at all, longer ones one, which keeps big hashes near Redis's cost per
 /// field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pair(SmallBytes);
+pub struct Pair(pub(super) SmallBytes);
 
 impl Pair {
     fn new(field: &[u8], value: &[u8]) -> Pair {

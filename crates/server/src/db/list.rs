@@ -16,8 +16,8 @@ use std::collections::VecDeque;
 const SIZE_ESTIMATE_OVERHEAD: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Default)]
-struct Node {
-    items: Packed,
+pub(super) struct Node {
+    pub(super) items: Packed,
     /// Listpack bytes this node would take in Redis.
     lp_bytes: usize,
 }
@@ -67,7 +67,7 @@ impl Node {
 /// The `quicklist` representation: a deque of listpack nodes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Quick {
-    nodes: VecDeque<Node>,
+    pub(super) nodes: VecDeque<Node>,
     len: usize,
 }
 

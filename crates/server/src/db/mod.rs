@@ -17,6 +17,7 @@ mod expire;
 mod hash;
 mod intset;
 mod list;
+pub mod memory;
 mod notify;
 mod packed;
 mod propagate;
@@ -42,7 +43,7 @@ pub use propagate::{number, word, Op, Own, Propagation};
 pub use set::SetValue;
 pub use thresholds::{Thresholds, THRESHOLD_DIRECTIVES};
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
-pub use view::{Access, DbView, Ttl};
+pub use view::{Access, DbView, Restored, Ttl};
 pub use watch::WatchTable;
 pub use zset::{
     score_text, AddFlags, LexBound, LexRange, NanScore, Outcome, Score, ScoreBound, ScoreRange,
@@ -79,6 +80,8 @@ pub struct Keyspace {
     pub lfu: LfuParams,
     /// `proto-max-bulk-len`: the largest string a command may build.
     pub proto_max_bulk_len: usize,
+    /// `rdbcompression`: whether DUMP payloads LZF-compress long strings.
+    pub rdb_compression: bool,
     /// `hll-sparse-max-bytes`: the size past which a sparse HyperLogLog
     /// becomes dense.
     pub hll_sparse_max_bytes: usize,
@@ -130,6 +133,7 @@ impl Keyspace {
             lfu: LfuParams::default(),
             proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
             hll_sparse_max_bytes: 3000,
+            rdb_compression: true,
             stream_node_limits: (100, 4096),
             next_expire_db: 0,
             active_expire: true,
@@ -153,6 +157,7 @@ impl Keyspace {
             |name: &str, default: i64| config.get_int(name).unwrap_or(default).max(0) as usize;
         self.proto_max_bulk_len = int("proto-max-bulk-len", DEFAULT_PROTO_MAX_BULK_LEN as i64);
         self.hll_sparse_max_bytes = int("hll-sparse-max-bytes", 3000);
+        self.rdb_compression = config.get_bool("rdbcompression").unwrap_or(true);
         self.stream_node_limits = (
             int("stream-node-max-entries", 100),
             int("stream-node-max-bytes", 4096),

@@ -14,7 +14,7 @@
 /// 16-byte pointer inline and one exact-size heap block.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Packed {
-    buf: Box<[u8]>,
+    pub(super) buf: Box<[u8]>,
 }
 
 /// Size of the element count at the start of a non-empty buffer.

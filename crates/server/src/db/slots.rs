@@ -38,10 +38,10 @@ impl<K: std::ops::Deref<Target = [u8]>, V> Keyed for (K, V) {
 /// Elements with stable slot numbers and O(1) lookup by key.
 #[derive(Clone)]
 pub struct Slots<T> {
-    slots: Vec<Option<T>>,
-    index: HashTable<u32>,
+    pub(super) slots: Vec<Option<T>>,
+    pub(super) index: HashTable<u32>,
     hasher: DefaultHashBuilder,
-    free: Vec<u32>,
+    pub(super) free: Vec<u32>,
 }
 
 impl<T> Default for Slots<T> {

@@ -26,12 +26,12 @@ use std::hash::BuildHasher;
 /// Key → entry storage with stable slot numbers.
 #[derive(Default)]
 pub struct SlotTable {
-    slots: Vec<Option<Entry>>,
-    index: HashTable<u32>,
+    pub(super) slots: Vec<Option<Entry>>,
+    pub(super) index: HashTable<u32>,
     hasher: DefaultHashBuilder,
     /// Candidate free slots; entries can be stale (already reused or
     /// truncated away) and are re-checked when taken.
-    free: Vec<u32>,
+    pub(super) free: Vec<u32>,
 }
 
 impl SlotTable {

@@ -28,6 +28,14 @@ pub enum Access {
     Peek,
 }
 
+/// The access data RESTORE was given for a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restored {
+    Fresh,
+    IdleSecs(u64),
+    Freq(u8),
+}
+
 /// A key's time to live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ttl {
@@ -184,6 +192,31 @@ impl<'a> DbView<'a> {
         if let (Some(at), Some(slot)) = (expire_at, self.ks.dbs[self.index].find(key)) {
             self.ks.dbs[self.index].set_expire(slot, Some(at));
         }
+        self.modified(key);
+    }
+
+    /// Stores a key known to be absent as RESTORE does (`dbAdd`, then
+    /// `setExpire` and `objectSetLRUOrLFU`): with its TTL, and with the
+    /// access data the payload's IDLETIME or FREQ gives it under the
+    /// current policy (a FREQ counts only under LFU, an IDLETIME under
+    /// any other policy); a fresh key's otherwise.
+    pub fn insert_restored(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        expire_at: Option<i64>,
+        restored: Restored,
+    ) {
+        let lfu = self.ks.lfu_enabled();
+        let word = match restored {
+            Restored::Freq(freq) if lfu => access::from_freq(freq, self.now_ms),
+            Restored::IdleSecs(idle) if !lfu => access::from_idle(idle, self.now_ms),
+            _ => access::initial(lfu, self.now_ms),
+        };
+        let db = &mut self.ks.dbs[self.index];
+        let slot = db.insert_new(key, value, word);
+        db.set_expire(slot, expire_at);
+        self.notify(NotifyFlags::NEW, "new", key);
         self.modified(key);
     }
 

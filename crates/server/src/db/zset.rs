@@ -45,8 +45,8 @@ impl Ord for Score {
 /// The big representation.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkipList {
-    order: BTreeSet<(Score, SmallBytes)>,
-    scores: Slots<(SmallBytes, f64)>,
+    pub(super) order: BTreeSet<(Score, SmallBytes)>,
+    pub(super) scores: Slots<(SmallBytes, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

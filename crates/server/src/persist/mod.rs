@@ -5,10 +5,12 @@
 //! - `types/`: each data type's records.
 //! - `save.rs`: a keyspace (or a copy of one) to RDB bytes.
 //! - `load.rs`: RDB bytes to a new keyspace, installed only when whole.
+//! - `dump.rs`: DUMP/RESTORE payloads of single values.
 //! - `file.rs`: atomic file writes and reads.
 //! - `state.rs`: what INFO persistence reports and the BGSAVE bookkeeping.
 //! - `jobs.rs`: SAVE, BGSAVE, the save points, shutdown saves.
 
+pub mod dump;
 pub mod file;
 pub mod jobs;
 pub mod load;

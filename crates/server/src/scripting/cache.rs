@@ -34,6 +34,20 @@ impl ScriptCache {
         self.scripts.len()
     }
 
+    /// What the cache holds besides the compiled functions (MEMORY STATS
+    /// `lua.caches`): each script's body and SHA-1 key, and its entry.
+    pub fn memory_bytes(&self) -> usize {
+        use crate::db::memory::block;
+        self.scripts
+            .iter()
+            .map(|(sha, script)| {
+                block(script.body.len())
+                    + block(sha.len())
+                    + std::mem::size_of::<(String, CachedScript)>()
+            })
+            .sum()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.scripts.is_empty()
     }

@@ -6,7 +6,7 @@
 //! The RDB pieces (lengths, string encodings with LZF, the CRC) are the
 //! persistence module's: [`crate::persist::rdb`].
 
-use crate::persist::rdb::crc64;
+use crate::persist::rdb::payload::{self as frame, BAD_FOOTER};
 use crate::persist::rdb::reader::Reader;
 use crate::persist::rdb::writer::{RdbWriter, WriteOptions};
 
@@ -30,26 +30,13 @@ pub fn dump<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
             .u8(OPCODE_FUNCTION2)
             .and_then(|()| writer.string(code));
     }
-    let mut out = writer.into_inner();
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = crc64::checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    frame::seal(writer.into_inner(), RDB_VERSION)
 }
 
 /// The library codes of a payload, or Redis's error text.
 pub fn parse(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    if payload.len() < 10 {
-        return Err("ERR DUMP payload version or checksum are wrong".to_string());
-    }
-    let (body, footer) = payload.split_at(payload.len() - 10);
-    let version = u16::from_le_bytes([footer[0], footer[1]]);
-    let mut crc_bytes = [0u8; 8];
-    crc_bytes.copy_from_slice(&footer[2..]);
-    let expected = u64::from_le_bytes(crc_bytes);
-    if version > RDB_VERSION || crc64::checksum(&payload[..payload.len() - 8]) != expected {
-        return Err("ERR DUMP payload version or checksum are wrong".to_string());
-    }
+    let body =
+        frame::open(payload, u32::from(RDB_VERSION)).ok_or_else(|| BAD_FOOTER.to_string())?;
     let mut reader = Reader::new(body);
     let mut codes = Vec::new();
     while reader.remaining() > 0 {
@@ -92,10 +79,8 @@ mod tests {
     fn an_lzf_compressed_library_restores() {
         // Redis compresses long codes: an RDB_ENC_LZF string, "abcabcabc"
         // as a literal "abc" then a 6-byte back reference.
-        let mut payload = vec![245, 0xc3, 6, 9, 2, b'a', b'b', b'c', 4 << 5, 2];
-        payload.extend_from_slice(&[10, 0]);
-        let crc = crc64::checksum(&payload);
-        payload.extend_from_slice(&crc.to_le_bytes());
+        let payload = vec![245, 0xc3, 6, 9, 2, b'a', b'b', b'c', 4 << 5, 2];
+        let payload = frame::seal(payload, 10);
         assert_eq!(parse(&payload).unwrap(), vec![b"abcabcabc".to_vec()]);
     }
 }

@@ -95,6 +95,7 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         }
         "maxmemory-policy"
         | "hll-sparse-max-bytes"
+        | "rdbcompression"
         | "lfu-log-factor"
         | "lfu-decay-time"
         | "stream-node-max-entries"

@@ -8,6 +8,7 @@ mod aof;
 mod client;
 mod config;
 mod connection;
+mod memory;
 mod monitor;
 mod persistence;
 mod pubsub;
@@ -39,6 +40,7 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all.extend_from_slice(persistence::HANDLERS);
     all.extend_from_slice(aof::HANDLERS);
     all.extend(standalone::handlers());
+    all.extend_from_slice(memory::HANDLERS);
     all
 }
 

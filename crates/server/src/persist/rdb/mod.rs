@@ -14,6 +14,7 @@ pub mod listpack;
 pub mod object;
 pub mod opcodes;
 pub mod parse;
+pub mod payload;
 pub mod quicklist;
 pub mod reader;
 pub mod stream;

@@ -4,22 +4,20 @@
 
 use crate::db::{HashValue, Thresholds, Value};
 use crate::persist::rdb::opcodes::{TYPE_HASH, TYPE_HASH_LISTPACK};
-use crate::persist::rdb::{listpack, RdbWriter, RecordMeta};
+use crate::persist::rdb::{listpack, RdbWriter};
 use std::io::{self, Write};
 
-pub fn write<W: Write>(
-    w: &mut RdbWriter<W>,
-    key: &[u8],
-    meta: &RecordMeta,
-    h: &HashValue,
-) -> io::Result<()> {
+pub fn type_code(h: &HashValue) -> u8 {
     match h {
-        HashValue::Packed(p) => {
-            w.record_header(meta, TYPE_HASH_LISTPACK, key)?;
-            w.string(&listpack::encode(p.iter()))
-        }
+        HashValue::Packed(_) => TYPE_HASH_LISTPACK,
+        HashValue::Table(_) => TYPE_HASH,
+    }
+}
+
+pub fn write<W: Write>(w: &mut RdbWriter<W>, h: &HashValue) -> io::Result<()> {
+    match h {
+        HashValue::Packed(p) => w.string(&listpack::encode(p.iter())),
         HashValue::Table(_) => {
-            w.record_header(meta, TYPE_HASH, key)?;
             w.length(h.len() as u64)?;
             for (field, value) in h.iter() {
                 w.string(field)?;

@@ -9,7 +9,7 @@ use crate::db::{End, ListValue, Thresholds, Value};
 use crate::persist::rdb::opcodes::{
     QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN, TYPE_LIST_QUICKLIST_2,
 };
-use crate::persist::rdb::{listpack, RdbWriter, RecordMeta};
+use crate::persist::rdb::{listpack, RdbWriter};
 use std::io::{self, Write};
 
 /// Above this size an element alone in a node is written as PLAIN: the
@@ -17,13 +17,11 @@ use std::io::{self, Write};
 /// (8 KB nodes), and how moat keeps such elements (one per node).
 const PLAIN_ABOVE: usize = 8192;
 
-pub fn write<W: Write>(
-    w: &mut RdbWriter<W>,
-    key: &[u8],
-    meta: &RecordMeta,
-    list: &ListValue,
-) -> io::Result<()> {
-    w.record_header(meta, TYPE_LIST_QUICKLIST_2, key)?;
+pub fn type_code(_: &ListValue) -> u8 {
+    TYPE_LIST_QUICKLIST_2
+}
+
+pub fn write<W: Write>(w: &mut RdbWriter<W>, list: &ListValue) -> io::Result<()> {
     let nodes: Vec<_> = list.nodes().into_iter().filter(|n| !n.is_empty()).collect();
     w.length(nodes.len() as u64)?;
     for node in nodes {

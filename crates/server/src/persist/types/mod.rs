@@ -21,18 +21,51 @@ pub fn write_record<W: Write>(
     meta: &RecordMeta,
     value: &Value,
 ) -> io::Result<()> {
-    match value {
-        Value::Str(s) => string::write(w, key, meta, s),
-        Value::Hash(h) => hash::write(w, key, meta, h),
-        Value::Set(s) => set::write(w, key, meta, s),
-        Value::List(l) => list::write(w, key, meta, l),
-        Value::ZSet(z) => zset::write(w, key, meta, z),
-        Value::Stream(s) => stream::write(w, key, meta, s),
+    let code = type_code(key, value)?;
+    w.record_header(meta, code, key)?;
+    write_value(w, value)
+}
+
+/// Writes a value as DUMP does (`rdbSaveObjectType` + `rdbSaveObject`):
+/// its type code, then the value, with no key or expiry around it.
+pub fn write_object<W: Write>(w: &mut RdbWriter<W>, key: &[u8], value: &Value) -> io::Result<()> {
+    let code = type_code(key, value)?;
+    w.u8(code)?;
+    write_value(w, value)
+}
+
+/// The RDB type code a value is written with.
+fn type_code(key: &[u8], value: &Value) -> io::Result<u8> {
+    Ok(match value {
+        Value::Str(s) => string::type_code(s),
+        Value::Hash(h) => hash::type_code(h),
+        Value::Set(s) => set::type_code(s),
+        Value::List(l) => list::type_code(l),
+        Value::ZSet(z) => zset::type_code(z),
+        Value::Stream(s) => stream::type_code(s),
         // A JSON document is a RedisJSON module value (`ReJSON-RL`): a
         // Redis without that module cannot load it whatever moat wrote.
-        Value::Json(_) => Err(unsupported(
-            key,
-            "JSON documents cannot be saved to RDB (RedisJSON module type ReJSON-RL is not written)",
+        Value::Json(_) => {
+            return Err(unsupported(
+                key,
+                "JSON documents cannot be saved to RDB (RedisJSON module type ReJSON-RL is not written)",
+            ))
+        }
+    })
+}
+
+/// The value after its type code (`rdbSaveObject`).
+fn write_value<W: Write>(w: &mut RdbWriter<W>, value: &Value) -> io::Result<()> {
+    match value {
+        Value::Str(s) => string::write(w, s),
+        Value::Hash(h) => hash::write(w, h),
+        Value::Set(s) => set::write(w, s),
+        Value::List(l) => list::write(w, l),
+        Value::ZSet(z) => zset::write(w, z),
+        Value::Stream(s) => stream::write(w, s),
+        Value::Json(_) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "JSON documents have no RDB encoding",
         )),
     }
 }

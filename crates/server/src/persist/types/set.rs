@@ -4,18 +4,19 @@
 
 use crate::db::{SetValue, Thresholds, Value};
 use crate::persist::rdb::opcodes::{TYPE_SET, TYPE_SET_INTSET};
-use crate::persist::rdb::{intset, RdbWriter, RecordMeta};
+use crate::persist::rdb::{intset, RdbWriter};
 use std::io::{self, Write};
 
-pub fn write<W: Write>(
-    w: &mut RdbWriter<W>,
-    key: &[u8],
-    meta: &RecordMeta,
-    s: &SetValue,
-) -> io::Result<()> {
+pub fn type_code(s: &SetValue) -> u8 {
     match s.encoding() {
-        "intset" => {
-            w.record_header(meta, TYPE_SET_INTSET, key)?;
+        "intset" => TYPE_SET_INTSET,
+        _ => TYPE_SET,
+    }
+}
+
+pub fn write<W: Write>(w: &mut RdbWriter<W>, s: &SetValue) -> io::Result<()> {
+    match type_code(s) {
+        TYPE_SET_INTSET => {
             let values: Vec<i64> = s
                 .iter()
                 .filter_map(|member| crate::db::canonical_i64(&member))
@@ -23,7 +24,6 @@ pub fn write<W: Write>(
             w.string(&intset::encode(&values))
         }
         _ => {
-            w.record_header(meta, TYPE_SET, key)?;
             w.length(s.len() as u64)?;
             for member in s.iter() {
                 w.string(&member)?;

@@ -6,16 +6,14 @@ use crate::cmd::stream::{from_rdb, write_rdb, Stream};
 use crate::db::Value;
 use crate::persist::rdb::opcodes::TYPE_STREAM_LISTPACKS_2;
 use crate::persist::rdb::stream::RdbStream;
-use crate::persist::rdb::{RdbWriter, RecordMeta};
+use crate::persist::rdb::RdbWriter;
 use std::io::{self, Write};
 
-pub fn write<W: Write>(
-    w: &mut RdbWriter<W>,
-    key: &[u8],
-    meta: &RecordMeta,
-    s: &Stream,
-) -> io::Result<()> {
-    w.record_header(meta, TYPE_STREAM_LISTPACKS_2, key)?;
+pub fn type_code(_: &Stream) -> u8 {
+    TYPE_STREAM_LISTPACKS_2
+}
+
+pub fn write<W: Write>(w: &mut RdbWriter<W>, s: &Stream) -> io::Result<()> {
     write_rdb(w, s)
 }
 

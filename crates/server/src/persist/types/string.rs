@@ -2,16 +2,14 @@
 
 use crate::db::{StrValue, Value};
 use crate::persist::rdb::opcodes::TYPE_STRING;
-use crate::persist::rdb::{RdbWriter, RecordMeta};
+use crate::persist::rdb::RdbWriter;
 use std::io::{self, Write};
 
-pub fn write<W: Write>(
-    w: &mut RdbWriter<W>,
-    key: &[u8],
-    meta: &RecordMeta,
-    s: &StrValue,
-) -> io::Result<()> {
-    w.record_header(meta, TYPE_STRING, key)?;
+pub fn type_code(_: &StrValue) -> u8 {
+    TYPE_STRING
+}
+
+pub fn write<W: Write>(w: &mut RdbWriter<W>, s: &StrValue) -> io::Result<()> {
     match s {
         StrValue::Int(n) => w.integer_string(*n, n.to_string().as_bytes()),
         other => other.with_bytes(|bytes| w.string(bytes)),

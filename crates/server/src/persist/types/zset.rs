@@ -5,24 +5,22 @@
 
 use crate::db::{AddFlags, Outcome, Thresholds, Value, ZSetValue};
 use crate::persist::rdb::opcodes::{TYPE_ZSET_2, TYPE_ZSET_LISTPACK};
-use crate::persist::rdb::{listpack, RdbWriter, RecordMeta};
+use crate::persist::rdb::{listpack, RdbWriter};
 use std::io::{self, Write};
 
-pub fn write<W: Write>(
-    w: &mut RdbWriter<W>,
-    key: &[u8],
-    meta: &RecordMeta,
-    z: &ZSetValue,
-) -> io::Result<()> {
+pub fn type_code(z: &ZSetValue) -> u8 {
+    match z {
+        ZSetValue::Packed(_) => TYPE_ZSET_LISTPACK,
+        ZSetValue::Skip(_) => TYPE_ZSET_2,
+    }
+}
+
+pub fn write<W: Write>(w: &mut RdbWriter<W>, z: &ZSetValue) -> io::Result<()> {
     match z {
         // The packed form holds member and score text pairs, the score as
         // Redis's `d2string` writes it: the listpack Redis would have.
-        ZSetValue::Packed(p) => {
-            w.record_header(meta, TYPE_ZSET_LISTPACK, key)?;
-            w.string(&listpack::encode(p.iter()))
-        }
+        ZSetValue::Packed(p) => w.string(&listpack::encode(p.iter())),
         ZSetValue::Skip(_) => {
-            w.record_header(meta, TYPE_ZSET_2, key)?;
             w.length(z.len() as u64)?;
             for (member, score) in z.iter().rev() {
                 w.string(member)?;
