@@ -16,13 +16,15 @@
 //! The directory (`appenddirname`) holds a base file, incr files and the
 //! manifest ([`manifest`]); a rewrite ([`rewrite`]) snapshots the
 //! keyspace, switches writes to a new incr file, writes the new base in a
-//! thread and swaps the manifest atomically. [`load`] replays it all at
-//! start-up.
+//! thread (an RDB file under `aof-use-rdb-preamble yes`) and swaps the
+//! manifest atomically. [`load`] replays it all at start-up, reading an
+//! RDB base or preamble with [`preamble`].
 
 pub mod encode;
 pub mod fsync;
 pub mod load;
 pub mod manifest;
+pub mod preamble;
 pub mod reader;
 pub mod rewrite;
 
@@ -77,6 +79,8 @@ pub struct Settings {
     pub auto_min_size: i64,
     pub keep_history: bool,
     pub load_truncated: bool,
+    /// `aof-use-rdb-preamble`: new bases are RDB files.
+    pub rdb_preamble: bool,
 }
 
 impl Settings {
@@ -97,6 +101,7 @@ impl Settings {
                 .unwrap_or(64 * 1024 * 1024),
             keep_history: config.get_text("aof-disable-auto-gc").as_deref() == Some("yes"),
             load_truncated: config.get_text("aof-load-truncated").as_deref() != Some("no"),
+            rdb_preamble: config.get_text("aof-use-rdb-preamble").as_deref() != Some("no"),
         }
     }
 

@@ -13,6 +13,8 @@ pub struct LoadStats {
     /// Keys whose TTL had already passed: skipped, as Redis does.
     pub expired: u64,
     pub version: u32,
+    /// Where the RDB ended in the bytes given (an AOF tail may follow).
+    pub end: usize,
 }
 
 struct Builder {
@@ -99,9 +101,11 @@ pub fn load_rdb(
             loaded: 0,
             expired: 0,
             version: 0,
+            end: 0,
         },
     };
     let summary = rdb::parse(bytes, &mut builder)?;
     builder.stats.version = summary.version;
+    builder.stats.end = summary.end;
     Ok((builder.ks, builder.stats))
 }
