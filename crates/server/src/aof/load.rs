@@ -74,10 +74,15 @@ pub fn start(shared: &Arc<Shared>, appendonly: bool) -> Result<(), StartupFailed
 /// (logged) means the dataset is incomplete: Redis exits then, and so
 /// does the caller.
 pub fn reload(shared: &Arc<Shared>, ks: &mut KeyspaceLock<'_>) -> Result<(), StartupFailed> {
+    // The keyspace lock first (no command feeds the AOF meanwhile), then
+    // the flush, then the writer lock, in the order commands take them:
+    // a rewrite finishing now cannot swap the manifest or delete the
+    // files being read.
+    let keyspace = ks.get();
     shared.aof.flush_and_sync();
+    let _writer = shared.aof.hold_writer();
     let settings = shared.aof.state.lock().settings.clone();
     let manifest = read_manifest(&settings, true)?;
-    let keyspace = ks.get();
     let empty = Keyspace::new(keyspace.len());
     keyspace.install(empty);
     let propagating = std::mem::replace(&mut keyspace.propagate.enabled, false);

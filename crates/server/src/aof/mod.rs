@@ -27,6 +27,7 @@ pub mod manifest;
 pub mod preamble;
 pub mod reader;
 pub mod rewrite;
+pub mod waitaof;
 
 use crate::db::Op;
 use manifest::Manifest;
@@ -142,6 +143,10 @@ pub(crate) struct State {
     /// `aof_current_size` when the last rewrite ended (`aof_base_size`).
     pub base_size: u64,
     pub rewriting: Option<Rewriting>,
+    /// `CONFIG SET appendonly yes` retired the listed files and no base
+    /// has been installed since (Redis's `AOF_WAIT_REWRITE`): nothing
+    /// appended is durable yet.
+    pub awaiting_first_base: bool,
     pub rewrite_scheduled: bool,
     pub rewrites: u64,
     pub consecutive_failures: u64,
@@ -173,6 +178,10 @@ pub struct Aof {
     /// without taking the lock.
     write_failed: AtomicBool,
     policy: AtomicU8,
+    /// WAITAOF clients may be blocked ([`waitaof`]).
+    pub(crate) waitaof_waiters: AtomicBool,
+    /// The fsynced offset they were last woken for.
+    pub(crate) waitaof_woken_at: AtomicU64,
 }
 
 impl Aof {
@@ -192,6 +201,7 @@ impl Aof {
                 manifest_dirty: false,
                 base_size: 0,
                 rewriting: None,
+                awaiting_first_base: false,
                 rewrite_scheduled: false,
                 rewrites: 0,
                 consecutive_failures: 0,
@@ -209,11 +219,27 @@ impl Aof {
             enabled: AtomicBool::new(false),
             write_failed: AtomicBool::new(false),
             policy: AtomicU8::new(FsyncPolicy::from_config(config).code()),
+            waitaof_waiters: AtomicBool::new(false),
+            waitaof_woken_at: AtomicU64::new(0),
         }
     }
 
     pub fn is_enabled(&self) -> bool {
         self.enabled.load(Ordering::Acquire)
+    }
+
+    /// Whether everything fed up to `offset` is durable: fsynced, and not
+    /// waiting for the first base of a run-time `appendonly yes`.
+    pub fn fsynced_through(&self, offset: u64) -> bool {
+        if !self.is_enabled() {
+            return false;
+        }
+        !self.state.lock().awaiting_first_base && self.fsynced.load(Ordering::SeqCst) >= offset
+    }
+
+    /// The offset fsynced so far.
+    pub(crate) fn fsynced_offset(&self) -> u64 {
+        self.fsynced.load(Ordering::SeqCst)
     }
 
     pub fn policy(&self) -> FsyncPolicy {
@@ -450,6 +476,12 @@ impl Aof {
         (writer, self.state.lock())
     }
 
+    /// The writer lock alone: no write, file switch or manifest swap
+    /// happens while it is held (DEBUG LOADAOF reading the files).
+    pub(crate) fn hold_writer(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.write_lock.lock()
+    }
+
     /// fsyncs what has been written so far. Callers hold `sync_lock`.
     fn sync_now(&self) -> std::io::Result<()> {
         let (file, old, target) = {
@@ -537,6 +569,7 @@ impl Aof {
     /// exists loads only what was appended since, never stale data.
     pub(crate) fn retire_listed_files(&self) {
         let (_writer, mut state) = self.lock_exclusive();
+        state.awaiting_first_base = true;
         let manifest = &mut state.manifest;
         let retired: Vec<_> = manifest
             .base

@@ -216,6 +216,8 @@ pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
             let written = base.write(&temp);
             drop(base);
             finish(&shared.aof, &settings, temp, written);
+            // After a first base, what was fsynced meanwhile counts.
+            crate::aof::waitaof::wake_waiters(&shared, true);
         });
     if let Err(error) = spawned {
         tracing::warn!("Can't start the AOF rewrite thread: {error}");
@@ -270,6 +272,7 @@ fn finish(aof: &Aof, settings: &Settings, temp: PathBuf, written: std::io::Resul
             state.current_size = size;
             state.base_size = size;
             state.rewrites += 1;
+            state.awaiting_first_base = false;
             state.consecutive_failures = 0;
             state.last_bgrewrite_ok = true;
             tracing::info!("Background AOF rewrite finished successfully");
