@@ -94,10 +94,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn run(client: &mut Client, commands: &[Vec<String>]) {
     for command in commands {
         let reply = client.call(command).unwrap();
-        assert!(
-            !matches!(reply, Frame::Error(_)),
-            "{command:?}: {reply:?}"
-        );
+        assert!(!matches!(reply, Frame::Error(_)), "{command:?}: {reply:?}");
     }
 }
 
@@ -120,14 +117,33 @@ fn every_type(prefix: &str) -> Vec<Vec<String>> {
         cmd(&["SADD", &p("intset"), "1", "2", "300000"]),
         cmd(&["SADD", &p("set"), "a", "b", "c"]),
         cmd(&["RPUSH", &p("list"), "a", "b", "1", "-7"]),
-        cmd(&["ZADD", &p("zset"), "1.5", "a", "-inf", "b", "inf", "c", "0.1", "d"]),
+        cmd(&[
+            "ZADD",
+            &p("zset"),
+            "1.5",
+            "a",
+            "-inf",
+            "b",
+            "inf",
+            "c",
+            "0.1",
+            "d",
+        ]),
         cmd(&["XADD", &p("stream"), "1-1", "f", "v"]),
         cmd(&["XADD", &p("stream"), "2-1", "g", "w"]),
         cmd(&["XADD", &p("stream"), "3-1", "h", "x"]),
         cmd(&["XDEL", &p("stream"), "2-1"]),
         cmd(&["XGROUP", "CREATE", &p("stream"), "grp", "0"]),
         cmd(&[
-            "XREADGROUP", "GROUP", "grp", "alice", "COUNT", "1", "STREAMS", &p("stream"), ">",
+            "XREADGROUP",
+            "GROUP",
+            "grp",
+            "alice",
+            "COUNT",
+            "1",
+            "STREAMS",
+            &p("stream"),
+            ">",
         ]),
         cmd(&["XGROUP", "CREATECONSUMER", &p("stream"), "grp", "bob"]),
         cmd(&["PEXPIREAT", &p("hash"), "4000000000000"]),
@@ -210,7 +226,10 @@ fn dump(client: &mut Client) -> Vec<String> {
                 value.push(stream_fields(info));
             }
             let expiry = render(&call(client, &["PEXPIRETIME", &key]));
-            lines.push(format!("{db} {key} {kind} {} expiry={expiry}", value.join(" ")));
+            lines.push(format!(
+                "{db} {key} {kind} {} expiry={expiry}",
+                value.join(" ")
+            ));
         }
     }
     ok(client, &["SELECT", "0"]);
@@ -224,8 +243,16 @@ fn assert_same(got: &[String], expected: &[String], what: &str) {
         return;
     }
     let short = |l: &String| l.chars().take(300).collect::<String>();
-    let missing: Vec<String> = expected.iter().filter(|l| !got.contains(l)).map(short).collect();
-    let extra: Vec<String> = got.iter().filter(|l| !expected.contains(l)).map(short).collect();
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|l| !got.contains(l))
+        .map(short)
+        .collect();
+    let extra: Vec<String> = got
+        .iter()
+        .filter(|l| !expected.contains(l))
+        .map(short)
+        .collect();
     panic!("{what}: dumps differ\nmissing: {missing:#?}\nextra: {extra:#?}");
 }
 
@@ -236,8 +263,7 @@ fn sorted_render(kind: &str, frame: Frame) -> String {
         ("hash" | "set", Frame::Array(items)) => {
             let mut words: Vec<String> = items.iter().map(text).collect();
             if kind == "hash" {
-                let mut pairs: Vec<String> =
-                    words.chunks(2).map(|p| p.join("=")).collect();
+                let mut pairs: Vec<String> = words.chunks(2).map(|p| p.join("=")).collect();
                 pairs.sort();
                 return pairs.join(",");
             }
@@ -292,9 +318,8 @@ fn start_up_base_is_named_and_listed_as_redis_does() {
         let extra = ["--aof-use-rdb-preamble", setting];
         let mut m = moat_aof(&extra);
         let mut r = redis_aof(&redis, &extra);
-        let expected = format!(
-            "file {base} seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
-        );
+        let expected =
+            format!("file {base} seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n");
         assert_eq!(manifest(&r), expected);
         assert_eq!(manifest(&m), expected);
         assert_eq!(files(&m), files(&r));
@@ -306,7 +331,9 @@ fn start_up_base_is_named_and_listed_as_redis_does() {
         } else {
             assert!(moat_base.is_empty() && redis_base.is_empty());
         }
-        assert!(m.log().contains(&format!("Creating AOF base file {base} on server start")));
+        assert!(m
+            .log()
+            .contains(&format!("Creating AOF base file {base} on server start")));
         m.stop().unwrap();
         r.stop().unwrap();
     }
@@ -379,7 +406,9 @@ fn moat_loads_redis_rdb_base_and_incr_files() {
         .unwrap();
     let mut c = server.client().unwrap();
     assert_same(&dump(&mut c), &expected, "moat");
-    assert!(server.log().contains("Reading RDB base file on AOF loading..."));
+    assert!(server
+        .log()
+        .contains("Reading RDB base file on AOF loading..."));
     // moat goes on appending to Redis's incr file, and loads it all again.
     ok(&mut c, &["SET", "from-moat", "1"]);
     let after = dump(&mut c);
@@ -414,7 +443,9 @@ fn redis_loads_moat_rdb_base_and_incr_files() {
     let reference = redis_aof(&redis, &["--dir", dir.path().to_str().unwrap()]);
     let mut r = reference.client().unwrap();
     assert_same(&dump(&mut r), &expected, "redis");
-    assert!(reference.log().contains("Reading RDB base file on AOF loading..."));
+    assert!(reference
+        .log()
+        .contains("Reading RDB base file on AOF loading..."));
 }
 
 /// An RDB base that is damaged stops start-up with Redis's words, even
@@ -492,7 +523,9 @@ fn a_single_file_aof_with_an_rdb_preamble_loads() {
         let mut c = server.client().unwrap();
         let got = dump(&mut c);
         assert!(
-            server.log().contains("Reading RDB preamble from AOF file..."),
+            server
+                .log()
+                .contains("Reading RDB preamble from AOF file..."),
             "{name}: {}",
             server.log()
         );
@@ -508,7 +541,9 @@ fn a_single_file_aof_with_an_rdb_preamble_loads() {
         }
     }
     let expected = expected.unwrap();
-    assert!(expected.iter().any(|l| l.starts_with("0 counter string \"1\"")));
+    assert!(expected
+        .iter()
+        .any(|l| l.starts_with("0 counter string \"1\"")));
 }
 
 /// JSON documents cannot go into an RDB base (no RedisJSON module
@@ -559,10 +594,19 @@ fn debug_loadaof_reloads_an_rdb_base() {
         let before = dump(&mut c);
         let incr = aof_dir(&server).join("appendonly.aof.2.incr.aof");
         let incr_size = std::fs::metadata(&incr).unwrap().len();
-        assert_eq!(call(&mut c, &["DEBUG", "LOADAOF"]), Frame::Simple("OK".into()), "{name}");
+        assert_eq!(
+            call(&mut c, &["DEBUG", "LOADAOF"]),
+            Frame::Simple("OK".into()),
+            "{name}"
+        );
         assert_same(&dump(&mut c), &before, name);
         assert_eq!(std::fs::metadata(&incr).unwrap().len(), incr_size, "{name}");
-        assert!(server.log().contains("Append Only File loaded by DEBUG LOADAOF"), "{name}");
+        assert!(
+            server
+                .log()
+                .contains("Append Only File loaded by DEBUG LOADAOF"),
+            "{name}"
+        );
     }
 }
 

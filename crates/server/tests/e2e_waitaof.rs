@@ -18,7 +18,10 @@ fn pair(local: i64, replicas: i64) -> Frame {
 fn servers(args: &[&str]) -> Vec<(ServerProcess, &'static str)> {
     let mut out = vec![(moat().args(args).start().unwrap(), "moat")];
     if let Some(valkey) = moat_testkit::reference::valkey_server() {
-        out.push((ServerBuilder::new(valkey).args(args).start().unwrap(), "valkey"));
+        out.push((
+            ServerBuilder::new(valkey).args(args).start().unwrap(),
+            "valkey",
+        ));
     }
     out
 }
@@ -37,7 +40,9 @@ fn arguments_and_the_aof_off_case_answer_as_redis() {
         (&["WAITAOF", "0", "0", "0"], pair(0, 0)),
         (
             &["WAITAOF", "1", "0", "0"],
-            Frame::error("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled."),
+            Frame::error(
+                "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.",
+            ),
         ),
         (
             &["WAITAOF", "2", "0", "0"],
@@ -80,7 +85,11 @@ fn arguments_and_the_aof_off_case_answer_as_redis() {
         }
         // No replicas: asking for one waits for the whole timeout.
         let started = Instant::now();
-        assert_eq!(call(&mut c, &["WAITAOF", "0", "1", "100"]), pair(0, 0), "{name}");
+        assert_eq!(
+            call(&mut c, &["WAITAOF", "0", "1", "100"]),
+            pair(0, 0),
+            "{name}"
+        );
         assert!(started.elapsed() >= Duration::from_millis(100), "{name}");
     }
 }
@@ -90,29 +99,52 @@ fn the_local_fsync_is_waited_for_under_each_policy() {
     for (server, name) in servers(&["--appendonly", "yes", "--appendfsync", "everysec"]) {
         let mut c = server.client().unwrap();
         // A client that wrote nothing has nothing to wait for.
-        assert_eq!(call(&mut c, &["WAITAOF", "1", "0", "0"]), pair(1, 0), "{name}");
+        assert_eq!(
+            call(&mut c, &["WAITAOF", "1", "0", "0"]),
+            pair(1, 0),
+            "{name}"
+        );
         // everysec: the next fsync, within about a second.
         ok(&mut c, &["SET", "a", "1"]);
         let started = Instant::now();
-        assert_eq!(call(&mut c, &["WAITAOF", "1", "0", "0"]), pair(1, 0), "{name}");
+        assert_eq!(
+            call(&mut c, &["WAITAOF", "1", "0", "0"]),
+            pair(1, 0),
+            "{name}"
+        );
         assert!(started.elapsed() < Duration::from_secs(3), "{name}");
         // no: never fsynced, so the timeout answers with 0.
         ok(&mut c, &["CONFIG", "SET", "appendfsync", "no"]);
         ok(&mut c, &["SET", "a", "2"]);
         let started = Instant::now();
-        assert_eq!(call(&mut c, &["WAITAOF", "1", "0", "50"]), pair(0, 0), "{name}");
+        assert_eq!(
+            call(&mut c, &["WAITAOF", "1", "0", "50"]),
+            pair(0, 0),
+            "{name}"
+        );
         assert!(started.elapsed() >= Duration::from_millis(50), "{name}");
         // always: fsynced before the write was acknowledged.
         ok(&mut c, &["CONFIG", "SET", "appendfsync", "always"]);
         ok(&mut c, &["SET", "a", "3"]);
-        assert_eq!(call(&mut c, &["WAITAOF", "1", "0", "0"]), pair(1, 0), "{name}");
+        assert_eq!(
+            call(&mut c, &["WAITAOF", "1", "0", "0"]),
+            pair(1, 0),
+            "{name}"
+        );
         // Local done, no replica: the timeout answers [1, 0].
-        assert_eq!(call(&mut c, &["WAITAOF", "1", "1", "50"]), pair(1, 0), "{name}");
+        assert_eq!(
+            call(&mut c, &["WAITAOF", "1", "1", "50"]),
+            pair(1, 0),
+            "{name}"
+        );
         // Inside MULTI nothing blocks: the counts of now.
         ok(&mut c, &["CONFIG", "SET", "appendfsync", "no"]);
         ok(&mut c, &["SET", "a", "4"]);
         ok(&mut c, &["MULTI"]);
-        assert_eq!(call(&mut c, &["WAITAOF", "1", "0", "0"]), Frame::Simple("QUEUED".into()));
+        assert_eq!(
+            call(&mut c, &["WAITAOF", "1", "0", "0"]),
+            Frame::Simple("QUEUED".into())
+        );
         assert_eq!(
             call(&mut c, &["EXEC"]),
             Frame::Array(vec![pair(0, 0)]),
@@ -140,7 +172,9 @@ fn a_blocked_waitaof_does_not_block_the_server_and_ends_when_the_aof_stops() {
         ok(&mut other, &["CONFIG", "SET", "appendonly", "no"]);
         assert_eq!(
             waiter.read_frame().unwrap(),
-            Frame::error("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled."),
+            Frame::error(
+                "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled."
+            ),
             "{name}"
         );
         assert_eq!(call(&mut waiter, &["PING"]), Frame::Simple("PONG".into()));
@@ -158,9 +192,16 @@ fn after_appendonly_yes_the_wait_ends_once_the_first_base_is_in() {
         }
         ok(&mut c, &["CONFIG", "SET", "appendonly", "yes"]);
         ok(&mut c, &["SET", "after", "1"]);
-        assert_eq!(call(&mut c, &["WAITAOF", "1", "0", "10000"]), pair(1, 0), "{name}");
+        assert_eq!(
+            call(&mut c, &["WAITAOF", "1", "0", "10000"]),
+            pair(1, 0),
+            "{name}"
+        );
         wait_for_rewrite(&mut c);
         let info = text(&call(&mut c, &["INFO", "persistence"]));
-        assert!(info.contains("aof_last_bgrewrite_status:ok"), "{name}: {info}");
+        assert!(
+            info.contains("aof_last_bgrewrite_status:ok"),
+            "{name}: {info}"
+        );
     }
 }

@@ -217,7 +217,7 @@ fn load_file(
         }
         let old_style = info.name == settings.basename;
         let stats = preamble::load(keyspace, &data, &info.name, old_style, now_ms())
-            .map_err(|()| StartupFailed)?;
+            .map_err(|_| StartupFailed)?;
         let persist = &loader.shared.persist;
         persist.last_load_loaded.store(stats.loaded, Relaxed);
         persist.last_load_expired.store(stats.expired, Relaxed);
@@ -323,7 +323,12 @@ fn open(shared: &Arc<Shared>) -> Result<(), StartupFailed> {
     // commands take them.
     let new_base = if needs_base {
         let options = crate::persist::jobs::write_options(&shared.config.read());
-        let base = Base::capture(&shared.keyspace.lock(), settings.rdb_preamble, options, now_ms());
+        let base = Base::capture(
+            &shared.keyspace.lock(),
+            settings.rdb_preamble,
+            options,
+            now_ms(),
+        );
         let temp = settings
             .dir
             .join(format!("temp-rewriteaof-{}.aof", std::process::id()));

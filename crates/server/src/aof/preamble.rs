@@ -14,6 +14,10 @@
 use crate::db::Keyspace;
 use crate::persist::load::{load_rdb, LoadStats};
 
+/// The RDB part did not load; the reason was logged.
+#[derive(Debug)]
+pub struct BadRdb;
+
 /// Whether `data` starts with an RDB (Redis reads the first 5 bytes).
 pub fn is_rdb(data: &[u8]) -> bool {
     data.starts_with(b"REDIS")
@@ -29,7 +33,7 @@ pub fn load(
     file_name: &str,
     old_style: bool,
     now_ms: i64,
-) -> Result<LoadStats, ()> {
+) -> Result<LoadStats, BadRdb> {
     if old_style {
         tracing::info!("Reading RDB preamble from AOF file...");
     } else {
@@ -55,11 +59,9 @@ pub fn load(
                     "Error reading the RDB preamble of the AOF file {file_name}, AOF loading aborted"
                 );
             } else {
-                tracing::error!(
-                    "Error reading the RDB base file {file_name}, AOF loading aborted"
-                );
+                tracing::error!("Error reading the RDB base file {file_name}, AOF loading aborted");
             }
-            Err(())
+            Err(BadRdb)
         }
     }
 }
@@ -95,7 +97,9 @@ mod tests {
         let mut source = Keyspace::new(2);
         for n in 0..20 {
             let key = format!("k{n}");
-            source.view(0, 0).set(key.as_bytes(), Value::string(b"v"), false);
+            source
+                .view(0, 0)
+                .set(key.as_bytes(), Value::string(b"v"), false);
         }
         let data = rdb_of(&source);
         for cut in [5, data.len() / 2, data.len() - 1] {

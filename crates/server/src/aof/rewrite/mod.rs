@@ -27,8 +27,8 @@ mod zset;
 use super::{delete_history, listed_size, persist_manifest, Aof, Rewriting, Settings};
 use crate::aof::encode;
 use crate::db::{Entry, Keyspace, Value};
-use base::{Base, Format};
 use crate::shared::Shared;
+use base::{Base, Format};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -313,7 +313,7 @@ mod tests {
             }
             db.set(b"set", Value::Set(set), false);
         }
-        let out = encode_base(&mut ks, 0);
+        let out = encode_base(&ks, 0);
         let mut pos = 0;
         let mut commands = Vec::new();
         while let Some(argv) = crate::aof::reader::next_command(&out, &mut pos).unwrap() {
