@@ -641,3 +641,44 @@ fn config_set_appendonly_yes_writes_an_rdb_base() {
         }
     }
 }
+
+/// Keys whose time passed while the server was down: the commands logged
+/// after the base replay against them as they ran (nothing expires while
+/// loading, as in Redis), so a key made persistent before its time stays,
+/// and a key appended to before its time does not come back without its
+/// TTL. Both base formats, on both servers.
+#[test]
+fn keys_that_expired_while_down_replay_as_they_ran() {
+    let mut builders = vec![(moat(), "moat")];
+    if let Some(redis) = redis() {
+        builders.push((ServerBuilder::new(redis), "redis"));
+    }
+    for (builder, name) in builders {
+        for preamble in ["yes", "no"] {
+            let mut server = builder
+                .clone()
+                .args(aof_args(&["--aof-use-rdb-preamble", preamble]))
+                .start()
+                .unwrap();
+            let mut c = server.client().unwrap();
+            ok(&mut c, &["SET", "appended", "v", "PX", "1000"]);
+            ok(&mut c, &["SET", "persisted", "v", "PX", "1000"]);
+            rewrite(&mut c);
+            call(&mut c, &["APPEND", "appended", "x"]);
+            call(&mut c, &["PERSIST", "persisted"]);
+            drop(c);
+            server.stop().unwrap();
+            std::thread::sleep(Duration::from_millis(1200));
+            server.restart().unwrap();
+            let mut c = server.client().unwrap();
+            let what = format!("{name}, preamble {preamble}");
+            assert_eq!(call(&mut c, &["GET", "appended"]), Frame::Null, "{what}");
+            assert_eq!(text(&call(&mut c, &["GET", "persisted"])), "v", "{what}");
+            assert_eq!(
+                call(&mut c, &["PTTL", "persisted"]),
+                Frame::Integer(-1),
+                "{what}"
+            );
+        }
+    }
+}

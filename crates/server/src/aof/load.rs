@@ -12,6 +12,9 @@
 //! A file that starts with an RDB (a `.base.rdb`, or an old single-file
 //! AOF with a preamble) has that part read by [`super::preamble`] first.
 //! `DEBUG LOADAOF` ([`reload`]) runs the same load on a running server.
+//! While files load the keyspace is `loading` (Redis's `server.loading`):
+//! nothing expires, so each command meets the keys its original met;
+//! keys past their time expire, and their DELs are logged, afterwards.
 
 use super::manifest::{FileInfo, FileType, Manifest};
 use super::preamble;
@@ -140,10 +143,12 @@ fn load_files(
     files: &[FileInfo],
 ) -> Result<(), StartupFailed> {
     let mut loader = Loader::new(shared);
-    for (index, info) in files.iter().enumerate() {
-        load_file(&mut loader, ks, settings, info, index + 1 == files.len())?;
-    }
-    Ok(())
+    ks.get().loading = true;
+    let loaded = files.iter().enumerate().try_for_each(|(index, info)| {
+        load_file(&mut loader, ks, settings, info, index + 1 == files.len())
+    });
+    ks.get().loading = false;
+    loaded
 }
 
 /// Redis 7's `aofUpgradePrepare`: a Redis 6 style `appendonly.aof` in the

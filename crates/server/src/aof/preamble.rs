@@ -9,10 +9,11 @@
 //! keyspace that replaces the (empty) one only when the whole RDB parsed
 //! and its checksum matched, so a corrupt preamble never leaves part of
 //! a dataset; it stops the load whatever `aof-load-truncated` says,
-//! which governs the commands only.
+//! which governs the commands only. Keys past their time are kept, as
+//! Redis keeps them in a preamble, for the commands that follow.
 
 use crate::db::Keyspace;
-use crate::persist::load::{load_rdb, LoadStats};
+use crate::persist::load::{load_aof_preamble, LoadStats};
 
 /// The RDB part did not load; the reason was logged.
 #[derive(Debug)]
@@ -39,7 +40,7 @@ pub fn load(
     } else {
         tracing::info!("Reading RDB base file on AOF loading...");
     }
-    match load_rdb(data, ks, now_ms) {
+    match load_aof_preamble(data, ks, now_ms) {
         Ok((loaded, stats)) => {
             ks.install(loaded);
             tracing::info!(
