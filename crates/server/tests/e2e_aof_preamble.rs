@@ -732,8 +732,7 @@ fn rewrite_and_load_costs_by_base_format() {
         let log = server.log();
         let load = log
             .lines()
-            .filter(|l| l.contains("DB loaded from append only file"))
-            .last()
+            .rfind(|l| l.contains("DB loaded from append only file"))
             .unwrap_or_default()
             .to_string();
         eprintln!(
