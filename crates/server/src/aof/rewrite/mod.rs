@@ -153,6 +153,8 @@ fn bulk(out: &mut Vec<u8>, arg: &[u8]) {
 /// is the reply.
 pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
     let aof = &shared.aof;
+    // Read before the AOF locks, which CONFIG SET takes under the config.
+    let options = crate::persist::jobs::write_options(&shared.config.read());
     let (writer, mut state) = aof.lock_exclusive();
     if state.rewriting.is_some() {
         return Err("ERR Background append only file rewriting already in progress".into());
@@ -166,7 +168,6 @@ pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
         );
         return Err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".into());
     }
-    let options = crate::persist::jobs::write_options(&shared.config.read());
     let base = Base::capture(ks, settings.rdb_preamble, options, crate::shared::now_ms());
     let first_kept_incr = if aof.is_enabled() {
         // Appends from now on go to a new incr file, listed before the
