@@ -244,6 +244,12 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ),
     (
         "aof",
+        "a new base is named by the format it was written in (.base.rdb or .base.aof); Redis \
+         names it by aof-use-rdb-preamble when the rewrite ends, so a CONFIG SET during a \
+         rewrite gives it a name that does not match its contents (both load it by its magic)",
+    ),
+    (
+        "aof",
         "an RDB inside an AOF is read only from the first file loaded (the base, or an old \
          single-file AOF's preamble); Redis would also try one at the start of an incr \
          file, which it never writes",
