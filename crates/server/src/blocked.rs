@@ -50,6 +50,9 @@ impl Session {
         if let Some(state) = &mut self.blocked {
             ks.get().blocking.rearm(id);
             state.reblocked = true;
+            // The re-run knows better what a timeout answers now
+            // (WAITAOF's counts move while it waits).
+            state.on_timeout = request.on_timeout;
             return true;
         }
         ks.get().blocking.block(

@@ -61,6 +61,9 @@ pub enum BlockKind {
     Stream,
     /// WAIT: no key, only a timeout or CLIENT UNBLOCK ends it.
     Replication,
+    /// WAITAOF: no key; re-run when the AOF's fsynced offset moves or
+    /// the AOF is turned off ([`BlockingRegistry::wake_kind`]).
+    Aof,
 }
 
 impl BlockKind {
@@ -297,6 +300,21 @@ impl BlockingRegistry {
         }
     }
 
+    /// Wakes every client blocked for `kind` that is not woken already
+    /// (keyless kinds: their re-run decides). Returns how many clients
+    /// of that kind are blocked.
+    pub fn wake_kind(&mut self, kind: BlockKind) -> usize {
+        let mut count = 0;
+        for blocked in self.clients.values_mut().filter(|b| b.kind == kind) {
+            count += 1;
+            if !blocked.woken {
+                blocked.woken = true;
+                blocked.mailbox.wake();
+            }
+        }
+        count
+    }
+
     /// CLIENT UNBLOCK: false if the client is not blocked.
     pub fn request_unblock(&mut self, client: u64, how: Unblock) -> bool {
         let Some(blocked) = self.clients.get_mut(&client) else {
@@ -356,6 +374,29 @@ fn check_timeout(ms: i64, now_ms: i64) -> Result<i64, Frame> {
         return Err(Frame::error("ERR timeout is out of range"));
     }
     Ok(ms)
+}
+
+impl crate::client::ClientState {
+    /// [`Ctx::block_on`] for session handlers (WAITAOF), without keys.
+    pub fn block_without_keys(
+        &mut self,
+        kind: BlockKind,
+        timeout_ms: i64,
+        on_timeout: Frame,
+    ) -> Frame {
+        if !self.may_block {
+            return on_timeout;
+        }
+        self.block = Some(BlockRequest {
+            kind,
+            keys: Vec::new(),
+            timeout_ms,
+            on_timeout,
+            rerun_argv: None,
+            unblock_on_nokey: false,
+        });
+        Frame::NullArray
+    }
 }
 
 impl Ctx<'_> {
@@ -476,6 +517,25 @@ mod tests {
         registry.wake_first(0, &key, BlockKind::ZSet);
         assert!(!a.take_wake());
         assert!(b.take_wake());
+    }
+
+    #[test]
+    fn keyless_kinds_are_woken_together_once() {
+        let mut registry = BlockingRegistry::default();
+        let (a, b, c) = (mailbox(1), mailbox(2), mailbox(3));
+        registry.block(1, a.clone(), 0, BlockKind::Aof, &[], false);
+        registry.block(2, b.clone(), 0, BlockKind::Aof, &[], true);
+        registry.block(3, c.clone(), 0, BlockKind::Replication, &[], false);
+        assert_eq!(registry.wake_kind(BlockKind::Aof), 2);
+        assert!(a.take_wake() && b.take_wake() && !c.take_wake());
+        assert_eq!(registry.wake_kind(BlockKind::Aof), 2);
+        assert!(!a.take_wake(), "woken and not re-run yet: not woken twice");
+        registry.rearm(1);
+        registry.wake_kind(BlockKind::Aof);
+        assert!(a.take_wake());
+        registry.remove(1);
+        registry.remove(2);
+        assert_eq!(registry.wake_kind(BlockKind::Aof), 0);
     }
 
     #[test]

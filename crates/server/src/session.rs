@@ -91,6 +91,9 @@ pub struct Session {
     /// The AOF offset this client's writes reached: its replies wait
     /// until the AOF has it (see [`crate::aof::Aof::barrier`]).
     pub aof_offset: u64,
+    /// The AOF offset of this client's last write, kept across replies
+    /// (Redis's `c->woff`, what WAITAOF waits for).
+    pub aof_last_write: u64,
     /// Nesting of [`Session::call`] (EXEC, scripts run commands inside
     /// a command).
     call_depth: u32,
@@ -185,6 +188,7 @@ impl Session {
             noted_command: None,
             published_db: 0,
             aof_offset: 0,
+            aof_last_write: 0,
             call_depth: 0,
             unit_nested: false,
         }
@@ -543,6 +547,7 @@ impl Session {
                     let ops = keyspace.propagate.take();
                     let offset = self.shared.aof.feed(ops, self.unit_nested);
                     self.aof_offset = self.aof_offset.max(offset);
+                    self.aof_last_write = self.aof_last_write.max(offset);
                 }
             }
         }

@@ -279,8 +279,23 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ),
     (
         "aof",
-        "aof-use-rdb-preamble is not honoured: bases are always AOF text, and a \
-         .base.rdb written by Redis stops start-up with a message naming it",
+        "with aof-use-rdb-preamble yes, a rewrite of a dataset holding JSON documents \
+         writes its base as commands (.base.aof, JSON.SET key $ <document>) instead of an \
+         RDB with RedisJSON module values: moat's RDB writer writes no module types, a base \
+         is one format, and commands never drop a document; the next rewrite without \
+         documents is an RDB again",
+    ),
+    (
+        "aof",
+        "a new base is named by the format it was written in (.base.rdb or .base.aof); Redis \
+         names it by aof-use-rdb-preamble when the rewrite ends, so a CONFIG SET during a \
+         rewrite gives it a name that does not match its contents (both load it by its magic)",
+    ),
+    (
+        "aof",
+        "an RDB inside an AOF is read only from the first file loaded (the base, or an old \
+         single-file AOF's preamble); Redis would also try one at the start of an incr \
+         file, which it never writes",
     ),
     (
         "xsetid",

@@ -17,6 +17,7 @@ pub fn spawn(shared: &Arc<Shared>) {
                 return;
             };
             shared.aof.tick();
+            crate::aof::waitaof::wake_waiters(&shared, false);
         });
     if let Err(error) = spawned {
         tracing::warn!("Can't start the AOF fsync thread: {error}");
@@ -29,7 +30,9 @@ pub fn spawn(shared: &Arc<Shared>) {
                 return;
             };
             // Bounded, so the thread notices the server is gone.
-            shared.aof.group_commit_round(Duration::from_millis(200));
+            if shared.aof.group_commit_round(Duration::from_millis(200)) {
+                crate::aof::waitaof::wake_waiters(&shared, false);
+            }
         });
     if let Err(error) = spawned {
         tracing::error!("Can't start the AOF group-commit thread: {error}");

@@ -9,13 +9,22 @@
 //! A truncated last file loads up to its last complete command when
 //! `aof-load-truncated` is yes (the tail is cut off the file so later
 //! appends follow a whole command) and stops the server otherwise.
+//! A file that starts with an RDB (a `.base.rdb`, or an old single-file
+//! AOF with a preamble) has that part read by [`super::preamble`] first.
+//! `DEBUG LOADAOF` ([`reload`]) runs the same load on a running server.
+//! While files load the keyspace is `loading` (Redis's `server.loading`):
+//! nothing expires, so each command meets the keys its original met;
+//! keys past their time expire, and their DELs are logged, afterwards.
 
 use super::manifest::{FileInfo, FileType, Manifest};
+use super::preamble;
 use super::reader::{next_command, Stop};
+use super::rewrite::base::{Base, Format};
 use super::{listed_size, open_append, persist_manifest};
+use crate::db::Keyspace;
 use crate::dispatch::KeyspaceLock;
 use crate::session::Session;
-use crate::shared::Shared;
+use crate::shared::{now_ms, Shared};
 use bytes::Bytes;
 use moat_commands::{Command, Resolved};
 use std::sync::atomic::Ordering::Relaxed;
@@ -45,32 +54,7 @@ pub fn start(shared: &Arc<Shared>, appendonly: bool) -> Result<(), StartupFailed
     if appendonly {
         upgrade_single_file(&settings)?;
     }
-    let manifest_path = settings.manifest_path();
-    let manifest = match std::fs::read(&manifest_path) {
-        Ok(text) => match Manifest::parse(&text) {
-            Ok(manifest) => manifest,
-            Err(reason) if appendonly => {
-                tracing::error!("{reason}");
-                return Err(StartupFailed);
-            }
-            Err(reason) => {
-                tracing::warn!("Ignoring the AOF manifest: {reason}");
-                Manifest::default()
-            }
-        },
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Manifest::default(),
-        Err(error) => {
-            tracing::error!(
-                "Can't open the AOF manifest {} for reading: {}",
-                manifest_path.display(),
-                crate::startup::io_error_text(&error)
-            );
-            if appendonly {
-                return Err(StartupFailed);
-            }
-            Manifest::default()
-        }
-    };
+    let manifest = read_manifest(&settings, appendonly)?;
     shared.aof.state.lock().manifest = manifest.clone();
     if !appendonly {
         return Ok(());
@@ -78,16 +62,93 @@ pub fn start(shared: &Arc<Shared>, appendonly: bool) -> Result<(), StartupFailed
     let files: Vec<FileInfo> = manifest.files().cloned().collect();
     if !files.is_empty() {
         let started = Instant::now();
-        let mut loader = Loader::new(shared);
-        for (index, info) in files.iter().enumerate() {
-            load_file(&mut loader, &settings, info, index + 1 == files.len())?;
-        }
+        load_files(shared, &mut KeyspaceLock::new(shared), &settings, &files)?;
         tracing::info!(
             "DB loaded from append only file: {:.3} seconds",
             started.elapsed().as_secs_f64()
         );
     }
     open(shared)
+}
+
+/// `DEBUG LOADAOF` (Redis's `debugCommand`): the AOF's pending writes
+/// are flushed, the dataset emptied and the files the manifest on disk
+/// lists loaded again, without propagating what they replay. `Err`
+/// (logged) means the dataset is incomplete: Redis exits then, and so
+/// does the caller.
+pub fn reload(shared: &Arc<Shared>, ks: &mut KeyspaceLock<'_>) -> Result<(), StartupFailed> {
+    // The keyspace lock first (no command feeds the AOF meanwhile), then
+    // the flush, then the writer lock, in the order commands take them:
+    // a rewrite finishing now cannot swap the manifest or delete the
+    // files being read.
+    let keyspace = ks.get();
+    shared.aof.flush_and_sync();
+    let _writer = shared.aof.hold_writer();
+    let settings = shared.aof.state.lock().settings.clone();
+    let manifest = read_manifest(&settings, true)?;
+    let empty = Keyspace::new(keyspace.len());
+    keyspace.install(empty);
+    let propagating = std::mem::replace(&mut keyspace.propagate.enabled, false);
+    let files: Vec<FileInfo> = manifest.files().cloned().collect();
+    let loaded = if files.is_empty() {
+        tracing::error!("The AOF manifest lists no file to load");
+        Err(StartupFailed)
+    } else {
+        load_files(shared, ks, &settings, &files)
+    };
+    let keyspace = ks.get();
+    keyspace.propagate.take();
+    keyspace.propagate.enabled = propagating;
+    // What was replayed is not a change to save or propagate.
+    keyspace.dirty = 0;
+    loaded
+}
+
+/// The manifest on disk; a missing one is an empty manifest. A bad one
+/// is fatal when the AOF is to be loaded (`strict`), else ignored.
+fn read_manifest(settings: &super::Settings, strict: bool) -> Result<Manifest, StartupFailed> {
+    let manifest_path = settings.manifest_path();
+    match std::fs::read(&manifest_path) {
+        Ok(text) => match Manifest::parse(&text) {
+            Ok(manifest) => Ok(manifest),
+            Err(reason) if strict => {
+                tracing::error!("{reason}");
+                Err(StartupFailed)
+            }
+            Err(reason) => {
+                tracing::warn!("Ignoring the AOF manifest: {reason}");
+                Ok(Manifest::default())
+            }
+        },
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Manifest::default()),
+        Err(error) => {
+            tracing::error!(
+                "Can't open the AOF manifest {} for reading: {}",
+                manifest_path.display(),
+                crate::startup::io_error_text(&error)
+            );
+            if strict {
+                return Err(StartupFailed);
+            }
+            Ok(Manifest::default())
+        }
+    }
+}
+
+/// Loads every listed file in order into the keyspace `ks` locks.
+fn load_files(
+    shared: &Arc<Shared>,
+    ks: &mut KeyspaceLock<'_>,
+    settings: &super::Settings,
+    files: &[FileInfo],
+) -> Result<(), StartupFailed> {
+    let mut loader = Loader::new(shared);
+    ks.get().loading = true;
+    let loaded = files.iter().enumerate().try_for_each(|(index, info)| {
+        load_file(&mut loader, ks, settings, info, index + 1 == files.len())
+    });
+    ks.get().loading = false;
+    loaded
 }
 
 /// Redis 7's `aofUpgradePrepare`: a Redis 6 style `appendonly.aof` in the
@@ -125,6 +186,7 @@ fn upgrade_single_file(settings: &super::Settings) -> Result<(), StartupFailed> 
 
 fn load_file(
     loader: &mut Loader,
+    ks: &mut KeyspaceLock<'_>,
     settings: &super::Settings,
     info: &FileInfo,
     last: bool,
@@ -145,22 +207,35 @@ fn load_file(
             return Err(StartupFailed);
         }
     };
-    if data.starts_with(b"REDIS") {
-        // An RDB preamble: loading it needs the RDB reader.
-        tracing::error!(
-            "The AOF file {} starts with an RDB preamble, which this build cannot read; rewrite it with aof-use-rdb-preamble no",
-            info.name
-        );
-        return Err(StartupFailed);
-    }
     let started = Instant::now();
-    match loader.replay(&data) {
+    // Where the commands start: after an RDB preamble, if any.
+    let mut commands_at = 0;
+    if preamble::is_rdb(&data) {
+        let keyspace = ks.get();
+        if keyspace.total_keys() != 0 {
+            // Only the first file Redis writes is ever an RDB.
+            tracing::error!(
+                "The AOF file {} starts with an RDB, but files before it already loaded keys",
+                info.name
+            );
+            return Err(StartupFailed);
+        }
+        let old_style = info.name == settings.basename;
+        let stats = preamble::load(keyspace, &data, &info.name, old_style, now_ms())
+            .map_err(|_| StartupFailed)?;
+        let persist = &loader.shared.persist;
+        persist.last_load_loaded.store(stats.loaded, Relaxed);
+        persist.last_load_expired.store(stats.expired, Relaxed);
+        commands_at = stats.end;
+    }
+    match loader.replay(ks, &data[commands_at..]) {
         Ok(()) => {}
         Err(Failure::Stop(Stop::Truncated, valid)) if last && settings.load_truncated => {
             tracing::warn!(
                 "!!! Warning: short read while loading the AOF file {}!!!",
                 info.name
             );
+            let valid = commands_at + valid;
             tracing::warn!("!!! Truncating the AOF {} at offset {valid} !!!", info.name);
             let cut = std::fs::OpenOptions::new()
                 .write(true)
@@ -225,10 +300,16 @@ fn load_file(
 /// (empty) base; appends go to the last incr file, or a new one.
 fn open(shared: &Arc<Shared>) -> Result<(), StartupFailed> {
     let aof = &shared.aof;
-    let (writer, mut state) = aof.lock_exclusive();
-    let settings = state.settings.clone();
     let fail = |what: &str, error: std::io::Error| {
         tracing::error!("{what}: {}", crate::startup::io_error_text(&error));
+    };
+    let (settings, needs_base) = {
+        let state = aof.state.lock();
+        let manifest = &state.manifest;
+        (
+            state.settings.clone(),
+            manifest.base.is_none() && manifest.incrs.is_empty(),
+        )
     };
     if let Err(error) = std::fs::create_dir_all(&settings.dir) {
         fail(
@@ -241,19 +322,46 @@ fn open(shared: &Arc<Shared>) -> Result<(), StartupFailed> {
         return Err(StartupFailed);
     }
     remove_stale_temp_files(&settings.dir);
+    // An empty dataset still gets a base, in the configured format (an
+    // RDB with no keys under the preamble), as Redis's start does. The
+    // keyspace is captured before the AOF locks are taken, in the order
+    // commands take them.
+    let new_base = if needs_base {
+        let options = crate::persist::jobs::write_options(&shared.config.read());
+        let base = Base::capture(
+            &shared.keyspace.lock(),
+            settings.rdb_preamble,
+            options,
+            now_ms(),
+        );
+        let temp = settings
+            .dir
+            .join(format!("temp-rewriteaof-{}.aof", std::process::id()));
+        match base.write(&temp) {
+            Ok(format) => Some((temp, format)),
+            Err(error) => {
+                let _ = std::fs::remove_file(&temp);
+                fail("Can't write the AOF base file", error);
+                return Err(StartupFailed);
+            }
+        }
+    } else {
+        None
+    };
+    let (writer, mut state) = aof.lock_exclusive();
     let mut manifest = state.manifest.clone();
     let mut changed = false;
-    if manifest.base.is_none() && manifest.incrs.is_empty() {
-        let base = manifest.next_base(&settings.basename, false);
-        let created =
-            std::fs::File::create(settings.dir.join(&base.name)).and_then(|f| f.sync_all());
-        if let Err(error) = created {
+    if let Some((temp, format)) = new_base {
+        let base = manifest.next_base(&settings.basename, format == Format::Rdb);
+        if let Err(error) = std::fs::rename(&temp, settings.dir.join(&base.name)) {
+            let _ = std::fs::remove_file(&temp);
             fail(
                 &format!("Can't create the AOF base file {}", base.name),
                 error,
             );
             return Err(StartupFailed);
         }
+        tracing::info!("Creating AOF base file {} on server start", base.name);
         manifest.base = Some(base);
         changed = true;
     }
@@ -300,7 +408,8 @@ fn remove_stale_temp_files(dir: &std::path::Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with("temp-rewriteaof-bg-") {
+        // Background rewrites' and start-up bases' temporary files.
+        if name.starts_with("temp-rewriteaof-") {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -329,10 +438,8 @@ impl Loader {
 
     /// Runs every command of one file; the error says where the valid
     /// part ends.
-    fn replay(&mut self, data: &[u8]) -> Result<(), Failure> {
-        let shared = self.shared.clone();
-        let table = shared.table;
-        let mut ks = KeyspaceLock::new(&shared);
+    fn replay(&mut self, ks: &mut KeyspaceLock<'_>, data: &[u8]) -> Result<(), Failure> {
+        let table = self.shared.table;
         let mut pos = 0;
         // A MULTI block: where it started and its commands.
         let mut multi: OpenMulti<'_> = None;
@@ -361,13 +468,13 @@ impl Loader {
                 "multi" => multi = Some((start, Vec::new())),
                 "exec" => {
                     for (cmd, argv) in multi.take().map(|(_, q)| q).unwrap_or_default() {
-                        self.session.call(&mut ks, cmd, &argv);
+                        self.session.call(ks, cmd, &argv);
                     }
                 }
                 _ => match &mut multi {
                     Some((_, queued)) => queued.push((cmd, argv)),
                     None => {
-                        self.session.call(&mut ks, cmd, &argv);
+                        self.session.call(ks, cmd, &argv);
                     }
                 },
             }

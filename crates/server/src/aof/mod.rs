@@ -16,15 +16,18 @@
 //! The directory (`appenddirname`) holds a base file, incr files and the
 //! manifest ([`manifest`]); a rewrite ([`rewrite`]) snapshots the
 //! keyspace, switches writes to a new incr file, writes the new base in a
-//! thread and swaps the manifest atomically. [`load`] replays it all at
-//! start-up.
+//! thread (an RDB file under `aof-use-rdb-preamble yes`) and swaps the
+//! manifest atomically. [`load`] replays it all at start-up, reading an
+//! RDB base or preamble with [`preamble`].
 
 pub mod encode;
 pub mod fsync;
 pub mod load;
 pub mod manifest;
+pub mod preamble;
 pub mod reader;
 pub mod rewrite;
+pub mod waitaof;
 
 use crate::db::Op;
 use manifest::Manifest;
@@ -77,6 +80,8 @@ pub struct Settings {
     pub auto_min_size: i64,
     pub keep_history: bool,
     pub load_truncated: bool,
+    /// `aof-use-rdb-preamble`: new bases are RDB files.
+    pub rdb_preamble: bool,
 }
 
 impl Settings {
@@ -97,6 +102,7 @@ impl Settings {
                 .unwrap_or(64 * 1024 * 1024),
             keep_history: config.get_text("aof-disable-auto-gc").as_deref() == Some("yes"),
             load_truncated: config.get_text("aof-load-truncated").as_deref() != Some("no"),
+            rdb_preamble: config.get_text("aof-use-rdb-preamble").as_deref() != Some("no"),
         }
     }
 
@@ -137,6 +143,10 @@ pub(crate) struct State {
     /// `aof_current_size` when the last rewrite ended (`aof_base_size`).
     pub base_size: u64,
     pub rewriting: Option<Rewriting>,
+    /// `CONFIG SET appendonly yes` retired the listed files and no base
+    /// has been installed since (Redis's `AOF_WAIT_REWRITE`): nothing
+    /// appended is durable yet.
+    pub awaiting_first_base: bool,
     pub rewrite_scheduled: bool,
     pub rewrites: u64,
     pub consecutive_failures: u64,
@@ -168,6 +178,10 @@ pub struct Aof {
     /// without taking the lock.
     write_failed: AtomicBool,
     policy: AtomicU8,
+    /// WAITAOF clients may be blocked ([`waitaof`]).
+    pub(crate) waitaof_waiters: AtomicBool,
+    /// The fsynced offset they were last woken for.
+    pub(crate) waitaof_woken_at: AtomicU64,
 }
 
 impl Aof {
@@ -187,6 +201,7 @@ impl Aof {
                 manifest_dirty: false,
                 base_size: 0,
                 rewriting: None,
+                awaiting_first_base: false,
                 rewrite_scheduled: false,
                 rewrites: 0,
                 consecutive_failures: 0,
@@ -204,11 +219,27 @@ impl Aof {
             enabled: AtomicBool::new(false),
             write_failed: AtomicBool::new(false),
             policy: AtomicU8::new(FsyncPolicy::from_config(config).code()),
+            waitaof_waiters: AtomicBool::new(false),
+            waitaof_woken_at: AtomicU64::new(0),
         }
     }
 
     pub fn is_enabled(&self) -> bool {
         self.enabled.load(Ordering::Acquire)
+    }
+
+    /// Whether everything fed up to `offset` is durable: fsynced, and not
+    /// waiting for the first base of a run-time `appendonly yes`.
+    pub fn fsynced_through(&self, offset: u64) -> bool {
+        if !self.is_enabled() {
+            return false;
+        }
+        !self.state.lock().awaiting_first_base && self.fsynced.load(Ordering::SeqCst) >= offset
+    }
+
+    /// The offset fsynced so far.
+    pub(crate) fn fsynced_offset(&self) -> u64 {
+        self.fsynced.load(Ordering::SeqCst)
     }
 
     pub fn policy(&self) -> FsyncPolicy {
@@ -456,6 +487,12 @@ impl Aof {
         (writer, self.state.lock())
     }
 
+    /// The writer lock alone: no write, file switch or manifest swap
+    /// happens while it is held (DEBUG LOADAOF reading the files).
+    pub(crate) fn hold_writer(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.write_lock.lock()
+    }
+
     /// fsyncs what has been written so far. Callers hold `sync_lock`.
     fn sync_now(&self) -> std::io::Result<()> {
         let (file, old, target) = {
@@ -543,6 +580,7 @@ impl Aof {
     /// exists loads only what was appended since, never stale data.
     pub(crate) fn retire_listed_files(&self) {
         let (_writer, mut state) = self.lock_exclusive();
+        state.awaiting_first_base = true;
         let manifest = &mut state.manifest;
         let retired: Vec<_> = manifest
             .base

@@ -94,6 +94,12 @@ pub struct Keyspace {
     /// `DEBUG SET-ACTIVE-EXPIRE 0` turns the active cycle off (tests use
     /// it to observe lazy expiry alone).
     pub active_expire: bool,
+    /// The AOF is being loaded (Redis's `server.loading`): nothing
+    /// expires lazily and a past expiry time is kept rather than deleting
+    /// the key, so a replayed command finds the key its original found
+    /// (an APPEND after the key's time would otherwise recreate it
+    /// without its TTL). Keys past their time expire once loading ends.
+    pub loading: bool,
     /// When small collections switch to their big representation.
     pub thresholds: Thresholds,
     /// WATCHed keys and the clients whose watch a change broke.
@@ -137,6 +143,7 @@ impl Keyspace {
             stream_node_limits: (100, 4096),
             next_expire_db: 0,
             active_expire: true,
+            loading: false,
             thresholds: Thresholds::default(),
             watch: WatchTable::default(),
             blocking: crate::blocking::BlockingRegistry::default(),

@@ -89,8 +89,10 @@ impl<'a> DbView<'a> {
         let now = self.now_ms;
         let lfu = self.lfu_params();
         let ks = &mut *self.ks;
+        // While the AOF loads nothing is expired yet (see `loading`).
+        let expiry_now = if ks.loading { i64::MIN } else { now };
         let db = &mut ks.dbs[self.index];
-        let found = db.lookup(key, now);
+        let found = db.lookup(key, expiry_now);
         if found == Lookup::Expired {
             ks.key_expired(self.index, key);
         }
@@ -251,7 +253,7 @@ impl<'a> DbView<'a> {
         let Some(slot) = self.lookup_slot(key, Access::Peek) else {
             return false;
         };
-        if at_ms <= self.now_ms {
+        if at_ms <= self.now_ms && !self.ks.loading {
             self.ks.dbs[self.index].remove_slot(slot);
         } else {
             self.ks.dbs[self.index].set_expire(slot, Some(at_ms));

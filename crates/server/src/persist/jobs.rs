@@ -31,22 +31,28 @@ const BGSAVE_RETRY_DELAY_MS: i64 = 5000;
 
 fn options(shared: &Shared) -> (PathBuf, WriteOptions) {
     let config = shared.config.read();
-    (
-        file::rdb_path(&config),
-        WriteOptions {
-            compression: config.get_bool("rdbcompression").unwrap_or(true),
-            checksum: config.get_bool("rdbchecksum").unwrap_or(true),
-        },
-    )
+    (file::rdb_path(&config), write_options(&config))
 }
 
-fn aux(ks: &Keyspace) -> AuxInfo {
+/// `rdbcompression` and `rdbchecksum`, which AOF bases in RDB form
+/// follow too.
+pub fn write_options(config: &moat_config::Config) -> WriteOptions {
+    WriteOptions {
+        compression: config.get_bool("rdbcompression").unwrap_or(true),
+        checksum: config.get_bool("rdbchecksum").unwrap_or(true),
+    }
+}
+
+/// The AUX fields of a file written now from `ks`; `aof_base` for an
+/// AOF's base.
+pub fn aux(ks: &Keyspace, aof_base: bool) -> AuxInfo {
     AuxInfo {
         redis_version: crate::session_cmds::REDIS_COMPAT_VERSION,
         ctime_ms: now_ms(),
         used_mem: crate::alloc::allocated_bytes(),
         policy: ks.maxmemory_policy.clone(),
         lfu: ks.lfu,
+        aof_base,
     }
 }
 
@@ -54,7 +60,7 @@ fn aux(ks: &Keyspace) -> AuxInfo {
 /// dirty counter restarts and LASTSAVE moves.
 pub fn save_now(shared: &Shared, ks: &mut Keyspace) -> Result<(), String> {
     let (path, options) = options(shared);
-    let aux = aux(ks);
+    let aux = aux(ks, false);
     let dbs: Vec<DbEntries<'_>> = ks.databases().map(|(i, db)| DbEntries::of(i, db)).collect();
     let mut generation = shared.persist.generation.lock();
     *generation += 1;
@@ -95,7 +101,7 @@ pub fn start_background_save(shared: &Arc<Shared>, ks: &Keyspace) -> Result<(), 
         return Err(InProgress);
     }
     let snapshot = Snapshot::take(ks.databases());
-    let aux = aux(ks);
+    let aux = aux(ks, false);
     let dirty_at_start = ks.dirty;
     let generation = *shared.persist.generation.lock();
     let (path, options) = options(shared);

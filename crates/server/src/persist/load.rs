@@ -13,12 +13,17 @@ pub struct LoadStats {
     /// Keys whose TTL had already passed: skipped, as Redis does.
     pub expired: u64,
     pub version: u32,
+    /// Where the RDB ended in the bytes given (an AOF tail may follow).
+    pub end: usize,
 }
 
 struct Builder {
     ks: Keyspace,
     limits: Thresholds,
     now_ms: i64,
+    /// An AOF's RDB part keeps keys past their time (Redis's
+    /// `RDBFLAGS_AOF_PREAMBLE`): the commands after it may touch them.
+    keep_expired: bool,
     stats: LoadStats,
 }
 
@@ -52,7 +57,7 @@ impl Visitor for Builder {
                 format!("key '{}': {what}", String::from_utf8_lossy(&key)),
             )
         })?;
-        if expire_ms.is_some_and(|at| at < self.now_ms) {
+        if !self.keep_expired && expire_ms.is_some_and(|at| at < self.now_ms) {
             self.stats.expired += 1;
             return Ok(());
         }
@@ -87,6 +92,25 @@ pub fn load_rdb(
     like: &Keyspace,
     now_ms: i64,
 ) -> Result<(Keyspace, LoadStats), RdbError> {
+    load(bytes, like, now_ms, false)
+}
+
+/// [`load_rdb`] for the RDB part of an AOF: keys past their time are
+/// kept, to expire after the AOF's commands were replayed.
+pub fn load_aof_preamble(
+    bytes: &[u8],
+    like: &Keyspace,
+    now_ms: i64,
+) -> Result<(Keyspace, LoadStats), RdbError> {
+    load(bytes, like, now_ms, true)
+}
+
+fn load(
+    bytes: &[u8],
+    like: &Keyspace,
+    now_ms: i64,
+    keep_expired: bool,
+) -> Result<(Keyspace, LoadStats), RdbError> {
     let mut ks = Keyspace::new(like.len());
     ks.maxmemory_policy = like.maxmemory_policy.clone();
     ks.thresholds = like.thresholds;
@@ -95,13 +119,16 @@ pub fn load_rdb(
         ks,
         limits: like.thresholds,
         now_ms,
+        keep_expired,
         stats: LoadStats {
             loaded: 0,
             expired: 0,
             version: 0,
+            end: 0,
         },
     };
     let summary = rdb::parse(bytes, &mut builder)?;
     builder.stats.version = summary.version;
+    builder.stats.end = summary.end;
     Ok((builder.ks, builder.stats))
 }

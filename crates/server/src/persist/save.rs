@@ -17,6 +17,9 @@ pub struct AuxInfo {
     /// counters.
     pub policy: String,
     pub lfu: LfuParams,
+    /// The `aof-base` AUX field: 1 when the file is an AOF's base
+    /// (Redis's `RDBFLAGS_AOF_PREAMBLE`).
+    pub aof_base: bool,
 }
 
 /// The entries of one database, borrowed from the live keyspace (SAVE)
@@ -49,7 +52,7 @@ pub fn write_rdb<W: Write>(
     w.aux("redis-bits", usize::BITS.to_string().as_bytes())?;
     w.aux("ctime", (aux.ctime_ms / 1000).to_string().as_bytes())?;
     w.aux("used-mem", aux.used_mem.to_string().as_bytes())?;
-    w.aux("aof-base", b"0")?;
+    w.aux("aof-base", if aux.aof_base { b"1" } else { b"0" })?;
     for db in dbs.iter().filter(|db| !db.entries.is_empty()) {
         w.select_db(db.index, db.entries.len(), db.expires)?;
         for entry in &db.entries {

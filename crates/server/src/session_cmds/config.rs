@@ -114,7 +114,8 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         | "auto-aof-rewrite-percentage"
         | "auto-aof-rewrite-min-size"
         | "aof-disable-auto-gc"
-        | "aof-load-truncated" => shared.aof.reconfigure(&config),
+        | "aof-load-truncated"
+        | "aof-use-rdb-preamble" => shared.aof.reconfigure(&config),
         "appendonly" => {
             let on = config.get_text("appendonly").as_deref() == Some("yes");
             drop(config);

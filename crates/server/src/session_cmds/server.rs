@@ -90,9 +90,21 @@ fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fr
             Frame::ok()
         }
         "reload" => debug_reload(session, ks, &argv[2..]),
+        "loadaof" if argv.len() == 2 => {
+            let shared = session.shared.clone();
+            if crate::aof::load::reload(&shared, ks).is_err() {
+                // The dataset was emptied and is not whole again: Redis
+                // exits rather than serve part of it.
+                std::process::exit(1);
+            }
+            tracing::info!("Append Only File loaded by DEBUG LOADAOF");
+            Frame::ok()
+        }
         "object" if argv.len() == 3 => debug_object(session, ks, &argv[2]),
         "help" => help_reply(&[
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "LOADAOF",
+            "    Flush the AOF buffers on disk and reload the AOF in memory.",
             "OBJECT <key>",
             "    Show low level info about the `key` and associated value.",
             "SET-ACTIVE-EXPIRE <0|1>",

@@ -1,20 +1,21 @@
-//! AOF rewrite: a new base file holding the dataset as commands.
+//! AOF rewrite: a new base file holding the dataset.
 //!
-//! Redis forks; moat encodes the keyspace's live entries as commands
-//! into memory under the keyspace lock (a memory copy, the only pause
-//! clients see), and in the same critical section switches appends to a
+//! Redis forks; moat captures the keyspace under its lock (a memory
+//! copy, the only pause clients see: the entries with
+//! `aof-use-rdb-preamble yes`, the encoded commands with `no`, see
+//! [`base`]), and in the same critical section switches appends to a
 //! new incr file, so that base plus the incr files from that one on are
 //! exactly the dataset. A thread then writes it to a temporary file,
-//! fsyncs it, renames it to `<name>.<n>.base.aof` and swaps the manifest
-//! atomically; the files the new base covers become history and are
-//! deleted. A crash at any point leaves a manifest that lists a complete
-//! set of files.
+//! fsyncs it, renames it to `<name>.<n>.base.rdb` (or `.base.aof`) and
+//! swaps the manifest atomically; the files the new base covers become
+//! history and are deleted. A crash at any point leaves a manifest that
+//! lists a complete set of files.
 //!
-//! Each value type has its own small generator (`string.rs`, `hash.rs`,
-//! `set.rs`); a new type adds one file and one arm in [`emit_value`].
-//! The base is always AOF text: RDB bases (`aof-use-rdb-preamble`) need
-//! the RDB writer.
+//! For a command base each value type has its own small generator
+//! (`string.rs`, `hash.rs`, `set.rs`...); a new type adds one file and
+//! one arm in [`emit_value`].
 
+pub mod base;
 mod hash;
 mod json;
 mod list;
@@ -25,10 +26,10 @@ mod zset;
 
 use super::{delete_history, listed_size, persist_manifest, Aof, Rewriting, Settings};
 use crate::aof::encode;
-use crate::db::{Keyspace, Value};
+use crate::db::{Entry, Keyspace, Value};
 use crate::shared::Shared;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use base::{Base, Format};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -40,16 +41,31 @@ pub const ITEMS_PER_COMMAND: usize = 64;
 /// then PEXPIREAT for a TTL (keys already expired are left out, as
 /// Redis's rewrite skips them). Encoding straight into one buffer costs
 /// a memory copy per key and no allocation, which keeps the pause short.
-pub fn encode_base(ks: &mut Keyspace, now_ms: i64) -> Vec<u8> {
+pub fn encode_base(ks: &Keyspace, now_ms: i64) -> Vec<u8> {
     // Room for a short key and value each, so the buffer rarely regrows.
-    let mut out = Vec::with_capacity(ks.total_keys().saturating_mul(48).min(1 << 30));
-    for index in 0..ks.len() {
-        let db = ks.db(index);
-        if db.is_empty() {
+    let capacity = ks.total_keys().saturating_mul(48).min(1 << 30);
+    encode_dbs(
+        ks.databases().map(|(index, db)| (index, db.entries())),
+        capacity,
+        now_ms,
+    )
+}
+
+/// [`encode_base`] over any databases' entries (the keyspace, or the
+/// copy a preamble rewrite took).
+pub fn encode_dbs<'e, D, E>(dbs: D, capacity: usize, now_ms: i64) -> Vec<u8>
+where
+    D: Iterator<Item = (usize, E)>,
+    E: Iterator<Item = &'e Entry>,
+{
+    let mut out = Vec::with_capacity(capacity);
+    for (index, entries) in dbs {
+        let mut live = entries.filter(|e| !e.is_expired(now_ms)).peekable();
+        if live.peek().is_none() {
             continue;
         }
         encode::select(&mut out, index);
-        for entry in db.entries().filter(|e| !e.is_expired(now_ms)) {
+        for entry in live {
             emit_value(&mut out, entry.key(), &entry.value);
             if let Some(at) = entry.expire_at() {
                 encode::command(
@@ -137,6 +153,8 @@ fn bulk(out: &mut Vec<u8>, arg: &[u8]) {
 /// is the reply.
 pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
     let aof = &shared.aof;
+    // Read before the AOF locks, which CONFIG SET takes under the config.
+    let options = crate::persist::jobs::write_options(&shared.config.read());
     let (writer, mut state) = aof.lock_exclusive();
     if state.rewriting.is_some() {
         return Err("ERR Background append only file rewriting already in progress".into());
@@ -150,7 +168,7 @@ pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
         );
         return Err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".into());
     }
-    let base = encode_base(ks, crate::shared::now_ms());
+    let base = Base::capture(ks, settings.rdb_preamble, options, crate::shared::now_ms());
     let first_kept_incr = if aof.is_enabled() {
         // Appends from now on go to a new incr file, listed before the
         // base exists so a crash mid-rewrite loses nothing.
@@ -196,9 +214,11 @@ pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
             // bytes, become durable now if no client needed them yet.
             shared.aof.write_pending();
             shared.aof.flush_and_sync();
-            let written = write_file(&temp, &base);
+            let written = base.write(&temp);
             drop(base);
             finish(&shared.aof, &settings, temp, written);
+            // After a first base, what was fsynced meanwhile counts.
+            crate::aof::waitaof::wake_waiters(&shared, true);
         });
     if let Err(error) = spawned {
         tracing::warn!("Can't start the AOF rewrite thread: {error}");
@@ -210,17 +230,9 @@ pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes and fsyncs the new base under its temporary name.
-fn write_file(path: &Path, base: &[u8]) -> std::io::Result<u64> {
-    let mut file = std::fs::File::create(path)?;
-    file.write_all(base)?;
-    file.sync_all()?;
-    Ok(base.len() as u64)
-}
-
 /// Installs the new base (or records the failure). The renames and
 /// fsyncs run under the writer lock only, so commands keep running.
-fn finish(aof: &Aof, settings: &Settings, temp: PathBuf, written: std::io::Result<u64>) {
+fn finish(aof: &Aof, settings: &Settings, temp: PathBuf, written: std::io::Result<Format>) {
     // The manifest changes under the writer lock only.
     let (_writer, state) = aof.lock_exclusive();
     let Some(first_kept_incr) = state.rewriting.as_ref().map(|r| r.first_kept_incr) else {
@@ -229,8 +241,10 @@ fn finish(aof: &Aof, settings: &Settings, temp: PathBuf, written: std::io::Resul
     };
     let mut manifest = state.manifest.clone();
     drop(state);
-    let installed = written.and_then(|_| {
-        let base = manifest.next_base(&settings.basename, false);
+    let installed = written.and_then(|format| {
+        // Named by what was written (Redis names it by the setting at
+        // the end, which CONFIG SET may have changed meanwhile).
+        let base = manifest.next_base(&settings.basename, format == Format::Rdb);
         let target = settings.dir.join(&base.name);
         std::fs::rename(&temp, &target)?;
         tracing::info!(
@@ -259,6 +273,7 @@ fn finish(aof: &Aof, settings: &Settings, temp: PathBuf, written: std::io::Resul
             state.current_size = size;
             state.base_size = size;
             state.rewrites += 1;
+            state.awaiting_first_base = false;
             state.consecutive_failures = 0;
             state.last_bgrewrite_ok = true;
             tracing::info!("Background AOF rewrite finished successfully");
@@ -299,7 +314,7 @@ mod tests {
             }
             db.set(b"set", Value::Set(set), false);
         }
-        let out = encode_base(&mut ks, 0);
+        let out = encode_base(&ks, 0);
         let mut pos = 0;
         let mut commands = Vec::new();
         while let Some(argv) = crate::aof::reader::next_command(&out, &mut pos).unwrap() {

@@ -48,6 +48,9 @@ pub struct Summary {
     /// Whether a checksum was present and verified (0 means the writer had
     /// `rdbchecksum no`).
     pub checksum_verified: bool,
+    /// Bytes the file took, checksum included: an AOF with an RDB
+    /// preamble goes on with commands from here.
+    pub end: usize,
 }
 
 /// Parses `bytes` as an RDB file.
@@ -165,6 +168,7 @@ pub fn parse(bytes: &[u8], visitor: &mut impl Visitor) -> Result<Summary, RdbErr
     Ok(Summary {
         version,
         checksum_verified,
+        end: r.pos(),
     })
 }
 
@@ -201,8 +205,13 @@ mod tests {
     #[test]
     fn parses_a_minimal_file() {
         let mut seen = Collect(Vec::new());
-        let summary = parse(&tiny_file(), &mut seen).unwrap();
+        let mut file = tiny_file();
+        let length = file.len();
+        // What follows the checksum is not the RDB's (an AOF tail).
+        file.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+        let summary = parse(&file, &mut seen).unwrap();
         assert!(summary.checksum_verified);
+        assert_eq!(summary.end, length);
         assert_eq!(seen.0.len(), 1);
         assert_eq!(seen.0[0].key, b"k");
         assert_eq!(seen.0[0].expire_ms, Some(1_700_000_000_000));

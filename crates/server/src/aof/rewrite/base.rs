@@ -1,0 +1,153 @@
+//! What a new base holds and in which format (`aof-use-rdb-preamble`).
+//!
+//! With the preamble on (Redis's default) the base is an RDB file, named
+//! `<appendfilename>.<seq>.base.rdb`, written by the RDB writer of
+//! [`crate::persist`] with the `aof-base` AUX field set; off, it is
+//! commands (`.base.aof`). The dataset is captured under the keyspace
+//! lock ([`Base::capture`]) and written on the rewrite thread
+//! ([`Base::write`]).
+//!
+//! JSON documents: Redis with RedisJSON would write them as module
+//! values (`ReJSON-RL`), which moat's RDB writer does not produce. A
+//! base is one format, so a dataset holding any JSON document is written
+//! as commands (`JSON.SET key $ <document>`, what RedisJSON emits in a
+//! command rewrite) in a `.base.aof`, whatever the setting: no document
+//! is ever dropped, and the directory stays loadable by a Redis that has
+//! the module. The next rewrite after the last document is gone is an
+//! RDB again.
+
+use super::{encode_dbs, Entry};
+use crate::db::{Keyspace, Value};
+use crate::persist::rdb::WriteOptions;
+use crate::persist::save::{write_rdb, AuxInfo, DbEntries, Snapshot};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+/// The format a base was written in, which names its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Rdb,
+    Commands,
+}
+
+/// The dataset as a rewrite captured it.
+pub enum Base {
+    /// Already encoded as commands (`aof-use-rdb-preamble no`).
+    Commands(Vec<u8>),
+    /// A copy of the entries, serialized on the rewrite thread.
+    Snapshot {
+        snapshot: Snapshot,
+        aux: AuxInfo,
+        options: WriteOptions,
+        /// The capture's clock: keys expired by then are left out of a
+        /// command base, as Redis's rewrite skips them.
+        now_ms: i64,
+    },
+}
+
+impl Base {
+    /// Captures `ks` under its lock: with the preamble a copy of the
+    /// entries (a memory copy, as BGSAVE takes), else the commands.
+    pub fn capture(ks: &Keyspace, rdb_preamble: bool, options: WriteOptions, now_ms: i64) -> Base {
+        if rdb_preamble {
+            Base::Snapshot {
+                snapshot: Snapshot::take(ks.databases()),
+                aux: crate::persist::jobs::aux(ks, true),
+                options,
+                now_ms,
+            }
+        } else {
+            Base::Commands(super::encode_base(ks, now_ms))
+        }
+    }
+
+    /// Writes the base to `path` and fsyncs it; returns the format it
+    /// took.
+    pub fn write(&self, path: &Path) -> io::Result<Format> {
+        let file = std::fs::File::create(path)?;
+        let mut out = BufWriter::with_capacity(1 << 16, file);
+        let format = match self {
+            Base::Commands(bytes) => {
+                out.write_all(bytes)?;
+                Format::Commands
+            }
+            Base::Snapshot {
+                snapshot,
+                aux,
+                options,
+                now_ms,
+            } => {
+                let dbs = snapshot.borrow();
+                if holds_json(&dbs) {
+                    tracing::info!(
+                        "The dataset holds JSON documents, which an RDB base cannot hold without the RedisJSON module: writing the AOF base as commands"
+                    );
+                    let dbs = dbs.iter().map(|db| (db.index, db.entries.iter().copied()));
+                    out.write_all(&encode_dbs(dbs, 0, *now_ms))?;
+                    Format::Commands
+                } else {
+                    out = write_rdb(out, *options, aux, &dbs)?;
+                    Format::Rdb
+                }
+            }
+        };
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok(format)
+    }
+}
+
+fn holds_json(dbs: &[DbEntries<'_>]) -> bool {
+    dbs.iter()
+        .flat_map(|db| db.entries.iter())
+        .any(|entry: &&Entry| matches!(entry.value, Value::Json(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persist::load::load_rdb;
+
+    fn keyspace() -> Keyspace {
+        let mut ks = Keyspace::new(4);
+        let mut db = ks.view(2, 0);
+        db.set(b"s", Value::string(b"v"), false);
+        db.set_expire(b"s", i64::MAX / 2);
+        ks
+    }
+
+    #[test]
+    fn preamble_bases_are_rdb_files_marked_as_aof_bases() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("base");
+        let ks = keyspace();
+        let base = Base::capture(&ks, true, WriteOptions::default(), 0);
+        assert_eq!(base.write(&path).unwrap(), Format::Rdb);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.starts_with(b"REDIS0010"));
+        let aof_base = b"\x08aof-base\xc0\x01";
+        assert!(bytes.windows(aof_base.len()).any(|w| w == aof_base));
+        let (loaded, stats) = load_rdb(&bytes, &ks, 0).unwrap();
+        assert_eq!((stats.loaded, stats.end), (1, bytes.len()));
+        assert_eq!(loaded.total_keys(), 1);
+    }
+
+    #[test]
+    fn json_documents_make_the_base_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("base");
+        let mut ks = keyspace();
+        let doc = crate::cmd::json::doc::parse(br#"{"a":1}"#).unwrap();
+        ks.view(0, 0).set(b"doc", Value::Json(Box::new(doc)), false);
+        let base = Base::capture(&ks, true, WriteOptions::default(), 0);
+        assert_eq!(base.write(&path).unwrap(), Format::Commands);
+        let bytes = std::fs::read(&path).unwrap();
+        let mut pos = 0;
+        let mut names = Vec::new();
+        while let Some(argv) = crate::aof::reader::next_command(&bytes, &mut pos).unwrap() {
+            names.push(String::from_utf8_lossy(&argv[0]).into_owned());
+        }
+        assert!(names.contains(&"JSON.SET".to_string()), "{names:?}");
+        assert!(names.contains(&"SET".to_string()) && names.contains(&"PEXPIREAT".to_string()));
+    }
+}
