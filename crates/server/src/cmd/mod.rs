@@ -17,6 +17,7 @@ pub mod keys;
 pub mod list;
 pub mod list_blocking;
 pub mod memory;
+pub mod migrate;
 pub mod pqsort;
 #[cfg(test)]
 mod propagation_tests;
@@ -51,6 +52,7 @@ pub fn data_handlers() -> Vec<(&'static str, Handler)> {
     [
         keys::handlers(),
         dump::handlers(),
+        migrate::handlers(),
         strings::handlers(),
         bits::handlers(),
         hll::handlers(),
