@@ -25,6 +25,7 @@ pub mod mailbox;
 pub mod monitor;
 pub mod net;
 pub mod oom;
+pub mod open_files;
 pub mod pause;
 pub mod persist;
 pub mod process;

@@ -108,6 +108,17 @@ pub fn run(args: Vec<OsString>) -> i32 {
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
+    let maxclients = config.get_int("maxclients").unwrap_or(10000).max(1) as u64;
+    match crate::open_files::adjust(maxclients) {
+        crate::open_files::Outcome::Enough => {}
+        crate::open_files::Outcome::Reduced(fit) => {
+            let _ = config.set(&[(
+                bytes::Bytes::from_static(b"maxclients"),
+                bytes::Bytes::from(fit.to_string()),
+            )]);
+        }
+        crate::open_files::Outcome::TooLow => return 1,
+    }
     if let Err(error) = std::env::set_current_dir(config.dir()) {
         tracing::error!(
             "Can't chdir to '{}': {}",

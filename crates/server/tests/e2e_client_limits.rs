@@ -401,3 +401,150 @@ fn maxmemory_clients_evicts_the_biggest_client() {
         Frame::Integer(3_000_000)
     );
 }
+
+/// Raises this process's open-files limit to `wanted` if the system lets
+/// it (root may raise the hard limit too); true when it holds.
+fn raise_own_open_files_limit(wanted: u64) -> bool {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read or write the struct they are given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return false;
+        }
+        if limit.rlim_cur >= wanted {
+            return true;
+        }
+        let raised = libc::rlimit {
+            rlim_cur: wanted,
+            rlim_max: limit.rlim_max.max(wanted),
+        };
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+            return true;
+        }
+        let capped = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        libc::setrlimit(libc::RLIMIT_NOFILE, &capped) == 0 && limit.rlim_max >= wanted
+    }
+}
+
+#[test]
+fn ten_thousand_idle_connections_are_held_while_others_are_served() {
+    const IDLE: usize = 10_000;
+    if !raise_own_open_files_limit(IDLE as u64 + 500) {
+        println!("SKIPPED: this process cannot open {IDLE} sockets (ulimit -n)");
+        return;
+    }
+    let server = moat().args(["--maxclients", "10100"]).start().unwrap();
+    let mut idle = Vec::with_capacity(IDLE);
+    for _ in 0..IDLE {
+        idle.push(TcpStream::connect(server.addr()).unwrap());
+    }
+    let mut client = server.client().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while info_field(&mut client, "clients", "connected_clients") < IDLE as u64 + 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the idle clients were not all accepted"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pong(&mut client);
+    ok(&mut client, &["SET", "k", "v"]);
+    assert_eq!(call(&mut client, &["GET", "k"]), Frame::Bulk("v".into()));
+    // A few of the idle ones, spread over the accept order, still answer.
+    for stream in idle.iter_mut().step_by(997) {
+        stream.write_all(b"PING\r\n").unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut reply = [0u8; 7];
+        stream.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply, b"+PONG\r\n");
+    }
+    drop(idle);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while info_field(&mut client, "clients", "connected_clients") > 1 {
+        assert!(
+            Instant::now() < deadline,
+            "closed clients were not released"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn maxclients_is_reduced_to_what_the_open_files_limit_allows() {
+    // More clients than the system grants descriptors (fs.nr_open bounds
+    // even root's limit): the server starts anyway,
+    // with maxclients lowered to its open-files limit minus the 32 it
+    // keeps for itself, and says so in Redis's words.
+    let Some(binary) = option_env!("CARGO_BIN_EXE_moat-server") else {
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let nr_open: u64 = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let requested = nr_open + 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("moat.log");
+    let mut child = std::process::Command::new(binary)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--maxclients", &requested.to_string(), "--logfile"])
+        .arg(&log)
+        .arg("--dir")
+        .arg(dir.path())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut client = loop {
+        if let Ok(client) = Client::connect_port(port) {
+            break client;
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let reply = call(&mut client, &["CONFIG", "GET", "maxclients"]);
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let soft: u64 = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    let expected = (soft - 32).to_string();
+    assert_eq!(
+        reply,
+        Frame::Array(vec![
+            Frame::Bulk("maxclients".into()),
+            Frame::Bulk(expected.clone().into())
+        ])
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains(&format!(
+            "You requested maxclients of {requested} requiring at least {} max file descriptors.",
+            requested + 32
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "maxclients has been reduced to {expected} to compensate for low ulimit."
+        )),
+        "{log}"
+    );
+}
