@@ -37,6 +37,7 @@ pub mod shared;
 pub mod slowlog;
 pub mod startup;
 pub mod stats;
+pub mod tracking;
 
 /// Parses arguments, loads configuration, serves until shutdown; returns
 /// the process exit code.

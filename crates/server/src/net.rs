@@ -214,7 +214,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     }
 }
 
-/// Appends what a command wrote besides its reply, then its reply.
+/// Appends what a command wrote before its reply, its reply, then what
+/// follows the reply.
 fn write_reply(
     session: &mut Session,
     reply: Option<Frame>,
@@ -228,6 +229,12 @@ fn write_reply(
     }
     if let Some(reply) = reply {
         reply.encode(session.client.protocol, output);
+    }
+    // Tracking invalidations of the client's own changes follow the reply
+    // (Redis's pending invalidations), whether or not a reply was sent.
+    if !session.after_reply.is_empty() {
+        output.extend_from_slice(&session.after_reply);
+        session.after_reply.clear();
     }
 }
 

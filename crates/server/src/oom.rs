@@ -36,6 +36,8 @@ pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
     let result = {
         let mut keyspace = shared.keyspace.lock();
         let result = keyspace.perform_evictions(&|_| used_memory(), now_ms());
+        // Invalidations of evicted keys go out now, as in Redis.
+        crate::tracking::deliver(&shared, &mut keyspace.tracking);
         if !keyspace.events.is_empty() {
             let events = std::mem::take(&mut keyspace.events);
             let mut sender = crate::pubsub::Sender {

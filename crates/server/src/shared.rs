@@ -71,6 +71,10 @@ pub struct Shared {
     pub scripting: crate::scripting::Scripting,
     /// The append-only file.
     pub aof: crate::aof::Aof,
+    /// Clients with CLIENT TRACKING on, mirrored from the keyspace's
+    /// tracking table so that commands pay one atomic load when nobody
+    /// tracks.
+    pub tracking_clients: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {

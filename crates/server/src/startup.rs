@@ -343,6 +343,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         latency: Mutex::new(LatencyMonitor::default()),
         scripting,
         aof,
+        tracking_clients: std::sync::atomic::AtomicUsize::new(0),
     });
     tracing::info!("Server initialized");
     // The AOF, when on, is the dataset: it loads before any client is
@@ -440,6 +441,11 @@ async fn cron(shared: Arc<Shared>) {
             }
             if shared.limits.maxmemory() > 0 {
                 keyspace.perform_evictions(&|_| crate::oom::used_memory(), now_ms());
+            }
+            // Keys the cycle expired or evicted: their invalidations.
+            if shared.tracking_clients.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+                keyspace.tracking.broadcast();
+                crate::tracking::deliver(&shared, &mut keyspace.tracking);
             }
             if !keyspace.events.is_empty() {
                 let events = std::mem::take(&mut keyspace.events);

@@ -311,6 +311,23 @@ pub const ACCEPTED_DIFFERENCES: &[AcceptedDifference] = &[
         normalise: |_| Frame::Integer(0),
     },
     AcceptedDifference {
+        command: "client|getredir",
+        reason: "the redirect target is a connection id, which depends on the process \
+                 (-1 and 0 stay as they are)",
+        normalise: redirect_id,
+    },
+    AcceptedDifference {
+        command: "client|trackinginfo",
+        reason: "the redirect target is a connection id (-1 and 0 stay as they are)",
+        normalise: |reply| map_fields(reply, &["redirect"], redirect_id),
+    },
+    AcceptedDifference {
+        command: "*",
+        reason: "a `tracking-redir-broken` push names the vanished connection by id, which \
+                 depends on the process",
+        normalise: normalise_redirect_broken,
+    },
+    AcceptedDifference {
         command: "client|list",
         reason: "ids, addresses, ages, buffer sizes and memory depend on the process; \
                  7.2 added fields (ssub, lib-name, lib-ver) that 7.0 lacks",
@@ -760,16 +777,46 @@ fn stable_client_fields(text: &str) -> String {
     text.lines()
         .map(|line| {
             line.split(' ')
-                .filter(|field| {
-                    field
-                        .split_once('=')
-                        .is_some_and(|(key, _)| STABLE_CLIENT_FIELDS.contains(&key))
+                .filter_map(|field| {
+                    let (key, value) = field.split_once('=')?;
+                    if STABLE_CLIENT_FIELDS.contains(&key) {
+                        Some(field.to_owned())
+                    } else if key == "redir" {
+                        // A tracking redirect is a connection id.
+                        let id: i64 = value.parse().ok()?;
+                        Some(format!("redir={}", id.min(1)))
+                    } else {
+                        None
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join(" ")
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A connection id (positive) becomes 1; -1 (none) and 0 stay.
+fn redirect_id(reply: Frame) -> Frame {
+    match reply {
+        Frame::Integer(id) => Frame::Integer(id.min(1)),
+        other => other,
+    }
+}
+
+fn normalise_redirect_broken(reply: Frame) -> Frame {
+    match reply {
+        Frame::Push(items)
+            if items.len() == 2
+                && matches!(&items[0], Frame::Bulk(b) if &b[..] == b"tracking-redir-broken") =>
+        {
+            let mut items = items;
+            let id = items.pop().unwrap_or(Frame::Null);
+            items.push(redirect_id(id));
+            Frame::Push(items)
+        }
+        other => other,
+    }
 }
 
 fn normalise_acl_log(reply: Frame) -> Frame {

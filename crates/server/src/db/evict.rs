@@ -207,6 +207,9 @@ impl Keyspace {
         if !self.watch.is_empty() {
             self.watch.touch(db, entry.key(), false);
         }
+        if !self.tracking.is_empty() {
+            self.tracking.invalidate(entry.key(), true);
+        }
         self.notify(
             moat_config::NotifyFlags::EVICTED,
             "evicted",

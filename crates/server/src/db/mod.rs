@@ -95,6 +95,8 @@ pub struct Keyspace {
     pub thresholds: Thresholds,
     /// WATCHed keys and the clients whose watch a change broke.
     pub watch: WatchTable,
+    /// CLIENT TRACKING: who may cache which keys, BCAST prefixes.
+    pub tracking: crate::tracking::Tracking,
     /// Clients blocked on keys (BLPOP...), under the same lock as writes.
     pub blocking: crate::blocking::BlockingRegistry,
     /// `notify-keyspace-events`.
@@ -135,6 +137,7 @@ impl Keyspace {
             active_expire: true,
             thresholds: Thresholds::default(),
             watch: WatchTable::default(),
+            tracking: crate::tracking::Tracking::default(),
             blocking: crate::blocking::BlockingRegistry::default(),
             notify_flags: moat_config::NotifyFlags::empty(),
             events: Vec::new(),
@@ -211,6 +214,9 @@ impl Keyspace {
     /// The single funnel every write goes through.
     pub fn key_modified(&mut self, db: usize, key: &[u8]) {
         self.dirty += 1;
+        if !self.tracking.is_empty() {
+            self.tracking.invalidate(key, true);
+        }
         if !self.watch.is_empty() {
             let exists = self.dbs[db].find(key).is_some();
             self.watch.touch(db, key, exists);
@@ -247,6 +253,9 @@ impl Keyspace {
         self.dirty += 1;
         if !self.watch.is_empty() {
             self.watch.touch(db, key, false);
+        }
+        if !self.tracking.is_empty() {
+            self.tracking.invalidate(key, true);
         }
         self.notify(moat_config::NotifyFlags::EXPIRED, "expired", db, key);
         // Replicas and the AOF never expire keys themselves: the deletion
@@ -311,6 +320,8 @@ impl Keyspace {
             return 0;
         }
         self.touch_flushed(index);
+        // Tracked keys are not per database: any flush invalidates all.
+        self.tracking.invalidate_all();
         let removed = self.dbs[index].clear();
         self.dirty += removed as u64;
         removed
@@ -321,6 +332,7 @@ impl Keyspace {
         for index in 0..self.dbs.len() {
             self.touch_flushed(index);
         }
+        self.tracking.invalidate_all();
         let removed: usize = self.dbs.iter_mut().map(Db::clear).sum();
         self.dirty += removed as u64;
         removed
@@ -384,6 +396,7 @@ impl Keyspace {
         for index in 0..self.dbs.len() {
             self.touch_flushed(index);
         }
+        self.tracking.invalidate_all();
         self.dbs = loaded.dbs;
         self.dirty = 0;
     }

@@ -84,6 +84,7 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         | "latency-monitor-threshold"
         | "busy-reply-threshold"
         | "timeout"
+        | "tracking-table-max-keys"
         | "maxmemory-clients" => shared.limits.refresh(&config),
         "slowlog-max-len" => {
             shared.limits.refresh(&config);

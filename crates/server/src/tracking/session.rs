@@ -1,0 +1,143 @@
+//! Where tracking meets a connection's command pipeline: the steps Redis
+//! takes in `processCommand` (the table's size limit), `call` (remembering
+//! the keys a read-only command read) and `afterCommand` (the current
+//! client's pending invalidations), plus broadcasting and delivery once a
+//! command is done. Every hook is one atomic load when nobody tracks.
+
+use super::Options;
+use crate::dispatch::KeyspaceLock;
+use crate::session::Session;
+use bytes::Bytes;
+use moat_commands::{Command, CommandFlags};
+use std::sync::atomic::Ordering::Relaxed;
+
+/// A connection's own view of its tracking mode; the keyspace's table is
+/// what deliveries consult.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionTracking {
+    pub on: bool,
+    pub options: Options,
+    /// `CLIENT CACHING yes|no` was given for the next command (Redis's
+    /// `CLIENT_TRACKING_CACHING`).
+    pub caching: bool,
+}
+
+impl SessionTracking {
+    /// Whether the keys this client reads are remembered now (Redis's
+    /// OPTIN/OPTOUT test in `trackingRememberKeys`).
+    fn remembers_reads(&self) -> bool {
+        let o = self.options;
+        self.on && !o.bcast && !(o.optin && !self.caching) && !(o.optout && self.caching)
+    }
+}
+
+impl Session {
+    fn anyone_tracks(&self) -> bool {
+        self.shared.tracking_clients.load(Relaxed) > 0
+    }
+
+    /// Redis's `trackingLimitUsedSlots` step of `processCommand`, after the
+    /// `maxmemory` step: what it (or an eviction just before) sends this
+    /// client precedes the reply.
+    pub fn tracking_before_command(&mut self) {
+        if !self.anyone_tracks() {
+            return;
+        }
+        let shared = self.shared.clone();
+        let max_keys = shared.limits.tracking_table_max_keys();
+        let mut keyspace = shared.keyspace.lock();
+        let tracking = &mut keyspace.tracking;
+        tracking.enter(self.client.id, false);
+        tracking.limit_keys(max_keys);
+        super::deliver(&shared, tracking);
+        let (before, after) = tracking.take_current_output();
+        tracking.leave();
+        drop(keyspace);
+        self.drain_mailbox_into_deferred();
+        for bytes in before {
+            self.deferred.extend_from_slice(&bytes);
+        }
+        for bytes in after {
+            self.after_reply.extend_from_slice(&bytes);
+        }
+    }
+
+    /// The start of a top-level command: returns whether the table was
+    /// told which client runs.
+    pub fn tracking_enter(&mut self, ks: &mut KeyspaceLock<'_>) -> bool {
+        if !self.anyone_tracks() {
+            return false;
+        }
+        ks.get().tracking.enter(self.client.id, true);
+        true
+    }
+
+    /// Redis's `trackingRememberKeys` after a read-only command, with the
+    /// keys its key specs name (scripts' read-only variants are not
+    /// remembered themselves, only the commands they run).
+    pub fn tracking_remember(&mut self, ks: &mut KeyspaceLock<'_>, cmd: &Command, argv: &[Bytes]) {
+        if !self.tracking.remembers_reads()
+            || !cmd.flags.contains(CommandFlags::READONLY)
+            || cmd.flags.contains(CommandFlags::PUBSUB)
+            || matches!(cmd.fullname.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
+        {
+            return;
+        }
+        let keys = moat_commands::extract_keys(cmd, argv);
+        if keys.is_empty() {
+            return;
+        }
+        let id = self.client.id;
+        ks.get()
+            .tracking
+            .remember(id, keys.iter().map(|key| &argv[key.index]));
+    }
+
+    /// The end of a top-level command: its pending invalidations, the
+    /// broadcasts, delivery to other connections, and this connection's
+    /// messages around its reply.
+    pub fn tracking_finish(&mut self, ks: &mut KeyspaceLock<'_>, entered: bool) {
+        if !entered && !self.anyone_tracks() {
+            return;
+        }
+        let shared = self.shared.clone();
+        let Some(keyspace) = ks.locked() else {
+            return;
+        };
+        let tracking = &mut keyspace.tracking;
+        if entered {
+            tracking.send_pending();
+        }
+        tracking.broadcast();
+        super::deliver(&shared, tracking);
+        let (before, after) = tracking.take_current_output();
+        tracking.leave();
+        for bytes in before {
+            self.deferred.extend_from_slice(&bytes);
+        }
+        for bytes in after {
+            self.after_reply.extend_from_slice(&bytes);
+        }
+    }
+
+    /// Redis's `resetClient`: CACHING applies to the next command only
+    /// (the whole transaction inside MULTI), and CLIENT commands keep it.
+    pub fn tracking_after_request(&mut self, was_client_command: bool) {
+        if self.tracking.caching && self.transaction.is_none() && !was_client_command {
+            self.tracking.caching = false;
+        }
+    }
+
+    /// Redis's `disableTracking` (CLIENT TRACKING OFF, RESET, disconnection).
+    pub fn disable_tracking(&mut self, ks: &mut KeyspaceLock<'_>) {
+        if !self.tracking.on {
+            return;
+        }
+        self.tracking = SessionTracking::default();
+        let keyspace = ks.get();
+        keyspace.tracking.disable(self.client.id);
+        self.shared
+            .tracking_clients
+            .store(keyspace.tracking.client_count(), Relaxed);
+    }
+}
