@@ -26,6 +26,7 @@ impl Keyspace {
         let databases = self.dbs.len();
         // Keys are collected only when someone needs to hear of them.
         let wants_keys = !self.watch.is_empty()
+            || !self.tracking.is_empty()
             || self.propagate.enabled
             || self
                 .notify_flags
@@ -84,6 +85,9 @@ impl Keyspace {
                 for key in expired_keys.drain(..) {
                     // Counted above; this breaks watches and notifies.
                     self.watch.touch(index, &key, false);
+                    if !self.tracking.is_empty() {
+                        self.tracking.invalidate(&key, true);
+                    }
                     self.notify(moat_config::NotifyFlags::EXPIRED, "expired", index, &key);
                     self.propagate.push(
                         index,
