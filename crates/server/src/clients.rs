@@ -137,6 +137,9 @@ impl ClientRegistry {
         let mut killed = 0;
         for handle in self.snapshot() {
             if select(&handle.info.lock()) {
+                // A killed client no longer exists for others (tracking
+                // redirects), even before its task has ended.
+                handle.mailbox.close();
                 handle.kill.kill();
                 killed += 1;
             }

@@ -179,6 +179,11 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         if mailbox.has_pending() {
             from_mailbox += mailbox.take_into(&mut output);
         }
+        if session.close_after_reply {
+            // Gone for everyone from now on (QUIT, CLIENT KILL of itself),
+            // as a client Redis frees, though its last reply is pending.
+            mailbox.close();
+        }
         aof_barrier(&shared, &mut session).await;
         flush_replies(&mut stream, &mut output, &session, &mut guard, out_limit).await?;
         mailbox.written(std::mem::take(&mut from_mailbox), &shared);

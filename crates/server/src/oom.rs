@@ -33,11 +33,15 @@ pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
         return None;
     }
     let shared = session.shared.clone();
+    let mut invalidated = false;
     let result = {
         let mut keyspace = shared.keyspace.lock();
         let result = keyspace.perform_evictions(&|_| used_memory(), now_ms());
         // Invalidations of evicted keys go out now, as in Redis.
-        crate::tracking::deliver(&shared, &mut keyspace.tracking);
+        if keyspace.tracking.has_output() {
+            crate::tracking::deliver(&shared, &mut keyspace.tracking);
+            invalidated = true;
+        }
         if !keyspace.events.is_empty() {
             let events = std::mem::take(&mut keyspace.events);
             let mut sender = crate::pubsub::Sender {
@@ -49,6 +53,10 @@ pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
         }
         result
     };
+    if invalidated {
+        // This client's own invalidations precede its reply.
+        session.drain_mailbox_into_deferred();
+    }
     if result != EvictResult::Fail {
         return None;
     }

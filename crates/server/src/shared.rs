@@ -75,6 +75,9 @@ pub struct Shared {
     /// tracking table so that commands pay one atomic load when nobody
     /// tracks.
     pub tracking_clients: std::sync::atomic::AtomicUsize,
+    /// The tracking table holds more keys than `tracking-table-max-keys`:
+    /// the next command starts by dropping some (set when a command ends).
+    pub tracking_over_limit: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {

@@ -25,7 +25,7 @@
 mod message;
 mod session;
 
-pub use session::SessionTracking;
+pub use session::{note_limit, SessionTracking};
 
 use crate::clients::ClientInfo;
 use crate::mailbox::Mailbox;

@@ -40,7 +40,7 @@ impl Session {
     /// `maxmemory` step: what it (or an eviction just before) sends this
     /// client precedes the reply.
     pub fn tracking_before_command(&mut self) {
-        if !self.anyone_tracks() {
+        if !self.shared.tracking_over_limit.load(Relaxed) {
             return;
         }
         let shared = self.shared.clone();
@@ -49,6 +49,7 @@ impl Session {
         let tracking = &mut keyspace.tracking;
         tracking.enter(self.client.id, false);
         tracking.limit_keys(max_keys);
+        note_limit(&shared, tracking);
         super::deliver(&shared, tracking);
         let (before, after) = tracking.take_current_output();
         tracking.leave();
@@ -65,7 +66,9 @@ impl Session {
     /// The start of a top-level command: returns whether the table was
     /// told which client runs.
     pub fn tracking_enter(&mut self, ks: &mut KeyspaceLock<'_>) -> bool {
-        if !self.anyone_tracks() {
+        // Only a tracking client's own messages need to know it runs
+        // (NOLOOP, invalidations after its reply).
+        if !self.tracking.on {
             return false;
         }
         ks.get().tracking.enter(self.client.id, true);
@@ -109,6 +112,7 @@ impl Session {
             tracking.send_pending();
         }
         tracking.broadcast();
+        note_limit(&shared, tracking);
         super::deliver(&shared, tracking);
         let (before, after) = tracking.take_current_output();
         tracking.leave();
@@ -140,4 +144,12 @@ impl Session {
             .tracking_clients
             .store(keyspace.tracking.client_count(), Relaxed);
     }
+}
+
+/// Records whether the table is over `tracking-table-max-keys`, so that
+/// the next command knows without a lock whether to drop keys.
+pub fn note_limit(shared: &crate::shared::Shared, tracking: &super::Tracking) {
+    let max = shared.limits.tracking_table_max_keys();
+    let over = max > 0 && tracking.key_count() > max;
+    shared.tracking_over_limit.store(over, Relaxed);
 }
