@@ -444,7 +444,11 @@ async fn cron(shared: Arc<Shared>) {
                 keyspace.perform_evictions(&|_| crate::oom::used_memory(), now_ms());
             }
             // Keys the cycle expired or evicted: their invalidations.
-            if shared.tracking_clients.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            if shared
+                .tracking_clients
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+            {
                 keyspace.tracking.broadcast();
                 crate::tracking::deliver(&shared, &mut keyspace.tracking);
             }

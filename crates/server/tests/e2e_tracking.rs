@@ -81,7 +81,10 @@ fn the_redis_crate_receives_invalidation_pushes() {
     // The client's own write: the push follows its reply.
     let name: String = redis::cmd("GET").arg("user:1").query(&mut con).unwrap();
     assert_eq!(name, "ada");
-    redis::cmd("SET").arg(&["user:1", "grace"]).exec(&mut con).unwrap();
+    redis::cmd("SET")
+        .arg(&["user:1", "grace"])
+        .exec(&mut con)
+        .unwrap();
     redis::cmd("PING").exec(&mut con).unwrap();
     assert_eq!(invalidated_keys(&next_push(&pushes)), ["user:1"]);
     // A flush invalidates everything: a null.
@@ -119,7 +122,9 @@ fn a_full_table_drops_random_keys_with_invalidations() {
     let mut other = server.client().unwrap();
     assert!(!tracker.hello3().unwrap().is_error());
     tracker.call(&["CLIENT", "TRACKING", "on"]).unwrap();
-    tracker.call(&["MGET", "k1", "k2", "k3", "k4", "k5"]).unwrap();
+    tracker
+        .call(&["MGET", "k1", "k2", "k3", "k4", "k5"])
+        .unwrap();
     assert_eq!(info_field(&mut other, "clients", "tracking_clients"), 1);
     assert_eq!(info_field(&mut other, "stats", "tracking_total_keys"), 5);
     assert_eq!(info_field(&mut other, "stats", "tracking_total_items"), 5);
@@ -154,12 +159,17 @@ fn info_counts_prefixes_and_clients() {
     let mut a = server.client().unwrap();
     let mut b = server.client().unwrap();
     let mut probe = server.client().unwrap();
-    a.call(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "x", "PREFIX", "y"])
-        .unwrap();
+    a.call(&[
+        "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "x", "PREFIX", "y",
+    ])
+    .unwrap();
     b.call(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "y"])
         .unwrap();
     assert_eq!(info_field(&mut probe, "clients", "tracking_clients"), 2);
-    assert_eq!(info_field(&mut probe, "stats", "tracking_total_prefixes"), 2);
+    assert_eq!(
+        info_field(&mut probe, "stats", "tracking_total_prefixes"),
+        2
+    );
     drop(a);
     // The disconnection is noticed when the connection's task ends.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -167,10 +177,16 @@ fn info_counts_prefixes_and_clients() {
         assert!(std::time::Instant::now() < deadline);
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(info_field(&mut probe, "stats", "tracking_total_prefixes"), 1);
+    assert_eq!(
+        info_field(&mut probe, "stats", "tracking_total_prefixes"),
+        1
+    );
     b.call(&["RESET"]).unwrap();
     assert_eq!(info_field(&mut probe, "clients", "tracking_clients"), 0);
-    assert_eq!(info_field(&mut probe, "stats", "tracking_total_prefixes"), 0);
+    assert_eq!(
+        info_field(&mut probe, "stats", "tracking_total_prefixes"),
+        0
+    );
 }
 
 #[test]

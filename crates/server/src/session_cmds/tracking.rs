@@ -40,7 +40,10 @@ fn tracking(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
             };
             redirect = id;
             // The target must exist now, even if it may leave later.
-            match u64::try_from(id).ok().and_then(|id| session.shared.clients.get(id)) {
+            match u64::try_from(id)
+                .ok()
+                .and_then(|id| session.shared.clients.get(id))
+            {
                 Some(target) => redirect_to = Some(target.mailbox),
                 None => {
                     return Frame::error("ERR The client ID you want redirect to does not exist")

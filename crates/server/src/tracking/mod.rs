@@ -188,7 +188,11 @@ impl Tracking {
         tracker.redirect_to = redirect_to;
         if options.bcast {
             let empty = [Bytes::new()];
-            let wanted = if prefixes.is_empty() { &empty } else { prefixes };
+            let wanted = if prefixes.is_empty() {
+                &empty
+            } else {
+                prefixes
+            };
             for prefix in wanted {
                 let entry = self.prefixes.entry(prefix.clone()).or_default();
                 if entry.clients.insert(id) {

@@ -27,7 +27,15 @@ impl SessionTracking {
     /// OPTIN/OPTOUT test in `trackingRememberKeys`).
     fn remembers_reads(&self) -> bool {
         let o = self.options;
-        self.on && !o.bcast && !(o.optin && !self.caching) && !(o.optout && self.caching)
+        // OPTIN needs CACHING yes; OPTOUT is off with CACHING no.
+        let wanted = if o.optin {
+            self.caching
+        } else if o.optout {
+            !self.caching
+        } else {
+            true
+        };
+        self.on && !o.bcast && wanted
     }
 }
 

@@ -167,7 +167,15 @@ fn a_vanished_redirect_target_breaks_the_redirect() {
     let mut t = Tracking::default();
     let (target, _) = client(2, true);
     let (mailbox, info) = client(1, true);
-    t.enable(1, &mailbox, &info, 2, Some(target.clone()), Options::default(), &[]);
+    t.enable(
+        1,
+        &mailbox,
+        &info,
+        2,
+        Some(target.clone()),
+        Options::default(),
+        &[],
+    );
     t.remember(1, [&key("k")]);
     target.close();
     t.invalidate(b"k", true);
