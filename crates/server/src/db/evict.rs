@@ -208,7 +208,7 @@ impl Keyspace {
             self.watch.touch(db, entry.key(), false);
         }
         if !self.tracking.is_empty() {
-            self.tracking.invalidate(entry.key(), true);
+            self.tracking.invalidate_deleted(entry.key());
         }
         self.notify(
             moat_config::NotifyFlags::EVICTED,

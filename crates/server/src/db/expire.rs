@@ -86,7 +86,7 @@ impl Keyspace {
                     // Counted above; this breaks watches and notifies.
                     self.watch.touch(index, &key, false);
                     if !self.tracking.is_empty() {
-                        self.tracking.invalidate(&key, true);
+                        self.tracking.invalidate_deleted(&key);
                     }
                     self.notify(moat_config::NotifyFlags::EXPIRED, "expired", index, &key);
                     self.propagate.push(

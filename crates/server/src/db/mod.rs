@@ -255,7 +255,7 @@ impl Keyspace {
             self.watch.touch(db, key, false);
         }
         if !self.tracking.is_empty() {
-            self.tracking.invalidate(key, true);
+            self.tracking.invalidate_deleted(key);
         }
         self.notify(moat_config::NotifyFlags::EXPIRED, "expired", db, key);
         // Replicas and the AOF never expire keys themselves: the deletion

@@ -302,6 +302,15 @@ impl Tracking {
         }
     }
 
+    /// A key the server deleted itself (expiry, eviction): Redis signals
+    /// it with no client, so BCAST NOLOOP clients hear of it even when
+    /// their own command found it expired.
+    pub fn invalidate_deleted(&mut self, key: &[u8]) {
+        let writer = std::mem::replace(&mut self.writer, 0);
+        self.invalidate(key, true);
+        self.writer = writer;
+    }
+
     /// Redis's `trackingInvalidateKeysOnFlush`: every tracking client
     /// hears that all keys are invalid (a null), and the table empties.
     pub fn invalidate_all(&mut self) {
