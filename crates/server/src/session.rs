@@ -403,17 +403,12 @@ impl Session {
         if self.tracking.on {
             self.tracking_remember(ks, cmd, argv);
         }
+        let blocked = self.client.block.is_some() && self.take_block_request(ks, cmd.id, argv);
+        // Keyspace notifications, and the invalidations sent to other
+        // clients in between, in the order the command raised them.
+        self.publish_events_and_invalidations(ks);
         if top_level {
             self.tracking_finish(ks, tracking_entered);
-        }
-        let blocked = self.client.block.is_some() && self.take_block_request(ks, cmd.id, argv);
-        if let Some(events) = ks.take_events() {
-            let mut sender = crate::pubsub::Sender {
-                id: self.client.id,
-                protocol: self.client.protocol,
-                out: &mut self.deferred,
-            };
-            crate::dispatch::publish_events(&self.shared, events, &mut sender);
         }
         let elapsed_us = (now_us() - started_us).max(0) as u64;
         let stat = &self.shared.stats.commands[cmd.id as usize];

@@ -443,16 +443,18 @@ async fn cron(shared: Arc<Shared>) {
             if shared.limits.maxmemory() > 0 {
                 keyspace.perform_evictions(&|_| crate::oom::used_memory(), now_ms());
             }
-            // Keys the cycle expired or evicted: their invalidations.
+            // Keys the cycle expired or evicted: their invalidations (and
+            // the broadcasts, after every notification, as Redis's
+            // beforeSleep sends them).
             if shared
                 .tracking_clients
                 .load(std::sync::atomic::Ordering::Relaxed)
                 > 0
             {
                 keyspace.tracking.broadcast();
-                crate::tracking::deliver(&shared, &mut keyspace.tracking);
             }
-            if !keyspace.events.is_empty() {
+            let outbox = keyspace.tracking.take_outbox();
+            if !keyspace.events.is_empty() || !outbox.is_empty() {
                 let events = std::mem::take(&mut keyspace.events);
                 // No client raised these: id 0 is never a client's.
                 let mut unused = bytes::BytesMut::new();
@@ -461,8 +463,9 @@ async fn cron(shared: Arc<Shared>) {
                     protocol: moat_resp::Protocol::Resp2,
                     out: &mut unused,
                 };
-                crate::dispatch::publish_events(&shared, events, &mut sender);
+                crate::tracking::publish_in_order(&shared, events, outbox, &mut sender);
             }
+            keyspace.tracking.mark_events(0);
             if !keyspace.propagate.is_empty() {
                 // Expired keys: the DELs go to the AOF in execution order.
                 let ops = keyspace.propagate.take();

@@ -759,8 +759,9 @@ fn anonymise_dryrun_denial(text: &str) -> String {
 }
 
 /// The CLIENT LIST fields that are the same for the same session on any server.
-const STABLE_CLIENT_FIELDS: &[&str] =
-    &["flags", "name", "db", "sub", "psub", "multi", "user", "cmd", "resp"];
+const STABLE_CLIENT_FIELDS: &[&str] = &[
+    "flags", "name", "db", "sub", "psub", "multi", "user", "cmd", "resp",
+];
 
 fn stable_debug_object_fields(text: &str) -> String {
     text.split(' ')

@@ -215,6 +215,7 @@ impl Keyspace {
     pub fn key_modified(&mut self, db: usize, key: &[u8]) {
         self.dirty += 1;
         if !self.tracking.is_empty() {
+            self.tracking.mark_events(self.events.len());
             self.tracking.invalidate(key, true);
         }
         if !self.watch.is_empty() {
@@ -254,10 +255,12 @@ impl Keyspace {
         if !self.watch.is_empty() {
             self.watch.touch(db, key, false);
         }
+        // Redis notifies `expired` before it signals the change.
+        self.notify(moat_config::NotifyFlags::EXPIRED, "expired", db, key);
         if !self.tracking.is_empty() {
+            self.tracking.mark_events(self.events.len());
             self.tracking.invalidate_deleted(key);
         }
-        self.notify(moat_config::NotifyFlags::EXPIRED, "expired", db, key);
         // Replicas and the AOF never expire keys themselves: the deletion
         // is stated, as Redis's `propagateDeletion` does.
         self.propagate
@@ -321,6 +324,7 @@ impl Keyspace {
         }
         self.touch_flushed(index);
         // Tracked keys are not per database: any flush invalidates all.
+        self.tracking.mark_events(self.events.len());
         self.tracking.invalidate_all();
         let removed = self.dbs[index].clear();
         self.dirty += removed as u64;
@@ -332,6 +336,7 @@ impl Keyspace {
         for index in 0..self.dbs.len() {
             self.touch_flushed(index);
         }
+        self.tracking.mark_events(self.events.len());
         self.tracking.invalidate_all();
         let removed: usize = self.dbs.iter_mut().map(Db::clear).sum();
         self.dirty += removed as u64;
@@ -396,6 +401,7 @@ impl Keyspace {
         for index in 0..self.dbs.len() {
             self.touch_flushed(index);
         }
+        self.tracking.mark_events(self.events.len());
         self.tracking.invalidate_all();
         self.dbs = loaded.dbs;
         self.dirty = 0;

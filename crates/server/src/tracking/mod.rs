@@ -71,6 +71,18 @@ struct Prefix {
     clients: BTreeSet<u64>,
 }
 
+/// A message for another connection.
+pub struct Outgoing {
+    /// Keyspace events raised before it ([`AFTER_EVENTS`]: after them all).
+    pub events_before: usize,
+    pub mailbox: Arc<Mailbox>,
+    pub bytes: Bytes,
+}
+
+/// The mark of messages Redis sends once the command is done (pending
+/// invalidations, broadcasts), after every notification it raised.
+pub const AFTER_EVENTS: usize = usize::MAX;
+
 /// `CLIENT TRACKINGINFO` of one client.
 pub struct TrackingInfo {
     pub options: Options,
@@ -100,8 +112,13 @@ pub struct Tracking {
     writer: u64,
     /// Invalidations of the current client's keys, sent after its reply.
     pending: Vec<Payload>,
-    /// Encoded messages for other connections.
-    outbox: Vec<(Arc<Mailbox>, Bytes)>,
+    /// Encoded messages for other connections, each with the number of
+    /// keyspace events raised before it, so that both go out in the order
+    /// Redis sends them (a key's invalidation, then its notification).
+    outbox: Vec<Outgoing>,
+    /// Keyspace events raised so far by the running command (set by the
+    /// keyspace before each invalidation).
+    event_mark: usize,
     /// Encoded messages for the current connection: before its reply, and
     /// after it.
     before_reply: Vec<Bytes>,
@@ -252,6 +269,13 @@ impl Tracking {
         self.current = 0;
         self.writer = 0;
         self.executing = false;
+        self.event_mark = 0;
+    }
+
+    /// Records how many keyspace events the running command raised so
+    /// far, before a change that may invalidate.
+    pub fn mark_events(&mut self, raised: usize) {
+        self.event_mark = raised;
     }
 
     /// Inside a script Redis records the script's own client as the
@@ -361,6 +385,7 @@ impl Tracking {
         if self.prefixes.values().all(|p| p.keys.is_empty()) {
             return;
         }
+        self.event_mark = AFTER_EVENTS;
         let mut sends = Vec::new();
         for state in self.prefixes.values_mut() {
             if state.keys.is_empty() {
@@ -389,6 +414,7 @@ impl Tracking {
     /// its reply. Called once its command is done.
     pub fn send_pending(&mut self) {
         let pending = std::mem::take(&mut self.pending);
+        self.event_mark = AFTER_EVENTS;
         let current = self.current;
         for payload in pending {
             self.send(current, &payload, true);
@@ -441,7 +467,11 @@ impl Tracking {
                 self.before_reply.push(bytes);
             }
         } else {
-            self.outbox.push((target.clone(), bytes));
+            self.outbox.push(Outgoing {
+                events_before: self.event_mark,
+                mailbox: target.clone(),
+                bytes,
+            });
         }
     }
 
@@ -451,7 +481,7 @@ impl Tracking {
     }
 
     /// Messages for other connections, to push into their mailboxes.
-    pub fn take_outbox(&mut self) -> Vec<(Arc<Mailbox>, Bytes)> {
+    pub fn take_outbox(&mut self) -> Vec<Outgoing> {
         std::mem::take(&mut self.outbox)
     }
 
@@ -464,10 +494,35 @@ impl Tracking {
     }
 }
 
+/// Publishes keyspace events and delivers invalidations, interleaved as
+/// they were raised: each message goes out before the events raised
+/// after it.
+pub fn publish_in_order(
+    shared: &crate::shared::Shared,
+    events: Vec<crate::db::KeyEvent>,
+    outbox: Vec<Outgoing>,
+    sender: &mut crate::pubsub::Sender<'_>,
+) {
+    let mut outbox = outbox.into_iter().peekable();
+    for (raised_before, event) in events.into_iter().enumerate() {
+        while let Some(out) = outbox.next_if(|o| o.events_before <= raised_before) {
+            out.mailbox.push(out.bytes, shared);
+        }
+        for (channel, message) in event.messages() {
+            shared
+                .pubsub
+                .publish(shared, false, &channel, &message, sender);
+        }
+    }
+    for out in outbox {
+        out.mailbox.push(out.bytes, shared);
+    }
+}
+
 /// Pushes queued messages into their connections' mailboxes.
 pub fn deliver(shared: &crate::shared::Shared, tracking: &mut Tracking) {
-    for (mailbox, bytes) in tracking.take_outbox() {
-        mailbox.push(bytes, shared);
+    for out in tracking.take_outbox() {
+        out.mailbox.push(out.bytes, shared);
     }
 }
 

@@ -104,6 +104,27 @@ impl Session {
             .remember(id, keys.iter().map(|key| &argv[key.index]));
     }
 
+    /// Publishes the keyspace events the command raised, delivering the
+    /// invalidations other clients are owed where Redis sends them: a
+    /// key's invalidation before the notifications raised after it.
+    pub fn publish_events_and_invalidations(&mut self, ks: &mut KeyspaceLock<'_>) {
+        let events = ks.take_events().unwrap_or_default();
+        let outbox = match ks.locked() {
+            Some(keyspace) if self.anyone_tracks() => keyspace.tracking.take_outbox(),
+            _ => Vec::new(),
+        };
+        if events.is_empty() && outbox.is_empty() {
+            return;
+        }
+        let shared = self.shared.clone();
+        let mut sender = crate::pubsub::Sender {
+            id: self.client.id,
+            protocol: self.client.protocol,
+            out: &mut self.deferred,
+        };
+        super::publish_in_order(&shared, events, outbox, &mut sender);
+    }
+
     /// The end of a top-level command: its pending invalidations, the
     /// broadcasts, delivery to other connections, and this connection's
     /// messages around its reply.

@@ -53,7 +53,7 @@ fn enable(t: &mut Tracking, id: u64, resp3: bool, options: Options, prefixes: &[
 fn outbox_bytes(t: &mut Tracking) -> Vec<(u64, Bytes)> {
     t.take_outbox()
         .into_iter()
-        .map(|(m, b)| (m.client_id(), b))
+        .map(|out| (out.mailbox.client_id(), out.bytes))
         .collect()
 }
 
