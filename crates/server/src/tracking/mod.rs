@@ -154,15 +154,6 @@ impl Tracking {
         self.prefixes.len()
     }
 
-    pub fn is_tracking(&self, id: u64) -> bool {
-        self.clients.contains_key(&id)
-    }
-
-    /// The tracking mode of a client, if it tracks.
-    pub fn options(&self, id: u64) -> Option<Options> {
-        self.clients.get(&id).map(|t| t.options)
-    }
-
     /// A client's BCAST prefixes (empty when it is not in BCAST mode).
     pub fn prefixes_of(&self, id: u64) -> impl Iterator<Item = &Bytes> {
         self.clients.get(&id).into_iter().flat_map(|t| &t.prefixes)
@@ -476,6 +467,7 @@ impl Tracking {
     }
 
     /// Whether messages wait for delivery.
+    #[cfg(test)]
     pub fn has_output(&self) -> bool {
         !self.outbox.is_empty() || !self.before_reply.is_empty() || !self.after_reply.is_empty()
     }
