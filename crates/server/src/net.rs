@@ -176,6 +176,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             flush(&mut stream, &mut output, &shared, &kill, None).await?;
             return Ok(());
         }
+        // BCAST invalidations of what the batch changed follow its replies.
+        session.tracking_broadcast_if_due();
         if mailbox.has_pending() {
             from_mailbox += mailbox.take_into(&mut output);
         }

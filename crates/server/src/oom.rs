@@ -41,6 +41,11 @@ pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
         // `evicted` notification, as in Redis.
         let outbox = keyspace.tracking.take_outbox();
         invalidated = !outbox.is_empty();
+        if keyspace.tracking.broadcast_due() {
+            shared
+                .tracking_broadcast_due
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         keyspace.tracking.mark_events(0);
         if !keyspace.events.is_empty() || invalidated {
             let events = std::mem::take(&mut keyspace.events);

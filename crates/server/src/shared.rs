@@ -78,6 +78,9 @@ pub struct Shared {
     /// The tracking table holds more keys than `tracking-table-max-keys`:
     /// the next command starts by dropping some (set when a command ends).
     pub tracking_over_limit: std::sync::atomic::AtomicBool,
+    /// Keys changed under BCAST prefixes wait to be broadcast: the
+    /// connection ending its batch of requests sends them.
+    pub tracking_broadcast_due: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {

@@ -345,6 +345,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         aof,
         tracking_clients: std::sync::atomic::AtomicUsize::new(0),
         tracking_over_limit: std::sync::atomic::AtomicBool::new(false),
+        tracking_broadcast_due: std::sync::atomic::AtomicBool::new(false),
     });
     tracing::info!("Server initialized");
     // The AOF, when on, is the dataset: it loads before any client is

@@ -209,3 +209,28 @@ fn evicted_keys_are_invalidated_before_the_next_reply() {
     admin.call(&["CONFIG", "SET", "maxmemory", "0"]).unwrap();
     assert_eq!(info_field(&mut admin, "stats", "evicted_keys"), 1);
 }
+
+#[test]
+fn a_pipelined_batch_is_broadcast_as_one_array() {
+    let server = moat();
+    let mut bcast = server.client().unwrap();
+    let mut writer = server.client().unwrap();
+    assert!(!bcast.hello3().unwrap().is_error());
+    bcast
+        .call(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "p:"])
+        .unwrap();
+    // Both requests in one write: one batch, as one event-loop turn in Redis.
+    writer
+        .send_raw(b"*3\r\n$3\r\nSET\r\n$3\r\np:2\r\n$1\r\nx\r\n*3\r\n$3\r\nSET\r\n$3\r\np:1\r\n$1\r\ny\r\n")
+        .unwrap();
+    assert_eq!(writer.read_frame().unwrap(), Frame::ok());
+    assert_eq!(writer.read_frame().unwrap(), Frame::ok());
+    assert_eq!(bcast.read_frame().unwrap(), invalidate(&["p:1", "p:2"]));
+    // The BCAST client's own batch: the array follows its replies.
+    bcast
+        .send_raw(b"*3\r\n$3\r\nSET\r\n$3\r\np:3\r\n$1\r\nx\r\n*1\r\n$4\r\nPING\r\n")
+        .unwrap();
+    assert_eq!(bcast.read_frame().unwrap(), Frame::ok());
+    assert_eq!(bcast.read_frame().unwrap(), Frame::simple("PONG"));
+    assert_eq!(bcast.read_frame().unwrap(), invalidate(&["p:3"]));
+}

@@ -12,8 +12,9 @@
 //!   first change of such a key sends one invalidation and forgets the key;
 //! * BCAST: the client registers prefixes (or the empty prefix, all keys);
 //!   every changed key that matches is collected per prefix and sent, as
-//!   one array, when the command that changed it is done (Redis sends
-//!   them from `beforeSleep`, after the replies of the event loop turn).
+//!   one array, once the connection that changed it has run the batch of
+//!   requests it read (Redis sends them from `beforeSleep`, after the
+//!   replies of the event loop turn), or by the cron for its expiries.
 //!
 //! Messages are encoded here (Redis builds raw protocol, so does this) and
 //! queued: for other connections in [`Tracking::take_outbox`], delivered
@@ -368,12 +369,17 @@ impl Tracking {
         self.limit_overruns += 1;
     }
 
+    /// Whether changed keys wait for a broadcast.
+    pub fn broadcast_due(&self) -> bool {
+        self.prefixes.values().any(|p| !p.keys.is_empty())
+    }
+
     /// Redis's `trackingBroadcastInvalidationMessages`: each prefix's
     /// changed keys, as one array, to each of its clients (without their
     /// own changes for NOLOOP clients). Messages for the current
     /// connection go after its reply.
     pub fn broadcast(&mut self) {
-        if self.prefixes.values().all(|p| p.keys.is_empty()) {
+        if !self.broadcast_due() {
             return;
         }
         self.event_mark = AFTER_EVENTS;

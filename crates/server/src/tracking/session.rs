@@ -1,8 +1,9 @@
 //! Where tracking meets a connection's command pipeline: the steps Redis
 //! takes in `processCommand` (the table's size limit), `call` (remembering
 //! the keys a read-only command read) and `afterCommand` (the current
-//! client's pending invalidations), plus broadcasting and delivery once a
-//! command is done. Every hook is one atomic load when nobody tracks.
+//! client's pending invalidations), delivery once a command is done, and
+//! the broadcast once a batch of requests is. Every hook is one atomic
+//! load (or a field test) when nobody tracks.
 
 use super::Options;
 use crate::dispatch::KeyspaceLock;
@@ -140,7 +141,9 @@ impl Session {
         if entered {
             tracking.send_pending();
         }
-        tracking.broadcast();
+        if tracking.broadcast_due() {
+            shared.tracking_broadcast_due.store(true, Relaxed);
+        }
         note_limit(&shared, tracking);
         super::deliver(&shared, tracking);
         let (before, after) = tracking.take_current_output();
@@ -151,6 +154,21 @@ impl Session {
         for bytes in after {
             self.after_reply.extend_from_slice(&bytes);
         }
+    }
+
+    /// Redis's `beforeSleep` broadcast, once this connection ran the
+    /// requests it read: keys changed under BCAST prefixes (by it or by
+    /// anyone since the last broadcast), one array per prefix. Its own
+    /// messages land in its mailbox, after the replies of the batch.
+    pub fn tracking_broadcast_if_due(&self) {
+        if !self.shared.tracking_broadcast_due.load(Relaxed)
+            || !self.shared.tracking_broadcast_due.swap(false, Relaxed)
+        {
+            return;
+        }
+        let mut keyspace = self.shared.keyspace.lock();
+        keyspace.tracking.broadcast();
+        super::deliver(&self.shared, &mut keyspace.tracking);
     }
 
     /// Redis's `resetClient`: CACHING applies to the next command only
