@@ -100,13 +100,13 @@ fn tracking(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
             .collect();
         match prefix_collision(&existing, &prefixes) {
             Collision::None => {}
-            Collision::Refused(error) => return Frame::error(error),
+            Collision::Refused(error) => return Frame::Error(error),
             Collision::Reported(error) => {
                 // Redis's checkPrefixCollisionsOrReply reports a clash
                 // between later given prefixes but lets the command go
                 // on: the error comes first, then the +OK.
-                session.shared.stats.count_error(error.as_bytes());
-                Frame::error(error).encode(session.client.protocol, &mut session.deferred);
+                session.shared.stats.count_error(&error);
+                Frame::Error(error).encode(session.client.protocol, &mut session.deferred);
             }
         }
     }
@@ -131,9 +131,27 @@ fn tracking(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
 enum Collision {
     None,
     /// The command fails with this error.
-    Refused(String),
+    Refused(Bytes),
     /// This error is sent, and the command still succeeds.
-    Reported(String),
+    Reported(Bytes),
+}
+
+/// `Prefix '<a>' overlaps with <what> '<b>'. ...` as Redis's
+/// `addReplyErrorFormat` writes it: prefixes printed with `%s` (up to a
+/// NUL byte), newlines made spaces.
+fn overlap_error(prefix: &[u8], what: &str, other: &[u8]) -> Bytes {
+    let c_string = |b: &[u8]| b.split(|&c| c == 0).next().unwrap_or_default().to_vec();
+    let mut text = b"ERR Prefix '".to_vec();
+    text.extend(c_string(prefix));
+    text.extend_from_slice(format!("' overlaps with {what} '").as_bytes());
+    text.extend(c_string(other));
+    text.extend_from_slice(b"'. Prefixes for a single client must not overlap.");
+    for byte in &mut text {
+        if *byte == b'\r' || *byte == b'\n' {
+            *byte = b' ';
+        }
+    }
+    Bytes::from(text)
 }
 
 /// Redis's `checkPrefixCollisionsOrReply`: two prefixes collide when one
@@ -145,21 +163,12 @@ fn prefix_collision(existing: &[Bytes], new: &[Bytes]) -> Collision {
         let n = a.len().min(b.len());
         a[..n] == b[..n]
     };
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     for (i, prefix) in new.iter().enumerate() {
         if let Some(old) = existing.iter().find(|old| overlap(old, prefix)) {
-            return Collision::Refused(format!(
-                "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
-                text(prefix),
-                text(old)
-            ));
+            return Collision::Refused(overlap_error(prefix, "an existing prefix", old));
         }
         if let Some(other) = new[i + 1..].iter().find(|other| overlap(prefix, other)) {
-            let error = format!(
-                "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
-                text(prefix),
-                text(other)
-            );
+            let error = overlap_error(prefix, "another provided prefix", other);
             return if i == 0 {
                 Collision::Refused(error)
             } else {

@@ -501,10 +501,19 @@ pub fn publish_in_order(
     outbox: Vec<Outgoing>,
     sender: &mut crate::pubsub::Sender<'_>,
 ) {
+    // The running client's own copy goes ahead of its reply, as Redis
+    // writes it into the client's buffer during the command.
+    let send = |out: Outgoing, sender: &mut crate::pubsub::Sender<'_>| {
+        if out.mailbox.client_id() == sender.id {
+            sender.out.extend_from_slice(&out.bytes);
+        } else {
+            out.mailbox.push(out.bytes, shared);
+        }
+    };
     let mut outbox = outbox.into_iter().peekable();
     for (raised_before, event) in events.into_iter().enumerate() {
         while let Some(out) = outbox.next_if(|o| o.events_before <= raised_before) {
-            out.mailbox.push(out.bytes, shared);
+            send(out, sender);
         }
         for (channel, message) in event.messages() {
             shared
@@ -513,7 +522,7 @@ pub fn publish_in_order(
         }
     }
     for out in outbox {
-        out.mailbox.push(out.bytes, shared);
+        send(out, sender);
     }
 }
 
