@@ -108,6 +108,11 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         let out_limit = reply_limit(&shared, &session);
         // A blocked client runs nothing else until its command answers.
         if session.is_blocked() && (std::mem::take(&mut timed_out) || mailbox.take_wake()) {
+            // What arrived before the wake-up (an invalidation sent by the
+            // write that woke it) precedes the reply.
+            if mailbox.has_pending() {
+                from_mailbox += mailbox.take_into(&mut output);
+            }
             let reply = if session
                 .block_deadline()
                 .is_some_and(|d| d <= Instant::now())

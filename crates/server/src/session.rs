@@ -237,7 +237,10 @@ impl Session {
     pub fn execute(&mut self, argv: Vec<Bytes>) -> Option<Frame> {
         self.ran_client_command = false;
         let reply = self.process(argv);
-        self.tracking_after_request(self.ran_client_command);
+        // A blocked command's request ends when it is unblocked.
+        if !self.is_blocked() {
+            self.tracking_after_request(self.ran_client_command);
+        }
         // A command that blocked replies later: CLIENT REPLY SKIP then
         // applies to that reply, as in Redis.
         if self.no_reply && self.is_blocked() {

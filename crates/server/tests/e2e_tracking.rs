@@ -234,3 +234,28 @@ fn a_pipelined_batch_is_broadcast_as_one_array() {
     assert_eq!(bcast.read_frame().unwrap(), Frame::simple("PONG"));
     assert_eq!(bcast.read_frame().unwrap(), invalidate(&["p:3"]));
 }
+
+#[test]
+fn a_woken_blocked_read_remembers_its_keys() {
+    // Redis 7.2 re-runs the woken command through call(): its keys are
+    // tracked again (7.0 did not; see accepted_differences.rs).
+    let server = moat();
+    let mut tracker = server.client().unwrap();
+    let mut writer = server.client().unwrap();
+    assert!(!tracker.hello3().unwrap().is_error());
+    tracker.call(&["CLIENT", "TRACKING", "on"]).unwrap();
+    tracker
+        .send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"])
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while info_field(&mut writer, "clients", "blocked_clients") != 1 {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    writer.call(&["XADD", "s", "1-1", "f", "v"]).unwrap();
+    assert_eq!(tracker.read_frame().unwrap(), invalidate(&["s"]));
+    assert!(matches!(tracker.read_frame().unwrap(), Frame::Map(_)));
+    writer.call(&["XADD", "s", "2-1", "f", "v"]).unwrap();
+    assert_eq!(tracker.call(&["PING"]).unwrap(), invalidate(&["s"]));
+    assert_eq!(tracker.read_frame().unwrap(), Frame::simple("PONG"));
+}

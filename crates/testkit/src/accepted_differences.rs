@@ -144,6 +144,13 @@ pub const CONFIG_DIFFERENT_DEFAULTS: &[(&str, &str)] = &[
 /// tests (e.g. `crates/server/tests/e2e_blocking.rs`) cover them.
 pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
     (
+        "client|tracking",
+        "7.2 re-runs a blocked command through call() when its key is ready, so a \
+         tracking client's woken XREAD (or BLMOVE's read of its source...) remembers the \
+         keys it read; 7.0 serves the woken client outside call() and tracks nothing \
+         (crates/server/tests/e2e_tracking.rs checks 7.2's behaviour)",
+    ),
+    (
         "blpop",
         "7.2 re-processes a woken blocked command (#11012): its ACL rules are checked \
          again, so a client that lost the command or the key while blocked gets NOPERM \
@@ -881,6 +888,33 @@ mod tests {
 
     fn bulk(s: &str) -> Frame {
         Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn tracking_redirect_ids_are_reduced_to_their_kind() {
+        let broken = |id| Frame::Push(vec![bulk("tracking-redir-broken"), Frame::Integer(id)]);
+        assert_eq!(normalise(&args("ping"), broken(42)), broken(1));
+        assert_eq!(
+            normalise(&args("client getredir"), Frame::Integer(17)),
+            Frame::Integer(1)
+        );
+        assert_eq!(
+            normalise(&args("client getredir"), Frame::Integer(-1)),
+            Frame::Integer(-1)
+        );
+        let line = |redir: &str| {
+            Frame::Bulk(Bytes::from(format!(
+                "id=9 addr=1.2.3.4:5 flags=tR name= db=0 redir={redir} resp=3\n"
+            )))
+        };
+        assert_eq!(
+            normalise(&args("client info"), line("33")),
+            normalise(&args("client info"), line("8"))
+        );
+        assert_ne!(
+            normalise(&args("client info"), line("-1")),
+            normalise(&args("client info"), line("8"))
+        );
     }
 
     #[test]
