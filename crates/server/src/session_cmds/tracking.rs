@@ -40,10 +40,12 @@ fn tracking(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
             };
             redirect = id;
             // The target must exist now, even if it may leave later.
-            match u64::try_from(id)
+            let target = u64::try_from(id)
                 .ok()
                 .and_then(|id| session.shared.clients.get(id))
-            {
+                // Killed or quitting: gone, though its task has not ended.
+                .filter(|target| !target.mailbox.is_closed());
+            match target {
                 Some(target) => redirect_to = Some(target.mailbox),
                 None => {
                     return Frame::error("ERR The client ID you want redirect to does not exist")
