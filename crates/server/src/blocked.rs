@@ -142,6 +142,8 @@ impl Session {
 
     /// Leaves the registry; the keys it waited on go to the next waiter.
     fn leave_block(&mut self) {
+        // The blocked request is over (Redis's resetClient after unblocking).
+        self.tracking_after_request(false);
         let shared = self.shared.clone();
         let mut ks = KeyspaceLock::new(&shared);
         self.cancel_block(&mut ks);

@@ -51,6 +51,12 @@ pub struct ClientInfo {
     pub reply_pending: usize,
     /// Blocked in BLPOP, WAIT... (`b` in CLIENT LIST).
     pub blocked: bool,
+    /// CLIENT TRACKING on (`t`), in BCAST mode (`B`), with a redirect
+    /// target found gone (`R`), and the redirect (`redir=`, when on).
+    pub tracking: bool,
+    pub tracking_bcast: bool,
+    pub tracking_broken_redirect: bool,
+    pub tracking_redirect: u64,
 }
 
 /// Asks a connection to close; the connection's task waits on it.
@@ -112,6 +118,11 @@ impl ClientRegistry {
         self.clients.lock().len()
     }
 
+    /// The client with this id, if connected (Redis's `lookupClientByID`).
+    pub fn get(&self, id: u64) -> Option<ClientHandle> {
+        self.clients.lock().get(&id).cloned()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -126,6 +137,9 @@ impl ClientRegistry {
         let mut killed = 0;
         for handle in self.snapshot() {
             if select(&handle.info.lock()) {
+                // A killed client no longer exists for others (tracking
+                // redirects), even before its task has ended.
+                handle.mailbox.close();
                 handle.kill.kill();
                 killed += 1;
             }
@@ -184,6 +198,15 @@ pub fn write_client_line(
     if info.blocked {
         flags.push('b');
     }
+    if info.tracking {
+        flags.push('t');
+    }
+    if info.tracking_broken_redirect {
+        flags.push('R');
+    }
+    if info.tracking_bcast {
+        flags.push('B');
+    }
     if info.no_evict {
         flags.push('e');
     }
@@ -219,10 +242,19 @@ pub fn write_client_line(
     field("events", &"r");
     field("cmd", &info.last_command.as_str());
     field("user", &String::from_utf8_lossy(&info.user).as_ref());
-    field("redir", &-1i64);
+    field("redir", &redirect_field(info));
     field("resp", &usize::from(info.resp));
     field("lib-name", &lossy(&info.lib_name).as_str());
     field("lib-ver", &lossy(&info.lib_ver).as_str());
+}
+
+/// `redir=`: the tracking redirect while tracking is on, else -1.
+fn redirect_field(info: &ClientInfo) -> i64 {
+    if info.tracking {
+        info.tracking_redirect as i64
+    } else {
+        -1
+    }
 }
 
 /// A value of a client line, appended without `fmt`.
@@ -299,6 +331,15 @@ mod tests {
         if info.blocked {
             flags.push('b');
         }
+        if info.tracking {
+            flags.push('t');
+        }
+        if info.tracking_broken_redirect {
+            flags.push('R');
+        }
+        if info.tracking_bcast {
+            flags.push('B');
+        }
         if info.no_evict {
             flags.push('e');
         }
@@ -309,13 +350,13 @@ mod tests {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={} lib-name={} lib-ver={}",
             info.id, info.addr, info.laddr, info.fd, lossy(&info.name),
             (now_ms - info.created_ms).max(0) / 1000, (now_ms - info.last_interaction_ms).max(0) / 1000,
             flags, info.db, info.subscriptions, info.pattern_subscriptions, info.shard_subscriptions,
             info.multi, info.query_buffer, 16384usize.saturating_sub(info.query_buffer),
             0, 0, 16384, 0, 0, oll, omem, 16384 + info.query_buffer + omem, info.last_command,
-            String::from_utf8_lossy(&info.user), info.resp, lossy(&info.lib_name), lossy(&info.lib_ver),
+            String::from_utf8_lossy(&info.user), redirect_field(info), info.resp, lossy(&info.lib_name), lossy(&info.lib_ver),
         )
     }
 
@@ -347,6 +388,10 @@ mod tests {
             monitor: false,
             reply_pending: 0,
             blocked: false,
+            tracking: false,
+            tracking_bcast: false,
+            tracking_broken_redirect: false,
+            tracking_redirect: 0,
         }
     }
 
@@ -370,6 +415,10 @@ mod tests {
         info.addr = "[::1]:7000".parse().unwrap();
         info.monitor = true;
         info.blocked = true;
+        info.tracking = true;
+        info.tracking_bcast = true;
+        info.tracking_broken_redirect = true;
+        info.tracking_redirect = 12;
         assert_eq!(
             format_client_line(&info, (4096, 3), 99),
             with_format(&info, (4096, 3), 99)

@@ -109,22 +109,6 @@ impl<'a> KeyspaceLock<'a> {
     }
 }
 
-/// Publishes keyspace notifications; `sender` is the client whose command
-/// raised them (its own copies go ahead of its reply).
-pub fn publish_events(
-    shared: &Shared,
-    events: Vec<crate::db::KeyEvent>,
-    sender: &mut crate::pubsub::Sender<'_>,
-) {
-    for event in events {
-        for (channel, message) in event.messages() {
-            shared
-                .pubsub
-                .publish(shared, false, &channel, &message, sender);
-        }
-    }
-}
-
 /// Runs a resolved, checked command.
 pub fn run_handler(
     session: &mut Session,

@@ -40,6 +40,7 @@ pub mod slowlog;
 pub mod sparkline;
 pub mod startup;
 pub mod stats;
+pub mod tracking;
 
 /// Parses arguments, loads configuration, serves until shutdown; returns
 /// the process exit code.

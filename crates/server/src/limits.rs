@@ -24,6 +24,8 @@ pub struct Limits {
     /// `client-output-buffer-limit`, per class: hard, soft, soft seconds.
     output: [[AtomicI64; 3]; 3],
     busy_reply_threshold_ms: AtomicU64,
+    /// `tracking-table-max-keys` (0: no limit).
+    tracking_table_max_keys: AtomicU64,
 }
 
 impl Limits {
@@ -40,6 +42,7 @@ impl Limits {
             maxmemory_clients: AtomicU64::new(0),
             output: Default::default(),
             busy_reply_threshold_ms: AtomicU64::new(0),
+            tracking_table_max_keys: AtomicU64::new(0),
         };
         limits.refresh(config);
         limits
@@ -80,6 +83,15 @@ impl Limits {
         self.load_output_buffer_limits(config);
         self.busy_reply_threshold_ms
             .store(int("busy-reply-threshold", 5000).max(0) as u64, Relaxed);
+        self.tracking_table_max_keys.store(
+            int("tracking-table-max-keys", 1_000_000).max(0) as u64,
+            Relaxed,
+        );
+    }
+
+    /// `tracking-table-max-keys`; 0 means no limit.
+    pub fn tracking_table_max_keys(&self) -> usize {
+        self.tracking_table_max_keys.load(Relaxed) as usize
     }
 
     /// `maxmemory` in bytes; 0 means no limit.

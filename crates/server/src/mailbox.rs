@@ -70,6 +70,9 @@ pub struct Mailbox {
     soft_since_ms: AtomicI64,
     overflowed: AtomicBool,
     woken: AtomicBool,
+    /// Set when the connection is gone: senders that keep the mailbox
+    /// (a tracking redirect) see that its client no longer exists.
+    closed: AtomicBool,
     kill: Arc<KillSwitch>,
     client_id: u64,
 }
@@ -86,6 +89,7 @@ impl Mailbox {
             soft_since_ms: AtomicI64::new(0),
             overflowed: AtomicBool::new(false),
             woken: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             kill,
             client_id,
         }
@@ -103,6 +107,25 @@ impl Mailbox {
     /// Chooses the output limit class: `pubsub` while subscribed.
     pub fn set_subscriber(&self, subscriber: bool) {
         self.subscriber.store(subscriber, Relaxed);
+    }
+
+    /// Whether the owner has subscriptions (Redis's `CLIENT_PUBSUB`).
+    pub fn is_subscriber(&self) -> bool {
+        self.subscriber.load(Relaxed)
+    }
+
+    /// The owner's client id.
+    pub fn client_id(&self) -> u64 {
+        self.client_id
+    }
+
+    /// Marks the connection as gone (its session is dropped).
+    pub fn close(&self) {
+        self.closed.store(true, Relaxed);
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Relaxed)
     }
 
     /// Queues one encoded frame; returns false (and drops it) if the client

@@ -108,6 +108,11 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         let out_limit = reply_limit(&shared, &session);
         // A blocked client runs nothing else until its command answers.
         if session.is_blocked() && (std::mem::take(&mut timed_out) || mailbox.take_wake()) {
+            // What arrived before the wake-up (an invalidation sent by the
+            // write that woke it) precedes the reply.
+            if mailbox.has_pending() {
+                from_mailbox += mailbox.take_into(&mut output);
+            }
             let reply = if session
                 .block_deadline()
                 .is_some_and(|d| d <= Instant::now())
@@ -176,8 +181,15 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             flush(&mut stream, &mut output, &shared, &kill, None).await?;
             return Ok(());
         }
+        // BCAST invalidations of what the batch changed follow its replies.
+        session.tracking_broadcast_if_due();
         if mailbox.has_pending() {
             from_mailbox += mailbox.take_into(&mut output);
+        }
+        if session.close_after_reply {
+            // Gone for everyone from now on (QUIT, CLIENT KILL of itself),
+            // as a client Redis frees, though its last reply is pending.
+            mailbox.close();
         }
         aof_barrier(&shared, &mut session).await;
         flush_replies(&mut stream, &mut output, &session, &mut guard, out_limit).await?;
@@ -214,7 +226,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     }
 }
 
-/// Appends what a command wrote besides its reply, then its reply.
+/// Appends what a command wrote before its reply, its reply, then what
+/// follows the reply.
 fn write_reply(
     session: &mut Session,
     reply: Option<Frame>,
@@ -228,6 +241,12 @@ fn write_reply(
     }
     if let Some(reply) = reply {
         reply.encode(session.client.protocol, output);
+    }
+    // Tracking invalidations of the client's own changes follow the reply
+    // (Redis's pending invalidations), whether or not a reply was sent.
+    if !session.after_reply.is_empty() {
+        output.extend_from_slice(&session.after_reply);
+        session.after_reply.clear();
     }
 }
 

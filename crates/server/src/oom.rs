@@ -33,20 +33,35 @@ pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
         return None;
     }
     let shared = session.shared.clone();
+    let invalidated;
     let result = {
         let mut keyspace = shared.keyspace.lock();
         let result = keyspace.perform_evictions(&|_| used_memory(), now_ms());
-        if !keyspace.events.is_empty() {
+        // Invalidations of evicted keys go out now, each before its
+        // `evicted` notification, as in Redis.
+        let outbox = keyspace.tracking.take_outbox();
+        invalidated = !outbox.is_empty();
+        if keyspace.tracking.broadcast_due() {
+            shared
+                .tracking_broadcast_due
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        keyspace.tracking.mark_events(0);
+        if !keyspace.events.is_empty() || invalidated {
             let events = std::mem::take(&mut keyspace.events);
             let mut sender = crate::pubsub::Sender {
                 id: session.client.id,
                 protocol: session.client.protocol,
                 out: &mut session.deferred,
             };
-            crate::dispatch::publish_events(&shared, events, &mut sender);
+            crate::tracking::publish_in_order(&shared, events, outbox, &mut sender);
         }
         result
     };
+    if invalidated {
+        // This client's own invalidations precede its reply.
+        session.drain_mailbox_into_deferred();
+    }
     if result != EvictResult::Fail {
         return None;
     }

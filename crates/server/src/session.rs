@@ -70,6 +70,14 @@ pub struct Session {
     pub addr: std::net::SocketAddr,
     /// Encoded output to write before the current command's reply.
     pub deferred: BytesMut,
+    /// Encoded output to write after it (tracking invalidations of the
+    /// client's own changes, as Redis's `tracking_pending_keys`).
+    pub after_reply: BytesMut,
+    /// CLIENT TRACKING mode and CLIENT CACHING.
+    pub tracking: crate::tracking::SessionTracking,
+    /// The request being processed resolved to a CLIENT subcommand (which
+    /// keeps CLIENT CACHING for the next command).
+    ran_client_command: bool,
     /// Mailbox bytes moved into `deferred`, not yet reported written.
     pub mailbox_bytes_deferred: usize,
     /// Set by a handler whose whole output went to `deferred`.
@@ -147,6 +155,10 @@ impl Session {
             query_buffer: 0,
             reply_pending: 0,
             blocked: false,
+            tracking: false,
+            tracking_bcast: false,
+            tracking_broken_redirect: false,
+            tracking_redirect: 0,
         }));
         let kill = Arc::new(KillSwitch::default());
         let mailbox = Arc::new(Mailbox::new(id, kill.clone()));
@@ -178,6 +190,9 @@ impl Session {
             mailbox,
             addr,
             deferred: BytesMut::new(),
+            after_reply: BytesMut::new(),
+            tracking: crate::tracking::SessionTracking::default(),
+            ran_client_command: false,
             mailbox_bytes_deferred: 0,
             no_reply: false,
             in_exec: false,
@@ -224,7 +239,12 @@ impl Session {
     /// Runs one request and returns its reply (`None` when the reply is
     /// suppressed by `CLIENT REPLY`).
     pub fn execute(&mut self, argv: Vec<Bytes>) -> Option<Frame> {
+        self.ran_client_command = false;
         let reply = self.process(argv);
+        // A blocked command's request ends when it is unblocked.
+        if !self.is_blocked() {
+            self.tracking_after_request(self.ran_client_command);
+        }
         // A command that blocked replies later: CLIENT REPLY SKIP then
         // applies to that reply, as in Redis.
         if self.no_reply && self.is_blocked() {
@@ -278,6 +298,7 @@ impl Session {
         // the ACL log's client-info.
         self.note_current_command(&cmd.fullname);
         self.noted_command = Some(cmd.id);
+        self.ran_client_command = cmd.fullname.starts_with("client|");
         if !cmd.arity_ok(argv.len()) {
             return self.reject_command(cmd, arity_error(&cmd.fullname));
         }
@@ -308,6 +329,8 @@ impl Session {
         if let Some(error) = crate::oom::check(self, cmd) {
             return self.reject_command(cmd, error);
         }
+        // Redis's trackingLimitUsedSlots, when anyone tracks.
+        self.tracking_before_command();
         // `writeCommandsDeniedByDiskError`: after a failed save, with
         // save points and `stop-writes-on-bgsave-error`, writes (and
         // PING, so monitoring notices) are refused until a save works.
@@ -381,15 +404,18 @@ impl Session {
             crate::client::asks_for_any_key_read(cmd) && self.user.may_sort_by_pattern(cmd, argv);
         // Blocking commands answer at once inside EXEC.
         self.client.may_block = !self.in_exec;
+        let top_level = self.call_depth == 0;
+        let tracking_entered = top_level && self.tracking_enter(ks);
         let reply = self.run_and_propagate(ks, cmd, handler, argv, now);
+        if self.tracking.on {
+            self.tracking_remember(ks, cmd, argv);
+        }
         let blocked = self.client.block.is_some() && self.take_block_request(ks, cmd.id, argv);
-        if let Some(events) = ks.take_events() {
-            let mut sender = crate::pubsub::Sender {
-                id: self.client.id,
-                protocol: self.client.protocol,
-                out: &mut self.deferred,
-            };
-            crate::dispatch::publish_events(&self.shared, events, &mut sender);
+        // Keyspace notifications, and the invalidations sent to other
+        // clients in between, in the order the command raised them.
+        self.publish_events_and_invalidations(ks);
+        if top_level {
+            self.tracking_finish(ks, tracking_entered);
         }
         let elapsed_us = (now_us() - started_us).max(0) as u64;
         let stat = &self.shared.stats.commands[cmd.id as usize];
@@ -488,7 +514,13 @@ impl Session {
             return Err(ScriptCallError::WriteInReadOnly);
         }
         let outer = self.info.lock().last_command.clone();
+        // Redis records a script's own client as the writer of its keys
+        // (BCAST NOLOOP clients hear of their scripts' writes).
+        let writer = ks.locked().map(|k| k.tracking.set_writer(SCRIPT_WRITER));
         let reply = self.call(ks, cmd, argv);
+        if let (Some(writer), Some(keyspace)) = (writer, ks.locked()) {
+            keyspace.tracking.set_writer(writer);
+        }
         self.note_current_command(&outer);
         Ok(ScriptCallReply {
             reply,
@@ -770,17 +802,24 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        // Tracking clients redirecting here now find no such client.
+        self.mailbox.close();
         self.drop_subscriptions();
         self.stop_monitoring();
-        if !self.watched.is_empty() || self.is_blocked() {
+        if !self.watched.is_empty() || self.is_blocked() || self.tracking.on {
             let shared = self.shared.clone();
             let mut ks = KeyspaceLock::new(&shared);
             self.unwatch_all(&mut ks);
             self.cancel_block(&mut ks);
+            self.disable_tracking(&mut ks);
         }
         self.shared.clients.unregister(self.client.id);
     }
 }
+
+/// The writer id of commands run by scripts: no connection's (ids start
+/// at 1 and count up).
+const SCRIPT_WRITER: u64 = u64::MAX;
 
 /// The commands a RESP2 client may send while it has subscriptions.
 fn allowed_while_subscribed(cmd: &Command) -> bool {

@@ -71,6 +71,16 @@ pub struct Shared {
     pub scripting: crate::scripting::Scripting,
     /// The append-only file.
     pub aof: crate::aof::Aof,
+    /// Clients with CLIENT TRACKING on, mirrored from the keyspace's
+    /// tracking table so that commands pay one atomic load when nobody
+    /// tracks.
+    pub tracking_clients: std::sync::atomic::AtomicUsize,
+    /// The tracking table holds more keys than `tracking-table-max-keys`:
+    /// the next command starts by dropping some (set when a command ends).
+    pub tracking_over_limit: std::sync::atomic::AtomicBool,
+    /// Keys changed under BCAST prefixes wait to be broadcast: the
+    /// connection ending its batch of requests sends them.
+    pub tracking_broadcast_due: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {

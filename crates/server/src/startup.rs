@@ -357,6 +357,9 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         latency: Mutex::new(LatencyMonitor::default()),
         scripting,
         aof,
+        tracking_clients: std::sync::atomic::AtomicUsize::new(0),
+        tracking_over_limit: std::sync::atomic::AtomicBool::new(false),
+        tracking_broadcast_due: std::sync::atomic::AtomicBool::new(false),
     });
     tracing::info!("Server initialized");
     // The AOF, when on, is the dataset: it loads before any client is
@@ -457,7 +460,18 @@ async fn cron(shared: Arc<Shared>) {
             if shared.limits.maxmemory() > 0 {
                 keyspace.perform_evictions(&|_| crate::oom::used_memory(), now_ms());
             }
-            if !keyspace.events.is_empty() {
+            // Keys the cycle expired or evicted: their invalidations (and
+            // the broadcasts, after every notification, as Redis's
+            // beforeSleep sends them).
+            if shared
+                .tracking_clients
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+            {
+                keyspace.tracking.broadcast();
+            }
+            let outbox = keyspace.tracking.take_outbox();
+            if !keyspace.events.is_empty() || !outbox.is_empty() {
                 let events = std::mem::take(&mut keyspace.events);
                 // No client raised these: id 0 is never a client's.
                 let mut unused = bytes::BytesMut::new();
@@ -466,8 +480,9 @@ async fn cron(shared: Arc<Shared>) {
                     protocol: moat_resp::Protocol::Resp2,
                     out: &mut unused,
                 };
-                crate::dispatch::publish_events(&shared, events, &mut sender);
+                crate::tracking::publish_in_order(&shared, events, outbox, &mut sender);
             }
+            keyspace.tracking.mark_events(0);
             if !keyspace.propagate.is_empty() {
                 // Expired keys: the DELs go to the AOF in execution order.
                 let ops = keyspace.propagate.take();

@@ -1,6 +1,7 @@
 //! Every script of `tests/differential/` against moat-server and the
 //! reference redis-server, replies compared frame by frame after the
 //! normalisations listed in `moat_testkit::accepted_differences`.
+//! `MOAT_DIFF_ONLY=<part of a file name>` runs only the matching scripts.
 
 use moat_testkit::{differential, differential_dir, moat_server, reference, ServerBuilder};
 

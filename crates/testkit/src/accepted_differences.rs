@@ -144,6 +144,13 @@ pub const CONFIG_DIFFERENT_DEFAULTS: &[(&str, &str)] = &[
 /// tests (e.g. `crates/server/tests/e2e_blocking.rs`) cover them.
 pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
     (
+        "client|tracking",
+        "7.2 re-runs a blocked command through call() when its key is ready, so a \
+         tracking client's woken XREAD (or BLMOVE's read of its source...) remembers the \
+         keys it read; 7.0 serves the woken client outside call() and tracks nothing \
+         (crates/server/tests/e2e_tracking.rs checks 7.2's behaviour)",
+    ),
+    (
         "blpop",
         "7.2 re-processes a woken blocked command (#11012): its ACL rules are checked \
          again, so a client that lost the command or the key while blocked gets NOPERM \
@@ -382,6 +389,23 @@ pub const ACCEPTED_DIFFERENCES: &[AcceptedDifference] = &[
         command: "client|id",
         reason: "connection ids depend on how many connections the process has seen",
         normalise: |_| Frame::Integer(0),
+    },
+    AcceptedDifference {
+        command: "client|getredir",
+        reason: "the redirect target is a connection id, which depends on the process \
+                 (-1 and 0 stay as they are)",
+        normalise: redirect_id,
+    },
+    AcceptedDifference {
+        command: "client|trackinginfo",
+        reason: "the redirect target is a connection id (-1 and 0 stay as they are)",
+        normalise: |reply| map_fields(reply, &["redirect"], redirect_id),
+    },
+    AcceptedDifference {
+        command: "*",
+        reason: "a `tracking-redir-broken` push names the vanished connection by id, which \
+                 depends on the process",
+        normalise: normalise_redirect_broken,
     },
     AcceptedDifference {
         command: "client|list",
@@ -912,8 +936,9 @@ fn anonymise_dryrun_denial(text: &str) -> String {
 }
 
 /// The CLIENT LIST fields that are the same for the same session on any server.
-const STABLE_CLIENT_FIELDS: &[&str] =
-    &["name", "db", "sub", "psub", "multi", "user", "cmd", "resp"];
+const STABLE_CLIENT_FIELDS: &[&str] = &[
+    "flags", "name", "db", "sub", "psub", "multi", "user", "cmd", "resp",
+];
 
 fn stable_debug_object_fields(text: &str) -> String {
     text.split(' ')
@@ -930,16 +955,46 @@ fn stable_client_fields(text: &str) -> String {
     text.lines()
         .map(|line| {
             line.split(' ')
-                .filter(|field| {
-                    field
-                        .split_once('=')
-                        .is_some_and(|(key, _)| STABLE_CLIENT_FIELDS.contains(&key))
+                .filter_map(|field| {
+                    let (key, value) = field.split_once('=')?;
+                    if STABLE_CLIENT_FIELDS.contains(&key) {
+                        Some(field.to_owned())
+                    } else if key == "redir" {
+                        // A tracking redirect is a connection id.
+                        let id: i64 = value.parse().ok()?;
+                        Some(format!("redir={}", id.min(1)))
+                    } else {
+                        None
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join(" ")
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A connection id (positive) becomes 1; -1 (none) and 0 stay.
+fn redirect_id(reply: Frame) -> Frame {
+    match reply {
+        Frame::Integer(id) => Frame::Integer(id.min(1)),
+        other => other,
+    }
+}
+
+fn normalise_redirect_broken(reply: Frame) -> Frame {
+    match reply {
+        Frame::Push(items)
+            if items.len() == 2
+                && matches!(&items[0], Frame::Bulk(b) if &b[..] == b"tracking-redir-broken") =>
+        {
+            let mut items = items;
+            let id = items.pop().unwrap_or(Frame::Null);
+            items.push(redirect_id(id));
+            Frame::Push(items)
+        }
+        other => other,
+    }
 }
 
 fn normalise_acl_log(reply: Frame) -> Frame {
@@ -1003,6 +1058,33 @@ mod tests {
 
     fn bulk(s: &str) -> Frame {
         Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn tracking_redirect_ids_are_reduced_to_their_kind() {
+        let broken = |id| Frame::Push(vec![bulk("tracking-redir-broken"), Frame::Integer(id)]);
+        assert_eq!(normalise(&args("ping"), broken(42)), broken(1));
+        assert_eq!(
+            normalise(&args("client getredir"), Frame::Integer(17)),
+            Frame::Integer(1)
+        );
+        assert_eq!(
+            normalise(&args("client getredir"), Frame::Integer(-1)),
+            Frame::Integer(-1)
+        );
+        let line = |redir: &str| {
+            Frame::Bulk(Bytes::from(format!(
+                "id=9 addr=1.2.3.4:5 flags=tR name= db=0 redir={redir} resp=3\n"
+            )))
+        };
+        assert_eq!(
+            normalise(&args("client info"), line("33")),
+            normalise(&args("client info"), line("8"))
+        );
+        assert_ne!(
+            normalise(&args("client info"), line("-1")),
+            normalise(&args("client info"), line("8"))
+        );
     }
 
     #[test]

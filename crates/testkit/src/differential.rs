@@ -127,7 +127,16 @@ pub fn check_dir(
     reference: &ServerBuilder,
 ) -> Result<Report<DifferentialMismatch>> {
     let mut report = Report::default();
+    // `MOAT_DIFF_ONLY=name` runs only the scripts whose file name contains it.
+    let only = std::env::var("MOAT_DIFF_ONLY").ok();
     for path in script_files(dir)? {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if only
+            .as_deref()
+            .is_some_and(|only| !name.as_deref().unwrap_or("").contains(only))
+        {
+            continue;
+        }
         let script = DifferentialScript::load(&path)?;
         let subject_process = subject.clone().start()?;
         let reference_process = reference.clone().start()?;

@@ -22,7 +22,11 @@
 //!   it later with `[read]`);
 //! * `[blocked N]` waits until the server reports `blocked_clients:N` in
 //!   `INFO clients` (asked on a connection of its own), so that the next
-//!   step cannot overtake a command sent with `[send]`.
+//!   step cannot overtake a command sent with `[send]`;
+//! * an argument `{id:name}` is replaced by connection `name`'s client id
+//!   on the server the step runs against (asked with `CLIENT ID` on that
+//!   connection the first time, opening it if needed), so that commands
+//!   such as `CLIENT TRACKING on REDIRECT` can name another connection.
 
 use crate::client::Client;
 use crate::error::{Result, TestkitError};
@@ -223,6 +227,8 @@ impl Outcome {
 pub(crate) struct Session {
     addr: SocketAddr,
     connections: HashMap<String, Client>,
+    /// Client ids of connections, once a step asked for them.
+    ids: HashMap<String, i64>,
 }
 
 impl Session {
@@ -230,22 +236,60 @@ impl Session {
         Session {
             addr,
             connections: HashMap::new(),
+            ids: HashMap::new(),
         }
+    }
+
+    /// The connection `name`, opened on first use.
+    fn connection(&mut self, name: &str) -> Result<&mut Client> {
+        Ok(match self.connections.entry(name.to_owned()) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(Client::connect(self.addr)?)
+            }
+        })
+    }
+
+    /// `args` with every `{id:name}` replaced by that connection's id.
+    fn with_ids(&mut self, args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::with_capacity(args.len());
+        for arg in args {
+            let name = arg
+                .strip_prefix(b"{id:")
+                .and_then(|rest| rest.strip_suffix(b"}"))
+                .map(|name| String::from_utf8_lossy(name).into_owned());
+            let Some(name) = name else {
+                out.push(arg.clone());
+                continue;
+            };
+            let id = match self.ids.get(&name) {
+                Some(&id) => id,
+                None => match self.connection(&name)?.call(&["CLIENT", "ID"])? {
+                    Frame::Integer(id) => {
+                        self.ids.insert(name, id);
+                        id
+                    }
+                    other => {
+                        return Err(TestkitError::Tool(format!(
+                            "CLIENT ID on {name} answered {other:?}"
+                        )))
+                    }
+                },
+            };
+            out.push(id.to_string().into_bytes());
+        }
+        Ok(out)
     }
 
     /// Runs one step. Protocol switches produce no outcome. A connection the
     /// server closed is forgotten, so a later step on the same name opens a
     /// fresh one, like redis-cli reconnecting.
     pub fn execute(&mut self, step: &Step) -> Result<Option<Outcome>> {
-        let client = match self.connections.entry(step.connection.clone()) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                entry.insert(Client::connect(self.addr)?)
-            }
-        };
+        let args = self.with_ids(step.args())?;
+        let client = self.connection(&step.connection)?;
         let result = match &step.action {
-            Action::Command(args) => client.call(args),
-            Action::Send(args) => return client.send(args).map(|()| None),
+            Action::Command(_) => client.call(&args),
+            Action::Send(_) => return client.send(&args).map(|()| None),
             Action::WaitBlocked(count) => return wait_blocked(self.addr, *count).map(|()| None),
             Action::Read => client.read_frame(),
             Action::SwitchProtocol(protocol) => {
@@ -263,6 +307,7 @@ impl Session {
             Ok(frame) => Ok(Some(Outcome::Reply(frame))),
             Err(TestkitError::ConnectionClosed) => {
                 self.connections.remove(&step.connection);
+                self.ids.remove(&step.connection);
                 Ok(Some(Outcome::Closed))
             }
             Err(other) => Err(other),

@@ -207,6 +207,10 @@ impl Keyspace {
         if !self.watch.is_empty() {
             self.watch.touch(db, entry.key(), false);
         }
+        if !self.tracking.is_empty() {
+            self.tracking.mark_events(self.events.len());
+            self.tracking.invalidate_deleted(entry.key());
+        }
         self.notify(
             moat_config::NotifyFlags::EVICTED,
             "evicted",

@@ -26,6 +26,7 @@ impl Keyspace {
         let databases = self.dbs.len();
         // Keys are collected only when someone needs to hear of them.
         let wants_keys = !self.watch.is_empty()
+            || !self.tracking.is_empty()
             || self.propagate.enabled
             || self
                 .notify_flags
@@ -84,7 +85,12 @@ impl Keyspace {
                 for key in expired_keys.drain(..) {
                     // Counted above; this breaks watches and notifies.
                     self.watch.touch(index, &key, false);
+                    // Redis notifies `expired` before it signals the change.
                     self.notify(moat_config::NotifyFlags::EXPIRED, "expired", index, &key);
+                    if !self.tracking.is_empty() {
+                        self.tracking.mark_events(self.events.len());
+                        self.tracking.invalidate_deleted(&key);
+                    }
                     self.propagate.push(
                         index,
                         vec![super::word("DEL"), bytes::Bytes::from(key.to_vec())],

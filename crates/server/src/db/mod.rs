@@ -104,6 +104,8 @@ pub struct Keyspace {
     pub thresholds: Thresholds,
     /// WATCHed keys and the clients whose watch a change broke.
     pub watch: WatchTable,
+    /// CLIENT TRACKING: who may cache which keys, BCAST prefixes.
+    pub tracking: crate::tracking::Tracking,
     /// Clients blocked on keys (BLPOP...), under the same lock as writes.
     pub blocking: crate::blocking::BlockingRegistry,
     /// `notify-keyspace-events`.
@@ -146,6 +148,7 @@ impl Keyspace {
             loading: false,
             thresholds: Thresholds::default(),
             watch: WatchTable::default(),
+            tracking: crate::tracking::Tracking::default(),
             blocking: crate::blocking::BlockingRegistry::default(),
             notify_flags: moat_config::NotifyFlags::empty(),
             events: Vec::new(),
@@ -223,6 +226,10 @@ impl Keyspace {
     /// The single funnel every write goes through.
     pub fn key_modified(&mut self, db: usize, key: &[u8]) {
         self.dirty += 1;
+        if !self.tracking.is_empty() {
+            self.tracking.mark_events(self.events.len());
+            self.tracking.invalidate(key, true);
+        }
         if !self.watch.is_empty() {
             let exists = self.dbs[db].find(key).is_some();
             self.watch.touch(db, key, exists);
@@ -260,7 +267,12 @@ impl Keyspace {
         if !self.watch.is_empty() {
             self.watch.touch(db, key, false);
         }
+        // Redis notifies `expired` before it signals the change.
         self.notify(moat_config::NotifyFlags::EXPIRED, "expired", db, key);
+        if !self.tracking.is_empty() {
+            self.tracking.mark_events(self.events.len());
+            self.tracking.invalidate_deleted(key);
+        }
         // Replicas and the AOF never expire keys themselves: the deletion
         // is stated, as Redis's `propagateDeletion` does.
         self.propagate
@@ -323,6 +335,9 @@ impl Keyspace {
             return 0;
         }
         self.touch_flushed(index);
+        // Tracked keys are not per database: any flush invalidates all.
+        self.tracking.mark_events(self.events.len());
+        self.tracking.invalidate_all();
         let removed = self.dbs[index].clear();
         self.dirty += removed as u64;
         removed
@@ -333,6 +348,8 @@ impl Keyspace {
         for index in 0..self.dbs.len() {
             self.touch_flushed(index);
         }
+        self.tracking.mark_events(self.events.len());
+        self.tracking.invalidate_all();
         let removed: usize = self.dbs.iter_mut().map(Db::clear).sum();
         self.dirty += removed as u64;
         removed
@@ -396,6 +413,8 @@ impl Keyspace {
         for index in 0..self.dbs.len() {
             self.touch_flushed(index);
         }
+        self.tracking.mark_events(self.events.len());
+        self.tracking.invalidate_all();
         self.dbs = loaded.dbs;
         self.dirty = 0;
     }

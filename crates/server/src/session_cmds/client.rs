@@ -24,8 +24,6 @@ pub const HANDLERS: &[(&str, SessionHandler)] = &[
     ("client|no-evict", no_evict),
     ("client|no-touch", no_touch),
     ("client|setinfo", setinfo),
-    ("client|trackinginfo", trackinginfo),
-    ("client|getredir", getredir),
     ("client|pause", pause),
     ("client|unpause", unpause),
     ("client|help", help),
@@ -338,19 +336,6 @@ fn no_touch(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> 
         }
         None => Frame::error("ERR syntax error"),
     }
-}
-
-fn trackinginfo(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
-    let field = |k: &'static str| Frame::Bulk(Bytes::from_static(k.as_bytes()));
-    Frame::Map(vec![
-        (field("flags"), Frame::Set(vec![field("off")])),
-        (field("redirect"), Frame::Integer(-1)),
-        (field("prefixes"), Frame::Array(vec![])),
-    ])
-}
-
-fn getredir(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
-    Frame::Integer(-1)
 }
 
 fn pause(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {

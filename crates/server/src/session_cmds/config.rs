@@ -86,6 +86,10 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
         | "busy-reply-threshold"
         | "timeout"
         | "maxmemory-clients" => shared.limits.refresh(&config),
+        "tracking-table-max-keys" => {
+            shared.limits.refresh(&config);
+            crate::tracking::note_limit(shared, &ks.get().tracking);
+        }
         "slowlog-max-len" => {
             shared.limits.refresh(&config);
             shared.slowlog.lock().trim(shared.limits.slowlog_max_len());

@@ -48,6 +48,7 @@ fn reset(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame
     // of MONITOR, out of every subscription, silently.
     session.end_transaction(ks);
     session.cancel_block(ks);
+    session.disable_tracking(ks);
     session.stop_monitoring();
     session.drop_subscriptions();
     // What was delivered while subscribed (or monitoring) precedes +RESET.

@@ -16,6 +16,7 @@ mod scripting;
 mod server;
 mod slowlog;
 mod standalone;
+mod tracking;
 mod transaction;
 
 use crate::dispatch::SessionHandler;
@@ -29,6 +30,7 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     let mut all = Vec::new();
     all.extend_from_slice(connection::HANDLERS);
     all.extend_from_slice(client::HANDLERS);
+    all.extend_from_slice(tracking::HANDLERS);
     all.extend_from_slice(transaction::HANDLERS);
     all.extend_from_slice(server::HANDLERS);
     all.extend_from_slice(config::HANDLERS);

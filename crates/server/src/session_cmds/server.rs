@@ -285,7 +285,7 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                 )
             };
             kv(out, "blocked_clients", &blocked);
-            kv(out, "tracking_clients", &0);
+            kv(out, "tracking_clients", &ks.get().tracking.client_count());
             let pubsub_clients = shared
                 .clients
                 .snapshot()
@@ -405,6 +405,10 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "pubsub_channels", &shared.pubsub.len(Kind::Channel));
             kv(out, "pubsub_patterns", &shared.pubsub.len(Kind::Pattern));
             kv(out, "pubsubshard_channels", &shared.pubsub.len(Kind::Shard));
+            let tracking = &ks.get().tracking;
+            kv(out, "tracking_total_keys", &tracking.key_count());
+            kv(out, "tracking_total_items", &tracking.item_count());
+            kv(out, "tracking_total_prefixes", &tracking.prefix_count());
             kv(
                 out,
                 "unexpected_error_replies",
