@@ -168,16 +168,16 @@ fn usage_adds_up_to_the_allocated_bytes() {
                 };
                 c.send(&args).unwrap();
                 sent += 1;
-                // Pipelined in batches, so that buffers stay small
+                // Pipelined in batches of 100, so that buffers stay small
                 // beside the data.
-                if sent % 500 == 0 {
-                    for _ in 0..500 {
+                if sent % 100 == 0 {
+                    for _ in 0..100 {
                         assert!(!matches!(c.read_frame().unwrap(), Frame::Error(_)));
                     }
                 }
             }
         }
-        for _ in 0..sent % 500 {
+        for _ in 0..sent % 100 {
             assert!(!matches!(c.read_frame().unwrap(), Frame::Error(_)));
         }
         let grown = stats(&mut c)["total.allocated"] - before;
