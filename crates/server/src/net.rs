@@ -209,6 +209,11 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         session.info.lock().query_buffer = input.len();
         input.reserve(READ_CHUNK);
         tokio::select! {
+            // A kill (ACL DELUSER, CLIENT KILL) that came before the next
+            // request wins over it, as Redis closes such a client before
+            // reading from it again.
+            biased;
+            _ = kill.killed() => return Ok(()),
             read = stream.read_buf(&mut input) => {
                 let n = read?;
                 if n == 0 {
@@ -220,7 +225,6 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             }
             // Something was pushed: the next turn of the loop writes it.
             _ = mailbox.ready() => {}
-            _ = kill.killed() => return Ok(()),
             _ = sleep_until(session.block_deadline()) => timed_out = true,
         }
     }
