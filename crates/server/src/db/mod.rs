@@ -20,6 +20,7 @@ mod list;
 mod notify;
 mod packed;
 mod propagate;
+mod rank_tree;
 mod set;
 mod slots;
 mod small_bytes;
