@@ -13,10 +13,11 @@
 #   MOAT_BIN=/path/to/moat-server scripts/bench_memory.sh   # no build
 #
 # After the sorted set is loaded, redis-benchmark times rank operations
-# on it (one client, RANK_REQUESTS each; RANK_REQUESTS=0 skips them):
-# ZRANK of the last member, ZRANGE of 10 members from the middle by index,
-# ZCOUNT over the middle half, and a hundredth as many ZRANGEBYSCORE with
-# a LIMIT offset in the middle (Redis 7.0 walks the offset, O(N)).
+# on it (one client pipelining 16, RANK_REQUESTS each; RANK_REQUESTS=0
+# skips them): ZRANK of the last member, ZRANGE of 10 members from the
+# middle by index, ZCOUNT over the middle half, and ZRANGEBYSCORE with a
+# LIMIT offset in the middle, of which Redis gets a hundredth as many
+# requests (Redis 7.0 walks the offset, O(N)).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -123,11 +124,11 @@ rank_ops() {
     last=$(redis-cli -p "$1" ZRANGE zset -1 -1)
     mid=$((N / 2))
     while IFS='|' read -r label share cmd; do
-        local r m n=$((RANK_REQUESTS / share > 0 ? RANK_REQUESTS / share : 1))
+        local r m n=$((RANK_REQUESTS / share > 16 ? RANK_REQUESTS / share : 16))
         # shellcheck disable=SC2086
-        r=$(redis-benchmark -p "$1" -c 1 -n "$n" -q --csv $cmd | tail -n 1 | cut -d, -f2 | tr -d '"')
+        r=$(redis-benchmark -p "$1" -c 1 -P 16 -n "$n" -q --csv $cmd | tail -n 1 | cut -d, -f2 | tr -d '"')
         # shellcheck disable=SC2086
-        m=$(redis-benchmark -p "$2" -c 1 -n "$n" -q --csv $cmd | tail -n 1 | cut -d, -f2 | tr -d '"')
+        m=$(redis-benchmark -p "$2" -c 1 -P 16 -n "$RANK_REQUESTS" -q --csv $cmd | tail -n 1 | cut -d, -f2 | tr -d '"')
         printf '%-34s %10.0f %10.0f %8s\n' "$label" "$r" "$m" "$(ratio "$m" "$r")"
     done <<EOF
 ZRANK last member|1|ZRANK zset $last
@@ -166,7 +167,7 @@ done
 
 if [ -s "$workdir/ranks.txt" ]; then
     echo
-    echo "rank operations on the $N-member sorted set (requests/s, one client)"
+    echo "rank operations on the $N-member sorted set (requests/s, one client, pipeline 16)"
     printf '%-34s %10s %10s %8s\n' command redis moat ratio
     cat "$workdir/ranks.txt"
 fi
