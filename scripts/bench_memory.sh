@@ -11,6 +11,7 @@
 #   N=100000 scripts/bench_memory.sh
 #   SETS="zset" scripts/bench_memory.sh     # some of: strings hash zset
 #   MOAT_BIN=/path/to/moat-server scripts/bench_memory.sh   # no build
+#   SCORES=ascending scripts/bench_memory.sh   # sorted set members in order
 #
 # After the sorted set is loaded, redis-benchmark times rank operations
 # on it (one client pipelining 16, RANK_REQUESTS each; RANK_REQUESTS=0
@@ -24,6 +25,7 @@ cd "$(dirname "$0")/.."
 N=${N:-1000000}
 SETS=${SETS:-strings hash zset}
 RANK_REQUESTS=${RANK_REQUESTS:-2000}
+SCORES=${SCORES:-random}
 
 for tool in redis-server redis-cli python3; do
     command -v "$tool" >/dev/null || { echo "bench_memory.sh: $tool not found" >&2; exit 1; }
@@ -76,12 +78,13 @@ start() {
 
 # generate <set> <file>: the RESP commands that load one data set. Hash
 # fields and sorted set members go 100 to a command; sorted set scores
-# are pseudo-random (fixed seed), so members arrive in no particular order.
+# are pseudo-random (fixed seed), so members arrive in no particular
+# order, or with SCORES=ascending a thousand apart, in order.
 generate() {
-    python3 - "$1" "$N" "$2" <<'EOF'
+    python3 - "$1" "$N" "$2" "$SCORES" <<'EOF'
 import random, sys
 
-kind, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+kind, n, path, scores = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 
 def command(*args):
     out = [b"*%d\r\n" % len(args)]
@@ -101,7 +104,8 @@ with open(path, "wb") as f:
                 if kind == "hash":
                     args += [b"field:%d" % i, b"value:%d" % i]
                 else:
-                    args += [b"%d" % rng.randrange(1_000_000_000), b"member:%d" % i]
+                    score = i * 1000 if scores == "ascending" else rng.randrange(1_000_000_000)
+                    args += [b"%d" % score, b"member:%d" % i]
             name = b"HSET" if kind == "hash" else b"ZADD"
             f.write(command(name, kind.encode(), *args))
 EOF
