@@ -94,22 +94,32 @@ impl SkipList {
         })
     }
 
-    fn insert_new(&mut self, member: &[u8], score: f64) {
-        let slot = self.members.insert_new((member.into(), score));
+    /// Puts `slot`, which holds (score, member), at its place in the order.
+    fn place(&mut self, slot: u32, score: f64, member: &[u8]) {
         let key = (Score(score), member);
-        let (members, order) = (&self.members, &mut self.order);
-        order.insert(slot, |other| {
+        let members = &self.members;
+        self.order.insert(slot, |other| {
             members
                 .at(other)
                 .is_some_and(|(m, s)| (Score(*s), &m[..]) < key)
         });
     }
 
+    /// Takes `slot`, which holds (score, member), out of the order.
+    fn unplace(&mut self, slot: u32, score: f64, member: &[u8]) {
+        let removed = self.order.remove_at(self.rank_of(score, member));
+        debug_assert_eq!(removed, Some(slot));
+    }
+
+    fn insert_new(&mut self, member: &[u8], score: f64) {
+        let slot = self.members.insert_new((member.into(), score));
+        self.place(slot, score, member);
+    }
+
     fn remove(&mut self, member: &[u8]) -> Option<f64> {
         let slot = self.members.find_slot(member)?;
         let (_, score) = self.at(slot);
-        let rank = self.rank_of(score, member);
-        self.order.remove_at(rank);
+        self.unplace(slot, score, member);
         self.members.remove_slot(slot);
         Some(score)
     }
@@ -121,18 +131,11 @@ impl SkipList {
             return;
         };
         let (_, old) = self.at(slot);
-        let rank = self.rank_of(old, member);
-        self.order.remove_at(rank);
+        self.unplace(slot, old, member);
         if let Some(entry) = self.members.at_mut(slot) {
             entry.1 = score;
         }
-        let key = (Score(score), member);
-        let (members, order) = (&self.members, &mut self.order);
-        order.insert(slot, |other| {
-            members
-                .at(other)
-                .is_some_and(|(m, s)| (Score(*s), &m[..]) < key)
-        });
+        self.place(slot, score, member);
     }
 
     /// The ranks of the members whose score is in `range`.
