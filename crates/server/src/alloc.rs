@@ -1,8 +1,12 @@
 //! Memory and CPU accounting for INFO and `maxmemory`.
 //!
-//! Redis reports `used_memory` from its allocator. Moat wraps the system
-//! allocator and counts live bytes with one relaxed atomic per allocation:
-//! cheap enough for the hot path, exact enough for eviction decisions.
+//! Redis reports `used_memory` from its allocator: the usable size of
+//! every live block (`zmalloc_size`, which is `malloc_usable_size` when
+//! Redis runs on the C library's malloc). Moat wraps the system allocator
+//! and counts the same: the size malloc really handed out, rounding
+//! included, not the size asked for, with one relaxed atomic per
+//! allocation: cheap enough for the hot path, exact enough for eviction
+//! decisions.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -12,37 +16,54 @@ pub struct CountingAllocator;
 
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 
+/// What the block at `ptr` really occupies for its user.
+///
+/// # Safety
+/// `ptr` must be a live block from the system allocator.
+unsafe fn usable(ptr: *mut u8) -> usize {
+    // SAFETY: the caller passes a live block of the C library's malloc
+    // (`System` allocates with malloc, posix_memalign or calloc, all of
+    // which malloc_usable_size accepts).
+    unsafe { libc::malloc_usable_size(ptr.cast()) }
+}
+
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded unchanged to the system allocator.
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
-            ALLOCATED.fetch_add(layout.size(), Relaxed);
+            // SAFETY: `ptr` was just allocated.
+            ALLOCATED.fetch_add(unsafe { usable(ptr) }, Relaxed);
         }
         ptr
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` is live until the dealloc below.
+        ALLOCATED.fetch_sub(unsafe { usable(ptr) }, Relaxed);
         // SAFETY: `ptr` was allocated by `alloc` above with this layout.
         unsafe { System.dealloc(ptr, layout) };
-        ALLOCATED.fetch_sub(layout.size(), Relaxed);
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded unchanged to the system allocator.
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
-            ALLOCATED.fetch_add(layout.size(), Relaxed);
+            // SAFETY: `ptr` was just allocated.
+            ALLOCATED.fetch_add(unsafe { usable(ptr) }, Relaxed);
         }
         ptr
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` is live until the realloc below.
+        let old = unsafe { usable(ptr) };
         // SAFETY: `ptr`/`layout` come from this allocator; forwarded unchanged.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            ALLOCATED.fetch_add(new_size, Relaxed);
-            ALLOCATED.fetch_sub(layout.size(), Relaxed);
+            // SAFETY: `new` was just (re)allocated.
+            ALLOCATED.fetch_add(unsafe { usable(new) }, Relaxed);
+            ALLOCATED.fetch_sub(old, Relaxed);
         }
         new
     }

@@ -301,7 +301,7 @@ fn zcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let range = score_range(&argv[2], &argv[3])?;
     let mut db = selected_db(ctx);
     Ok(count(
-        read(&mut db, &argv[1])?.map_or(0, |z| z.score_range(range, false).count()),
+        read(&mut db, &argv[1])?.map_or(0, |z| z.score_count(range)),
     ))
 }
 
@@ -309,7 +309,7 @@ fn zlexcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let range = lex_range(&argv[2], &argv[3])?;
     let mut db = selected_db(ctx);
     Ok(count(
-        read(&mut db, &argv[1])?.map_or(0, |z| z.lex_range(&range, false).count()),
+        read(&mut db, &argv[1])?.map_or(0, |z| z.lex_count(&range)),
     ))
 }
 
@@ -388,9 +388,7 @@ fn zremrange(ctx: &mut Ctx<'_>, argv: &[Bytes], by: RemoveBy) -> Reply {
         Spec::Rank(start, end) => match rank_range(*start, *end, zset.len()) {
             None => Vec::new(),
             Some((from, to)) => zset
-                .iter()
-                .skip(from)
-                .take(to - from + 1)
+                .rank_range(from, to, false)
                 .map(|(m, _)| m.to_vec())
                 .collect(),
         },

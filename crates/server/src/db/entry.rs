@@ -1,5 +1,6 @@
 //! One stored key: name, value, expiry and access metadata.
 
+use super::small_bytes::SmallBytes;
 use super::value::Value;
 
 /// Marks an entry without a TTL; real expiry times are always positive.
@@ -10,7 +11,9 @@ pub const NOT_VOLATILE: u32 = u32::MAX;
 /// A key with everything Redis keeps about it.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    key: Box<[u8]>,
+    /// Inline when short, as most key names are: a heap block per key
+    /// would cost more than the 8 bytes this takes beyond a box.
+    pub(super) key: SmallBytes,
     pub value: Value,
     expire_at_ms: i64,
     /// Position in the database's list of keys with a TTL, so removing
@@ -48,6 +51,13 @@ impl Entry {
         &self.key
     }
 
+    /// What the key name occupies: the entry itself, plus a heap block
+    /// only when the name is too long to sit inline.
+    #[cfg(test)]
+    fn key_is_inline(&self) -> bool {
+        matches!(self.key, SmallBytes::Inline { .. })
+    }
+
     /// Absolute expiry time in milliseconds, if the key has a TTL.
     pub fn expire_at(&self) -> Option<i64> {
         (self.expire_at_ms != NO_EXPIRY).then_some(self.expire_at_ms)
@@ -83,5 +93,22 @@ impl Entry {
     /// once `now > when`).
     pub fn is_expired(&self, now_ms: i64) -> bool {
         self.expire_at().is_some_and(|at| at < now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_need_no_heap_block() {
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
+        assert_eq!(std::mem::size_of::<Option<Entry>>(), 64);
+        let short = Entry::new(b"user:1234567", Value::integer(1), 0);
+        assert!(short.key_is_inline());
+        assert_eq!(short.key(), b"user:1234567");
+        let long = short.renamed(&[b'k'; 40]);
+        assert!(!long.key_is_inline());
+        assert_eq!(long.key(), &[b'k'; 40][..]);
     }
 }

@@ -8,32 +8,73 @@
 
 use super::packed::Packed;
 use super::slots::Slots;
-use super::small_bytes::SmallBytes;
 use super::thresholds::Thresholds;
 
-/// A field and its value in one string: the field's length (4 bytes,
-/// little-endian), the field, the value. Short pairs need no heap block
-/// at all, longer ones one, which keeps big hashes near Redis's cost per
-/// field.
+/// The longest field plus value a [`Pair`] keeps inline.
+const PAIR_INLINE: usize = 29;
+
+/// A field and its value in one element of 32 bytes: inline when they
+/// fit together (most fields and values are short ids, names, numbers),
+/// else one heap block holding the field's length (4 bytes,
+/// little-endian), the field, the value. A short pair thus costs no heap
+/// block at all, which keeps big hashes below Redis's cost per field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pair(pub(super) SmallBytes);
+pub enum Pair {
+    Inline {
+        field_len: u8,
+        len: u8,
+        data: [u8; PAIR_INLINE],
+    },
+    Heap(Box<[u8]>),
+}
 
 impl Pair {
+    /// The length of its heap block, if it has one (for MEMORY USAGE).
+    pub(super) fn heap_len(&self) -> Option<usize> {
+        match self {
+            Pair::Inline { .. } => None,
+            Pair::Heap(bytes) => Some(bytes.len()),
+        }
+    }
+
     fn new(field: &[u8], value: &[u8]) -> Pair {
-        let mut bytes = Vec::with_capacity(4 + field.len() + value.len());
+        let len = field.len() + value.len();
+        if len <= PAIR_INLINE {
+            let mut data = [0; PAIR_INLINE];
+            data[..field.len()].copy_from_slice(field);
+            data[field.len()..len].copy_from_slice(value);
+            return Pair::Inline {
+                field_len: field.len() as u8,
+                len: len as u8,
+                data,
+            };
+        }
+        let mut bytes = Vec::with_capacity(4 + len);
         bytes.extend_from_slice(&u32::try_from(field.len()).unwrap_or(u32::MAX).to_le_bytes());
         bytes.extend_from_slice(field);
         bytes.extend_from_slice(value);
-        Pair(SmallBytes::new(&bytes))
+        Pair::Heap(bytes.into())
     }
 
     fn split(&self) -> (&[u8], &[u8]) {
-        let len = match self.0.get(..4) {
-            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
-            _ => 0,
-        };
-        let rest = self.0.get(4..).unwrap_or(&[]);
-        rest.split_at(len.min(rest.len()))
+        match self {
+            Pair::Inline {
+                field_len,
+                len,
+                data,
+            } => {
+                let bytes = &data[..usize::from(*len)];
+                bytes.split_at(usize::from(*field_len).min(bytes.len()))
+            }
+            Pair::Heap(bytes) => {
+                let len = match bytes.get(..4) {
+                    Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
+                    _ => 0,
+                };
+                let rest = bytes.get(4..).unwrap_or(&[]);
+                rest.split_at(len.min(rest.len()))
+            }
+        }
     }
 
     fn value(&self) -> &[u8] {
@@ -217,6 +258,25 @@ impl HashValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairs_are_four_words_and_inline_when_short() {
+        assert_eq!(std::mem::size_of::<Pair>(), 32);
+        assert_eq!(std::mem::size_of::<Option<Pair>>(), 32);
+        for (field, value) in [
+            (&b""[..], &b""[..]),
+            (b"field:123456", b"value:123456"),
+            (&[b'f'; 29], b""),
+            (b"", &[b'v'; 29]),
+            (&[b'f'; 10], &[b'v'; 20]),
+            (&[b'f'; 300], &[b'v'; 3]),
+        ] {
+            let pair = Pair::new(field, value);
+            assert_eq!(pair.split(), (field, value));
+            let inline = field.len() + value.len() <= PAIR_INLINE;
+            assert_eq!(matches!(pair, Pair::Inline { .. }), inline);
+        }
+    }
 
     #[test]
     fn small_hashes_keep_insertion_order_and_convert_when_big() {

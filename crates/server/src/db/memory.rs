@@ -123,11 +123,13 @@ fn slots<T: super::slots::Keyed>(
 pub fn value_bytes(value: &Value, samples: usize, other: &dyn Fn(&Value, usize) -> usize) -> usize {
     match value {
         Value::Str(StrValue::Int(_)) => 0,
+        Value::Str(StrValue::Short(_)) => 0,
         Value::Str(StrValue::Embstr(b)) => block(b.len()),
         Value::Str(StrValue::Raw(v)) => block(v.capacity()),
         Value::Hash(HashValue::Packed(p)) => packed(p),
         Value::Hash(HashValue::Table(t)) => {
-            block(size_of::<Slots<Pair>>()) + slots(t, samples, |pair| small_bytes(&pair.0))
+            block(size_of::<Slots<Pair>>())
+                + slots(t, samples, |pair| pair.heap_len().map_or(0, block))
         }
         Value::Set(SetValue::Compact(p)) => packed(p),
         Value::Set(SetValue::Table(t)) => {
@@ -135,13 +137,10 @@ pub fn value_bytes(value: &Value, samples: usize, other: &dyn Fn(&Value, usize) 
         }
         Value::ZSet(ZSetValue::Packed(p)) => packed(p),
         Value::ZSet(ZSetValue::Skip(z)) => {
-            // Each member is held twice: in the score order and by name.
+            // Members once, by name; the order is a tree of their slots.
             block(size_of::<super::zset::SkipList>())
-                + btree_bytes(z.order.len(), size_of::<(super::zset::Score, SmallBytes)>())
-                + sampled(z.order.iter(), z.order.len(), samples, |(_, m)| {
-                    small_bytes(m)
-                })
-                + slots(&z.scores, samples, |(m, _)| small_bytes(m))
+                + z.order.heap_bytes(block)
+                + slots(&z.members, samples, |(m, _)| small_bytes(m))
         }
         Value::List(ListValue::Small(p)) => packed(p),
         Value::List(ListValue::Quick(q)) => {
@@ -160,7 +159,7 @@ pub fn value_bytes(value: &Value, samples: usize, other: &dyn Fn(&Value, usize) 
 /// of the table's index, and the key's own block (Redis: the `dictEntry`,
 /// the `robj` and the key's sds).
 pub fn entry_bytes(entry: &Entry) -> usize {
-    size_of::<Option<Entry>>() + size_of::<u32>() + 1 + block(entry.key().len())
+    size_of::<Option<Entry>>() + size_of::<u32>() + 1 + small_bytes(&entry.key)
 }
 
 impl Db {

@@ -21,6 +21,7 @@ pub mod memory;
 mod notify;
 mod packed;
 mod propagate;
+mod rank_tree;
 mod set;
 mod slots;
 mod small_bytes;

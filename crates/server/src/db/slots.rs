@@ -91,7 +91,8 @@ impl<T: Keyed> Slots<T> {
         self.slots.len()
     }
 
-    fn find_slot(&self, key: &[u8]) -> Option<u32> {
+    /// The slot holding the element with `key`.
+    pub fn find_slot(&self, key: &[u8]) -> Option<u32> {
         let hash = self.hasher.hash_one(key);
         let slots = &self.slots;
         self.index
@@ -106,6 +107,16 @@ impl<T: Keyed> Slots<T> {
         self.slots[slot as usize].as_ref()
     }
 
+    /// The element in `slot`.
+    pub fn at(&self, slot: u32) -> Option<&T> {
+        self.slots.get(slot as usize)?.as_ref()
+    }
+
+    /// The element in `slot`, to change in place (its key must stay).
+    pub fn at_mut(&mut self, slot: u32) -> Option<&mut T> {
+        self.slots.get_mut(slot as usize)?.as_mut()
+    }
+
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut T> {
         let slot = self.find_slot(key)?;
         self.slots[slot as usize].as_mut()
@@ -115,8 +126,9 @@ impl<T: Keyed> Slots<T> {
         self.find_slot(key).is_some()
     }
 
-    /// Stores an element whose key is absent (callers check first).
-    pub fn insert_new(&mut self, element: T) {
+    /// Stores an element whose key is absent (callers check first);
+    /// returns its slot.
+    pub fn insert_new(&mut self, element: T) -> u32 {
         let hash = self.hasher.hash_one(element.key());
         let slot = loop {
             match self.free.pop() {
@@ -133,6 +145,7 @@ impl<T: Keyed> Slots<T> {
         self.index.insert_unique(hash, slot, |&s| {
             hasher.hash_one(slots[s as usize].as_ref().map_or(&[][..], Keyed::key))
         });
+        slot
     }
 
     /// Removes and returns the element with `key`.
@@ -141,7 +154,8 @@ impl<T: Keyed> Slots<T> {
         self.remove_slot(slot)
     }
 
-    fn remove_slot(&mut self, slot: u32) -> Option<T> {
+    /// Removes and returns the element in `slot`.
+    pub fn remove_slot(&mut self, slot: u32) -> Option<T> {
         let element = self.slots.get_mut(slot as usize)?.take()?;
         let hash = self.hasher.hash_one(element.key());
         if let Ok(found) = self.index.find_entry(hash, |&s| s == slot) {

@@ -1,10 +1,11 @@
 //! [`SmallBytes`]: a byte string kept inline when short.
 //!
-//! Big hashes, sets and sorted sets hold one of these per element. Most
-//! members and fields are short (ids, names, numbers), and a heap block
-//! for each would cost more than the bytes themselves (a 32-byte chunk
-//! for a 10-byte member with the system allocator), so strings of up to
-//! [`INLINE`] bytes live in the 24 bytes the value takes anyway.
+//! Big sets and sorted sets hold one of these per element, and every key
+//! holds its name in one. Most members and names are short (ids, names,
+//! numbers), and a heap block for each would cost more than the bytes
+//! themselves (a 32-byte chunk for a 10-byte member with the system
+//! allocator), so strings of up to [`INLINE`] bytes live in the 24 bytes
+//! the value takes anyway.
 
 use std::cmp::Ordering;
 use std::ops::Deref;
@@ -31,12 +32,6 @@ impl SmallBytes {
             SmallBytes::Heap(bytes.into())
         }
     }
-
-    /// The empty string, the smallest of all.
-    pub const EMPTY: SmallBytes = SmallBytes::Inline {
-        len: 0,
-        data: [0; INLINE],
-    };
 }
 
 impl Deref for SmallBytes {
@@ -95,7 +90,7 @@ mod tests {
         let long = SmallBytes::new(&[b'x'; 23]);
         assert!(matches!(long, SmallBytes::Heap(_)));
         assert_eq!(&*short, b"member:1");
-        assert!(SmallBytes::EMPTY < short);
+        assert!(SmallBytes::new(b"") < short);
         assert!(SmallBytes::new(b"a") < SmallBytes::new(&[b'a'; 30]));
     }
 }

@@ -157,11 +157,41 @@ impl Value {
     }
 }
 
+/// The longest string a [`StrValue::Short`] holds: what fits beside the
+/// other variants without making a value bigger than three words.
+pub const SHORT_MAX: usize = 15;
+
+/// The bytes of a [`StrValue::Short`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShortStr {
+    len: u8,
+    data: [u8; SHORT_MAX],
+}
+
+impl ShortStr {
+    fn new(bytes: &[u8]) -> Option<ShortStr> {
+        let mut data = [0; SHORT_MAX];
+        data.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(ShortStr {
+            len: bytes.len() as u8,
+            data,
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.data[..usize::from(self.len)]
+    }
+}
+
 /// A string value in one of Redis's three encodings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StrValue {
     /// Canonical decimal text of an i64 (`int`).
     Int(i64),
+    /// A string of up to [`SHORT_MAX`] bytes kept in the value itself
+    /// (`embstr` too): most values are short, and a heap block for one
+    /// costs more than the bytes (32 bytes with the C library's malloc).
+    Short(ShortStr),
     /// A short string in one exact-size allocation (`embstr`).
     Embstr(Box<[u8]>),
     /// A growable buffer (`raw`).
@@ -173,17 +203,17 @@ impl StrValue {
     pub fn encoded(bytes: &[u8]) -> StrValue {
         if let Some(n) = canonical_i64(bytes) {
             StrValue::Int(n)
-        } else if bytes.len() <= EMBSTR_SIZE_LIMIT {
-            StrValue::Embstr(bytes.into())
         } else {
-            StrValue::Raw(bytes.to_vec())
+            StrValue::embedded_or_raw(bytes)
         }
     }
 
     /// Redis's `createStringObject`: `embstr` when short, `raw`
     /// otherwise, never `int` (INCRBYFLOAT results are stored this way).
     pub fn embedded_or_raw(bytes: &[u8]) -> StrValue {
-        if bytes.len() <= EMBSTR_SIZE_LIMIT {
+        if let Some(short) = ShortStr::new(bytes) {
+            StrValue::Short(short)
+        } else if bytes.len() <= EMBSTR_SIZE_LIMIT {
             StrValue::Embstr(bytes.into())
         } else {
             StrValue::Raw(bytes.to_vec())
@@ -193,7 +223,7 @@ impl StrValue {
     pub fn encoding(&self) -> &'static str {
         match self {
             StrValue::Int(_) => "int",
-            StrValue::Embstr(_) => "embstr",
+            StrValue::Short(_) | StrValue::Embstr(_) => "embstr",
             StrValue::Raw(_) => "raw",
         }
     }
@@ -202,6 +232,7 @@ impl StrValue {
     pub fn to_bytes(&self) -> bytes::Bytes {
         match self {
             StrValue::Int(n) => bytes::Bytes::from(n.to_string()),
+            StrValue::Short(b) => bytes::Bytes::copy_from_slice(b.bytes()),
             StrValue::Embstr(b) => bytes::Bytes::copy_from_slice(b),
             StrValue::Raw(v) => bytes::Bytes::copy_from_slice(v),
         }
@@ -215,6 +246,7 @@ impl StrValue {
                 let mut buf = itoa::Buffer::new();
                 f(buf.format(*n).as_bytes())
             }
+            StrValue::Short(b) => f(b.bytes()),
             StrValue::Embstr(b) => f(b),
             StrValue::Raw(v) => f(v),
         }
@@ -224,6 +256,7 @@ impl StrValue {
     pub fn len(&self) -> usize {
         match self {
             StrValue::Int(n) => itoa::Buffer::new().format(*n).len(),
+            StrValue::Short(b) => b.bytes().len(),
             StrValue::Embstr(b) => b.len(),
             StrValue::Raw(v) => v.len(),
         }
@@ -238,6 +271,7 @@ impl StrValue {
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             StrValue::Int(n) => Some(*n),
+            StrValue::Short(b) => canonical_i64(b.bytes()),
             StrValue::Embstr(b) => canonical_i64(b),
             StrValue::Raw(v) => canonical_i64(v),
         }
@@ -275,6 +309,16 @@ mod tests {
         assert_eq!(Value::string(b"-0").encoding(), "embstr");
         assert_eq!(Value::string(&[b'a'; 44]).encoding(), "embstr");
         assert_eq!(Value::string(&[b'a'; 45]).encoding(), "raw");
+        assert!(matches!(StrValue::encoded(&[b'a'; 15]), StrValue::Short(_)));
+        assert!(matches!(
+            StrValue::encoded(&[b'a'; 16]),
+            StrValue::Embstr(_)
+        ));
+        for len in [0, 1, 15, 16, 44] {
+            let text = vec![b'x'; len];
+            let s = StrValue::embedded_or_raw(&text);
+            assert_eq!((s.len(), s.to_bytes()), (len, bytes::Bytes::from(text)));
+        }
         assert_eq!(Value::string(b"9223372036854775807").encoding(), "int");
         assert_eq!(Value::string(b"9223372036854775808").encoding(), "embstr");
         assert_eq!(Value::string(b"-9223372036854775808").encoding(), "int");

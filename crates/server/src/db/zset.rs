@@ -4,18 +4,18 @@
 //! A small sorted set is one [`Packed`] buffer of member, score text,
 //! member, score text..., the score written as Redis's `d2string` writes
 //! it (shortest round-trip text), so it costs about what Redis's listpack
-//! costs. A big one is a B-tree of (score, member) for order plus a
-//! [`Slots`] table of member → score for lookups and ZSCAN. Redis's
-//! skiplist also answers ranks in O(log n); here ranks walk the B-tree,
-//! which is O(rank).
+//! costs. A big one ([`SkipList`]) holds each member and its score once,
+//! in a [`Slots`] table (lookups by member, ZSCAN's stable cursor,
+//! random members), and keeps the order in a [`RankTree`] of slot
+//! numbers, which finds a rank, the member at a rank and the ends of a
+//! score or lex range in O(log n), as Redis's skiplist does.
 
 use super::packed::Packed;
+use super::rank_tree::{Ids, RankTree};
 use super::slots::Slots;
 use super::small_bytes::SmallBytes;
 use super::thresholds::Thresholds;
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
-use std::ops::Bound;
 
 /// A score ordered as Redis compares scores (`<` on doubles; scores are
 /// never NaN, and -0 equals 0).
@@ -42,12 +42,159 @@ impl Ord for Score {
     }
 }
 
-/// The big representation.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The big representation: members once, order by slot number.
+#[derive(Debug, Clone, Default)]
 pub struct SkipList {
-    pub(super) order: BTreeSet<(Score, SmallBytes)>,
-    pub(super) scores: Slots<(SmallBytes, f64)>,
+    pub(super) members: Slots<(SmallBytes, f64)>,
+    pub(super) order: RankTree,
 }
+
+impl PartialEq for SkipList {
+    /// The same members and scores (the order follows from them).
+    fn eq(&self, other: &SkipList) -> bool {
+        self.members == other.members
+    }
+}
+
+impl SkipList {
+    fn with_capacity(n: usize) -> SkipList {
+        SkipList {
+            members: Slots::with_capacity(n),
+            order: RankTree::default(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        debug_assert_eq!(self.order.len(), self.members.len());
+        self.members.len()
+    }
+
+    /// The member and score in `slot` (a slot the tree holds is in use).
+    fn at(&self, slot: u32) -> (&[u8], f64) {
+        self.members
+            .at(slot)
+            .map_or((&[][..], 0.0), |(m, score)| (&m[..], *score))
+    }
+
+    /// How many members order before (score, member).
+    fn rank_of(&self, score: f64, member: &[u8]) -> usize {
+        let key = (Score(score), member);
+        self.order.rank(|slot| {
+            let (m, s) = self.at(slot);
+            (Score(s), m) < key
+        })
+    }
+
+    /// How many members `before` is true for, `before` being true for a
+    /// prefix of the order.
+    fn count_before(&self, before: impl Fn(&[u8], f64) -> bool) -> usize {
+        self.order.rank(|slot| {
+            let (m, s) = self.at(slot);
+            before(m, s)
+        })
+    }
+
+    /// Puts `slot`, which holds (score, member), at its place in the order.
+    fn place(&mut self, slot: u32, score: f64, member: &[u8]) {
+        let key = (Score(score), member);
+        let members = &self.members;
+        self.order.insert(slot, |other| {
+            members
+                .at(other)
+                .is_some_and(|(m, s)| (Score(*s), &m[..]) < key)
+        });
+    }
+
+    /// Takes `slot`, which holds (score, member), out of the order.
+    fn unplace(&mut self, slot: u32, score: f64, member: &[u8]) {
+        let removed = self.order.remove_at(self.rank_of(score, member));
+        debug_assert_eq!(removed, Some(slot));
+    }
+
+    fn insert_new(&mut self, member: &[u8], score: f64) {
+        let slot = self.members.insert_new((member.into(), score));
+        self.place(slot, score, member);
+    }
+
+    fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let slot = self.members.find_slot(member)?;
+        let (_, score) = self.at(slot);
+        self.unplace(slot, score, member);
+        self.members.remove_slot(slot);
+        Some(score)
+    }
+
+    /// A new score for a present member, which keeps its slot (so a ZSCAN
+    /// under way still sees it once) and moves in the order.
+    fn set_score(&mut self, member: &[u8], score: f64) {
+        let Some(slot) = self.members.find_slot(member) else {
+            return;
+        };
+        let (_, old) = self.at(slot);
+        self.unplace(slot, old, member);
+        if let Some(entry) = self.members.at_mut(slot) {
+            entry.1 = score;
+        }
+        self.place(slot, score, member);
+    }
+
+    /// The ranks of the members whose score is in `range`.
+    fn score_ranks(&self, range: ScoreRange) -> SkipIter<'_> {
+        if range.is_empty() {
+            return self.ranks(0, 0);
+        }
+        let start = self.count_before(|_, score| !range.above_min(score));
+        let end = self.count_before(|_, score| range.below_max(score));
+        self.ranks(start, end.max(start))
+    }
+
+    /// Members of ranks `from..to`.
+    fn ranks(&self, from: usize, to: usize) -> SkipIter<'_> {
+        SkipIter {
+            list: self,
+            ids: self.order.range(from, to),
+        }
+    }
+}
+
+/// Members and scores of a rank range of a [`SkipList`]; `nth` (and so
+/// `skip`) jumps in O(log n), from either end.
+pub struct SkipIter<'a> {
+    list: &'a SkipList,
+    ids: Ids<'a>,
+}
+
+impl<'a> Iterator for SkipIter<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<(&'a [u8], f64)> {
+        let list = self.list;
+        self.ids.next().map(|slot| list.at(slot))
+    }
+
+    fn nth(&mut self, n: usize) -> Option<(&'a [u8], f64)> {
+        let list = self.list;
+        self.ids.nth(n).map(|slot| list.at(slot))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ids.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for SkipIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let list = self.list;
+        self.ids.next_back().map(|slot| list.at(slot))
+    }
+
+    fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
+        let list = self.list;
+        self.ids.nth_back(n).map(|slot| list.at(slot))
+    }
+}
+
+impl ExactSizeIterator for SkipIter<'_> {}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZSetValue {
@@ -232,7 +379,7 @@ impl ZSetValue {
     pub fn len(&self) -> usize {
         match self {
             ZSetValue::Packed(p) => p.len() / 2,
-            ZSetValue::Skip(s) => s.scores.len(),
+            ZSetValue::Skip(s) => s.len(),
         }
     }
 
@@ -255,13 +402,9 @@ impl ZSetValue {
     /// sorted sets it reads, `zsetConvert(..., OBJ_ENCODING_SKIPLIST)`).
     pub fn convert_to_skiplist(&mut self) {
         if let ZSetValue::Packed(_) = self {
-            let mut skip = SkipList {
-                order: BTreeSet::new(),
-                scores: Slots::with_capacity(self.len()),
-            };
+            let mut skip = SkipList::with_capacity(self.len());
             for (member, score) in self.iter() {
-                skip.order.insert((Score(score), member.into()));
-                skip.scores.insert_new((member.into(), score));
+                skip.insert_new(member, score);
             }
             *self = ZSetValue::Skip(Box::new(skip));
         }
@@ -271,17 +414,16 @@ impl ZSetValue {
     /// commands: back to a listpack when small enough.
     pub fn shrink_if_small(&mut self, limits: &Thresholds) {
         if let ZSetValue::Skip(s) = self {
-            let max_len = s.scores.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
-            if s.scores.len() <= limits.zset_max_listpack_entries
+            let max_len = s.members.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+            if s.len() <= limits.zset_max_listpack_entries
                 && max_len <= limits.zset_max_listpack_value
             {
-                let texts: Vec<(SmallBytes, String)> = s
-                    .order
-                    .iter()
-                    .map(|(score, m)| (m.clone(), stored_score_text(score.0)))
+                let texts: Vec<(&[u8], String)> = s
+                    .ranks(0, s.len())
+                    .map(|(m, score)| (m, stored_score_text(score)))
                     .collect();
                 let packed =
-                    Packed::from_elements(texts.iter().flat_map(|(m, t)| [&m[..], t.as_bytes()]));
+                    Packed::from_elements(texts.iter().flat_map(|(m, t)| [*m, t.as_bytes()]));
                 *self = ZSetValue::Packed(packed);
             }
         }
@@ -303,7 +445,7 @@ impl ZSetValue {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
             ZSetValue::Packed(p) => Self::packed_find(p, member).map(|(_, s)| s),
-            ZSetValue::Skip(s) => s.scores.get(member).map(|(_, score)| *score),
+            ZSetValue::Skip(s) => s.members.get(member).map(|(_, score)| *score),
         }
     }
 
@@ -330,10 +472,7 @@ impl ZSetValue {
                 let text = stored_score_text(score);
                 p.insert(index * 2, &[member, text.as_bytes()]);
             }
-            ZSetValue::Skip(s) => {
-                s.order.insert((Score(score), member.into()));
-                s.scores.insert_new((member.into(), score));
-            }
+            ZSetValue::Skip(s) => s.insert_new(member, score),
         }
     }
 
@@ -345,11 +484,7 @@ impl ZSetValue {
                 p.remove_range(index * 2, 2);
                 Some(score)
             }
-            ZSetValue::Skip(s) => {
-                let (m, score) = s.scores.remove(member)?;
-                s.order.remove(&(Score(score), m));
-                Some(score)
-            }
+            ZSetValue::Skip(s) => s.remove(member),
         }
     }
 
@@ -381,8 +516,12 @@ impl ZSetValue {
                 if new == current {
                     return Ok((Outcome::Unchanged, new));
                 }
-                self.remove(member);
-                self.insert_new(member, new, limits);
+                if let ZSetValue::Skip(s) = self {
+                    s.set_score(member, new);
+                } else {
+                    self.remove(member);
+                    self.insert_new(member, new, limits);
+                }
                 Ok((Outcome::Updated, new))
             }
             None if flags.xx => Ok((Outcome::Skipped, score)),
@@ -404,7 +543,55 @@ impl ZSetValue {
                 }
                 Box::new(pairs.into_iter())
             }
-            ZSetValue::Skip(s) => Box::new(s.order.iter().map(|(score, m)| (&m[..], score.0))),
+            ZSetValue::Skip(s) => Box::new(s.ranks(0, s.len())),
+        }
+    }
+
+    /// Members of ranks `from..=to` (ranks counted from the end when
+    /// `reverse`), in that direction; `to` may be past the end.
+    pub fn rank_range(
+        &self,
+        from: usize,
+        to: usize,
+        reverse: bool,
+    ) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+        let n = self.len();
+        let (from, end) = (from.min(n), to.saturating_add(1).min(n).max(from.min(n)));
+        match self {
+            ZSetValue::Skip(s) if reverse => Box::new(s.ranks(n - end, n - from).rev()),
+            ZSetValue::Skip(s) => Box::new(s.ranks(from, end)),
+            ZSetValue::Packed(_) if reverse => {
+                Box::new(self.iter().rev().skip(from).take(end - from))
+            }
+            ZSetValue::Packed(_) => Box::new(self.iter().skip(from).take(end - from)),
+        }
+    }
+
+    /// ZCOUNT: members whose score is in `range`.
+    pub fn score_count(&self, range: ScoreRange) -> usize {
+        match self {
+            ZSetValue::Skip(s) => s.score_ranks(range).len(),
+            ZSetValue::Packed(_) => self.score_range(range, false).count(),
+        }
+    }
+
+    /// ZLEXCOUNT: members in `range`. A skiplist counts by ranks, as
+    /// Redis does: from the first member in range to the last one.
+    pub fn lex_count(&self, range: &LexRange) -> usize {
+        let ZSetValue::Skip(s) = self else {
+            return self.lex_range(range, false).count();
+        };
+        if self.lex_range(range, false).next().is_none() {
+            return 0;
+        }
+        let start = s.count_before(|m, _| !range.above_min(m));
+        let end = s.count_before(|m, _| range.below_max(m));
+        match end
+            .checked_sub(1)
+            .and_then(|last| s.ranks(last, end).next())
+        {
+            Some((m, _)) if range.above_min(m) => end.saturating_sub(start),
+            _ => s.len() - start,
         }
     }
 
@@ -417,23 +604,11 @@ impl ZSetValue {
     ) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
         match self {
             ZSetValue::Skip(s) => {
-                let low = Bound::Included((Score(range.min.value), SmallBytes::EMPTY));
-                let high = if range.max.value == f64::INFINITY {
-                    Bound::Unbounded
-                } else {
-                    Bound::Excluded((Score(range.max.value.next_up()), SmallBytes::EMPTY))
-                };
-                if range.is_empty() {
-                    return Box::new(std::iter::empty());
-                }
-                let inner = s
-                    .order
-                    .range((low, high))
-                    .map(|(score, m)| (&m[..], score.0));
+                let ranks = s.score_ranks(range);
                 if reverse {
-                    Box::new(inner.rev().filter(move |(_, sc)| range.contains(*sc)))
+                    Box::new(ranks.rev())
                 } else {
-                    Box::new(inner.filter(move |(_, sc)| range.contains(*sc)))
+                    Box::new(ranks)
                 }
             }
             ZSetValue::Packed(_) => {
@@ -470,6 +645,25 @@ impl ZSetValue {
         if range.is_empty() || first != Some(true) || last != Some(true) {
             return Box::new(std::iter::empty());
         }
+        if let ZSetValue::Skip(s) = self {
+            // The near end by binary search, as Redis's skiplist finds
+            // it (with equal scores the members are in byte order), then
+            // a walk while members stay within the far end.
+            return if reverse {
+                let end = s.count_before(|m, _| range.below_max(m));
+                Box::new(
+                    s.ranks(0, end)
+                        .rev()
+                        .take_while(|(m, _)| range.above_min(m)),
+                )
+            } else {
+                let start = s.count_before(|m, _| !range.above_min(m));
+                Box::new(
+                    s.ranks(start, s.len())
+                        .take_while(|(m, _)| range.below_max(m)),
+                )
+            };
+        }
         if reverse {
             Box::new(
                 self.iter()
@@ -491,10 +685,7 @@ impl ZSetValue {
         let score = self.score(member)?;
         let key = (Score(score), member);
         let below = match self {
-            ZSetValue::Skip(s) => s
-                .order
-                .range(..(Score(score), SmallBytes::new(member)))
-                .count(),
+            ZSetValue::Skip(s) => s.rank_of(score, member),
             ZSetValue::Packed(_) => self
                 .iter()
                 .take_while(|(m, sc)| (Score(*sc), *m) < key)
@@ -514,7 +705,7 @@ impl ZSetValue {
                 self.iter().for_each(|(m, s)| visit(m, s));
                 0
             }
-            ZSetValue::Skip(s) => s.scores.scan(cursor, count, |(m, score)| visit(m, *score)),
+            ZSetValue::Skip(s) => s.members.scan(cursor, count, |(m, score)| visit(m, *score)),
         }
     }
 
@@ -528,7 +719,7 @@ impl ZSetValue {
                 }
                 self.iter().nth(rng.gen_range(0..n))
             }
-            ZSetValue::Skip(s) => s.scores.random(rng).map(|(m, score)| (&m[..], *score)),
+            ZSetValue::Skip(s) => s.members.random(rng).map(|(m, score)| (&m[..], *score)),
         }
     }
 }
@@ -575,6 +766,142 @@ mod tests {
                 let mut back: Vec<Vec<u8>> = z.score_range(range, true).map(|(m, _)| m.to_vec()).collect();
                 back.reverse();
                 prop_assert_eq!(&back, &want);
+            }
+        }
+    }
+
+    fn sorted_model(model: &mut [(Vec<u8>, f64)]) {
+        model.sort_by(|a, b| Score(a.1).cmp(&Score(b.1)).then(a.0.cmp(&b.0)));
+    }
+
+    fn pairs<'a>(it: impl Iterator<Item = (&'a [u8], f64)>) -> Vec<(Vec<u8>, f64)> {
+        it.map(|(m, s)| (m.to_vec(), s)).collect()
+    }
+
+    /// Ops on a skiplist big enough for a tree of several levels.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(u16, i8),
+        Remove(u16),
+        Rank(u16),
+        RankRange(usize, usize, bool),
+        Scores(i8, bool, i8, bool, bool, usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0u16..700, -20i8..20).prop_map(|(m, s)| Op::Add(m, s)),
+            2 => (0u16..700).prop_map(Op::Remove),
+            1 => (0u16..700).prop_map(Op::Rank),
+            1 => (0usize..800, 0usize..800, any::<bool>()).prop_map(|(a, b, r)| Op::RankRange(a, b, r)),
+            1 => (-21i8..21, any::<bool>(), -21i8..21, any::<bool>(), any::<bool>(), 0usize..300)
+                .prop_map(|(a, ax, b, bx, r, off)| Op::Scores(a, ax, b, bx, r, off)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Rank, select by rank, score ranges (with LIMIT-style skips)
+        /// and removal on a big sorted set, against a sorted Vec.
+        #[test]
+        fn skiplist_agrees_with_a_sorted_vec(ops in proptest::collection::vec(op(), 1..1500)) {
+            let limits = Thresholds::default();
+            let mut z = ZSetValue::Skip(Box::default());
+            let mut model: Vec<(Vec<u8>, f64)> = Vec::new();
+            let name = |m: u16| format!("m{m}").into_bytes();
+            for op in ops {
+                match op {
+                    Op::Add(m, score) => {
+                        let (member, score) = (name(m), f64::from(score));
+                        z.add(&member, score, AddFlags::default(), &limits).unwrap();
+                        model.retain(|(x, _)| *x != member);
+                        model.push((member, score));
+                        sorted_model(&mut model);
+                    }
+                    Op::Remove(m) => {
+                        let member = name(m);
+                        let want = model.iter().position(|(x, _)| *x == member).map(|i| model.remove(i).1);
+                        prop_assert_eq!(z.remove(&member), want);
+                    }
+                    Op::Rank(m) => {
+                        let member = name(m);
+                        let want = model.iter().position(|(x, _)| *x == member);
+                        prop_assert_eq!(z.rank(&member, false), want.map(|i| (i, model[i].1)));
+                        prop_assert_eq!(z.rank(&member, true), want.map(|i| (model.len() - 1 - i, model[i].1)));
+                    }
+                    Op::RankRange(from, to, reverse) => {
+                        let mut want: Vec<_> = model.clone();
+                        if reverse {
+                            want.reverse();
+                        }
+                        let want: Vec<_> = want.into_iter().skip(from).take((to + 1).saturating_sub(from)).collect();
+                        prop_assert_eq!(pairs(z.rank_range(from, to, reverse)), want);
+                    }
+                    Op::Scores(a, ax, b, bx, reverse, offset) => {
+                        let range = ScoreRange {
+                            min: ScoreBound { value: f64::from(a), exclusive: ax },
+                            max: ScoreBound { value: f64::from(b), exclusive: bx },
+                        };
+                        let mut want: Vec<_> = model.iter().filter(|(_, s)| range.contains(*s)).cloned().collect();
+                        prop_assert_eq!(z.score_count(range), want.len());
+                        if reverse {
+                            want.reverse();
+                        }
+                        let want: Vec<_> = want.into_iter().skip(offset).take(5).collect();
+                        prop_assert_eq!(pairs(z.score_range(range, reverse).skip(offset).take(5)), want);
+                    }
+                }
+                prop_assert_eq!(z.len(), model.len());
+            }
+            prop_assert_eq!(pairs(z.iter()), model.clone());
+            let mut back = pairs(z.iter().rev());
+            back.reverse();
+            prop_assert_eq!(back, model);
+        }
+
+        /// With equal scores, lex ranges of both encodings match a scan
+        /// of the sorted members.
+        #[test]
+        fn lex_ranges_agree_with_a_sorted_vec(
+            members in proptest::collection::btree_set(0u16..400, 1..300),
+            lo in 0u16..420, lo_x: bool, lo_open: bool,
+            hi in 0u16..420, hi_x: bool, hi_open: bool,
+        ) {
+            let limits = Thresholds::default();
+            let name = |m: u16| format!("{m:03}").into_bytes();
+            let mut small = ZSetValue::default();
+            for &m in &members {
+                small.add(&name(m), 1.0, AddFlags::default(), &Thresholds { zset_max_listpack_entries: usize::MAX, ..limits }).unwrap();
+            }
+            let mut big = small.clone();
+            big.convert_to_skiplist();
+            let bound = |m: u16, exclusive: bool, open: LexBound| {
+                if m >= 410 {
+                    open
+                } else if exclusive {
+                    LexBound::Exclusive(name(m).into())
+                } else {
+                    LexBound::Inclusive(name(m).into())
+                }
+            };
+            let range = LexRange {
+                min: bound(if lo_open { 410 } else { lo }, lo_x, LexBound::Min),
+                max: bound(if hi_open { 410 } else { hi }, hi_x, LexBound::Max),
+            };
+            let sorted: Vec<Vec<u8>> = members.iter().map(|&m| name(m)).collect();
+            let want: Vec<Vec<u8>> = if range.is_empty() {
+                Vec::new()
+            } else {
+                sorted.into_iter().filter(|m| range.contains(m)).collect()
+            };
+            for z in [&small, &big] {
+                let got: Vec<Vec<u8>> = z.lex_range(&range, false).map(|(m, _)| m.to_vec()).collect();
+                prop_assert_eq!(&got, &want);
+                let mut back: Vec<Vec<u8>> = z.lex_range(&range, true).map(|(m, _)| m.to_vec()).collect();
+                back.reverse();
+                prop_assert_eq!(&back, &want);
+                prop_assert_eq!(z.lex_count(&range), want.len());
             }
         }
     }

@@ -165,18 +165,10 @@ pub fn zrange(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
     let picked: Vec<(Vec<u8>, f64)> = match &spec {
         Spec::Rank(start, end) => match rank_range(*start, *end, zset.len()) {
             None => Vec::new(),
-            Some((from, to)) => {
-                let n = to - from + 1;
-                let it: Box<dyn Iterator<Item = (&[u8], f64)>> = if reverse {
-                    Box::new(zset.iter().rev())
-                } else {
-                    zset.iter()
-                };
-                it.skip(from)
-                    .take(n)
-                    .map(|(m, s)| (m.to_vec(), s))
-                    .collect()
-            }
+            Some((from, to)) => zset
+                .rank_range(from, to, reverse)
+                .map(|(m, s)| (m.to_vec(), s))
+                .collect(),
         },
         Spec::Score(range) => window(zset.score_range(*range, reverse)),
         Spec::Lex(range) => window(zset.lex_range(range, reverse)),
