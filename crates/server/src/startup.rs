@@ -315,7 +315,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     let load_stats = if config.get_text("appendonly").as_deref() == Some("yes") {
         crate::persist::PersistState::default()
     } else {
-        match load_dataset(&config, &mut keyspace) {
+        match load_dataset(&config, &mut keyspace, &scripting) {
             Some(stats) => stats,
             None => return 1,
         }
@@ -523,11 +523,15 @@ async fn wait_for_shutdown(shared: &Shared) {
 /// Loads `dbfilename` before any client is served. None (after logging
 /// why) when the file exists but cannot be loaded: moat refuses to start
 /// rather than serve an empty or partial dataset.
-fn load_dataset(config: &Config, keyspace: &mut Keyspace) -> Option<crate::persist::PersistState> {
+fn load_dataset(
+    config: &Config,
+    keyspace: &mut Keyspace,
+    scripting: &crate::scripting::Scripting,
+) -> Option<crate::persist::PersistState> {
     let state = crate::persist::PersistState::default();
     let path = crate::persist::file::rdb_path(config);
     let started = std::time::Instant::now();
-    match crate::persist::jobs::load_file(&path, keyspace) {
+    match crate::persist::jobs::load_file(&path, keyspace, scripting) {
         Ok(None) => Some(state),
         Ok(Some(stats)) => {
             tracing::info!(

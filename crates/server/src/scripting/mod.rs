@@ -138,6 +138,30 @@ impl Scripting {
             .store(engine.libraries.function_count(), Relaxed);
     }
 
+    /// Every library's code, for an RDB file or an AOF base. Callers hold
+    /// the keyspace lock first (a running script holds both, in that order).
+    pub fn library_codes(&self) -> Vec<Bytes> {
+        self.engine.lock().libraries.codes()
+    }
+
+    /// Compiles a file's libraries into a new set, leaving the current one
+    /// alone (see [`functions::Libraries::from_codes`]).
+    pub fn compile_libraries<'c>(
+        &self,
+        codes: impl IntoIterator<Item = &'c Bytes>,
+    ) -> Result<functions::Libraries, (usize, String)> {
+        let engine = self.engine.lock();
+        functions::Libraries::from_codes(&engine.functions, &self.run, codes)
+    }
+
+    /// Replaces every library (a file was loaded, or DEBUG LOADAOF
+    /// emptied the data, which in Redis takes the functions too).
+    pub fn install_libraries(&self, libraries: functions::Libraries) {
+        let mut engine = self.engine.lock();
+        engine.libraries = libraries;
+        self.note_libraries(&engine);
+    }
+
     pub fn counts(&self) -> (usize, usize) {
         (
             self.library_count.load(Relaxed),
