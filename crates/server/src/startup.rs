@@ -354,6 +354,9 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         return 1;
     }
     crate::aof::fsync::spawn(&shared);
+    // Before the first client is accepted: a SIGTERM that arrives as soon
+    // as the server answers must still run the shutdown save.
+    let signals = ShutdownSignals::install();
     let mut tasks = Vec::new();
     for listener in listeners {
         tasks.push(tokio::spawn(crate::net::accept_loop(
@@ -366,7 +369,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         "Ready to accept connections tcp (port {actual_port}, PID: {})",
         std::process::id()
     );
-    wait_for_shutdown(&shared).await;
+    wait_for_shutdown(&shared, signals).await;
     crate::persist::jobs::abandon_background_save(&shared);
     for task in tasks {
         task.abort();
@@ -490,15 +493,27 @@ async fn cron(shared: Arc<Shared>) {
     }
 }
 
+/// SIGTERM and SIGINT, caught from the moment they are installed.
+struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Option<ShutdownSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Some(ShutdownSignals {
+            term: signal(SignalKind::terminate()).ok()?,
+            int: signal(SignalKind::interrupt()).ok()?,
+        })
+    }
+}
+
 /// Returns when SHUTDOWN ran (it saved already) or a signal arrived and
 /// the final save, when save points are configured, succeeded. A failed
 /// save keeps the server running, as Redis does.
-async fn wait_for_shutdown(shared: &Shared) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+async fn wait_for_shutdown(shared: &Shared, signals: Option<ShutdownSignals>) {
+    let Some(ShutdownSignals { mut term, mut int }) = signals else {
         shared.shutdown.notified().await;
         return;
     };

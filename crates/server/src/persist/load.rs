@@ -51,7 +51,11 @@ impl Loaded {
                     format!("Failed loading library, {reason}"),
                 )
             })?;
+        // Loading is not a change (Redis's rdbLoad leaves `dirty` alone:
+        // DEBUG RELOAD NOSAVE keeps what was not saved counted).
+        let dirty = ks.dirty;
         ks.install(self.keyspace);
+        ks.dirty = dirty;
         scripting.install_libraries(libraries);
         Ok(self.stats)
     }

@@ -317,7 +317,13 @@ fn function_list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]
                     ),
                     (
                         bulk("flags"),
-                        Frame::Set(flags.into_iter().map(bulk).collect()),
+                        // Status replies, as Redis's functionListReplyFlags.
+                        Frame::Set(
+                            flags
+                                .into_iter()
+                                .map(|f| Frame::Simple(Bytes::from_static(f.as_bytes())))
+                                .collect(),
+                        ),
                     ),
                 ])
             })
