@@ -25,7 +25,9 @@ const LIB_A: &str = "#!lua name=liba\n\
 /// A long, repetitive library: RDB writers compress it with LZF.
 fn lib_b() -> String {
     let padding = "-- padding padding padding padding\n".repeat(20);
-    format!("#!lua name=libb\n{padding}redis.register_function('hello', function() return 'hi' end)")
+    format!(
+        "#!lua name=libb\n{padding}redis.register_function('hello', function() return 'hi' end)"
+    )
 }
 
 fn redis() -> Option<PathBuf> {
@@ -114,13 +116,19 @@ fn save_bgsave_and_the_shutdown_save_keep_libraries() {
     ok(&mut c, &["SAVE"]);
     moat.restart().unwrap();
     let mut c = moat.client().unwrap();
-    assert_eq!(call(&mut c, &["FCALL", "seta", "1", "fk", "v1"]), Frame::Integer(1));
+    assert_eq!(
+        call(&mut c, &["FCALL", "seta", "1", "fk", "v1"]),
+        Frame::Integer(1)
+    );
 
     assert_eq!(text(&call(&mut c, &["FUNCTION", "LOAD", &lib_b()])), "libb");
     let expected = libraries(&mut c);
     text(&call(&mut c, &["BGSAVE"]));
     wait_until(&mut c, "persistence", "rdb_bgsave_in_progress", "0");
-    assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_last_bgsave_status"),
+        "ok"
+    );
     let _ = c.call(&["SHUTDOWN", "NOSAVE"]);
     moat.restart().unwrap();
     let mut c = moat.client().unwrap();
@@ -190,7 +198,10 @@ fn flushall_and_debug_reload_treat_libraries_as_redis_does() {
         assert_eq!(ours, theirs);
     }
     assert_eq!(ours.len(), theirs.len());
-    assert!(ours[2].contains("liba") && ours[2].contains("libb"), "{ours:?}");
+    assert!(
+        ours[2].contains("liba") && ours[2].contains("libb"),
+        "{ours:?}"
+    );
     assert!(!ours[5].contains("liba"), "{ours:?}");
 }
 
@@ -256,7 +267,10 @@ fn libraries_that_do_not_load_stop_start_up() {
             ],
             "Function f already exists",
         ),
-        (vec!["#!lua name=z\nnot lua at all"], "Error compiling function"),
+        (
+            vec!["#!lua name=z\nnot lua at all"],
+            "Error compiling function",
+        ),
     ];
     for (codes, reason) in cases {
         let mut file = b"REDIS0010".to_vec();
@@ -356,7 +370,10 @@ fn function_traffic(c: &mut Client) {
         call(c, &["FUNCTION", "DELETE", "nosuch"]),
         Frame::Error(_)
     ));
-    assert_eq!(text(&call(c, &["FUNCTION", "LOAD", "REPLACE", LIB_A])), "liba");
+    assert_eq!(
+        text(&call(c, &["FUNCTION", "LOAD", "REPLACE", LIB_A])),
+        "liba"
+    );
     let Frame::Bulk(payload) = call(c, &["FUNCTION", "DUMP"]) else {
         panic!("FUNCTION DUMP");
     };
@@ -366,7 +383,10 @@ fn function_traffic(c: &mut Client) {
     assert_eq!(c.call(&restore).unwrap(), Frame::ok());
     ok(c, &["SELECT", "2"]);
     // Two writes: MULTI/EXEC around them.
-    assert_eq!(call(c, &["FCALL", "seta", "1", "fk", "v1"]), Frame::Integer(1));
+    assert_eq!(
+        call(c, &["FCALL", "seta", "1", "fk", "v1"]),
+        Frame::Integer(1)
+    );
     // A read-only function propagates nothing.
     assert_eq!(text(&call(c, &["FCALL_RO", "geta", "1", "fk"])), "v1");
 }
@@ -413,7 +433,9 @@ fn the_aof_logs_function_commands_as_redis_does_and_replays_them() {
     ] {
         assert!(first_words.iter().any(|w| w == expected), "{first_words:?}");
     }
-    assert!(!ours.iter().any(|argv| argv[0].eq_ignore_ascii_case("fcall")));
+    assert!(!ours
+        .iter()
+        .any(|argv| argv[0].eq_ignore_ascii_case("fcall")));
 
     drop(c);
     server.restart().unwrap();
@@ -429,7 +451,10 @@ fn the_aof_logs_function_commands_as_redis_does_and_replays_them() {
 fn rewrite(c: &mut Client) {
     text(&call(c, &["BGREWRITEAOF"]));
     wait_until(c, "persistence", "aof_rewrite_in_progress", "0");
-    assert_eq!(info_field(c, "persistence", "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(
+        info_field(c, "persistence", "aof_last_bgrewrite_status"),
+        "ok"
+    );
 }
 
 /// Rewrites with both base formats keep the libraries (FUNCTION LOAD
@@ -517,7 +542,12 @@ fn aof_directories_with_libraries_move_between_moat_and_redis() {
             copy_dir(&aof_dir(&from), &aof_dir(&to));
             to.restart().unwrap();
             let mut c = to.client().unwrap();
-            assert_eq!(libraries(&mut c), expected, "preamble {preamble}: {}", to.log());
+            assert_eq!(
+                libraries(&mut c),
+                expected,
+                "preamble {preamble}: {}",
+                to.log()
+            );
             assert_eq!(text(&call(&mut c, &["GET", "fk"])), "v0");
             assert_functions_work(&mut c);
         }

@@ -111,7 +111,15 @@ mod tests {
         for cut in [5, data.len() / 2, data.len() - 1] {
             let mut ks = Keyspace::new(2);
             ks.view(0, 0).set(b"mine", Value::string(b"x"), false);
-            assert!(load(&mut ks, &scripting(), &data[..cut], "a.1.base.rdb", false, 0).is_err());
+            assert!(load(
+                &mut ks,
+                &scripting(),
+                &data[..cut],
+                "a.1.base.rdb",
+                false,
+                0
+            )
+            .is_err());
             assert_eq!(ks.total_keys(), 1, "cut at {cut}");
         }
         let mut flipped = data.clone();
@@ -129,8 +137,14 @@ mod tests {
         let code = bytes::Bytes::from_static(
             b"#!lua name=lib\nredis.register_function('f', function() return 1 end)",
         );
-        let data = write_rdb(Vec::new(), WriteOptions::default(), &aux, &[code.clone()], &[])
-            .unwrap();
+        let data = write_rdb(
+            Vec::new(),
+            WriteOptions::default(),
+            &aux,
+            std::slice::from_ref(&code),
+            &[],
+        )
+        .unwrap();
         let scripting = scripting();
         let mut ks = Keyspace::new(2);
         load(&mut ks, &scripting, &data, "a.1.base.rdb", false, 0).unwrap();

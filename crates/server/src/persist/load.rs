@@ -144,7 +144,12 @@ pub fn load_aof_preamble(bytes: &[u8], like: &Keyspace, now_ms: i64) -> Result<L
     load(bytes, like, now_ms, true)
 }
 
-fn load(bytes: &[u8], like: &Keyspace, now_ms: i64, keep_expired: bool) -> Result<Loaded, RdbError> {
+fn load(
+    bytes: &[u8],
+    like: &Keyspace,
+    now_ms: i64,
+    keep_expired: bool,
+) -> Result<Loaded, RdbError> {
     let mut ks = Keyspace::new(like.len());
     ks.maxmemory_policy = like.maxmemory_policy.clone();
     ks.thresholds = like.thresholds;
@@ -273,7 +278,9 @@ mod tests {
         for (libraries, expected) in cases {
             let bytes = file(&libraries, &one_key());
             let scripting = Scripting::new().unwrap();
-            let mine = scripting.compile_libraries(&[library("mine", "h")]).unwrap();
+            let mine = scripting
+                .compile_libraries(&[library("mine", "h")])
+                .unwrap();
             scripting.install_libraries(mine);
             let mut ks = Keyspace::new(2);
             ks.view(0, 0).set(b"mine", Value::string(b"x"), false);

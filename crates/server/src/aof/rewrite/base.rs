@@ -172,14 +172,23 @@ mod tests {
     fn command_bases_load_each_library_before_any_key() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("base");
-        let base = Base::capture(&keyspace(), vec![library()], false, WriteOptions::default(), 0);
+        let base = Base::capture(
+            &keyspace(),
+            vec![library()],
+            false,
+            WriteOptions::default(),
+            0,
+        );
         assert_eq!(base.write(&path).unwrap(), Format::Commands);
         let bytes = std::fs::read(&path).unwrap();
         let mut pos = 0;
         let first = crate::aof::reader::next_command(&bytes, &mut pos)
             .unwrap()
             .unwrap();
-        assert_eq!(first, vec![Bytes::from("FUNCTION"), Bytes::from("LOAD"), library()]);
+        assert_eq!(
+            first,
+            vec![Bytes::from("FUNCTION"), Bytes::from("LOAD"), library()]
+        );
         let second = crate::aof::reader::next_command(&bytes, &mut pos)
             .unwrap()
             .unwrap();
