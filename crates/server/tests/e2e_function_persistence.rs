@@ -144,6 +144,40 @@ fn save_bgsave_and_the_shutdown_save_keep_libraries() {
     assert_eq!(text(&call(&mut c, &["FCALL_RO", "geta", "1", "fk"])), "v1");
 }
 
+/// FLUSHALL run by a script saves (save points) while the script holds
+/// the scripting engine: the save takes the libraries without it.
+#[test]
+fn flushall_from_a_script_saves_the_libraries() {
+    let mut moat = moat()
+        .keep_persistence()
+        .args(["--save", "3600 1000", "--appendonly", "no"])
+        .start()
+        .unwrap();
+    let mut c = moat.client().unwrap();
+    c.set_timeout(Duration::from_secs(10)).unwrap();
+    load_libraries(&mut c);
+    ok(&mut c, &["SET", "gone", "1"]);
+    assert_eq!(
+        call(&mut c, &["EVAL", "return redis.call('FLUSHALL')", "0"]),
+        Frame::ok()
+    );
+    let flusher = "#!lua name=flusher
+        redis.register_function('flush', function() return redis.call('FLUSHALL') end)";
+    assert_eq!(
+        text(&call(&mut c, &["FUNCTION", "LOAD", flusher])),
+        "flusher"
+    );
+    assert_eq!(call(&mut c, &["FCALL", "flush", "0"]), Frame::ok());
+    let expected = libraries(&mut c);
+    // What FLUSHALL saved, not the shutdown save.
+    let _ = c.call(&["SHUTDOWN", "NOSAVE"]);
+    moat.restart().unwrap();
+    let mut c = moat.client().unwrap();
+    assert_eq!(libraries(&mut c), expected);
+    assert_eq!(call(&mut c, &["EXISTS", "gone"]), Frame::Integer(0));
+    assert_functions_work(&mut c);
+}
+
 /// The same sequence on moat and on redis-server: FLUSHALL keeps the
 /// libraries (and, with save points, saves them), DEBUG RELOAD brings back
 /// what the file holds, FUNCTION FLUSH counts as a change.
