@@ -326,7 +326,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
     let load_stats = if config.get_text("appendonly").as_deref() == Some("yes") {
         crate::persist::PersistState::default()
     } else {
-        match load_dataset(&config, &mut keyspace) {
+        match load_dataset(&config, &mut keyspace, &scripting) {
             Some(stats) => stats,
             None => return 1,
         }
@@ -368,6 +368,9 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         return 1;
     }
     crate::aof::fsync::spawn(&shared);
+    // Before the first client is accepted: a SIGTERM that arrives as soon
+    // as the server answers must still run the shutdown save.
+    let signals = ShutdownSignals::install();
     let mut tasks = Vec::new();
     for listener in listeners {
         tasks.push(tokio::spawn(crate::net::accept_loop(
@@ -380,7 +383,7 @@ async fn serve(config: Config, config_path: Option<PathBuf>, acl: AclState) -> i
         "Ready to accept connections tcp (port {actual_port}, PID: {})",
         std::process::id()
     );
-    wait_for_shutdown(&shared).await;
+    wait_for_shutdown(&shared, signals).await;
     crate::persist::jobs::abandon_background_save(&shared);
     for task in tasks {
         task.abort();
@@ -516,15 +519,27 @@ async fn cron(shared: Arc<Shared>) {
     }
 }
 
+/// SIGTERM and SIGINT, caught from the moment they are installed.
+struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Option<ShutdownSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Some(ShutdownSignals {
+            term: signal(SignalKind::terminate()).ok()?,
+            int: signal(SignalKind::interrupt()).ok()?,
+        })
+    }
+}
+
 /// Returns when SHUTDOWN ran (it saved already) or a signal arrived and
 /// the final save, when save points are configured, succeeded. A failed
 /// save keeps the server running, as Redis does.
-async fn wait_for_shutdown(shared: &Shared) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+async fn wait_for_shutdown(shared: &Shared, signals: Option<ShutdownSignals>) {
+    let Some(ShutdownSignals { mut term, mut int }) = signals else {
         shared.shutdown.notified().await;
         return;
     };
@@ -549,11 +564,15 @@ async fn wait_for_shutdown(shared: &Shared) {
 /// Loads `dbfilename` before any client is served. None (after logging
 /// why) when the file exists but cannot be loaded: moat refuses to start
 /// rather than serve an empty or partial dataset.
-fn load_dataset(config: &Config, keyspace: &mut Keyspace) -> Option<crate::persist::PersistState> {
+fn load_dataset(
+    config: &Config,
+    keyspace: &mut Keyspace,
+    scripting: &crate::scripting::Scripting,
+) -> Option<crate::persist::PersistState> {
     let state = crate::persist::PersistState::default();
     let path = crate::persist::file::rdb_path(config);
     let started = std::time::Instant::now();
-    match crate::persist::jobs::load_file(&path, keyspace) {
+    match crate::persist::jobs::load_file(&path, keyspace, scripting) {
         Ok(None) => Some(state),
         Ok(Some(stats)) => {
             tracing::info!(

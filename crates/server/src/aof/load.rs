@@ -72,7 +72,7 @@ pub fn start(shared: &Arc<Shared>, appendonly: bool) -> Result<(), StartupFailed
 }
 
 /// `DEBUG LOADAOF` (Redis's `debugCommand`): the AOF's pending writes
-/// are flushed, the dataset emptied and the files the manifest on disk
+/// are flushed, the dataset (keys and function libraries) emptied and the files the manifest on disk
 /// lists loaded again, without propagating what they replay. `Err`
 /// (logged) means the dataset is incomplete: Redis exits then, and so
 /// does the caller.
@@ -88,6 +88,11 @@ pub fn reload(shared: &Arc<Shared>, ks: &mut KeyspaceLock<'_>) -> Result<(), Sta
     let manifest = read_manifest(&settings, true)?;
     let empty = Keyspace::new(keyspace.len());
     keyspace.install(empty);
+    // Redis's emptyData takes the function libraries too: the files
+    // bring them back (a base's FUNCTION LOADs or its RDB).
+    shared
+        .scripting
+        .install_libraries(crate::scripting::functions::Libraries::default());
     let propagating = std::mem::replace(&mut keyspace.propagate.enabled, false);
     let files: Vec<FileInfo> = manifest.files().cloned().collect();
     let loaded = if files.is_empty() {
@@ -212,16 +217,18 @@ fn load_file(
     let mut commands_at = 0;
     if preamble::is_rdb(&data) {
         let keyspace = ks.get();
-        if keyspace.total_keys() != 0 {
-            // Only the first file Redis writes is ever an RDB.
+        if keyspace.total_keys() != 0 || loader.shared.scripting.counts().0 != 0 {
+            // Only the first file Redis writes is ever an RDB, and its
+            // libraries replace the (empty) current ones.
             tracing::error!(
-                "The AOF file {} starts with an RDB, but files before it already loaded keys",
+                "The AOF file {} starts with an RDB, but files before it already loaded keys or functions",
                 info.name
             );
             return Err(StartupFailed);
         }
         let old_style = info.name == settings.basename;
-        let stats = preamble::load(keyspace, &data, &info.name, old_style, now_ms())
+        let scripting = &loader.shared.scripting;
+        let stats = preamble::load(keyspace, scripting, &data, &info.name, old_style, now_ms())
             .map_err(|_| StartupFailed)?;
         let persist = &loader.shared.persist;
         persist.last_load_loaded.store(stats.loaded, Relaxed);
@@ -328,12 +335,16 @@ fn open(shared: &Arc<Shared>) -> Result<(), StartupFailed> {
     // commands take them.
     let new_base = if needs_base {
         let options = crate::persist::jobs::write_options(&shared.config.read());
+        let keyspace = shared.keyspace.lock();
+        let libraries = shared.scripting.library_codes();
         let base = Base::capture(
-            &shared.keyspace.lock(),
+            &keyspace,
+            libraries,
             settings.rdb_preamble,
             options,
             now_ms(),
         );
+        drop(keyspace);
         let temp = settings
             .dir
             .join(format!("temp-rewriteaof-{}.aof", std::process::id()));

@@ -280,14 +280,20 @@ impl Aof {
             }
         }
         let wrap = transaction && ops.len() > 1;
+        let mut select = |buf: &mut Vec<u8>, db: usize| {
+            if state.selected_db != Some(db) {
+                encode::select(buf, db);
+                state.selected_db = Some(db);
+            }
+        };
         if wrap {
+            // MULTI takes the first command's database, so its SELECT
+            // comes before the MULTI (Redis's propagatePendingCommands).
+            select(&mut state.buf, ops[0].db);
             encode::command(&mut state.buf, &["MULTI"]);
         }
         for op in &ops {
-            if state.selected_db != Some(op.db) {
-                encode::select(&mut state.buf, op.db);
-                state.selected_db = Some(op.db);
-            }
+            select(&mut state.buf, op.db);
             encode::command(&mut state.buf, &op.argv);
         }
         if wrap {

@@ -6,14 +6,15 @@
 //! As in Redis's `loadSingleAppendOnlyFile`, the format is told by the
 //! `REDIS` magic, not by the name, and commands may follow the RDB's
 //! checksum in either kind of file. The RDB part is parsed into a new
-//! keyspace that replaces the (empty) one only when the whole RDB parsed
-//! and its checksum matched, so a corrupt preamble never leaves part of
-//! a dataset; it stops the load whatever `aof-load-truncated` says,
+//! keyspace (and new function libraries) that replace the (empty) ones
+//! only when the whole RDB parsed, its checksum matched and its libraries
+//! compiled, so a corrupt preamble never leaves part of a dataset; it stops the load whatever `aof-load-truncated` says,
 //! which governs the commands only. Keys past their time are kept, as
 //! Redis keeps them in a preamble, for the commands that follow.
 
 use crate::db::Keyspace;
 use crate::persist::load::{load_aof_preamble, LoadStats};
+use crate::scripting::Scripting;
 
 /// The RDB part did not load; the reason was logged.
 #[derive(Debug)]
@@ -24,12 +25,13 @@ pub fn is_rdb(data: &[u8]) -> bool {
     data.starts_with(b"REDIS")
 }
 
-/// Loads the RDB at the start of `data` into `ks`. `old_style` is a
-/// file named `appendfilename` itself (a migrated single-file AOF),
-/// which only changes the log lines, as in Redis. On error the reason
-/// was logged and `ks` is untouched.
+/// Loads the RDB at the start of `data` into `ks` and the function
+/// libraries. `old_style` is a file named `appendfilename` itself (a
+/// migrated single-file AOF), which only changes the log lines, as in
+/// Redis. On error the reason was logged and nothing changed.
 pub fn load(
     ks: &mut Keyspace,
+    scripting: &Scripting,
     data: &[u8],
     file_name: &str,
     old_style: bool,
@@ -40,9 +42,8 @@ pub fn load(
     } else {
         tracing::info!("Reading RDB base file on AOF loading...");
     }
-    match load_aof_preamble(data, ks, now_ms) {
-        Ok((loaded, stats)) => {
-            ks.install(loaded);
+    match load_aof_preamble(data, ks, now_ms).and_then(|loaded| loaded.install(ks, scripting)) {
+        Ok(stats) => {
             tracing::info!(
                 "Done loading RDB, keys loaded: {}, keys expired: {}.",
                 stats.loaded,
@@ -77,7 +78,11 @@ mod tests {
     fn rdb_of(ks: &Keyspace) -> Vec<u8> {
         let dbs: Vec<DbEntries<'_>> = ks.databases().map(|(i, db)| DbEntries::of(i, db)).collect();
         let aux = crate::persist::jobs::aux(ks, true);
-        write_rdb(Vec::new(), WriteOptions::default(), &aux, &dbs).unwrap()
+        write_rdb(Vec::new(), WriteOptions::default(), &aux, &[], &dbs).unwrap()
+    }
+
+    fn scripting() -> Scripting {
+        Scripting::new().unwrap()
     }
 
     #[test]
@@ -88,7 +93,7 @@ mod tests {
         let end = data.len();
         data.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
         let mut ks = Keyspace::new(2);
-        let stats = load(&mut ks, &data, "appendonly.aof", true, 0).unwrap();
+        let stats = load(&mut ks, &scripting(), &data, "appendonly.aof", true, 0).unwrap();
         assert_eq!((stats.loaded, stats.end), (1, end));
         assert_eq!(ks.total_keys(), 1);
     }
@@ -106,14 +111,44 @@ mod tests {
         for cut in [5, data.len() / 2, data.len() - 1] {
             let mut ks = Keyspace::new(2);
             ks.view(0, 0).set(b"mine", Value::string(b"x"), false);
-            assert!(load(&mut ks, &data[..cut], "a.1.base.rdb", false, 0).is_err());
+            assert!(load(
+                &mut ks,
+                &scripting(),
+                &data[..cut],
+                "a.1.base.rdb",
+                false,
+                0
+            )
+            .is_err());
             assert_eq!(ks.total_keys(), 1, "cut at {cut}");
         }
         let mut flipped = data.clone();
         let middle = flipped.len() / 2;
         flipped[middle] ^= 0x20;
         let mut ks = Keyspace::new(2);
-        assert!(load(&mut ks, &flipped, "a.1.base.rdb", false, 0).is_err());
+        assert!(load(&mut ks, &scripting(), &flipped, "a.1.base.rdb", false, 0).is_err());
         assert_eq!(ks.total_keys(), 0);
+    }
+
+    #[test]
+    fn the_rdb_brings_its_libraries() {
+        let source = Keyspace::new(2);
+        let aux = crate::persist::jobs::aux(&source, true);
+        let code = bytes::Bytes::from_static(
+            b"#!lua name=lib\nredis.register_function('f', function() return 1 end)",
+        );
+        let data = write_rdb(
+            Vec::new(),
+            WriteOptions::default(),
+            &aux,
+            std::slice::from_ref(&code),
+            &[],
+        )
+        .unwrap();
+        let scripting = scripting();
+        let mut ks = Keyspace::new(2);
+        load(&mut ks, &scripting, &data, "a.1.base.rdb", false, 0).unwrap();
+        assert_eq!(scripting.counts(), (1, 1));
+        assert_eq!(scripting.library_codes(), vec![code]);
     }
 }

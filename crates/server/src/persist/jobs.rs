@@ -20,6 +20,7 @@ use super::load::{load_rdb, LoadStats};
 use super::rdb::WriteOptions;
 use super::save::{write_rdb, AuxInfo, DbEntries, Snapshot};
 use crate::db::Keyspace;
+use crate::scripting::Scripting;
 use crate::shared::{now_ms, Shared};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
@@ -61,11 +62,12 @@ pub fn aux(ks: &Keyspace, aof_base: bool) -> AuxInfo {
 pub fn save_now(shared: &Shared, ks: &mut Keyspace) -> Result<(), String> {
     let (path, options) = options(shared);
     let aux = aux(ks, false);
+    let libraries = shared.scripting.library_codes();
     let dbs: Vec<DbEntries<'_>> = ks.databases().map(|(i, db)| DbEntries::of(i, db)).collect();
     let mut generation = shared.persist.generation.lock();
     *generation += 1;
     let result = file::write_temp(&path, &foreground_temp(), |out| {
-        write_rdb(out, options, &aux, &dbs)
+        write_rdb(out, options, &aux, &libraries, &dbs)
     })
     .and_then(|temp| file::commit(&temp, &path));
     drop(generation);
@@ -100,7 +102,7 @@ pub fn start_background_save(shared: &Arc<Shared>, ks: &Keyspace) -> Result<(), 
     if !shared.persist.try_begin_bgsave(started) {
         return Err(InProgress);
     }
-    let snapshot = Snapshot::take(ks.databases());
+    let snapshot = Snapshot::take(ks.databases(), shared.scripting.library_codes());
     let aux = aux(ks, false);
     let dirty_at_start = ks.dirty;
     let generation = *shared.persist.generation.lock();
@@ -114,8 +116,9 @@ pub fn start_background_save(shared: &Arc<Shared>, ks: &Keyspace) -> Result<(), 
             move || {
                 let dbs = snapshot.borrow();
                 let temp_name = background_temp();
-                let written =
-                    file::write_temp(&path, &temp_name, |out| write_rdb(out, options, &aux, &dbs));
+                let written = file::write_temp(&path, &temp_name, |out| {
+                    write_rdb(out, options, &aux, &snapshot.libraries, &dbs)
+                });
                 drop(dbs);
                 drop(snapshot);
                 let result = written.and_then(|temp| {
@@ -241,9 +244,14 @@ pub fn writes_refused(shared: &Shared) -> bool {
         && !config.save_points().is_empty()
 }
 
-/// Loads the configured file into a new keyspace shaped like `ks` and
-/// installs it. A missing file is an empty dataset (Ok(None)).
-pub fn load_file(path: &std::path::Path, ks: &mut Keyspace) -> Result<Option<LoadStats>, String> {
+/// Loads the configured file into a new keyspace shaped like `ks` and new
+/// function libraries, and installs both. A missing file is an empty
+/// dataset (Ok(None)) and changes nothing.
+pub fn load_file(
+    path: &std::path::Path,
+    ks: &mut Keyspace,
+    scripting: &Scripting,
+) -> Result<Option<LoadStats>, String> {
     let bytes = file::read_if_exists(path).map_err(|e| {
         format!(
             "Fatal error loading the DB, check server logs. Exiting. ({}: {})",
@@ -254,12 +262,13 @@ pub fn load_file(path: &std::path::Path, ks: &mut Keyspace) -> Result<Option<Loa
     let Some(bytes) = bytes else {
         return Ok(None);
     };
-    let (loaded, stats) = load_rdb(&bytes, ks, now_ms()).map_err(|e| {
-        format!(
-            "Fatal error loading the DB from {}: {e}. Exiting.",
-            path.display()
-        )
-    })?;
-    ks.install(loaded);
+    let stats = load_rdb(&bytes, ks, now_ms())
+        .and_then(|loaded| loaded.install(ks, scripting))
+        .map_err(|e| {
+            format!(
+                "Fatal error loading the DB from {}: {e}. Exiting.",
+                path.display()
+            )
+        })?;
     Ok(Some(stats))
 }

@@ -1,10 +1,12 @@
 //! Writing a keyspace as an RDB file: AUX fields as Redis writes them,
-//! then each non-empty database (SELECTDB, RESIZEDB, its keys), EOF and
-//! the checksum.
+//! the function libraries (one `FUNCTION2` record each, before the data
+//! as in Redis's `rdbSaveRio`), then each non-empty database (SELECTDB,
+//! RESIZEDB, its keys), EOF and the checksum.
 
 use super::rdb::{RdbWriter, RecordMeta, WriteOptions};
 use super::types;
 use crate::db::{Db, Entry, LfuParams};
+use bytes::Bytes;
 use std::io::{self, Write};
 
 /// What the AUX fields report about the writer, and what decides the
@@ -40,11 +42,13 @@ impl<'a> DbEntries<'a> {
     }
 }
 
-/// Writes the whole file to `out` and returns it.
+/// Writes the whole file to `out` and returns it: `libraries` holds each
+/// function library's code.
 pub fn write_rdb<W: Write>(
     out: W,
     options: WriteOptions,
     aux: &AuxInfo,
+    libraries: &[Bytes],
     dbs: &[DbEntries<'_>],
 ) -> io::Result<W> {
     let mut w = RdbWriter::new(out, options)?;
@@ -53,6 +57,9 @@ pub fn write_rdb<W: Write>(
     w.aux("ctime", (aux.ctime_ms / 1000).to_string().as_bytes())?;
     w.aux("used-mem", aux.used_mem.to_string().as_bytes())?;
     w.aux("aof-base", if aux.aof_base { b"1" } else { b"0" })?;
+    for code in libraries {
+        w.function(code)?;
+    }
     for db in dbs.iter().filter(|db| !db.entries.is_empty()) {
         w.select_db(db.index, db.entries.len(), db.expires)?;
         for entry in &db.entries {
@@ -68,19 +75,22 @@ pub fn write_rdb<W: Write>(
     w.finish()
 }
 
-/// A copy of every database, taken under the keyspace lock so that a
-/// background save can serialize it without holding the lock.
+/// A copy of every database and of the libraries' codes, taken under the
+/// keyspace lock so that a background save can serialize it without
+/// holding the lock.
 pub struct Snapshot {
     dbs: Vec<(usize, Vec<Entry>, usize)>,
+    pub libraries: Vec<Bytes>,
 }
 
 impl Snapshot {
-    pub fn take<'a>(dbs: impl Iterator<Item = (usize, &'a Db)>) -> Snapshot {
+    pub fn take<'a>(dbs: impl Iterator<Item = (usize, &'a Db)>, libraries: Vec<Bytes>) -> Snapshot {
         Snapshot {
             dbs: dbs
                 .filter(|(_, db)| !db.is_empty())
                 .map(|(index, db)| (index, db.entries().cloned().collect(), db.volatile_len()))
                 .collect(),
+            libraries,
         }
     }
 

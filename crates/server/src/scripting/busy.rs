@@ -60,11 +60,12 @@ impl RunState {
         *self.current.lock() = None;
     }
 
-    /// A library's code starts running (FUNCTION LOAD).
-    pub fn begin_load(&self) {
+    /// A library's code starts running (FUNCTION LOAD); `timed` gives it
+    /// [`LOAD_TIMEOUT_MS`], else it runs to its end (Redis's timeout 0).
+    pub fn begin_load(&self, timed: bool) {
         self.load_timed_out.store(false, SeqCst);
-        self.load_deadline_ms
-            .store(now_ms() + LOAD_TIMEOUT_MS, SeqCst);
+        let deadline = if timed { now_ms() + LOAD_TIMEOUT_MS } else { 0 };
+        self.load_deadline_ms.store(deadline, SeqCst);
     }
 
     /// The library's code finished; whether it was stopped for running

@@ -59,14 +59,43 @@ impl Libraries {
         self.index.clear();
     }
 
+    /// Every library's code, as RDB files and AOF rewrites save them.
+    pub fn codes(&self) -> Vec<Bytes> {
+        self.libraries.values().map(|l| l.code.clone()).collect()
+    }
+
+    /// The libraries of a file being loaded (Redis's `rdbFunctionLoad`
+    /// without `RDBFLAGS_ALLOW_DUP`): each code compiled in order, a
+    /// repeated library or function name being an error as for FUNCTION
+    /// LOAD. On error, the index of the code that failed and the reason
+    /// (without the reply's `ERR` code).
+    pub fn from_codes<'c>(
+        vm: &Vm,
+        run: &RunState,
+        codes: impl IntoIterator<Item = &'c Bytes>,
+    ) -> Result<Libraries, (usize, String)> {
+        let mut libraries = Libraries::default();
+        for (index, code) in codes.into_iter().enumerate() {
+            if let Err(error) = libraries.load(vm, run, code, false, false) {
+                let reason = error.strip_prefix("ERR ").unwrap_or(&error).to_string();
+                return Err((index, reason));
+            }
+        }
+        Ok(libraries)
+    }
+
     /// FUNCTION LOAD: on success the library's name; nothing changes on
-    /// failure. Errors are reply texts.
+    /// failure. Errors are reply texts. `timed`: the library's code gets
+    /// Redis's load timeout, which code that was accepted once (a file
+    /// being loaded, FUNCTION RESTORE, the AOF's replay) does not get, as
+    /// in Redis 7.2 (FUNCTION RESTORE keeps the timeout here).
     pub fn load(
         &mut self,
         vm: &Vm,
         run: &RunState,
         code: &Bytes,
         replace: bool,
+        timed: bool,
     ) -> Result<String, String> {
         let (engine, name, body_start) = metadata(code)?;
         if !valid_name(&name) {
@@ -78,7 +107,7 @@ impl Libraries {
         if self.libraries.contains_key(&name) && !replace {
             return Err(format!("ERR Library '{name}' already exists"));
         }
-        run.begin_load();
+        run.begin_load(timed);
         let registered = register(vm, &code[body_start..]);
         if run.end_load() {
             return Err("ERR Error registering functions: ERR FUNCTION LOAD timeout".to_string());
@@ -136,7 +165,8 @@ impl Libraries {
         let codes = super::payload::parse(payload)?;
         let mut restored = Libraries::default();
         for code in codes {
-            restored.load(vm, run, &Bytes::from(code), false)?;
+            // Timed as FUNCTION LOAD is: the payload comes from a client.
+            restored.load(vm, run, &Bytes::from(code), false, true)?;
         }
         if policy == RestorePolicy::Flush {
             *self = restored;

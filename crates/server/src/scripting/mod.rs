@@ -101,6 +101,10 @@ pub struct Scripting {
     /// FUNCTION STATS must answer while a function runs, without the engine.
     library_count: AtomicUsize,
     function_count: AtomicUsize,
+    /// The libraries' codes, published with the counts: saves read them
+    /// without the engine, which a script running FLUSHALL (and so the
+    /// save of the save points) holds.
+    codes: Mutex<Vec<Bytes>>,
 }
 
 impl Scripting {
@@ -119,6 +123,7 @@ impl Scripting {
             rand,
             library_count: AtomicUsize::new(0),
             function_count: AtomicUsize::new(0),
+            codes: Mutex::new(Vec::new()),
         })
     }
 
@@ -130,12 +135,39 @@ impl Scripting {
         Ok(())
     }
 
-    /// Publishes the library and function counts after a FUNCTION change.
+    /// Publishes the library and function counts and the codes after a
+    /// FUNCTION change.
     pub fn note_libraries(&self, engine: &Engine) {
         self.library_count
             .store(engine.libraries.libraries.len(), Relaxed);
         self.function_count
             .store(engine.libraries.function_count(), Relaxed);
+        *self.codes.lock() = engine.libraries.codes();
+    }
+
+    /// Every library's code, for an RDB file or an AOF base, without
+    /// taking the engine. Libraries change under the keyspace lock, which
+    /// savers hold, so the codes match the keys saved with them.
+    pub fn library_codes(&self) -> Vec<Bytes> {
+        self.codes.lock().clone()
+    }
+
+    /// Compiles a file's libraries into a new set, leaving the current one
+    /// alone (see [`functions::Libraries::from_codes`]).
+    pub fn compile_libraries<'c>(
+        &self,
+        codes: impl IntoIterator<Item = &'c Bytes>,
+    ) -> Result<functions::Libraries, (usize, String)> {
+        let engine = self.engine.lock();
+        functions::Libraries::from_codes(&engine.functions, &self.run, codes)
+    }
+
+    /// Replaces every library (a file was loaded, or DEBUG LOADAOF
+    /// emptied the data, which in Redis takes the functions too).
+    pub fn install_libraries(&self, libraries: functions::Libraries) {
+        let mut engine = self.engine.lock();
+        engine.libraries = libraries;
+        self.note_libraries(&engine);
     }
 
     pub fn counts(&self) -> (usize, usize) {

@@ -6,14 +6,10 @@
 //! The RDB pieces (lengths, string encodings with LZF, the CRC) are the
 //! persistence module's: [`crate::persist::rdb`].
 
+use crate::persist::rdb::opcodes::{OPCODE_FUNCTION2, OPCODE_FUNCTION_PRE_GA};
 use crate::persist::rdb::payload::{self as frame, BAD_FOOTER};
 use crate::persist::rdb::reader::Reader;
 use crate::persist::rdb::writer::{RdbWriter, WriteOptions};
-
-/// `RDB_OPCODE_FUNCTION2`.
-const OPCODE_FUNCTION2: u8 = 245;
-/// `RDB_OPCODE_FUNCTION_PRE_GA`: the 7.0 release candidates' format.
-const OPCODE_FUNCTION_PRE_GA: u8 = 246;
 /// The RDB version of Redis 7.2.
 pub const RDB_VERSION: u16 = 11;
 
@@ -26,9 +22,7 @@ pub fn dump<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut writer = RdbWriter::without_header(Vec::new(), options);
     for code in codes {
         // Writing to a Vec cannot fail.
-        let _ = writer
-            .u8(OPCODE_FUNCTION2)
-            .and_then(|()| writer.string(code));
+        let _ = writer.function(code);
     }
     frame::seal(writer.into_inner(), RDB_VERSION)
 }

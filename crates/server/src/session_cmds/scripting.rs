@@ -235,7 +235,7 @@ fn fcall_generic(
     reply
 }
 
-fn function_load(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+fn function_load(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let (replace, code) = match argv.len() {
         3 => (false, &argv[2]),
         4 if argv[2].eq_ignore_ascii_case(b"replace") => (true, &argv[3]),
@@ -248,16 +248,31 @@ fn function_load(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]
         _ => return subcommand_syntax_error("FUNCTION", &argv[1]),
     };
     let scripting = &session.shared.scripting;
+    // The keyspace before the engine (the lock order), and its `loading`:
+    // code replayed from the AOF was accepted once and gets no load
+    // timeout (Redis's `mustObeyClient`).
+    let keyspace = ks.get();
     let mut engine = scripting.engine.lock();
     let engine = &mut *engine;
+    let timed = !keyspace.loading;
     let result = engine
         .libraries
-        .load(&engine.functions, &scripting.run, code, replace);
+        .load(&engine.functions, &scripting.run, code, replace, timed);
     scripting.note_libraries(engine);
     match result {
-        Ok(name) => Frame::Bulk(Bytes::from(name)),
+        Ok(name) => {
+            changed_functions(keyspace);
+            Frame::Bulk(Bytes::from(name))
+        }
         Err(error) => Frame::error(error),
     }
+}
+
+/// A FUNCTION LOAD, DELETE, FLUSH or RESTORE that changed the libraries
+/// counts as a change (`server.dirty++`): dispatch then propagates the
+/// command as it was received, and the save points count it.
+fn changed_functions(keyspace: &mut crate::db::Keyspace) {
+    keyspace.dirty += 1;
 }
 
 fn function_list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
@@ -302,7 +317,13 @@ fn function_list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]
                     ),
                     (
                         bulk("flags"),
-                        Frame::Set(flags.into_iter().map(bulk).collect()),
+                        // Status replies, as Redis's functionListReplyFlags.
+                        Frame::Set(
+                            flags
+                                .into_iter()
+                                .map(|f| Frame::Simple(Bytes::from_static(f.as_bytes())))
+                                .collect(),
+                        ),
                     ),
                 ])
             })
@@ -320,27 +341,32 @@ fn function_list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]
     Frame::Array(libraries)
 }
 
-fn function_delete(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+fn function_delete(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let scripting = &session.shared.scripting;
+    let keyspace = ks.get();
     let mut engine = scripting.engine.lock();
     let name = String::from_utf8_lossy(&argv[2]).into_owned();
     let deleted = engine.libraries.delete(&name);
     scripting.note_libraries(&engine);
     if deleted {
+        changed_functions(keyspace);
         Frame::ok()
     } else {
         Frame::error("ERR Library not found")
     }
 }
 
-fn function_flush(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+fn function_flush(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     if !flush_mode_ok(argv) {
         return Frame::error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     }
     let scripting = &session.shared.scripting;
+    let keyspace = ks.get();
     let mut engine = scripting.engine.lock();
     engine.libraries.clear();
     scripting.note_libraries(&engine);
+    // Even with no library to flush, as in Redis.
+    changed_functions(keyspace);
     Frame::ok()
 }
 
@@ -384,7 +410,7 @@ fn function_dump(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -
     Frame::Bulk(Bytes::from(engine.libraries.dump()))
 }
 
-fn function_restore(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+fn function_restore(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let policy =
         match argv.get(3) {
             None => RestorePolicy::Append,
@@ -399,6 +425,7 @@ fn function_restore(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Byt
         return subcommand_syntax_error("FUNCTION", &argv[1]);
     }
     let scripting = &session.shared.scripting;
+    let keyspace = ks.get();
     let mut engine = scripting.engine.lock();
     let engine = &mut *engine;
     let result = engine
@@ -406,7 +433,10 @@ fn function_restore(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Byt
         .restore(&engine.functions, &scripting.run, &argv[2], policy);
     scripting.note_libraries(engine);
     match result {
-        Ok(()) => Frame::ok(),
+        Ok(()) => {
+            changed_functions(keyspace);
+            Frame::ok()
+        }
         Err(error) => Frame::error(error),
     }
 }

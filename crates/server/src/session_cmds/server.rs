@@ -146,7 +146,8 @@ fn debug_reload(session: &mut Session, ks: &mut KeyspaceLock<'_>, options: &[Byt
         return Frame::error("ERR Error trying to save the DB");
     }
     let path = crate::persist::file::rdb_path(&shared.config.read());
-    match crate::persist::jobs::load_file(&path, keyspace) {
+    // Redis empties the data, functions included, and loads the file's.
+    match crate::persist::jobs::load_file(&path, keyspace, &shared.scripting) {
         Ok(stats) => {
             let (loaded, expired) = stats.map_or((0, 0), |s| (s.loaded, s.expired));
             shared.persist.last_load_loaded.store(loaded, Relaxed);

@@ -3,9 +3,10 @@
 //! With the preamble on (Redis's default) the base is an RDB file, named
 //! `<appendfilename>.<seq>.base.rdb`, written by the RDB writer of
 //! [`crate::persist`] with the `aof-base` AUX field set; off, it is
-//! commands (`.base.aof`). The dataset is captured under the keyspace
-//! lock ([`Base::capture`]) and written on the rewrite thread
-//! ([`Base::write`]).
+//! commands (`.base.aof`). Either way the function libraries come first
+//! (FUNCTION2 records in the RDB, FUNCTION LOAD commands), as in Redis.
+//! The dataset is captured under the keyspace lock ([`Base::capture`])
+//! and written on the rewrite thread ([`Base::write`]).
 //!
 //! JSON documents: Redis with RedisJSON would write them as module
 //! values (`ReJSON-RL`), which moat's RDB writer does not produce. A
@@ -20,6 +21,7 @@ use super::{encode_dbs, Entry};
 use crate::db::{Keyspace, Value};
 use crate::persist::rdb::WriteOptions;
 use crate::persist::save::{write_rdb, AuxInfo, DbEntries, Snapshot};
+use bytes::Bytes;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
@@ -46,18 +48,25 @@ pub enum Base {
 }
 
 impl Base {
-    /// Captures `ks` under its lock: with the preamble a copy of the
-    /// entries (a memory copy, as BGSAVE takes), else the commands.
-    pub fn capture(ks: &Keyspace, rdb_preamble: bool, options: WriteOptions, now_ms: i64) -> Base {
+    /// Captures `ks` under its lock, with the libraries' codes: with the
+    /// preamble a copy of the entries (a memory copy, as BGSAVE takes),
+    /// else the commands.
+    pub fn capture(
+        ks: &Keyspace,
+        libraries: Vec<Bytes>,
+        rdb_preamble: bool,
+        options: WriteOptions,
+        now_ms: i64,
+    ) -> Base {
         if rdb_preamble {
             Base::Snapshot {
-                snapshot: Snapshot::take(ks.databases()),
+                snapshot: Snapshot::take(ks.databases(), libraries),
                 aux: crate::persist::jobs::aux(ks, true),
                 options,
                 now_ms,
             }
         } else {
-            Base::Commands(super::encode_base(ks, now_ms))
+            Base::Commands(super::encode_base(ks, &libraries, now_ms))
         }
     }
 
@@ -83,10 +92,10 @@ impl Base {
                         "The dataset holds JSON documents, which an RDB base cannot hold without the RedisJSON module: writing the AOF base as commands"
                     );
                     let dbs = dbs.iter().map(|db| (db.index, db.entries.iter().copied()));
-                    out.write_all(&encode_dbs(dbs, 0, *now_ms))?;
+                    out.write_all(&encode_dbs(&snapshot.libraries, dbs, 0, *now_ms))?;
                     Format::Commands
                 } else {
-                    out = write_rdb(out, *options, aux, &dbs)?;
+                    out = write_rdb(out, *options, aux, &snapshot.libraries, &dbs)?;
                     Format::Rdb
                 }
             }
@@ -108,6 +117,10 @@ mod tests {
     use super::*;
     use crate::persist::load::load_rdb;
 
+    fn library() -> Bytes {
+        Bytes::from_static(b"#!lua name=lib\nredis.register_function('f', function() return 1 end)")
+    }
+
     fn keyspace() -> Keyspace {
         let mut ks = Keyspace::new(4);
         let mut db = ks.view(2, 0);
@@ -121,15 +134,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("base");
         let ks = keyspace();
-        let base = Base::capture(&ks, true, WriteOptions::default(), 0);
+        let base = Base::capture(&ks, vec![library()], true, WriteOptions::default(), 0);
         assert_eq!(base.write(&path).unwrap(), Format::Rdb);
         let bytes = std::fs::read(&path).unwrap();
         assert!(bytes.starts_with(b"REDIS0010"));
         let aof_base = b"\x08aof-base\xc0\x01";
         assert!(bytes.windows(aof_base.len()).any(|w| w == aof_base));
-        let (loaded, stats) = load_rdb(&bytes, &ks, 0).unwrap();
+        let loaded = load_rdb(&bytes, &ks, 0).unwrap();
+        let stats = loaded.stats;
         assert_eq!((stats.loaded, stats.end), (1, bytes.len()));
-        assert_eq!(loaded.total_keys(), 1);
+        assert_eq!(loaded.keyspace.total_keys(), 1);
+        let codes: Vec<Bytes> = loaded.libraries.into_iter().map(|l| l.code).collect();
+        assert_eq!(codes, vec![library()]);
     }
 
     #[test]
@@ -139,7 +155,7 @@ mod tests {
         let mut ks = keyspace();
         let doc = crate::cmd::json::doc::parse(br#"{"a":1}"#).unwrap();
         ks.view(0, 0).set(b"doc", Value::Json(Box::new(doc)), false);
-        let base = Base::capture(&ks, true, WriteOptions::default(), 0);
+        let base = Base::capture(&ks, vec![library()], true, WriteOptions::default(), 0);
         assert_eq!(base.write(&path).unwrap(), Format::Commands);
         let bytes = std::fs::read(&path).unwrap();
         let mut pos = 0;
@@ -148,6 +164,34 @@ mod tests {
             names.push(String::from_utf8_lossy(&argv[0]).into_owned());
         }
         assert!(names.contains(&"JSON.SET".to_string()), "{names:?}");
+        assert_eq!(names[0], "FUNCTION", "the libraries come first");
         assert!(names.contains(&"SET".to_string()) && names.contains(&"PEXPIREAT".to_string()));
+    }
+
+    #[test]
+    fn command_bases_load_each_library_before_any_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("base");
+        let base = Base::capture(
+            &keyspace(),
+            vec![library()],
+            false,
+            WriteOptions::default(),
+            0,
+        );
+        assert_eq!(base.write(&path).unwrap(), Format::Commands);
+        let bytes = std::fs::read(&path).unwrap();
+        let mut pos = 0;
+        let first = crate::aof::reader::next_command(&bytes, &mut pos)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            first,
+            vec![Bytes::from("FUNCTION"), Bytes::from("LOAD"), library()]
+        );
+        let second = crate::aof::reader::next_command(&bytes, &mut pos)
+            .unwrap()
+            .unwrap();
+        assert_eq!(second[0], "SELECT");
     }
 }

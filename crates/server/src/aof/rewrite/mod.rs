@@ -16,6 +16,7 @@
 //! one arm in [`emit_value`].
 
 pub mod base;
+mod functions;
 mod hash;
 mod json;
 mod list;
@@ -29,6 +30,7 @@ use crate::aof::encode;
 use crate::db::{Entry, Keyspace, Value};
 use crate::shared::Shared;
 use base::{Base, Format};
+use bytes::Bytes;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,15 +38,17 @@ use std::time::Instant;
 /// Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
 pub const ITEMS_PER_COMMAND: usize = 64;
 
-/// The dataset as commands, encoded under the keyspace lock: per
-/// database a SELECT, per live key the commands that build its value,
-/// then PEXPIREAT for a TTL (keys already expired are left out, as
-/// Redis's rewrite skips them). Encoding straight into one buffer costs
-/// a memory copy per key and no allocation, which keeps the pause short.
-pub fn encode_base(ks: &Keyspace, now_ms: i64) -> Vec<u8> {
+/// The dataset as commands, encoded under the keyspace lock: a FUNCTION
+/// LOAD per library (`libraries` holds their codes), then per database a
+/// SELECT, per live key the commands that build its value, then
+/// PEXPIREAT for a TTL (keys already expired are left out, as Redis's
+/// rewrite skips them). Encoding straight into one buffer costs a memory
+/// copy per key and no allocation, which keeps the pause short.
+pub fn encode_base(ks: &Keyspace, libraries: &[Bytes], now_ms: i64) -> Vec<u8> {
     // Room for a short key and value each, so the buffer rarely regrows.
     let capacity = ks.total_keys().saturating_mul(48).min(1 << 30);
     encode_dbs(
+        libraries,
         ks.databases().map(|(index, db)| (index, db.entries())),
         capacity,
         now_ms,
@@ -53,12 +57,13 @@ pub fn encode_base(ks: &Keyspace, now_ms: i64) -> Vec<u8> {
 
 /// [`encode_base`] over any databases' entries (the keyspace, or the
 /// copy a preamble rewrite took).
-pub fn encode_dbs<'e, D, E>(dbs: D, capacity: usize, now_ms: i64) -> Vec<u8>
+pub fn encode_dbs<'e, D, E>(libraries: &[Bytes], dbs: D, capacity: usize, now_ms: i64) -> Vec<u8>
 where
     D: Iterator<Item = (usize, E)>,
     E: Iterator<Item = &'e Entry>,
 {
     let mut out = Vec::with_capacity(capacity);
+    functions::emit(&mut out, libraries);
     for (index, entries) in dbs {
         let mut live = entries.filter(|e| !e.is_expired(now_ms)).peekable();
         if live.peek().is_none() {
@@ -168,7 +173,13 @@ pub fn start(shared: &Arc<Shared>, ks: &mut Keyspace) -> Result<(), String> {
         );
         return Err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".into());
     }
-    let base = Base::capture(ks, settings.rdb_preamble, options, crate::shared::now_ms());
+    let base = Base::capture(
+        ks,
+        shared.scripting.library_codes(),
+        settings.rdb_preamble,
+        options,
+        crate::shared::now_ms(),
+    );
     let first_kept_incr = if aof.is_enabled() {
         // Appends from now on go to a new incr file, listed before the
         // base exists so a crash mid-rewrite loses nothing.
@@ -314,7 +325,7 @@ mod tests {
             }
             db.set(b"set", Value::Set(set), false);
         }
-        let out = encode_base(&ks, 0);
+        let out = encode_base(&ks, &[], 0);
         let mut pos = 0;
         let mut commands = Vec::new();
         while let Some(argv) = crate::aof::reader::next_command(&out, &mut pos).unwrap() {

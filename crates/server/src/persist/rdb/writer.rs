@@ -138,6 +138,13 @@ impl<W: Write> RdbWriter<W> {
         self.string(value)
     }
 
+    /// One function library (`rdbSaveFunctions`): `RDB_OPCODE_FUNCTION2`
+    /// and its code as a string, compressed like any other.
+    pub fn function(&mut self, code: &[u8]) -> io::Result<()> {
+        self.u8(OPCODE_FUNCTION2)?;
+        self.string(code)
+    }
+
     pub fn select_db(&mut self, db: usize, keys: usize, expires: usize) -> io::Result<()> {
         self.u8(OPCODE_SELECTDB)?;
         self.length(db as u64)?;
@@ -236,6 +243,40 @@ mod tests {
             let bytes = w.finish().unwrap();
             let mut r = super::super::reader::Reader::new(&bytes[9..]);
             prop_assert_eq!(r.length().unwrap(), n);
+        }
+    }
+
+    struct Functions(Vec<(Vec<u8>, usize)>);
+
+    impl Visitor for Functions {
+        fn record(&mut self, _: ParsedRecord) -> Result<(), RdbError> {
+            Ok(())
+        }
+        fn function(&mut self, code: Vec<u8>, offset: usize) -> Result<(), RdbError> {
+            self.0.push((code, offset));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn function_records_round_trip() {
+        let code = b"#!lua name=l\nredis.register_function('f', function() end)".repeat(3);
+        for compression in [false, true] {
+            let options = WriteOptions {
+                compression,
+                checksum: true,
+            };
+            let mut w = RdbWriter::new(Vec::new(), options).unwrap();
+            w.function(b"#!lua name=x").unwrap();
+            w.function(&code).unwrap();
+            let file = w.finish().unwrap();
+            assert_eq!(&file[9..11], &[OPCODE_FUNCTION2, 12]);
+            let mut seen = Functions(Vec::new());
+            parse(&file, &mut seen).unwrap();
+            assert_eq!(
+                seen.0,
+                vec![(b"#!lua name=x".to_vec(), 9), (code.clone(), 9 + 2 + 12)]
+            );
         }
     }
 
