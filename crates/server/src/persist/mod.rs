@@ -22,8 +22,9 @@ mod types;
 pub use state::PersistState;
 
 /// Redis's `rdbSavedObjectLen`: the bytes the value takes in an RDB file,
-/// without its key and type byte (`DEBUG OBJECT`'s `serializedlength`).
-/// `None` for a type the RDB writer cannot save.
+/// without its key and type byte (`DEBUG OBJECT`'s `serializedlength`);
+/// a module value's counts its id and EOF mark, as Redis's does. `None`
+/// only if writing to memory failed.
 pub fn serialized_length(key: &[u8], value: &crate::db::Value, compression: bool) -> Option<usize> {
     use rdb::writer::{RdbWriter, RecordMeta, WriteOptions};
     let options = WriteOptions {
