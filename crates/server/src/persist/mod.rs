@@ -2,7 +2,8 @@
 //! so that data moves between Redis and moat in both directions.
 //!
 //! - `rdb/`: the format, no I/O.
-//! - `types/`: each data type's records.
+//! - `types/`: each data type's records (JSON documents as RedisJSON's
+//!   `ReJSON-RL` module values).
 //! - `save.rs`: a keyspace (or a copy of one) to RDB bytes.
 //! - `load.rs`: RDB bytes to a new keyspace, installed only when whole.
 //! - `dump.rs`: DUMP/RESTORE payloads of single values.
