@@ -2,6 +2,13 @@
 //! directions with the same data, a corrupt or truncated file stops
 //! moat's start-up with a clear message, and SAVE, BGSAVE, DEBUG RELOAD
 //! and the shutdown save behave as Redis's.
+//!
+//! JSON documents are written as RedisJSON 2.x's `ReJSON-RL` module
+//! values. No RedisJSON-enabled redis-server is available here, so their
+//! interop is checked against the format as RedisJSON's source specifies
+//! it (hand-built values load, see also `persist::types::json`) and
+//! against what a plain Redis can check: the module type's name and the
+//! module value framing.
 
 use moat_resp::Frame;
 use moat_testkit::{moat_server, reference, Client, ServerProcess};
@@ -135,6 +142,34 @@ fn rejson_values_load_and_damaged_ones_stop_start_up() {
     assert!(output.contains("key 'doc': "), "{output}");
 }
 
+/// A file moat writes with JSON documents, given to a Redis without
+/// RedisJSON: Redis names the module type `ReJSON-RL` in its own message
+/// (its `moduleTypeNameByID` decodes the id moat wrote; a Redis that has
+/// the module finds its type by the same id), then its built-in
+/// redis-check-rdb walks every module value opcode by opcode up to its
+/// EOF mark and finds the file sound, so the framing is Redis's.
+#[test]
+fn redis_checks_moat_json_documents_as_rejson_module_values() {
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
+    let moat = moat_server(MOAT).start().unwrap();
+    let mut c = moat.client().unwrap();
+    dataset::run_all(&mut c, &dataset::json_documents());
+    assert_eq!(call(&mut c, &["SAVE"]), Frame::ok());
+    let file = std::fs::read(moat.dir().join("dump.rdb")).unwrap();
+    // Redis refuses to run listening nowhere: a socket in its directory.
+    let (_, output) = start_binary_on(&redis, &file, &["--unixsocket", "redis.sock"]);
+    assert!(
+        output.contains(
+            "The RDB file contains module data I can't load: no matching module type 'ReJSON-RL'"
+        ),
+        "{output}"
+    );
+    assert!(output.contains("\\o/ RDB looks OK! \\o/"), "{output}");
+    assert!(output.contains("[info] 10 keys read"), "{output}");
+}
+
 fn text_of(c: &mut Client, args: &[&str]) -> String {
     text(&call(c, args))
 }
@@ -229,10 +264,18 @@ fn debug_reload_keeps_lists_sorted_sets_streams_and_json() {
 /// Runs moat on a directory holding `file` as dump.rdb until it exits
 /// (or serves, which counts as a success and is stopped).
 fn start_on(file: &[u8]) -> (i32, String) {
+    start_binary_on(Path::new(MOAT.expect("moat-server built")), file, &[])
+}
+
+/// [`start_on`] for any server binary taking Redis's arguments, run in
+/// the file's directory.
+fn start_binary_on(binary: &Path, file: &[u8], extra: &[&str]) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("dump.rdb"), file).unwrap();
-    let mut child = std::process::Command::new(MOAT.expect("moat-server built"))
+    let mut child = std::process::Command::new(binary)
+        .current_dir(dir.path())
         .args(["--port", "0", "--save", ""])
+        .args(extra)
         .arg("--dir")
         .arg(dir.path())
         .stdout(std::process::Stdio::piped())
