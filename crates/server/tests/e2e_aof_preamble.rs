@@ -1,7 +1,7 @@
 //! `aof-use-rdb-preamble` against the built binary and redis-server
 //! 7.0.15: RDB bases (`.base.rdb`) written and named as Redis does, read
 //! in both directions with their incr files, old single-file AOFs with an
-//! RDB preamble, corrupt bases refused, JSON documents kept, and DEBUG
+//! RDB preamble, corrupt bases refused, JSON documents in RDB bases, and DEBUG
 //! LOADAOF.
 
 mod support;
@@ -546,32 +546,56 @@ fn a_single_file_aof_with_an_rdb_preamble_loads() {
         .any(|l| l.starts_with("0 counter string \"1\"")));
 }
 
-/// JSON documents cannot go into an RDB base (no RedisJSON module
-/// values are written), so a rewrite of a dataset holding one writes
-/// the base as commands; nothing is lost, and once the documents are gone
-/// the next base is an RDB again.
+/// JSON documents go into an RDB base as RedisJSON's module values
+/// (`ReJSON-RL`), so a preamble base is always an RDB; documents of every
+/// JSON type, TTLs included, come back after a restart.
 #[test]
-fn json_documents_keep_the_base_in_commands() {
+fn json_documents_go_into_the_rdb_base() {
     let mut server = moat_aof(&[]);
     let mut c = server.client().unwrap();
     run(&mut c, &every_type(""));
-    let document = r#"{"a":[1,2.5,"x"],"b":{"c":null,"d":true}}"#;
-    ok(&mut c, &["JSON.SET", "doc", "$", document]);
+    let long = format!("[{}]", vec![r#"{"k":"repeated"}"#; 200].join(","));
+    let documents = [
+        (
+            "doc",
+            r#"{"a":[1,2.5,"x"],"b":{"c":null,"d":true,"e":false}}"#,
+        ),
+        (
+            "doc:unicode",
+            r#"["caf\u00e9 \ud83d\ude00 ü","\"\\\/\n\t\u0001"]"#,
+        ),
+        (
+            "doc:numbers",
+            "[0,-9223372036854775808,18446744073709551615,1e300,1.0,-0.5]",
+        ),
+        ("doc:scalar", "42"),
+        ("doc:long", long.as_str()),
+    ];
+    for (key, document) in documents {
+        ok(&mut c, &["JSON.SET", key, "$", document]);
+    }
+    call(&mut c, &["PEXPIRE", "doc", "86400000"]);
     rewrite(&mut c);
     assert_eq!(
         manifest(&server),
-        "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+        "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
     );
-    let base = std::fs::read(aof_dir(&server).join("appendonly.aof.2.base.aof")).unwrap();
-    assert!(base.starts_with(b"*2\r\n$6\r\nSELECT\r\n"));
+    let base = std::fs::read(aof_dir(&server).join("appendonly.aof.2.base.rdb")).unwrap();
+    // Type 7, key `doc`, then the ReJSON-RL encver 3 id as a 64-bit length.
+    let record = [
+        &b"\x07\x03doc\x81"[..],
+        &0x45e2_5238_df91_2c03u64.to_be_bytes(),
+    ]
+    .concat();
+    assert!(base.windows(record.len()).any(|w| w == record));
     let before = dump(&mut c);
+    assert!(before
+        .iter()
+        .any(|l| l.starts_with("0 doc ReJSON-RL ") && !l.ends_with("expiry=-1")));
     drop(c);
     server.restart().unwrap();
     let mut c = server.client().unwrap();
     assert_eq!(dump(&mut c), before);
-    call(&mut c, &["DEL", "doc"]);
-    rewrite(&mut c);
-    assert!(manifest(&server).starts_with("file appendonly.aof.3.base.rdb seq 3 type b\n"));
 }
 
 /// DEBUG LOADAOF empties the dataset and loads the RDB base and incr

@@ -47,6 +47,20 @@ fn redis_migrates_to_moat_and_moat_migrates_back() {
     assert_eq!(dump(&mut rc, Encodings::Shared), expected);
 }
 
+/// JSON documents (RedisJSON module values in their payloads) migrate
+/// between moat servers with the rest of the dataset, TTLs included.
+#[test]
+fn json_documents_migrate_between_moat_servers() {
+    let source = moat_server(MOAT).start().unwrap();
+    let target = moat_server(MOAT).start().unwrap();
+    let (mut s, mut t) = (source.client().unwrap(), target.client().unwrap());
+    populate(&mut s);
+    dataset::run_all(&mut s, &dataset::json_documents());
+    let expected = dump(&mut s, Encodings::WithSets);
+    migrate_all(&mut s, target.port());
+    assert_eq!(dump(&mut t, Encodings::WithSets), expected);
+}
+
 #[test]
 fn options_and_failures() {
     let source = moat_server(MOAT).start().unwrap();

@@ -36,10 +36,8 @@ fn dump(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let Some(entry) = db.entry(slot) else {
         return Ok(Frame::Null);
     };
-    // Only a JSON document has no RDB form without the RedisJSON module.
-    let payload = dump_value(&argv[1], &entry.value, compression).ok_or_else(|| {
-        Frame::error("ERR DUMP of a JSON document is not supported (no RDB encoding for ReJSON-RL)")
-    })?;
+    let payload =
+        dump_value(&entry.value, compression).map_err(|e| Frame::error(format!("ERR {e}")))?;
     Ok(Frame::Bulk(Bytes::from(payload)))
 }
 

@@ -181,11 +181,8 @@ fn migrate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             Some(at) if at - now < 0 => continue,
             Some(at) => (at - now).max(1),
         };
-        let payload = dump_value(key, &entry.value, compression).ok_or_else(|| {
-            Frame::error(
-                "ERR MIGRATE of a JSON document is not supported (no RDB encoding for ReJSON-RL)",
-            )
-        })?;
+        let payload =
+            dump_value(&entry.value, compression).map_err(|e| Frame::error(format!("ERR {e}")))?;
         found.push((key, ttl, payload));
     }
     if !any_exists {

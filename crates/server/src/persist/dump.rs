@@ -29,16 +29,17 @@ impl RestoreError {
     }
 }
 
-/// The DUMP payload of `value`; `None` for a value RDB cannot hold (a
-/// JSON document, which is a module type in Redis).
-pub fn dump_value(key: &[u8], value: &Value, compression: bool) -> Option<Vec<u8>> {
+/// The DUMP payload of `value`. A JSON document's is RedisJSON's module
+/// value (`RDB_TYPE_MODULE_2`, `ReJSON-RL`), as a Redis with RedisJSON
+/// dumps it. Writing to memory fails only if memory does.
+pub fn dump_value(value: &Value, compression: bool) -> std::io::Result<Vec<u8>> {
     let options = WriteOptions {
         compression,
         checksum: false,
     };
     let mut w = RdbWriter::without_header(Vec::new(), options);
-    types::write_object(&mut w, key, value).ok()?;
-    Some(payload::seal(w.into_inner(), rdb::WRITE_VERSION as u16))
+    types::write_object(&mut w, value)?;
+    Ok(payload::seal(w.into_inner(), rdb::WRITE_VERSION as u16))
 }
 
 /// The value a RESTORE payload holds, built with the encoding Redis would
@@ -93,7 +94,7 @@ mod tests {
             Value::string(&[b'z'; 100]),
             Value::List(list),
         ] {
-            let payload = dump_value(b"k", &value, true).unwrap();
+            let payload = dump_value(&value, true).unwrap();
             assert_eq!(restore_value(&payload, &limits).unwrap(), value);
         }
     }
@@ -113,7 +114,7 @@ mod tests {
             hash.insert(e, b"v", &limits);
         }
         for value in [Value::List(list), Value::Set(set), Value::Hash(hash)] {
-            let good = dump_value(b"k", &value, true).unwrap();
+            let good = dump_value(&value, true).unwrap();
             let body = &good[..good.len() - 10];
             for at in 0..body.len() {
                 for flip in [0x01, 0x80, 0xff] {
@@ -128,7 +129,7 @@ mod tests {
     #[test]
     fn damaged_payloads_are_refused_by_kind() {
         let limits = Thresholds::default();
-        let good = dump_value(b"k", &Value::string(b"hello"), true).unwrap();
+        let good = dump_value(&Value::string(b"hello"), true).unwrap();
         let mut flipped = good.clone();
         flipped[1] ^= 1;
         assert_eq!(restore_value(&flipped, &limits), Err(RestoreError::Footer));

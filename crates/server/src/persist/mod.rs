@@ -2,7 +2,8 @@
 //! so that data moves between Redis and moat in both directions.
 //!
 //! - `rdb/`: the format, no I/O.
-//! - `types/`: each data type's records.
+//! - `types/`: each data type's records (JSON documents as RedisJSON's
+//!   `ReJSON-RL` module values).
 //! - `save.rs`: a keyspace (or a copy of one) to RDB bytes.
 //! - `load.rs`: RDB bytes to a new keyspace, installed only when whole.
 //! - `dump.rs`: DUMP/RESTORE payloads of single values.
@@ -22,8 +23,9 @@ mod types;
 pub use state::PersistState;
 
 /// Redis's `rdbSavedObjectLen`: the bytes the value takes in an RDB file,
-/// without its key and type byte (`DEBUG OBJECT`'s `serializedlength`).
-/// `None` for a type the RDB writer cannot save.
+/// without its key and type byte (`DEBUG OBJECT`'s `serializedlength`);
+/// a module value's counts its id and EOF mark, as Redis's does. `None`
+/// only if writing to memory failed.
 pub fn serialized_length(key: &[u8], value: &crate::db::Value, compression: bool) -> Option<usize> {
     use rdb::writer::{RdbWriter, RecordMeta, WriteOptions};
     let options = WriteOptions {

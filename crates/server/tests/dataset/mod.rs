@@ -109,6 +109,57 @@ pub fn populate(c: &mut Client) {
     }
 }
 
+/// JSON documents (moat only: the reference server has no RedisJSON)
+/// of every JSON type: nested objects and arrays, strings with unicode
+/// and escapes, integers (i64 limits and above), floats, booleans, null;
+/// one with a TTL and one in database 3, and one long enough for LZF.
+pub fn json_documents() -> Vec<Vec<String>> {
+    let long = format!("[{}]", vec![r#"{"k":"repeated text"}"#; 300].join(","));
+    let docs = [
+        (
+            "j:object",
+            r#"{"a":{"b":{"c":[1,[2,[3,{"d":null}]]]}},"e":[],"f":{}}"#,
+        ),
+        (
+            "j:strings",
+            r#"["caf\u00e9","\u263a \ud83d\ude00 ü","\"quoted\" \\ \/ \n\t\r\b\f\u0001",""]"#,
+        ),
+        (
+            "j:numbers",
+            r#"[0,-1,42,9223372036854775807,-9223372036854775808,18446744073709551615,2.5,-0.125,1e300,1.0,3.5e-10]"#,
+        ),
+        ("j:scalars", r#"{"t":true,"f":false,"n":null}"#),
+        ("j:int", "12345"),
+        ("j:string", r#""top-level string""#),
+        ("j:null", "null"),
+        ("j:ttl", r#"{"expires":true}"#),
+        ("j:long", long.as_str()),
+    ];
+    let mut cmds: Vec<Vec<String>> = docs
+        .iter()
+        .map(|(key, doc)| vec!["JSON.SET".into(), (*key).into(), "$".into(), (*doc).into()])
+        .collect();
+    cmds.push(vec!["PEXPIRE".into(), "j:ttl".into(), "86400000".into()]);
+    cmds.push(vec!["SELECT".into(), "3".into()]);
+    cmds.push(vec![
+        "JSON.SET".into(),
+        "db3:json".into(),
+        "$".into(),
+        r#"{"db":3}"#.into(),
+    ]);
+    cmds.push(vec!["SELECT".into(), "0".into()]);
+    cmds
+}
+
+/// Runs `cmds`, each of which must succeed.
+pub fn run_all(c: &mut Client, cmds: &[Vec<String>]) {
+    for cmd in cmds {
+        let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        let reply = call(c, &args);
+        assert!(!matches!(reply, Frame::Error(_)), "{cmd:?}: {reply:?}");
+    }
+}
+
 /// Lists small (listpack in 7.2), big (several quicklist nodes) and with
 /// elements too big for a node (PLAIN nodes); sorted sets small
 /// (listpack) and big or with a long member (skiplist), with infinite,
@@ -329,6 +380,7 @@ pub fn dump(c: &mut Client, encodings: Encodings) -> BTreeMap<String, String> {
                 },
                 "zset" => zset_items(call(c, &["ZRANGE", &key, "0", "-1", "WITHSCORES"])),
                 "stream" => stream_summary(c, &key),
+                "ReJSON-RL" => text(&call(c, &["JSON.GET", &key])),
                 other => format!("unexpected type {other}"),
             };
             let encoding = text(&call(c, &["OBJECT", "ENCODING", &key]));

@@ -6,21 +6,13 @@
 //! commands (`.base.aof`). Either way the function libraries come first
 //! (FUNCTION2 records in the RDB, FUNCTION LOAD commands), as in Redis.
 //! The dataset is captured under the keyspace lock ([`Base::capture`])
-//! and written on the rewrite thread ([`Base::write`]).
-//!
-//! JSON documents: Redis with RedisJSON would write them as module
-//! values (`ReJSON-RL`), which moat's RDB writer does not produce. A
-//! base is one format, so a dataset holding any JSON document is written
-//! as commands (`JSON.SET key $ <document>`, what RedisJSON emits in a
-//! command rewrite) in a `.base.aof`, whatever the setting: no document
-//! is ever dropped, and the directory stays loadable by a Redis that has
-//! the module. The next rewrite after the last document is gone is an
-//! RDB again.
+//! and written on the rewrite thread ([`Base::write`]). JSON documents go
+//! into an RDB base as RedisJSON's module values (`ReJSON-RL`), as in a
+//! Redis with RedisJSON.
 
-use super::{encode_dbs, Entry};
-use crate::db::{Keyspace, Value};
+use crate::db::Keyspace;
 use crate::persist::rdb::WriteOptions;
-use crate::persist::save::{write_rdb, AuxInfo, DbEntries, Snapshot};
+use crate::persist::save::{write_rdb, AuxInfo, Snapshot};
 use bytes::Bytes;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -41,9 +33,6 @@ pub enum Base {
         snapshot: Snapshot,
         aux: AuxInfo,
         options: WriteOptions,
-        /// The capture's clock: keys expired by then are left out of a
-        /// command base, as Redis's rewrite skips them.
-        now_ms: i64,
     },
 }
 
@@ -63,7 +52,6 @@ impl Base {
                 snapshot: Snapshot::take(ks.databases(), libraries),
                 aux: crate::persist::jobs::aux(ks, true),
                 options,
-                now_ms,
             }
         } else {
             Base::Commands(super::encode_base(ks, &libraries, now_ms))
@@ -84,20 +72,9 @@ impl Base {
                 snapshot,
                 aux,
                 options,
-                now_ms,
             } => {
-                let dbs = snapshot.borrow();
-                if holds_json(&dbs) {
-                    tracing::info!(
-                        "The dataset holds JSON documents, which an RDB base cannot hold without the RedisJSON module: writing the AOF base as commands"
-                    );
-                    let dbs = dbs.iter().map(|db| (db.index, db.entries.iter().copied()));
-                    out.write_all(&encode_dbs(&snapshot.libraries, dbs, 0, *now_ms))?;
-                    Format::Commands
-                } else {
-                    out = write_rdb(out, *options, aux, &snapshot.libraries, &dbs)?;
-                    Format::Rdb
-                }
+                out = write_rdb(out, *options, aux, &snapshot.libraries, &snapshot.borrow())?;
+                Format::Rdb
             }
         };
         let file = out.into_inner().map_err(|e| e.into_error())?;
@@ -106,15 +83,10 @@ impl Base {
     }
 }
 
-fn holds_json(dbs: &[DbEntries<'_>]) -> bool {
-    dbs.iter()
-        .flat_map(|db| db.entries.iter())
-        .any(|entry: &&Entry| matches!(entry.value, Value::Json(_)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Value;
     use crate::persist::load::load_rdb;
 
     fn library() -> Bytes {
@@ -149,23 +121,25 @@ mod tests {
     }
 
     #[test]
-    fn json_documents_make_the_base_commands() {
+    fn json_documents_go_into_rdb_bases() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("base");
         let mut ks = keyspace();
-        let doc = crate::cmd::json::doc::parse(br#"{"a":1}"#).unwrap();
-        ks.view(0, 0).set(b"doc", Value::Json(Box::new(doc)), false);
+        let doc = crate::cmd::json::doc::parse(br#"{"a":[1,2.5,"\u00e9"]}"#).unwrap();
+        ks.view(0, 0)
+            .set(b"doc", Value::Json(Box::new(doc.clone())), false);
         let base = Base::capture(&ks, vec![library()], true, WriteOptions::default(), 0);
-        assert_eq!(base.write(&path).unwrap(), Format::Commands);
+        assert_eq!(base.write(&path).unwrap(), Format::Rdb);
         let bytes = std::fs::read(&path).unwrap();
-        let mut pos = 0;
-        let mut names = Vec::new();
-        while let Some(argv) = crate::aof::reader::next_command(&bytes, &mut pos).unwrap() {
-            names.push(String::from_utf8_lossy(&argv[0]).into_owned());
-        }
-        assert!(names.contains(&"JSON.SET".to_string()), "{names:?}");
-        assert_eq!(names[0], "FUNCTION", "the libraries come first");
-        assert!(names.contains(&"SET".to_string()) && names.contains(&"PEXPIREAT".to_string()));
+        let mut loaded = load_rdb(&bytes, &ks, 0).unwrap();
+        assert_eq!(loaded.stats.loaded, 2);
+        assert_eq!(loaded.libraries.len(), 1);
+        let back = loaded
+            .keyspace
+            .view(0, 0)
+            .lookup(b"doc", crate::db::Access::Peek)
+            .cloned();
+        assert_eq!(back, Some(Value::Json(Box::new(doc))));
     }
 
     #[test]

@@ -45,7 +45,7 @@ use crate::db::{Access, DbView, Value};
 pub use doc::Json;
 
 /// A document as compact JSON text, as `JSON.GET key $` would print it
-/// unwrapped (for the AOF rewrite).
+/// unwrapped (for the AOF rewrite, and RedisJSON's RDB encoding).
 pub fn document_text(document: &Json) -> String {
     format::to_text(document)
 }

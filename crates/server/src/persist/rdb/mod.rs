@@ -1,7 +1,8 @@
 //! Redis's RDB file format, with no I/O: the primitives (lengths,
 //! strings, doubles, CRC64), the opcodes and type codes, decoders for the
 //! compact encodings Redis embeds in the file (listpack, ziplist, intset,
-//! quicklist, zipmap), the object decoder and the writer.
+//! quicklist, zipmap), the framing of module values, the object decoder
+//! and the writer.
 //!
 //! Everything here treats its input as hostile: every length is checked
 //! against the bytes that remain before anything is allocated, and a bad
@@ -11,6 +12,7 @@ pub mod crc64;
 pub mod error;
 pub mod intset;
 pub mod listpack;
+pub mod module;
 pub mod object;
 pub mod opcodes;
 pub mod parse;

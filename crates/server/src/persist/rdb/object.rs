@@ -3,6 +3,7 @@
 //! its own representation (see `persist::types`).
 
 use super::error::RdbError;
+use super::module::{self, ModuleValue};
 use super::opcodes::*;
 use super::reader::Reader;
 use super::{intset, listpack, quicklist, stream, ziplist, zipmap};
@@ -21,6 +22,8 @@ pub enum RdbObject {
     Hash(Pairs),
     ZSet(Vec<(Vec<u8>, f64)>),
     Stream(Box<stream::RdbStream>),
+    /// A module type's value (`RDB_TYPE_MODULE_2`), of a type moat knows.
+    Module(ModuleValue),
 }
 
 impl RdbObject {
@@ -33,6 +36,8 @@ impl RdbObject {
             RdbObject::Hash(_) => "hash",
             RdbObject::ZSet(_) => "zset",
             RdbObject::Stream(_) => "stream",
+            // `TYPE` answers a module value with its type's name.
+            RdbObject::Module(m) => m.type_name,
         }
     }
 }
@@ -108,11 +113,10 @@ pub fn decode(code: u8, r: &mut Reader<'_>) -> Result<RdbObject, RdbError> {
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
             RdbObject::Stream(Box::new(stream::decode(code, r)?))
         }
-        TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
-            return Err(RdbError::new(
-                at,
-                "module values are not supported (no modules are loaded)",
-            ))
+        TYPE_MODULE_2 => RdbObject::Module(module::decode(r)?),
+        // Redis's words: that format has no opcodes to walk.
+        TYPE_MODULE_PRE_GA => {
+            return Err(RdbError::new(at, "Pre-release module format not supported"))
         }
         other => return Err(RdbError::new(at, format!("unknown value type {other}"))),
     })

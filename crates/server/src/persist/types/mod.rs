@@ -1,16 +1,17 @@
 //! Each data type's side of persistence: how a [`Value`] is written as an
 //! RDB record and how a decoded [`RdbObject`] becomes a value with the
-//! encoding Redis would give it after loading. One file per type.
-//! JSON documents are refused by key name.
+//! encoding Redis would give it after loading. One file per type; JSON
+//! documents are RedisJSON's module values (`json.rs`).
 
 mod hash;
+mod json;
 mod list;
 mod set;
 mod stream;
 mod string;
 mod zset;
 
-use super::rdb::{RdbObject, RdbWriter, RecordMeta};
+use super::rdb::{module, RdbObject, RdbWriter, RecordMeta};
 use crate::db::{Thresholds, Value};
 use std::io::{self, Write};
 
@@ -21,37 +22,28 @@ pub fn write_record<W: Write>(
     meta: &RecordMeta,
     value: &Value,
 ) -> io::Result<()> {
-    let code = type_code(key, value)?;
-    w.record_header(meta, code, key)?;
+    w.record_header(meta, type_code(value), key)?;
     write_value(w, value)
 }
 
 /// Writes a value as DUMP does (`rdbSaveObjectType` + `rdbSaveObject`):
 /// its type code, then the value, with no key or expiry around it.
-pub fn write_object<W: Write>(w: &mut RdbWriter<W>, key: &[u8], value: &Value) -> io::Result<()> {
-    let code = type_code(key, value)?;
-    w.u8(code)?;
+pub fn write_object<W: Write>(w: &mut RdbWriter<W>, value: &Value) -> io::Result<()> {
+    w.u8(type_code(value))?;
     write_value(w, value)
 }
 
 /// The RDB type code a value is written with.
-fn type_code(key: &[u8], value: &Value) -> io::Result<u8> {
-    Ok(match value {
+fn type_code(value: &Value) -> u8 {
+    match value {
         Value::Str(s) => string::type_code(s),
         Value::Hash(h) => hash::type_code(h),
         Value::Set(s) => set::type_code(s),
         Value::List(l) => list::type_code(l),
         Value::ZSet(z) => zset::type_code(z),
         Value::Stream(s) => stream::type_code(s),
-        // A JSON document is a RedisJSON module value (`ReJSON-RL`): a
-        // Redis without that module cannot load it whatever moat wrote.
-        Value::Json(_) => {
-            return Err(unsupported(
-                key,
-                "JSON documents cannot be saved to RDB (RedisJSON module type ReJSON-RL is not written)",
-            ))
-        }
-    })
+        Value::Json(j) => json::type_code(j),
+    }
 }
 
 /// The value after its type code (`rdbSaveObject`).
@@ -63,18 +55,8 @@ fn write_value<W: Write>(w: &mut RdbWriter<W>, value: &Value) -> io::Result<()> 
         Value::List(l) => list::write(w, l),
         Value::ZSet(z) => zset::write(w, z),
         Value::Stream(s) => stream::write(w, s),
-        Value::Json(_) => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "JSON documents have no RDB encoding",
-        )),
+        Value::Json(j) => json::write(w, j),
     }
-}
-
-fn unsupported(key: &[u8], why: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!("key '{}': {why}", String::from_utf8_lossy(key)),
-    )
 }
 
 /// The value a decoded object becomes, or why it cannot be loaded.
@@ -86,6 +68,10 @@ pub fn build_value(object: RdbObject, limits: &Thresholds) -> Result<Value, Stri
         RdbObject::List(elements) => list::build(elements, limits),
         RdbObject::ZSet(members) => zset::build(members, limits),
         RdbObject::Stream(s) => stream::build(*s),
+        RdbObject::Module(m) => match m.type_name {
+            module::JSON_TYPE_NAME => json::build(m),
+            other => Err(module::no_matching_type(other)),
+        },
     }
 }
 
