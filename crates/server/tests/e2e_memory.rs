@@ -190,8 +190,14 @@ fn usage_adds_up_to_the_allocated_bytes() {
         // STATS; MEMORY USAGE counts each key's slot too, as Redis counts
         // a dictEntry in both. Both sides are compared without the table.
         let after = stats(&mut c);
-        let table = after.get("db.0.overhead.hashtable.main").copied().unwrap_or(0.0)
-            + after.get("db.0.overhead.hashtable.expires").copied().unwrap_or(0.0);
+        let table = after
+            .get("db.0.overhead.hashtable.main")
+            .copied()
+            .unwrap_or(0.0)
+            + after
+                .get("db.0.overhead.hashtable.expires")
+                .copied()
+                .unwrap_or(0.0);
         let grown = after["total.allocated"] - before - table;
         let mut usage = 0;
         for k in 0..keys {

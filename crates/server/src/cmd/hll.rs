@@ -1,4 +1,5 @@
-//! PFADD, PFCOUNT, PFMERGE and PFDEBUG: HyperLogLog over string values.
+//! PFADD, PFCOUNT, PFMERGE, PFDEBUG and PFSELFTEST: HyperLogLog over
+//! string values.
 //!
 //! The sketch format is in [`sketch`]; this file is the commands' Redis
 //! semantics around it: which keys are created, when the cached
@@ -25,7 +26,19 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("pfcount", |ctx, argv| flatten(pfcount(ctx, argv))),
     ("pfmerge", |ctx, argv| flatten(pfmerge(ctx, argv))),
     ("pfdebug", |ctx, argv| flatten(pfdebug(ctx, argv))),
+    ("pfselftest", |ctx, _| pfselftest(ctx)),
 ];
+
+/// Redis's self-test of the HyperLogLog code (1000 register rounds, 10M
+/// elements): it exercises this implementation, not a canned answer, so
+/// it takes a second or two, blocking as it does in Redis.
+fn pfselftest(ctx: &mut Ctx<'_>) -> Frame {
+    let max_bytes = ctx.ks.hll_sparse_max_bytes;
+    match sketch::self_test(1000, 10_000_000, max_bytes, &mut rand::thread_rng()) {
+        Ok(()) => Frame::ok(),
+        Err(text) => Frame::error(text),
+    }
+}
 
 fn sketch_error(error: SketchError) -> Frame {
     match error {

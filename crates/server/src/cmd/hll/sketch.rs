@@ -511,3 +511,83 @@ mod tests {
         assert_eq!(validate(b"HYLL"), Err(SketchError::NotHll));
     }
 }
+
+/// PFSELFTEST's two checks, as Redis's `pfselftestCommand` runs them:
+/// `cycles` rounds of random dense register writes read back, then
+/// `elements` distinct elements added to a dense and a sparse sketch at
+/// once, checking at each power of ten that the sparse one is still
+/// sparse while small, that both estimate the same, and that the error
+/// stays within six standard errors. `Err` carries the `TESTFAILED` text.
+pub fn self_test(
+    cycles: usize,
+    elements: u64,
+    sparse_max_bytes: usize,
+    rng: &mut impl rand::Rng,
+) -> Result<(), String> {
+    let mut dense = vec![0u8; DENSE_LEN];
+    dense[..4].copy_from_slice(b"HYLL");
+    let mut expected = vec![0u8; REGISTERS];
+    for _ in 0..cycles {
+        for (i, slot) in expected.iter_mut().enumerate() {
+            let value = rng.gen::<u8>() & REGISTER_MAX;
+            *slot = value;
+            dense_put(&mut dense[HEADER_LEN..], i, value);
+        }
+        for (i, &want) in expected.iter().enumerate() {
+            let got = dense_get(&dense[HEADER_LEN..], i);
+            if got != want {
+                return Err(format!(
+                    "TESTFAILED Register {i} should be {want} but is {got}"
+                ));
+            }
+        }
+    }
+    dense[HEADER_LEN..].fill(0);
+    let mut sparse = new_sparse();
+    let relative_error = 1.04 / (REGISTERS as f64).sqrt();
+    let seed: u64 = rng.gen();
+    let mut checkpoint: u64 = 1;
+    for j in 1..=elements {
+        let element = (j ^ seed).to_le_bytes();
+        let (index, run) = register_and_run(&element);
+        dense_raise(&mut dense, index, run);
+        raise(&mut sparse, index, run, sparse_max_bytes)
+            .map_err(|_| "TESTFAILED sparse sketch corrupted".to_string())?;
+        if j != checkpoint {
+            continue;
+        }
+        if (j as usize) < sparse_max_bytes / 2 && is_dense(&sparse) {
+            return Err("TESTFAILED sparse encoding not used".into());
+        }
+        let dense_count = estimate(&dense).map_err(|_| "TESTFAILED dense sketch corrupted")?;
+        let sparse_count = estimate(&sparse).map_err(|_| "TESTFAILED sparse sketch corrupted")?;
+        if dense_count != sparse_count {
+            return Err("TESTFAILED dense/sparse disagree".into());
+        }
+        let error = checkpoint.abs_diff(dense_count);
+        // At 10 a collision is statistically likely now and then.
+        let max_error = if j == 10 {
+            1
+        } else {
+            (relative_error * 6.0 * checkpoint as f64).ceil() as u64
+        };
+        if error > max_error {
+            return Err(format!(
+                "TESTFAILED Too big error. card:{checkpoint} abserr:{error}"
+            ));
+        }
+        checkpoint *= 10;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod self_test_tests {
+    use super::*;
+
+    #[test]
+    fn the_sketch_passes_redis_self_test() {
+        let mut rng = rand::thread_rng();
+        assert_eq!(self_test(20, 200_000, 3000, &mut rng), Ok(()));
+    }
+}
