@@ -32,7 +32,7 @@ use crate::session::Session;
 use crate::shared::Shared;
 use bytes::BytesMut;
 use moat_config::{ClientClass, OutputBufferLimit};
-use moat_resp::{parse_request, Frame, RequestLimits};
+use moat_resp::{Frame, RequestLimits, RequestParser};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -96,6 +96,11 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let kill = session.kill.clone();
     let mailbox = session.mailbox.clone();
     let mut input = BytesMut::with_capacity(READ_CHUNK);
+    // Resumes a request that arrives in several reads instead of
+    // rescanning it from its start after each one.
+    let mut parser = RequestParser::new();
+    // The query buffer length last published for CLIENT LIST.
+    let mut published_qbuf = 0;
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     // Mailbox bytes in `output`, reported written after the flush.
     let mut from_mailbox = 0usize;
@@ -123,7 +128,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 max_bulk_len: shared.limits.max_bulk_len(),
                 unauthenticated: session.auth_required(),
             };
-            let argv = match parse_request(&mut input, &limits) {
+            let argv = match parser.parse(&mut input, &limits) {
                 Ok(Some(argv)) => argv,
                 Ok(None) => break,
                 Err(error) => {
@@ -194,9 +199,18 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             );
             return Ok(());
         }
-        session.info.lock().query_buffer = input.len();
+        if input.len() != published_qbuf {
+            published_qbuf = input.len();
+            session.info.lock().query_buffer = published_qbuf;
+        }
         input.reserve(READ_CHUNK);
+        // Biased, so no random draw per wait. The deadline comes first so
+        // a blocked client whose socket always has input still times out;
+        // the mailbox and the kill switch are looked at after every
+        // command anyway, so the socket may come before them.
         tokio::select! {
+            biased;
+            _ = sleep_until(session.block_deadline()) => timed_out = true,
             read = stream.read_buf(&mut input) => {
                 let n = read?;
                 if n == 0 {
@@ -209,7 +223,6 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             // Something was pushed: the next turn of the loop writes it.
             _ = mailbox.ready() => {}
             _ = kill.killed() => return Ok(()),
-            _ = sleep_until(session.block_deadline()) => timed_out = true,
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::dispatch::{
 use crate::mailbox::Mailbox;
 use crate::pubsub::{ClientSubscriptions, Kind};
 use crate::scripting::{ScriptCallError, ScriptCallMode, ScriptCallReply};
-use crate::shared::{now_ms, Shared};
+use crate::shared::{now_ms, now_us, Shared};
 use bytes::{Bytes, BytesMut};
 use moat_acl::{Denial, DenyReason, LogContext, User};
 use moat_commands::{Command, CommandFlags, CommandId, Resolved};
@@ -86,6 +86,9 @@ pub struct Session {
     /// The command `process` already published as current, so that
     /// `call` need not take the client-info lock again for it.
     noted_command: Option<CommandId>,
+    /// The command whose name `info.last_command` holds (`None`: some
+    /// other text), so a client repeating a command takes no lock for it.
+    published_command: Option<CommandId>,
     /// The database last written to `info.db`.
     published_db: usize,
     /// The AOF offset this client's writes reached: its replies wait
@@ -183,6 +186,7 @@ impl Session {
             watched: Vec::new(),
             blocked: None,
             noted_command: None,
+            published_command: None,
             published_db: 0,
             aof_offset: 0,
             call_depth: 0,
@@ -261,18 +265,18 @@ impl Session {
         let cmd = match table.resolve(&argv) {
             Resolved::Command(cmd) => cmd,
             Resolved::UnknownCommand => {
-                self.note_current_command("NULL");
+                self.note_current_command("NULL", None);
                 return self.reject(unknown_command_error(&argv));
             }
             Resolved::UnknownSubcommand(_) => {
-                self.note_current_command("NULL");
+                self.note_current_command("NULL", None);
                 return self.reject(unknown_subcommand_error(&argv));
             }
         };
         // Redis sets the client's current command right after lookup, so a
         // rejected command already shows as `cmd=` in CLIENT LIST and in
         // the ACL log's client-info.
-        self.note_current_command(&cmd.fullname);
+        self.note_current_command(&cmd.fullname, Some(cmd.id));
         self.noted_command = Some(cmd.id);
         if !cmd.arity_ok(argv.len()) {
             return self.reject_command(cmd, arity_error(&cmd.fullname));
@@ -369,7 +373,7 @@ impl Session {
         // `process` already noted a top-level command; EXEC's and scripts'
         // inner commands are noted here (or not at all inside EXEC).
         if !self.in_exec && self.noted_command.take() != Some(cmd.id) {
-            self.note_current_command(&cmd.fullname);
+            self.note_current_command(&cmd.fullname, Some(cmd.id));
         }
         // The handler cannot see the user: what SORT's patterns need to
         // know about it is computed here, for this request only.
@@ -478,7 +482,7 @@ impl Session {
         }
         let outer = self.info.lock().last_command.clone();
         let reply = self.call(ks, cmd, argv);
-        self.note_current_command(&outer);
+        self.note_current_command(&outer, None);
         Ok(ScriptCallReply {
             reply,
             wrote: cmd.flags.contains(CommandFlags::WRITE),
@@ -542,8 +546,13 @@ impl Session {
         reply
     }
 
-    /// Publishes the command being processed (`cmd=` of CLIENT LIST).
-    fn note_current_command(&self, fullname: &str) {
+    /// Publishes the command being processed (`cmd=` of CLIENT LIST);
+    /// `id` is the command's when `fullname` is a command's name.
+    fn note_current_command(&mut self, fullname: &str, id: Option<CommandId>) {
+        if id.is_some() && id == self.published_command {
+            return;
+        }
+        self.published_command = id;
         let mut info = self.info.lock();
         if info.last_command != fullname {
             info.last_command.clear();
@@ -784,14 +793,6 @@ fn allowed_while_subscribed(cmd: &Command) -> bool {
             | "quit"
             | "reset"
     )
-}
-
-/// Microseconds since the Unix epoch.
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
 }
 
 /// Commands that act on the transaction itself instead of being queued.
