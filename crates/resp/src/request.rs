@@ -192,8 +192,23 @@ impl RequestParser {
         buf: &mut BytesMut,
         limits: &RequestLimits,
     ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-        let outcome = self.advance(buf, limits);
-        if !matches!(outcome, Ok(None)) {
+        let mut argv = Vec::new();
+        Ok(self.parse_into(buf, limits, &mut argv)?.then_some(argv))
+    }
+
+    /// [`RequestParser::parse`] into a caller's vector, so that a
+    /// connection reuses one allocation for every request's arguments:
+    /// `Ok(true)` when `argv` holds a complete request (emptied first),
+    /// `Ok(false)` when more input is needed.
+    pub fn parse_into(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &RequestLimits,
+        argv: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
+        argv.clear();
+        let outcome = self.advance(buf, limits, argv);
+        if !matches!(outcome, Ok(false)) {
             self.progress = Progress::Fresh;
         }
         outcome
@@ -203,20 +218,28 @@ impl RequestParser {
         &mut self,
         buf: &mut BytesMut,
         limits: &RequestLimits,
-    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        argv: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
         if buf.len() < self.progress.min_buffer_len() {
             // The caller broke the append-only contract: start over safely.
             self.progress = Progress::Fresh;
         }
         let Some(&first) = buf.first() else {
-            return Ok(None);
+            return Ok(false);
         };
-        if self.progress == Progress::Fresh && first == b'*' {
-            if let Some(argv) = parse_complete_multibulk(buf, limits) {
-                return Ok(Some(argv));
-            }
+        if self.progress == Progress::Fresh
+            && first == b'*'
+            && parse_complete_multibulk(buf, limits, argv)
+        {
+            return Ok(true);
         }
-        self.advance_general(buf, limits, first)
+        Ok(match self.advance_general(buf, limits, first)? {
+            Some(request) => {
+                *argv = request;
+                true
+            }
+            None => false,
+        })
     }
 
     /// Every request, complete or not, valid or not, a step at a time.
@@ -398,8 +421,30 @@ const FAST_MAX_ARGS: usize = 16;
 /// arguments; anything else (incomplete, malformed, over a limit, a NUL)
 /// gets `None` and goes through the general path, which knows Redis's
 /// error for it.
-fn parse_complete_multibulk(buf: &mut BytesMut, limits: &RequestLimits) -> Option<Vec<Bytes>> {
-    let bytes = &buf[..];
+fn parse_complete_multibulk(
+    buf: &mut BytesMut,
+    limits: &RequestLimits,
+    argv: &mut Vec<Bytes>,
+) -> bool {
+    match complete_multibulk_spans(buf, limits) {
+        Some((spans, count, end)) => {
+            let request = buf.split_to(end).freeze();
+            argv.extend(
+                spans[..count]
+                    .iter()
+                    .map(|&(start, len)| request.slice(start..start + len)),
+            );
+            true
+        }
+        None => false,
+    }
+}
+
+/// Where [`parse_complete_multibulk`]'s arguments are: (start, length)
+/// of each, their number, and the end of the request.
+type Spans = ([(usize, usize); FAST_MAX_ARGS], usize, usize);
+
+fn complete_multibulk_spans(bytes: &[u8], limits: &RequestLimits) -> Option<Spans> {
     let (count, mut pos) = read_fast_number(bytes, 1)?;
     if count == 0 || count > FAST_MAX_ARGS {
         return None;
@@ -429,13 +474,7 @@ fn parse_complete_multibulk(buf: &mut BytesMut, limits: &RequestLimits) -> Optio
         *span = (body_start, len);
         pos = end;
     }
-    let request = buf.split_to(pos).freeze();
-    Some(
-        spans[..count]
-            .iter()
-            .map(|&(start, len)| request.slice(start..start + len))
-            .collect(),
-    )
+    Some((spans, count, pos))
 }
 
 /// A canonical decimal (`0`, or no leading zero; at most 18 digits, so

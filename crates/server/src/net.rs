@@ -101,6 +101,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let mut parser = RequestParser::new();
     // The query buffer length last published for CLIENT LIST.
     let mut published_qbuf = 0;
+    // Every request's arguments, in one allocation reused.
+    let mut argv = Vec::new();
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     // Mailbox bytes in `output`, reported written after the flush.
     let mut from_mailbox = 0usize;
@@ -128,9 +130,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 max_bulk_len: shared.limits.max_bulk_len(),
                 unauthenticated: session.auth_required(),
             };
-            let argv = match parser.parse(&mut input, &limits) {
-                Ok(Some(argv)) => argv,
-                Ok(None) => break,
+            match parser.parse_into(&mut input, &limits, &mut argv) {
+                Ok(true) => {}
+                Ok(false) => break,
                 Err(error) => {
                     protocol_error = Some(error);
                     break;
@@ -140,7 +142,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 continue;
             }
             while let PauseDecision::WaitUntil(deadline) = shared.pause.decide(&shared, &argv) {
-                aof_barrier(&shared, &mut session).await;
+                if session.aof_offset > 0 {
+                    aof_barrier(&shared, &mut session).await;
+                }
                 flush(&mut stream, &mut output, &shared, &kill, None).await?;
                 mailbox.written(std::mem::take(&mut from_mailbox), &shared);
                 shared.pause.wait(deadline).await;
@@ -149,7 +153,10 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             if mailbox.has_pending() {
                 from_mailbox += mailbox.take_into(&mut output);
             }
-            let reply = session.execute(argv);
+            let reply = session.execute_in(&mut argv);
+            // The arguments hold the read buffer: let it go before the
+            // next read wants to reuse it.
+            argv.clear();
             write_reply(&mut session, reply, &mut output, &mut from_mailbox);
             if let Some(limit) = out_limit {
                 if guard.exceeded(output.len(), limit, crate::shared::now_ms()) {
@@ -177,14 +184,18 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             );
             Frame::error(format!("ERR Protocol error: {error}"))
                 .encode(session.client.protocol, &mut output);
-            aof_barrier(&shared, &mut session).await;
+            if session.aof_offset > 0 {
+                aof_barrier(&shared, &mut session).await;
+            }
             flush(&mut stream, &mut output, &shared, &kill, None).await?;
             return Ok(());
         }
         if mailbox.has_pending() {
             from_mailbox += mailbox.take_into(&mut output);
         }
-        aof_barrier(&shared, &mut session).await;
+        if session.aof_offset > 0 {
+            aof_barrier(&shared, &mut session).await;
+        }
         flush_replies(&mut stream, &mut output, &session, &mut guard, out_limit).await?;
         mailbox.written(std::mem::take(&mut from_mailbox), &shared);
         if session.close_after_reply || kill.is_killed() {
@@ -304,6 +315,8 @@ async fn flush_replies(
 
 /// No reply acknowledges a write before the AOF holds it as the fsync
 /// policy promises (a write; under `always` an awaited group fsync).
+/// Callers test `aof_offset` first, so that the common case (no AOF, or
+/// nothing written) builds no future.
 async fn aof_barrier(shared: &Shared, session: &mut Session) {
     let offset = std::mem::take(&mut session.aof_offset);
     if offset > 0 {
@@ -325,6 +338,20 @@ async fn flush(
         return Ok(());
     }
     let mut written = 0;
+    // Most batches fit the socket's buffer: one write, nothing to wait on.
+    match stream.try_write(output) {
+        Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+        Ok(n) => {
+            written = n;
+            if let Some((guard, limit)) = limited.as_mut() {
+                if guard.exceeded(output.len() - written, *limit, crate::shared::now_ms()) {
+                    return Err(std::io::ErrorKind::OutOfMemory.into());
+                }
+            }
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+        Err(error) => return Err(error),
+    }
     while written < output.len() {
         let deadline = limited
             .as_ref()

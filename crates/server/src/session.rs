@@ -223,7 +223,14 @@ impl Session {
 
     /// Runs one request and returns its reply (`None` when the reply is
     /// suppressed by `CLIENT REPLY`).
-    pub fn execute(&mut self, argv: Vec<Bytes>) -> Option<Frame> {
+    pub fn execute(&mut self, mut argv: Vec<Bytes>) -> Option<Frame> {
+        self.execute_in(&mut argv)
+    }
+
+    /// [`Session::execute`] for a connection that reuses one vector for
+    /// every request: what `argv` holds afterwards is unspecified (MULTI
+    /// keeps the arguments and leaves it empty).
+    pub fn execute_in(&mut self, argv: &mut Vec<Bytes>) -> Option<Frame> {
         let reply = self.process(argv);
         // A command that blocked replies later: CLIENT REPLY SKIP then
         // applies to that reply, as in Redis.
@@ -258,7 +265,7 @@ impl Session {
         }
     }
 
-    fn process(&mut self, argv: Vec<Bytes>) -> Frame {
+    fn process(&mut self, argv: &mut Vec<Bytes>) -> Frame {
         self.refresh_acl();
         let shared = self.shared.clone();
         let table = shared.table;
@@ -347,7 +354,7 @@ impl Session {
         }
         if let Some(transaction) = &mut self.transaction {
             if !is_transaction_control(cmd) {
-                transaction.queued.push((cmd.id, argv));
+                transaction.queued.push((cmd.id, std::mem::take(argv)));
                 self.info.lock().multi = transaction.queued.len() as i64;
                 return Frame::simple("QUEUED");
             }

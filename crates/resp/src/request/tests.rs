@@ -438,7 +438,8 @@ proptest! {
             max_bulk_len: if small_bulks { 3 } else { 512 * 1024 * 1024 },
         };
         let mut fast = BytesMut::from(&stream[..]);
-        if let Some(args) = parse_complete_multibulk(&mut fast, &limits) {
+        let mut args = Vec::new();
+        if parse_complete_multibulk(&mut fast, &limits, &mut args) {
             let mut general = BytesMut::from(&stream[..]);
             let expected = RequestParser::new().advance_general(&mut general, &limits, stream[0]);
             prop_assert_eq!(Ok(Some(args)), expected);
