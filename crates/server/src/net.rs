@@ -190,6 +190,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             flush(&mut stream, &mut output, &shared, &kill, None).await?;
             return Ok(());
         }
+        if !output.is_empty() {
+            yield_to_ready_connections().await;
+        }
         if mailbox.has_pending() {
             from_mailbox += mailbox.take_into(&mut output);
         }
@@ -236,6 +239,26 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             _ = kill.killed() => return Ok(()),
         }
     }
+}
+
+/// Lets the connections that are ready now run their requests before this
+/// one writes its replies, as Redis writes every client's replies after
+/// serving all that were readable (`beforeSleep`): replies then leave in
+/// a burst, and a client with many connections wakes up once for many of
+/// them instead of once per connection. A self-wake puts the task at the
+/// back of the worker's queue without polling the I/O driver (which
+/// `tokio::task::yield_now` does, a system call).
+async fn yield_to_ready_connections() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 /// Appends what a command wrote besides its reply, then its reply.
