@@ -112,6 +112,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let mut timed_out = false;
     loop {
         let mut protocol_error = None;
+        // Commands run since the last read.
+        let mut batch_len = 0usize;
         let out_limit = reply_limit(&shared, &session);
         // A blocked client runs nothing else until its command answers.
         if session.is_blocked() && (std::mem::take(&mut timed_out) || mailbox.take_wake()) {
@@ -153,7 +155,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             if mailbox.has_pending() {
                 from_mailbox += mailbox.take_into(&mut output);
             }
-            let reply = session.execute_in(&mut argv);
+            batch_len += 1;
+            let reply = session.execute_in(&shared, &mut argv);
             // The arguments hold the read buffer: let it go before the
             // next read wants to reuse it.
             argv.clear();
@@ -190,7 +193,10 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             flush(&mut stream, &mut output, &shared, &kill, None).await?;
             return Ok(());
         }
-        if !output.is_empty() {
+        // A single reply goes out at once: its client waits for nothing
+        // else, and the detour through the run queue would cost more than
+        // it saves. Pipelined batches wait for the other ready connections.
+        if batch_len > 1 && !output.is_empty() {
             yield_to_ready_connections().await;
         }
         if mailbox.has_pending() {

@@ -224,14 +224,18 @@ impl Session {
     /// Runs one request and returns its reply (`None` when the reply is
     /// suppressed by `CLIENT REPLY`).
     pub fn execute(&mut self, mut argv: Vec<Bytes>) -> Option<Frame> {
-        self.execute_in(&mut argv)
+        let shared = self.shared.clone();
+        self.execute_in(&shared, &mut argv)
     }
 
     /// [`Session::execute`] for a connection that reuses one vector for
     /// every request: what `argv` holds afterwards is unspecified (MULTI
-    /// keeps the arguments and leaves it empty).
-    pub fn execute_in(&mut self, argv: &mut Vec<Bytes>) -> Option<Frame> {
-        let reply = self.process(argv);
+    /// keeps the arguments and leaves it empty). `shared` is this
+    /// session's own [`Session::shared`], lent by a caller that holds it
+    /// anyway, so that no command pays for a reference count of its own.
+    pub fn execute_in(&mut self, shared: &Shared, argv: &mut Vec<Bytes>) -> Option<Frame> {
+        debug_assert!(std::ptr::eq(shared, &*self.shared));
+        let reply = self.process(shared, argv);
         // A command that blocked replies later: CLIENT REPLY SKIP then
         // applies to that reply, as in Redis.
         if self.no_reply && self.is_blocked() {
@@ -265,9 +269,8 @@ impl Session {
         }
     }
 
-    fn process(&mut self, argv: &mut Vec<Bytes>) -> Frame {
+    fn process(&mut self, shared: &Shared, argv: &mut Vec<Bytes>) -> Frame {
         self.refresh_acl();
-        let shared = self.shared.clone();
         let table = shared.table;
         let cmd = match table.resolve(&argv) {
             Resolved::Command(cmd) => cmd,
@@ -319,7 +322,7 @@ impl Session {
         // save points and `stop-writes-on-bgsave-error`, writes (and
         // PING, so monitoring notices) are refused until a save works.
         if (cmd.flags.contains(CommandFlags::WRITE) || cmd.fullname == "ping")
-            && crate::persist::jobs::writes_refused(&shared)
+            && crate::persist::jobs::writes_refused(shared)
         {
             return self.reject_command(cmd, Frame::error(MISCONF));
         }
@@ -359,8 +362,8 @@ impl Session {
                 return Frame::simple("QUEUED");
             }
         }
-        let mut ks = KeyspaceLock::new(&shared);
-        self.call(&mut ks, cmd, &argv)
+        let mut ks = KeyspaceLock::new(shared);
+        self.call(&mut ks, cmd, argv)
     }
 
     /// Executes a command that passed every check, with statistics.
