@@ -22,14 +22,14 @@
 #
 # The machine may be shared: the benchmark runs in a session of its own,
 # which Linux schedules as one group (autogroup) against other sessions,
-# and raises that group's priority by BENCH_NICE (default -10; needs root,
+# and raises that group's priority by BENCH_NICE (default -20; needs root,
 # 0 leaves it alone) for the minutes it runs, so that the servers and the
 # client are not starved by other work.
 #   ACL_ONLY=1 ACL_COMMANDS=100000 ACL_ROUNDS=3 scripts/bench.sh
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-BENCH_NICE=${BENCH_NICE:--10}
+BENCH_NICE=${BENCH_NICE:--20}
 if [ -z "${BENCH_IN_SESSION:-}" ] && command -v setsid >/dev/null; then
     BENCH_IN_SESSION=1 exec setsid --wait "$0" "$@"
 fi

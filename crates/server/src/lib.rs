@@ -15,6 +15,7 @@ pub mod check;
 pub mod client;
 pub mod clients;
 pub mod cmd;
+pub mod command_cache;
 pub mod conn_limits;
 pub mod db;
 pub mod dispatch;

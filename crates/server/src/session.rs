@@ -89,6 +89,8 @@ pub struct Session {
     /// The command whose name `info.last_command` holds (`None`: some
     /// other text), so a client repeating a command takes no lock for it.
     published_command: Option<CommandId>,
+    /// The last command looked up, to resolve a repeated one cheaply.
+    command_cache: crate::command_cache::CommandCache,
     /// The database last written to `info.db`.
     published_db: usize,
     /// The AOF offset this client's writes reached: its replies wait
@@ -187,6 +189,7 @@ impl Session {
             blocked: None,
             noted_command: None,
             published_command: None,
+            command_cache: Default::default(),
             published_db: 0,
             aof_offset: 0,
             call_depth: 0,
@@ -271,8 +274,7 @@ impl Session {
 
     fn process(&mut self, shared: &Shared, argv: &mut Vec<Bytes>) -> Frame {
         self.refresh_acl();
-        let table = shared.table;
-        let cmd = match table.resolve(&argv) {
+        let cmd = match self.command_cache.resolve(shared.table, argv) {
             Resolved::Command(cmd) => cmd,
             Resolved::UnknownCommand => {
                 self.note_current_command("NULL", None);
