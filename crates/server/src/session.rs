@@ -232,8 +232,8 @@ impl Session {
     }
 
     /// [`Session::execute`] for a connection that reuses one vector for
-    /// every request: what `argv` holds afterwards is unspecified (MULTI
-    /// keeps the arguments and leaves it empty). `shared` is this
+    /// every request: what `argv` holds afterwards is unspecified (a
+    /// queued or rejected request leaves it empty). `shared` is this
     /// session's own [`Session::shared`], lent by a caller that holds it
     /// anyway, so that no command pays for a reference count of its own.
     pub fn execute_in(&mut self, shared: &Shared, argv: &mut Vec<Bytes>) -> Option<Frame> {
@@ -272,9 +272,12 @@ impl Session {
         }
     }
 
-    fn process(&mut self, shared: &Shared, argv: &mut Vec<Bytes>) -> Frame {
+    /// Runs `request`; when it runs to the end, the emptied-out vector
+    /// goes back to the caller for the next request.
+    fn process(&mut self, shared: &Shared, request: &mut Vec<Bytes>) -> Frame {
+        let argv = std::mem::take(request);
         self.refresh_acl();
-        let cmd = match self.command_cache.resolve(shared.table, argv) {
+        let cmd = match self.command_cache.resolve(shared.table, &argv) {
             Resolved::Command(cmd) => cmd,
             Resolved::UnknownCommand => {
                 self.note_current_command("NULL", None);
@@ -359,13 +362,15 @@ impl Session {
         }
         if let Some(transaction) = &mut self.transaction {
             if !is_transaction_control(cmd) {
-                transaction.queued.push((cmd.id, std::mem::take(argv)));
+                transaction.queued.push((cmd.id, argv));
                 self.info.lock().multi = transaction.queued.len() as i64;
                 return Frame::simple("QUEUED");
             }
         }
         let mut ks = KeyspaceLock::new(shared);
-        self.call(&mut ks, cmd, argv)
+        let reply = self.call(&mut ks, cmd, &argv);
+        *request = argv;
+        reply
     }
 
     /// Executes a command that passed every check, with statistics.
