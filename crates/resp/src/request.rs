@@ -192,8 +192,23 @@ impl RequestParser {
         buf: &mut BytesMut,
         limits: &RequestLimits,
     ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-        let outcome = self.advance(buf, limits);
-        if !matches!(outcome, Ok(None)) {
+        let mut argv = Vec::new();
+        Ok(self.parse_into(buf, limits, &mut argv)?.then_some(argv))
+    }
+
+    /// [`RequestParser::parse`] into a caller's vector, so that a
+    /// connection reuses one allocation for every request's arguments:
+    /// `Ok(true)` when `argv` holds a complete request (emptied first),
+    /// `Ok(false)` when more input is needed.
+    pub fn parse_into(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &RequestLimits,
+        argv: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
+        argv.clear();
+        let outcome = self.advance(buf, limits, argv);
+        if !matches!(outcome, Ok(false)) {
             self.progress = Progress::Fresh;
         }
         outcome
@@ -203,14 +218,37 @@ impl RequestParser {
         &mut self,
         buf: &mut BytesMut,
         limits: &RequestLimits,
-    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        argv: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
         if buf.len() < self.progress.min_buffer_len() {
             // The caller broke the append-only contract: start over safely.
             self.progress = Progress::Fresh;
         }
         let Some(&first) = buf.first() else {
-            return Ok(None);
+            return Ok(false);
         };
+        if self.progress == Progress::Fresh
+            && first == b'*'
+            && parse_complete_multibulk(buf, limits, argv)
+        {
+            return Ok(true);
+        }
+        Ok(match self.advance_general(buf, limits, first)? {
+            Some(request) => {
+                *argv = request;
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// Every request, complete or not, valid or not, a step at a time.
+    fn advance_general(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &RequestLimits,
+        first: u8,
+    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
         match self.progress {
             Progress::Fresh if first == b'*' => self.advance_count(buf, limits, 0),
             Progress::Fresh => self.advance_inline(buf, 0),
@@ -370,6 +408,102 @@ fn read_bulk_header(
         len,
         body_start: carriage_return + 2,
     })
+}
+
+/// The most arguments [`parse_complete_multibulk`] takes; requests with
+/// more go through the general path.
+const FAST_MAX_ARGS: usize = 16;
+
+/// The common case in one pass and without a second scan: a whole
+/// multibulk request of at most [`FAST_MAX_ARGS`] arguments already in the
+/// buffer, every count and length canonical and within the limits. For
+/// exactly those requests the general path would return the same
+/// arguments; anything else (incomplete, malformed, over a limit, a NUL)
+/// gets `None` and goes through the general path, which knows Redis's
+/// error for it.
+fn parse_complete_multibulk(
+    buf: &mut BytesMut,
+    limits: &RequestLimits,
+    argv: &mut Vec<Bytes>,
+) -> bool {
+    match complete_multibulk_spans(buf, limits) {
+        Some((spans, count, end)) => {
+            let request = buf.split_to(end).freeze();
+            argv.extend(
+                spans[..count]
+                    .iter()
+                    .map(|&(start, len)| request.slice(start..start + len)),
+            );
+            true
+        }
+        None => false,
+    }
+}
+
+/// Where [`parse_complete_multibulk`]'s arguments are: (start, length)
+/// of each, their number, and the end of the request.
+type Spans = ([(usize, usize); FAST_MAX_ARGS], usize, usize);
+
+fn complete_multibulk_spans(bytes: &[u8], limits: &RequestLimits) -> Option<Spans> {
+    let (count, mut pos) = read_fast_number(bytes, 1)?;
+    if count == 0 || count > FAST_MAX_ARGS {
+        return None;
+    }
+    if limits.unauthenticated && count as i64 > UNAUTHENTICATED_MAX_COUNT {
+        return None;
+    }
+    let max_bulk = if limits.unauthenticated {
+        limits.max_bulk_len.min(UNAUTHENTICATED_MAX_BULK)
+    } else {
+        limits.max_bulk_len
+    };
+    let mut spans = [(0usize, 0usize); FAST_MAX_ARGS];
+    for span in spans.iter_mut().take(count) {
+        if *bytes.get(pos)? != b'$' {
+            return None;
+        }
+        let (len, body_start) = read_fast_number(bytes, pos + 1)?;
+        if len as i64 > max_bulk {
+            return None;
+        }
+        // The body and the two bytes after it (meant to be CRLF).
+        let end = body_start.checked_add(len)?.checked_add(2)?;
+        if end > bytes.len() {
+            return None;
+        }
+        *span = (body_start, len);
+        pos = end;
+    }
+    Some((spans, count, pos))
+}
+
+/// A canonical decimal (`0`, or no leading zero; at most 18 digits, so
+/// no overflow) starting at `start` and ending in `\r` plus one more byte
+/// (the general path's test for a complete line). Returns the value and
+/// the index after the line end; `None` for anything else.
+fn read_fast_number(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
+    let first = *bytes.get(start)?;
+    let mut value = match first {
+        b'0' => {
+            return (bytes.get(start + 1) == Some(&b'\r') && start + 2 < bytes.len())
+                .then_some((0, start + 3));
+        }
+        b'1'..=b'9' => usize::from(first - b'0'),
+        _ => return None,
+    };
+    let mut i = start + 1;
+    loop {
+        let b = *bytes.get(i)?;
+        if b == b'\r' {
+            break;
+        }
+        if !b.is_ascii_digit() || i - start >= 18 {
+            return None;
+        }
+        value = value * 10 + usize::from(b - b'0');
+        i += 1;
+    }
+    (i + 1 < bytes.len()).then_some((value, i + 2))
 }
 
 /// Splits a request that [`RequestParser`] has fully validated into its

@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// What other connections may observe about a client.
 #[derive(Debug, Clone)]
@@ -63,13 +62,13 @@ pub struct ClientInfo {
 #[derive(Default)]
 pub struct KillSwitch {
     killed: AtomicBool,
-    notify: Notify,
+    notify: crate::signal::Signal,
 }
 
 impl KillSwitch {
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Release);
-        self.notify.notify_one();
+        self.notify.notify();
     }
 
     pub fn is_killed(&self) -> bool {
@@ -79,7 +78,7 @@ impl KillSwitch {
     /// Resolves once [`KillSwitch::kill`] was called.
     pub async fn killed(&self) {
         while !self.is_killed() {
-            self.notify.notified().await;
+            self.notify.wait().await;
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The server: network loop, connections, dispatch, keyspace, commands.
 //!
-//! A request flows: bytes → [`moat_resp::parse_request`] (in [`net`]) →
+//! A request flows: bytes → [`moat_resp::RequestParser`] (in [`net`]) →
 //! command lookup and arity ([`moat_commands`]) → authentication → ACL
 //! check ([`moat_acl`], in [`session`] and nowhere else) → MULTI queueing
 //! or execution by a handler ([`cmd`] for data, [`session_cmds`] for the
@@ -15,6 +15,7 @@ pub mod check;
 pub mod client;
 pub mod clients;
 pub mod cmd;
+pub mod command_cache;
 pub mod conn_limits;
 pub mod db;
 pub mod dispatch;
@@ -36,6 +37,7 @@ pub mod scripting;
 pub mod session;
 pub mod session_cmds;
 pub mod shared;
+pub mod signal;
 pub mod slowlog;
 pub mod sparkline;
 pub mod startup;

@@ -54,7 +54,6 @@ use moat_config::ClientClass;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 pub struct Mailbox {
     queue: Mutex<Vec<Bytes>>,
@@ -62,7 +61,7 @@ pub struct Mailbox {
     pending_bytes: AtomicUsize,
     /// Frames queued and not yet taken (`oll`).
     pending_items: AtomicUsize,
-    notify: Notify,
+    notify: crate::signal::Signal,
     resp3: AtomicBool,
     /// Whether the `pubsub` output limits apply (the client subscribes).
     subscriber: AtomicBool,
@@ -83,7 +82,7 @@ impl Mailbox {
             queue: Mutex::new(Vec::new()),
             pending_bytes: AtomicUsize::new(0),
             pending_items: AtomicUsize::new(0),
-            notify: Notify::new(),
+            notify: crate::signal::Signal::default(),
             resp3: AtomicBool::new(false),
             subscriber: AtomicBool::new(false),
             soft_since_ms: AtomicI64::new(0),
@@ -149,7 +148,7 @@ impl Mailbox {
             self.overflow(stats);
             return false;
         }
-        self.notify.notify_one();
+        self.notify.notify();
         true
     }
 
@@ -247,14 +246,14 @@ impl Mailbox {
     /// the last call (a wake-up that raced with a take is harmless: the
     /// task finds nothing and waits again).
     pub async fn ready(&self) {
-        self.notify.notified().await;
+        self.notify.wait().await;
     }
 
     /// Wakes the owner without output (a blocked client whose key became
     /// ready).
     pub fn wake(&self) {
         self.woken.store(true, Relaxed);
-        self.notify.notify_one();
+        self.notify.notify();
     }
 
     /// Whether [`Mailbox::wake`] was called since the last call.

@@ -32,7 +32,7 @@ use crate::session::Session;
 use crate::shared::Shared;
 use bytes::BytesMut;
 use moat_config::{ClientClass, OutputBufferLimit};
-use moat_resp::{parse_request, Frame, RequestLimits};
+use moat_resp::{Frame, RequestLimits, RequestParser};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -96,6 +96,13 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let kill = session.kill.clone();
     let mailbox = session.mailbox.clone();
     let mut input = BytesMut::with_capacity(READ_CHUNK);
+    // Resumes a request that arrives in several reads instead of
+    // rescanning it from its start after each one.
+    let mut parser = RequestParser::new();
+    // The query buffer length last published for CLIENT LIST.
+    let mut published_qbuf = 0;
+    // Every request's arguments, in one allocation reused.
+    let mut argv = Vec::new();
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     // Mailbox bytes in `output`, reported written after the flush.
     let mut from_mailbox = 0usize;
@@ -105,6 +112,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let mut timed_out = false;
     loop {
         let mut protocol_error = None;
+        // Commands run since the last read.
+        let mut batch_len = 0usize;
         let out_limit = reply_limit(&shared, &session);
         // A blocked client runs nothing else until its command answers.
         if session.is_blocked() && (std::mem::take(&mut timed_out) || mailbox.take_wake()) {
@@ -128,9 +137,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 max_bulk_len: shared.limits.max_bulk_len(),
                 unauthenticated: session.auth_required(),
             };
-            let argv = match parse_request(&mut input, &limits) {
-                Ok(Some(argv)) => argv,
-                Ok(None) => break,
+            match parser.parse_into(&mut input, &limits, &mut argv) {
+                Ok(true) => {}
+                Ok(false) => break,
                 Err(error) => {
                     protocol_error = Some(error);
                     break;
@@ -140,7 +149,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 continue;
             }
             while let PauseDecision::WaitUntil(deadline) = shared.pause.decide(&shared, &argv) {
-                aof_barrier(&shared, &mut session).await;
+                if session.aof_offset > 0 {
+                    aof_barrier(&shared, &mut session).await;
+                }
                 flush(&mut stream, &mut output, &shared, &kill, None).await?;
                 mailbox.written(std::mem::take(&mut from_mailbox), &shared);
                 shared.pause.wait(deadline).await;
@@ -149,7 +160,11 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             if mailbox.has_pending() {
                 from_mailbox += mailbox.take_into(&mut output);
             }
-            let reply = session.execute(argv);
+            batch_len += 1;
+            let reply = session.execute_in(&shared, &mut argv);
+            // The arguments hold the read buffer: let it go before the
+            // next read wants to reuse it.
+            argv.clear();
             write_reply(&mut session, reply, &mut output, &mut from_mailbox);
             if let Some(limit) = out_limit {
                 if guard.exceeded(output.len(), limit, crate::shared::now_ms()) {
@@ -177,12 +192,20 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             );
             Frame::error(format!("ERR Protocol error: {error}"))
                 .encode(session.client.protocol, &mut output);
-            aof_barrier(&shared, &mut session).await;
+            if session.aof_offset > 0 {
+                aof_barrier(&shared, &mut session).await;
+            }
             flush(&mut stream, &mut output, &shared, &kill, None).await?;
             return Ok(());
         }
         // BCAST invalidations of what the batch changed follow its replies.
         session.tracking_broadcast_if_due();
+        // A single reply goes out at once: its client waits for nothing
+        // else, and the detour through the run queue would cost more than
+        // it saves. Pipelined batches wait for the other ready connections.
+        if batch_len > 1 && !output.is_empty() {
+            crate::signal::yield_to_ready_connections().await;
+        }
         if mailbox.has_pending() {
             from_mailbox += mailbox.take_into(&mut output);
         }
@@ -191,7 +214,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             // as a client Redis frees, though its last reply is pending.
             mailbox.close();
         }
-        aof_barrier(&shared, &mut session).await;
+        if session.aof_offset > 0 {
+            aof_barrier(&shared, &mut session).await;
+        }
         flush_replies(&mut stream, &mut output, &session, &mut guard, out_limit).await?;
         mailbox.written(std::mem::take(&mut from_mailbox), &shared);
         if session.close_after_reply || kill.is_killed() {
@@ -206,14 +231,22 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             );
             return Ok(());
         }
-        session.info.lock().query_buffer = input.len();
+        if input.len() != published_qbuf {
+            published_qbuf = input.len();
+            session.info.lock().query_buffer = published_qbuf;
+        }
         input.reserve(READ_CHUNK);
+        // Biased, so no random draw per wait. The deadline comes first so
+        // a blocked client whose socket always has input still times out;
+        // the mailbox and the kill switch are looked at after every
+        // command anyway, so the socket may come before them.
         tokio::select! {
             // A kill (ACL DELUSER, CLIENT KILL) that came before the next
             // request wins over it, as Redis closes such a client before
             // reading from it again.
             biased;
             _ = kill.killed() => return Ok(()),
+            _ = sleep_until(session.block_deadline()) => timed_out = true,
             read = stream.read_buf(&mut input) => {
                 let n = read?;
                 if n == 0 {
@@ -225,7 +258,6 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             }
             // Something was pushed: the next turn of the loop writes it.
             _ = mailbox.ready() => {}
-            _ = sleep_until(session.block_deadline()) => timed_out = true,
         }
     }
 }
@@ -314,6 +346,8 @@ async fn flush_replies(
 
 /// No reply acknowledges a write before the AOF holds it as the fsync
 /// policy promises (a write; under `always` an awaited group fsync).
+/// Callers test `aof_offset` first, so that the common case (no AOF, or
+/// nothing written) builds no future.
 async fn aof_barrier(shared: &Shared, session: &mut Session) {
     let offset = std::mem::take(&mut session.aof_offset);
     if offset > 0 {
@@ -335,6 +369,20 @@ async fn flush(
         return Ok(());
     }
     let mut written = 0;
+    // Most batches fit the socket's buffer: one write, nothing to wait on.
+    match stream.try_write(output) {
+        Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+        Ok(n) => {
+            written = n;
+            if let Some((guard, limit)) = limited.as_mut() {
+                if guard.exceeded(output.len() - written, *limit, crate::shared::now_ms()) {
+                    return Err(std::io::ErrorKind::OutOfMemory.into());
+                }
+            }
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+        Err(error) => return Err(error),
+    }
     while written < output.len() {
         let deadline = limited
             .as_ref()

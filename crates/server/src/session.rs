@@ -20,7 +20,7 @@ use crate::dispatch::{
 use crate::mailbox::Mailbox;
 use crate::pubsub::{ClientSubscriptions, Kind};
 use crate::scripting::{ScriptCallError, ScriptCallMode, ScriptCallReply};
-use crate::shared::{now_ms, Shared};
+use crate::shared::{now_ms, now_us, Shared};
 use bytes::{Bytes, BytesMut};
 use moat_acl::{Denial, DenyReason, LogContext, User};
 use moat_commands::{Command, CommandFlags, CommandId, Resolved};
@@ -94,6 +94,11 @@ pub struct Session {
     /// The command `process` already published as current, so that
     /// `call` need not take the client-info lock again for it.
     noted_command: Option<CommandId>,
+    /// The command whose name `info.last_command` holds (`None`: some
+    /// other text), so a client repeating a command takes no lock for it.
+    published_command: Option<CommandId>,
+    /// The last command looked up, to resolve a repeated one cheaply.
+    command_cache: crate::command_cache::CommandCache,
     /// The database last written to `info.db`.
     published_db: usize,
     /// The AOF offset this client's writes reached: its replies wait
@@ -201,6 +206,8 @@ impl Session {
             watched: Vec::new(),
             blocked: None,
             noted_command: None,
+            published_command: None,
+            command_cache: Default::default(),
             published_db: 0,
             aof_offset: 0,
             aof_last_write: 0,
@@ -238,9 +245,20 @@ impl Session {
 
     /// Runs one request and returns its reply (`None` when the reply is
     /// suppressed by `CLIENT REPLY`).
-    pub fn execute(&mut self, argv: Vec<Bytes>) -> Option<Frame> {
+    pub fn execute(&mut self, mut argv: Vec<Bytes>) -> Option<Frame> {
+        let shared = self.shared.clone();
+        self.execute_in(&shared, &mut argv)
+    }
+
+    /// [`Session::execute`] for a connection that reuses one vector for
+    /// every request: what `argv` holds afterwards is unspecified (a
+    /// queued or rejected request leaves it empty). `shared` is this
+    /// session's own [`Session::shared`], lent by a caller that holds it
+    /// anyway, so that no command pays for a reference count of its own.
+    pub fn execute_in(&mut self, shared: &Shared, argv: &mut Vec<Bytes>) -> Option<Frame> {
+        debug_assert!(std::ptr::eq(shared, &*self.shared));
         self.ran_client_command = false;
-        let reply = self.process(argv);
+        let reply = self.process(shared, argv);
         // A blocked command's request ends when it is unblocked.
         if !self.is_blocked() {
             self.tracking_after_request(self.ran_client_command);
@@ -278,25 +296,26 @@ impl Session {
         }
     }
 
-    fn process(&mut self, argv: Vec<Bytes>) -> Frame {
+    /// Runs `request`; when it runs to the end, the emptied-out vector
+    /// goes back to the caller for the next request.
+    fn process(&mut self, shared: &Shared, request: &mut Vec<Bytes>) -> Frame {
+        let argv = std::mem::take(request);
         self.refresh_acl();
-        let shared = self.shared.clone();
-        let table = shared.table;
-        let cmd = match table.resolve(&argv) {
+        let cmd = match self.command_cache.resolve(shared.table, &argv) {
             Resolved::Command(cmd) => cmd,
             Resolved::UnknownCommand => {
-                self.note_current_command("NULL");
+                self.note_current_command("NULL", None);
                 return self.reject(unknown_command_error(&argv));
             }
             Resolved::UnknownSubcommand(_) => {
-                self.note_current_command("NULL");
+                self.note_current_command("NULL", None);
                 return self.reject(unknown_subcommand_error(&argv));
             }
         };
         // Redis sets the client's current command right after lookup, so a
         // rejected command already shows as `cmd=` in CLIENT LIST and in
         // the ACL log's client-info.
-        self.note_current_command(&cmd.fullname);
+        self.note_current_command(&cmd.fullname, Some(cmd.id));
         self.noted_command = Some(cmd.id);
         self.ran_client_command = cmd.fullname.starts_with("client|");
         if !cmd.arity_ok(argv.len()) {
@@ -335,7 +354,7 @@ impl Session {
         // save points and `stop-writes-on-bgsave-error`, writes (and
         // PING, so monitoring notices) are refused until a save works.
         if (cmd.flags.contains(CommandFlags::WRITE) || cmd.fullname == "ping")
-            && crate::persist::jobs::writes_refused(&shared)
+            && crate::persist::jobs::writes_refused(shared)
         {
             return self.reject_command(cmd, Frame::error(MISCONF));
         }
@@ -375,8 +394,10 @@ impl Session {
                 return Frame::simple("QUEUED");
             }
         }
-        let mut ks = KeyspaceLock::new(&shared);
-        self.call(&mut ks, cmd, &argv)
+        let mut ks = KeyspaceLock::new(shared);
+        let reply = self.call(&mut ks, cmd, &argv);
+        *request = argv;
+        reply
     }
 
     /// Executes a command that passed every check, with statistics.
@@ -396,7 +417,7 @@ impl Session {
         // `process` already noted a top-level command; EXEC's and scripts'
         // inner commands are noted here (or not at all inside EXEC).
         if !self.in_exec && self.noted_command.take() != Some(cmd.id) {
-            self.note_current_command(&cmd.fullname);
+            self.note_current_command(&cmd.fullname, Some(cmd.id));
         }
         // The handler cannot see the user: what SORT's patterns need to
         // know about it is computed here, for this request only.
@@ -521,7 +542,7 @@ impl Session {
         if let (Some(writer), Some(keyspace)) = (writer, ks.locked()) {
             keyspace.tracking.set_writer(writer);
         }
-        self.note_current_command(&outer);
+        self.note_current_command(&outer, None);
         Ok(ScriptCallReply {
             reply,
             wrote: cmd.flags.contains(CommandFlags::WRITE),
@@ -586,8 +607,13 @@ impl Session {
         reply
     }
 
-    /// Publishes the command being processed (`cmd=` of CLIENT LIST).
-    fn note_current_command(&self, fullname: &str) {
+    /// Publishes the command being processed (`cmd=` of CLIENT LIST);
+    /// `id` is the command's when `fullname` is a command's name.
+    fn note_current_command(&mut self, fullname: &str, id: Option<CommandId>) {
+        if id.is_some() && id == self.published_command {
+            return;
+        }
+        self.published_command = id;
         let mut info = self.info.lock();
         if info.last_command != fullname {
             info.last_command.clear();
@@ -835,14 +861,6 @@ fn allowed_while_subscribed(cmd: &Command) -> bool {
             | "quit"
             | "reset"
     )
-}
-
-/// Microseconds since the Unix epoch.
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
 }
 
 /// Commands that act on the transaction itself instead of being queued.

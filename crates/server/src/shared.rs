@@ -21,7 +21,7 @@ use moat_config::Config;
 use parking_lot::{Mutex, RwLock};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 use tokio::sync::Notify;
 
 /// The ACL state: users, the log, and where users are persisted.
@@ -96,8 +96,19 @@ impl Shared {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    now_us() / 1000
+}
+
+/// Microseconds since the Unix epoch (Redis's `ustime`). Read on every
+/// command: `clock_gettime` straight, without `SystemTime`'s checked
+/// conversions.
+pub fn now_us() -> i64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec; CLOCK_REALTIME always
+    // exists, so the call cannot fail (0 is kept if it somehow did).
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
+    now.tv_sec * 1_000_000 + now.tv_nsec / 1000
 }

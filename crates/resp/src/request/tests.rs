@@ -426,4 +426,24 @@ proptest! {
             prop_assert!(buf.len() < stream.len());
         }
     }
+
+    #[test]
+    fn the_one_pass_path_agrees_with_the_general_path(
+        stream in prop_oneof![valid_stream(), resp_like_bytes()],
+        unauthenticated: bool,
+        small_bulks: bool,
+    ) {
+        let limits = RequestLimits {
+            unauthenticated,
+            max_bulk_len: if small_bulks { 3 } else { 512 * 1024 * 1024 },
+        };
+        let mut fast = BytesMut::from(&stream[..]);
+        let mut args = Vec::new();
+        if parse_complete_multibulk(&mut fast, &limits, &mut args) {
+            let mut general = BytesMut::from(&stream[..]);
+            let expected = RequestParser::new().advance_general(&mut general, &limits, stream[0]);
+            prop_assert_eq!(Ok(Some(args)), expected);
+            prop_assert_eq!(fast, general);
+        }
+    }
 }

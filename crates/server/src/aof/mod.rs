@@ -320,7 +320,7 @@ impl Aof {
             // first: one write (and under `always` one fsync) then serves
             // them all, as Redis's beforeSleep writes once per event-loop
             // iteration, instead of a write per connection.
-            tokio::task::yield_now().await;
+            crate::signal::yield_to_ready_connections().await;
             // Under `always` the group-commit round writes right before
             // its fsync, once for every waiter.
             if !always && self.written.load(Ordering::Acquire) < offset {

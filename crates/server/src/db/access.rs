@@ -31,8 +31,11 @@ impl Default for LfuParams {
 
 /// Whether a `maxmemory-policy` name selects the LFU family.
 pub fn is_lfu_policy(policy: &str) -> bool {
-    // Consulted on every key access: no allocation.
-    contains_ignore_case(policy, b"lfu")
+    // Consulted on every key access, so a suffix test rather than a
+    // search: `allkeys-lfu` and `volatile-lfu` are the LFU policies, and
+    // no other policy name has "lfu" anywhere.
+    let policy = policy.as_bytes();
+    policy.len() >= 3 && policy[policy.len() - 3..].eq_ignore_ascii_case(b"lfu")
 }
 
 fn contains_ignore_case(text: &str, word: &[u8]) -> bool {
