@@ -40,11 +40,12 @@ pub struct Sender<'a> {
     pub out: &'a mut BytesMut,
 }
 
-/// A push frame encoded at most once per protocol.
+/// A push frame encoded at most once per protocol, for every receiver of
+/// one channel or pattern.
 struct Encoded {
     frame: Frame,
-    resp2: Option<Bytes>,
-    resp3: Option<Bytes>,
+    resp2: Option<BytesMut>,
+    resp3: Option<BytesMut>,
 }
 
 impl Encoded {
@@ -56,7 +57,7 @@ impl Encoded {
         }
     }
 
-    fn get(&mut self, resp3: bool) -> Bytes {
+    fn get(&mut self, resp3: bool) -> &[u8] {
         let (slot, protocol) = if resp3 {
             (&mut self.resp3, Protocol::Resp3)
         } else {
@@ -65,9 +66,8 @@ impl Encoded {
         slot.get_or_insert_with(|| {
             let mut out = BytesMut::new();
             self.frame.encode(protocol, &mut out);
-            out.freeze()
+            out
         })
-        .clone()
     }
 
     fn deliver(&mut self, shared: &Shared, id: u64, mailbox: &Mailbox, sender: &mut Sender<'_>) {
