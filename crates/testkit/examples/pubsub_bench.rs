@@ -137,7 +137,10 @@ async fn run() -> Result<(), String> {
             .write_all(&command(&[verb.as_bytes(), name.as_bytes()]))
             .await
             .map_err(|e| e.to_string())?;
-        handles.push(tokio::task::spawn_local(subscriber(stream, counters.clone())));
+        handles.push(tokio::task::spawn_local(subscriber(
+            stream,
+            counters.clone(),
+        )));
     }
     let total_subscribers = handles.len();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -200,7 +203,10 @@ async fn run() -> Result<(), String> {
 
     println!("metric,value");
     println!("published_per_sec,{:.0}", published as f64 / elapsed);
-    println!("delivered_per_sec,{:.0}", received_in_window as f64 / elapsed);
+    println!(
+        "delivered_per_sec,{:.0}",
+        received_in_window as f64 / elapsed
+    );
     println!("published,{published}");
     println!("promised_deliveries,{promised}");
     println!("received_deliveries,{received_total}");
