@@ -42,9 +42,11 @@ struct Subscribers {
     index: HashMap<u64, usize>,
 }
 
-/// How many receivers ahead delivery prefetches: enough to cover a cache
-/// miss with the copies in between, few enough to stay in cache.
-const PREFETCH_AHEAD: usize = 4;
+/// How many receivers ahead delivery prefetches a mailbox's fields, then
+/// the end of its queue: enough to cover a cache miss with the copies in
+/// between, few enough to stay in cache.
+const PREFETCH_FIELDS_AHEAD: usize = 8;
+const PREFETCH_TAIL_AHEAD: usize = 4;
 
 impl Subscribers {
     fn contains(&self, id: u64) -> bool {
@@ -77,12 +79,19 @@ impl Subscribers {
 
     /// Delivers `encoded` to everyone; returns how many received it.
     fn deliver(&self, encoded: &mut Encoded, shared: &Shared, sender: &mut Sender<'_>) -> usize {
-        for (_, mailbox) in self.list.iter().take(PREFETCH_AHEAD) {
-            mailbox.prefetch();
+        let list = &self.list;
+        for (_, mailbox) in list.iter().take(PREFETCH_FIELDS_AHEAD) {
+            mailbox.prefetch_fields();
         }
-        for (i, (id, mailbox)) in self.list.iter().enumerate() {
-            if let Some((_, ahead)) = self.list.get(i + PREFETCH_AHEAD) {
-                ahead.prefetch();
+        for (_, mailbox) in list.iter().take(PREFETCH_TAIL_AHEAD) {
+            mailbox.prefetch_tail();
+        }
+        for (i, (id, mailbox)) in list.iter().enumerate() {
+            if let Some((_, ahead)) = list.get(i + PREFETCH_FIELDS_AHEAD) {
+                ahead.prefetch_fields();
+            }
+            if let Some((_, ahead)) = list.get(i + PREFETCH_TAIL_AHEAD) {
+                ahead.prefetch_tail();
             }
             encoded.deliver(shared, *id, mailbox, sender);
         }
@@ -375,6 +384,24 @@ pub fn apply_changes(lists: [&mut Vec<Bytes>; 3], changes: Vec<ListChange>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subscribers_stay_indexed_after_removals() {
+        let mut subscribers = Subscribers::default();
+        for id in 1..=4 {
+            let kill = Arc::new(crate::clients::KillSwitch::default());
+            subscribers.insert(id, Arc::new(Mailbox::new(id, kill)));
+        }
+        assert!(subscribers.remove(2));
+        assert!(!subscribers.remove(2));
+        assert!(subscribers.remove(4), "the one moved into the hole");
+        assert!(subscribers.remove(1));
+        assert_eq!(subscribers.len(), 1);
+        assert!(subscribers.contains(3) && !subscribers.contains(1));
+        assert_eq!(subscribers.list[0].0, 3);
+        assert!(subscribers.remove(3));
+        assert!(subscribers.is_empty() && subscribers.index.is_empty());
+    }
 
     #[test]
     fn published_copy_follows_the_client_lists() {
