@@ -65,6 +65,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
+/// The fields a push touches come first, in declaration order
+/// (`repr(C)`), so that [`Mailbox::prefetch_fields`] brings them all.
+#[repr(C)]
 pub struct Mailbox {
     /// Encoded frames not yet taken by the connection task.
     queue: Mutex<BytesMut>,
@@ -75,16 +78,16 @@ pub struct Mailbox {
     /// lock only.
     pending_items: AtomicUsize,
     /// Where the next push will copy to (the queue's end), kept under the
-    /// lock for [`Mailbox::prefetch`]: a hint, never dereferenced.
+    /// lock for [`Mailbox::prefetch_tail`]: a hint, never dereferenced.
     tail: AtomicUsize,
-    notify: Notify,
+    /// When the queue first went over the soft limit (0: it is not over).
+    soft_since_ms: AtomicI64,
     resp3: AtomicBool,
     /// Whether the `pubsub` output limits apply (the client subscribes).
     subscriber: AtomicBool,
-    /// When the queue first went over the soft limit (0: it is not over).
-    soft_since_ms: AtomicI64,
     overflowed: AtomicBool,
     woken: AtomicBool,
+    notify: Notify,
     kill: Arc<KillSwitch>,
     client_id: u64,
 }
