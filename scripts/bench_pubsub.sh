@@ -14,7 +14,7 @@
 #
 #   scripts/bench_pubsub.sh                 # 5 s windows, 3 rounds
 #   SECONDS_PER_RUN=10 ROUNDS=5 scripts/bench_pubsub.sh
-#   PATTERN_SUBSCRIBERS=200 PIPELINE=8 scripts/bench_pubsub.sh
+#   PATTERN_SUBSCRIBERS=200 PIPELINE=32 scripts/bench_pubsub.sh
 #   MOAT_ONLY=1 scripts/bench_pubsub.sh     # moat alone (for perf record)
 #   MOAT_BIN=/path/to/moat-server scripts/bench_pubsub.sh   # another build
 #   BASE_BIN=/path/to/older/moat-server scripts/bench_pubsub.sh
