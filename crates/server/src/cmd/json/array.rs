@@ -11,7 +11,7 @@ use super::format::to_text;
 use super::path::PathArg;
 use super::read::compile;
 use super::reply::{bulk, no_such_key, not_an_integer, path_missing_or, verbatim};
-use super::write_doc;
+use super::{notify, write_doc};
 use crate::cmd::reply::{count, flatten, selected_db, Reply};
 use crate::cmd::Ctx;
 use crate::db::canonical_i64;
@@ -105,6 +105,7 @@ fn arrappend_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     });
     if changed {
         db.modified(key);
+        notify(&mut db, "json.arrappend", key);
     }
     Ok(reply)
 }
@@ -142,6 +143,7 @@ fn arrinsert_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     });
     if changed {
         db.modified(key);
+        notify(&mut db, "json.arrinsert", key);
     }
     Ok(reply)
 }
@@ -174,6 +176,16 @@ pub fn arrpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         if popped_any {
             db.modified(key);
         }
+        // RedisJSON raises the event for a legacy path only when the last
+        // match popped something (an empty last array answers nil).
+        let raise = if path.legacy {
+            reply != Frame::Null
+        } else {
+            popped_any
+        };
+        if raise {
+            notify(&mut db, "json.arrpop", key);
+        }
         Ok(reply)
     })())
 }
@@ -193,8 +205,10 @@ fn arrtrim_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let (reply, changed) = edit_arrays(doc, &targets, path.legacy, |array| {
         count(trim(array, start, stop))
     });
+    // Raised for every matched array, even one the trim left as it was.
     if changed {
         db.modified(key);
+        notify(&mut db, "json.arrtrim", key);
     }
     Ok(reply)
 }

@@ -43,6 +43,7 @@ use super::reply::wrong_type;
 use super::Handler;
 use crate::db::{Access, DbView, Value};
 pub use doc::Json;
+use moat_config::NotifyFlags;
 
 /// A document as compact JSON text, as `JSON.GET key $` would print it
 /// unwrapped (for the AOF rewrite, and RedisJSON's RDB encoding).
@@ -101,6 +102,14 @@ fn write_doc<'v>(db: &'v mut DbView<'_>, key: &[u8]) -> Result<Option<&'v mut Js
         Some(Value::Json(doc)) => Ok(Some(&mut **doc)),
         Some(_) => Err(wrong_type()),
     }
+}
+
+/// RedisJSON's `apply_changes`: a command that changed a document raises
+/// a module keyspace event (class `d`) named after itself (`json.set`,
+/// `json.del`, ...). RedisJSON 2.6 raises it once per changed key, after
+/// the change; JSON.FORGET raises `json.del`.
+fn notify(db: &mut DbView<'_>, event: &'static str, key: &[u8]) {
+    db.notify(NotifyFlags::MODULE, event, key);
 }
 
 /// Whether `key` holds a document (or nothing), without side effects on

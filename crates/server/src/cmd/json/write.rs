@@ -13,7 +13,7 @@ use super::read::{compile, resp3};
 use super::reply::{
     bulk, expected, new_objects_at_root, no_such_key, path_missing_or, sdk_error, verbatim,
 };
-use super::{check_type, write_doc};
+use super::{check_type, notify, write_doc};
 use crate::cmd::args::is;
 use crate::cmd::reply::{count, flatten, selected_db, syntax_error, wrong_arity, Reply};
 use crate::cmd::Ctx;
@@ -175,6 +175,7 @@ fn set_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             Condition::Present => Ok(Frame::Null),
             _ if path.is_root() => {
                 db.set(key, Value::Json(Box::new(value)), false);
+                notify(&mut db, "json.set", key);
                 Ok(Frame::ok())
             }
             _ => Err(new_objects_at_root()),
@@ -198,6 +199,7 @@ fn set_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     };
     if changed {
         db.modified(key);
+        notify(&mut db, "json.set", key);
         Ok(Frame::ok())
     } else {
         Ok(Frame::Null)
@@ -220,6 +222,7 @@ fn merge_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             return Err(new_objects_at_root());
         }
         db.set(key, Value::Json(Box::new(patch)), false);
+        notify(&mut db, "json.merge", key);
         return Ok(Frame::ok());
     }
     let Some(doc) = write_doc(&mut db, key)? else {
@@ -236,6 +239,7 @@ fn merge_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     };
     if changed {
         db.modified(key);
+        notify(&mut db, "json.merge", key);
         Ok(Frame::ok())
     } else {
         Ok(Frame::Null)
@@ -277,21 +281,32 @@ fn mset_reply(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         triplets.push((key, compiled, value));
     }
     for (key, compiled, value) in triplets {
-        match (compiled, write_doc(&mut db, key)?) {
-            (None, Some(doc)) => *doc = value,
-            (None, None) => db.set(key, Value::Json(Box::new(value)), false),
+        let changed = match (compiled, write_doc(&mut db, key)?) {
+            (None, Some(doc)) => {
+                *doc = value;
+                true
+            }
+            (None, None) => {
+                db.set(key, Value::Json(Box::new(value)), false);
+                true
+            }
             (Some(compiled), Some(doc)) => {
                 // Planned again: earlier triplets may have changed the
                 // document; a path they made unusable writes nothing.
-                if let Ok(plan) = plan(doc, &compiled, Condition::None) {
-                    if plan.check_depth(&value).is_ok() {
-                        apply(doc, plan, &value, replace);
+                match plan(doc, &compiled, Condition::None) {
+                    Ok(plan) if plan.check_depth(&value).is_ok() => {
+                        apply(doc, plan, &value, replace)
                     }
+                    _ => false,
                 }
             }
             (Some(_), None) => continue,
-        }
+        };
         db.modified(key);
+        // One event per triplet that wrote, as RedisJSON raises them.
+        if changed {
+            notify(&mut db, "json.mset", key);
+        }
     }
     Ok(Frame::ok())
 }
@@ -308,6 +323,7 @@ pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         };
         if path.is_root() {
             db.remove(key);
+            notify(&mut db, "json.del", key);
             return Ok(Frame::Integer(1));
         }
         let compiled = compile(&path)?;
@@ -315,6 +331,7 @@ pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let deleted = targets.iter().filter(|p| remove(doc, p)).count();
         if deleted > 0 {
             db.modified(key);
+            notify(&mut db, "json.del", key);
         }
         Ok(count(deleted))
     })())
@@ -354,6 +371,7 @@ pub fn toggle(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
         if targets.iter().any(Option::is_some) {
             db.modified(key);
+            notify(&mut db, "json.toggle", key);
         }
         Ok(if path.legacy {
             bulk(last.to_string())
@@ -399,6 +417,7 @@ pub fn clear(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
         if cleared > 0 {
             db.modified(key);
+            notify(&mut db, "json.clear", key);
         }
         Ok(count(cleared))
     })())
@@ -490,6 +509,14 @@ fn num_op(ctx: &mut Ctx<'_>, argv: &[Bytes], op: NumOp) -> Reply {
     }
     if changed {
         db.modified(key);
+        notify(
+            &mut db,
+            match op {
+                NumOp::Add => "json.numincrby",
+                NumOp::Mul => "json.nummultby",
+            },
+            key,
+        );
     }
     let numbers: Vec<Option<&Json>> = results.iter().map(|r| r.as_ref().map(|(_, v)| v)).collect();
     if resp3 {
@@ -571,6 +598,7 @@ pub fn strappend(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             replies.push(len.map_or(Frame::Null, count));
         }
         db.modified(key);
+        notify(&mut db, "json.strappend", key);
         Ok(if path.legacy {
             count(last)
         } else {
