@@ -131,6 +131,13 @@ impl ClientRegistry {
         self.clients.lock().values().cloned().collect()
     }
 
+    /// Calls `visit` with each client's info (locked) and mailbox.
+    pub fn for_each(&self, mut visit: impl FnMut(&ClientInfo, &Mailbox)) {
+        for handle in self.snapshot() {
+            visit(&handle.info.lock(), &handle.mailbox);
+        }
+    }
+
     /// Kills every client for which `select` holds; returns how many.
     pub fn kill_where(&self, mut select: impl FnMut(&ClientInfo) -> bool) -> usize {
         let mut killed = 0;

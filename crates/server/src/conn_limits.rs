@@ -67,6 +67,20 @@ pub fn close_idle_clients(shared: &Shared, now_ms: i64) -> usize {
     })
 }
 
+/// Idle time after which a client's buffers are released (Redis's
+/// `clientsCronResizeQueryBuffer` frees a query buffer idle for 2 s).
+const RELEASE_BUFFERS_IDLE_MS: i64 = 2000;
+
+/// Asks every client idle for a while that still holds read and write
+/// buffers to release them.
+pub fn release_idle_buffers(shared: &Shared, now_ms: i64) {
+    shared.clients.for_each(|info, mailbox| {
+        if now_ms - info.last_interaction_ms >= RELEASE_BUFFERS_IDLE_MS {
+            mailbox.ask_to_release_buffers();
+        }
+    });
+}
+
 /// The memory a client costs, as CLIENT LIST's `tot-mem` counts it
 /// (its read buffer, query buffer, queued messages) plus unsent replies.
 /// MONITOR clients are replica-typed in Redis: neither counted nor evicted.

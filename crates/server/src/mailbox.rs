@@ -90,6 +90,10 @@ pub struct Mailbox {
     /// Set when the connection is gone: senders that keep the mailbox
     /// (a tracking redirect) see that its client no longer exists.
     closed: AtomicBool,
+    /// The connection holds read and write buffers (it read since it last
+    /// released them), and the clients cron asked it to release them.
+    buffers_held: AtomicBool,
+    release_buffers: AtomicBool,
     kill: Arc<KillSwitch>,
     client_id: u64,
 }
@@ -112,6 +116,8 @@ impl Mailbox {
             overflowed: AtomicBool::new(false),
             woken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            buffers_held: AtomicBool::new(false),
+            release_buffers: AtomicBool::new(false),
             kill,
             client_id,
         }
@@ -303,6 +309,35 @@ impl Mailbox {
     /// task finds nothing and waits again).
     pub async fn ready(&self) {
         self.notify.wait().await;
+    }
+
+    /// Records that the connection read into its buffers.
+    pub fn hold_buffers(&self) {
+        if !self.buffers_held.load(Relaxed) {
+            self.buffers_held.store(true, Relaxed);
+        }
+    }
+
+    /// The clients cron's request to an idle connection that holds
+    /// buffers: release them (Redis frees an idle client's query buffer
+    /// and shrinks its reply buffer in `clientsCron`), so that thousands
+    /// of idle pooled connections cost little.
+    pub fn ask_to_release_buffers(&self) {
+        if self.buffers_held.load(Relaxed) && !self.release_buffers.load(Relaxed) {
+            self.release_buffers.store(true, Relaxed);
+            self.notify.notify();
+        }
+    }
+
+    /// Whether the connection should release its buffers now; it holds
+    /// none afterwards.
+    pub fn take_release_request(&self) -> bool {
+        if !self.release_buffers.load(Relaxed) {
+            return false;
+        }
+        self.release_buffers.store(false, Relaxed);
+        self.buffers_held.store(false, Relaxed);
+        true
     }
 
     /// Wakes the owner without output (a blocked client whose key became

@@ -36,7 +36,7 @@ use moat_resp::{Frame, RequestLimits, RequestParser};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
@@ -95,7 +95,10 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let mut session = Session::new(shared.clone(), addr, laddr, fd);
     let kill = session.kill.clone();
     let mailbox = session.mailbox.clone();
-    let mut input = BytesMut::with_capacity(READ_CHUNK);
+    // Both buffers are allocated when first used and released by an idle
+    // connection (see `Mailbox::ask_to_release_buffers`): a connection
+    // that sits in a pool costs its session, not 32 KiB of buffers.
+    let mut input = BytesMut::new();
     // Resumes a request that arrives in several reads instead of
     // rescanning it from its start after each one.
     let mut parser = RequestParser::new();
@@ -103,7 +106,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
     let mut published_qbuf = 0;
     // Every request's arguments, in one allocation reused.
     let mut argv = Vec::new();
-    let mut output = BytesMut::with_capacity(READ_CHUNK);
+    let mut output = BytesMut::new();
     // Mailbox bytes in `output`, reported written after the flush.
     let mut from_mailbox = 0usize;
     // Replies a client does not read are bounded by its output limit.
@@ -235,11 +238,20 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             published_qbuf = input.len();
             session.info.lock().query_buffer = published_qbuf;
         }
-        input.reserve(READ_CHUNK);
-        // Biased, so no random draw per wait. The deadline comes first so
-        // a blocked client whose socket always has input still times out;
-        // the mailbox and the kill switch are looked at after every
-        // command anyway, so the socket may come before them.
+        if mailbox.take_release_request() {
+            if input.is_empty() {
+                input = BytesMut::new();
+            }
+            if output.is_empty() {
+                output = BytesMut::new();
+            }
+        }
+        // Biased, so no random draw per wait. The deadline comes before
+        // the socket so a blocked client whose socket always has input
+        // still times out; the mailbox is looked at after every command
+        // anyway, so the socket may come before it. The read buffer grows
+        // only once the socket is readable, so a waiting connection holds
+        // none it does not need.
         tokio::select! {
             // A kill (ACL DELUSER, CLIENT KILL) that came before the next
             // request wins over it, as Redis closes such a client before
@@ -247,11 +259,23 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             biased;
             _ = kill.killed() => return Ok(()),
             _ = sleep_until(session.block_deadline()) => timed_out = true,
-            read = stream.read_buf(&mut input) => {
-                let n = read?;
-                if n == 0 {
-                    return Ok(());
-                }
+            readable = stream.readable() => {
+                readable?;
+                input.reserve(READ_CHUNK);
+                let n = match stream.try_read_buf(&mut input) {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => n,
+                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                        // A readiness event without data (the first one
+                        // after accept is one): keep no buffer for it.
+                        if input.is_empty() {
+                            input = BytesMut::new();
+                        }
+                        continue;
+                    }
+                    Err(error) => return Err(error),
+                };
+                mailbox.hold_buffers();
                 // Redis's `lastinteraction`: reading counts, for `timeout`.
                 session.info.lock().last_interaction_ms = crate::shared::now_ms();
                 shared.stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);

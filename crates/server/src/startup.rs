@@ -503,6 +503,7 @@ async fn cron(shared: Arc<Shared>) {
         if now - last_clients_check_ms >= 1000 {
             last_clients_check_ms = now;
             crate::conn_limits::close_idle_clients(&shared, now);
+            crate::conn_limits::release_idle_buffers(&shared, now);
         }
         crate::conn_limits::evict_clients(&shared);
         crate::persist::jobs::check_save_points(&shared);
