@@ -13,10 +13,11 @@
 
 use crate::rules::KeyPerms;
 use crate::selector::Selector;
+use crate::user::User;
 use bytes::Bytes;
 use moat_commands::{
     extract_channels, extract_keys, Category, ChannelKind, ChannelRef, Command, CommandFlags,
-    KeyRef, KeyRefs, KeySpecFlags,
+    CommandId, KeyRef, KeyRefs, KeySpecFlags,
 };
 
 /// Why a request was denied.
@@ -109,25 +110,72 @@ impl Denial {
 
     /// What the ACL log records as `object`: the command's full name for
     /// command denials, otherwise the refused argument.
-    pub fn log_object(&self, cmd: &Command, argv: &[Bytes]) -> Bytes {
+    pub fn log_object<'a>(&self, cmd: &'a Command, argv: &'a [Bytes]) -> &'a [u8] {
         match self.reason {
-            DenyReason::Command => Bytes::copy_from_slice(cmd.fullname.as_bytes()),
-            _ => argv.get(self.index).cloned().unwrap_or_default(),
+            DenyReason::Command => cmd.fullname.as_bytes(),
+            _ => argv.get(self.index).map(|a| a.as_ref()).unwrap_or_default(),
+        }
+    }
+
+    /// The whole top-level error reply, `NOPERM ` and
+    /// [`Denial::noperm_message`]. Key, channel and database refusals
+    /// share one static text; a command refusal names the user and the
+    /// command, so callers that refuse the same command repeatedly keep
+    /// the reply (see [`NopermReplies`]).
+    pub fn noperm_reply(&self, username: &[u8], cmd_fullname: &str) -> Bytes {
+        match self.reason {
+            DenyReason::Command => {
+                let mut text = String::with_capacity(7 + 56 + username.len() + cmd_fullname.len());
+                text.push_str("NOPERM ");
+                push_command_message(&mut text, username, cmd_fullname);
+                Bytes::from(text.into_bytes().into_boxed_slice())
+            }
+            DenyReason::Key => Bytes::from_static(b"NOPERM No permissions to access a key"),
+            DenyReason::Channel => Bytes::from_static(b"NOPERM No permissions to access a channel"),
+            DenyReason::Database => Bytes::from_static(b"NOPERM No permissions to access database"),
         }
     }
 }
 
-/// Built by appending rather than with `format!`: every refused command
-/// pays for this text.
+/// The last command-refusal reply a connection built, reused while the
+/// same user is refused the same command again: a client retrying a
+/// forbidden command then gets its error without any allocation.
+#[derive(Debug, Default)]
+pub struct NopermReplies {
+    last: Option<(CommandId, Bytes, Bytes)>,
+}
+
+impl NopermReplies {
+    /// [`Denial::noperm_reply`], from the cache when it is a repeat.
+    pub fn reply(&mut self, denial: &Denial, user: &User, cmd: &Command) -> Bytes {
+        if denial.reason != DenyReason::Command {
+            return denial.noperm_reply(&user.name, &cmd.fullname);
+        }
+        if let Some((id, name, reply)) = &self.last {
+            if *id == cmd.id && *name == user.name {
+                return reply.clone();
+            }
+        }
+        let reply = denial.noperm_reply(&user.name, &cmd.fullname);
+        self.last = Some((cmd.id, user.name.clone(), reply.clone()));
+        reply
+    }
+}
+
 fn command_message(username: &[u8], cmd_fullname: &str) -> String {
-    let user = String::from_utf8_lossy(username);
-    let mut text = String::with_capacity(56 + user.len() + cmd_fullname.len());
+    let mut text = String::with_capacity(56 + username.len() + cmd_fullname.len());
+    push_command_message(&mut text, username, cmd_fullname);
+    text
+}
+
+/// Built by appending rather than with `format!`: refused commands pay
+/// for this text.
+fn push_command_message(text: &mut String, username: &[u8], cmd_fullname: &str) {
     text.push_str("User ");
-    text.push_str(&user);
+    text.push_str(&String::from_utf8_lossy(username));
     text.push_str(" has no permissions to run the '");
     text.push_str(cmd_fullname);
     text.push_str("' command");
-    text
 }
 
 /// The request being checked, with its keys and channels extracted lazily
