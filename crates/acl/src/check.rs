@@ -189,6 +189,16 @@ struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    fn new(cmd: &'a Command, argv: &'a [Bytes], current_db: i64) -> Request<'a> {
+        Request {
+            cmd,
+            argv,
+            current_db,
+            keys: None,
+            channels: None,
+        }
+    }
+
     fn keys(&mut self) -> &[KeyRef] {
         let (cmd, argv) = (self.cmd, self.argv);
         self.keys.get_or_insert_with(|| extract_keys(cmd, argv))
@@ -201,20 +211,25 @@ impl<'a> Request<'a> {
     }
 }
 
+/// The refusal of a command by its name (or first argument).
+const COMMAND_DENIED: Denial = Denial {
+    reason: DenyReason::Command,
+    index: 0,
+};
+
 /// Checks a request against the selectors of a user (root first).
+#[inline]
 pub(crate) fn check_request(
     selectors: &[Selector],
     cmd: &Command,
     argv: &[Bytes],
     current_db: i64,
 ) -> Result<(), Denial> {
-    let mut request = Request {
-        cmd,
-        argv,
-        current_db,
-        keys: None,
-        channels: None,
-    };
+    // Most users have the root selector only: its answer is the answer.
+    if let [root] = selectors {
+        return root.check_alone(cmd, argv, current_db);
+    }
+    let mut request = Request::new(cmd, argv, current_db);
     let mut reported: Option<Denial> = None;
     for selector in selectors {
         match selector.check(&mut request) {
@@ -226,10 +241,7 @@ pub(crate) fn check_request(
             }
         }
     }
-    Err(reported.unwrap_or(Denial {
-        reason: DenyReason::Command,
-        index: 0,
-    }))
+    Err(reported.unwrap_or(COMMAND_DENIED))
 }
 
 /// SORT BY/GET: some selector allows the whole request and has
@@ -239,13 +251,7 @@ pub(crate) fn may_access_any_key_for_reading(
     cmd: &Command,
     argv: &[Bytes],
 ) -> bool {
-    let mut request = Request {
-        cmd,
-        argv,
-        current_db: 0,
-        keys: None,
-        channels: None,
-    };
+    let mut request = Request::new(cmd, argv, 0);
     let read = KeyPerms {
         read: true,
         write: false,
@@ -268,10 +274,7 @@ pub fn required_key_perms(flags: KeySpecFlags) -> KeyPerms {
 impl Selector {
     fn check(&self, request: &mut Request<'_>) -> Result<(), Denial> {
         if !self.allows_command(request.cmd, request.argv) {
-            return Err(Denial {
-                reason: DenyReason::Command,
-                index: 0,
-            });
+            return Err(COMMAND_DENIED);
         }
         if let Some(index) = self.refused_database(request) {
             return Err(Denial {
@@ -279,34 +282,70 @@ impl Selector {
                 index,
             });
         }
-        let argv = request.argv;
         if !self.has_all_keys() {
-            for key in request.keys() {
-                let name = argv.get(key.index).map(|k| k.as_ref()).unwrap_or_default();
-                if !self.key_allowed(name, required_key_perms(key.flags)) {
-                    return Err(Denial {
-                        reason: DenyReason::Key,
-                        index: key.index,
-                    });
-                }
+            self.check_keys(request.argv, request.keys())?;
+        }
+        // `extract_channels` finds channels only in PUBSUB-flagged
+        // commands: the flag spares every other request the call.
+        if !self.has_all_channels() && request.cmd.flags.contains(CommandFlags::PUBSUB) {
+            self.check_channels(request.argv, request.channels())?;
+        }
+        Ok(())
+    }
+
+    /// [`Selector::check`] for a user whose only selector this is, the
+    /// common case: no other selector will ask for the keys, so they are
+    /// extracted and walked without being kept. Same steps, same order.
+    #[inline]
+    fn check_alone(&self, cmd: &Command, argv: &[Bytes], current_db: i64) -> Result<(), Denial> {
+        if *self.databases() != crate::selector::DatabasePermission::All {
+            // Database rules (Valkey 9.1) may need the keys twice.
+            let mut request = Request::new(cmd, argv, current_db);
+            return self.check(&mut request);
+        }
+        if !self.allows_command(cmd, argv) {
+            return Err(COMMAND_DENIED);
+        }
+        if !self.has_all_keys() {
+            self.check_keys(argv, &extract_keys(cmd, argv))?;
+        }
+        if !self.has_all_channels() && cmd.flags.contains(CommandFlags::PUBSUB) {
+            self.check_channels(argv, &extract_channels(cmd, argv))?;
+        }
+        Ok(())
+    }
+
+    /// Every key with the permission its key spec asks for.
+    #[inline]
+    fn check_keys(&self, argv: &[Bytes], keys: &[KeyRef]) -> Result<(), Denial> {
+        let patterns = self.compiled();
+        for key in keys {
+            let name = argv.get(key.index).map(|k| k.as_ref()).unwrap_or_default();
+            if !patterns.key_allowed(name, required_key_perms(key.flags)) {
+                return Err(Denial {
+                    reason: DenyReason::Key,
+                    index: key.index,
+                });
             }
         }
-        if !self.has_all_channels() {
-            for channel in request.channels() {
-                let name = argv
-                    .get(channel.index)
-                    .map(|c| c.as_ref())
-                    .unwrap_or_default();
-                let allowed = match channel.kind {
-                    ChannelKind::Channel => self.channel_allowed(name),
-                    ChannelKind::Pattern => self.channel_pattern_allowed(name),
-                };
-                if !allowed {
-                    return Err(Denial {
-                        reason: DenyReason::Channel,
-                        index: channel.index,
-                    });
-                }
+        Ok(())
+    }
+
+    fn check_channels(&self, argv: &[Bytes], channels: &[ChannelRef]) -> Result<(), Denial> {
+        for channel in channels {
+            let name = argv
+                .get(channel.index)
+                .map(|c| c.as_ref())
+                .unwrap_or_default();
+            let allowed = match channel.kind {
+                ChannelKind::Channel => self.channel_allowed(name),
+                ChannelKind::Pattern => self.channel_pattern_allowed(name),
+            };
+            if !allowed {
+                return Err(Denial {
+                    reason: DenyReason::Channel,
+                    index: channel.index,
+                });
             }
         }
         Ok(())
@@ -314,13 +353,16 @@ impl Selector {
 
     /// The command bit, NO_AUTH commands (always allowed), or a
     /// deprecated first-argument allowance.
+    #[inline]
     fn allows_command(&self, cmd: &Command, argv: &[Bytes]) -> bool {
-        if self.has_all_commands()
+        self.has_all_commands()
             || cmd.flags.contains(CommandFlags::NO_AUTH)
             || self.allows_command_id(cmd.id)
-        {
-            return true;
-        }
+            || self.allows_first_arg(cmd, argv)
+    }
+
+    /// The deprecated `+cmd|arg` allowances, out of the inlined path.
+    fn allows_first_arg(&self, cmd: &Command, argv: &[Bytes]) -> bool {
         let first_arg_index = if cmd.parent.is_some() { 2 } else { 1 };
         match (self.first_args_of(cmd.id), argv.get(first_arg_index)) {
             (Some(allowed), Some(arg)) => {
