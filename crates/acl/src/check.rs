@@ -16,8 +16,8 @@ use crate::selector::Selector;
 use crate::user::User;
 use bytes::Bytes;
 use moat_commands::{
-    extract_channels, extract_keys, Category, ChannelKind, ChannelRef, Command, CommandFlags,
-    CommandId, KeyRef, KeyRefs, KeySpecFlags,
+    extract_channels, extract_keys, single_fixed_key, Category, ChannelKind, ChannelRef, Command,
+    CommandFlags, CommandId, KeyRef, KeyRefs, KeySpecFlags,
 };
 
 /// Why a request was denied.
@@ -307,7 +307,10 @@ impl Selector {
             return Err(COMMAND_DENIED);
         }
         if !self.has_all_keys() {
-            self.check_keys(argv, &extract_keys(cmd, argv))?;
+            match single_fixed_key(cmd, argv) {
+                Some(key) => self.check_keys(argv, &[key])?,
+                None => self.check_keys(argv, &extract_keys(cmd, argv))?,
+            }
         }
         if !self.has_all_channels() && cmd.flags.contains(CommandFlags::PUBSUB) {
             self.check_channels(argv, &extract_channels(cmd, argv))?;

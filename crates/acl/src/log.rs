@@ -177,7 +177,14 @@ impl<C> AclLog<C> {
         client_info: C,
         now_ms: i64,
     ) {
-        self.record_fields(reason.into(), context, object, username, client_info, now_ms);
+        self.record_fields(
+            reason.into(),
+            context,
+            object,
+            username,
+            client_info,
+            now_ms,
+        );
     }
 
     /// Records a failed AUTH/HELLO: the object is the command as typed,

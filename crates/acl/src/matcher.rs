@@ -54,8 +54,10 @@ enum Shape {
     /// No pattern: nothing matches.
     #[default]
     Empty,
-    /// A few `prefix*` patterns and nothing else (`~app:*`): the text
-    /// matches when it starts with one of them.
+    /// One `prefix*` pattern and nothing else (`~app:*`), the most common
+    /// set: the text matches when it starts with the prefix.
+    Prefix(Box<[u8]>),
+    /// A few `prefix*` patterns and nothing else.
     Prefixes(Box<[Box<[u8]>]>),
     /// Anything else: literals, runs and globs.
     General,
@@ -216,7 +218,15 @@ impl PatternSet {
         set.shape = if !any {
             Shape::Empty
         } else if only_prefixes {
-            Shape::Prefixes(by_run.iter().map(|(run, _)| run.clone()).collect())
+            let mut runs: Vec<Box<[u8]>> = by_run.iter().map(|(run, _)| run.clone()).collect();
+            match runs.pop() {
+                Some(run) if runs.is_empty() => Shape::Prefix(run),
+                Some(run) => {
+                    runs.push(run);
+                    Shape::Prefixes(runs.into())
+                }
+                None => Shape::General,
+            }
         } else {
             Shape::General
         };
@@ -252,6 +262,7 @@ impl PatternSet {
         // one or two `prefix*` patterns a comparison.
         match &self.shape {
             Shape::Empty => false,
+            Shape::Prefix(run) => has_prefix(text, run),
             Shape::Prefixes(runs) => runs.iter().any(|run| has_prefix(text, run)),
             Shape::General => self.matches_some(text),
         }
@@ -262,9 +273,7 @@ impl PatternSet {
             return true;
         }
         let anchored_match = match &self.runs {
-            Runs::None => {
-                self.literal_matches(text, || PrefixHash::of(text))
-            }
+            Runs::None => self.literal_matches(text, || PrefixHash::of(text)),
             Runs::Few(runs) => {
                 runs.iter()
                     .any(|(run, anchored)| has_prefix(text, run) && anchored.matches(text))
@@ -311,10 +320,7 @@ impl PatternSet {
             }
         }
         self.literal_matches(text, || {
-            text[hashed..]
-                .iter()
-                .fold(hash, |h, &b| h.push(b))
-                .finish()
+            text[hashed..].iter().fold(hash, |h, &b| h.push(b)).finish()
         })
     }
 }
@@ -355,8 +361,14 @@ mod tests {
         assert!(matches!(&set.shape, Shape::Prefixes(runs) if runs.len() == 2));
         assert!(set.matches(b"app:1") && set.matches(b"app:") && set.matches(b"k"));
         assert!(!set.matches(b"app") && !set.matches(b"") && !set.matches(b"x"));
+        let one = PatternSet::new([&b"app:*"[..]]);
+        assert!(matches!(&one.shape, Shape::Prefix(run) if &run[..] == b"app:"));
+        assert!(one.matches(b"app:1") && one.matches(b"app:") && !one.matches(b"ap"));
         for general in [&[&b"app:*"[..], b"lit"][..], &[b"a?*"], &[b"*"], &[b"*x"]] {
-            assert!(matches!(PatternSet::new(general.iter().copied()).shape, Shape::General));
+            assert!(matches!(
+                PatternSet::new(general.iter().copied()).shape,
+                Shape::General
+            ));
         }
     }
 

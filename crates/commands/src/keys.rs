@@ -87,9 +87,10 @@ fn extract_keys_generally(cmd: &Command, argv: &[Bytes]) -> KeyRefs {
 
 /// The most common shape, answered without the general walk: one key spec,
 /// one key at a fixed index (GET, INCR, HGET, LPUSH...). What the general
-/// path would find for it, or `None` to take that path.
+/// path would find for it, or `None` to take that path. Public for the
+/// ACL check, which then needs no key list for such requests.
 #[inline]
-fn single_fixed_key(cmd: &Command, argv: &[Bytes]) -> Option<KeyRef> {
+pub fn single_fixed_key(cmd: &Command, argv: &[Bytes]) -> Option<KeyRef> {
     let [spec] = cmd.key_specs.as_slice() else {
         return None;
     };

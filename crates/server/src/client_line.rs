@@ -292,10 +292,7 @@ mod tests {
     fn hand_written_line_equals_the_format_macro() {
         let mut info = sample();
         for now in [0, 62_000, 5_000_000] {
-            assert_eq!(
-                written(&info, (0, 0), now),
-                with_format(&info, (0, 0), now)
-            );
+            assert_eq!(written(&info, (0, 0), now), with_format(&info, (0, 0), now));
         }
         info.multi = 4;
         info.pattern_subscriptions = 2;

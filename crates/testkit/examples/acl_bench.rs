@@ -88,9 +88,14 @@ fn run() -> Result<(), String> {
     };
     let commands = number(DEFAULT_COMMANDS)?;
     let rounds = number(DEFAULT_ROUNDS)?.max(1);
-    let mut admin = Client::connect_port(port).map_err(|e| e.to_string())?;
-    create_users(&mut admin)?;
-    // ACL_BENCH_ONLY=<scenario> measures one scenario (for profiling).
+    // ACL_BENCH_SETUP=0 uses the users an earlier run created, so that a
+    // profiler zeroed before this run counts the scenario alone.
+    if std::env::var("ACL_BENCH_SETUP").as_deref() != Ok("0") {
+        let mut admin = Client::connect_port(port).map_err(|e| e.to_string())?;
+        create_users(&mut admin)?;
+    }
+    // ACL_BENCH_ONLY=<scenario> measures one scenario (for profiling);
+    // a name that is no scenario only creates the users.
     let only = std::env::var("ACL_BENCH_ONLY").ok();
     let mut best = vec![0f64; SCENARIOS.len()];
     for _ in 0..rounds {
