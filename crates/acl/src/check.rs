@@ -477,6 +477,53 @@ mod tests {
     }
 
     #[test]
+    fn noperm_replies_are_the_messages_and_repeats_reuse_theirs() {
+        let table = moat_commands::CommandTable::global();
+        let get = match table.resolve(&[Bytes::from_static(b"GET")]) {
+            moat_commands::Resolved::Command(cmd) => cmd,
+            _ => unreachable!("GET exists"),
+        };
+        let set = match table.resolve(&[Bytes::from_static(b"SET")]) {
+            moat_commands::Resolved::Command(cmd) => cmd,
+            _ => unreachable!("SET exists"),
+        };
+        let user = |name: &[u8]| User::new(name, crate::user::PubsubDefault::ResetChannels);
+        let (u1, u2) = (user(b"u1"), user(b"u\xff2"));
+        let d = |reason| Denial { reason, index: 1 };
+        for reason in [
+            DenyReason::Command,
+            DenyReason::Key,
+            DenyReason::Channel,
+            DenyReason::Database,
+        ] {
+            let expected = format!("NOPERM {}", d(reason).noperm_message(u2.name(), "get"));
+            assert_eq!(d(reason).noperm_reply(u2.name(), "get"), expected.as_bytes());
+        }
+        let mut replies = NopermReplies::default();
+        let first = replies.reply(&d(DenyReason::Command), &u1, get);
+        assert_eq!(
+            first,
+            &b"NOPERM User u1 has no permissions to run the 'get' command"[..]
+        );
+        let again = replies.reply(&d(DenyReason::Command), &u1, get);
+        assert_eq!(again.as_ptr(), first.as_ptr(), "a repeat reuses the reply");
+        let other_user = replies.reply(&d(DenyReason::Command), &u2, get);
+        assert_eq!(
+            other_user,
+            &b"NOPERM User u\xef\xbf\xbd2 has no permissions to run the 'get' command"[..]
+        );
+        let other_command = replies.reply(&d(DenyReason::Command), &u2, set);
+        assert_eq!(
+            other_command,
+            &b"NOPERM User u\xef\xbf\xbd2 has no permissions to run the 'set' command"[..]
+        );
+        assert_eq!(
+            replies.reply(&d(DenyReason::Key), &u2, set),
+            &b"NOPERM No permissions to access a key"[..]
+        );
+    }
+
+    #[test]
     fn messages() {
         let argv: Vec<Bytes> = ["GET", "k"]
             .iter()
