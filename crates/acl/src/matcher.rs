@@ -137,13 +137,45 @@ impl PrefixHash {
 /// compared in place rather than by a `memcmp` call.
 #[inline]
 fn has_prefix(text: &[u8], prefix: &[u8]) -> bool {
-    text.len() >= prefix.len() && text.iter().zip(prefix).all(|(a, b)| a == b)
+    text.len() >= prefix.len() && same(&text[..prefix.len()], prefix)
 }
 
-/// `a == b` for short texts, in place rather than by a `bcmp` call.
+/// `a == b` for short texts, in place rather than by a `bcmp` call: a
+/// few word comparisons (fixed-size slices compile to loads), the first
+/// and last words overlapping when the length is not a multiple.
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let u16_at = |s: &[u8], at: usize| u16::from_ne_bytes(word(s, at));
+    let u32_at = |s: &[u8], at: usize| u32::from_ne_bytes(word(s, at));
+    let u64_at = |s: &[u8], at: usize| u64::from_ne_bytes(word(s, at));
+    match n {
+        0 => true,
+        1 => a[0] == b[0],
+        2 | 3 => u16_at(a, 0) == u16_at(b, 0) && u16_at(a, n - 2) == u16_at(b, n - 2),
+        4..=7 => u32_at(a, 0) == u32_at(b, 0) && u32_at(a, n - 4) == u32_at(b, n - 4),
+        _ => {
+            let mut at = 0;
+            while at + 8 < n {
+                if u64_at(a, at) != u64_at(b, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            u64_at(a, n - 8) == u64_at(b, n - 8)
+        }
+    }
+}
+
+/// The `W` bytes of `s` at `at` (callers keep `at + W <= s.len()`).
+#[inline]
+fn word<const W: usize>(s: &[u8], at: usize) -> [u8; W] {
+    let mut word = [0; W];
+    word.copy_from_slice(&s[at..at + W]);
+    word
 }
 
 /// What kind of glob a pattern is, for compilation.
@@ -414,6 +446,26 @@ mod tests {
                 .iter()
                 .any(|p| moat_glob::matches(p.as_bytes(), text.as_bytes(), false));
             assert_eq!(set.matches(text.as_bytes()), linear, "{text}");
+        }
+    }
+
+    #[test]
+    fn word_comparisons_agree_with_slice_equality() {
+        let text: Vec<u8> = (0..40u8).collect();
+        for len in 0..30 {
+            for start in [0, 1, 5] {
+                let a = &text[start..start + len];
+                let same_bytes = a.to_vec();
+                assert!(same(a, &same_bytes), "{len}");
+                for flip in 0..len {
+                    let mut b = same_bytes.clone();
+                    b[flip] ^= 0x80;
+                    assert!(!same(a, &b), "{len} {flip}");
+                    assert!(!has_prefix(a, &b) || len == 0);
+                }
+                assert!(!same(a, &text[..len + 1]));
+                assert!(has_prefix(&text[start..], a));
+            }
         }
     }
 
