@@ -13,10 +13,11 @@
 
 use crate::rules::KeyPerms;
 use crate::selector::Selector;
+use crate::user::User;
 use bytes::Bytes;
 use moat_commands::{
-    extract_channels, extract_keys, Category, ChannelKind, ChannelRef, Command, CommandFlags,
-    KeyRef, KeyRefs, KeySpecFlags,
+    extract_channels, extract_keys, single_fixed_key, Category, ChannelKind, ChannelRef, Command,
+    CommandFlags, CommandId, KeyRef, KeyRefs, KeySpecFlags,
 };
 
 /// Why a request was denied.
@@ -109,25 +110,72 @@ impl Denial {
 
     /// What the ACL log records as `object`: the command's full name for
     /// command denials, otherwise the refused argument.
-    pub fn log_object(&self, cmd: &Command, argv: &[Bytes]) -> Bytes {
+    pub fn log_object<'a>(&self, cmd: &'a Command, argv: &'a [Bytes]) -> &'a [u8] {
         match self.reason {
-            DenyReason::Command => Bytes::copy_from_slice(cmd.fullname.as_bytes()),
-            _ => argv.get(self.index).cloned().unwrap_or_default(),
+            DenyReason::Command => cmd.fullname.as_bytes(),
+            _ => argv.get(self.index).map(|a| a.as_ref()).unwrap_or_default(),
+        }
+    }
+
+    /// The whole top-level error reply, `NOPERM ` and
+    /// [`Denial::noperm_message`]. Key, channel and database refusals
+    /// share one static text; a command refusal names the user and the
+    /// command, so callers that refuse the same command repeatedly keep
+    /// the reply (see [`NopermReplies`]).
+    pub fn noperm_reply(&self, username: &[u8], cmd_fullname: &str) -> Bytes {
+        match self.reason {
+            DenyReason::Command => {
+                let mut text = String::with_capacity(7 + 56 + username.len() + cmd_fullname.len());
+                text.push_str("NOPERM ");
+                push_command_message(&mut text, username, cmd_fullname);
+                Bytes::from(text.into_bytes().into_boxed_slice())
+            }
+            DenyReason::Key => Bytes::from_static(b"NOPERM No permissions to access a key"),
+            DenyReason::Channel => Bytes::from_static(b"NOPERM No permissions to access a channel"),
+            DenyReason::Database => Bytes::from_static(b"NOPERM No permissions to access database"),
         }
     }
 }
 
-/// Built by appending rather than with `format!`: every refused command
-/// pays for this text.
+/// The last command-refusal reply a connection built, reused while the
+/// same user is refused the same command again: a client retrying a
+/// forbidden command then gets its error without any allocation.
+#[derive(Debug, Default)]
+pub struct NopermReplies {
+    last: Option<(CommandId, Bytes, Bytes)>,
+}
+
+impl NopermReplies {
+    /// [`Denial::noperm_reply`], from the cache when it is a repeat.
+    pub fn reply(&mut self, denial: &Denial, user: &User, cmd: &Command) -> Bytes {
+        if denial.reason != DenyReason::Command {
+            return denial.noperm_reply(&user.name, &cmd.fullname);
+        }
+        if let Some((id, name, reply)) = &self.last {
+            if *id == cmd.id && *name == user.name {
+                return reply.clone();
+            }
+        }
+        let reply = denial.noperm_reply(&user.name, &cmd.fullname);
+        self.last = Some((cmd.id, user.name.clone(), reply.clone()));
+        reply
+    }
+}
+
 fn command_message(username: &[u8], cmd_fullname: &str) -> String {
-    let user = String::from_utf8_lossy(username);
-    let mut text = String::with_capacity(56 + user.len() + cmd_fullname.len());
+    let mut text = String::with_capacity(56 + username.len() + cmd_fullname.len());
+    push_command_message(&mut text, username, cmd_fullname);
+    text
+}
+
+/// Built by appending rather than with `format!`: refused commands pay
+/// for this text.
+fn push_command_message(text: &mut String, username: &[u8], cmd_fullname: &str) {
     text.push_str("User ");
-    text.push_str(&user);
+    text.push_str(&String::from_utf8_lossy(username));
     text.push_str(" has no permissions to run the '");
     text.push_str(cmd_fullname);
     text.push_str("' command");
-    text
 }
 
 /// The request being checked, with its keys and channels extracted lazily
@@ -141,6 +189,16 @@ struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    fn new(cmd: &'a Command, argv: &'a [Bytes], current_db: i64) -> Request<'a> {
+        Request {
+            cmd,
+            argv,
+            current_db,
+            keys: None,
+            channels: None,
+        }
+    }
+
     fn keys(&mut self) -> &[KeyRef] {
         let (cmd, argv) = (self.cmd, self.argv);
         self.keys.get_or_insert_with(|| extract_keys(cmd, argv))
@@ -153,20 +211,25 @@ impl<'a> Request<'a> {
     }
 }
 
+/// The refusal of a command by its name (or first argument).
+const COMMAND_DENIED: Denial = Denial {
+    reason: DenyReason::Command,
+    index: 0,
+};
+
 /// Checks a request against the selectors of a user (root first).
+#[inline]
 pub(crate) fn check_request(
     selectors: &[Selector],
     cmd: &Command,
     argv: &[Bytes],
     current_db: i64,
 ) -> Result<(), Denial> {
-    let mut request = Request {
-        cmd,
-        argv,
-        current_db,
-        keys: None,
-        channels: None,
-    };
+    // Most users have the root selector only: its answer is the answer.
+    if let [root] = selectors {
+        return root.check_alone(cmd, argv, current_db);
+    }
+    let mut request = Request::new(cmd, argv, current_db);
     let mut reported: Option<Denial> = None;
     for selector in selectors {
         match selector.check(&mut request) {
@@ -178,10 +241,7 @@ pub(crate) fn check_request(
             }
         }
     }
-    Err(reported.unwrap_or(Denial {
-        reason: DenyReason::Command,
-        index: 0,
-    }))
+    Err(reported.unwrap_or(COMMAND_DENIED))
 }
 
 /// SORT BY/GET: some selector allows the whole request and has
@@ -191,13 +251,7 @@ pub(crate) fn may_access_any_key_for_reading(
     cmd: &Command,
     argv: &[Bytes],
 ) -> bool {
-    let mut request = Request {
-        cmd,
-        argv,
-        current_db: 0,
-        keys: None,
-        channels: None,
-    };
+    let mut request = Request::new(cmd, argv, 0);
     let read = KeyPerms {
         read: true,
         write: false,
@@ -220,10 +274,7 @@ pub fn required_key_perms(flags: KeySpecFlags) -> KeyPerms {
 impl Selector {
     fn check(&self, request: &mut Request<'_>) -> Result<(), Denial> {
         if !self.allows_command(request.cmd, request.argv) {
-            return Err(Denial {
-                reason: DenyReason::Command,
-                index: 0,
-            });
+            return Err(COMMAND_DENIED);
         }
         if let Some(index) = self.refused_database(request) {
             return Err(Denial {
@@ -231,34 +282,74 @@ impl Selector {
                 index,
             });
         }
-        let argv = request.argv;
         if !self.has_all_keys() {
-            for key in request.keys() {
-                let name = argv.get(key.index).map(|k| k.as_ref()).unwrap_or_default();
-                if !self.key_allowed(name, required_key_perms(key.flags)) {
-                    return Err(Denial {
-                        reason: DenyReason::Key,
-                        index: key.index,
-                    });
-                }
+            self.check_keys(request.argv, request.keys())?;
+        }
+        // `extract_channels` finds channels only in PUBSUB-flagged
+        // commands: the flag spares every other request the call.
+        if !self.has_all_channels() && request.cmd.flags.contains(CommandFlags::PUBSUB) {
+            self.check_channels(request.argv, request.channels())?;
+        }
+        Ok(())
+    }
+
+    /// [`Selector::check`] for a user whose only selector this is, the
+    /// common case: no other selector will ask for the keys, so they are
+    /// extracted and walked without being kept. Same steps, same order.
+    #[inline]
+    fn check_alone(&self, cmd: &Command, argv: &[Bytes], current_db: i64) -> Result<(), Denial> {
+        if *self.databases() != crate::selector::DatabasePermission::All {
+            // Database rules (Valkey 9.1) may need the keys twice.
+            let mut request = Request::new(cmd, argv, current_db);
+            return self.check(&mut request);
+        }
+        if !self.allows_command(cmd, argv) {
+            return Err(COMMAND_DENIED);
+        }
+        if !self.has_all_keys() {
+            match single_fixed_key(cmd, argv) {
+                Some(key) => self.check_keys(argv, &[key])?,
+                None => self.check_keys(argv, &extract_keys(cmd, argv))?,
             }
         }
-        if !self.has_all_channels() {
-            for channel in request.channels() {
-                let name = argv
-                    .get(channel.index)
-                    .map(|c| c.as_ref())
-                    .unwrap_or_default();
-                let allowed = match channel.kind {
-                    ChannelKind::Channel => self.channel_allowed(name),
-                    ChannelKind::Pattern => self.channel_pattern_allowed(name),
-                };
-                if !allowed {
-                    return Err(Denial {
-                        reason: DenyReason::Channel,
-                        index: channel.index,
-                    });
-                }
+        if !self.has_all_channels() && cmd.flags.contains(CommandFlags::PUBSUB) {
+            self.check_channels(argv, &extract_channels(cmd, argv))?;
+        }
+        Ok(())
+    }
+
+    /// Every key with the permission its key spec asks for. Always
+    /// inlined: it is most of the check of a user with key patterns.
+    #[inline(always)]
+    fn check_keys(&self, argv: &[Bytes], keys: &[KeyRef]) -> Result<(), Denial> {
+        let patterns = self.compiled();
+        for key in keys {
+            let name = argv.get(key.index).map(|k| k.as_ref()).unwrap_or_default();
+            if !patterns.key_allowed(name, required_key_perms(key.flags)) {
+                return Err(Denial {
+                    reason: DenyReason::Key,
+                    index: key.index,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn check_channels(&self, argv: &[Bytes], channels: &[ChannelRef]) -> Result<(), Denial> {
+        for channel in channels {
+            let name = argv
+                .get(channel.index)
+                .map(|c| c.as_ref())
+                .unwrap_or_default();
+            let allowed = match channel.kind {
+                ChannelKind::Channel => self.channel_allowed(name),
+                ChannelKind::Pattern => self.channel_pattern_allowed(name),
+            };
+            if !allowed {
+                return Err(Denial {
+                    reason: DenyReason::Channel,
+                    index: channel.index,
+                });
             }
         }
         Ok(())
@@ -266,13 +357,16 @@ impl Selector {
 
     /// The command bit, NO_AUTH commands (always allowed), or a
     /// deprecated first-argument allowance.
+    #[inline]
     fn allows_command(&self, cmd: &Command, argv: &[Bytes]) -> bool {
-        if self.has_all_commands()
+        self.has_all_commands()
             || cmd.flags.contains(CommandFlags::NO_AUTH)
             || self.allows_command_id(cmd.id)
-        {
-            return true;
-        }
+            || self.allows_first_arg(cmd, argv)
+    }
+
+    /// The deprecated `+cmd|arg` allowances, out of the inlined path.
+    fn allows_first_arg(&self, cmd: &Command, argv: &[Bytes]) -> bool {
         let first_arg_index = if cmd.parent.is_some() { 2 } else { 1 };
         match (self.first_args_of(cmd.id), argv.get(first_arg_index)) {
             (Some(allowed), Some(arg)) => {
@@ -381,6 +475,56 @@ mod tests {
         assert!(!d(DenyReason::Key, 2).outranks(d(DenyReason::Key, 2)));
         assert!(d(DenyReason::Command, 0).outranks(d(DenyReason::Database, 0)));
         assert!(!d(DenyReason::Database, 1).outranks(d(DenyReason::Command, 0)));
+    }
+
+    #[test]
+    fn noperm_replies_are_the_messages_and_repeats_reuse_theirs() {
+        let table = moat_commands::CommandTable::global();
+        let get = match table.resolve(&[Bytes::from_static(b"GET")]) {
+            moat_commands::Resolved::Command(cmd) => cmd,
+            _ => unreachable!("GET exists"),
+        };
+        let set = match table.resolve(&[Bytes::from_static(b"SET")]) {
+            moat_commands::Resolved::Command(cmd) => cmd,
+            _ => unreachable!("SET exists"),
+        };
+        let user = |name: &[u8]| User::new(name, crate::user::PubsubDefault::ResetChannels);
+        let (u1, u2) = (user(b"u1"), user(b"u\xff2"));
+        let d = |reason| Denial { reason, index: 1 };
+        for reason in [
+            DenyReason::Command,
+            DenyReason::Key,
+            DenyReason::Channel,
+            DenyReason::Database,
+        ] {
+            let expected = format!("NOPERM {}", d(reason).noperm_message(u2.name(), "get"));
+            assert_eq!(
+                d(reason).noperm_reply(u2.name(), "get"),
+                expected.as_bytes()
+            );
+        }
+        let mut replies = NopermReplies::default();
+        let first = replies.reply(&d(DenyReason::Command), &u1, get);
+        assert_eq!(
+            first,
+            &b"NOPERM User u1 has no permissions to run the 'get' command"[..]
+        );
+        let again = replies.reply(&d(DenyReason::Command), &u1, get);
+        assert_eq!(again.as_ptr(), first.as_ptr(), "a repeat reuses the reply");
+        let other_user = replies.reply(&d(DenyReason::Command), &u2, get);
+        assert_eq!(
+            other_user,
+            &b"NOPERM User u\xef\xbf\xbd2 has no permissions to run the 'get' command"[..]
+        );
+        let other_command = replies.reply(&d(DenyReason::Command), &u2, set);
+        assert_eq!(
+            other_command,
+            &b"NOPERM User u\xef\xbf\xbd2 has no permissions to run the 'set' command"[..]
+        );
+        assert_eq!(
+            replies.reply(&d(DenyReason::Key), &u2, set),
+            &b"NOPERM No permissions to access a key"[..]
+        );
     }
 
     #[test]

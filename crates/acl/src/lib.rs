@@ -37,7 +37,7 @@ pub mod selector;
 pub mod user;
 
 pub use catalog::{categories, category_commands, genpass, help_lines};
-pub use check::{Denial, DenyReason};
+pub use check::{Denial, DenyReason, NopermReplies};
 pub use error::{AclError, DeleteError, RuleError, RuleErrorKind};
 pub use file::{
     apply_config_users, check_acl_file, load_acl_file, render_acl_file, validate_user_declaration,

@@ -8,6 +8,12 @@
 //! an entry is added, so lowering `acllog-max-len` keeps old entries until
 //! the next event; with a limit of 0 that event empties the log and is not
 //! recorded.
+//!
+//! An entry's client info is whatever the caller captured (`C`): the
+//! server stores a structured snapshot of the client's fields and writes
+//! the `CLIENT LIST`-style line only when `ACL LOG` is read, because a
+//! repeated denial replaces the snapshot every time and formatting the
+//! line per denial would be most of what refusing a command costs.
 
 use crate::check::DenyReason;
 use bytes::Bytes;
@@ -77,63 +83,71 @@ impl From<DenyReason> for LogReason {
 
 /// A new event to record.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogEvent {
+pub struct LogEvent<C = String> {
     pub reason: LogReason,
     pub context: LogContext,
     /// Command full name, key, channel, or for auth argv[0] as typed.
     pub object: Bytes,
     pub username: Bytes,
-    /// The client's `CLIENT LIST` line.
-    pub client_info: String,
+    /// The client's `CLIENT LIST` line, or what it is written from.
+    pub client_info: C,
 }
 
 /// A log entry: the 10 fields of `ACL LOG`, `age-seconds` computed from
 /// [`LogEntry::age_seconds`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogEntry {
+pub struct LogEntry<C = String> {
     pub count: u64,
     pub reason: LogReason,
     pub context: LogContext,
     pub object: Bytes,
     pub username: Bytes,
-    pub client_info: String,
+    pub client_info: C,
     pub entry_id: u64,
     pub timestamp_created: i64,
     pub timestamp_last_updated: i64,
 }
 
-impl LogEntry {
+impl<C> LogEntry<C> {
     /// Seconds since the last update, with millisecond precision.
     pub fn age_seconds(&self, now_ms: i64) -> f64 {
         (now_ms - self.timestamp_last_updated) as f64 / 1000.0
     }
 
-    fn groups_with(&self, event: &LogEvent, now_ms: i64) -> bool {
-        self.reason == event.reason
-            && self.context == event.context
+    /// Whether an event with these fields folds into this entry.
+    fn groups_with(
+        &self,
+        reason: LogReason,
+        context: LogContext,
+        object: &[u8],
+        username: &[u8],
+        now_ms: i64,
+    ) -> bool {
+        self.reason == reason
+            && self.context == context
             && (now_ms - self.timestamp_last_updated).abs() <= GROUPING_MAX_DELTA_MS
-            && self.object == event.object
-            && self.username == event.username
+            && self.object.as_ref() == object
+            && self.username.as_ref() == username
     }
 }
 
 /// The log, newest first.
 #[derive(Debug)]
-pub struct AclLog {
-    entries: VecDeque<LogEntry>,
+pub struct AclLog<C = String> {
+    entries: VecDeque<LogEntry<C>>,
     max_len: usize,
     /// Entries ever created: the next entry's id.
     created: u64,
 }
 
-impl Default for AclLog {
-    fn default() -> AclLog {
+impl<C> Default for AclLog<C> {
+    fn default() -> AclLog<C> {
         AclLog::new(DEFAULT_MAX_LEN)
     }
 }
 
-impl AclLog {
-    pub fn new(max_len: usize) -> AclLog {
+impl<C> AclLog<C> {
+    pub fn new(max_len: usize) -> AclLog<C> {
         AclLog {
             entries: VecDeque::new(),
             max_len,
@@ -142,38 +156,15 @@ impl AclLog {
     }
 
     /// Records an event at `now_ms` (Unix time in milliseconds).
-    pub fn record(&mut self, event: LogEvent, now_ms: i64) {
-        if self.max_len == 0 {
-            self.entries.clear();
-            return;
-        }
-        let scan = self.entries.len().min(GROUPING_SCAN);
-        if let Some(position) = self
-            .entries
-            .range(..scan)
-            .position(|e| e.groups_with(&event, now_ms))
-        {
-            if let Some(mut entry) = self.entries.remove(position) {
-                entry.count += 1;
-                entry.client_info = event.client_info;
-                entry.timestamp_last_updated = now_ms;
-                self.entries.push_front(entry);
-            }
-            return;
-        }
-        self.entries.push_front(LogEntry {
-            count: 1,
-            reason: event.reason,
-            context: event.context,
-            object: event.object,
-            username: event.username,
-            client_info: event.client_info,
-            entry_id: self.created,
-            timestamp_created: now_ms,
-            timestamp_last_updated: now_ms,
-        });
-        self.created += 1;
-        self.entries.truncate(self.max_len);
+    pub fn record(&mut self, event: LogEvent<C>, now_ms: i64) {
+        self.record_fields(
+            event.reason,
+            event.context,
+            &event.object,
+            &event.username,
+            event.client_info,
+            now_ms,
+        );
     }
 
     /// Records a permission denial.
@@ -181,71 +172,17 @@ impl AclLog {
         &mut self,
         reason: DenyReason,
         context: LogContext,
-        object: Bytes,
-        username: &[u8],
-        client_info: String,
-        now_ms: i64,
-    ) {
-        let username = Bytes::copy_from_slice(username);
-        self.record(
-            LogEvent {
-                reason: reason.into(),
-                context,
-                object,
-                username,
-                client_info,
-            },
-            now_ms,
-        );
-    }
-
-    /// Records a denial like [`AclLog::record_denial`], without allocating
-    /// when it folds into a recent entry: `client_info` appends the
-    /// client's line to the buffer it is given, the folded entry's own.
-    /// A denied command is typically repeated, so this is the common case
-    /// and keeps refusing cheap.
-    pub fn record_denial_with(
-        &mut self,
-        reason: DenyReason,
-        context: LogContext,
         object: &[u8],
         username: &[u8],
+        client_info: C,
         now_ms: i64,
-        client_info: impl FnOnce(&mut String),
     ) {
-        if self.max_len == 0 {
-            self.entries.clear();
-            return;
-        }
-        let reason: LogReason = reason.into();
-        let scan = self.entries.len().min(GROUPING_SCAN);
-        let folds = |e: &LogEntry| {
-            e.reason == reason
-                && e.context == context
-                && (now_ms - e.timestamp_last_updated).abs() <= GROUPING_MAX_DELTA_MS
-                && e.object.as_ref() == object
-                && e.username.as_ref() == username
-        };
-        if let Some(position) = self.entries.range(..scan).position(folds) {
-            if let Some(mut entry) = self.entries.remove(position) {
-                entry.count += 1;
-                entry.client_info.clear();
-                client_info(&mut entry.client_info);
-                entry.timestamp_last_updated = now_ms;
-                self.entries.push_front(entry);
-            }
-            return;
-        }
-        let mut info = String::new();
-        client_info(&mut info);
-        self.record(
-            LogEvent {
-                reason,
-                context,
-                object: Bytes::copy_from_slice(object),
-                username: Bytes::copy_from_slice(username),
-                client_info: info,
-            },
+        self.record_fields(
+            reason.into(),
+            context,
+            object,
+            username,
+            client_info,
             now_ms,
         );
     }
@@ -256,22 +193,73 @@ impl AclLog {
         &mut self,
         typed_command: &[u8],
         username: &[u8],
-        client_info: String,
+        client_info: C,
         now_ms: i64,
     ) {
-        let event = LogEvent {
-            reason: LogReason::Auth,
-            context: LogContext::Toplevel,
-            object: Bytes::copy_from_slice(typed_command),
+        self.record_fields(
+            LogReason::Auth,
+            LogContext::Toplevel,
+            typed_command,
+            username,
+            client_info,
+            now_ms,
+        );
+    }
+
+    /// Folds the event into a recent entry or adds one. The object and
+    /// username are copied only for a new entry: a denied command is
+    /// typically repeated, and a repeat just refreshes the entry's count,
+    /// time and client info, allocating nothing.
+    fn record_fields(
+        &mut self,
+        reason: LogReason,
+        context: LogContext,
+        object: &[u8],
+        username: &[u8],
+        client_info: C,
+        now_ms: i64,
+    ) {
+        if self.max_len == 0 {
+            self.entries.clear();
+            return;
+        }
+        let scan = self.entries.len().min(GROUPING_SCAN);
+        if let Some(position) = self
+            .entries
+            .range(..scan)
+            .position(|e| e.groups_with(reason, context, object, username, now_ms))
+        {
+            // To the head (a repeat of the newest entry is already there).
+            if position > 0 {
+                if let Some(entry) = self.entries.remove(position) {
+                    self.entries.push_front(entry);
+                }
+            }
+            if let Some(entry) = self.entries.front_mut() {
+                entry.count += 1;
+                entry.client_info = client_info;
+                entry.timestamp_last_updated = now_ms;
+            }
+            return;
+        }
+        self.entries.push_front(LogEntry {
+            count: 1,
+            reason,
+            context,
+            object: Bytes::copy_from_slice(object),
             username: Bytes::copy_from_slice(username),
             client_info,
-        };
-        self.record(event, now_ms);
+            entry_id: self.created,
+            timestamp_created: now_ms,
+            timestamp_last_updated: now_ms,
+        });
+        self.created += 1;
+        self.entries.truncate(self.max_len);
     }
 
     /// Up to `count` entries, newest first (`ACL LOG [count]`; negative
     /// counts give none).
-    pub fn entries(&self, count: i64) -> impl Iterator<Item = &LogEntry> {
+    pub fn entries(&self, count: i64) -> impl Iterator<Item = &LogEntry<C>> {
         let count = usize::try_from(count).unwrap_or(0);
         self.entries.iter().take(count)
     }

@@ -288,7 +288,7 @@ impl Selector {
         self.commands.may_run_future_commands()
     }
 
-    fn compiled(&self) -> &CompiledPatterns {
+    pub(crate) fn compiled(&self) -> &CompiledPatterns {
         self.compiled.get_or_init(|| {
             let group = |want: KeyPerms| {
                 PatternSet::new(
@@ -312,17 +312,6 @@ impl Selector {
                 channel_literals: self.channels.iter().cloned().collect(),
             }
         })
-    }
-
-    /// Whether some key pattern with at least the `needed` perms matches.
-    pub(crate) fn key_allowed(&self, key: &[u8], needed: KeyPerms) -> bool {
-        if self.all_keys {
-            return true;
-        }
-        let compiled = self.compiled();
-        compiled.read_write.matches(key)
-            || (!needed.write && compiled.read_only.matches(key))
-            || (!needed.read && compiled.write_only.matches(key))
     }
 
     /// PUBLISH/SUBSCRIBE-style access: some channel pattern glob-matches.
@@ -350,6 +339,16 @@ impl Selector {
                 .keys
                 .iter()
                 .any(|k| k.perms.covers(needed) && k.pattern.as_ref() == b"*")
+    }
+}
+
+impl CompiledPatterns {
+    /// Whether some key pattern with at least the `needed` perms matches.
+    #[inline]
+    pub(crate) fn key_allowed(&self, key: &[u8], needed: KeyPerms) -> bool {
+        self.read_write.matches(key)
+            || (!needed.write && self.read_only.matches(key))
+            || (!needed.read && self.write_only.matches(key))
     }
 }
 

@@ -138,12 +138,14 @@ impl User {
     /// The permission check (see [`crate::check`]) for a client in
     /// database 0. Use [`User::check_in_db`] when database permissions
     /// (Valkey 9.1) matter.
+    #[inline]
     pub fn check(&self, cmd: &Command, argv: &[Bytes]) -> Result<(), Denial> {
         self.check_in_db(cmd, argv, 0)
     }
 
     /// The permission check for a client whose selected database is
     /// `current_db` (MOVE/COPY sources and keyspace commands use it).
+    #[inline]
     pub fn check_in_db(
         &self,
         cmd: &Command,

@@ -42,6 +42,10 @@ pub struct ChannelRef {
 /// VARIABLE_FLAGS fall back to the command's own key function (SET with
 /// GET, BITFIELD, SORT, MIGRATE, EVAL/FCALL, GEORADIUS STORE, ...); specs
 /// with NOT_KEY are skipped. Invalid numkeys yields no keys.
+///
+/// Inlined (the fixed-key test, not the general walk) because the ACL
+/// check of nearly every request by a user with key patterns calls it.
+#[inline]
 pub fn extract_keys(cmd: &Command, argv: &[Bytes]) -> KeyRefs {
     if let Some(key) = single_fixed_key(cmd, argv) {
         return smallvec::smallvec![key];
@@ -50,6 +54,7 @@ pub fn extract_keys(cmd: &Command, argv: &[Bytes]) -> KeyRefs {
 }
 
 /// [`extract_keys`] without the fast path for single fixed keys.
+#[inline(never)]
 fn extract_keys_generally(cmd: &Command, argv: &[Bytes]) -> KeyRefs {
     let has_keyspec = cmd
         .key_specs
@@ -82,8 +87,10 @@ fn extract_keys_generally(cmd: &Command, argv: &[Bytes]) -> KeyRefs {
 
 /// The most common shape, answered without the general walk: one key spec,
 /// one key at a fixed index (GET, INCR, HGET, LPUSH...). What the general
-/// path would find for it, or `None` to take that path.
-fn single_fixed_key(cmd: &Command, argv: &[Bytes]) -> Option<KeyRef> {
+/// path would find for it, or `None` to take that path. Public for the
+/// ACL check, which then needs no key list for such requests.
+#[inline]
+pub fn single_fixed_key(cmd: &Command, argv: &[Bytes]) -> Option<KeyRef> {
     let [spec] = cmd.key_specs.as_slice() else {
         return None;
     };

@@ -30,7 +30,9 @@ pub use category::{Categories, Category};
 pub use command_cmd::command_reply;
 pub use error::CommandsError;
 pub use flags::{CommandFlags, KeySpecFlags};
-pub use keys::{extract_channels, extract_keys, ChannelKind, ChannelRef, KeyRef, KeyRefs};
+pub use keys::{
+    extract_channels, extract_keys, single_fixed_key, ChannelKind, ChannelRef, KeyRef, KeyRefs,
+};
 pub use render::{command_docs_reply, command_info_reply};
 pub use spec::{BeginSearch, Command, CommandId, FindKeys, KeyFunction, KeySpec, LegacyKeyRange};
 pub use table::{CommandTable, Resolved};

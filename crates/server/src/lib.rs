@@ -13,6 +13,7 @@ pub mod blocked;
 pub mod blocking;
 pub mod check;
 pub mod client;
+pub mod client_line;
 pub mod clients;
 pub mod cmd;
 pub mod command_cache;

@@ -13,7 +13,8 @@
 //! written just before the reply.
 
 use crate::client::ClientState;
-use crate::clients::{format_client_line, ClientHandle, ClientInfo, KillSwitch};
+use crate::client_line::ClientLine;
+use crate::clients::{ClientHandle, ClientInfo, KillSwitch};
 use crate::dispatch::{
     arity_error, run_handler, unknown_command_error, unknown_subcommand_error, KeyspaceLock,
 };
@@ -22,7 +23,7 @@ use crate::pubsub::{ClientSubscriptions, Kind};
 use crate::scripting::{ScriptCallError, ScriptCallMode, ScriptCallReply};
 use crate::shared::{now_ms, now_us, Shared};
 use bytes::{Bytes, BytesMut};
-use moat_acl::{Denial, DenyReason, LogContext, User};
+use moat_acl::{Denial, DenyReason, LogContext, NopermReplies, User};
 use moat_commands::{Command, CommandFlags, CommandId, Resolved};
 use moat_resp::{Frame, Protocol};
 use parking_lot::Mutex;
@@ -113,6 +114,8 @@ pub struct Session {
     /// Whether the running top-level command ran others: its propagated
     /// commands are then one MULTI/EXEC unit.
     unit_nested: bool,
+    /// The NOPERM reply of the last refused command, for repeats.
+    noperm_replies: NopermReplies,
 }
 
 impl Session {
@@ -151,7 +154,7 @@ impl Session {
             channels: Vec::new(),
             patterns: Vec::new(),
             shard_channels: Vec::new(),
-            last_command: "NULL".to_string(),
+            last_command: "NULL",
             lib_name: None,
             lib_ver: None,
             no_evict: false,
@@ -213,6 +216,7 @@ impl Session {
             aof_last_write: 0,
             call_depth: 0,
             unit_nested: false,
+            noperm_replies: NopermReplies::default(),
         }
     }
 
@@ -340,9 +344,8 @@ impl Session {
                 LogContext::Toplevel
             };
             self.record_denial(cmd, &argv, denial, context);
-            let mut message = denial.noperm_message(self.user.name(), &cmd.fullname);
-            message.insert_str(0, "NOPERM ");
-            return self.reject_command(cmd, Frame::error(message));
+            let reply = self.noperm_replies.reply(&denial, &self.user, cmd);
+            return self.reject_command(cmd, Frame::Error(reply));
         }
         // maxmemory: evict, or refuse what would grow the dataset.
         if let Some(error) = crate::oom::check(self, cmd) {
@@ -417,7 +420,8 @@ impl Session {
         // `process` already noted a top-level command; EXEC's and scripts'
         // inner commands are noted here (or not at all inside EXEC).
         if !self.in_exec && self.noted_command.take() != Some(cmd.id) {
-            self.note_current_command(&cmd.fullname, Some(cmd.id));
+            let table = self.shared.table;
+            self.note_current_command(&table.get(cmd.id).fullname, Some(cmd.id));
         }
         // The handler cannot see the user: what SORT's patterns need to
         // know about it is computed here, for this request only.
@@ -534,7 +538,7 @@ impl Session {
         {
             return Err(ScriptCallError::WriteInReadOnly);
         }
-        let outer = self.info.lock().last_command.clone();
+        let outer = self.info.lock().last_command;
         // Redis records a script's own client as the writer of its keys
         // (BCAST NOLOOP clients hear of their scripts' writes).
         let writer = ks.locked().map(|k| k.tracking.set_writer(SCRIPT_WRITER));
@@ -542,7 +546,7 @@ impl Session {
         if let (Some(writer), Some(keyspace)) = (writer, ks.locked()) {
             keyspace.tracking.set_writer(writer);
         }
-        self.note_current_command(&outer, None);
+        self.note_current_command(outer, None);
         Ok(ScriptCallReply {
             reply,
             wrote: cmd.flags.contains(CommandFlags::WRITE),
@@ -608,17 +612,14 @@ impl Session {
     }
 
     /// Publishes the command being processed (`cmd=` of CLIENT LIST);
-    /// `id` is the command's when `fullname` is a command's name.
-    fn note_current_command(&mut self, fullname: &str, id: Option<CommandId>) {
+    /// `id` is the command's when `fullname` is a command's name, so that
+    /// a repeated command takes no lock.
+    fn note_current_command(&mut self, fullname: &'static str, id: Option<CommandId>) {
         if id.is_some() && id == self.published_command {
             return;
         }
         self.published_command = id;
-        let mut info = self.info.lock();
-        if info.last_command != fullname {
-            info.last_command.clear();
-            info.last_command.push_str(fullname);
-        }
+        self.info.lock().last_command = fullname;
         // `last_interaction_ms` is Redis's `lastinteraction`, updated when
         // the connection reads (net.rs), not here: no clock read per command.
     }
@@ -692,18 +693,15 @@ impl Session {
             DenyReason::Key => stats.acl_access_denied_key.fetch_add(1, Relaxed),
             DenyReason::Channel => stats.acl_access_denied_channel.fetch_add(1, Relaxed),
         };
-        let object = denial.log_object(cmd, argv);
         let now = now_ms();
-        let info = self.info.lock();
-        let output = self.mailbox.pending();
-        let mut acl = self.shared.acl.write();
-        acl.log.record_denial_with(
+        let client_info = self.client_line(now);
+        self.shared.acl.write().log.record_denial(
             denial.reason,
             context,
-            &object,
+            denial.log_object(cmd, argv),
             self.user.name(),
+            client_info,
             now,
-            |line| crate::clients::write_client_line(&info, output, now, line),
         );
     }
 
@@ -713,15 +711,22 @@ impl Session {
             .stats
             .acl_access_denied_auth
             .fetch_add(1, Relaxed);
-        let client_info = self.client_info_line();
+        let now = now_ms();
+        let client_info = self.client_line(now);
         let mut acl = self.shared.acl.write();
         acl.log
-            .record_auth_failure(typed_command, username, client_info, now_ms());
+            .record_auth_failure(typed_command, username, client_info, now);
     }
 
     /// This client's `CLIENT INFO` line.
     pub fn client_info_line(&self) -> String {
-        format_client_line(&self.info.lock(), self.mailbox.pending(), now_ms())
+        self.client_line(now_ms()).to_line()
+    }
+
+    /// The values of this client's `CLIENT INFO` line now, for the ACL
+    /// log (formatted when the log is read).
+    fn client_line(&self, now_ms: i64) -> ClientLine {
+        ClientLine::capture(&self.info.lock(), self.mailbox.pending(), now_ms)
     }
 
     /// Leaves MULTI state (after EXEC or DISCARD) and forgets the

@@ -8,6 +8,7 @@
 //! registry only when [`Shared::acl_epoch`] moved, so an ACL check takes no
 //! lock at all.
 
+use crate::client_line::ClientLine;
 use crate::clients::ClientRegistry;
 use crate::db::Keyspace;
 use crate::dispatch::HandlerTable;
@@ -27,7 +28,8 @@ use tokio::sync::Notify;
 /// The ACL state: users, the log, and where users are persisted.
 pub struct AclState {
     pub registry: Registry,
-    pub log: AclLog,
+    /// Client info kept as captured values, written when `ACL LOG` is read.
+    pub log: AclLog<ClientLine>,
     /// `aclfile`, if configured.
     pub aclfile: Option<PathBuf>,
 }

@@ -5,7 +5,10 @@
 
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+
+/// Redis stops tracking new error codes past this many distinct ones.
+const MAX_ERROR_CODES: usize = 128;
 
 /// Per-command counters (`INFO commandstats`).
 #[derive(Default)]
@@ -37,8 +40,15 @@ pub struct Stats {
     pub commands: Vec<CommandStat>,
     /// Per-command latency histograms (`latency-tracking`).
     pub latency: crate::latency_histogram::CommandHistograms,
-    /// Error replies by their first word (`ERR`, `WRONGTYPE`, `NOPERM`...).
-    pub errors: Mutex<BTreeMap<String, u64>>,
+    /// Error replies by their first word (`ERR`, `WRONGTYPE`...), except
+    /// `NOPERM`: see [`Stats::error_counts`] for all of them.
+    errors: Mutex<BTreeMap<String, u64>>,
+    /// `NOPERM` replies, counted without the lock: a client refused in a
+    /// loop must not pay more than one that is allowed. `noperm_tracked`
+    /// says whether the code is among the tracked ones (it may arrive
+    /// after the 128 distinct codes Redis stops at).
+    noperm_errors: AtomicU64,
+    noperm_tracked: AtomicBool,
 }
 
 impl Stats {
@@ -60,12 +70,18 @@ impl Stats {
             commands: (0..command_count).map(|_| CommandStat::default()).collect(),
             latency: crate::latency_histogram::CommandHistograms::new(command_count),
             errors: Mutex::new(BTreeMap::new()),
+            noperm_errors: AtomicU64::new(0),
+            noperm_tracked: AtomicBool::new(false),
         }
     }
 
     /// Counts an error reply under its code, as `INFO errorstats` shows it.
     pub fn count_error(&self, message: &[u8]) {
         self.total_error_replies.fetch_add(1, Relaxed);
+        if message.starts_with(b"NOPERM ") || message == b"NOPERM" {
+            self.count_noperm();
+            return;
+        }
         let code_len = message
             .iter()
             .position(|&b| b == b' ')
@@ -78,10 +94,38 @@ impl Stats {
             return;
         }
         // Redis stops tracking new error codes past 128 distinct ones.
-        if errors.len() >= 128 {
+        if errors.len() + usize::from(self.noperm_tracked.load(Relaxed)) >= MAX_ERROR_CODES {
             return;
         }
         errors.insert(code.into_owned(), 1);
+    }
+
+    /// `count_error` for `NOPERM`: one atomic add once the code is tracked.
+    fn count_noperm(&self) {
+        if !self.noperm_tracked.load(Relaxed) {
+            // Becoming tracked is decided under the lock, as for any code.
+            let errors = self.errors.lock();
+            if !self.noperm_tracked.load(Relaxed) {
+                if errors.len() >= MAX_ERROR_CODES {
+                    return;
+                }
+                self.noperm_tracked.store(true, Relaxed);
+            }
+        }
+        self.noperm_errors.fetch_add(1, Relaxed);
+    }
+
+    /// Every tracked error code and its count, by code (`INFO errorstats`).
+    pub fn error_counts(&self) -> Vec<(String, u64)> {
+        let errors = self.errors.lock();
+        let mut counts: Vec<(String, u64)> =
+            errors.iter().map(|(code, n)| (code.clone(), *n)).collect();
+        if self.noperm_tracked.load(Relaxed) {
+            let noperm = ("NOPERM".to_string(), self.noperm_errors.load(Relaxed));
+            let at = counts.partition_point(|(code, _)| code.as_str() < "NOPERM");
+            counts.insert(at, noperm);
+        }
+        counts
     }
 
     /// `CONFIG RESETSTAT`.
@@ -110,6 +154,61 @@ impl Stats {
             stat.failed_calls.store(0, Relaxed);
         }
         self.latency.reset();
-        self.errors.lock().clear();
+        let mut errors = self.errors.lock();
+        errors.clear();
+        self.noperm_tracked.store(false, Relaxed);
+        self.noperm_errors.store(0, Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(stats: &Stats) -> Vec<(String, u64)> {
+        stats.error_counts()
+    }
+
+    #[test]
+    fn noperm_is_counted_in_order_with_the_other_codes() {
+        let stats = Stats::new(0);
+        for message in [
+            &b"WRONGTYPE Operation against a key"[..],
+            b"NOPERM No permissions to access a key",
+            b"ERR syntax error",
+            b"NOPERM User u has no permissions to run the 'get' command",
+            b"MOVED 1 x",
+        ] {
+            stats.count_error(message);
+        }
+        let expected = [("ERR", 1), ("MOVED", 1), ("NOPERM", 2), ("WRONGTYPE", 1)]
+            .map(|(code, n)| (code.to_string(), n));
+        assert_eq!(counts(&stats), expected);
+        assert_eq!(stats.total_error_replies.load(Relaxed), 5);
+        stats.reset();
+        assert!(counts(&stats).is_empty());
+        stats.count_error(b"NOPERM x");
+        assert_eq!(counts(&stats), [("NOPERM".to_string(), 1)]);
+    }
+
+    #[test]
+    fn noperm_counts_against_the_limit_of_distinct_codes() {
+        let stats = Stats::new(0);
+        for i in 0..MAX_ERROR_CODES - 1 {
+            stats.count_error(format!("E{i} x").as_bytes());
+        }
+        stats.count_error(b"NOPERM x");
+        stats.count_error(b"LATE x");
+        let codes = counts(&stats);
+        assert_eq!(codes.len(), MAX_ERROR_CODES);
+        assert!(codes.iter().any(|(code, _)| code == "NOPERM"));
+        assert!(!codes.iter().any(|(code, _)| code == "LATE"));
+
+        let full = Stats::new(0);
+        for i in 0..MAX_ERROR_CODES {
+            full.count_error(format!("E{i} x").as_bytes());
+        }
+        full.count_error(b"NOPERM x");
+        assert!(!counts(&full).iter().any(|(code, _)| code == "NOPERM"));
     }
 }

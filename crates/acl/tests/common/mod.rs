@@ -67,7 +67,7 @@ pub fn denied(user: &User, request: &str) -> (DenyReason, String) {
         .expect_err("request should be denied");
     (
         denial.reason,
-        String::from_utf8_lossy(&denial.log_object(cmd, &argv)).into_owned(),
+        String::from_utf8_lossy(denial.log_object(cmd, &argv)).into_owned(),
     )
 }
 

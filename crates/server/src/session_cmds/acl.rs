@@ -294,7 +294,7 @@ fn log(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame
                     (field("object"), bulk(e.object.clone())),
                     (field("username"), bulk(e.username.clone())),
                     (field("age-seconds"), Frame::Double(e.age_seconds(now))),
-                    (field("client-info"), bulk(e.client_info.clone())),
+                    (field("client-info"), bulk(e.client_info.to_line())),
                     (field("entry-id"), Frame::Integer(e.entry_id as i64)),
                     (
                         field("timestamp-created"),

@@ -468,7 +468,7 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
         }
         "errorstats" => {
             out.push_str("# Errorstats\r\n");
-            for (code, count) in stats.errors.lock().iter() {
+            for (code, count) in stats.error_counts() {
                 kv(out, &format!("errorstat_{code}"), &format!("count={count}"));
             }
         }

@@ -27,7 +27,7 @@ fn client(id: u64, resp3: bool) -> (Arc<Mailbox>, Arc<Mutex<ClientInfo>>) {
         channels: Vec::new(),
         patterns: Vec::new(),
         shard_channels: Vec::new(),
-        last_command: String::new(),
+        last_command: "",
         lib_name: None,
         lib_ver: None,
         no_evict: false,
