@@ -76,9 +76,6 @@ pub struct Session {
     pub after_reply: BytesMut,
     /// CLIENT TRACKING mode and CLIENT CACHING.
     pub tracking: crate::tracking::SessionTracking,
-    /// The request being processed resolved to a CLIENT subcommand (which
-    /// keeps CLIENT CACHING for the next command).
-    ran_client_command: bool,
     /// Mailbox bytes moved into `deferred`, not yet reported written.
     pub mailbox_bytes_deferred: usize,
     /// Set by a handler whose whole output went to `deferred`.
@@ -200,7 +197,6 @@ impl Session {
             deferred: BytesMut::new(),
             after_reply: BytesMut::new(),
             tracking: crate::tracking::SessionTracking::default(),
-            ran_client_command: false,
             mailbox_bytes_deferred: 0,
             no_reply: false,
             in_exec: false,
@@ -261,11 +257,15 @@ impl Session {
     /// anyway, so that no command pays for a reference count of its own.
     pub fn execute_in(&mut self, shared: &Shared, argv: &mut Vec<Bytes>) -> Option<Frame> {
         debug_assert!(std::ptr::eq(shared, &*self.shared));
-        self.ran_client_command = false;
         let reply = self.process(shared, argv);
-        // A blocked command's request ends when it is unblocked.
-        if !self.is_blocked() {
-            self.tracking_after_request(self.ran_client_command);
+        // A blocked command's request ends when it is unblocked. A CLIENT
+        // subcommand (the request's published command) keeps CLIENT
+        // CACHING for the next one.
+        if self.tracking.caching && !self.is_blocked() {
+            let client_command = self
+                .published_command
+                .is_some_and(|id| shared.table.get(id).fullname.starts_with("client|"));
+            self.tracking_after_request(client_command);
         }
         // A command that blocked replies later: CLIENT REPLY SKIP then
         // applies to that reply, as in Redis.
@@ -321,7 +321,6 @@ impl Session {
         // the ACL log's client-info.
         self.note_current_command(&cmd.fullname, Some(cmd.id));
         self.noted_command = Some(cmd.id);
-        self.ran_client_command = cmd.fullname.starts_with("client|");
         if !cmd.arity_ok(argv.len()) {
             return self.reject_command(cmd, arity_error(&cmd.fullname));
         }

@@ -108,8 +108,7 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         ttl if options.absttl => Some(ttl),
         ttl => Some(ttl.wrapping_add(db.now_ms())),
     };
-    if let Some(at) = expire_at.filter(|&at| at <= db.now_ms()) {
-        let _ = at;
+    if expire_at.is_some_and(|at| at <= db.now_ms()) {
         // Already expired: the key is not created; a replaced key is
         // gone, which the AOF learns as a DEL.
         if deleted {

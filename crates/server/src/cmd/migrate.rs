@@ -16,6 +16,7 @@
 use super::args::{is, parse_i64};
 use super::reply::{flatten, selected_db, syntax_error, Reply};
 use super::{Ctx, Handler};
+use crate::aof::encode;
 use crate::db::{word, Access};
 use crate::persist::dump::dump_value;
 use bytes::Bytes;
@@ -90,15 +91,6 @@ fn parse(argv: &[Bytes]) -> Result<Request<'_>, Frame> {
         request.timeout = Duration::from_millis(timeout as u64);
     }
     Ok(request)
-}
-
-fn push_command(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for arg in args {
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
 }
 
 enum IoError {
@@ -191,18 +183,21 @@ fn migrate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut out = Vec::new();
     if let Some((user, password)) = request.auth {
         match user {
-            Some(user) => push_command(&mut out, &[b"AUTH", user, password]),
-            None => push_command(&mut out, &[b"AUTH", password]),
+            Some(user) => encode::command(&mut out, &[&b"AUTH"[..], user, password]),
+            None => encode::command(&mut out, &[&b"AUTH"[..], password]),
         }
     }
-    push_command(&mut out, &[b"SELECT", request.db.to_string().as_bytes()]);
+    encode::command(
+        &mut out,
+        &[&b"SELECT"[..], request.db.to_string().as_bytes()],
+    );
     for (key, ttl, payload) in &found {
         let ttl = ttl.to_string();
         let mut args: Vec<&[u8]> = vec![b"RESTORE", key, ttl.as_bytes(), payload];
         if request.replace {
             args.push(b"REPLACE");
         }
-        push_command(&mut out, &args);
+        encode::command(&mut out, &args);
     }
     let stream = connect(&argv[1], &argv[2], request.timeout).map_err(IoError::reply)?;
     (&stream)

@@ -15,42 +15,18 @@ use crate::session::Session;
 use bytes::Bytes;
 use moat_resp::Frame;
 
-const CLUSTER_SUBCOMMANDS: &[&str] = &[
-    "cluster|addslots",
-    "cluster|addslotsrange",
-    "cluster|bumpepoch",
-    "cluster|count-failure-reports",
-    "cluster|countkeysinslot",
-    "cluster|delslots",
-    "cluster|delslotsrange",
-    "cluster|failover",
-    "cluster|flushslots",
-    "cluster|forget",
-    "cluster|getkeysinslot",
-    "cluster|help",
-    "cluster|info",
-    "cluster|keyslot",
-    "cluster|links",
-    "cluster|meet",
-    "cluster|myid",
-    "cluster|myshardid",
-    "cluster|nodes",
-    "cluster|replicas",
-    "cluster|replicate",
-    "cluster|reset",
-    "cluster|saveconfig",
-    "cluster|set-config-epoch",
-    "cluster|setslot",
-    "cluster|shards",
-    "cluster|slaves",
-    "cluster|slots",
-];
-
 pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
-    let mut all: Vec<(&'static str, SessionHandler)> = CLUSTER_SUBCOMMANDS
-        .iter()
-        .map(|&name| (name, cluster_disabled as SessionHandler))
-        .collect();
+    // Every CLUSTER subcommand the table declares answers the same.
+    let table = moat_commands::CommandTable::global();
+    let mut all: Vec<(&'static str, SessionHandler)> = table
+        .lookup(b"cluster")
+        .map(|cluster| {
+            table
+                .subcommands(cluster)
+                .map(|sub| (sub.fullname.as_str(), cluster_disabled as SessionHandler))
+                .collect()
+        })
+        .unwrap_or_default();
     all.extend_from_slice(&[
         ("readonly", cluster_disabled as SessionHandler),
         ("readwrite", cluster_disabled),
