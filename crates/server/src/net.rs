@@ -36,7 +36,7 @@ use moat_resp::{Frame, RequestLimits, RequestParser};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
@@ -246,43 +246,69 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 output = BytesMut::new();
             }
         }
+        // A connection without a read buffer (new, or idle and released)
+        // waits for readiness first, so one that waits holds no buffer it
+        // does not need. Once it has one it reads with `read_buf`, which
+        // clears the socket's readiness after a short read: waiting on
+        // readiness and then `try_read_buf` would leave it set, and cost
+        // every pipelined batch a second read that finds nothing.
+        let buffer_held = input.capacity() > 0;
         // Biased, so no random draw per wait. The deadline comes before
         // the socket so a blocked client whose socket always has input
         // still times out; the mailbox is looked at after every command
-        // anyway, so the socket may come before it. The read buffer grows
-        // only once the socket is readable, so a waiting connection holds
-        // none it does not need.
-        tokio::select! {
+        // anyway, so the socket may come before it.
+        let n = tokio::select! {
             // A kill (ACL DELUSER, CLIENT KILL) that came before the next
             // request wins over it, as Redis closes such a client before
             // reading from it again.
             biased;
             _ = kill.killed() => return Ok(()),
-            _ = sleep_until(session.block_deadline()) => timed_out = true,
-            readable = stream.readable() => {
-                readable?;
-                input.reserve(READ_CHUNK);
-                let n = match stream.try_read_buf(&mut input) {
-                    Ok(0) => return Ok(()),
-                    Ok(n) => n,
-                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
-                        // A readiness event without data (the first one
-                        // after accept is one): keep no buffer for it.
-                        if input.is_empty() {
-                            input = BytesMut::new();
-                        }
-                        continue;
-                    }
-                    Err(error) => return Err(error),
-                };
-                mailbox.hold_buffers();
-                // Redis's `lastinteraction`: reading counts, for `timeout`.
-                session.info.lock().last_interaction_ms = crate::shared::now_ms();
-                shared.stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);
+            _ = sleep_until(session.block_deadline()) => {
+                timed_out = true;
+                continue;
             }
+            read = read_request_bytes(&mut stream, &mut input, buffer_held) => match read? {
+                Some(n) => n,
+                None => continue,
+            },
             // Something was pushed: the next turn of the loop writes it.
-            _ = mailbox.ready() => {}
+            _ = mailbox.ready() => continue,
+        };
+        if n == 0 {
+            return Ok(());
         }
+        mailbox.hold_buffers();
+        // Redis's `lastinteraction`: reading counts, for `timeout`.
+        session.info.lock().last_interaction_ms = crate::shared::now_ms();
+        shared
+            .stats
+            .total_net_input_bytes
+            .fetch_add(n as u64, Relaxed);
+    }
+}
+
+/// Reads what the socket has into `input`: the byte count (0 at end of
+/// stream), or `None` for a readiness event that had no data (the first
+/// one after accept is one), after which a connection without a buffer
+/// still holds none.
+async fn read_request_bytes(
+    stream: &mut TcpStream,
+    input: &mut BytesMut,
+    buffer_held: bool,
+) -> std::io::Result<Option<usize>> {
+    if buffer_held {
+        input.reserve(READ_CHUNK);
+        return stream.read_buf(input).await.map(Some);
+    }
+    stream.readable().await?;
+    input.reserve(READ_CHUNK);
+    match stream.try_read_buf(input) {
+        Ok(n) => Ok(Some(n)),
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+            *input = BytesMut::new();
+            Ok(None)
+        }
+        Err(error) => Err(error),
     }
 }
 
