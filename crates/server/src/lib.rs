@@ -15,6 +15,7 @@ pub mod check;
 pub mod client;
 pub mod client_line;
 pub mod clients;
+pub mod clock;
 pub mod cmd;
 pub mod command_cache;
 pub mod conn_limits;

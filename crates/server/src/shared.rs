@@ -96,21 +96,4 @@ impl Shared {
     }
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    now_us() / 1000
-}
-
-/// Microseconds since the Unix epoch (Redis's `ustime`). Read on every
-/// command: `clock_gettime` straight, without `SystemTime`'s checked
-/// conversions.
-pub fn now_us() -> i64 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid, writable timespec; CLOCK_REALTIME always
-    // exists, so the call cannot fail (0 is kept if it somehow did).
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
-    now.tv_sec * 1_000_000 + now.tv_nsec / 1000
-}
+pub use crate::clock::{now_ms, now_us};
