@@ -400,8 +400,8 @@ async fn flush_replies(
 /// nothing written) builds no future.
 async fn aof_barrier(shared: &Shared, session: &mut Session) {
     let offset = std::mem::take(&mut session.aof_offset);
-    if offset > 0 {
-        shared.aof.barrier(offset).await;
+    if offset > 0 && shared.aof.barrier(offset).await {
+        crate::aof::waitaof::wake_waiters(shared, false);
     }
 }
 

@@ -1,6 +1,6 @@
-//! The AOF's threads: once a second, write what the expiry cycle fed and
-//! the `appendfsync everysec` fsync; and the `always` group commit, one
-//! fsync for every connection waiting on it.
+//! The AOF's thread: once a second, write what the expiry cycle fed and
+//! the `appendfsync everysec` fsync. (Under `always` connections fsync
+//! themselves, see [`super::Aof::barrier`].)
 
 use crate::shared::Shared;
 use std::sync::{Arc, Weak};
@@ -21,21 +21,5 @@ pub fn spawn(shared: &Arc<Shared>) {
         });
     if let Err(error) = spawned {
         tracing::warn!("Can't start the AOF fsync thread: {error}");
-    }
-    let weak: Weak<Shared> = Arc::downgrade(shared);
-    let spawned = std::thread::Builder::new()
-        .name("aof-group-commit".into())
-        .spawn(move || loop {
-            let Some(shared) = weak.upgrade() else {
-                return;
-            };
-            // Bounded, so the thread notices the server is gone.
-            if shared.aof.group_commit_round(Duration::from_millis(200)) {
-                crate::aof::waitaof::wake_waiters(&shared, false);
-            }
-        });
-    if let Err(error) = spawned {
-        tracing::error!("Can't start the AOF group-commit thread: {error}");
-        std::process::exit(1);
     }
 }

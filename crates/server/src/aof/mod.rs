@@ -165,10 +165,7 @@ pub struct Aof {
     /// the state lock is not held during the write, so commands keep
     /// feeding the buffer meanwhile.
     write_lock: Mutex<()>,
-    /// `always`: a connection asks the group-commit thread for an fsync
-    /// and awaits `synced`.
-    sync_wanted: Mutex<bool>,
-    sync_cond: parking_lot::Condvar,
+    /// Notified after every fsync, for connections waiting under `always`.
     synced: tokio::sync::Notify,
     /// Logical offsets written to the file and fsynced.
     written: AtomicU64,
@@ -211,8 +208,6 @@ impl Aof {
             }),
             sync_lock: Mutex::new(()),
             write_lock: Mutex::new(()),
-            sync_wanted: Mutex::new(false),
-            sync_cond: parking_lot::Condvar::new(),
             synced: tokio::sync::Notify::new(),
             written: AtomicU64::new(0),
             fsynced: AtomicU64::new(0),
@@ -304,68 +299,55 @@ impl Aof {
     }
 
     /// Makes everything up to `offset` durable as the fsync policy
-    /// promises before a reply goes out: written to the file (after the
-    /// other ready connections had their turn, so one write serves many),
-    /// and under `always` written and fsynced by the group-commit thread,
-    /// which one write and fsync at a time serves every client waiting.
-    /// The wait is asynchronous, so a worker thread keeps serving its
-    /// other connections meanwhile.
-    pub async fn barrier(&self, offset: u64) {
+    /// promises before a reply goes out: written to the file after the
+    /// other ready connections had their turn, so one write serves many,
+    /// and under `always` fsynced. Returns whether this call fsynced (its
+    /// caller then wakes WAITAOF clients).
+    ///
+    /// Under `always` the first connection to get here after yielding
+    /// writes and fsyncs on its own thread, for every connection that fed
+    /// before it, as Redis's beforeSleep does once per event-loop
+    /// iteration; the others wait for that fsync without holding their
+    /// thread. Handing the fsync to a thread of its own would cost two
+    /// thread switches per round, as much as the fsync itself on a fast
+    /// disk, and would start the next round before the clients just
+    /// answered could send again, splitting them into two half-size
+    /// groups.
+    pub async fn barrier(&self, offset: u64) -> bool {
         if offset == 0 {
-            return;
+            return false;
         }
         let always = self.policy() == FsyncPolicy::Always;
         if self.written.load(Ordering::Acquire) < offset {
-            // Let the other connections that are ready run their batches
-            // first: one write (and under `always` one fsync) then serves
-            // them all, as Redis's beforeSleep writes once per event-loop
-            // iteration, instead of a write per connection.
             crate::signal::yield_to_ready_connections().await;
-            // Under `always` the group-commit round writes right before
-            // its fsync, once for every waiter.
             if !always && self.written.load(Ordering::Acquire) < offset {
                 self.write_pending();
             }
         }
         if !always {
-            return;
+            return false;
         }
         loop {
             if self.fsynced.load(Ordering::Acquire) >= offset {
-                return;
+                return false;
             }
+            // Enabled before trying the lock: whoever holds it notifies
+            // after releasing it, so that notification is not missed.
             let notified = self.synced.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.fsynced.load(Ordering::Acquire) >= offset {
-                return;
+            if let Some(one) = self.sync_lock.try_lock() {
+                if self.fsynced.load(Ordering::Acquire) < offset {
+                    if let Err(error) = self.sync_now() {
+                        fatal_always(&error);
+                    }
+                }
+                drop(one);
+                self.synced.notify_waiters();
+                return true;
             }
-            *self.sync_wanted.lock() = true;
-            self.sync_cond.notify_one();
             notified.await;
         }
-    }
-
-    /// One round of the group-commit thread: waits (bounded) for a
-    /// request, fsyncs, wakes every waiter. False when nothing was asked.
-    pub fn group_commit_round(&self, wait: std::time::Duration) -> bool {
-        {
-            let mut wanted = self.sync_wanted.lock();
-            if !*wanted {
-                self.sync_cond.wait_for(&mut wanted, wait);
-            }
-            if !std::mem::take(&mut *wanted) {
-                return false;
-            }
-        }
-        {
-            let _one = self.sync_lock.lock();
-            if let Err(error) = self.sync_now() {
-                fatal_always(&error);
-            }
-        }
-        self.synced.notify_waiters();
-        true
     }
 
     /// Writes the buffer to the incr file. A failed write is undone
@@ -541,13 +523,16 @@ impl Aof {
             || self.policy() == FsyncPolicy::EverySec
                 && self.fsynced.load(Ordering::Acquire) < self.written.load(Ordering::Acquire)
         {
-            let _one = self.sync_lock.lock();
+            let one = self.sync_lock.lock();
             if let Err(error) = self.sync_now() {
                 tracing::warn!(
                     "Can't persist the AOF file: fsync failed: {}",
                     crate::startup::io_error_text(&error)
                 );
             }
+            drop(one);
+            // A connection that found the lock taken waits for this.
+            self.synced.notify_waiters();
         }
     }
 
@@ -556,13 +541,15 @@ impl Aof {
         if !self.is_enabled() {
             return;
         }
-        let _one = self.sync_lock.lock();
+        let one = self.sync_lock.lock();
         if let Err(error) = self.sync_now() {
             tracing::warn!(
                 "Error flushing the AOF: {}",
                 crate::startup::io_error_text(&error)
             );
         }
+        drop(one);
+        self.synced.notify_waiters();
     }
 
     /// Starts appending (start-up after loading, or `CONFIG SET
