@@ -8,7 +8,11 @@
 # and 16) runs REPEAT times per server, back to back and in alternating
 # order, so drift on a shared machine hits both alike. Ratios are
 # moat/redis per pair of runs: 1.00 means as fast as Redis; the median
-# and the range over the repetitions are printed.
+# and the range over the repetitions are printed. A second table divides
+# the requests by the CPU time each server used for them (its threads'
+# scheduler time): with one core for the client, the client saturates
+# first at pipeline 16, and then that table is the one that tells the
+# servers apart.
 #
 # The ACL part (crates/testkit/examples/acl_bench.rs) uses one connection
 # pipelining batches of 1000 GETs, as different users, and prints for each
@@ -56,54 +60,24 @@ ACL_ROUNDS=${ACL_ROUNDS:-3}
 ACL_ONLY=${ACL_ONLY:-0}
 ACL_INSTRUCTIONS=${ACL_INSTRUCTIONS:-0}
 
-for tool in redis-server redis-benchmark taskset; do
-    command -v "$tool" >/dev/null || { echo "bench.sh: $tool not found" >&2; exit 1; }
-done
+source scripts/lib.sh
+bench_init bench.sh
+need redis-server redis-benchmark redis-cli taskset
 
 if [ "$CORE_ONLY" = 1 ]; then
-    [ -n "${MOAT_BIN:-}" ] || cargo build --release -p moat-server --bin moat-server
+    moat_binary
 else
-    cargo build --release -p moat-server --bin moat-server -p moat-testkit --example acl_bench
+    moat_binary -p moat-testkit --example acl_bench
 fi
-target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-moat_bin=${MOAT_BIN:-"$target_dir/release/moat-server"}
 # After the build: only the measurement runs with the raised priority.
 if [ -n "${BENCH_IN_SESSION:-}" ] && [ "$BENCH_NICE" != 0 ]; then
     echo "$BENCH_NICE" 2>/dev/null >/proc/self/autogroup || true
 fi
 acl_bench="$target_dir/release/examples/acl_bench"
 
-workdir=$(mktemp -d)
-cleanup() {
-    local pidfile
-    for pidfile in "$workdir"/*.pid; do
-        [ -e "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
-    done
-    sleep 0.2
-    rm -rf "$workdir"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start <core> <name> <binary>: prints the port once the server answers.
-# Runs in a command substitution, so the pid goes to a file for cleanup.
+# start <core> <name> <binary>: a server with persistence off.
 start() {
-    local core=$1 name=$2 binary=$3 port
-    port=$(free_port)
-    mkdir -p "$workdir/$name"
-    taskset -c "$core" "$binary" --port "$port" --bind 127.0.0.1 --dir "$workdir/$name" \
-        --save '' --appendonly no >"$workdir/$name.log" 2>&1 &
-    echo $! >"$workdir/$name.pid"
-    for _ in $(seq 100); do
-        if redis-cli -p "$port" PING >/dev/null 2>&1; then echo "$port"; return; fi
-        sleep 0.1
-    done
-    echo "bench.sh: $name did not start:" >&2
-    cat "$workdir/$name.log" >&2
-    exit 1
+    start_server "$2" "$1" "$3" --save '' --appendonly no
 }
 
 # The ACL rows: <ratio name>|<baseline scenario>|<moat's target>.
@@ -176,6 +150,19 @@ run() {
         | tail -n +2 | cut -d, -f2 | tr -d '"'
 }
 
+# measure <name> <port> <pipeline> <test> <requests>: sets <name>_rps
+# (requests per second) and <name>_cpu (requests per second of the
+# server's own CPU time).
+measure() {
+    local pid before after rps
+    pid=$(server_pid "$1")
+    before=$(cpu_ns "$pid")
+    rps=$(run "$2" "$3" "$4" "$5")
+    after=$(cpu_ns "$pid")
+    printf -v "$1_rps" '%s' "$rps"
+    printf -v "$1_cpu" '%s' "$(awk -v n="$5" -v t="$((after - before))" 'BEGIN { printf "%.0f", (t > 0 ? n * 1e9 / t : 0) }')"
+}
+
 if [ "$ACL_ONLY" != 1 ]; then
     echo "servers on core $SERVER_CORE, redis-benchmark on core $CLIENT_CORE," \
         "$CLIENTS clients, $REPEAT runs per test"
@@ -187,42 +174,41 @@ if [ "$ACL_ONLY" != 1 ]; then
         done
     done
     : >"$workdir/runs.csv"
+    : >"$workdir/cpu.csv"
     for rep in $(seq "$REPEAT"); do
         for pipeline in 1 16; do
             requests=$REQUESTS_P1
             [ "$pipeline" = 1 ] || requests=$REQUESTS_P16
             for test in ping_mbulk set get; do
                 if [ $((rep % 2)) = 1 ]; then
-                    redis=$(run "$redis_port" "$pipeline" "$test" "$requests")
-                    moat=$(run "$moat_port" "$pipeline" "$test" "$requests")
+                    measure redis "$redis_port" "$pipeline" "$test" "$requests"
+                    measure moat "$moat_port" "$pipeline" "$test" "$requests"
                 else
-                    moat=$(run "$moat_port" "$pipeline" "$test" "$requests")
-                    redis=$(run "$redis_port" "$pipeline" "$test" "$requests")
+                    measure moat "$moat_port" "$pipeline" "$test" "$requests"
+                    measure redis "$redis_port" "$pipeline" "$test" "$requests"
                 fi
-                echo "$pipeline,$test,$redis,$moat" >>"$workdir/runs.csv"
+                echo "$pipeline/$test,$redis_rps,$moat_rps" >>"$workdir/runs.csv"
+                echo "$pipeline/$test,$redis_cpu,$moat_cpu" >>"$workdir/cpu.csv"
             done
         done
     done
     echo
     echo "redis-benchmark (requests/s, medians; ratio: median and range of moat/redis per pair)"
     printf '%-4s %-12s %12s %12s %8s %14s\n' P test redis moat ratio range
-    # Each key's runs sorted by ratio; medians are taken per column.
     for pipeline in 1 16; do
         for test in ping_mbulk set get; do
-            awk -F, -v p="$pipeline" -v t="$test" '
-                function median(a, n,    i, j, x) {
-                    for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-                    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-                }
-                $1 == p && $2 == t && $3 > 0 {
-                    n++; r[n] = $3; m[n] = $4; q[n] = $4 / $3
-                    lo = (n == 1 || q[n] < lo) ? q[n] : lo; hi = (n == 1 || q[n] > hi) ? q[n] : hi
-                }
-                END {
-                    if (n == 0) { printf "%-4s %-12s %12s\n", "P" p, t, "no result"; exit }
-                    rm = median(r, n); mm = median(m, n); qm = median(q, n)
-                    printf "%-4s %-12s %12.0f %12.0f %8.2f %6.2f-%-6.2f\n", "P" p, t, rm, mm, qm, lo, hi
-                }' "$workdir/runs.csv"
+            printf '%-4s %-12s %s\n' "P$pipeline" "$test" "$(pair_summary "$workdir/runs.csv" "$pipeline/$test")"
+        done
+    done
+    # One core serves, one runs the client: when the client's core is
+    # the bottleneck (it is at pipeline 16 here), requests/s measure the
+    # client, and the server's efficiency shows in its CPU time instead.
+    echo
+    echo "requests per second of server CPU time (medians; ratio: median and range of moat/redis per pair)"
+    printf '%-4s %-12s %12s %12s %8s %14s\n' P test redis moat ratio range
+    for pipeline in 1 16; do
+        for test in ping_mbulk set get; do
+            printf '%-4s %-12s %s\n' "P$pipeline" "$test" "$(pair_summary "$workdir/cpu.csv" "$pipeline/$test")"
         done
     done
 fi

@@ -27,53 +27,14 @@ SETS=${SETS:-strings hash zset}
 RANK_REQUESTS=${RANK_REQUESTS:-2000}
 SCORES=${SCORES:-random}
 
-for tool in redis-server redis-cli python3; do
-    command -v "$tool" >/dev/null || { echo "bench_memory.sh: $tool not found" >&2; exit 1; }
-done
+source scripts/lib.sh
+bench_init bench_memory.sh
+need redis-server redis-cli python3
+moat_binary
 
-moat_bin=${MOAT_BIN:-}
-if [ -z "$moat_bin" ]; then
-    cargo build --release -p moat-server --bin moat-server
-    target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-    moat_bin="$target_dir/release/moat-server"
-fi
-
-workdir=$(mktemp -d)
-stop_servers() {
-    local pidfile
-    for pidfile in "$workdir"/*.pid; do
-        [ -e "$pidfile" ] || continue
-        kill "$(cat "$pidfile")" 2>/dev/null || true
-        rm -f "$pidfile"
-    done
-    sleep 0.3
-}
-cleanup() {
-    stop_servers
-    rm -rf "$workdir"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start <name> <binary>: prints the port once the server answers; the pid
-# goes to a file (this runs in a command substitution).
+# start <name> <binary>: a server with persistence off, on any core.
 start() {
-    local name=$1 binary=$2 port
-    port=$(free_port)
-    mkdir -p "$workdir/$name"
-    "$binary" --port "$port" --bind 127.0.0.1 --dir "$workdir/$name" \
-        --save '' --appendonly no >"$workdir/$name.log" 2>&1 &
-    echo $! >"$workdir/$name.pid"
-    for _ in $(seq 100); do
-        if redis-cli -p "$port" PING >/dev/null 2>&1; then echo "$port"; return; fi
-        sleep 0.1
-    done
-    echo "bench_memory.sh: $name did not start:" >&2
-    cat "$workdir/$name.log" >&2
-    exit 1
+    start_server "$1" - "$2" --save '' --appendonly no
 }
 
 # generate <set> <file>: the RESP commands that load one data set. Hash
@@ -156,9 +117,9 @@ for set in $SETS; do
     done
     sleep 1
     ru=$(used_memory "$redis_port")
-    rr=$(rss_bytes "$(cat "$workdir/redis.pid")")
+    rr=$(rss_bytes "$(server_pid redis)")
     mu=$(used_memory "$moat_port")
-    mr=$(rss_bytes "$(cat "$workdir/moat.pid")")
+    mr=$(rss_bytes "$(server_pid moat)")
     printf '%-8s %9sM %9sM %9sM %9sM %8s %8s\n' "$set" \
         "$(mib "$ru")" "$(mib "$rr")" "$(mib "$mu")" "$(mib "$mr")" \
         "$(ratio "$mu" "$ru")" "$(ratio "$mr" "$rr")"

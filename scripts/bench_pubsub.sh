@@ -26,46 +26,15 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 ROUNDS=${ROUNDS:-3}
 MOAT_ONLY=${MOAT_ONLY:-0}
 
-for tool in redis-server redis-cli taskset; do
-    command -v "$tool" >/dev/null || { echo "bench_pubsub.sh: $tool not found" >&2; exit 1; }
-done
-
-cargo build --release -p moat-server --bin moat-server -p moat-testkit --example pubsub_bench
-target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-moat_bin=${MOAT_BIN:-$target_dir/release/moat-server}
+source scripts/lib.sh
+bench_init bench_pubsub.sh
+need redis-server redis-cli taskset
+moat_binary -p moat-testkit --example pubsub_bench
 generator="$target_dir/release/examples/pubsub_bench"
 
-workdir=$(mktemp -d)
-cleanup() {
-    local pidfile
-    for pidfile in "$workdir"/*.pid; do
-        [ -e "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
-    done
-    sleep 0.2
-    rm -rf "$workdir"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start <core> <name> <binary>: prints the port once the server answers.
-# Runs in a command substitution, so the pid goes to a file for cleanup.
+# start <core> <name> <binary>: a server with persistence off.
 start() {
-    local core=$1 name=$2 binary=$3 port
-    port=$(free_port)
-    mkdir -p "$workdir/$name"
-    taskset -c "$core" "$binary" --port "$port" --bind 127.0.0.1 --dir "$workdir/$name" \
-        --save '' --appendonly no >"$workdir/$name.log" 2>&1 &
-    echo $! >"$workdir/$name.pid"
-    for _ in $(seq 100); do
-        if redis-cli -p "$port" PING >/dev/null 2>&1; then echo "$port"; return; fi
-        sleep 0.1
-    done
-    echo "bench_pubsub.sh: $name did not start:" >&2
-    cat "$workdir/$name.log" >&2
-    exit 1
+    start_server "$2" "$1" "$3" --save '' --appendonly no
 }
 
 # The generator opens more than a thousand sockets.
@@ -87,7 +56,7 @@ cpu_ticks() {
 # measure <name> <port> <server core> <round>
 measure() {
     local pid before after field published delivered promised received lost cpu
-    pid=$(cat "$workdir/$1.pid")
+    pid=$(server_pid "$1")
     taskset -a -p -c "$3" "$pid" >/dev/null
     before=$(cpu_ticks "$pid")
     taskset -c "$((1 - $3))" "$generator" "$2" "$SECONDS_PER_RUN" >"$workdir/$1-$4.csv"
