@@ -23,7 +23,7 @@
 
 use crate::inline::split_inline_args;
 use crate::ProtocolError;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// `PROTO_INLINE_MAX_SIZE`: the longest line (inline request, count line)
 /// Redis keeps buffering while looking for its end.
@@ -428,12 +428,23 @@ fn parse_complete_multibulk(
 ) -> bool {
     match complete_multibulk_spans(buf, limits) {
         Some((spans, count, end)) => {
-            let request = buf.split_to(end).freeze();
+            let mut request = buf.split_to(end).freeze();
+            // Each slice is a reference count taken, and later given back;
+            // the last argument is the request itself, cut down, so it
+            // costs neither.
+            let (last, others) = match spans[..count].split_last() {
+                Some(split) => split,
+                None => return true,
+            };
             argv.extend(
-                spans[..count]
+                others
                     .iter()
                     .map(|&(start, len)| request.slice(start..start + len)),
             );
+            let &(start, len) = last;
+            request.truncate(start + len);
+            request.advance(start);
+            argv.push(request);
             true
         }
         None => false,

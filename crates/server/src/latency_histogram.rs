@@ -68,6 +68,15 @@ fn counts_index(bucket: u32, sub_bucket: u64) -> usize {
     base + (sub_bucket as usize) - SUB_BUCKET_HALF_COUNT as usize
 }
 
+/// The counter a duration lands in, clamped to the tracked range as
+/// Redis's `updateCommandLatencyHistogram` clamps it (a sub-microsecond
+/// command counts as 1 ns).
+pub fn counts_index_of(nanos: u64) -> usize {
+    let value = nanos.clamp(MIN_VALUE, MAX_VALUE);
+    let bucket = bucket_index(value);
+    counts_index(bucket, sub_bucket_index(value, bucket))
+}
+
 fn value_at_index(index: usize) -> u64 {
     let mut bucket = (index >> SUB_BUCKET_HALF_COUNT_MAGNITUDE) as i64 - 1;
     let mut sub_bucket = (index as u64 & (SUB_BUCKET_HALF_COUNT - 1)) + SUB_BUCKET_HALF_COUNT;
@@ -102,10 +111,7 @@ impl LatencyHistogram {
     /// `updateCommandLatencyHistogram` clamps it (a sub-microsecond
     /// command counts as 1 ns).
     pub fn record(&self, nanos: u64) {
-        let value = nanos.clamp(MIN_VALUE, MAX_VALUE);
-        let bucket = bucket_index(value);
-        let index = counts_index(bucket, sub_bucket_index(value, bucket));
-        self.counts[index].fetch_add(1, Relaxed);
+        self.counts[counts_index_of(nanos)].fetch_add(1, Relaxed);
     }
 
     pub fn total(&self) -> u64 {
@@ -207,6 +213,20 @@ impl CommandHistograms {
     pub fn record(&self, command: usize, nanos: u64) {
         if let Some(slot) = self.slots.get(command) {
             slot.get_or_init(LatencyHistogram::default).record(nanos);
+        }
+    }
+
+    /// Adds `count` calls to one counter ([`counts_index_of`]) of the
+    /// command's histogram.
+    pub fn add(&self, command: usize, index: usize, count: u64) {
+        if let Some(slot) = self.slots.get(command) {
+            if let Some(counter) = slot
+                .get_or_init(LatencyHistogram::default)
+                .counts
+                .get(index)
+            {
+                counter.fetch_add(count, Relaxed);
+            }
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod alloc;
 pub mod aof;
+pub mod batch_stats;
 pub mod blocked;
 pub mod blocking;
 pub mod check;

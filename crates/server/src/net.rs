@@ -152,6 +152,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 continue;
             }
             while let PauseDecision::WaitUntil(deadline) = shared.pause.decide(&shared, &argv) {
+                session.flush_stats();
                 if session.aof_offset > 0 {
                     aof_barrier(&shared, &mut session).await;
                 }
@@ -201,6 +202,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             flush(&mut stream, &mut output, &shared, &kill, None).await?;
             return Ok(());
         }
+        // The batch's statistics count before its replies are seen.
+        session.flush_stats();
         // BCAST invalidations of what the batch changed follow its replies.
         session.tracking_broadcast_if_due();
         // A single reply goes out at once: its client waits for nothing

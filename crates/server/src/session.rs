@@ -92,6 +92,8 @@ pub struct Session {
     /// The command `process` already published as current, so that
     /// `call` need not take the client-info lock again for it.
     noted_command: Option<CommandId>,
+    /// This batch's command statistics, not yet in `shared.stats`.
+    batch_stats: crate::batch_stats::BatchStats,
     /// The command whose name `info.last_command` holds (`None`: some
     /// other text), so a client repeating a command takes no lock for it.
     published_command: Option<CommandId>,
@@ -205,6 +207,7 @@ impl Session {
             watched: Vec::new(),
             blocked: None,
             noted_command: None,
+            batch_stats: Default::default(),
             published_command: None,
             command_cache: Default::default(),
             published_db: 0,
@@ -442,32 +445,29 @@ impl Session {
             self.tracking_finish(ks, tracking_entered);
         }
         let elapsed_us = (now_us() - started_us).max(0) as u64;
-        let stat = &self.shared.stats.commands[cmd.id as usize];
         // A command that blocks is counted once, when it completes.
         if !blocked {
-            stat.calls.fetch_add(1, Relaxed);
-            stat.usec.fetch_add(elapsed_us, Relaxed);
-            if self.shared.limits.latency_tracking() {
-                // Redis records the microsecond duration in nanoseconds.
-                self.shared
-                    .stats
-                    .latency
-                    .record(cmd.id as usize, elapsed_us * 1000);
-            }
+            // Redis records the microsecond duration in nanoseconds.
+            let latency = self
+                .shared
+                .limits
+                .latency_tracking()
+                .then_some(elapsed_us * 1000);
+            self.batch_stats.record(
+                &self.shared.stats,
+                cmd.id as u32,
+                elapsed_us,
+                reply.is_error(),
+                latency,
+            );
             self.note_slow_command(cmd, argv, elapsed_us, now);
-            if reply.is_error() {
-                stat.failed_calls.fetch_add(1, Relaxed);
-            }
         }
         // Redis's handleClientsBlockedOnKeys, after the command (after
         // the whole transaction for EXEC).
         if !self.in_exec {
             ks.serve_blocked(now);
         }
-        self.shared
-            .stats
-            .total_commands_processed
-            .fetch_add(1, Relaxed);
+        self.batch_stats.count_processed(&self.shared.stats);
         // Redis feeds monitors after the call, with the database the
         // command left selected; admin commands are never shown.
         if !self.shared.monitors.is_empty()
@@ -661,6 +661,13 @@ impl Session {
         }
     }
 
+    /// Adds this batch's command statistics to the shared counters: before
+    /// the batch's replies go out, and before anything on this connection
+    /// reads the counters.
+    pub fn flush_stats(&mut self) {
+        self.batch_stats.flush(&self.shared.stats);
+    }
+
     /// A rejection before execution: inside MULTI it also dooms the transaction.
     fn reject(&mut self, error: Frame) -> Frame {
         if let Some(transaction) = &mut self.transaction {
@@ -832,6 +839,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        self.flush_stats();
         // Tracking clients redirecting here now find no such client.
         self.mailbox.close();
         self.drop_subscriptions();

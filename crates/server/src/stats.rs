@@ -49,6 +49,9 @@ pub struct Stats {
     /// after the 128 distinct codes Redis stops at).
     noperm_errors: AtomicU64,
     noperm_tracked: AtomicBool,
+    /// Counts the resets, so figures a connection gathered before one are
+    /// not added after it ([`crate::batch_stats`]).
+    pub resets: AtomicU64,
 }
 
 impl Stats {
@@ -71,6 +74,7 @@ impl Stats {
             latency: crate::latency_histogram::CommandHistograms::new(command_count),
             errors: Mutex::new(BTreeMap::new()),
             noperm_errors: AtomicU64::new(0),
+            resets: AtomicU64::new(0),
             noperm_tracked: AtomicBool::new(false),
         }
     }
@@ -130,6 +134,7 @@ impl Stats {
 
     /// `CONFIG RESETSTAT`.
     pub fn reset(&self) {
+        self.resets.fetch_add(1, Relaxed);
         for counter in [
             &self.total_connections_received,
             &self.total_commands_processed,

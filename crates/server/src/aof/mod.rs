@@ -8,8 +8,9 @@
 //! Before a connection writes its replies it passes [`Aof::barrier`] with
 //! the offset its commands reached: the buffer is written to the incr
 //! file (so a killed process loses nothing acknowledged) and, with
-//! `appendfsync always`, fsynced first by a group-commit thread the
-//! connections await, one fsync serving every client that waits.
+//! `appendfsync always`, fsynced first: the first connection to get there
+//! writes and fsyncs for every one that fed before it, and the others
+//! await that fsync, one serving every client that waits.
 //! `everysec` leaves the fsync to a thread that runs each second
 //! ([`fsync`]).
 //!
@@ -344,6 +345,10 @@ impl Aof {
                 }
                 drop(one);
                 self.synced.notify_waiters();
+                // That write and fsync covered everything fed before it,
+                // this offset included (a failed one under `always` ends
+                // the process). Only an AOF turned off meanwhile, which
+                // wrote and fsynced what it had, leaves the offset short.
                 return true;
             }
             notified.await;

@@ -178,6 +178,7 @@ const DEFAULT_SECTIONS: &[&str] = &[
 ];
 
 fn info(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    session.flush_stats();
     let mut wanted: Vec<String> = argv[1..]
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())

@@ -129,6 +129,7 @@ fn latency_history(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Byte
 /// stands for its subcommands, as Redis's `lookupCommandBySds` and
 /// `latencySpecificCommandsFillCDF` have it.
 fn latency_histogram(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    session.flush_stats();
     let table = &session.shared.table;
     let histograms = &session.shared.stats.latency;
     let mut out = Vec::new();
