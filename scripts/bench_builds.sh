@@ -83,11 +83,7 @@ medians() {
     echo
     echo "$2"
     for test in $TESTS; do
-        awk -F, -v t="$test" -v n="$count" '
-            function median(a, k,    i, j, x) {
-                for (i = 2; i <= k; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-                return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-            }
+        awk -F, -v t="$test" -v n="$count" "$AWK_MEDIAN"'
             $1 == t { c[$2]++; v[$2, c[$2]] = $3 }
             END {
                 for (b = 0; b < n; b++) {

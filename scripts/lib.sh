@@ -104,15 +104,19 @@ stop_servers() {
     done
 }
 
+# An awk function for the scripts' awk programs: median(a, n) of a[1..n]
+# (sorts a in place).
+AWK_MEDIAN='
+    function median(a, n,    i, j, x) {
+        for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }'
+
 # pair_summary <csv> <key>: the csv holds "<key>,<redis>,<moat>" lines,
 # one per pair of runs; prints the median of each column, the median of
 # the per-pair ratios moat/redis and their range.
 pair_summary() {
-    awk -F, -v key="$2" '
-        function median(a, n,    i, j, x) {
-            for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-        }
+    awk -F, -v key="$2" "$AWK_MEDIAN"'
         $1 == key && $2 > 0 {
             n++; r[n] = $2; m[n] = $3; q[n] = $3 / $2
             lo = (n == 1 || q[n] < lo) ? q[n] : lo; hi = (n == 1 || q[n] > hi) ? q[n] : hi
