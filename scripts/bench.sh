@@ -192,25 +192,21 @@ if [ "$ACL_ONLY" != 1 ]; then
             done
         done
     done
-    echo
-    echo "redis-benchmark (requests/s, medians; ratio: median and range of moat/redis per pair)"
-    printf '%-4s %-12s %12s %12s %8s %14s\n' P test redis moat ratio range
-    for pipeline in 1 16; do
-        for test in ping_mbulk set get; do
-            printf '%-4s %-12s %s\n' "P$pipeline" "$test" "$(pair_summary "$workdir/runs.csv" "$pipeline/$test")"
+    table() { # <title> <csv>
+        echo
+        echo "$1 (medians; ratio: median and range of moat/redis per pair)"
+        printf '%-4s %-12s %12s %12s %8s %14s\n' P test redis moat ratio range
+        for pipeline in 1 16; do
+            for test in ping_mbulk set get; do
+                printf '%-4s %-12s %s\n' "P$pipeline" "$test" "$(pair_summary "$2" "$pipeline/$test")"
+            done
         done
-    done
+    }
+    table "redis-benchmark, requests/s" "$workdir/runs.csv"
     # One core serves, one runs the client: when the client's core is
     # the bottleneck (it is at pipeline 16 here), requests/s measure the
     # client, and the server's efficiency shows in its CPU time instead.
-    echo
-    echo "requests per second of server CPU time (medians; ratio: median and range of moat/redis per pair)"
-    printf '%-4s %-12s %12s %12s %8s %14s\n' P test redis moat ratio range
-    for pipeline in 1 16; do
-        for test in ping_mbulk set get; do
-            printf '%-4s %-12s %s\n' "P$pipeline" "$test" "$(pair_summary "$workdir/cpu.csv" "$pipeline/$test")"
-        done
-    done
+    table "requests per second of server CPU time" "$workdir/cpu.csv"
 fi
 
 [ "$CORE_ONLY" = 1 ] && exit 0
