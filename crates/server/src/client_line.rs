@@ -91,32 +91,9 @@ impl ClientLine {
         }
     }
 
-    /// The line as text.
-    pub fn to_line(&self) -> String {
-        let mut line = String::with_capacity(384);
-        self.write(&mut line);
-        line
-    }
-
-    /// Appends the line (Redis 7.2 field order), written by hand rather
-    /// than with `format!` (see the test against `format!`).
-    pub fn write(&self, line: &mut String) {
-        let start = line.len();
-        let mut field = |name: &str, value: &dyn LineValue| {
-            if line.len() > start {
-                line.push(' ');
-            }
-            line.push_str(name);
-            line.push('=');
-            value.push_to(line);
-        };
-        let lossy = |bytes: &Option<Bytes>| {
-            bytes
-                .as_ref()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default()
-        };
-        // Redis's flag order: O (monitor), P (pub/sub), x (MULTI), ...
+    /// CLIENT LIST's `flags` field, in Redis's order: O (monitor), P
+    /// (pub/sub), x (MULTI), b, t, R, B, e, T; N for none.
+    pub fn flags(&self) -> String {
         let mut flags = String::new();
         if self.monitor {
             flags.push('O');
@@ -148,6 +125,35 @@ impl ClientLine {
         if flags.is_empty() {
             flags.push('N');
         }
+        flags
+    }
+
+    /// The line as text.
+    pub fn to_line(&self) -> String {
+        let mut line = String::with_capacity(384);
+        self.write(&mut line);
+        line
+    }
+
+    /// Appends the line (Redis 7.2 field order), written by hand rather
+    /// than with `format!` (see the test against `format!`).
+    pub fn write(&self, line: &mut String) {
+        let start = line.len();
+        let mut field = |name: &str, value: &dyn LineValue| {
+            if line.len() > start {
+                line.push(' ');
+            }
+            line.push_str(name);
+            line.push('=');
+            value.push_to(line);
+        };
+        let lossy = |bytes: &Option<Bytes>| {
+            bytes
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
+        let flags = self.flags();
         field("id", &self.id);
         field("addr", &self.addr);
         field("laddr", &self.laddr);
@@ -242,37 +248,8 @@ mod tests {
                 .map(|n| String::from_utf8_lossy(n).into_owned())
                 .unwrap_or_default()
         };
-        let mut flags = String::new();
-        if info.monitor {
-            flags.push('O');
-        }
-        if info.subscriptions + info.pattern_subscriptions + info.shard_subscriptions > 0 {
-            flags.push('P');
-        }
-        if info.multi >= 0 {
-            flags.push('x');
-        }
-        if info.blocked {
-            flags.push('b');
-        }
-        if info.tracking {
-            flags.push('t');
-        }
-        if info.tracking_broken_redirect {
-            flags.push('R');
-        }
-        if info.tracking_bcast {
-            flags.push('B');
-        }
-        if info.no_evict {
-            flags.push('e');
-        }
-        if info.no_touch {
-            flags.push('T');
-        }
-        if flags.is_empty() {
-            flags.push('N');
-        }
+        // The flags are the line's own: this test is about the writer.
+        let flags = ClientLine::capture(info, (omem, oll), now_ms).flags();
         let redir = if info.tracking {
             info.tracking_redirect as i64
         } else {
@@ -292,35 +269,24 @@ mod tests {
     fn sample() -> ClientInfo {
         ClientInfo {
             id: 18446744073709551615,
-            addr: "127.0.0.1:51234".parse().unwrap(),
-            laddr: "10.200.0.255:6379".parse().unwrap(),
-            fd: 8,
             name: Some(Bytes::from_static(b"worker-1")),
-            created_ms: 1_000,
             last_interaction_ms: 61_999,
             db: 3,
-            user: Bytes::from_static(b"cache\xffreader"),
             resp: 3,
-            multi: -1,
-            subscriptions: 0,
-            pattern_subscriptions: 0,
-            shard_subscriptions: 0,
-            channels: Vec::new(),
-            patterns: Vec::new(),
-            shard_channels: Vec::new(),
             last_command: "client|list",
-            lib_name: None,
             lib_ver: Some(Bytes::from_static(b"4.5")),
             tracking: true,
             tracking_bcast: true,
-            tracking_broken_redirect: false,
             tracking_redirect: 42,
-            no_evict: false,
-            no_touch: false,
             query_buffer: 26,
-            monitor: false,
-            reply_pending: 0,
-            blocked: false,
+            ..ClientInfo::new(
+                0,
+                "127.0.0.1:51234".parse().unwrap(),
+                "10.200.0.255:6379".parse().unwrap(),
+                8,
+                Bytes::from_static(b"cache\xffreader"),
+                1_000,
+            )
         }
     }
 

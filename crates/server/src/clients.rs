@@ -60,6 +60,52 @@ pub struct ClientInfo {
     pub tracking_redirect: u64,
 }
 
+impl ClientInfo {
+    /// A connection as it starts: database 0, RESP2, no name, not in
+    /// MULTI, subscribed to nothing, no flags.
+    pub fn new(
+        id: u64,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+        fd: i32,
+        user: Bytes,
+        now_ms: i64,
+    ) -> ClientInfo {
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            name: None,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            db: 0,
+            user,
+            resp: 2,
+            multi: -1,
+            subscriptions: 0,
+            pattern_subscriptions: 0,
+            shard_subscriptions: 0,
+            channels: Vec::new(),
+            patterns: Vec::new(),
+            shard_channels: Vec::new(),
+            last_command: "NULL",
+            lib_name: None,
+            lib_ver: None,
+            no_evict: false,
+            no_touch: false,
+            monitor: false,
+            query_buffer: 0,
+            reply_pending: 0,
+            blocked: false,
+            tracking: false,
+            tracking_bcast: false,
+            tracking_broken_redirect: false,
+            tracking_redirect: 0,
+        }
+    }
+}
+
 /// Asks a connection to close; the connection's task waits on it.
 #[derive(Default)]
 pub struct KillSwitch {

@@ -52,3 +52,11 @@ pub mod tracking;
 pub fn run_from_args(args: Vec<std::ffi::OsString>) -> i32 {
     startup::run(args)
 }
+
+/// A request's arguments from text, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_args(list: &[&str]) -> Vec<bytes::Bytes> {
+    list.iter()
+        .map(|s| bytes::Bytes::copy_from_slice(s.as_bytes()))
+        .collect()
+}

@@ -74,11 +74,7 @@ pub fn redacted_argv(fullname: &str, argv: &[Bytes]) -> Vec<Bytes> {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<Bytes> {
-        list.iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::test_args as args;
 
     #[test]
     fn secrets_are_redacted() {

@@ -135,38 +135,14 @@ impl Session {
             )
         };
         let now = now_ms();
-        let info = Arc::new(Mutex::new(ClientInfo {
+        let info = Arc::new(Mutex::new(ClientInfo::new(
             id,
             addr,
             laddr,
             fd,
-            name: None,
-            created_ms: now,
-            last_interaction_ms: now,
-            db: 0,
-            user: Bytes::copy_from_slice(user.name()),
-            resp: 2,
-            multi: -1,
-            subscriptions: 0,
-            pattern_subscriptions: 0,
-            shard_subscriptions: 0,
-            channels: Vec::new(),
-            patterns: Vec::new(),
-            shard_channels: Vec::new(),
-            last_command: "NULL",
-            lib_name: None,
-            lib_ver: None,
-            no_evict: false,
-            no_touch: false,
-            monitor: false,
-            query_buffer: 0,
-            reply_pending: 0,
-            blocked: false,
-            tracking: false,
-            tracking_bcast: false,
-            tracking_broken_redirect: false,
-            tracking_redirect: 0,
-        }));
+            Bytes::copy_from_slice(user.name()),
+            now,
+        )));
         let kill = Arc::new(KillSwitch::default());
         let mailbox = Arc::new(Mailbox::new(id, kill.clone()));
         shared.clients.register(ClientHandle {

@@ -184,11 +184,7 @@ impl LatencyMonitor {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<Bytes> {
-        list.iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::test_args as args;
 
     #[test]
     fn long_requests_are_trimmed_like_redis() {

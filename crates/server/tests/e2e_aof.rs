@@ -20,10 +20,6 @@ fn aof_server(fsync: &str, extra: &[&str]) -> ServerProcess {
     moat().args(args).start().unwrap()
 }
 
-fn aof_dir(server: &ServerProcess) -> PathBuf {
-    server.dir().join("appendonlydir")
-}
-
 /// Every command of every file the manifest lists, as text words. An
 /// RDB base (`aof-use-rdb-preamble yes`, the default) holds no commands.
 fn logged_commands(dir: &Path) -> Vec<Vec<String>> {
@@ -584,20 +580,11 @@ fn timestamp_annotations_are_written_and_read() {
     assert_eq!(text(&call(&mut c, &["GET", "a"])), "1");
 }
 
-fn redis() -> Option<PathBuf> {
-    let found = moat_testkit::reference::redis_server();
-    if found.is_none() {
-        if std::env::var_os("MOAT_REQUIRE_REFERENCE").is_some() {
-            panic!("redis-server is required");
-        }
-        eprintln!("SKIPPED: redis-server not found");
-    }
-    found
-}
-
 #[test]
 fn redis_reads_a_directory_moat_wrote() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = moat_testkit::reference::redis_server() else {
+        return;
+    };
     let mut server = aof_server("everysec", &[]);
     let mut c = server.client().unwrap();
     write_mixed(&mut c, "base:");
@@ -623,7 +610,9 @@ fn redis_reads_a_directory_moat_wrote() {
 
 #[test]
 fn moat_reads_a_directory_redis_wrote() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = moat_testkit::reference::redis_server() else {
+        return;
+    };
     let mut reference = ServerBuilder::new(redis)
         .args([
             "--appendonly",
@@ -798,7 +787,9 @@ fn every_type_survives_a_rewrite_and_a_restart() {
     server.restart().unwrap();
     let mut c = server.client().unwrap();
     assert_eq!(snapshot(&mut c), before);
-    let Some(redis) = redis() else { return };
+    let Some(redis) = moat_testkit::reference::redis_server() else {
+        return;
+    };
     drop(c);
     server.stop().unwrap();
     // Redis has no JSON module: leave the document out of its directory.

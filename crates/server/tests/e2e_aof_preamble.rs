@@ -8,20 +8,9 @@ mod support;
 
 use moat_resp::Frame;
 use moat_testkit::{render, Client, ServerBuilder, ServerProcess};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use support::*;
-
-fn redis() -> Option<PathBuf> {
-    let found = moat_testkit::reference::redis_server();
-    if found.is_none() {
-        if std::env::var_os("MOAT_REQUIRE_REFERENCE").is_some() {
-            panic!("redis-server is required");
-        }
-        eprintln!("SKIPPED: redis-server not found");
-    }
-    found
-}
 
 fn aof_args(extra: &[&str]) -> Vec<String> {
     let mut args = vec!["--appendonly", "yes", "--appendfsync", "always"];
@@ -38,10 +27,6 @@ fn redis_aof(redis: &Path, extra: &[&str]) -> ServerProcess {
         .args(aof_args(extra))
         .start()
         .unwrap()
-}
-
-fn aof_dir(server: &ServerProcess) -> PathBuf {
-    server.dir().join("appendonlydir")
 }
 
 fn manifest(server: &ServerProcess) -> String {
@@ -310,7 +295,9 @@ fn stream_fields(info: Frame) -> String {
 /// preamble off the base is an empty `.base.aof`.
 #[test]
 fn start_up_base_is_named_and_listed_as_redis_does() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = moat_testkit::reference::redis_server() else {
+        return;
+    };
     for (setting, base) in [
         ("yes", "appendonly.aof.1.base.rdb"),
         ("no", "appendonly.aof.1.base.aof"),
@@ -343,7 +330,9 @@ fn start_up_base_is_named_and_listed_as_redis_does() {
 /// text follow Redis's, switching format with the setting.
 #[test]
 fn rewrites_follow_the_setting_as_redis_does() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = moat_testkit::reference::redis_server() else {
+        return;
+    };
     let m = moat_aof(&[]);
     let r = redis_aof(&redis, &[]);
     let mut mc = m.client().unwrap();
@@ -384,7 +373,9 @@ fn rewrites_follow_the_setting_as_redis_does() {
 /// every key, value and expiry time.
 #[test]
 fn moat_loads_redis_rdb_base_and_incr_files() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = moat_testkit::reference::redis_server() else {
+        return;
+    };
     let mut reference = redis_aof(&redis, &[]);
     let mut r = reference.client().unwrap();
     run(&mut r, &every_type(""));
@@ -421,7 +412,9 @@ fn moat_loads_redis_rdb_base_and_incr_files() {
 /// The reverse: moat's RDB base and incr file load in redis-server.
 #[test]
 fn redis_loads_moat_rdb_base_and_incr_files() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = moat_testkit::reference::redis_server() else {
+        return;
+    };
     let mut server = moat_aof(&[]);
     let mut c = server.client().unwrap();
     run(&mut c, &every_type(""));
@@ -510,7 +503,7 @@ fn a_single_file_aof_with_an_rdb_preamble_loads() {
     legacy.extend(std::fs::read(aof_dir(&writer).join("appendonly.aof.2.incr.aof")).unwrap());
     let mut expected = None;
     let mut servers: Vec<(ServerBuilder, &str)> = vec![(moat(), "moat")];
-    if let Some(redis) = redis() {
+    if let Some(redis) = moat_testkit::reference::redis_server() {
         servers.push((ServerBuilder::new(redis), "redis"));
     }
     for (builder, name) in servers {
@@ -603,7 +596,7 @@ fn json_documents_go_into_the_rdb_base() {
 #[test]
 fn debug_loadaof_reloads_an_rdb_base() {
     let mut servers = vec![(moat(), "moat")];
-    if let Some(redis) = redis() {
+    if let Some(redis) = moat_testkit::reference::redis_server() {
         servers.push((ServerBuilder::new(redis), "redis"));
     }
     for (builder, name) in servers {
@@ -638,7 +631,9 @@ fn debug_loadaof_reloads_an_rdb_base() {
 /// listed as Redis names and lists it, holding the dataset of that moment.
 #[test]
 fn config_set_appendonly_yes_writes_an_rdb_base() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = moat_testkit::reference::redis_server() else {
+        return;
+    };
     let mut expected = None;
     for (builder, name) in [(moat(), "moat"), (ServerBuilder::new(redis), "redis")] {
         let mut server = builder.start().unwrap();
@@ -674,7 +669,7 @@ fn config_set_appendonly_yes_writes_an_rdb_base() {
 #[test]
 fn keys_that_expired_while_down_replay_as_they_ran() {
     let mut builders = vec![(moat(), "moat")];
-    if let Some(redis) = redis() {
+    if let Some(redis) = moat_testkit::reference::redis_server() {
         builders.push((ServerBuilder::new(redis), "redis"));
     }
     for (builder, name) in builders {

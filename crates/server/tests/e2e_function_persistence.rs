@@ -30,17 +30,6 @@ fn lib_b() -> String {
     )
 }
 
-fn redis() -> Option<PathBuf> {
-    let found = reference::redis_server();
-    if found.is_none() {
-        if std::env::var_os("MOAT_REQUIRE_REFERENCE").is_some() {
-            panic!("redis-server is required");
-        }
-        eprintln!("SKIPPED: redis-server not found");
-    }
-    found
-}
-
 fn load_libraries(c: &mut Client) {
     assert_eq!(text(&call(c, &["FUNCTION", "LOAD", LIB_A])), "liba");
     assert_eq!(text(&call(c, &["FUNCTION", "LOAD", &lib_b()])), "libb");
@@ -183,7 +172,9 @@ fn flushall_from_a_script_saves_the_libraries() {
 /// what the file holds, FUNCTION FLUSH counts as a change.
 #[test]
 fn flushall_and_debug_reload_treat_libraries_as_redis_does() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
     let args = [
         "--save",
         "3600 1000",
@@ -245,7 +236,9 @@ fn copy_dump(from: &Path, to: &Path) {
 
 #[test]
 fn a_redis_rdb_with_libraries_loads_in_moat() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
     let reference = ServerProcess::start(redis, Vec::<String>::new()).unwrap();
     let mut r = reference.client().unwrap();
     load_libraries(&mut r);
@@ -269,7 +262,9 @@ fn a_redis_rdb_with_libraries_loads_in_moat() {
 
 #[test]
 fn a_moat_rdb_with_libraries_loads_in_redis() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
     let moat = moat().start().unwrap();
     let mut c = moat.client().unwrap();
     load_libraries(&mut c);
@@ -336,10 +331,6 @@ fn libraries_that_do_not_load_stop_start_up() {
 }
 
 // ---- AOF ----
-
-fn aof_dir(server: &ServerProcess) -> PathBuf {
-    server.dir().join("appendonlydir")
-}
 
 /// Every command of the incr files the manifest lists, as text words.
 fn incr_commands(dir: &Path) -> Vec<Vec<String>> {
@@ -427,7 +418,9 @@ fn function_traffic(c: &mut Client) {
 
 #[test]
 fn the_aof_logs_function_commands_as_redis_does_and_replays_them() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
     let args = ["--appendonly", "yes", "--appendfsync", "always"];
     let mut server = moat().args(args).start().unwrap();
     let mut c = server.client().unwrap();
@@ -552,7 +545,9 @@ fn copy_dir(from: &Path, to: &Path) {
 /// AOF directories with libraries, both base formats, both directions.
 #[test]
 fn aof_directories_with_libraries_move_between_moat_and_redis() {
-    let Some(redis) = redis() else { return };
+    let Some(redis) = reference::redis_server() else {
+        return;
+    };
     for preamble in ["yes", "no"] {
         let args = ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble];
         let start = |binary: Option<&PathBuf>| match binary {

@@ -252,11 +252,7 @@ fn migrate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<Bytes> {
-        list.iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::test_args as args;
 
     fn error_of(argv: &[&str]) -> String {
         match parse(&args(argv)) {

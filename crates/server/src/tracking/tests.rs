@@ -10,36 +10,16 @@ fn client(id: u64, resp3: bool) -> (Arc<Mailbox>, Arc<Mutex<ClientInfo>>) {
     let mailbox = Arc::new(Mailbox::new(id, Arc::new(KillSwitch::default())));
     mailbox.set_resp3(resp3);
     let info = ClientInfo {
-        id,
-        addr: "127.0.0.1:1".parse().unwrap(),
-        laddr: "127.0.0.1:2".parse().unwrap(),
-        fd: 0,
-        name: None,
-        created_ms: 0,
-        last_interaction_ms: 0,
-        db: 0,
-        user: Bytes::from_static(b"default"),
         resp: if resp3 { 3 } else { 2 },
-        multi: -1,
-        subscriptions: 0,
-        pattern_subscriptions: 0,
-        shard_subscriptions: 0,
-        channels: Vec::new(),
-        patterns: Vec::new(),
-        shard_channels: Vec::new(),
         last_command: "",
-        lib_name: None,
-        lib_ver: None,
-        no_evict: false,
-        no_touch: false,
-        monitor: false,
-        query_buffer: 0,
-        reply_pending: 0,
-        blocked: false,
-        tracking: false,
-        tracking_bcast: false,
-        tracking_broken_redirect: false,
-        tracking_redirect: 0,
+        ..ClientInfo::new(
+            id,
+            "127.0.0.1:1".parse().unwrap(),
+            "127.0.0.1:2".parse().unwrap(),
+            0,
+            Bytes::from_static(b"default"),
+            0,
+        )
     };
     (mailbox, Arc::new(Mutex::new(info)))
 }

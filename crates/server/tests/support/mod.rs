@@ -16,6 +16,11 @@ pub fn moat() -> ServerBuilder {
     moat_server(BINARY)
 }
 
+/// The append-only directory of a server started in its own directory.
+pub fn aof_dir(server: &ServerProcess) -> PathBuf {
+    server.dir().join("appendonlydir")
+}
+
 pub fn binary() -> PathBuf {
     PathBuf::from(BINARY.expect("moat-server built for the tests"))
 }
