@@ -173,6 +173,7 @@ mod tests {
     fn percentiles_trim_like_redis() {
         assert_eq!(format_percentile(50.0), "50");
         assert_eq!(format_percentile(99.9), "99.9");
+        assert_eq!(format_percentile(99.99), "99.99");
         assert_eq!(format_percentile(0.0), "0");
     }
 

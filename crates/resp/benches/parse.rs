@@ -33,8 +33,9 @@ fn parse_batch(c: &mut Criterion) {
             || BytesMut::from(&stream[..]),
             |mut buf| {
                 let mut parser = RequestParser::new();
+                let mut argv = Vec::new();
                 let mut parsed = 0;
-                while let Ok(Some(argv)) = parser.parse(&mut buf, &limits) {
+                while let Ok(true) = parser.parse_into(&mut buf, &limits, &mut argv) {
                     parsed += argv.len();
                 }
                 black_box(parsed)
@@ -45,11 +46,12 @@ fn parse_batch(c: &mut Criterion) {
     group.bench_function("1000 pipelined SET in 16 KB reads", |b| {
         b.iter(|| {
             let mut parser = RequestParser::new();
+            let mut argv = Vec::new();
             let mut buf = BytesMut::with_capacity(32 * 1024);
             let mut parsed = 0;
             for chunk in stream.chunks(16 * 1024) {
                 buf.extend_from_slice(chunk);
-                while let Ok(Some(argv)) = parser.parse(&mut buf, &limits) {
+                while let Ok(true) = parser.parse_into(&mut buf, &limits, &mut argv) {
                     parsed += argv.len();
                 }
             }

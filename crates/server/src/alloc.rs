@@ -27,13 +27,25 @@ static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 /// # Safety
 /// `ptr` must be a live block of `layout` from the system allocator.
 unsafe fn usable(ptr: *mut u8, layout: Layout) -> usize {
-    if layout.align() <= 16 && layout.size() < 64 * 1024 {
-        return ((layout.size() + 8 + 15) & !15).max(32) - 8;
+    if layout.align() <= 16 && layout.size() < 64 * 1024 && layout.size() > 0 {
+        // The chunk less its 8-byte header.
+        return block(layout.size()) - 8;
     }
     // SAFETY: the caller passes a live block of the C library's malloc
     // (`System` allocates with malloc, posix_memalign or calloc, all of
     // which malloc_usable_size accepts).
     unsafe { libc::malloc_usable_size(ptr.cast()) }
+}
+
+/// The bytes a malloc of `n` bytes takes (glibc's chunk size on 64-bit
+/// systems: `request2size`); nothing for `n == 0`, which Rust never
+/// allocates. MEMORY USAGE sizes values with it too.
+pub fn block(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n + 8).next_multiple_of(16).max(32)
+    }
 }
 
 unsafe impl GlobalAlloc for CountingAllocator {
@@ -70,11 +82,16 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: `ptr`/`layout` come from this allocator; forwarded unchanged.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            // SAFETY: `new` was just (re)allocated.
             // SAFETY: the new block has the old alignment and `new_size`.
             let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
-            ALLOCATED.fetch_add(unsafe { usable(new, new_layout) }, Relaxed);
-            ALLOCATED.fetch_sub(old, Relaxed);
+            // SAFETY: `new` was just (re)allocated.
+            let grown = unsafe { usable(new, new_layout) };
+            // One update for the difference.
+            if grown >= old {
+                ALLOCATED.fetch_add(grown - old, Relaxed);
+            } else {
+                ALLOCATED.fetch_sub(old - grown, Relaxed);
+            }
         }
         new
     }

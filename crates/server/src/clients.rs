@@ -191,9 +191,7 @@ impl ClientRegistry {
         let mut killed = 0;
         for handle in self.snapshot() {
             if select(&handle.info.lock()) {
-                // A killed client no longer exists for others (tracking
-                // redirects), even before its task has ended.
-                handle.mailbox.close();
+                // Its mailbox reads as closed from now on.
                 handle.kill.kill();
                 killed += 1;
             }

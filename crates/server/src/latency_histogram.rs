@@ -250,14 +250,6 @@ impl CommandHistograms {
     }
 }
 
-/// `INFO latencystats`' percentile label: `%f`, then trailing zeros
-/// trimmed (Redis's `trimDoubleString`): `50`, `99.9`.
-pub fn percentile_label(percentile: f64) -> String {
-    let text = format!("{percentile:.6}");
-    let text = text.trim_end_matches('0');
-    text.trim_end_matches('.').to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,13 +309,5 @@ mod tests {
         // reporting level, so Redis lists nothing for the slowest bucket.
         assert_eq!(h.cumulative_buckets(), []);
         assert_eq!(h.value_at_percentile(50.0), highest_equivalent(MAX_VALUE));
-    }
-
-    #[test]
-    fn labels_are_trimmed() {
-        assert_eq!(percentile_label(50.0), "50");
-        assert_eq!(percentile_label(99.9), "99.9");
-        assert_eq!(percentile_label(99.99), "99.99");
-        assert_eq!(percentile_label(0.0), "0");
     }
 }

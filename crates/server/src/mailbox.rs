@@ -152,8 +152,11 @@ impl Mailbox {
         self.closed.store(true, Relaxed);
     }
 
+    /// Whether the client is gone for others (tracking redirects): closed,
+    /// or killed by any path (CLIENT KILL, client eviction, an output
+    /// limit), even before its task has ended.
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Relaxed)
+        self.closed.load(Relaxed) || self.kill.is_killed()
     }
 
     /// Queues one encoded frame; returns false (and drops it) if the client

@@ -154,7 +154,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             while let PauseDecision::WaitUntil(deadline) = shared.pause.decide(&shared, &argv) {
                 session.flush_stats();
                 if session.aof_offset > 0 {
-                    aof_barrier(&shared, &mut session).await;
+                    aof_barrier(&shared, &mut session, false).await;
                 }
                 flush(&mut stream, &mut output, &shared, &kill, None).await?;
                 mailbox.written(std::mem::take(&mut from_mailbox), &shared);
@@ -197,7 +197,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             Frame::error(format!("ERR Protocol error: {error}"))
                 .encode(session.client.protocol, &mut output);
             if session.aof_offset > 0 {
-                aof_barrier(&shared, &mut session).await;
+                aof_barrier(&shared, &mut session, false).await;
             }
             flush(&mut stream, &mut output, &shared, &kill, None).await?;
             return Ok(());
@@ -209,7 +209,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         // A single reply goes out at once: its client waits for nothing
         // else, and the detour through the run queue would cost more than
         // it saves. Pipelined batches wait for the other ready connections.
-        if batch_len > 1 && !output.is_empty() {
+        let yielded = batch_len > 1 && !output.is_empty();
+        if yielded {
             crate::signal::yield_to_ready_connections().await;
         }
         if mailbox.has_pending() {
@@ -221,7 +222,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
             mailbox.close();
         }
         if session.aof_offset > 0 {
-            aof_barrier(&shared, &mut session).await;
+            aof_barrier(&shared, &mut session, yielded).await;
         }
         flush_replies(&mut stream, &mut output, &session, &mut guard, out_limit).await?;
         mailbox.written(std::mem::take(&mut from_mailbox), &shared);
@@ -401,9 +402,9 @@ async fn flush_replies(
 /// policy promises (a write; under `always` an awaited group fsync).
 /// Callers test `aof_offset` first, so that the common case (no AOF, or
 /// nothing written) builds no future.
-async fn aof_barrier(shared: &Shared, session: &mut Session) {
+async fn aof_barrier(shared: &Shared, session: &mut Session, yielded: bool) {
     let offset = std::mem::take(&mut session.aof_offset);
-    if offset > 0 && shared.aof.barrier(offset).await {
+    if offset > 0 && shared.aof.barrier(offset, yielded).await {
         crate::aof::waitaof::wake_waiters(shared, false);
     }
 }

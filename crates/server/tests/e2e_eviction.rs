@@ -341,3 +341,33 @@ fn eviction_notifies_breaks_watch_and_counts() {
     assert_eq!(parts[1], Frame::Bulk("__keyevent@0__:evicted".into()));
     assert!(matches!(&parts[2], Frame::Bulk(key) if !key.is_empty()));
 }
+
+/// Evicted keys are deleted in the AOF too (Redis's `propagateDeletion`):
+/// after a restart the dataset is what it was, not what was ever written.
+#[test]
+fn evictions_are_written_to_the_aof() {
+    let mut server = moat()
+        .args([
+            "--maxmemory-policy",
+            "allkeys-random",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+        ])
+        .start()
+        .unwrap();
+    let mut client = server.client().unwrap();
+    let limit = limit_memory(&mut client);
+    fill_until_evicted(&mut client, limit, 500);
+    // Lifted first (every command may evict before it runs), so that
+    // the count below is final and loading evicts nothing of its own.
+    ok(&mut client, &["CONFIG", "SET", "maxmemory", "0"]);
+    let Frame::Integer(before) = call(&mut client, &["DBSIZE"]) else {
+        panic!("DBSIZE")
+    };
+    drop(client);
+    server.restart().unwrap();
+    let mut client = server.client().unwrap();
+    assert_eq!(call(&mut client, &["DBSIZE"]), Frame::Integer(before));
+}

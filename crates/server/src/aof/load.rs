@@ -21,7 +21,6 @@ use super::preamble;
 use super::reader::{next_command, Stop};
 use super::rewrite::base::{Base, Format};
 use super::{listed_size, open_append, persist_manifest};
-use crate::db::Keyspace;
 use crate::dispatch::KeyspaceLock;
 use crate::session::Session;
 use crate::shared::{now_ms, Shared};
@@ -86,8 +85,7 @@ pub fn reload(shared: &Arc<Shared>, ks: &mut KeyspaceLock<'_>) -> Result<(), Sta
     let _writer = shared.aof.hold_writer();
     let settings = shared.aof.state.lock().settings.clone();
     let manifest = read_manifest(&settings, true)?;
-    let empty = Keyspace::new(keyspace.len());
-    keyspace.install(empty);
+    keyspace.flush_all();
     // Redis's emptyData takes the function libraries too: the files
     // bring them back (a base's FUNCTION LOADs or its RDB).
     shared
@@ -351,7 +349,6 @@ fn open(shared: &Arc<Shared>) -> Result<(), StartupFailed> {
         match base.write(&temp) {
             Ok(format) => Some((temp, format)),
             Err(error) => {
-                let _ = std::fs::remove_file(&temp);
                 fail("Can't write the AOF base file", error);
                 return Err(StartupFailed);
             }

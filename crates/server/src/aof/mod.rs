@@ -314,13 +314,18 @@ impl Aof {
     /// disk, and would start the next round before the clients just
     /// answered could send again, splitting them into two half-size
     /// groups.
-    pub async fn barrier(&self, offset: u64) -> bool {
+    ///
+    /// `yielded`: the caller let the other ready connections run since
+    /// its commands fed the AOF, so they need not run again first.
+    pub async fn barrier(&self, offset: u64, yielded: bool) -> bool {
         if offset == 0 {
             return false;
         }
         let always = self.policy() == FsyncPolicy::Always;
         if self.written.load(Ordering::Acquire) < offset {
-            crate::signal::yield_to_ready_connections().await;
+            if !yielded {
+                crate::signal::yield_to_ready_connections().await;
+            }
             if !always && self.written.load(Ordering::Acquire) < offset {
                 self.write_pending();
             }
@@ -338,13 +343,14 @@ impl Aof {
             tokio::pin!(notified);
             notified.as_mut().enable();
             if let Some(one) = self.sync_lock.try_lock() {
-                if self.fsynced.load(Ordering::Acquire) < offset {
-                    if let Err(error) = self.sync_now() {
-                        fatal_always(&error);
-                    }
+                // One that fsynced between the test and the lock has
+                // woken its waiters already.
+                if self.fsynced.load(Ordering::Acquire) >= offset {
+                    return false;
                 }
-                drop(one);
-                self.synced.notify_waiters();
+                if let Err(error) = self.sync_and_notify(one) {
+                    fatal_always(&error);
+                }
                 // That write and fsync covered everything fed before it,
                 // this offset included (a failed one under `always` ends
                 // the process). Only an AOF turned off meanwhile, which
@@ -486,6 +492,16 @@ impl Aof {
         self.write_lock.lock()
     }
 
+    /// fsyncs with `sync_lock` held (`one`), then releases it and wakes
+    /// the connections that found it taken and wait in [`Aof::barrier`]:
+    /// every fsync goes through here, so none can forget them.
+    fn sync_and_notify(&self, one: parking_lot::MutexGuard<'_, ()>) -> std::io::Result<()> {
+        let result = self.sync_now();
+        drop(one);
+        self.synced.notify_waiters();
+        result
+    }
+
     /// fsyncs what has been written so far. Callers hold `sync_lock`.
     fn sync_now(&self) -> std::io::Result<()> {
         let (file, old, target) = {
@@ -528,16 +544,12 @@ impl Aof {
             || self.policy() == FsyncPolicy::EverySec
                 && self.fsynced.load(Ordering::Acquire) < self.written.load(Ordering::Acquire)
         {
-            let one = self.sync_lock.lock();
-            if let Err(error) = self.sync_now() {
+            if let Err(error) = self.sync_and_notify(self.sync_lock.lock()) {
                 tracing::warn!(
                     "Can't persist the AOF file: fsync failed: {}",
                     crate::startup::io_error_text(&error)
                 );
             }
-            drop(one);
-            // A connection that found the lock taken waits for this.
-            self.synced.notify_waiters();
         }
     }
 
@@ -546,15 +558,12 @@ impl Aof {
         if !self.is_enabled() {
             return;
         }
-        let one = self.sync_lock.lock();
-        if let Err(error) = self.sync_now() {
+        if let Err(error) = self.sync_and_notify(self.sync_lock.lock()) {
             tracing::warn!(
                 "Error flushing the AOF: {}",
                 crate::startup::io_error_text(&error)
             );
         }
-        drop(one);
-        self.synced.notify_waiters();
     }
 
     /// Starts appending (start-up after loading, or `CONFIG SET

@@ -230,7 +230,9 @@ fn migrate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         } else if !request.copy {
             db.remove(key);
             db.notify(NotifyFlags::GENERIC, "del", key);
-            deleted.push((*key).clone());
+            if db.propagating() {
+                deleted.push((*key).clone());
+            }
         }
     }
     if deleted.len() > 1 {

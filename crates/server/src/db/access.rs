@@ -29,21 +29,6 @@ impl Default for LfuParams {
     }
 }
 
-/// Whether a `maxmemory-policy` name selects the LFU family.
-pub fn is_lfu_policy(policy: &str) -> bool {
-    // Consulted on every key access, so a suffix test rather than a
-    // search: `allkeys-lfu` and `volatile-lfu` are the LFU policies, and
-    // no other policy name has "lfu" anywhere.
-    let policy = policy.as_bytes();
-    policy.len() >= 3 && policy[policy.len() - 3..].eq_ignore_ascii_case(b"lfu")
-}
-
-fn contains_ignore_case(text: &str, word: &[u8]) -> bool {
-    text.as_bytes()
-        .windows(word.len())
-        .any(|w| w.eq_ignore_ascii_case(word))
-}
-
 fn lru_clock(now_ms: i64) -> u32 {
     ((now_ms / 1000) as u64 & u64::from(LRU_CLOCK_MAX)) as u32
 }
@@ -59,12 +44,6 @@ pub fn initial(lfu: bool, now_ms: i64) -> u32 {
     } else {
         lru_clock(now_ms)
     }
-}
-
-/// Whether a policy is one of the LRU family (`MAXMEMORY_FLAG_LRU`),
-/// under which RDB files carry each key's idle time.
-pub fn is_lru_policy(policy: &str) -> bool {
-    contains_ignore_case(policy, b"lru")
 }
 
 /// The word of a key loaded with an idle time (`objectSetLRUOrLFU`).
@@ -175,9 +154,12 @@ mod tests {
 
     #[test]
     fn policy_family_is_detected() {
-        assert!(is_lfu_policy("allkeys-lfu"));
-        assert!(is_lfu_policy("volatile-lfu"));
-        assert!(!is_lfu_policy("allkeys-lru"));
-        assert!(!is_lfu_policy("noeviction"));
+        use crate::db::Policy;
+        assert!(Policy::parse("allkeys-lfu").is_lfu());
+        assert!(Policy::parse("volatile-lfu").is_lfu());
+        assert!(!Policy::parse("allkeys-lru").is_lfu());
+        assert!(!Policy::parse("noeviction").is_lfu());
+        assert!(Policy::parse("volatile-lru").is_lru());
+        assert!(!Policy::parse("allkeys-lfu").is_lru());
     }
 }

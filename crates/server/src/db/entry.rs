@@ -72,16 +72,16 @@ impl Entry {
     /// decayed counter under LFU ones, nothing otherwise.
     pub fn access_record(
         &self,
-        policy: &str,
+        policy: super::evict::Policy,
         lfu: super::LfuParams,
         now_ms: i64,
     ) -> (Option<u64>, Option<u8>) {
-        if super::access::is_lfu_policy(policy) {
+        if policy.is_lfu() {
             (
                 None,
                 Some(super::access::decayed_counter(self.access, lfu, now_ms)),
             )
-        } else if super::access::is_lru_policy(policy) {
+        } else if policy.is_lru() {
             let idle = super::access::idle_seconds(self.access, now_ms).max(0) as u64;
             (Some(idle), None)
         } else {

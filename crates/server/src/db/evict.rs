@@ -53,6 +53,18 @@ impl Policy {
         }
     }
 
+    /// The LFU family: access data is a frequency counter, and RDB files
+    /// carry it.
+    pub fn is_lfu(self) -> bool {
+        matches!(self, Policy::AllKeysLfu | Policy::VolatileLfu)
+    }
+
+    /// The LRU family (`MAXMEMORY_FLAG_LRU`): RDB files carry each key's
+    /// idle time.
+    pub fn is_lru(self) -> bool {
+        matches!(self, Policy::AllKeysLru | Policy::VolatileLru)
+    }
+
     /// Whether only keys with a TTL are candidates.
     fn volatile_only(self) -> bool {
         matches!(
@@ -198,7 +210,8 @@ impl Keyspace {
     }
 
     /// Deletes an evicted key the way Redis does: counted, watches broken,
-    /// `evicted` raised.
+    /// `evicted` raised, and the deletion stated to the AOF
+    /// (`propagateDeletion`), so the key does not come back on restart.
     fn evict_slot(&mut self, db: usize, slot: u32) {
         let Some(entry) = self.dbs[db].remove_slot(slot) else {
             return;
@@ -216,6 +229,13 @@ impl Keyspace {
             "evicted",
             db,
             entry.key(),
+        );
+        self.propagate.push(
+            db,
+            vec![
+                super::word("DEL"),
+                bytes::Bytes::copy_from_slice(entry.key()),
+            ],
         );
     }
 
@@ -315,7 +335,6 @@ mod tests {
             samples: 5,
             tenacity: 100,
         };
-        ks.maxmemory_policy = format!("{policy:?}").to_ascii_lowercase();
         ks
     }
 

@@ -27,15 +27,7 @@ use std::mem::size_of;
 /// Redis's default for MEMORY USAGE (`OBJ_COMPUTE_SIZE_DEF_SAMPLES`).
 pub const DEFAULT_SAMPLES: usize = 5;
 
-/// The bytes a malloc of `n` bytes takes (glibc's chunk size on 64-bit
-/// systems); nothing for `n == 0`, which Rust never allocates.
-pub fn block(n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        (n + 8).next_multiple_of(16).max(32)
-    }
-}
+pub use crate::alloc::block;
 
 /// The heap bytes of a hashbrown table of `u32`s: one control byte per
 /// bucket plus a group's worth of trailing control bytes, and 4 bytes per

@@ -32,7 +32,7 @@ mod view;
 mod watch;
 mod zset;
 
-pub use access::{is_lfu_policy, LfuParams};
+pub use access::LfuParams;
 pub use database::{Db, Lookup};
 pub use entry::Entry;
 pub use evict::{EvictResult, EvictionConfig, EvictionPool, Policy};
@@ -74,9 +74,6 @@ pub struct Keyspace {
     pub keyspace_misses: u64,
     /// Writes since the last save (INFO `rdb_changes_since_last_save`).
     pub dirty: u64,
-    /// The configured `maxmemory-policy`; decides whether per-key access
-    /// data is an LRU clock or an LFU counter.
-    pub maxmemory_policy: String,
     /// `lfu-log-factor` and `lfu-decay-time`.
     pub lfu: LfuParams,
     /// `proto-max-bulk-len`: the largest string a command may build.
@@ -138,7 +135,6 @@ impl Keyspace {
             keyspace_hits: 0,
             keyspace_misses: 0,
             dirty: 0,
-            maxmemory_policy: "noeviction".to_owned(),
             lfu: LfuParams::default(),
             proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
             hll_sparse_max_bytes: 3000,
@@ -173,16 +169,17 @@ impl Keyspace {
             int("stream-node-max-entries", 100),
             int("stream-node-max-bytes", 4096),
         );
-        self.maxmemory_policy = config
-            .get_text("maxmemory-policy")
-            .unwrap_or_else(|| "noeviction".to_owned());
         self.lfu = LfuParams {
             log_factor: int("lfu-log-factor", 10) as u32,
             decay_minutes: int("lfu-decay-time", 1) as u32,
         };
         let eviction = EvictionConfig {
             maxmemory: config.get_u64("maxmemory").unwrap_or(0),
-            policy: Policy::parse(&self.maxmemory_policy),
+            policy: Policy::parse(
+                &config
+                    .get_text("maxmemory-policy")
+                    .unwrap_or_else(|| "noeviction".to_owned()),
+            ),
             samples: int("maxmemory-samples", 5).max(1),
             tenacity: int("maxmemory-eviction-tenacity", 10).min(100) as u32,
         };
@@ -221,7 +218,7 @@ impl Keyspace {
 
     /// Whether access data is an LFU counter under the current policy.
     pub fn lfu_enabled(&self) -> bool {
-        is_lfu_policy(&self.maxmemory_policy)
+        self.eviction.policy.is_lfu()
     }
 
     /// The single funnel every write goes through.
@@ -390,7 +387,7 @@ impl Keyspace {
     /// Redis's `objectSetLRUOrLFU` does.
     pub fn restore(&mut self, db: usize, key: &[u8], value: Value, meta: RestoreMeta) -> bool {
         let lfu = self.lfu_enabled();
-        let lru = access::is_lru_policy(&self.maxmemory_policy);
+        let lru = self.eviction.policy.is_lru();
         let word = match (meta.freq, meta.idle_secs) {
             (Some(freq), _) if lfu => access::from_freq(freq, meta.now_ms),
             (_, Some(idle)) if lru => access::from_idle(idle, meta.now_ms),
@@ -409,7 +406,9 @@ impl Keyspace {
     /// Replaces every database with those of `loaded` (a keyspace built
     /// from a file), as one step: readers see the old data or the new,
     /// never a mix. Watches on keys of the replaced data break, as when
-    /// Redis empties its databases before loading.
+    /// Redis empties its databases before loading. Loading is not a
+    /// change: `dirty` stays (Redis's rdbLoad leaves it alone, so DEBUG
+    /// RELOAD NOSAVE keeps what was not saved counted).
     pub fn install(&mut self, loaded: Keyspace) {
         for index in 0..self.dbs.len() {
             self.touch_flushed(index);
@@ -417,7 +416,6 @@ impl Keyspace {
         self.tracking.mark_events(self.events.len());
         self.tracking.invalidate_all();
         self.dbs = loaded.dbs;
-        self.dirty = 0;
     }
 
     /// Zeroes the INFO counters (CONFIG RESETSTAT).

@@ -50,11 +50,21 @@ pub struct DbView<'a> {
     ks: &'a mut Keyspace,
     index: usize,
     now_ms: i64,
+    /// The time keys expire against: `now_ms`, except while the AOF
+    /// loads, when nothing is expired yet (Redis's `keyIsExpired` under
+    /// `server.loading`; see `Keyspace::loading`).
+    expire_now: i64,
 }
 
 impl<'a> DbView<'a> {
     pub(super) fn new(ks: &'a mut Keyspace, index: usize, now_ms: i64) -> DbView<'a> {
-        DbView { ks, index, now_ms }
+        let expire_now = if ks.loading { i64::MIN } else { now_ms };
+        DbView {
+            ks,
+            index,
+            now_ms,
+            expire_now,
+        }
     }
 
     /// The database number.
@@ -89,10 +99,8 @@ impl<'a> DbView<'a> {
         let now = self.now_ms;
         let lfu = self.lfu_params();
         let ks = &mut *self.ks;
-        // While the AOF loads nothing is expired yet (see `loading`).
-        let expiry_now = if ks.loading { i64::MIN } else { now };
         let db = &mut ks.dbs[self.index];
-        let found = db.lookup(key, expiry_now);
+        let found = db.lookup(key, self.expire_now);
         if found == Lookup::Expired {
             ks.key_expired(self.index, key);
         }
@@ -253,7 +261,7 @@ impl<'a> DbView<'a> {
         let Some(slot) = self.lookup_slot(key, Access::Peek) else {
             return false;
         };
-        if at_ms <= self.now_ms && !self.ks.loading {
+        if at_ms <= self.expire_now {
             self.ks.dbs[self.index].remove_slot(slot);
         } else {
             self.ks.dbs[self.index].set_expire(slot, Some(at_ms));
@@ -319,7 +327,7 @@ impl<'a> DbView<'a> {
     /// Expired keys met on the way are not visited but deleted, as
     /// Redis's SCAN does.
     pub fn scan(&mut self, cursor: u64, count: usize, mut visit: impl FnMut(&Entry)) -> u64 {
-        let now = self.now_ms;
+        let now = self.expire_now;
         let mut expired: Vec<Box<[u8]>> = Vec::new();
         let next = self.ks.dbs[self.index].scan(cursor, count, |entry| {
             if entry.is_expired(now) {
@@ -336,7 +344,7 @@ impl<'a> DbView<'a> {
 
     /// Every live key, in slot order (KEYS).
     pub fn live_entries(&self) -> impl Iterator<Item = &Entry> {
-        let now = self.now_ms;
+        let now = self.expire_now;
         self.ks.dbs[self.index]
             .entries()
             .filter(move |e| !e.is_expired(now))
@@ -349,7 +357,7 @@ impl<'a> DbView<'a> {
         loop {
             let slot = self.ks.dbs[self.index].random_slot(&mut rng)?;
             let entry = self.entry(slot)?;
-            if !entry.is_expired(self.now_ms) {
+            if !entry.is_expired(self.expire_now) {
                 return Some(entry.key().to_vec());
             }
             let key = entry.key().to_vec();

@@ -51,7 +51,7 @@ pub fn aux(ks: &Keyspace, aof_base: bool) -> AuxInfo {
         redis_version: crate::session_cmds::REDIS_COMPAT_VERSION,
         ctime_ms: now_ms(),
         used_mem: crate::alloc::allocated_bytes(),
-        policy: ks.maxmemory_policy.clone(),
+        policy: ks.eviction.policy,
         lfu: ks.lfu,
         aof_base,
     }

@@ -51,11 +51,7 @@ impl Loaded {
                     format!("Failed loading library, {reason}"),
                 )
             })?;
-        // Loading is not a change (Redis's rdbLoad leaves `dirty` alone:
-        // DEBUG RELOAD NOSAVE keeps what was not saved counted).
-        let dirty = ks.dirty;
         ks.install(self.keyspace);
-        ks.dirty = dirty;
         scripting.install_libraries(libraries);
         Ok(self.stats)
     }
@@ -151,7 +147,7 @@ fn load(
     keep_expired: bool,
 ) -> Result<Loaded, RdbError> {
     let mut ks = Keyspace::new(like.len());
-    ks.maxmemory_policy = like.maxmemory_policy.clone();
+    ks.eviction = like.eviction;
     ks.thresholds = like.thresholds;
     ks.lfu = like.lfu;
     let mut builder = Builder {

@@ -17,7 +17,7 @@ pub struct AuxInfo {
     pub used_mem: u64,
     /// `maxmemory-policy`: LRU policies record idle times, LFU ones
     /// counters.
-    pub policy: String,
+    pub policy: crate::db::Policy,
     pub lfu: LfuParams,
     /// The `aof-base` AUX field: 1 when the file is an AOF's base
     /// (Redis's `RDBFLAGS_AOF_PREAMBLE`).
@@ -63,7 +63,7 @@ pub fn write_rdb<W: Write>(
     for db in dbs.iter().filter(|db| !db.entries.is_empty()) {
         w.select_db(db.index, db.entries.len(), db.expires)?;
         for entry in &db.entries {
-            let (idle_secs, freq) = entry.access_record(&aux.policy, aux.lfu, aux.ctime_ms);
+            let (idle_secs, freq) = entry.access_record(aux.policy, aux.lfu, aux.ctime_ms);
             let meta = RecordMeta {
                 expire_ms: entry.expire_at(),
                 idle_secs,

@@ -88,7 +88,7 @@ impl Libraries {
     /// failure. Errors are reply texts. `timed`: the library's code gets
     /// Redis's load timeout, which code that was accepted once (a file
     /// being loaded, FUNCTION RESTORE, the AOF's replay) does not get, as
-    /// in Redis 7.2 (FUNCTION RESTORE keeps the timeout here).
+    /// in Redis 7.2.
     pub fn load(
         &mut self,
         vm: &Vm,
@@ -165,8 +165,8 @@ impl Libraries {
         let codes = super::payload::parse(payload)?;
         let mut restored = Libraries::default();
         for code in codes {
-            // Timed as FUNCTION LOAD is: the payload comes from a client.
-            restored.load(vm, run, &Bytes::from(code), false, true)?;
+            // Untimed, as Redis's rdbFunctionLoad creates them.
+            restored.load(vm, run, &Bytes::from(code), false, false)?;
         }
         if policy == RestorePolicy::Flush {
             *self = restored;

@@ -509,7 +509,7 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                             .map(|&p| {
                                 format!(
                                     "p{}={:.3}",
-                                    crate::latency_histogram::percentile_label(p),
+                                    moat_config::numeric::format_percentile(p),
                                     histogram.value_at_percentile(p) as f64 / 1000.0
                                 )
                             })

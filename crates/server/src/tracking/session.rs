@@ -117,13 +117,12 @@ impl Session {
         if events.is_empty() && outbox.is_empty() {
             return;
         }
-        let shared = self.shared.clone();
         let mut sender = crate::pubsub::Sender {
             id: self.client.id,
             protocol: self.client.protocol,
             out: &mut self.deferred,
         };
-        super::publish_in_order(&shared, events, outbox, &mut sender);
+        super::publish_in_order(&self.shared, events, outbox, &mut sender);
     }
 
     /// The end of a top-level command: its pending invalidations, the
@@ -133,10 +132,10 @@ impl Session {
         if !entered && !self.anyone_tracks() {
             return;
         }
-        let shared = self.shared.clone();
         let Some(keyspace) = ks.locked() else {
             return;
         };
+        let shared = &*self.shared;
         let tracking = &mut keyspace.tracking;
         if entered {
             tracking.send_pending();
@@ -144,8 +143,8 @@ impl Session {
         if tracking.broadcast_due() {
             shared.tracking_broadcast_due.store(true, Relaxed);
         }
-        note_limit(&shared, tracking);
-        super::deliver(&shared, tracking);
+        note_limit(shared, tracking);
+        super::deliver(shared, tracking);
         let (before, after) = tracking.take_current_output();
         tracking.leave();
         for bytes in before {
@@ -198,5 +197,9 @@ impl Session {
 pub fn note_limit(shared: &crate::shared::Shared, tracking: &super::Tracking) {
     let max = shared.limits.tracking_table_max_keys();
     let over = max > 0 && tracking.key_count() > max;
-    shared.tracking_over_limit.store(over, Relaxed);
+    // Stored only when it changes: every connection reads this line per
+    // command, so a write per command would bounce it between cores.
+    if shared.tracking_over_limit.load(Relaxed) != over {
+        shared.tracking_over_limit.store(over, Relaxed);
+    }
 }

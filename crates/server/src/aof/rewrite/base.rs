@@ -14,7 +14,7 @@ use crate::db::Keyspace;
 use crate::persist::rdb::WriteOptions;
 use crate::persist::save::{write_rdb, AuxInfo, Snapshot};
 use bytes::Bytes;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 /// The format a base was written in, which names its file.
@@ -59,27 +59,27 @@ impl Base {
     }
 
     /// Writes the base to `path` and fsyncs it; returns the format it
-    /// took.
+    /// took. A failed write leaves no file behind.
     pub fn write(&self, path: &Path) -> io::Result<Format> {
-        let file = std::fs::File::create(path)?;
-        let mut out = BufWriter::with_capacity(1 << 16, file);
-        let format = match self {
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .ok_or_else(|| io::Error::other("an AOF base needs a file name"))?;
+        crate::persist::file::write_temp(path, name, |mut out| match self {
             Base::Commands(bytes) => {
                 out.write_all(bytes)?;
-                Format::Commands
+                Ok(out)
             }
             Base::Snapshot {
                 snapshot,
                 aux,
                 options,
-            } => {
-                out = write_rdb(out, *options, aux, &snapshot.libraries, &snapshot.borrow())?;
-                Format::Rdb
-            }
-        };
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        Ok(format)
+            } => write_rdb(out, *options, aux, &snapshot.libraries, &snapshot.borrow()),
+        })?;
+        Ok(match self {
+            Base::Commands(_) => Format::Commands,
+            Base::Snapshot { .. } => Format::Rdb,
+        })
     }
 }
 

@@ -196,7 +196,7 @@ fn restore_notifies_and_sets_access_data() {
     let events: Vec<&str> = h.ks.events.iter().map(|e| e.event).collect();
     assert_eq!(events, ["new", "restore"]);
     assert_eq!(h.run("object idletime r"), int(1000));
-    h.ks.maxmemory_policy = "allkeys-lfu".into();
+    h.ks.eviction.policy = crate::db::Policy::AllKeysLfu;
     assert_eq!(restore(&mut h, "f", "0", &p, &["freq", "77"]), Frame::ok());
     assert_eq!(h.run("object freq f"), int(77));
 }

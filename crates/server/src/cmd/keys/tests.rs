@@ -220,7 +220,7 @@ fn object_subcommands() {
     assert_eq!(h.run("object idletime s"), int(5));
     h.run("get s");
     assert_eq!(h.run("object idletime s"), int(0));
-    h.ks.maxmemory_policy = "allkeys-lfu".to_owned();
+    h.ks.eviction.policy = crate::db::Policy::AllKeysLfu;
     h.run("set f v");
     assert_eq!(h.run("object freq f"), int(5));
     h.run("get f");

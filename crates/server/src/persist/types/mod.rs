@@ -11,7 +11,7 @@ mod stream;
 mod string;
 mod zset;
 
-use super::rdb::{module, RdbObject, RdbWriter, RecordMeta};
+use super::rdb::{RdbObject, RdbWriter, RecordMeta};
 use crate::db::{Thresholds, Value};
 use std::io::{self, Write};
 
@@ -68,10 +68,8 @@ pub fn build_value(object: RdbObject, limits: &Thresholds) -> Result<Value, Stri
         RdbObject::List(elements) => list::build(elements, limits),
         RdbObject::ZSet(members) => zset::build(members, limits),
         RdbObject::Stream(s) => stream::build(*s),
-        RdbObject::Module(m) => match m.type_name {
-            module::JSON_TYPE_NAME => json::build(m),
-            other => Err(module::no_matching_type(other)),
-        },
+        // `module::decode` reads only the types it can load (JSON).
+        RdbObject::Module(m) => json::build(m),
     }
 }
 
