@@ -30,6 +30,9 @@ pub struct ClientLine {
     tracking: bool,
     tracking_broken_redirect: bool,
     tracking_bcast: bool,
+    /// A watched key changed (Redis's `CLIENT_DIRTY_CAS`, flag `d`): kept
+    /// by the keyspace, so set by callers that hold it.
+    dirty_cas: bool,
     /// `redir=`: the tracking redirect while tracking is on, else -1.
     redirect: i64,
     no_evict: bool,
@@ -75,6 +78,7 @@ impl ClientLine {
             },
             no_evict: info.no_evict,
             no_touch: info.no_touch,
+            dirty_cas: false,
             db: info.db,
             subscriptions: info.subscriptions,
             pattern_subscriptions: info.pattern_subscriptions,
@@ -92,7 +96,7 @@ impl ClientLine {
     }
 
     /// CLIENT LIST's `flags` field, in Redis's order: O (monitor), P
-    /// (pub/sub), x (MULTI), b, t, R, B, e, T; N for none.
+    /// (pub/sub), x (MULTI), b, t, R, B, d, e, T; N for none.
     pub fn flags(&self) -> String {
         let mut flags = String::new();
         if self.monitor {
@@ -116,6 +120,9 @@ impl ClientLine {
         if self.tracking_bcast {
             flags.push('B');
         }
+        if self.dirty_cas {
+            flags.push('d');
+        }
         if self.no_evict {
             flags.push('e');
         }
@@ -126,6 +133,12 @@ impl ClientLine {
             flags.push('N');
         }
         flags
+    }
+
+    /// The same line with the `d` flag as the keyspace's watches say.
+    pub fn with_dirty_cas(mut self, dirty: bool) -> ClientLine {
+        self.dirty_cas = dirty;
+        self
     }
 
     /// The line as text.

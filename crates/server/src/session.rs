@@ -700,9 +700,17 @@ impl Session {
             .record_auth_failure(typed_command, username, client_info, now);
     }
 
-    /// This client's `CLIENT INFO` line.
+    /// This client's `CLIENT INFO` line, for logs (without the `d` flag,
+    /// which the keyspace keeps).
     pub fn client_info_line(&self) -> String {
         self.client_line(now_ms()).to_line()
+    }
+
+    /// This client's `CLIENT INFO` line with its `d` flag as given.
+    pub fn client_info_line_with(&self, dirty_cas: bool) -> String {
+        self.client_line(now_ms())
+            .with_dirty_cas(dirty_cas)
+            .to_line()
     }
 
     /// The values of this client's `CLIENT INFO` line now, for the ACL

@@ -2,7 +2,8 @@
 
 use super::{help_reply, subcommand_syntax_error};
 use crate::blocking::Unblock;
-use crate::clients::{format_client_line, ClientInfo};
+use crate::client_line::ClientLine;
+use crate::clients::ClientInfo;
 use crate::dispatch::{KeyspaceLock, SessionHandler};
 use crate::session::{ReplyMode, Session};
 use crate::shared::now_ms;
@@ -105,7 +106,7 @@ fn client_type_matches(kind: &[u8], info: &ClientInfo) -> Option<bool> {
     }
 }
 
-fn list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+fn list(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let mut kind: Option<Bytes> = None;
     let mut ids: Option<Vec<u64>> = None;
     let mut i = 2;
@@ -142,6 +143,8 @@ fn list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
     }
     let now = now_ms();
     let mut text = String::new();
+    // The keyspace before any client's info, the order commands take them.
+    let keyspace = ks.get();
     for handle in session.shared.clients.snapshot() {
         let info = handle.info.lock();
         if let Some(kind) = &kind {
@@ -154,7 +157,9 @@ fn list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
                 continue;
             }
         }
-        text.push_str(&format_client_line(&info, handle.mailbox.pending(), now));
+        let line = ClientLine::capture(&info, handle.mailbox.pending(), now)
+            .with_dirty_cas(keyspace.watch.is_dirty(info.id));
+        line.write(&mut text);
         text.push('\n');
     }
     Frame::Verbatim {
@@ -163,8 +168,9 @@ fn list(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
     }
 }
 
-fn info(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
-    let mut line = session.client_info_line();
+fn info(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
+    let dirty = !session.watched.is_empty() && ks.get().watch.is_dirty(session.client.id);
+    let mut line = session.client_info_line_with(dirty);
     line.push('\n');
     Frame::Verbatim {
         format: *b"txt",
