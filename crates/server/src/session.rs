@@ -94,6 +94,9 @@ pub struct Session {
     noted_command: Option<CommandId>,
     /// This batch's command statistics, not yet in `shared.stats`.
     batch_stats: crate::batch_stats::BatchStats,
+    /// The running command wrote an error besides its reply: it counts
+    /// as failed (Redis counts a call failed when error replies grew).
+    wrote_error: bool,
     /// The command whose name `info.last_command` holds (`None`: some
     /// other text), so a client repeating a command takes no lock for it.
     published_command: Option<CommandId>,
@@ -184,6 +187,7 @@ impl Session {
             blocked: None,
             noted_command: None,
             batch_stats: Default::default(),
+            wrote_error: false,
             published_command: None,
             command_cache: Default::default(),
             published_db: 0,
@@ -429,11 +433,12 @@ impl Session {
                 .limits
                 .latency_tracking()
                 .then_some(elapsed_us * 1000);
+            let failed = reply.is_error() || std::mem::take(&mut self.wrote_error);
             self.batch_stats.record(
                 &self.shared.stats,
                 cmd.id as u32,
                 elapsed_us,
-                reply.is_error(),
+                failed,
                 latency,
             );
             self.note_slow_command(cmd, argv, elapsed_us, now);
@@ -635,6 +640,15 @@ impl Session {
                 .lock()
                 .add_sample(event, now_ms / 1000, elapsed_ms);
         }
+    }
+
+    /// Writes an error before the command's reply (a command that reports
+    /// a problem and goes on), counted as an error reply and making the
+    /// call a failed one, as in Redis.
+    pub fn write_error_before_reply(&mut self, error: Bytes) {
+        self.shared.stats.count_error(&error);
+        Frame::Error(error).encode(self.client.protocol, &mut self.deferred);
+        self.wrote_error = true;
     }
 
     /// Adds this batch's command statistics to the shared counters: before

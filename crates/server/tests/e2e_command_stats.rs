@@ -113,6 +113,20 @@ fn observe(server: &ServerProcess) -> Vec<String> {
         &[vec!["GET", "a"], vec!["INFO", "commandstats"]],
     );
     seen.push(format!("other reset: get {:?}", calls(&replies[1], "get")));
+
+    // A command that reports an error and goes on (a clash between later
+    // BCAST prefixes): two replies, and the call counts as failed.
+    let mut tracker = server.client().unwrap();
+    tracker
+        .send(&[
+            "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "b", "PREFIX", "bc",
+        ])
+        .unwrap();
+    let first = tracker.read_frame().unwrap();
+    let second = tracker.read_frame().unwrap();
+    seen.push(format!("clash replies: {first:?} {second:?}"));
+    let info = observer.call(&["INFO", "commandstats"]).unwrap();
+    seen.push(format!("clash: {:?}", calls(&info, "client|tracking")));
     seen
 }
 

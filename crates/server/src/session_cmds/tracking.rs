@@ -107,8 +107,7 @@ fn tracking(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
                 // Redis's checkPrefixCollisionsOrReply reports a clash
                 // between later given prefixes but lets the command go
                 // on: the error comes first, then the +OK.
-                session.shared.stats.count_error(&error);
-                Frame::Error(error).encode(session.client.protocol, &mut session.deferred);
+                session.write_error_before_reply(error);
             }
         }
     }
