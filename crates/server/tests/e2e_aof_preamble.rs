@@ -485,6 +485,43 @@ fn a_corrupt_rdb_base_refuses_to_start() {
     assert_eq!(text(&call(&mut c, &["GET", "str"])), "hello");
 }
 
+/// Only the first file listed may be an RDB: an incr file that is one is
+/// refused, even after an empty base (the listed difference: Redis would
+/// try it, but never writes one).
+#[test]
+fn an_rdb_incr_file_refuses_to_start() {
+    let mut server = moat_aof(&[]);
+    let mut c = server.client().unwrap();
+    // An empty dataset: the new base holds no keys.
+    rewrite(&mut c);
+    ok(&mut c, &["SET", "a", "1"]);
+    ok(&mut c, &["SAVE"]);
+    drop(c);
+    server.stop().unwrap();
+    let incr = files(&server)
+        .into_iter()
+        .find(|name| name.ends_with(".incr.aof"))
+        .expect("an incr file");
+    let rdb = std::fs::read(server.dir().join("dump.rdb")).unwrap();
+    std::fs::write(aof_dir(&server).join(&incr), &rdb).unwrap();
+    let exit = start_must_fail(
+        server.dir(),
+        &[
+            "--appendonly",
+            "yes",
+            "--dir",
+            server.dir().to_str().unwrap(),
+        ],
+    );
+    assert!(
+        exit.output().contains(&format!(
+            "The AOF file {incr} starts with an RDB, but it is not the first file listed"
+        )),
+        "{}",
+        exit.output()
+    );
+}
+
 /// A Redis 4-6 single-file AOF whose rewrite left an RDB preamble before
 /// its commands: moat migrates it into the directory and loads both
 /// parts, as redis-server 7.0.15 does with the same file.

@@ -148,7 +148,11 @@ fn load_files(
     let mut loader = Loader::new(shared);
     ks.get().loading = true;
     let loaded = files.iter().enumerate().try_for_each(|(index, info)| {
-        load_file(&mut loader, ks, settings, info, index + 1 == files.len())
+        let place = FilePlace {
+            first: index == 0,
+            last: index + 1 == files.len(),
+        };
+        load_file(&mut loader, ks, settings, info, place)
     });
     ks.get().loading = false;
     loaded
@@ -187,13 +191,22 @@ fn upgrade_single_file(settings: &super::Settings) -> Result<(), StartupFailed> 
     Ok(())
 }
 
+/// Where a file is in the manifest's order: only the first may be (or
+/// start with) an RDB; only the last may be cut short.
+#[derive(Clone, Copy)]
+struct FilePlace {
+    first: bool,
+    last: bool,
+}
+
 fn load_file(
     loader: &mut Loader,
     ks: &mut KeyspaceLock<'_>,
     settings: &super::Settings,
     info: &FileInfo,
-    last: bool,
+    place: FilePlace,
 ) -> Result<(), StartupFailed> {
+    let last = place.last;
     let path = settings.dir.join(&info.name);
     let data = match std::fs::read(&path) {
         Ok(data) => data,
@@ -215,11 +228,11 @@ fn load_file(
     let mut commands_at = 0;
     if preamble::is_rdb(&data) {
         let keyspace = ks.get();
-        if keyspace.total_keys() != 0 || loader.shared.scripting.counts().0 != 0 {
+        if !place.first {
             // Only the first file Redis writes is ever an RDB, and its
             // libraries replace the (empty) current ones.
             tracing::error!(
-                "The AOF file {} starts with an RDB, but files before it already loaded keys or functions",
+                "The AOF file {} starts with an RDB, but it is not the first file listed",
                 info.name
             );
             return Err(StartupFailed);
