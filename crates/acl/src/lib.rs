@@ -42,7 +42,7 @@ pub use error::{AclError, DeleteError, RuleError, RuleErrorKind};
 pub use file::{
     apply_config_users, check_acl_file, load_acl_file, render_acl_file, validate_user_declaration,
 };
-pub use log::{AclLog, LogContext, LogEntry, LogEvent, LogReason};
+pub use log::{AclLog, LogContext, LogEntry, LogReason};
 pub use password::PasswordHash;
 pub use registry::{subscriber_kill_check, ChannelKillCheck, Registry, SetUserOutcome};
 pub use rules::{parse_rules, KeyPerms, Rule, SelectorRule};

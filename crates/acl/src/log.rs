@@ -81,7 +81,9 @@ impl From<DenyReason> for LogReason {
     }
 }
 
-/// A new event to record.
+/// A new event to record, as the tests write one (the server records
+/// with [`AclLog::record_denial`] and [`AclLog::record_auth_failure`]).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEvent<C = String> {
     pub reason: LogReason,
@@ -156,6 +158,7 @@ impl<C> AclLog<C> {
     }
 
     /// Records an event at `now_ms` (Unix time in milliseconds).
+    #[cfg(test)]
     pub fn record(&mut self, event: LogEvent<C>, now_ms: i64) {
         self.record_fields(
             event.reason,

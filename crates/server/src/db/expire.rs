@@ -83,18 +83,8 @@ impl Keyspace {
                 self.dirty += expired as u64;
                 deleted += expired;
                 for key in expired_keys.drain(..) {
-                    // Counted above; this breaks watches and notifies.
-                    self.watch.touch(index, &key, false);
-                    // Redis notifies `expired` before it signals the change.
-                    self.notify(moat_config::NotifyFlags::EXPIRED, "expired", index, &key);
-                    if !self.tracking.is_empty() {
-                        self.tracking.mark_events(self.events.len());
-                        self.tracking.invalidate_deleted(&key);
-                    }
-                    self.propagate.push(
-                        index,
-                        vec![super::word("DEL"), bytes::Bytes::from(key.to_vec())],
-                    );
+                    // Counted above.
+                    self.signal_expired(index, &key);
                 }
                 if expired * 100 <= round * REPEAT_ABOVE_PERCENT {
                     break;

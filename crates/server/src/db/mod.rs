@@ -262,6 +262,12 @@ impl Keyspace {
     pub fn key_expired(&mut self, db: usize, key: &[u8]) {
         self.expired_keys += 1;
         self.dirty += 1;
+        self.signal_expired(db, key);
+    }
+
+    /// What an expired key's deletion tells others, once counted: watches
+    /// broken, `expired` notified, tracking invalidated, the DEL stated.
+    pub(super) fn signal_expired(&mut self, db: usize, key: &[u8]) {
         if !self.watch.is_empty() {
             self.watch.touch(db, key, false);
         }

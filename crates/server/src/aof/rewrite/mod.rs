@@ -27,7 +27,7 @@ mod zset;
 
 use super::{delete_history, listed_size, persist_manifest, Aof, Rewriting, Settings};
 use crate::aof::encode;
-use crate::db::{Entry, Keyspace, Value};
+use crate::db::{Keyspace, Value};
 use crate::shared::Shared;
 use base::{Base, Format};
 use bytes::Bytes;
@@ -47,24 +47,10 @@ pub const ITEMS_PER_COMMAND: usize = 64;
 pub fn encode_base(ks: &Keyspace, libraries: &[Bytes], now_ms: i64) -> Vec<u8> {
     // Room for a short key and value each, so the buffer rarely regrows.
     let capacity = ks.total_keys().saturating_mul(48).min(1 << 30);
-    encode_dbs(
-        libraries,
-        ks.databases().map(|(index, db)| (index, db.entries())),
-        capacity,
-        now_ms,
-    )
-}
-
-/// [`encode_base`] over any databases' entries (the keyspace, or the
-/// copy a preamble rewrite took).
-pub fn encode_dbs<'e, D, E>(libraries: &[Bytes], dbs: D, capacity: usize, now_ms: i64) -> Vec<u8>
-where
-    D: Iterator<Item = (usize, E)>,
-    E: Iterator<Item = &'e Entry>,
-{
     let mut out = Vec::with_capacity(capacity);
     functions::emit(&mut out, libraries);
-    for (index, entries) in dbs {
+    for (index, db) in ks.databases() {
+        let entries = db.entries();
         let mut live = entries.filter(|e| !e.is_expired(now_ms)).peekable();
         if live.peek().is_none() {
             continue;
