@@ -332,8 +332,13 @@ fn write_reply(
     if let Some(reply) = reply {
         reply.encode(session.client.protocol, output);
     }
-    // Tracking invalidations of the client's own changes follow the reply
-    // (Redis's pending invalidations), whether or not a reply was sent.
+    // What the client's own command raised for it follows the reply, as
+    // in Redis 7.2, whether or not a reply was sent: its messages, then
+    // its tracking invalidations (Redis's pending invalidations).
+    if !session.own_pushes.is_empty() {
+        output.extend_from_slice(&session.own_pushes);
+        session.own_pushes.clear();
+    }
     if !session.after_reply.is_empty() {
         output.extend_from_slice(&session.after_reply);
         session.after_reply.clear();

@@ -49,12 +49,14 @@ pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
         keyspace.tracking.mark_events(0);
         if !keyspace.events.is_empty() || invalidated {
             let events = std::mem::take(&mut keyspace.events);
+            // Evictions come before the command runs: what they tell this
+            // client precedes its reply, in the order raised.
             let mut sender = crate::pubsub::Sender {
                 id: session.client.id,
-                protocol: session.client.protocol,
+                protocol: session.push_protocol(),
                 out: &mut session.deferred,
             };
-            crate::tracking::publish_in_order(&shared, events, outbox, &mut sender);
+            crate::tracking::publish_in_order(&shared, events, outbox, &mut sender, None);
         }
         result
     };

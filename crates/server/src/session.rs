@@ -8,9 +8,12 @@
 //!
 //! Output that is not a reply (pub/sub messages, MONITOR lines) reaches
 //! the connection through its [`Mailbox`]; output a command produces
-//! besides its reply (the confirmations of a multi-channel SUBSCRIBE, a
-//! message the client published to itself) goes to [`Session::deferred`],
-//! written just before the reply.
+//! besides its reply goes to [`Session::deferred`], written just before
+//! the reply (the confirmations of a multi-channel SUBSCRIBE), or to
+//! [`Session::own_pushes`] and [`Session::after_reply`], written after it
+//! (a message the client published to itself, notifications of its own
+//! changes, its invalidations: Redis 7.2 holds back every push for the
+//! running client until its command's reply is out).
 
 use crate::client::ClientState;
 use crate::client_line::ClientLine;
@@ -71,7 +74,12 @@ pub struct Session {
     pub addr: std::net::SocketAddr,
     /// Encoded output to write before the current command's reply.
     pub deferred: BytesMut,
-    /// Encoded output to write after it (tracking invalidations of the
+    /// Pushes the client's own command raised for it (Pub/Sub messages,
+    /// keyspace notifications), written after the command's reply, as
+    /// Redis 7.2's `pending_push_messages`; inside EXEC or a script, after
+    /// the whole transaction's or script's reply.
+    pub own_pushes: BytesMut,
+    /// Encoded output to write after those (tracking invalidations of the
     /// client's own changes, as Redis's `tracking_pending_keys`).
     pub after_reply: BytesMut,
     /// CLIENT TRACKING mode and CLIENT CACHING.
@@ -176,6 +184,7 @@ impl Session {
             mailbox,
             addr,
             deferred: BytesMut::new(),
+            own_pushes: BytesMut::new(),
             after_reply: BytesMut::new(),
             tracking: crate::tracking::SessionTracking::default(),
             mailbox_bytes_deferred: 0,
@@ -773,6 +782,17 @@ impl Session {
         self.client.protocol = protocol;
         self.mailbox.set_resp3(protocol == Protocol::Resp3);
         self.info.lock().resp = if protocol == Protocol::Resp3 { 3 } else { 2 };
+    }
+
+    /// The connection's protocol, in which pushes reach it: inside a
+    /// script `client.protocol` is the script's (RESP2, or what
+    /// `redis.setresp` chose), which only shapes its calls' replies.
+    pub fn push_protocol(&self) -> Protocol {
+        if self.mailbox.is_resp3() {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        }
     }
 
     /// Moves everything queued in the mailbox to `deferred`, so that it is

@@ -483,7 +483,7 @@ async fn cron(shared: Arc<Shared>) {
                     protocol: moat_resp::Protocol::Resp2,
                     out: &mut unused,
                 };
-                crate::tracking::publish_in_order(&shared, events, outbox, &mut sender);
+                crate::tracking::publish_in_order(&shared, events, outbox, &mut sender, None);
             }
             keyspace.tracking.mark_events(0);
             if !keyspace.propagate.is_empty() {

@@ -19,3 +19,24 @@ fn differential_scripts_match_redis() {
     assert!(!report.scripts.is_empty(), "no differential scripts found");
     report.assert_clean();
 }
+
+/// `tests/differential_valkey/`, where Redis 7.2 differs from the 7.0
+/// reference in ways its stream cannot be rewritten to hide, against
+/// Valkey 8.1 (7.2's behaviour), read as sent.
+#[test]
+fn valkey_differential_scripts_match_valkey() {
+    let Some(valkey) = reference::valkey_server() else {
+        return;
+    };
+    let moat = moat_server(option_env!("CARGO_BIN_EXE_moat-server"));
+    let valkey = ServerBuilder::new(valkey);
+    let dir = moat_testkit::tests_dir().join("differential_valkey");
+    let report =
+        differential::check_dir_with(&dir, &moat, &valkey, differential::ReferencePushes::AsSent)
+            .unwrap();
+    assert!(
+        !report.scripts.is_empty(),
+        "no Valkey differential scripts found"
+    );
+    report.assert_clean();
+}

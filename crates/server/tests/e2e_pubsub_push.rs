@@ -44,13 +44,13 @@ fn resp3_subscriber_gets_push_frames_and_may_run_any_command() {
         sub.read_frame().unwrap(),
         push(&["message", "ch", "hello"], None)
     );
-    // Publishing to itself: the push comes before the PUBLISH reply.
+    // Publishing to itself: the push follows the PUBLISH reply (7.2).
     sub.send(&["PUBLISH", "ch", "self"]).unwrap();
+    assert_eq!(sub.read_frame().unwrap(), Frame::Integer(1));
     assert_eq!(
         sub.read_frame().unwrap(),
         push(&["message", "ch", "self"], None)
     );
-    assert_eq!(sub.read_frame().unwrap(), Frame::Integer(1));
     assert_eq!(
         sub.call(&["UNSUBSCRIBE"]).unwrap(),
         push(&["unsubscribe", "ch"], Some(0))
@@ -256,15 +256,15 @@ fn keyspace_notifications_reach_subscribers_and_the_writer_itself() {
             bulk("session"),
         ])
     );
-    // A RESP3 client subscribed to its own events gets them before the
-    // reply of the command that raised them.
+    // A RESP3 client subscribed to its own events gets them after the
+    // reply of the command that raised them (7.2).
     assert!(!writer.hello3().unwrap().is_error());
     writer.call(&["SUBSCRIBE", "__keyevent@0__:del"]).unwrap();
     writer.call(&["SET", "gone", "v"]).unwrap();
     writer.send(&["DEL", "gone"]).unwrap();
+    assert_eq!(writer.read_frame().unwrap(), Frame::Integer(1));
     assert_eq!(
         writer.read_frame().unwrap(),
         push(&["message", "__keyevent@0__:del", "gone"], None)
     );
-    assert_eq!(writer.read_frame().unwrap(), Frame::Integer(1));
 }

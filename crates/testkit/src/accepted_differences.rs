@@ -139,10 +139,22 @@ pub const CONFIG_DIFFERENT_DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// Behaviour Redis 7.2 added over the reference 7.0.15 that no normaliser
-/// can reconcile (one server succeeds where the other fails), by command.
-/// Differential scripts avoid these cases; moat's unit and end-to-end
-/// tests (e.g. `crates/server/tests/e2e_blocking.rs`) cover them.
+/// of a reply can reconcile (one server succeeds where the other fails, or
+/// frames come in another order), by command. Differential scripts avoid
+/// these cases, or (the order of a client's own pushes) read the
+/// reference's stream rewritten; moat's unit and end-to-end tests (e.g.
+/// `crates/server/tests/e2e_blocking.rs`) and the Valkey scripts cover them.
 pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
+    (
+        "*",
+        "a RESP3 push for the client that is running the command (a message it \
+         publishes to itself, a keyspace notification of its own change, an invalidation \
+         redirected to it) follows that command's reply, and the whole reply of EXEC or \
+         EVAL, as in 7.2; Redis 7.0.15, the differential reference, writes it before \
+         (inside EXEC's array, for a message). The reference session moves such pushes \
+         after the reply (push_order.rs); what 7.0 nests inside EXEC is compared with \
+         Valkey 8.1 instead (tests/differential_valkey)",
+    ),
     (
         "client|tracking",
         "7.2 re-runs a blocked command through call() when its key is ready, so a \
@@ -355,15 +367,6 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "module|load",
         "moat loads no Redis modules (JSON is built in): MODULE LIST is empty, LOAD and \
          LOADEX answer Redis's failed-load error and log why",
-    ),
-    (
-        "*",
-        "a RESP3 push for the client that is running the command (a tracking \
-         invalidation redirected to it, a keyspace notification it subscribed to) goes \
-         before that command's reply, as Redis 7.0.15, the differential reference, sends \
-         it; 7.2 (checked on Valkey 8.1) defers it until after the reply. Not yet \
-         changed, because every RESP3 differential script would then need a reordering \
-         normaliser",
     ),
     (
         "client|tracking",

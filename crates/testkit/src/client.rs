@@ -91,6 +91,37 @@ impl Client {
         }
     }
 
+    /// The frames that have already arrived, without waiting for more.
+    pub fn read_arrived(&mut self) -> Result<Vec<Frame>> {
+        self.stream
+            .set_nonblocking(true)
+            .map_err(|e| TestkitError::io("set non-blocking", e))?;
+        let mut chunk = [0u8; 16 * 1024];
+        let drained = loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => break Err(TestkitError::ConnectionClosed),
+                Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break Ok(()),
+                Err(e) if e.kind() == ErrorKind::ConnectionReset => {
+                    break Err(TestkitError::ConnectionClosed)
+                }
+                Err(e) => break Err(TestkitError::io("receive", e)),
+            }
+        };
+        self.stream
+            .set_nonblocking(false)
+            .map_err(|e| TestkitError::io("set blocking", e))?;
+        let mut frames = Vec::new();
+        while let Some(frame) = decode_frame(&mut self.pending)? {
+            frames.push(frame);
+        }
+        // A closed connection still yields what it sent before closing.
+        match drained {
+            Err(TestkitError::ConnectionClosed) if !frames.is_empty() => Ok(frames),
+            other => other.map(|()| frames),
+        }
+    }
+
     /// Reads the next frame and checks that it is a push (RESP3 `>`, or the
     /// plain array a RESP2 pub/sub connection receives).
     pub fn read_push(&mut self) -> Result<Vec<Frame>> {

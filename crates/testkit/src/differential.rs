@@ -46,6 +46,16 @@ impl fmt::Display for DifferentialMismatch {
     }
 }
 
+/// How the reference's stream is read ([`crate::push_order`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferencePushes {
+    /// Redis 7.0 (Debian's redis-server) writes a running client's own
+    /// pushes before its reply: they are moved after it, to 7.2's order.
+    Redis70,
+    /// As sent: Redis 7.2 and Valkey, or a subject that is itself 7.0.
+    AsSent,
+}
+
 /// A parsed differential script.
 #[derive(Debug)]
 pub struct DifferentialScript {
@@ -82,9 +92,13 @@ impl DifferentialScript {
         &self,
         subject: SocketAddr,
         reference: SocketAddr,
+        order: ReferencePushes,
     ) -> Result<Vec<DifferentialMismatch>> {
         let mut subject_session = Session::new(subject);
-        let mut reference_session = Session::new(reference);
+        let mut reference_session = match order {
+            ReferencePushes::Redis70 => Session::with_pushes_moved_after_replies(reference),
+            ReferencePushes::AsSent => Session::new(reference),
+        };
         let mut mismatches = Vec::new();
         for step in &self.steps {
             let at_step = |e: TestkitError| TestkitError::Script {
@@ -120,11 +134,21 @@ fn normalised(step: &Step, outcome: Outcome) -> Outcome {
 }
 
 /// Runs every `*.txt` script of `dir` against fresh servers from `subject`
-/// and `reference`.
+/// and `reference`, a Redis 7.0 redis-server.
 pub fn check_dir(
     dir: &Path,
     subject: &ServerBuilder,
     reference: &ServerBuilder,
+) -> Result<Report<DifferentialMismatch>> {
+    check_dir_with(dir, subject, reference, ReferencePushes::Redis70)
+}
+
+/// [`check_dir`] against a reference read as `order` says.
+pub fn check_dir_with(
+    dir: &Path,
+    subject: &ServerBuilder,
+    reference: &ServerBuilder,
+    order: ReferencePushes,
 ) -> Result<Report<DifferentialMismatch>> {
     let mut report = Report::default();
     // `MOAT_DIFF_ONLY=name` runs only the scripts whose file name contains it.
@@ -140,9 +164,11 @@ pub fn check_dir(
         let script = DifferentialScript::load(&path)?;
         let subject_process = subject.clone().start()?;
         let reference_process = reference.clone().start()?;
-        report
-            .mismatches
-            .extend(script.compare(subject_process.addr(), reference_process.addr())?);
+        report.mismatches.extend(script.compare(
+            subject_process.addr(),
+            reference_process.addr(),
+            order,
+        )?);
         report.scripts.push(path);
     }
     Ok(report)

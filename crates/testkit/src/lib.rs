@@ -20,6 +20,7 @@ mod client;
 pub mod differential;
 mod error;
 pub mod golden;
+mod push_order;
 pub mod redis_cli;
 pub mod reference;
 mod render;

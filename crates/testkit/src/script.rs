@@ -30,10 +30,11 @@
 
 use crate::client::Client;
 use crate::error::{Result, TestkitError};
+use crate::push_order::PushesAfterReply;
 use crate::render::render;
 use moat_config::tokenize::split_args;
 use moat_resp::{Frame, Protocol};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -229,6 +230,11 @@ pub(crate) struct Session {
     connections: HashMap<String, Client>,
     /// Client ids of connections, once a step asked for them.
     ids: HashMap<String, i64>,
+    /// The connections in RESP3.
+    resp3: HashSet<String>,
+    /// For a Redis 7.0 reference: its running client's pushes, moved
+    /// after the reply.
+    push_order: Option<PushesAfterReply>,
 }
 
 impl Session {
@@ -237,6 +243,31 @@ impl Session {
             addr,
             connections: HashMap::new(),
             ids: HashMap::new(),
+            resp3: HashSet::new(),
+            push_order: None,
+        }
+    }
+
+    /// A session with a Redis 7.0 server whose replies are compared with
+    /// 7.2's order of a client's own pushes ([`crate::push_order`]).
+    pub fn with_pushes_moved_after_replies(addr: SocketAddr) -> Session {
+        Session {
+            push_order: Some(PushesAfterReply::default()),
+            ..Session::new(addr)
+        }
+    }
+
+    /// Notes the protocol a HELLO or RESET command left the connection in.
+    fn note_protocol(&mut self, connection: &str, args: &[Vec<u8>], reply: &Frame) {
+        let command = args.first().map(|a| a.to_ascii_lowercase());
+        match (command.as_deref(), reply) {
+            (Some(b"hello"), Frame::Map(_)) => {
+                self.resp3.insert(connection.to_owned());
+            }
+            (Some(b"hello"), Frame::Array(_)) | (Some(b"reset"), _) => {
+                self.resp3.remove(connection);
+            }
+            _ => {}
         }
     }
 
@@ -286,28 +317,51 @@ impl Session {
     /// fresh one, like redis-cli reconnecting.
     pub fn execute(&mut self, step: &Step) -> Result<Option<Outcome>> {
         let args = self.with_ids(step.args())?;
-        let client = self.connection(&step.connection)?;
-        let result = match &step.action {
-            Action::Command(_) => client.call(&args),
-            Action::Send(_) => return client.send(&args).map(|()| None),
-            Action::WaitBlocked(count) => return wait_blocked(self.addr, *count).map(|()| None),
-            Action::Read => client.read_frame(),
-            Action::SwitchProtocol(protocol) => {
+        let resp3 = self.resp3.contains(&step.connection);
+        let addr = self.addr;
+        let connection = step.connection.as_str();
+        let client = match self.connections.entry(step.connection.clone()) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(Client::connect(addr)?)
+            }
+        };
+        let result = match (&step.action, self.push_order.as_mut()) {
+            (Action::Command(_), Some(order)) => order.call(connection, client, &args, resp3),
+            (Action::Command(_), None) => client.call(&args),
+            (Action::Send(_), _) => return client.send(&args).map(|()| None),
+            (Action::WaitBlocked(count), _) => return wait_blocked(addr, *count).map(|()| None),
+            (Action::Read, Some(order)) => order.read(connection, client),
+            (Action::Read, None) => client.read_frame(),
+            (Action::SwitchProtocol(protocol), _) => {
                 return match client.hello(*protocol)? {
                     Frame::Error(text) => Err(TestkitError::Tool(format!(
                         "line {}: HELLO failed: {}",
                         step.line,
                         String::from_utf8_lossy(&text)
                     ))),
-                    _ => Ok(None),
+                    _ => {
+                        match protocol {
+                            Protocol::Resp3 => self.resp3.insert(step.connection.clone()),
+                            Protocol::Resp2 => self.resp3.remove(&step.connection),
+                        };
+                        Ok(None)
+                    }
                 };
             }
         };
         match result {
-            Ok(frame) => Ok(Some(Outcome::Reply(frame))),
+            Ok(frame) => {
+                self.note_protocol(connection, &args, &frame);
+                Ok(Some(Outcome::Reply(frame)))
+            }
             Err(TestkitError::ConnectionClosed) => {
-                self.connections.remove(&step.connection);
-                self.ids.remove(&step.connection);
+                self.connections.remove(connection);
+                self.ids.remove(connection);
+                self.resp3.remove(connection);
+                if let Some(order) = self.push_order.as_mut() {
+                    order.forget(connection);
+                }
                 Ok(Some(Outcome::Closed))
             }
             Err(other) => Err(other),

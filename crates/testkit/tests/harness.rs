@@ -195,8 +195,14 @@ fn golden_mismatches_name_file_and_line_and_update_fixes_them() {
 #[test]
 fn differential_scripts_agree_between_two_redis_servers() {
     let Some(builder) = redis() else { return };
-    let report =
-        differential::check_dir(&moat_testkit::differential_dir(), &builder, &builder).unwrap();
+    // Both sides write their own pushes in 7.0's order: nothing to move.
+    let report = differential::check_dir_with(
+        &moat_testkit::differential_dir(),
+        &builder,
+        &builder,
+        differential::ReferencePushes::AsSent,
+    )
+    .unwrap();
     assert!(!report.scripts.is_empty());
     report.assert_clean();
 }
@@ -220,11 +226,49 @@ fn differential_mismatches_show_script_line_and_both_replies() {
     )
     .unwrap();
     let mismatches = script
-        .compare(subject.addr(), reference_server.addr())
+        .compare(
+            subject.addr(),
+            reference_server.addr(),
+            differential::ReferencePushes::AsSent,
+        )
         .unwrap();
     assert_eq!(mismatches.len(), 1, "{mismatches:#?}");
     assert_eq!(
         mismatches[0].to_string(),
         "probe.txt:3: CONFIG GET maxmemory-samples\n  server under test:\n    1) \"maxmemory-samples\"\n    2) \"7\"\n  reference:\n    1) \"maxmemory-samples\"\n    2) \"5\"\n"
+    );
+}
+
+/// Against itself with only the reference's stream rewritten, Redis 7.0
+/// differs exactly where it writes a client's own push before the reply;
+/// a push another client caused, already waiting, keeps its place.
+#[test]
+fn the_reference_reads_its_own_pushes_after_the_reply() {
+    let Some(builder) = redis() else { return };
+    let subject = builder.clone().start().unwrap();
+    let reference_server = builder.start().unwrap();
+    let script = DifferentialScript::parse(
+        Path::new("order.txt"),
+        "[me]\n[resp3]\nSUBSCRIBE ch\n@other PUBLISH ch theirs\nPUBLISH ch mine\n[read]\n[read]\nPING\n",
+    )
+    .unwrap();
+    let mismatches = script
+        .compare(
+            subject.addr(),
+            reference_server.addr(),
+            differential::ReferencePushes::Redis70,
+        )
+        .unwrap();
+    let lines: Vec<usize> = mismatches.iter().map(|m| m.line).collect();
+    // Line 5 (PUBLISH ch mine) reads "theirs" on both; then 7.0 sends
+    // "mine" before `(integer) 1`, which the rewritten reference swaps.
+    assert_eq!(lines, vec![6, 7], "{mismatches:#?}");
+    assert!(
+        mismatches[0].subject.contains("\"mine\""),
+        "{mismatches:#?}"
+    );
+    assert!(
+        mismatches[0].reference.contains("(integer) 1"),
+        "{mismatches:#?}"
     );
 }

@@ -158,10 +158,11 @@ fn sunsubscribe(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes])
 
 fn publish_kind(session: &mut Session, argv: &[Bytes], shard: bool) -> Frame {
     let shared = session.shared.clone();
+    // A copy for the publisher itself follows the reply (Redis 7.2).
     let mut sender = Sender {
         id: session.client.id,
-        protocol: session.client.protocol,
-        out: &mut session.deferred,
+        protocol: session.push_protocol(),
+        out: &mut session.own_pushes,
     };
     let receivers = shared
         .pubsub

@@ -20,8 +20,9 @@
 //! queued: for other connections in [`Tracking::take_outbox`], delivered
 //! to their mailboxes by the caller, who has the server state; for the
 //! connection running the command, split into what goes before its reply
-//! (sent at once in Redis) and after it (Redis's `tracking_pending_keys`
-//! and the broadcasts), which the session writes around the reply.
+//! (what the table's limit drops before a command runs) and after it
+//! (everything raised while the command runs: Redis 7.2's
+//! `tracking_pending_keys`), which the session writes around the reply.
 
 mod message;
 mod session;
@@ -30,7 +31,7 @@ pub use session::{note_limit, SessionTracking};
 
 use crate::clients::ClientInfo;
 use crate::mailbox::Mailbox;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use hashbrown::HashSet;
 use indexmap::IndexMap;
 use message::Payload;
@@ -120,8 +121,10 @@ pub struct Tracking {
     /// Keyspace events raised so far by the running command (set by the
     /// keyspace before each invalidation).
     event_mark: usize,
-    /// Encoded messages for the current connection: before its reply, and
-    /// after it.
+    /// Encoded messages for the current connection: redirected to it by
+    /// other clients' tracking, and its own (both go after its reply once
+    /// the command ran; only the table's limit, before a command, sends
+    /// anything ahead of the reply).
     before_reply: Vec<Bytes>,
     after_reply: Vec<Bytes>,
     /// Consecutive limit checks that could not get under the limit
@@ -483,7 +486,7 @@ impl Tracking {
         std::mem::take(&mut self.outbox)
     }
 
-    /// Messages for the current connection: `(before its reply, after it)`.
+    /// Messages for the current connection: `(redirected to it, its own)`.
     pub fn take_current_output(&mut self) -> (Vec<Bytes>, Vec<Bytes>) {
         (
             std::mem::take(&mut self.before_reply),
@@ -495,19 +498,25 @@ impl Tracking {
 /// Publishes keyspace events and delivers invalidations, interleaved as
 /// they were raised: each message goes out before the events raised
 /// after it.
+///
+/// The running client's own messages go to `sender.out`, and its own
+/// invalidations (it is another client's redirect target) to
+/// `own_invalidations`, or to `sender.out` too, in the order raised, when
+/// that is `None`.
 pub fn publish_in_order(
     shared: &crate::shared::Shared,
     events: Vec<crate::db::KeyEvent>,
     outbox: Vec<Outgoing>,
     sender: &mut crate::pubsub::Sender<'_>,
+    mut own_invalidations: Option<&mut BytesMut>,
 ) {
-    // The running client's own copy goes ahead of its reply, as Redis
-    // writes it into the client's buffer during the command.
-    let send = |out: Outgoing, sender: &mut crate::pubsub::Sender<'_>| {
-        if out.mailbox.client_id() == sender.id {
-            sender.out.extend_from_slice(&out.bytes);
-        } else {
+    let mut send = |out: Outgoing, sender: &mut crate::pubsub::Sender<'_>| {
+        if out.mailbox.client_id() != sender.id {
             out.mailbox.push(out.bytes, shared);
+        } else if let Some(own) = own_invalidations.as_deref_mut() {
+            own.extend_from_slice(&out.bytes);
+        } else {
+            sender.out.extend_from_slice(&out.bytes);
         }
     };
     let mut outbox = outbox.into_iter().peekable();

@@ -117,17 +117,27 @@ impl Session {
         if events.is_empty() && outbox.is_empty() {
             return;
         }
+        // What reaches this client itself waits for the reply (Redis 7.2):
+        // its notifications, then the invalidations it gets as another
+        // client's redirect target.
         let mut sender = crate::pubsub::Sender {
             id: self.client.id,
-            protocol: self.client.protocol,
-            out: &mut self.deferred,
+            protocol: self.push_protocol(),
+            out: &mut self.own_pushes,
         };
-        super::publish_in_order(&self.shared, events, outbox, &mut sender);
+        super::publish_in_order(
+            &self.shared,
+            events,
+            outbox,
+            &mut sender,
+            Some(&mut self.after_reply),
+        );
     }
 
     /// The end of a top-level command: its pending invalidations, the
     /// broadcasts, delivery to other connections, and this connection's
-    /// messages around its reply.
+    /// messages after its reply (Redis 7.2 defers whatever the running
+    /// client is sent: as another client's redirect target, then its own).
     pub fn tracking_finish(&mut self, ks: &mut KeyspaceLock<'_>, entered: bool) {
         if !entered && !self.anyone_tracks() {
             return;
@@ -145,12 +155,9 @@ impl Session {
         }
         note_limit(shared, tracking);
         super::deliver(shared, tracking);
-        let (before, after) = tracking.take_current_output();
+        let (redirected_here, own) = tracking.take_current_output();
         tracking.leave();
-        for bytes in before {
-            self.deferred.extend_from_slice(&bytes);
-        }
-        for bytes in after {
+        for bytes in redirected_here.into_iter().chain(own) {
             self.after_reply.extend_from_slice(&bytes);
         }
     }
