@@ -334,7 +334,8 @@ impl Session {
             } else {
                 LogContext::Toplevel
             };
-            self.record_denial(cmd, &argv, denial, context);
+            let dirty_cas = self.dirty_cas(&mut KeyspaceLock::new(&self.shared.clone()));
+            self.record_denial(cmd, &argv, denial, context, dirty_cas);
             let reply = self.noperm_replies.reply(&denial, &self.user, cmd);
             return self.reject_command(cmd, Frame::Error(reply));
         }
@@ -514,7 +515,8 @@ impl Session {
             return Err(ScriptCallError::NotAllowedFromScript);
         }
         if let Err(denial) = self.user.check(cmd, argv) {
-            self.record_denial(cmd, argv, denial, LogContext::Lua);
+            let dirty_cas = self.dirty_cas(ks);
+            self.record_denial(cmd, argv, denial, LogContext::Lua, dirty_cas);
             return Err(ScriptCallError::Acl(
                 denial.noperm_message(self.user.name(), &cmd.fullname),
             ));
@@ -682,13 +684,22 @@ impl Session {
         self.reject(error)
     }
 
-    /// Writes an ACL denial to the log and the INFO counters.
+    /// Whether a key this client watches changed (the `d` flag of its
+    /// client line); takes the keyspace lock only for a client that
+    /// watches keys.
+    pub fn dirty_cas(&self, ks: &mut KeyspaceLock<'_>) -> bool {
+        !self.watched.is_empty() && ks.get().watch.is_dirty(self.client.id)
+    }
+
+    /// Writes an ACL denial to the log and the INFO counters; `dirty_cas`
+    /// is [`Session::dirty_cas`], for the entry's client info.
     pub fn record_denial(
         &self,
         cmd: &Command,
         argv: &[Bytes],
         denial: Denial,
         context: LogContext,
+        dirty_cas: bool,
     ) {
         let stats = &self.shared.stats;
         match denial.reason {
@@ -699,7 +710,7 @@ impl Session {
             DenyReason::Channel => stats.acl_access_denied_channel.fetch_add(1, Relaxed),
         };
         let now = now_ms();
-        let client_info = self.client_line(now);
+        let client_info = self.client_line(now).with_dirty_cas(dirty_cas);
         self.shared.acl.write().log.record_denial(
             denial.reason,
             context,
@@ -711,13 +722,13 @@ impl Session {
     }
 
     /// Writes a failed authentication to the log and the INFO counters.
-    pub fn record_auth_failure(&self, typed_command: &[u8], username: &[u8]) {
+    pub fn record_auth_failure(&self, typed_command: &[u8], username: &[u8], dirty_cas: bool) {
         self.shared
             .stats
             .acl_access_denied_auth
             .fetch_add(1, Relaxed);
         let now = now_ms();
-        let client_info = self.client_line(now);
+        let client_info = self.client_line(now).with_dirty_cas(dirty_cas);
         let mut acl = self.shared.acl.write();
         acl.log
             .record_auth_failure(typed_command, username, client_info, now);

@@ -471,6 +471,12 @@ async fn cron(shared: Arc<Shared>) {
                 .load(std::sync::atomic::Ordering::Relaxed)
                 > 0
             {
+                // Redis's serverCron runs trackingLimitUsedSlots too, so a
+                // limit lowered by the last command applies while idle.
+                keyspace
+                    .tracking
+                    .limit_keys(shared.limits.tracking_table_max_keys());
+                crate::tracking::note_limit(&shared, &keyspace.tracking);
                 keyspace.tracking.broadcast();
             }
             let outbox = keyspace.tracking.take_outbox();

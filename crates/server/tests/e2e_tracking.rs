@@ -153,6 +153,44 @@ fn a_full_table_drops_random_keys_with_invalidations() {
     assert_eq!(info_field(&mut other, "stats", "tracking_total_keys"), 2);
 }
 
+/// Lowered while the tracking client sits idle, the limit still applies:
+/// the cron cuts the table back, as Redis's serverCron does, and the
+/// client hears of the keys dropped without sending anything.
+fn idle_table_is_cut_back(server: &ServerProcess) {
+    let mut tracker = server.client().unwrap();
+    let mut admin = server.client().unwrap();
+    assert!(!tracker.hello3().unwrap().is_error());
+    tracker.call(&["CLIENT", "TRACKING", "on"]).unwrap();
+    tracker.call(&["MGET", "i1", "i2", "i3"]).unwrap();
+    admin
+        .call(&["CONFIG", "SET", "tracking-table-max-keys", "1"])
+        .unwrap();
+    let mut dropped = Vec::new();
+    for _ in 0..2 {
+        let Frame::Push(items) = tracker.read_frame().unwrap() else {
+            panic!("an invalidation push");
+        };
+        let [_, Frame::Array(keys)] = &items[..] else {
+            panic!("{items:?}");
+        };
+        dropped.extend(keys.iter().cloned());
+    }
+    dropped.sort_by_key(|k| format!("{k:?}"));
+    dropped.dedup();
+    assert_eq!(dropped.len(), 2, "two distinct keys: {dropped:?}");
+    admin
+        .call(&["CONFIG", "SET", "tracking-table-max-keys", "0"])
+        .unwrap();
+}
+
+#[test]
+fn an_idle_server_cuts_the_table_back_to_a_lowered_limit() {
+    idle_table_is_cut_back(&moat());
+    if let Some(redis) = moat_testkit::reference::redis_server() {
+        idle_table_is_cut_back(&moat_testkit::ServerBuilder::new(redis).start().unwrap());
+    }
+}
+
 #[test]
 fn info_counts_prefixes_and_clients() {
     let server = moat();

@@ -369,18 +369,6 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
          LOADEX answer Redis's failed-load error and log why",
     ),
     (
-        "client|tracking",
-        "with `tracking-table-max-keys` lowered by CONFIG SET, the table is cut back on \
-         the next command rather than by the cron (Redis's serverCron also runs \
-         trackingLimitUsedSlots while idle)",
-    ),
-    (
-        "acl|log",
-        "an entry's client-info never shows the `d` flag (a watched key changed): the \
-         keyspace keeps that state and a denial is logged without taking its lock; \
-         CLIENT LIST and CLIENT INFO show it as Redis does",
-    ),
-    (
         "latency|histogram",
         "a blocking command that times out is recorded with no duration (Redis adds the \
          duration of its first, blocking attempt, which moat does not keep); commands are \

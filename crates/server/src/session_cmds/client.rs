@@ -169,7 +169,7 @@ fn list(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
 }
 
 fn info(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame {
-    let dirty = !session.watched.is_empty() && ks.get().watch.is_dirty(session.client.id);
+    let dirty = session.dirty_cas(ks);
     let mut line = session.client_info_line_with(dirty);
     line.push('\n');
     Frame::Verbatim {

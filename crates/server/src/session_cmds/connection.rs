@@ -76,6 +76,7 @@ fn reset(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame
 /// Failures are indistinguishable to the client and logged as Redis logs them.
 fn authenticate(
     session: &mut Session,
+    ks: &mut KeyspaceLock<'_>,
     typed_command: &[u8],
     username: &[u8],
     password: &[u8],
@@ -87,7 +88,8 @@ fn authenticate(
             true
         }
         _ => {
-            session.record_auth_failure(typed_command, username);
+            let dirty_cas = session.dirty_cas(ks);
+            session.record_auth_failure(typed_command, username, dirty_cas);
             false
         }
     }
@@ -95,7 +97,7 @@ fn authenticate(
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
-fn auth(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+fn auth(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let (username, password): (&[u8], &[u8]) = match argv.len() {
         2 => {
             let default_user = session.shared.acl.read().registry.default_user().clone();
@@ -107,14 +109,14 @@ fn auth(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
         3 => (&argv[1], &argv[2]),
         _ => return Frame::error("ERR syntax error"),
     };
-    if authenticate(session, &argv[0], username, password) {
+    if authenticate(session, ks, &argv[0], username, password) {
         Frame::ok()
     } else {
         Frame::error(WRONGPASS)
     }
 }
 
-fn hello(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+fn hello(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let mut protocol = None;
     if argv.len() >= 2 {
         let version = std::str::from_utf8(&argv[1])
@@ -152,7 +154,7 @@ fn hello(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
         }
     }
     if let Some((username, password)) = credentials {
-        if !authenticate(session, &argv[0], &username, &password) {
+        if !authenticate(session, ks, &argv[0], &username, &password) {
             return Frame::error(WRONGPASS);
         }
     }

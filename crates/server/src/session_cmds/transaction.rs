@@ -62,7 +62,8 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
     for (id, argv) in transaction.queued {
         let cmd = table.get(id);
         if let Err(denial) = session.user.check(cmd, &argv) {
-            session.record_denial(cmd, &argv, denial, LogContext::Multi);
+            // The keys were unwatched before the queue ran: no `d` flag.
+            session.record_denial(cmd, &argv, denial, LogContext::Multi, false);
             replies.push(Frame::error(format!(
                 "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
                 denial.exec_recheck_reason()
