@@ -91,6 +91,10 @@ pub struct Session {
     /// Set while EXEC runs its queue: handlers then return all their
     /// output as the reply, since it becomes one element of EXEC's array.
     pub in_exec: bool,
+    /// The AOF loader's client: Redis runs a file's commands without
+    /// `call()`, so they count nowhere (commandstats, total commands, the
+    /// slow log).
+    pub uncounted: bool,
     pub subscriptions: ClientSubscriptions,
     pub monitor: bool,
     /// WATCHed keys, as `(db, key)`.
@@ -197,6 +201,7 @@ impl Session {
             noted_command: None,
             batch_stats: Default::default(),
             wrote_error: false,
+            uncounted: false,
             published_command: None,
             command_cache: Default::default(),
             published_db: 0,
@@ -436,7 +441,7 @@ impl Session {
         }
         let elapsed_us = (now_us() - started_us).max(0) as u64;
         // A command that blocks is counted once, when it completes.
-        if !blocked {
+        if !blocked && !self.uncounted {
             // Redis records the microsecond duration in nanoseconds.
             let latency = self
                 .shared
@@ -458,7 +463,9 @@ impl Session {
         if !self.in_exec {
             ks.serve_blocked(now);
         }
-        self.batch_stats.count_processed(&self.shared.stats);
+        if !self.uncounted {
+            self.batch_stats.count_processed(&self.shared.stats);
+        }
         // Redis feeds monitors after the call, with the database the
         // command left selected; admin commands are never shown.
         if !self.shared.monitors.is_empty()

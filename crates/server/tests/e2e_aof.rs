@@ -878,3 +878,37 @@ fn flushall_is_logged_and_replayed() {
     assert_eq!(call(&mut c, &["EXISTS", "gone"]), Frame::Integer(0));
     assert_eq!(call(&mut c, &["GET", "kept"]), Frame::Bulk("2".into()));
 }
+
+/// The commands a restart replays from the AOF are counted nowhere, as
+/// Redis's loader runs them without `call()`.
+fn replayed_commands_are_not_counted(builder: ServerBuilder) {
+    let mut server = builder
+        .args(["--appendonly", "yes", "--appendfsync", "always"])
+        .start()
+        .unwrap();
+    let mut c = server.client().unwrap();
+    for i in 0..5 {
+        c.call(&["SET", &format!("k{i}"), "v"]).unwrap();
+    }
+    c.call(&["INCR", "n"]).unwrap();
+    drop(c);
+    server.kill().unwrap();
+    server.restart().unwrap();
+    let mut c = server.client().unwrap();
+    assert_eq!(c.call(&["DBSIZE"]).unwrap(), Frame::Integer(6));
+    let Frame::Bulk(stats) = c.call(&["INFO", "commandstats"]).unwrap() else {
+        panic!("INFO is a bulk string");
+    };
+    let stats = String::from_utf8_lossy(&stats).into_owned();
+    assert!(!stats.contains("cmdstat_set:"), "{stats}");
+    assert!(!stats.contains("cmdstat_incr:"), "{stats}");
+    assert!(stats.contains("cmdstat_dbsize:calls=1,"), "{stats}");
+}
+
+#[test]
+fn replayed_commands_count_nowhere() {
+    replayed_commands_are_not_counted(moat());
+    if let Some(redis) = moat_testkit::reference::redis_server() {
+        replayed_commands_are_not_counted(ServerBuilder::new(redis));
+    }
+}

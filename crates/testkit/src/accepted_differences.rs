@@ -310,11 +310,6 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ),
     (
         "aof",
-        "commands replayed from the AOF at start-up count in INFO commandstats; Redis's \
-         loader client does not count them",
-    ),
-    (
-        "aof",
         "a new base is named by the format it was written in (.base.rdb or .base.aof); Redis \
          names it by aof-use-rdb-preamble when the rewrite ends, so a CONFIG SET during a \
          rewrite gives it a name that does not match its contents (both load it by its magic)",

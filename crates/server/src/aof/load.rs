@@ -445,7 +445,8 @@ struct Loader {
 impl Loader {
     fn new(shared: &Arc<Shared>) -> Loader {
         let addr = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-        let session = Session::new(shared.clone(), addr, addr, -1);
+        let mut session = Session::new(shared.clone(), addr, addr, -1);
+        session.uncounted = true;
         // Not a connection a client made.
         shared
             .stats
