@@ -221,8 +221,7 @@ impl Keyspace {
             self.watch.touch(db, entry.key(), false);
         }
         if !self.tracking.is_empty() {
-            self.tracking.mark_events(self.events.len());
-            self.tracking.invalidate_deleted(entry.key());
+            self.invalidate_tracked_deleted(entry.key());
         }
         self.notify(
             moat_config::NotifyFlags::EVICTED,

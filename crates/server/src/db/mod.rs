@@ -221,12 +221,31 @@ impl Keyspace {
         self.eviction.policy.is_lfu()
     }
 
+    /// Tracking invalidations, each placed after the keyspace events the
+    /// command raised so far (Redis sends a key's invalidation before the
+    /// notifications raised after it).
+    fn invalidate_tracked(&mut self, key: &[u8]) {
+        self.tracking.mark_events(self.events.len());
+        self.tracking.invalidate(key, true);
+    }
+
+    /// [`Self::invalidate_tracked`] for a key the server deleted itself.
+    pub(super) fn invalidate_tracked_deleted(&mut self, key: &[u8]) {
+        self.tracking.mark_events(self.events.len());
+        self.tracking.invalidate_deleted(key);
+    }
+
+    /// [`Self::invalidate_tracked`] for a flush: every key.
+    fn invalidate_all_tracked(&mut self) {
+        self.tracking.mark_events(self.events.len());
+        self.tracking.invalidate_all();
+    }
+
     /// The single funnel every write goes through.
     pub fn key_modified(&mut self, db: usize, key: &[u8]) {
         self.dirty += 1;
         if !self.tracking.is_empty() {
-            self.tracking.mark_events(self.events.len());
-            self.tracking.invalidate(key, true);
+            self.invalidate_tracked(key);
         }
         if !self.watch.is_empty() {
             let exists = self.dbs[db].find(key).is_some();
@@ -274,8 +293,7 @@ impl Keyspace {
         // Redis notifies `expired` before it signals the change.
         self.notify(moat_config::NotifyFlags::EXPIRED, "expired", db, key);
         if !self.tracking.is_empty() {
-            self.tracking.mark_events(self.events.len());
-            self.tracking.invalidate_deleted(key);
+            self.invalidate_tracked_deleted(key);
         }
         // Replicas and the AOF never expire keys themselves: the deletion
         // is stated, as Redis's `propagateDeletion` does.
@@ -340,8 +358,7 @@ impl Keyspace {
         }
         self.touch_flushed(index);
         // Tracked keys are not per database: any flush invalidates all.
-        self.tracking.mark_events(self.events.len());
-        self.tracking.invalidate_all();
+        self.invalidate_all_tracked();
         let removed = self.dbs[index].clear();
         self.dirty += removed as u64;
         removed
@@ -352,8 +369,7 @@ impl Keyspace {
         for index in 0..self.dbs.len() {
             self.touch_flushed(index);
         }
-        self.tracking.mark_events(self.events.len());
-        self.tracking.invalidate_all();
+        self.invalidate_all_tracked();
         let removed: usize = self.dbs.iter_mut().map(Db::clear).sum();
         self.dirty += removed as u64;
         removed
@@ -419,8 +435,7 @@ impl Keyspace {
         for index in 0..self.dbs.len() {
             self.touch_flushed(index);
         }
-        self.tracking.mark_events(self.events.len());
-        self.tracking.invalidate_all();
+        self.invalidate_all_tracked();
         self.dbs = loaded.dbs;
     }
 
