@@ -21,6 +21,10 @@ pub struct BlockedState {
     on_timeout: Frame,
     /// Set when a re-run blocked again (nothing left for it).
     reblocked: bool,
+    /// Time spent running the command in the attempts that blocked: it
+    /// counts in the command's duration when the command completes or
+    /// times out (Redis 7.2's `c->duration` adds up until then).
+    attempts_us: u64,
 }
 
 impl Session {
@@ -76,9 +80,25 @@ impl Session {
             deadline,
             on_timeout: request.on_timeout,
             reblocked: false,
+            attempts_us: 0,
         });
         self.info.lock().blocked = true;
         true
+    }
+
+    /// Adds an attempt that blocked to the command's duration.
+    pub(crate) fn note_block_attempt(&mut self, us: u64) {
+        if let Some(state) = &mut self.blocked {
+            state.attempts_us += us;
+        }
+    }
+
+    /// The duration of the attempts that blocked, for the one that
+    /// completes the command.
+    pub(crate) fn take_block_attempts_us(&mut self) -> u64 {
+        self.blocked
+            .as_mut()
+            .map_or(0, |state| std::mem::take(&mut state.attempts_us))
     }
 
     /// The mailbox reported a wake-up: re-runs the command through dispatch
@@ -121,10 +141,14 @@ impl Session {
         let state = self.blocked.as_ref()?;
         let stat = &self.shared.stats.commands[state.cmd as usize];
         stat.calls.fetch_add(1, Relaxed);
+        // The wait is not the command's duration: its attempts are
+        // (Redis's `updateStatsOnUnblock`).
+        stat.usec.fetch_add(state.attempts_us, Relaxed);
         if self.shared.limits.latency_tracking() {
-            // The wait is not the command's latency (Redis's
-            // `updateStatsOnUnblock` counts the execution only).
-            self.shared.stats.latency.record(state.cmd as usize, 0);
+            self.shared
+                .stats
+                .latency
+                .record(state.cmd as usize, state.attempts_us * 1000);
         }
         let reply = match error {
             Some(error) => {

@@ -439,8 +439,14 @@ impl Session {
         if top_level {
             self.tracking_finish(ks, tracking_entered);
         }
-        let elapsed_us = (now_us() - started_us).max(0) as u64;
-        // A command that blocks is counted once, when it completes.
+        let mut elapsed_us = (now_us() - started_us).max(0) as u64;
+        // A command that blocks is counted once, when it completes, with
+        // the time its attempts took.
+        if blocked {
+            self.note_block_attempt(elapsed_us);
+        } else if top_level {
+            elapsed_us += self.take_block_attempts_us();
+        }
         if !blocked && !self.uncounted {
             // Redis records the microsecond duration in nanoseconds.
             let latency = self

@@ -145,3 +145,54 @@ fn pipelined_statistics_match_redis() {
     let redis = ServerBuilder::new(redis).start().unwrap();
     assert_eq!(mine, observe(&redis));
 }
+
+/// `cmdstat_<name>`'s calls and usec.
+fn calls_and_usec(client: &mut Client, command: &str) -> (u64, u64) {
+    let Frame::Bulk(text) = client.call(&["INFO", "commandstats"]).unwrap() else {
+        panic!("INFO is a bulk string")
+    };
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let prefix = format!("cmdstat_{command}:");
+    let line = text
+        .lines()
+        .find(|line| line.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("{prefix} in {text}"));
+    let field = |name: &str| -> u64 {
+        line[prefix.len()..]
+            .split(',')
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {line}"))
+    };
+    (field("calls"), field("usec"))
+}
+
+/// A blocking command counts once, with the time its attempts ran, never
+/// the time it waited: timed out, then served after a wait.
+fn blocked_time_is_not_counted(server: &ServerProcess) {
+    let mut waiter = server.client().unwrap();
+    let mut pusher = server.client().unwrap();
+    let reply = waiter.call(&["BLPOP", "stats:empty", "0.2"]).unwrap();
+    assert!(matches!(reply, Frame::Null | Frame::NullArray), "{reply:?}");
+    let (calls, usec) = calls_and_usec(&mut pusher, "blpop");
+    assert_eq!(calls, 1);
+    assert!(usec < 100_000, "the 200 ms wait was counted: {usec} usec");
+    waiter.send(&["BLPOP", "stats:list", "0"]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    pusher.call(&["RPUSH", "stats:list", "x"]).unwrap();
+    assert!(matches!(waiter.read_frame().unwrap(), Frame::Array(_)));
+    let (calls, usec) = calls_and_usec(&mut pusher, "blpop");
+    assert_eq!(calls, 2);
+    assert!(usec < 100_000, "the 200 ms wait was counted: {usec} usec");
+}
+
+#[test]
+fn blocked_commands_count_their_attempts_not_their_wait() {
+    let moat = moat_server(option_env!("CARGO_BIN_EXE_moat-server"))
+        .start()
+        .unwrap();
+    blocked_time_is_not_counted(&moat);
+    if let Some(redis) = reference::redis_server() {
+        blocked_time_is_not_counted(&ServerBuilder::new(redis).start().unwrap());
+    }
+}
