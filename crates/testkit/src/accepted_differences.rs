@@ -321,11 +321,6 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
          file, which it never writes",
     ),
     (
-        "xsetid",
-        "argument errors are checked in a different order from the reference when \
-         several are wrong at once",
-    ),
-    (
         "info",
         "fields Redis derives from jemalloc, fork and replication state that moat does \
          not have are absent or zero; `moat_version` is added to the server section",
