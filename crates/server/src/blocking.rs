@@ -343,20 +343,28 @@ pub fn unblocked_error() -> Frame {
     Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
 }
 
-/// Redis's `getTimeoutFromObjectOrReply` for seconds: a double, truncated
-/// to milliseconds as Redis's `(long long)(ftval * 1000.0)` does.
+/// Redis 7.2's `getTimeoutFromObjectOrReply` for seconds: a `long
+/// double` (`strtold`), beyond `LLONG_MAX` milliseconds out of range,
+/// else truncated to milliseconds.
 pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<i64, Frame> {
-    let seconds = crate::cmd::args::parse_float_text(arg)
-        .ok_or_else(|| Frame::error("ERR timeout is not a float or out of range"))?;
-    let ms = seconds * 1000.0;
-    // C's conversion of an out-of-range double gives LLONG_MIN on the
-    // platforms Redis runs on: "negative".
-    let ms = if ms.is_finite() && ms > i64::MIN as f64 && ms < i64::MAX as f64 {
-        ms as i64
-    } else {
-        i64::MIN
-    };
-    check_timeout(ms, now_ms)
+    use crate::cmd::c_float::{long_double_range, LongDoubleRange};
+    let not_a_float = || Frame::error("ERR timeout is not a float or out of range");
+    let parsed = crate::cmd::args::parse_float_text(arg).ok_or_else(not_a_float)?;
+    // Past a double but within a long double, the value still reads (as
+    // an infinity of its sign, or zero, here); past both, strtold fails.
+    if parsed.out_of_range {
+        let text = std::str::from_utf8(arg).unwrap_or_default();
+        if long_double_range(text) == LongDoubleRange::Beyond {
+            return Err(not_a_float());
+        }
+    }
+    let ms = parsed.value * 1000.0;
+    if ms > i64::MAX as f64 {
+        return Err(Frame::error("ERR timeout is out of range"));
+    }
+    // A large negative value converts to LLONG_MIN, as C's conversion
+    // does on the platforms Redis runs on: "negative".
+    check_timeout(ms as i64, now_ms)
 }
 
 /// The same for milliseconds (WAIT).
@@ -576,5 +584,19 @@ mod tests {
             parse_timeout_ms(&i64::MAX.to_string().into_bytes(), now),
             Err(Frame::error("ERR timeout is out of range"))
         );
+        assert_eq!(parse_timeout(b"0x10", now), Ok(16_000));
+        let out_of_range = Err(Frame::error("ERR timeout is out of range"));
+        for text in ["1e400", "inf", "9.3e15", "0x1p2000"] {
+            assert_eq!(parse_timeout(text.as_bytes(), now), out_of_range, "{text}");
+        }
+        let negative = Err(Frame::error("ERR timeout is negative"));
+        for text in ["-1e400", "-inf", "-9.3e15"] {
+            assert_eq!(parse_timeout(text.as_bytes(), now), negative, "{text}");
+        }
+        let not_a_float = Err(Frame::error("ERR timeout is not a float or out of range"));
+        for text in ["1e5000", "1e-5000", "nan", "0x"] {
+            assert_eq!(parse_timeout(text.as_bytes(), now), not_a_float, "{text}");
+        }
+        assert_eq!(parse_timeout(b"1e-400", now), Ok(0));
     }
 }

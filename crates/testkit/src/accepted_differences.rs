@@ -147,6 +147,13 @@ pub const CONFIG_DIFFERENT_DEFAULTS: &[(&str, &str)] = &[
 pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
     (
         "*",
+        "a timeout in seconds whose milliseconds pass LLONG_MAX (1e400, inf) is 'ERR \
+         timeout is out of range' in 7.2 (7.0: 'timeout is negative'), and so is a CLIENT \
+         PAUSE whose deadline would pass it (7.0 accepts it); compared with Valkey 8.1 in \
+         tests/differential_valkey/timeouts.txt",
+    ),
+    (
+        "*",
         "a RESP3 push for the client that is running the command (a message it \
          publishes to itself, a keyspace notification of its own change, an invalidation \
          redirected to it) follows that command's reply, and the whole reply of EXEC or \
@@ -300,7 +307,9 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     (
         "incrbyfloat",
         "INCRBYFLOAT and HINCRBYFLOAT compute in 64-bit floats, Redis in long double: \
-         results can differ in the last digits near 1e300 or 2^63",
+         results can differ in the last digits near 1e300 or 2^63, and an operand beyond a \
+         double's range but within a long double's (1e400) is 'ERR value is not a valid \
+         float' where Redis adds it",
     ),
     (
         "net",

@@ -37,21 +37,19 @@ pub fn parse_non_negative(arg: &[u8], error: &str) -> Result<i64, Frame> {
     Ok(n)
 }
 
-/// A double as Redis's `getDoubleFromObjectOrReply` accepts it: decimal
-/// or exponent notation and `inf`, no surrounding spaces, no NaN.
-pub fn parse_f64(arg: &[u8]) -> Result<f64, Frame> {
-    parse_float_text(arg).ok_or_else(not_a_float)
-}
-
-/// The float grammar shared by [`parse_f64`] and the long-double paths.
-pub fn parse_float_text(arg: &[u8]) -> Option<f64> {
+/// The float grammar of the long-double paths (INCRBYFLOAT, timeouts):
+/// C's `strtod` over the whole argument (hexadecimal included), no
+/// surrounding spaces, no NaN; out-of-range text reads as infinity or
+/// zero, for the caller to judge ([`crate::cmd::c_float`]).
+pub fn parse_float_text(arg: &[u8]) -> Option<crate::cmd::c_float::CFloat> {
     let text = std::str::from_utf8(arg).ok()?;
-    let first = text.chars().next()?;
-    if first.is_ascii_whitespace() || text.ends_with(|c: char| c.is_ascii_whitespace()) {
+    let first = *text.as_bytes().first()?;
+    let last = *text.as_bytes().last()?;
+    if crate::cmd::c_float::is_c_space(first) || crate::cmd::c_float::is_c_space(last) {
         return None;
     }
-    let value: f64 = text.parse().ok()?;
-    (!value.is_nan()).then_some(value)
+    let parsed = crate::cmd::c_float::strtod_whole(text)?;
+    (!parsed.value.is_nan()).then_some(parsed)
 }
 
 /// Case-insensitive comparison of an argument with an option name.
@@ -141,15 +139,18 @@ mod tests {
 
     #[test]
     fn floats_follow_strtod_without_spaces_or_nan() {
-        assert_eq!(parse_f64(b"1.5"), Ok(1.5));
-        assert_eq!(parse_f64(b"-1e3"), Ok(-1000.0));
-        assert_eq!(parse_f64(b".5"), Ok(0.5));
-        assert_eq!(parse_f64(b"inf"), Ok(f64::INFINITY));
-        assert_eq!(parse_f64(b" 1"), Err(not_a_float()));
-        assert_eq!(parse_f64(b"1 "), Err(not_a_float()));
-        assert_eq!(parse_f64(b"nan"), Err(not_a_float()));
-        assert_eq!(parse_f64(b""), Err(not_a_float()));
-        assert_eq!(parse_f64(b"abc"), Err(not_a_float()));
+        let value = |text: &[u8]| parse_float_text(text).map(|f| f.value);
+        assert_eq!(value(b"1.5"), Some(1.5));
+        assert_eq!(value(b"-1e3"), Some(-1000.0));
+        assert_eq!(value(b".5"), Some(0.5));
+        assert_eq!(value(b"inf"), Some(f64::INFINITY));
+        assert_eq!(value(b"0x1p3"), Some(8.0));
+        assert_eq!(value(b" 1"), None);
+        assert_eq!(value(b"1 "), None);
+        assert_eq!(value(b"nan"), None);
+        assert_eq!(value(b""), None);
+        assert_eq!(value(b"abc"), None);
+        assert!(parse_float_text(b"1e400").unwrap().out_of_range);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod bits;
+pub mod c_float;
 pub mod collection;
 pub mod dump;
 pub mod geo;

@@ -355,6 +355,9 @@ fn pause(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
     if timeout < 0 {
         return Frame::error("ERR timeout is negative");
     }
+    if timeout > 0 && timeout > i64::MAX - crate::shared::now_ms() {
+        return Frame::error("ERR timeout is out of range");
+    }
     let write_only = match argv.get(3) {
         None => false,
         Some(mode) if mode.eq_ignore_ascii_case(b"write") => true,

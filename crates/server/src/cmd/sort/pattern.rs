@@ -1,7 +1,7 @@
 //! SORT's patterns (`lookupKeyByPattern`) and how a weight's text becomes
 //! a number.
 
-use crate::cmd::zset::parse::{is_c_space, strtod_whole};
+use crate::cmd::c_float::{is_c_space, strtod_whole};
 use crate::db::{Access, DbView, Value};
 
 /// The value a `BY`/`GET` pattern names for `element`: `#` is the element
@@ -45,19 +45,6 @@ pub fn weight_of(text: &[u8]) -> Option<f64> {
     }
     let start = text.iter().position(|&b| !is_c_space(b))?;
     let body = std::str::from_utf8(&text[start..]).ok()?;
-    let value = strtod_whole(body)?;
-    if value.is_nan() {
-        return None;
-    }
-    let lower = body.to_ascii_lowercase();
-    if value.is_infinite() && !lower.contains("inf") {
-        return None;
-    }
-    if value == 0.0 && !lower.contains('x') {
-        let mantissa = lower.split('e').next().unwrap_or("");
-        if mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
-            return None;
-        }
-    }
-    Some(value)
+    let parsed = strtod_whole(body)?;
+    (!parsed.value.is_nan() && !parsed.out_of_range).then_some(parsed.value)
 }

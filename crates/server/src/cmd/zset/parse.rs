@@ -4,37 +4,9 @@
 //! allowed, an empty string is 0), lexicographic ends with `[`, `(`,
 //! `+` and `-`.
 
+use crate::cmd::c_float::{is_c_space, strtod_whole};
 use crate::db::{LexBound, LexRange, ScoreBound, ScoreRange};
 use moat_resp::Frame;
-
-/// `strtod` over the whole of `text` (after any leading whitespace the
-/// caller allows): decimal, exponent, `inf`/`infinity`/`nan` in any
-/// case, and C's hexadecimal integers (`0x1F`).
-pub(crate) fn strtod_whole(text: &str) -> Option<f64> {
-    let (negative, body) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let value = hex.bytes().fold(0.0f64, |acc, d| {
-            acc * 16.0 + f64::from((d as char).to_digit(16).unwrap_or(0))
-        });
-        return Some(if negative { -value } else { value });
-    }
-    if body.starts_with(['+', '-']) {
-        return None;
-    }
-    let value: f64 = body.parse().ok()?;
-    Some(if negative { -value } else { value })
-}
-
-pub(crate) fn is_c_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
-}
 
 /// A score as `getDoubleFromObject` reads it (`string2d`): no leading
 /// space, the whole text, no NaN, no overflow or underflow to zero.
@@ -43,22 +15,8 @@ pub fn parse_score_text(arg: &[u8]) -> Option<f64> {
     if text.is_empty() || is_c_space(text.as_bytes()[0]) {
         return None;
     }
-    let value = strtod_whole(text)?;
-    if value.is_nan() {
-        return None;
-    }
-    let lower = text.to_ascii_lowercase();
-    if value.is_infinite() && !lower.contains("inf") {
-        return None;
-    }
-    if value == 0.0 {
-        let mantissa = lower.split('e').next().unwrap_or("");
-        let hex = mantissa.contains('x');
-        if !hex && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
-            return None;
-        }
-    }
-    Some(value)
+    let parsed = strtod_whole(text)?;
+    (!parsed.value.is_nan() && !parsed.out_of_range).then_some(parsed.value)
 }
 
 /// A score argument, or `ERR value is not a valid float`.
@@ -80,7 +38,7 @@ fn score_bound(arg: &[u8]) -> Option<ScoreBound> {
         if trimmed.is_empty() {
             return None;
         }
-        strtod_whole(trimmed)?
+        strtod_whole(trimmed)?.value
     };
     (!value.is_nan()).then_some(ScoreBound { value, exclusive })
 }
