@@ -64,28 +64,30 @@ fn getname(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Fram
 }
 
 fn setinfo(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    let value = &argv[3];
-    if !value.iter().all(|&b| (b'!'..=b'~').contains(&b)) {
-        return Frame::error(format!(
-            "ERR {} cannot contain spaces, newlines or special characters.",
-            String::from_utf8_lossy(&argv[2]).to_ascii_lowercase()
-        ));
-    }
-    let value = if value.is_empty() {
-        None
-    } else {
-        Some(value.clone())
-    };
-    let mut info = session.info.lock();
-    if argv[2].eq_ignore_ascii_case(b"lib-name") {
-        info.lib_name = value;
-    } else if argv[2].eq_ignore_ascii_case(b"lib-ver") {
-        info.lib_ver = value;
+    let (option, value) = (&argv[2], &argv[3]);
+    let is_name = if option.eq_ignore_ascii_case(b"lib-name") {
+        true
+    } else if option.eq_ignore_ascii_case(b"lib-ver") {
+        false
     } else {
         return Frame::error(format!(
             "ERR Unrecognized option '{}'",
-            String::from_utf8_lossy(&argv[2])
+            String::from_utf8_lossy(option)
         ));
+    };
+    if !value.iter().all(|&b| (b'!'..=b'~').contains(&b)) {
+        // The option as the client spelled it, as Redis 7.2 echoes it.
+        return Frame::error(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            String::from_utf8_lossy(option)
+        ));
+    }
+    let value = (!value.is_empty()).then(|| value.clone());
+    let mut info = session.info.lock();
+    if is_name {
+        info.lib_name = value;
+    } else {
+        info.lib_ver = value;
     }
     Frame::ok()
 }
@@ -262,19 +264,6 @@ fn kill(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
             } else {
                 return Frame::error("ERR syntax error");
             }
-        } else if option.eq_ignore_ascii_case(b"maxage") {
-            match std::str::from_utf8(&value)
-                .ok()
-                .and_then(|s| s.parse::<i64>().ok())
-            {
-                Some(max_age) => {
-                    let now = now_ms();
-                    filters.push(Box::new(move |info| {
-                        (now - info.created_ms) / 1000 >= max_age
-                    }));
-                }
-                None => return Frame::error("ERR syntax error"),
-            }
         } else {
             return Frame::error("ERR syntax error");
         }
@@ -409,10 +398,6 @@ const CLIENT_HELP: &[&str] = &[
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
-    "    * ID <client-id>",
-    "      Kill connections by client id.",
-    "    * MAXAGE <maxage>",
-    "      Kill connections older than the specified age.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
