@@ -55,8 +55,20 @@ fn decimal(body: &str) -> Option<CFloat> {
     {
         return None;
     }
-    let value: f64 = body.parse().ok()?;
     let lower = body.to_ascii_lowercase();
+    // C's `nan(n-char-sequence)`, which Rust does not spell.
+    if let Some(chars) = lower.strip_prefix("nan(").and_then(|r| r.strip_suffix(')')) {
+        if chars
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Some(CFloat {
+                value: f64::NAN,
+                out_of_range: false,
+            });
+        }
+    }
+    let value: f64 = body.parse().ok()?;
     let mantissa = lower.split('e').next().unwrap_or("");
     let out_of_range = (value.is_infinite() && !lower.contains("inf"))
         || (value == 0.0 && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)));
@@ -254,6 +266,100 @@ mod tests {
         assert!(!strtod_whole("inf").unwrap().out_of_range);
         assert!(!strtod_whole("0e5").unwrap().out_of_range);
         assert!(!strtod_whole("1e-310").unwrap().out_of_range);
+    }
+
+    /// The C library's own `strtod` over the whole text: the value and
+    /// whether it set `ERANGE` with ±HUGE_VAL or zero, or `None` when it
+    /// left part of the text unread.
+    fn libc_strtod(text: &str) -> Option<(f64, bool)> {
+        let c_text = std::ffi::CString::new(text).ok()?;
+        let mut end: *mut libc::c_char = std::ptr::null_mut();
+        // SAFETY: a NUL-terminated string and a valid out-pointer; errno
+        // is this thread's.
+        let (value, errno) = unsafe {
+            *libc::__errno_location() = 0;
+            let value = libc::strtod(c_text.as_ptr(), &mut end);
+            (value, *libc::__errno_location())
+        };
+        // SAFETY: strtod points `end` into the string it was given.
+        let read = unsafe { end.offset_from(c_text.as_ptr()) } as usize;
+        if text.is_empty() || read != text.len() {
+            return None;
+        }
+        let out_of_range = errno == libc::ERANGE && (value.is_infinite() || value == 0.0);
+        Some((value, out_of_range))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_c_library(
+            text in "[+-]?(0[xX])?[0-9a-fA-F]{0,20}(\\.[0-9a-fA-F]{0,20})?([pPeE][+-]?[0-9]{0,5})?"
+        ) {
+            let ours = strtod_whole(&text).map(|f| (f.value, f.out_of_range));
+            let theirs = libc_strtod(&text);
+            match (ours, theirs) {
+                (Some((a, ra)), Some((b, rb))) => {
+                    proptest::prop_assert!(
+                        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                        "{text}: {a:e} against C's {b:e}"
+                    );
+                    proptest::prop_assert_eq!(ra, rb, "{}", text);
+                }
+                (ours, theirs) => proptest::prop_assert_eq!(ours.is_some(), theirs.is_some(), "{}", text),
+            }
+        }
+    }
+
+    #[test]
+    fn words_agree_with_the_c_library() {
+        for word in [
+            "inf",
+            "-inf",
+            "+INF",
+            "Infinity",
+            "-infinity",
+            "infin",
+            "infinityx",
+            "nan",
+            "NaN",
+            "-nan",
+            "nanx",
+            "nan(1)",
+            "in",
+            "i",
+            "n",
+            ".",
+            "-.",
+            "+",
+            "e5",
+            ".e5",
+            "0x.",
+            "0x.p1",
+            "1e+",
+            "1e-",
+            "00",
+            "-0",
+            "0x-1",
+            "1.5e308",
+            "2e308",
+            "4.9e-324",
+            "2e-324",
+            "0x1p1023",
+            "0x1p1024",
+            "0x1p-1074",
+            "0x1p-1075",
+            "0x1.8p-1075",
+        ] {
+            let ours = strtod_whole(word).map(|f| (f.value.to_bits(), f.out_of_range));
+            let theirs = libc_strtod(word).map(|(v, r)| (v.to_bits(), r));
+            let both_nan = ours.zip(theirs).is_some_and(|((a, _), (b, _))| {
+                f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan()
+            });
+            assert!(
+                ours == theirs || both_nan,
+                "{word}: {ours:?} against C's {theirs:?}"
+            );
+        }
     }
 
     #[test]
