@@ -25,6 +25,7 @@ pub mod dispatch;
 pub mod latency_histogram;
 pub mod limits;
 pub mod logging;
+pub mod long_double;
 pub mod mailbox;
 pub mod monitor;
 pub mod net;

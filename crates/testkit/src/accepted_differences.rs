@@ -305,13 +305,6 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
          was not yet reclaimed is still sized, as Redis's dbFind does",
     ),
     (
-        "incrbyfloat",
-        "INCRBYFLOAT and HINCRBYFLOAT compute in 64-bit floats, Redis in long double: \
-         results can differ in the last digits near 1e300 or 2^63, and an operand beyond a \
-         double's range but within a long double's (1e400) is 'ERR value is not a valid \
-         float' where Redis adds it",
-    ),
-    (
         "net",
         "with no client-output-buffer-limit for normal clients (the default), a pipelined \
          batch whose replies pass 4 MB is written out before the batch goes on, so a client \

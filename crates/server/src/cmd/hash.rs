@@ -2,15 +2,16 @@
 //! arguments are validated and keys looked up, the error texts, and the
 //! listpack-to-hashtable conversion points.
 
+use super::args::not_a_float;
 use super::args::parse_i64;
 use super::collection::{
     bulk, edited_notify, existing, existing_or_new, rand_count_with, sample_in_order, scan_cursor,
     scan_options, scan_reply,
 };
 use super::reply::{count, flag, flatten, selected_db, wrong_arity, Reply};
-use super::strings::float_text::{format_human, parse_long_double};
 use super::{Ctx, Handler};
 use crate::db::{word, Access, DbView, HashValue, Value};
+use crate::long_double::LongDouble;
 use bytes::Bytes;
 use moat_config::NotifyFlags;
 use moat_resp::Frame;
@@ -173,7 +174,7 @@ fn hincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
 }
 
 fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
-    let increment = parse_long_double(&argv[3])?;
+    let increment = LongDouble::parse(&argv[3]).ok_or_else(not_a_float)?;
     if !increment.is_finite() {
         return Err(Frame::error("ERR value is NaN or Infinity"));
     }
@@ -183,15 +184,14 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let hash = existing_or_new(&mut db, key, pick, new_hash)?;
     let current = match hash.get(field) {
         Some(text) => {
-            parse_long_double(text).map_err(|_| Frame::error("ERR hash value is not a float"))?
+            LongDouble::parse(text).ok_or_else(|| Frame::error("ERR hash value is not a float"))?
         }
-        None => 0.0,
+        None => LongDouble::from_i64(0),
     };
-    let result = current + increment;
-    if !result.is_finite() {
-        return Err(Frame::error("ERR increment would produce NaN or Infinity"));
-    }
-    let text = format_human(result);
+    let text = current
+        .checked_add(increment)
+        .and_then(|sum| sum.to_human())
+        .ok_or_else(|| Frame::error("ERR increment would produce NaN or Infinity"))?;
     hash.insert(field, text.as_bytes(), &limits);
     db.modified(key);
     db.notify(NotifyFlags::HASH, "hincrbyfloat", key);

@@ -5,15 +5,15 @@
 //! missing key is looked up before or after options are validated, and
 //! which encoding (`int`, `embstr`, `raw`) the stored value ends up with.
 
-pub(crate) mod float_text;
 mod lcs;
 
-use super::args::{absolute_expire_ms, is, not_an_integer, parse_i64, ExpireUnit};
+use super::args::{absolute_expire_ms, is, not_a_float, not_an_integer, parse_i64, ExpireUnit};
 use super::reply::{
     count, empty_bulk, flatten, selected_db, syntax_error, wrong_arity, wrong_type, Reply,
 };
 use super::{Ctx, Handler};
 use crate::db::{number, word, Access, DbView, StrValue, Value};
+use crate::long_double::LongDouble;
 use bytes::Bytes;
 use moat_config::NotifyFlags;
 use moat_resp::Frame;
@@ -439,15 +439,14 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let key = &argv[1][..];
     let mut db = selected_db(ctx);
     let current = match string_at(&mut db, key, Access::Write)? {
-        Some(s) => s.with_bytes(float_text::parse_long_double)?,
-        None => 0.0,
+        Some(s) => s.with_bytes(LongDouble::parse).ok_or_else(not_a_float)?,
+        None => LongDouble::from_i64(0),
     };
-    let delta = float_text::parse_long_double(&argv[2])?;
-    let result = current + delta;
-    if !result.is_finite() {
-        return Err(Frame::error("ERR increment would produce NaN or Infinity"));
-    }
-    let text = float_text::format_human(result);
+    let delta = LongDouble::parse(&argv[2]).ok_or_else(not_a_float)?;
+    let text = current
+        .checked_add(delta)
+        .and_then(|sum| sum.to_human())
+        .ok_or_else(|| Frame::error("ERR increment would produce NaN or Infinity"))?;
     db.set(
         key,
         Value::Str(StrValue::embedded_or_raw(text.as_bytes())),
