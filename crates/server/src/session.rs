@@ -339,7 +339,9 @@ impl Session {
             } else {
                 LogContext::Toplevel
             };
-            let dirty_cas = self.dirty_cas(&mut KeyspaceLock::new(&self.shared.clone()));
+            // No keyspace lock (nor its handle) for a client that watches nothing.
+            let dirty_cas = !self.watched.is_empty()
+                && self.dirty_cas(&mut KeyspaceLock::new(&self.shared.clone()));
             self.record_denial(cmd, &argv, denial, context, dirty_cas);
             let reply = self.noperm_replies.reply(&denial, &self.user, cmd);
             return self.reject_command(cmd, Frame::Error(reply));
