@@ -10,7 +10,6 @@
 //! the check is one atomic load.
 
 use crate::db::EvictResult;
-use crate::dispatch::KeyspaceLock;
 use crate::session::Session;
 use crate::shared::now_ms;
 use moat_commands::{Command, CommandFlags};
@@ -79,14 +78,6 @@ pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
     if !(denyoom || queueing) {
         return None;
     }
-    if cmd.fullname == "exec" && session.transaction.is_some() {
-        // Redis's `execCommandAbort`: a refused EXEC discards the
-        // transaction, watches included.
-        let mut ks = KeyspaceLock::new(&shared);
-        session.end_transaction(&mut ks);
-        return Some(Frame::error(format!(
-            "EXECABORT Transaction discarded because of: {OOM_ERROR}"
-        )));
-    }
+    // A refused EXEC is discarded by the caller (`execCommandAbort`).
     Some(Frame::error(OOM_ERROR))
 }

@@ -355,7 +355,7 @@ impl Session {
         // `writeCommandsDeniedByDiskError`: after a failed save, with
         // save points and `stop-writes-on-bgsave-error`, writes (and
         // PING, so monitoring notices) are refused until a save works.
-        if (cmd.flags.contains(CommandFlags::WRITE) || cmd.fullname == "ping")
+        if (self.is_write_request(cmd) || cmd.fullname == "ping")
             && crate::persist::jobs::writes_refused(shared)
         {
             return self.reject_command(cmd, Frame::error(MISCONF));
@@ -372,7 +372,7 @@ impl Session {
                 )),
             );
         }
-        if cmd.flags.contains(CommandFlags::WRITE) {
+        if self.is_write_request(cmd) {
             if let Some(error) = self.shared.aof.write_error() {
                 return self.reject_command(
                     cmd,
@@ -696,7 +696,42 @@ impl Session {
         self.shared.stats.commands[cmd.id as usize]
             .rejected_calls
             .fetch_add(1, Relaxed);
+        if cmd.fullname == "exec" {
+            return self.abort_exec(error);
+        }
         self.reject(error)
+    }
+
+    /// Redis's `execCommandAbort`: an EXEC refused before it runs (arity,
+    /// NOAUTH, NOPERM, OOM, MISCONF, BUSY, Pub/Sub context) discards the
+    /// transaction, watches included, MULTI or not, and says why.
+    fn abort_exec(&mut self, error: Frame) -> Frame {
+        let shared = self.shared.clone();
+        self.end_transaction(&mut KeyspaceLock::new(&shared));
+        let text = match &error {
+            Frame::Error(text) => text.clone(),
+            other => Bytes::from(format!("{other:?}")),
+        };
+        // Redis words these without the ERR code it adds to other replies.
+        let reason = text.strip_prefix(b"ERR ").unwrap_or(&text);
+        let mut out = b"EXECABORT Transaction discarded because of: ".to_vec();
+        out.extend_from_slice(reason);
+        Frame::Error(Bytes::from(out))
+    }
+
+    /// Redis's `is_write_command`: a write, or an EXEC with one queued.
+    fn is_write_request(&self, cmd: &Command) -> bool {
+        cmd.flags.contains(CommandFlags::WRITE)
+            || cmd.fullname == "exec"
+                && self.transaction.as_ref().is_some_and(|t| {
+                    t.queued.iter().any(|(id, _)| {
+                        self.shared
+                            .table
+                            .get(*id)
+                            .flags
+                            .contains(CommandFlags::WRITE)
+                    })
+                })
     }
 
     /// Whether a key this client watches changed (the `d` flag of its

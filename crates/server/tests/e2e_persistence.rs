@@ -437,6 +437,13 @@ fn failed_bgsave_stops_writes_until_a_save_succeeds() {
         .start()
         .unwrap();
     let mut c = moat.client().unwrap();
+    // A transaction queued before the failure: its EXEC is a write.
+    let mut tx = moat.client().unwrap();
+    assert_eq!(call(&mut tx, &["MULTI"]), Frame::ok());
+    assert_eq!(
+        call(&mut tx, &["SET", "queued", "v"]),
+        Frame::simple("QUEUED")
+    );
     // A directory where the file belongs makes the final rename fail.
     std::fs::create_dir(moat.dir().join("dump.rdb")).unwrap();
     call(&mut c, &["BGSAVE"]);
@@ -453,6 +460,19 @@ fn failed_bgsave_stops_writes_until_a_save_succeeds() {
     }
     assert!(matches!(call(&mut c, &["PING"]), Frame::Error(_)));
     assert_eq!(call(&mut c, &["GET", "k"]), Frame::Null);
+    match call(&mut tx, &["EXEC"]) {
+        Frame::Error(e) => assert!(
+            e.starts_with(b"EXECABORT Transaction discarded because of: MISCONF "),
+            "{}",
+            String::from_utf8_lossy(&e)
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(call(&mut c, &["GET", "queued"]), Frame::Null);
+    assert_eq!(
+        call(&mut tx, &["EXEC"]),
+        Frame::error("ERR EXEC without MULTI")
+    );
     std::fs::remove_dir(moat.dir().join("dump.rdb")).unwrap();
     while info_field(&mut c, "rdb_bgsave_in_progress") != "0" {
         std::thread::sleep(Duration::from_millis(20));

@@ -378,8 +378,9 @@ pub const ACCEPTED_DIFFERENCES: &[AcceptedDifference] = &[
         command: "*",
         reason: "Redis 7.0 words NOPERM errors differently from 7.2 \
                  ('this user has no permissions to run...', '...access one of the keys \
-                 used as arguments') and omits the user name; both forms are reduced to \
-                 7.2's wording without the user name, which golden files check instead",
+                 used as arguments') and omits the user name, also inside a refused EXEC's \
+                 EXECABORT; both forms are reduced to 7.2's wording without the user name, \
+                 which golden files check instead",
         normalise: normalise_noperm_wording,
     },
     AcceptedDifference {
@@ -888,6 +889,16 @@ fn normalise_noperm_wording(reply: Frame) -> Frame {
     let Frame::Error(text) = &reply else {
         return reply;
     };
+    // A refused EXEC wraps the denial: `EXECABORT ... because of: NOPERM ...`.
+    const EXEC_ABORT: &[u8] = b"EXECABORT Transaction discarded because of: ";
+    if let Some(inner) = text.strip_prefix(EXEC_ABORT) {
+        let Frame::Error(inner) =
+            normalise_noperm_wording(Frame::Error(Bytes::copy_from_slice(inner)))
+        else {
+            return reply;
+        };
+        return Frame::Error(Bytes::from([EXEC_ABORT, &inner[..]].concat()));
+    }
     let text = String::from_utf8_lossy(text);
     let rewritten = if let Some(rest) = text
         .strip_prefix("NOPERM this user has no permissions to run the ")
@@ -1193,6 +1204,18 @@ mod tests {
         );
         let other = Frame::error("ERR unknown command");
         assert_eq!(normalise(&args("FOO"), other.clone()), other);
+        let wrapped = |noperm: &str| {
+            Frame::error(format!(
+                "EXECABORT Transaction discarded because of: {noperm}"
+            ))
+        };
+        assert_eq!(
+            normalise(
+                &args("EXEC"),
+                wrapped("NOPERM this user has no permissions to run the 'exec' command")
+            ),
+            wrapped("NOPERM User <user> has no permissions to run the 'exec' command")
+        );
     }
 
     #[test]
