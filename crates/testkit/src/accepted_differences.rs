@@ -227,6 +227,14 @@ pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
 /// with a reason, not an accident.
 pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     (
+        "command|docs",
+        "summaries and arguments' display_text are those of the 7.0.15 table the command \
+         metadata is built from: 7.2 reworded most summaries ('Returns the string value of a \
+         key.') and added display_text, and no 7.2 table is at hand to copy them from exactly \
+         (Valkey 8.1's are its own); flags, arity, key specs, history and arguments follow \
+         7.2 (crates/commands/data/redis-7.2-overlay.json)",
+    ),
+    (
         "protected-mode",
         "the DENIED text uses the later wording of item 4 ('Set up an authentication \
          password'); Redis 7.0 says 'Setup a an'. Only reachable from non-loopback \
