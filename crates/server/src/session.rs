@@ -426,9 +426,10 @@ impl Session {
         // know about it is computed here, for this request only.
         self.client.may_read_any_key =
             crate::client::asks_for_any_key_read(cmd) && self.user.may_sort_by_pattern(cmd, argv);
-        // Blocking commands answer at once inside EXEC.
-        self.client.may_block = !self.in_exec;
+        // Blocking commands answer at once inside EXEC and inside scripts
+        // (7.2 runs them there as their non-blocking forms).
         let top_level = self.call_depth == 0;
+        self.client.may_block = !self.in_exec && top_level;
         let tracking_entered = top_level && self.tracking_enter(ks);
         let reply = self.run_and_propagate(ks, cmd, handler, argv, now);
         if self.tracking.on {
