@@ -274,3 +274,29 @@ fn busy_functions_are_killed_with_function_kill() {
         error("ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.")
     );
 }
+
+/// A blocking command called from a script answers at once (7.2 runs it
+/// as its non-blocking form), and the calling client is not left blocked.
+#[test]
+fn blocking_commands_in_scripts_answer_at_once() {
+    let server = start();
+    let mut c = server.client().unwrap();
+    c.set_timeout(Duration::from_secs(2)).unwrap();
+    for script in [
+        "return redis.call('blpop', 'none', 0)",
+        "return redis.call('bzpopmin', 'none', 0)",
+        "return redis.call('xread', 'BLOCK', 0, 'STREAMS', 'none', '$')",
+    ] {
+        assert_eq!(
+            c.call(&["EVAL", script, "0"]).unwrap(),
+            Frame::Null,
+            "{script}"
+        );
+    }
+    assert_eq!(c.call(&["PING"]).unwrap(), Frame::simple("PONG"));
+    let mut probe = server.client().unwrap();
+    let Frame::Bulk(info) = probe.call(&["INFO", "clients"]).unwrap() else {
+        panic!("INFO is a bulk string")
+    };
+    assert!(String::from_utf8_lossy(&info).contains("blocked_clients:0"));
+}
