@@ -149,10 +149,20 @@ pub fn resident_bytes() -> u64 {
 
 /// User and system CPU seconds of this process.
 pub fn cpu_times() -> (f64, f64) {
+    rusage_times(libc::RUSAGE_SELF)
+}
+
+/// [`cpu_times`] of the calling thread only (INFO's `*_main_thread`,
+/// asked on the worker that runs the command).
+pub fn thread_cpu_times() -> (f64, f64) {
+    rusage_times(libc::RUSAGE_THREAD)
+}
+
+fn rusage_times(who: libc::c_int) -> (f64, f64) {
     // SAFETY: getrusage writes into the zeroed struct we own.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: valid pointer to a rusage struct.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    unsafe { libc::getrusage(who, &mut usage) };
     let seconds = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
     (seconds(usage.ru_utime), seconds(usage.ru_stime))
 }

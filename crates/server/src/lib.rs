@@ -22,6 +22,7 @@ pub mod command_cache;
 pub mod conn_limits;
 pub mod db;
 pub mod dispatch;
+pub mod instantaneous;
 pub mod latency_histogram;
 pub mod limits;
 pub mod logging;

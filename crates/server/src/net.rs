@@ -284,10 +284,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         mailbox.hold_buffers();
         // Redis's `lastinteraction`: reading counts, for `timeout`.
         session.info.lock().last_interaction_ms = crate::shared::now_ms();
-        shared
-            .stats
-            .total_net_input_bytes
-            .fetch_add(n as u64, Relaxed);
+        let stats = &shared.stats;
+        stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);
+        stats.total_reads_processed.fetch_add(1, Relaxed);
     }
 }
 
@@ -477,10 +476,11 @@ async fn flush(
             }
         }
     }
-    shared
-        .stats
+    let stats = &shared.stats;
+    stats
         .total_net_output_bytes
         .fetch_add(output.len() as u64, Relaxed);
+    stats.total_writes_processed.fetch_add(1, Relaxed);
     output.clear();
     // Do not keep a huge buffer around after one large reply.
     if output.capacity() > 1024 * 1024 {

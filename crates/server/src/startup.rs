@@ -453,6 +453,7 @@ async fn cron(shared: Arc<Shared>) {
         interval.tick().await;
         // Redis samples its peak in the cron as well as when asked.
         crate::alloc::update_peak(crate::alloc::allocated_bytes());
+        shared.stats.sample_instantaneous(now_ms());
         // A running script holds the keyspace for as long as it runs:
         // skip the tick rather than block a runtime worker on it.
         if let Some(mut keyspace) = shared.keyspace.try_lock() {

@@ -26,6 +26,12 @@ pub struct Stats {
     pub rejected_connections: AtomicU64,
     pub total_net_input_bytes: AtomicU64,
     pub total_net_output_bytes: AtomicU64,
+    /// Reads from and writes to client sockets (Redis's
+    /// `stat_total_reads_processed` / `stat_total_writes_processed`).
+    pub total_reads_processed: AtomicU64,
+    pub total_writes_processed: AtomicU64,
+    /// The `instantaneous_*` rates, sampled by the cron.
+    pub instantaneous: crate::instantaneous::Instantaneous,
     pub acl_access_denied_auth: AtomicU64,
     pub acl_access_denied_cmd: AtomicU64,
     pub acl_access_denied_key: AtomicU64,
@@ -62,6 +68,9 @@ impl Stats {
             rejected_connections: AtomicU64::new(0),
             total_net_input_bytes: AtomicU64::new(0),
             total_net_output_bytes: AtomicU64::new(0),
+            total_reads_processed: AtomicU64::new(0),
+            total_writes_processed: AtomicU64::new(0),
+            instantaneous: Default::default(),
             acl_access_denied_auth: AtomicU64::new(0),
             acl_access_denied_cmd: AtomicU64::new(0),
             acl_access_denied_key: AtomicU64::new(0),
@@ -132,8 +141,21 @@ impl Stats {
         counts
     }
 
+    /// The cron's sample of the `instantaneous_*` rates.
+    pub fn sample_instantaneous(&self, now_ms: i64) {
+        self.instantaneous.sample(
+            now_ms,
+            [
+                self.total_commands_processed.load(Relaxed),
+                self.total_net_input_bytes.load(Relaxed),
+                self.total_net_output_bytes.load(Relaxed),
+            ],
+        );
+    }
+
     /// `CONFIG RESETSTAT`.
     pub fn reset(&self) {
+        self.instantaneous.reset(crate::shared::now_ms());
         self.resets.fetch_add(1, Relaxed);
         for counter in [
             &self.total_connections_received,
@@ -141,6 +163,8 @@ impl Stats {
             &self.rejected_connections,
             &self.total_net_input_bytes,
             &self.total_net_output_bytes,
+            &self.total_reads_processed,
+            &self.total_writes_processed,
             &self.acl_access_denied_auth,
             &self.acl_access_denied_cmd,
             &self.acl_access_denied_key,

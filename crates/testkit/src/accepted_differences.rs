@@ -332,8 +332,10 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ),
     (
         "info",
-        "fields Redis derives from jemalloc, fork and replication state that moat does \
-         not have are absent or zero; `moat_version` is added to the server section",
+        "every field of Redis 7.2's sections is there, in its order; those about state \
+         moat does not have (forks, replication, active defrag, I/O threads, jemalloc) are \
+         zero, the allocator figures follow Redis built with libc (active = resident = RSS \
+         less Lua's memory), and `moat_version` is added to the server section",
     ),
     (
         "client|list",

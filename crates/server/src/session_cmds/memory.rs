@@ -39,6 +39,11 @@ struct Overhead {
     rss: u64,
     clients: usize,
     cached_scripts: usize,
+    /// Memory of the EVAL and FUNCTION Lua VMs.
+    lua_eval: u64,
+    lua_functions: u64,
+    functions: usize,
+    libraries: usize,
 }
 
 impl Overhead {
@@ -46,8 +51,14 @@ impl Overhead {
         let shared = &session.shared;
         let total = crate::alloc::allocated_bytes();
         let peak = crate::alloc::update_peak(total);
-        let (lua_caches, functions_caches, cached_scripts) = {
+        let (lua_caches, functions_caches, cached_scripts, vms) = {
             let engine = shared.scripting.engine.lock();
+            let vms = (
+                engine.eval.lua.used_memory() as u64,
+                engine.functions.lua.used_memory() as u64,
+                engine.libraries.function_count(),
+                engine.libraries.libraries.len(),
+            );
             let functions: usize = engine
                 .libraries
                 .libraries
@@ -60,8 +71,10 @@ impl Overhead {
                 engine.scripts.memory_bytes() as u64,
                 functions as u64,
                 engine.scripts.len(),
+                vms,
             )
         };
+        let (lua_eval, lua_functions, function_count, library_count) = vms;
         let keyspace = ks.get();
         let mut dbs = Vec::new();
         let mut keys = 0;
@@ -102,7 +115,17 @@ impl Overhead {
             rss: crate::alloc::resident_bytes(),
             clients: shared.clients.snapshot().len(),
             cached_scripts,
+            lua_eval,
+            lua_functions,
+            functions: function_count,
+            libraries: library_count,
         }
+    }
+
+    /// The allocator's active and resident sizes as Redis fakes them
+    /// without jemalloc: the RSS less the Lua VMs' memory.
+    fn resident(&self) -> u64 {
+        self.rss.saturating_sub(self.lua_eval + self.lua_functions)
     }
 
     /// `zmalloc_used - startup`, at least 1 (Redis's `net_usage`).
@@ -120,6 +143,111 @@ impl Overhead {
     fn fragmentation(&self) -> f64 {
         ratio(self.rss, self.total)
     }
+}
+
+/// The `# Memory` section of INFO, in Redis 7.2's order, from the same
+/// figures as MEMORY STATS. Without jemalloc Redis takes the allocator's
+/// allocated bytes to be its own count and its active and resident
+/// sizes to be the RSS less Lua's, which this follows.
+pub(crate) fn write_info(session: &Session, ks: &mut KeyspaceLock<'_>, out: &mut String) {
+    use std::fmt::Write;
+    let shared = &session.shared;
+    let m = Overhead::measure(session, ks);
+    let (lua_eval, lua_functions) = (m.lua_eval, m.lua_functions);
+    let (functions, libraries) = (m.functions, m.libraries);
+    let resident = m.resident();
+    let config = shared.config.read();
+    let mut kv = |key: &str, value: &dyn std::fmt::Display| {
+        let _ = write!(out, "{key}:{value}\r\n");
+    };
+    let human = super::server::human_bytes;
+    let float = |v: f64| format!("{v:.2}");
+    kv("used_memory", &m.total);
+    kv("used_memory_human", &human(m.total));
+    kv("used_memory_rss", &m.rss);
+    kv("used_memory_rss_human", &human(m.rss));
+    kv("used_memory_peak", &m.peak);
+    kv("used_memory_peak_human", &human(m.peak));
+    kv(
+        "used_memory_peak_perc",
+        &format!("{:.2}%", m.total as f32 * 100.0 / m.peak.max(1) as f32),
+    );
+    kv("used_memory_overhead", &m.overhead_total);
+    kv("used_memory_startup", &m.startup);
+    kv("used_memory_dataset", &m.dataset());
+    kv(
+        "used_memory_dataset_perc",
+        &format!("{:.2}%", m.dataset() as f32 * 100.0 / m.net_usage() as f32),
+    );
+    kv("allocator_allocated", &m.total);
+    kv("allocator_active", &resident);
+    kv("allocator_resident", &resident);
+    let system = total_system_memory();
+    kv("total_system_memory", &system);
+    kv("total_system_memory_human", &human(system));
+    kv("used_memory_lua", &lua_eval);
+    kv("used_memory_vm_eval", &lua_eval);
+    kv("used_memory_lua_human", &human(lua_eval));
+    kv("used_memory_scripts_eval", &m.lua_caches);
+    kv("number_of_cached_scripts", &m.cached_scripts);
+    kv("number_of_functions", &functions);
+    kv("number_of_libraries", &libraries);
+    kv("used_memory_vm_functions", &lua_functions);
+    kv("used_memory_vm_total", &(lua_eval + lua_functions));
+    kv(
+        "used_memory_vm_total_human",
+        &human(lua_eval + lua_functions),
+    );
+    kv("used_memory_functions", &m.functions_caches);
+    let scripts = m.lua_caches + m.functions_caches;
+    kv("used_memory_scripts", &scripts);
+    kv("used_memory_scripts_human", &human(scripts));
+    let maxmemory = shared.limits.maxmemory();
+    kv("maxmemory", &maxmemory);
+    kv("maxmemory_human", &human(maxmemory));
+    kv(
+        "maxmemory_policy",
+        &config.get_text("maxmemory-policy").unwrap_or_default(),
+    );
+    kv("allocator_frag_ratio", &float(ratio(resident, m.total)));
+    kv("allocator_frag_bytes", &(resident as i64 - m.total as i64));
+    kv("allocator_rss_ratio", &float(1.0));
+    kv("allocator_rss_bytes", &0);
+    kv("rss_overhead_ratio", &float(ratio(m.rss, resident)));
+    kv("rss_overhead_bytes", &(m.rss as i64 - resident as i64));
+    kv("mem_fragmentation_ratio", &float(m.fragmentation()));
+    kv("mem_fragmentation_bytes", &(m.rss as i64 - m.total as i64));
+    // Nothing is left out of the comparison with maxmemory: moat has no
+    // replica buffers, and counts the AOF buffer as Redis counts it.
+    kv("mem_not_counted_for_evict", &0);
+    kv("mem_replication_backlog", &0);
+    kv("mem_total_replication_buffers", &0);
+    kv("mem_clients_slaves", &0);
+    kv("mem_clients_normal", &m.clients_normal);
+    kv("mem_cluster_links", &0);
+    kv("mem_aof_buffer", &m.aof_buffer);
+    kv("mem_allocator", &"libc");
+    kv("active_defrag_running", &0);
+    kv("lazyfree_pending_objects", &0);
+    kv("lazyfreed_objects", &0);
+}
+
+/// `MemTotal` of /proc/meminfo, in bytes (Redis's `zmalloc_get_memory_size`).
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+        })
+        .map_or(0, |kib| kib * 1024)
 }
 
 /// Redis computes its ratios in `float`.
@@ -177,17 +305,23 @@ fn stats(session: &mut Session, ks: &mut KeyspaceLock<'_>, _argv: &[Bytes]) -> F
             Frame::Double(f64::from(m.total as f32 * 100.0 / m.peak.max(1) as f32)),
         ),
         ("allocator.allocated", int(m.total)),
-        ("allocator.active", int(m.rss)),
-        ("allocator.resident", int(m.rss)),
+        ("allocator.active", int(m.resident())),
+        ("allocator.resident", int(m.resident())),
         (
             "allocator-fragmentation.ratio",
-            Frame::Double(m.fragmentation()),
+            Frame::Double(ratio(m.resident(), m.total)),
         ),
-        ("allocator-fragmentation.bytes", signed(m.rss, m.total)),
+        (
+            "allocator-fragmentation.bytes",
+            signed(m.resident(), m.total),
+        ),
         ("allocator-rss.ratio", Frame::Double(1.0)),
         ("allocator-rss.bytes", int(0)),
-        ("rss-overhead.ratio", Frame::Double(1.0)),
-        ("rss-overhead.bytes", int(0)),
+        (
+            "rss-overhead.ratio",
+            Frame::Double(ratio(m.rss, m.resident())),
+        ),
+        ("rss-overhead.bytes", signed(m.rss, m.resident())),
         ("fragmentation", Frame::Double(m.fragmentation())),
         ("fragmentation.bytes", signed(m.rss, m.total)),
     ];

@@ -240,7 +240,10 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "redis_mode", &"standalone");
             kv(out, "os", &std::env::consts::OS);
             kv(out, "arch_bits", &(usize::BITS));
+            kv(out, "monotonic_clock", &crate::clock::description());
             kv(out, "multiplexing_api", &"epoll");
+            kv(out, "atomicvar_api", &"c11-builtin");
+            kv(out, "gcc_version", &"0.0.0");
             kv(out, "process_id", &std::process::id());
             kv(out, "process_supervised", &"no");
             kv(out, "run_id", &shared.run_id);
@@ -250,6 +253,8 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "uptime_in_days", &(uptime / 86400));
             kv(out, "hz", &hz);
             kv(out, "configured_hz", &hz);
+            // Redis's 24-bit LRU clock: seconds, wrapping.
+            kv(out, "lru_clock", &((now_ms() / 1000) & ((1 << 24) - 1)));
             kv(
                 out,
                 "executable",
@@ -266,6 +271,7 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
             );
+            kv(out, "io_threads_active", &0);
         }
         "clients" => {
             out.push_str("# Clients\r\n");
@@ -310,37 +316,8 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(out, "total_blocking_keys_on_nokey", &0);
         }
         "memory" => {
-            let used = crate::alloc::allocated_bytes();
             out.push_str("# Memory\r\n");
-            kv(out, "used_memory", &used);
-            kv(out, "used_memory_human", &human_bytes(used));
-            kv(out, "used_memory_rss", &crate::alloc::resident_bytes());
-            kv(
-                out,
-                "used_memory_rss_human",
-                &human_bytes(crate::alloc::resident_bytes()),
-            );
-            let maxmemory = shared.limits.maxmemory();
-            kv(out, "maxmemory", &maxmemory);
-            kv(out, "maxmemory_human", &human_bytes(maxmemory));
-            kv(
-                out,
-                "maxmemory_policy",
-                &shared
-                    .config
-                    .read()
-                    .get_text("maxmemory-policy")
-                    .unwrap_or_default(),
-            );
-            // Nothing is left out of the comparison with maxmemory: moat
-            // has no replica or AOF buffers, which Redis leaves out.
-            kv(out, "mem_not_counted_for_evict", &0);
-            kv(
-                out,
-                "mem_clients_normal",
-                &crate::conn_limits::clients_memory(shared),
-            );
-            kv(out, "mem_allocator", &"system");
+            super::memory::write_info(session, ks, out);
         }
         "persistence" => {
             out.push_str("# Persistence\r\n");
@@ -364,6 +341,8 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             shared.aof.info(out);
         }
         "stats" => {
+            use crate::instantaneous::Metric;
+            use crate::pubsub::Kind;
             let keyspace = ks.get();
             let (hits, misses, expired, evicted) = (
                 keyspace.keyspace_hits,
@@ -371,42 +350,77 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
                 keyspace.expired_keys,
                 keyspace.evicted_keys,
             );
+            let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Relaxed);
+            let kbps = |metric| format!("{:.2}", stats.instantaneous.get(metric) as f32 / 1024.0);
             out.push_str("# Stats\r\n");
             kv(
                 out,
                 "total_connections_received",
-                &stats.total_connections_received.load(Relaxed),
+                &load(&stats.total_connections_received),
             );
             kv(
                 out,
                 "total_commands_processed",
-                &stats.total_commands_processed.load(Relaxed),
+                &load(&stats.total_commands_processed),
             );
-            kv(out, "instantaneous_ops_per_sec", &0);
+            kv(
+                out,
+                "instantaneous_ops_per_sec",
+                &stats.instantaneous.get(Metric::Commands),
+            );
             kv(
                 out,
                 "total_net_input_bytes",
-                &stats.total_net_input_bytes.load(Relaxed),
+                &load(&stats.total_net_input_bytes),
             );
             kv(
                 out,
                 "total_net_output_bytes",
-                &stats.total_net_output_bytes.load(Relaxed),
+                &load(&stats.total_net_output_bytes),
             );
+            // No replication, no forks, no active defrag, no I/O threads:
+            // those figures are zero, as on a Redis that has none.
+            kv(out, "total_net_repl_input_bytes", &0);
+            kv(out, "total_net_repl_output_bytes", &0);
+            kv(out, "instantaneous_input_kbps", &kbps(Metric::NetInput));
+            kv(out, "instantaneous_output_kbps", &kbps(Metric::NetOutput));
+            kv(out, "instantaneous_input_repl_kbps", &"0.00");
+            kv(out, "instantaneous_output_repl_kbps", &"0.00");
             kv(
                 out,
                 "rejected_connections",
-                &stats.rejected_connections.load(Relaxed),
+                &load(&stats.rejected_connections),
             );
+            for field in ["sync_full", "sync_partial_ok", "sync_partial_err"] {
+                kv(out, field, &0);
+            }
             kv(out, "expired_keys", &expired);
+            kv(out, "expired_stale_perc", &"0.00");
+            kv(out, "expired_time_cap_reached_count", &0);
+            kv(out, "expire_cycle_cpu_milliseconds", &0);
             kv(out, "evicted_keys", &evicted);
-            kv(out, "evicted_clients", &stats.evicted_clients.load(Relaxed));
+            kv(out, "evicted_clients", &load(&stats.evicted_clients));
+            kv(out, "total_eviction_exceeded_time", &0);
+            kv(out, "current_eviction_exceeded_time", &0);
             kv(out, "keyspace_hits", &hits);
             kv(out, "keyspace_misses", &misses);
-            use crate::pubsub::Kind;
             kv(out, "pubsub_channels", &shared.pubsub.len(Kind::Channel));
             kv(out, "pubsub_patterns", &shared.pubsub.len(Kind::Pattern));
             kv(out, "pubsubshard_channels", &shared.pubsub.len(Kind::Shard));
+            for field in [
+                "latest_fork_usec",
+                "total_forks",
+                "migrate_cached_sockets",
+                "slave_expires_tracked_keys",
+                "active_defrag_hits",
+                "active_defrag_misses",
+                "active_defrag_key_hits",
+                "active_defrag_key_misses",
+                "total_active_defrag_time",
+                "current_active_defrag_time",
+            ] {
+                kv(out, field, &0);
+            }
             let tracking = &ks.get().tracking;
             kv(out, "tracking_total_keys", &tracking.key_count());
             kv(out, "tracking_total_items", &tracking.item_count());
@@ -414,53 +428,95 @@ fn write_section(session: &Session, ks: &mut KeyspaceLock<'_>, section: &str, ou
             kv(
                 out,
                 "unexpected_error_replies",
-                &stats.unexpected_error_replies.load(Relaxed),
+                &load(&stats.unexpected_error_replies),
             );
             kv(
                 out,
                 "total_error_replies",
-                &stats.total_error_replies.load(Relaxed),
+                &load(&stats.total_error_replies),
+            );
+            kv(out, "dump_payload_sanitizations", &0);
+            kv(
+                out,
+                "total_reads_processed",
+                &load(&stats.total_reads_processed),
             );
             kv(
                 out,
+                "total_writes_processed",
+                &load(&stats.total_writes_processed),
+            );
+            kv(out, "io_threaded_reads_processed", &0);
+            kv(out, "io_threaded_writes_processed", &0);
+            kv(
+                out,
+                "client_output_buffer_limit_disconnections",
+                &load(&stats.client_output_buffer_limit_disconnections),
+            );
+            kv(out, "reply_buffer_shrinks", &0);
+            kv(out, "reply_buffer_expands", &0);
+            kv(
+                out,
                 "acl_access_denied_auth",
-                &stats.acl_access_denied_auth.load(Relaxed),
+                &load(&stats.acl_access_denied_auth),
             );
             kv(
                 out,
                 "acl_access_denied_cmd",
-                &stats.acl_access_denied_cmd.load(Relaxed),
+                &load(&stats.acl_access_denied_cmd),
             );
             kv(
                 out,
                 "acl_access_denied_key",
-                &stats.acl_access_denied_key.load(Relaxed),
+                &load(&stats.acl_access_denied_key),
             );
             kv(
                 out,
                 "acl_access_denied_channel",
-                &stats.acl_access_denied_channel.load(Relaxed),
-            );
-            kv(
-                out,
-                "client_output_buffer_limit_disconnections",
-                &stats
-                    .client_output_buffer_limit_disconnections
-                    .load(Relaxed),
+                &load(&stats.acl_access_denied_channel),
             );
         }
         "replication" => {
             out.push_str("# Replication\r\n");
             kv(out, "role", &"master");
             kv(out, "connected_slaves", &0);
+            kv(out, "master_failover_state", &"no-failover");
             kv(out, "master_replid", &shared.run_id);
+            kv(
+                out,
+                "master_replid2",
+                &"0000000000000000000000000000000000000000",
+            );
             kv(out, "master_repl_offset", &0);
+            kv(out, "second_repl_offset", &-1);
+            kv(out, "repl_backlog_active", &0);
+            kv(
+                out,
+                "repl_backlog_size",
+                &shared
+                    .config
+                    .read()
+                    .get_int("repl-backlog-size")
+                    .unwrap_or(1 << 20),
+            );
+            kv(out, "repl_backlog_first_byte_offset", &0);
+            kv(out, "repl_backlog_histlen", &0);
         }
         "cpu" => {
             let (user, sys) = crate::alloc::cpu_times();
             out.push_str("# CPU\r\n");
             kv(out, "used_cpu_sys", &format!("{sys:.6}"));
             kv(out, "used_cpu_user", &format!("{user:.6}"));
+            // Snapshots and rewrites run on threads: no child processes.
+            kv(out, "used_cpu_sys_children", &"0.000000");
+            kv(out, "used_cpu_user_children", &"0.000000");
+            let (thread_user, thread_sys) = crate::alloc::thread_cpu_times();
+            kv(out, "used_cpu_sys_main_thread", &format!("{thread_sys:.6}"));
+            kv(
+                out,
+                "used_cpu_user_main_thread",
+                &format!("{thread_user:.6}"),
+            );
         }
         "modules" => out.push_str("# Modules\r\n"),
         "cluster" => {
@@ -539,7 +595,7 @@ fn kv(out: &mut String, key: &str, value: &dyn std::fmt::Display) {
 }
 
 /// `1.37M`-style sizes, as Redis's bytesToHuman prints them.
-fn human_bytes(n: u64) -> String {
+pub(super) fn human_bytes(n: u64) -> String {
     let n = n as f64;
     let units = [
         ("B", 1.0),
