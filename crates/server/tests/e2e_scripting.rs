@@ -300,3 +300,22 @@ fn blocking_commands_in_scripts_answer_at_once() {
     };
     assert!(String::from_utf8_lossy(&info).contains("blocked_clients:0"));
 }
+
+/// INFO and MEMORY called from a script answer (the running script holds
+/// the scripting engine, whose figures they report).
+#[test]
+fn scripts_may_ask_info_and_memory() {
+    let server = start();
+    let mut c = server.client().unwrap();
+    c.set_timeout(Duration::from_secs(3)).unwrap();
+    for script in [
+        "return redis.call('info', 'memory')",
+        "return redis.call('info')",
+        "return #redis.call('memory', 'stats')",
+        "return redis.call('memory', 'doctor')",
+    ] {
+        let reply = c.call(&["EVAL", script, "0"]).unwrap();
+        assert!(!reply.is_error(), "{script}: {reply:?}");
+    }
+    assert_eq!(c.call(&["PING"]).unwrap(), Frame::simple("PONG"));
+}

@@ -105,9 +105,62 @@ pub struct Scripting {
     /// without the engine, which a script running FLUSHALL (and so the
     /// save of the save points) holds.
     codes: Mutex<Vec<Bytes>>,
+    /// The engine's memory figures as last measured, for INFO and MEMORY
+    /// asked while the engine is locked (from inside a script, which
+    /// holds it: locking it again would never return).
+    last_figures: Mutex<EngineFigures>,
+}
+
+/// What INFO memory and MEMORY STATS report about scripting.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineFigures {
+    /// Memory of the EVAL and FUNCTION Lua VMs.
+    pub eval_vm: u64,
+    pub functions_vm: u64,
+    /// The EVAL script cache and the libraries' names and codes.
+    pub scripts_bytes: u64,
+    pub functions_bytes: u64,
+    pub cached_scripts: usize,
+    pub functions: usize,
+    pub libraries: usize,
+}
+
+impl EngineFigures {
+    fn of(engine: &Engine) -> EngineFigures {
+        let functions_bytes = engine
+            .libraries
+            .libraries
+            .iter()
+            .map(|(name, lib)| {
+                crate::db::memory::block(name.len()) + crate::db::memory::block(lib.code.len())
+            })
+            .sum::<usize>();
+        EngineFigures {
+            eval_vm: engine.eval.lua.used_memory() as u64,
+            functions_vm: engine.functions.lua.used_memory() as u64,
+            scripts_bytes: engine.scripts.memory_bytes() as u64,
+            functions_bytes: functions_bytes as u64,
+            cached_scripts: engine.scripts.len(),
+            functions: engine.libraries.function_count(),
+            libraries: engine.libraries.libraries.len(),
+        }
+    }
 }
 
 impl Scripting {
+    /// The engine's memory figures: measured now, or as last measured
+    /// when the engine is busy (a running script holds it).
+    pub fn figures(&self) -> EngineFigures {
+        match self.engine.try_lock() {
+            Some(engine) => {
+                let figures = EngineFigures::of(&engine);
+                *self.last_figures.lock() = figures;
+                figures
+            }
+            None => *self.last_figures.lock(),
+        }
+    }
+
     pub fn new() -> mlua::Result<Scripting> {
         let run = Arc::new(busy::RunState::default());
         let rand = Arc::new(Mutex::new(Rand48::default()));
@@ -124,6 +177,7 @@ impl Scripting {
             library_count: AtomicUsize::new(0),
             function_count: AtomicUsize::new(0),
             codes: Mutex::new(Vec::new()),
+            last_figures: Mutex::new(EngineFigures::default()),
         })
     }
 

@@ -51,30 +51,19 @@ impl Overhead {
         let shared = &session.shared;
         let total = crate::alloc::allocated_bytes();
         let peak = crate::alloc::update_peak(total);
-        let (lua_caches, functions_caches, cached_scripts, vms) = {
-            let engine = shared.scripting.engine.lock();
-            let vms = (
-                engine.eval.lua.used_memory() as u64,
-                engine.functions.lua.used_memory() as u64,
-                engine.libraries.function_count(),
-                engine.libraries.libraries.len(),
-            );
-            let functions: usize = engine
-                .libraries
-                .libraries
-                .iter()
-                .map(|(name, lib)| {
-                    crate::db::memory::block(name.len()) + crate::db::memory::block(lib.code.len())
-                })
-                .sum();
-            (
-                engine.scripts.memory_bytes() as u64,
-                functions as u64,
-                engine.scripts.len(),
-                vms,
-            )
-        };
-        let (lua_eval, lua_functions, function_count, library_count) = vms;
+        // Not the engine itself: a script calling INFO or MEMORY holds it.
+        let figures = shared.scripting.figures();
+        let (lua_caches, functions_caches, cached_scripts) = (
+            figures.scripts_bytes,
+            figures.functions_bytes,
+            figures.cached_scripts,
+        );
+        let (lua_eval, lua_functions, function_count, library_count) = (
+            figures.eval_vm,
+            figures.functions_vm,
+            figures.functions,
+            figures.libraries,
+        );
         let keyspace = ks.get();
         let mut dbs = Vec::new();
         let mut keys = 0;
