@@ -319,3 +319,55 @@ fn scripts_may_ask_info_and_memory() {
     }
     assert_eq!(c.call(&["PING"]).unwrap(), Frame::simple("PONG"));
 }
+
+/// Every command a script may call answers from inside one (an error is
+/// fine, hanging is not), with no arguments and with a few: a handler that
+/// locked something the running script holds would never return.
+#[test]
+fn every_command_a_script_may_call_answers() {
+    let server = start();
+    let mut c = server.client().unwrap();
+    c.set_timeout(Duration::from_secs(5)).unwrap();
+    let Frame::Array(table) = c.call(&["COMMAND"]).unwrap() else {
+        panic!("COMMAND is an array")
+    };
+    let noscript = |flags: &Frame| matches!(flags, Frame::Array(f) | Frame::Set(f) if f.iter().any(|x| *x == Frame::simple("noscript") || *x == bulk("noscript")));
+    let mut names: Vec<Vec<String>> = Vec::new();
+    for entry in &table {
+        let Frame::Array(fields) = entry else {
+            continue;
+        };
+        let name = text(&fields[0]);
+        let subcommands = match fields.get(9) {
+            Some(Frame::Array(subs)) if !subs.is_empty() => subs.clone(),
+            _ => Vec::new(),
+        };
+        if subcommands.is_empty() {
+            if !noscript(&fields[2]) {
+                names.push(vec![name]);
+            }
+            continue;
+        }
+        for sub in &subcommands {
+            let Frame::Array(sub) = sub else { continue };
+            if !noscript(&sub[2]) {
+                names.push(text(&sub[0]).split('|').map(str::to_owned).collect());
+            }
+        }
+    }
+    assert!(names.len() > 200, "{} commands", names.len());
+    for extra in [&[][..], &["k1"][..], &["k1", "1", "2", "3"][..]] {
+        for parts in &names {
+            let args: Vec<String> = parts
+                .iter()
+                .map(String::as_str)
+                .chain(extra.iter().copied())
+                .map(|a| format!("'{a}'"))
+                .collect();
+            let script = format!("return redis.pcall({})", args.join(", "));
+            let reply = c.call(&["EVAL", &script, "0"]);
+            assert!(reply.is_ok(), "{script}: {reply:?}");
+        }
+    }
+    assert_eq!(c.call(&["PING"]).unwrap(), Frame::simple("PONG"));
+}
