@@ -13,6 +13,7 @@ use super::reply::{count, flatten, selected_db, syntax_error, wrong_type, Reply}
 use super::{Ctx, Handler};
 use crate::db::{Access, DbView, StrValue, Value};
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 /// This module's commands by lowercase name.
@@ -116,6 +117,7 @@ fn setbit(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     *byte = (*byte & !mask) | (on * mask);
     if grown || old != on {
         db.modified(key);
+        db.notify(NotifyFlags::STRING, "setbit", key);
     }
     Ok(Frame::Integer(i64::from(old)))
 }
@@ -265,7 +267,9 @@ fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         .collect::<Result<Vec<Bytes>, Frame>>()?;
     let longest = sources.iter().map(Bytes::len).max().unwrap_or(0);
     if longest == 0 {
-        db.remove(target);
+        if db.remove(target) {
+            db.notify(NotifyFlags::GENERIC, "del", target);
+        }
         return Ok(Frame::Integer(0));
     }
     let byte_of = |source: &Bytes, i: usize| source.get(i).copied().unwrap_or(0);
@@ -284,6 +288,7 @@ fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         })
         .collect();
     db.set(target, Value::raw_string(result), false);
+    db.notify(NotifyFlags::STRING, "set", target);
     Ok(count(longest))
 }
 

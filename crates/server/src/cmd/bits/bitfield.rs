@@ -10,6 +10,7 @@ use crate::cmd::reply::{selected_db, syntax_error, wrong_type, Reply};
 use crate::cmd::Ctx;
 use crate::db::Access;
 use bytes::Bytes;
+use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 const BAD_TYPE: &str = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
@@ -189,7 +190,9 @@ pub fn bitfield(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
     }
     let mut db = selected_db(ctx);
     let (buffer, grown) = string_for_bit_write(&mut db, key, (highest_bit >> 3) as usize + 1)?;
-    let mut changed = grown;
+    // Redis counts a change for each write performed on a key it created
+    // or grew, or that moved a value.
+    let mut changed = false;
     let replies = ops
         .iter()
         .map(|op| {
@@ -204,7 +207,7 @@ pub fn bitfield(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
                 return Frame::Null;
             };
             write_bits(buffer, op.offset, op.field.bits, new as u64);
-            changed |= new != old;
+            changed |= grown || new != old;
             Frame::Integer(if matches!(op.kind, OpKind::Set(_)) {
                 old
             } else {
@@ -214,6 +217,7 @@ pub fn bitfield(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
         .collect();
     if changed {
         db.modified(key);
+        db.notify(NotifyFlags::STRING, "setbit", key);
     }
     Ok(Frame::Array(replies))
 }
