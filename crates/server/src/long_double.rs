@@ -70,15 +70,15 @@ impl LongDouble {
     /// without trailing zeros, `-0` as `0`; `None` for a value that is
     /// not finite.
     pub fn to_human(&self) -> Option<String> {
-        let mut buf = vec![0u8; MAX_CHARS];
+        // On the stack: INCRBYFLOAT formats once per call.
+        let mut buf = [0u8; MAX_CHARS];
         // SAFETY: the helper writes at most `buf.len()` bytes into `buf`.
         let len =
             unsafe { moat_ld_format_human(self.0.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
         if len == 0 {
             return None;
         }
-        buf.truncate(len);
-        String::from_utf8(buf).ok()
+        std::str::from_utf8(&buf[..len]).ok().map(str::to_owned)
     }
 }
 

@@ -355,8 +355,10 @@ impl Session {
         // `writeCommandsDeniedByDiskError`: after a failed save, with
         // save points and `stop-writes-on-bgsave-error`, writes (and
         // PING, so monitoring notices) are refused until a save works.
-        if (self.is_write_request(cmd) || cmd.fullname == "ping")
-            && crate::persist::jobs::writes_refused(shared)
+        // The persistence state (an atomic load while saves succeed) is
+        // asked first, so a healthy server compares no command names.
+        if crate::persist::jobs::writes_refused(shared)
+            && (self.is_write_request(cmd) || cmd.fullname == "ping")
         {
             return self.reject_command(cmd, Frame::error(MISCONF));
         }
@@ -372,8 +374,8 @@ impl Session {
                 )),
             );
         }
-        if self.is_write_request(cmd) {
-            if let Some(error) = self.shared.aof.write_error() {
+        if let Some(error) = self.shared.aof.write_error() {
+            if self.is_write_request(cmd) {
                 return self.reject_command(
                     cmd,
                     Frame::error(format!("MISCONF Errors writing to the AOF file: {error}")),

@@ -9,9 +9,9 @@
 use moat_resp::Frame;
 use moat_testkit::{moat_server, reference, Client, ServerBuilder, ServerProcess};
 
-/// `cmdstat_<name>`'s calls, rejected and failed counts, or `None` when
-/// the command is not listed.
-fn calls(info: &Frame, command: &str) -> Option<(u64, u64, u64)> {
+/// One field of `cmdstat_<command>`, or `None` when the command is not
+/// listed.
+fn stat_field(info: &Frame, command: &str, name: &str) -> Option<u64> {
     let text = match info {
         Frame::Bulk(text) | Frame::Verbatim { text, .. } => {
             String::from_utf8_lossy(text).into_owned()
@@ -20,17 +20,22 @@ fn calls(info: &Frame, command: &str) -> Option<(u64, u64, u64)> {
     };
     let prefix = format!("cmdstat_{command}:");
     let line = text.lines().find(|line| line.starts_with(&prefix))?;
-    let field = |name: &str| -> u64 {
-        line[prefix.len()..]
-            .split(',')
-            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
-            .and_then(|value| value.parse().ok())
-            .unwrap_or_else(|| panic!("{name} in {line}"))
-    };
+    let value = line[prefix.len()..]
+        .split(',')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("{name} in {line}"));
+    Some(value)
+}
+
+/// `cmdstat_<name>`'s calls, rejected and failed counts, or `None` when
+/// the command is not listed.
+fn calls(info: &Frame, command: &str) -> Option<(u64, u64, u64)> {
+    let field = |name| stat_field(info, command, name);
     Some((
-        field("calls"),
-        field("rejected_calls"),
-        field("failed_calls"),
+        field("calls")?,
+        field("rejected_calls")?,
+        field("failed_calls")?,
     ))
 }
 
@@ -148,22 +153,8 @@ fn pipelined_statistics_match_redis() {
 
 /// `cmdstat_<name>`'s calls and usec.
 fn calls_and_usec(client: &mut Client, command: &str) -> (u64, u64) {
-    let Frame::Bulk(text) = client.call(&["INFO", "commandstats"]).unwrap() else {
-        panic!("INFO is a bulk string")
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    let prefix = format!("cmdstat_{command}:");
-    let line = text
-        .lines()
-        .find(|line| line.starts_with(&prefix))
-        .unwrap_or_else(|| panic!("{prefix} in {text}"));
-    let field = |name: &str| -> u64 {
-        line[prefix.len()..]
-            .split(',')
-            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
-            .and_then(|value| value.parse().ok())
-            .unwrap_or_else(|| panic!("{name} in {line}"))
-    };
+    let info = client.call(&["INFO", "commandstats"]).unwrap();
+    let field = |name| stat_field(&info, command, name).unwrap_or_else(|| panic!("{command}"));
     (field("calls"), field("usec"))
 }
 

@@ -115,6 +115,23 @@ fn bcast_prefixes_through_the_redis_crate() {
     );
 }
 
+/// The distinct keys of the next `pushes` invalidation pushes.
+fn distinct_invalidated(tracker: &mut Client, pushes: usize) -> Vec<Frame> {
+    let mut dropped = Vec::new();
+    for _ in 0..pushes {
+        let Frame::Push(items) = tracker.read_frame().unwrap() else {
+            panic!("an invalidation push");
+        };
+        let [_, Frame::Array(keys)] = &items[..] else {
+            panic!("{items:?}");
+        };
+        dropped.extend(keys.iter().cloned());
+    }
+    dropped.sort_by_key(|k| format!("{k:?}"));
+    dropped.dedup();
+    dropped
+}
+
 #[test]
 fn a_full_table_drops_random_keys_with_invalidations() {
     let server = moat();
@@ -133,18 +150,7 @@ fn a_full_table_drops_random_keys_with_invalidations() {
         .unwrap();
     // The next command (anyone's) brings the table back under the limit.
     assert_eq!(info_field(&mut other, "stats", "tracking_total_keys"), 2);
-    let mut dropped = Vec::new();
-    for _ in 0..3 {
-        let Frame::Push(items) = tracker.read_frame().unwrap() else {
-            panic!("an invalidation push");
-        };
-        let [_, Frame::Array(keys)] = &items[..] else {
-            panic!("{items:?}");
-        };
-        dropped.extend(keys.iter().cloned());
-    }
-    dropped.sort_by_key(|k| format!("{k:?}"));
-    dropped.dedup();
+    let dropped = distinct_invalidated(&mut tracker, 3);
     assert_eq!(dropped.len(), 3, "three distinct keys: {dropped:?}");
     assert!(dropped
         .iter()
@@ -165,18 +171,7 @@ fn idle_table_is_cut_back(server: &ServerProcess) {
     admin
         .call(&["CONFIG", "SET", "tracking-table-max-keys", "1"])
         .unwrap();
-    let mut dropped = Vec::new();
-    for _ in 0..2 {
-        let Frame::Push(items) = tracker.read_frame().unwrap() else {
-            panic!("an invalidation push");
-        };
-        let [_, Frame::Array(keys)] = &items[..] else {
-            panic!("{items:?}");
-        };
-        dropped.extend(keys.iter().cloned());
-    }
-    dropped.sort_by_key(|k| format!("{k:?}"));
-    dropped.dedup();
+    let dropped = distinct_invalidated(&mut tracker, 2);
     assert_eq!(dropped.len(), 2, "two distinct keys: {dropped:?}");
     admin
         .call(&["CONFIG", "SET", "tracking-table-max-keys", "0"])

@@ -160,7 +160,10 @@ pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
          EVAL, as in 7.2; Redis 7.0.15, the differential reference, writes it before \
          (inside EXEC's array, for a message). The reference session moves such pushes \
          after the reply (push_order.rs); what 7.0 nests inside EXEC is compared with \
-         Valkey 8.1 instead (tests/differential_valkey)",
+         Valkey 8.1 instead (tests/differential_valkey). After the reply, invalidations \
+         redirected to the client come before its own, where 7.2 keeps the order they \
+         were raised in (a client both tracking a key and another client's redirect \
+         target, changing it)",
     ),
     (
         "client|tracking",
@@ -332,10 +335,17 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ),
     (
         "info",
-        "every field of Redis 7.2's sections is there, in its order; those about state \
-         moat does not have (forks, replication, active defrag, I/O threads, jemalloc) are \
-         zero, the allocator figures follow Redis built with libc (active = resident = RSS \
-         less Lua's memory), and `moat_version` is added to the server section",
+        "every field of the reference's sections is there, in its order \
+         (e2e_info_fields), but 7.2's eventloop_* metrics are absent: moat has no single \
+         event loop to time. Fields about state moat does not have (forks, replication, \
+         active defrag, I/O threads, jemalloc) are zero, and so are some it does not \
+         measure: expired_stale_perc, expired_time_cap_reached_count, \
+         expire_cycle_cpu_milliseconds, the eviction exceeded times, \
+         dump_payload_sanitizations (every RESTORE payload is validated in full) and \
+         reply_buffer_*. The allocator figures follow Redis built with libc (active = \
+         resident = RSS less Lua's memory); used_cpu_*_main_thread is the worker thread \
+         answering INFO; monotonic_clock names the time-stamp counter moat reads; \
+         `moat_version` is added to the server section",
     ),
     (
         "client|list",

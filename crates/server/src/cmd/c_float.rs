@@ -55,23 +55,31 @@ fn decimal(body: &str) -> Option<CFloat> {
     {
         return None;
     }
-    let lower = body.to_ascii_lowercase();
-    // C's `nan(n-char-sequence)`, which Rust does not spell.
-    if let Some(chars) = lower.strip_prefix("nan(").and_then(|r| r.strip_suffix(')')) {
-        if chars
+    let Ok(value) = body.parse::<f64>() else {
+        // C's `nan(n-char-sequence)`, which Rust does not spell.
+        let chars = body
+            .get(..4)
+            .filter(|head| head.eq_ignore_ascii_case("nan("))
+            .and_then(|_| body[4..].strip_suffix(')'))?;
+        return chars
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Some(CFloat {
+            .then_some(CFloat {
                 value: f64::NAN,
                 out_of_range: false,
             });
-        }
-    }
-    let value: f64 = body.parse().ok()?;
-    let mantissa = lower.split('e').next().unwrap_or("");
-    let out_of_range = (value.is_infinite() && !lower.contains("inf"))
-        || (value == 0.0 && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)));
+    };
+    // Only infinities and zeros need the text (overflow is an infinity
+    // not spelled out, underflow a zero with a non-zero digit), so the
+    // common case allocates nothing.
+    let out_of_range = if value.is_infinite() {
+        !body.bytes().any(|b| b.eq_ignore_ascii_case(&b'i'))
+    } else if value == 0.0 {
+        let mantissa = body.split(['e', 'E']).next().unwrap_or("");
+        mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b))
+    } else {
+        false
+    };
     Some(CFloat {
         value,
         out_of_range,
@@ -166,8 +174,9 @@ const LONG_DOUBLE_MIN_EXP10: f64 = -4950.56;
 pub(crate) fn long_double_range(text: &str) -> LongDoubleRange {
     let body = text.trim_start_matches(['+', '-']);
     let order = match body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        Some(hex) => hex_order_of_magnitude(hex),
-        None => decimal_order_of_magnitude(body),
+        // Hex digits, and a binary exponent after `p`.
+        Some(hex) => order_of_magnitude(hex, 16, 'p', std::f64::consts::LOG10_2),
+        None => order_of_magnitude(body, 10, 'e', 1.0),
     };
     if (LONG_DOUBLE_MIN_EXP10..=LONG_DOUBLE_MAX_EXP10).contains(&order) {
         LongDoubleRange::Within
@@ -176,39 +185,30 @@ pub(crate) fn long_double_range(text: &str) -> LongDoubleRange {
     }
 }
 
-/// log10 of a decimal text's value, closely enough for a range test.
-fn decimal_order_of_magnitude(body: &str) -> f64 {
+/// log10 of a number's text in `radix` whose exponent (after
+/// `exponent_mark`) counts powers of `10^exponent_log10`: from its
+/// leading digits and the position of the point, closely enough for a
+/// range test.
+fn order_of_magnitude(body: &str, radix: u32, exponent_mark: char, exponent_log10: f64) -> f64 {
     let lower = body.to_ascii_lowercase();
-    let (mantissa, exponent) = lower.split_once('e').unwrap_or((&lower, "0"));
-    let exponent: f64 = exponent.parse::<i64>().map_or(0.0, |e| e as f64);
+    let (mantissa, exponent) = lower.split_once(exponent_mark).unwrap_or((&lower, "0"));
+    let exponent = exponent.parse::<i64>().map_or(0.0, |e| e as f64);
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits: String = int.chars().chain(frac.chars()).collect();
-    let Some(first) = digits.find(|c: char| c != '0') else {
-        return f64::NEG_INFINITY;
-    };
-    // Digits up to the decimal point, counted from the first non-zero one.
-    let point = int.len() as f64 - first as f64;
-    let lead: f64 = digits[first..]
+    let digits: Vec<u32> = int
         .chars()
-        .take(17)
-        .collect::<String>()
-        .parse::<f64>()
-        .map_or(0.0, |v| v.log10() - (v.log10().floor()));
-    point - 1.0 + lead + exponent
-}
-
-/// log10 of a hexadecimal text's value (after `0x`).
-fn hex_order_of_magnitude(hex: &str) -> f64 {
-    let lower = hex.to_ascii_lowercase();
-    let (mantissa, exponent) = lower.split_once('p').unwrap_or((&lower, "0"));
-    let exponent: f64 = exponent.parse::<i64>().map_or(0.0, |e| e as f64);
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits: String = int.chars().chain(frac.chars()).collect();
-    let Some(first) = digits.find(|c: char| c != '0') else {
+        .chain(frac.chars())
+        .filter_map(|c| c.to_digit(radix))
+        .collect();
+    let Some(first) = digits.iter().position(|&d| d != 0) else {
         return f64::NEG_INFINITY;
     };
-    let bits = (int.len() as f64 - first as f64) * 4.0 + exponent;
-    bits * std::f64::consts::LOG10_2
+    // The leading digits as a number, then scaled to where the point is.
+    let lead = &digits[first..digits.len().min(first + 12)];
+    let leading = lead
+        .iter()
+        .fold(0.0, |acc, &d| acc * f64::from(radix) + f64::from(d));
+    let point = int.len() as f64 - first as f64 - lead.len() as f64;
+    leading.log10() + point * f64::from(radix).log10() + exponent * exponent_log10
 }
 
 #[cfg(test)]
