@@ -311,9 +311,12 @@ impl Config {
         }
         let mut changed = Vec::new();
         for (index, new_value) in staged {
+            let name = DIRECTIVES[index].name;
             if self.values[index] != new_value {
                 self.values[index] = new_value;
-                changed.push(DIRECTIVES[index].name);
+                if !changed.contains(&name) {
+                    changed.push(name);
+                }
             }
         }
         Ok(changed)
@@ -343,7 +346,10 @@ impl Config {
                 && !self.protected_configs_allowed(client_is_local)
             {
                 Some("can't set protected config")
-            } else if found.iter().any(|f| f.index == l.index) {
+            } else if found.iter().any(|f| f.index == l.index && f.name == l.name) {
+                // Redis compares its config entries, and an alias is an
+                // entry of its own: a name and its alias both apply, in
+                // order, the last one winning.
                 Some("duplicate parameter")
             } else {
                 None

@@ -9,7 +9,9 @@ pub use moat_resp::string2ll;
 
 /// Redis's `memtoull`: digits followed by an optional unit (`b`, `k`,
 /// `kb`, `m`, `mb`, `g`, `gb`, case-insensitive; `k` is 1000 and `kb`
-/// 1024). Like Redis, an empty digit string counts as 0.
+/// 1024). Like Redis, an empty digit string counts as 0, too many digits
+/// saturate (`strtoull`'s ERANGE is not checked) and the unit's product
+/// wraps: `18446744073709551616` is `u64::MAX`, `17179869184gb` is 0.
 pub fn memtoull(s: &[u8]) -> Option<u64> {
     if s.first() == Some(&b'-') {
         return None;
@@ -33,11 +35,13 @@ pub fn memtoull(s: &[u8]) -> Option<u64> {
     if digits.len() >= 128 {
         return None;
     }
-    let mut value: u64 = 0;
-    for &d in digits {
-        value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    value.checked_mul(multiplier)
+    let value = digits.iter().fold(0u64, |value, &d| {
+        value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .unwrap_or(u64::MAX)
+    });
+    Some(value.wrapping_mul(multiplier))
 }
 
 /// C's `strtoll(s, &end, base)` followed by Redis's usual `*end == '\0'`
@@ -137,14 +141,12 @@ mod tests {
         assert_eq!(memtoull(b"5b"), Some(5));
         assert_eq!(memtoull(b""), Some(0));
         assert_eq!(memtoull(b"gb"), Some(0));
-        for bad in [
-            &b"-1"[..],
-            b"1x",
-            b"1 kb",
-            b"1.5mb",
-            b"18446744073709551616",
-            b"17179869184gb",
-        ] {
+        // Redis neither checks strtoull's ERANGE nor the unit's product.
+        assert_eq!(memtoull(b"18446744073709551616"), Some(u64::MAX));
+        assert_eq!(memtoull(b"99999999999999999999999kb"), Some(u64::MAX << 10));
+        assert_eq!(memtoull(b"17179869184gb"), Some(0));
+        assert_eq!(memtoull(b"17179869185gb"), Some(1 << 30));
+        for bad in [&b"-1"[..], b"+1", b" 1", b"1x", b"1 kb", b"1.5mb"] {
             assert_eq!(memtoull(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }

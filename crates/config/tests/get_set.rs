@@ -181,6 +181,31 @@ fn set_is_all_or_nothing() {
 }
 
 #[test]
+fn a_name_and_its_alias_are_not_duplicates() {
+    // Redis registers an alias as a config entry of its own, so its
+    // duplicate check lets both through and the last one wins.
+    let mut config = Config::default();
+    let changed = config
+        .set(&pairs(&[
+            ("hash-max-ziplist-entries", "1"),
+            ("hash-max-listpack-entries", "2"),
+        ]))
+        .unwrap();
+    assert_eq!(changed, ["hash-max-listpack-entries"]);
+    assert_eq!(
+        get(&config, &["hash-max-listpack-entries"]),
+        [("hash-max-listpack-entries".to_owned(), "2".to_owned())]
+    );
+    assert_eq!(
+        set_err(
+            &mut config,
+            &[("slave-read-only", "no"), ("SLAVE-READ-ONLY", "yes")]
+        ),
+        "ERR CONFIG SET failed (possibly related to argument 'SLAVE-READ-ONLY') - duplicate parameter"
+    );
+}
+
+#[test]
 fn protected_configs_follow_enable_protected_configs() {
     let mut config = Config::from_text("enable-protected-configs local\n").unwrap();
     assert!(config.set(&pairs(&[("dbfilename", "x.rdb")])).is_err());

@@ -10,11 +10,9 @@ fn differential_scripts_match_redis() {
     let Some(redis) = reference::redis_server() else {
         return;
     };
-    // DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE make expiry observable in
-    // the transaction and notification scripts.
-    let debug = ["--enable-debug-command", "local"];
-    let moat = moat_server(option_env!("CARGO_BIN_EXE_moat-server")).args(debug);
-    let redis = ServerBuilder::new(redis).args(debug);
+    let args = differential::SCRIPT_SERVER_ARGS;
+    let moat = moat_server(option_env!("CARGO_BIN_EXE_moat-server")).args(args);
+    let redis = ServerBuilder::new(redis).args(args);
     let report = differential::check_dir(&differential_dir(), &moat, &redis).unwrap();
     assert!(!report.scripts.is_empty(), "no differential scripts found");
     report.assert_clean();

@@ -133,6 +133,11 @@ fn normalised(step: &Step, outcome: Outcome) -> Outcome {
     }
 }
 
+/// The directives both servers of a `tests/differential/` run start with:
+/// DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE make expiry observable (and,
+/// with the active cycle off, deterministic) in the scripts.
+pub const SCRIPT_SERVER_ARGS: &[&str] = &["--enable-debug-command", "local"];
+
 /// Runs every `*.txt` script of `dir` against fresh servers from `subject`
 /// and `reference`, a Redis 7.0 redis-server.
 pub fn check_dir(

@@ -195,6 +195,7 @@ fn golden_mismatches_name_file_and_line_and_update_fixes_them() {
 #[test]
 fn differential_scripts_agree_between_two_redis_servers() {
     let Some(builder) = redis() else { return };
+    let builder = builder.args(differential::SCRIPT_SERVER_ARGS);
     // Both sides write their own pushes in 7.0's order: nothing to move.
     let report = differential::check_dir_with(
         &moat_testkit::differential_dir(),

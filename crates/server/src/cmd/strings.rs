@@ -218,7 +218,7 @@ fn set_generic(
     );
     db.notify(NotifyFlags::STRING, "set", key);
     if let Some(at) = expire_at {
-        db.set_expire(key, at);
+        store_expire(&mut db, key, at);
         db.notify(NotifyFlags::GENERIC, "expire", key);
         // Replayed later, a relative TTL would restart: state the instant.
         if db.propagating() {
@@ -232,6 +232,18 @@ fn set_generic(
         }
     }
     Ok(old.unwrap_or(ok_reply))
+}
+
+/// Gives the key SET just stored its expiry. Unlike EXPIRE and GETEX,
+/// Redis's SET does not compare the instant with the clock: a past EXAT
+/// or PXAT stores a key that is already expired, which DBSIZE counts
+/// until a lookup (an `expired` event) or the active cycle removes it.
+fn store_expire(db: &mut DbView<'_>, key: &[u8], at: i64) {
+    let index = db.index();
+    let raw = db.keyspace().db(index);
+    if let Some(slot) = raw.find(key) {
+        raw.set_expire(slot, Some(at));
+    }
 }
 
 fn setnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {

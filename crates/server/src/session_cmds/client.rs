@@ -108,54 +108,64 @@ fn client_type_matches(kind: &[u8], info: &ClientInfo) -> Option<bool> {
     }
 }
 
-fn list(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    let mut kind: Option<Bytes> = None;
-    let mut ids: Option<Vec<u64>> = None;
-    let mut i = 2;
-    while i < argv.len() {
-        if argv[i].eq_ignore_ascii_case(b"type") && i + 1 < argv.len() {
-            let probe = ClientInfo {
-                ..session.info.lock().clone()
-            };
-            if client_type_matches(&argv[i + 1], &probe).is_none() {
-                return Frame::error(format!(
-                    "ERR Unknown client type '{}'",
-                    String::from_utf8_lossy(&argv[i + 1])
-                ));
-            }
-            kind = Some(argv[i + 1].clone());
-            i += 2;
-        } else if argv[i].eq_ignore_ascii_case(b"id") && i + 1 < argv.len() {
-            let mut wanted = Vec::new();
-            for arg in &argv[i + 1..] {
-                match std::str::from_utf8(arg)
-                    .ok()
-                    .and_then(|s| s.parse::<u64>().ok())
-                    .filter(|&id| id > 0)
-                {
-                    Some(id) => wanted.push(id),
-                    None => return Frame::error("ERR Invalid client ID"),
-                }
-            }
-            ids = Some(wanted);
-            i = argv.len();
-        } else {
-            return Frame::error("ERR syntax error");
+/// Which clients CLIENT LIST shows.
+enum ListSelection {
+    All,
+    Type(Bytes),
+    /// Looked up one by one in argument order, as Redis does: an id with no
+    /// client (0 and negative ones included) adds nothing, a repeated one
+    /// is listed again.
+    Ids(Vec<i64>),
+}
+
+/// Redis accepts exactly `CLIENT LIST`, `CLIENT LIST TYPE t` or
+/// `CLIENT LIST ID id...`; anything else is a syntax error.
+fn list_selection(session: &Session, argv: &[Bytes]) -> Result<ListSelection, Frame> {
+    let Some(option) = argv.get(2) else {
+        return Ok(ListSelection::All);
+    };
+    if argv.len() == 4 && option.eq_ignore_ascii_case(b"type") {
+        let probe = session.info.lock().clone();
+        if client_type_matches(&argv[3], &probe).is_none() {
+            return Err(Frame::error(format!(
+                "ERR Unknown client type '{}'",
+                String::from_utf8_lossy(&argv[3])
+            )));
         }
+        return Ok(ListSelection::Type(argv[3].clone()));
     }
+    if argv.len() > 3 && option.eq_ignore_ascii_case(b"id") {
+        return argv[3..]
+            .iter()
+            .map(|arg| moat_resp::string2ll(arg).ok_or(()))
+            .collect::<Result<Vec<_>, ()>>()
+            .map(ListSelection::Ids)
+            .map_err(|()| Frame::error("ERR Invalid client ID"));
+    }
+    Err(Frame::error("ERR syntax error"))
+}
+
+fn list(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    let selection = match list_selection(session, argv) {
+        Ok(selection) => selection,
+        Err(error) => return error,
+    };
+    let clients = match &selection {
+        ListSelection::Ids(ids) => ids
+            .iter()
+            .filter_map(|&id| u64::try_from(id).ok())
+            .filter_map(|id| session.shared.clients.get(id))
+            .collect(),
+        ListSelection::All | ListSelection::Type(_) => session.shared.clients.snapshot(),
+    };
     let now = now_ms();
     let mut text = String::new();
     // The keyspace before any client's info, the order commands take them.
     let keyspace = ks.get();
-    for handle in session.shared.clients.snapshot() {
+    for handle in clients {
         let info = handle.info.lock();
-        if let Some(kind) = &kind {
+        if let ListSelection::Type(kind) = &selection {
             if client_type_matches(kind, &info) != Some(true) {
-                continue;
-            }
-        }
-        if let Some(ids) = &ids {
-            if !ids.contains(&info.id) {
                 continue;
             }
         }
@@ -292,7 +302,9 @@ fn reply(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
         session.reply_mode = ReplyMode::Off;
         Frame::ok()
     } else if mode.eq_ignore_ascii_case(b"skip") {
-        if session.reply_mode == ReplyMode::On {
+        // Only OFF ignores it: a SKIP while the previous SKIP is skipping
+        // this very command skips the next one again, as in Redis.
+        if session.reply_mode != ReplyMode::Off {
             session.reply_mode = ReplyMode::SkipNext;
         }
         // Redis does not answer SKIP itself.

@@ -8,6 +8,7 @@ use super::{help_reply, subcommand_syntax_error};
 use crate::dispatch::{KeyspaceLock, SessionHandler};
 use crate::session::Session;
 use bytes::Bytes;
+use moat_config::ConfigSetError;
 use moat_resp::Frame;
 
 pub const HANDLERS: &[(&str, SessionHandler)] = &[
@@ -34,11 +35,10 @@ fn get(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame
 }
 
 fn set(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    // A name without a value: Redis 7 answers a plain syntax error (the
+    // "Unknown option or number of arguments" text is for unknown names).
     if !argv.len().is_multiple_of(2) {
-        return Frame::error(format!(
-            "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-            String::from_utf8_lossy(&argv[argv.len() - 1])
-        ));
+        return Frame::error(ConfigSetError::Syntax.to_string());
     }
     let pairs: Vec<(Bytes, Bytes)> = argv[2..]
         .chunks(2)

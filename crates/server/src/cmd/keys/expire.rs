@@ -133,7 +133,8 @@ pub enum TtlForm {
 }
 
 /// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 without
-/// TTL; remaining seconds are rounded to nearest as Redis does.
+/// TTL; seconds, remaining or absolute, are rounded to nearest as Redis
+/// does.
 pub fn ttl(ctx: &mut Ctx<'_>, argv: &[Bytes], form: TtlForm) -> Reply {
     let now = ctx.now_ms;
     let at = match crate::cmd::reply::selected_db(ctx).ttl(&argv[1]) {
@@ -141,13 +142,22 @@ pub fn ttl(ctx: &mut Ctx<'_>, argv: &[Bytes], form: TtlForm) -> Reply {
         Ttl::Persistent => return Ok(Frame::Integer(-1)),
         Ttl::At(at) => at,
     };
-    let remaining = at.saturating_sub(now).max(0);
+    let ms = match form {
+        TtlForm::Seconds | TtlForm::Millis => at.saturating_sub(now),
+        TtlForm::UnixSeconds | TtlForm::UnixMillis => at,
+    }
+    .max(0);
     Ok(Frame::Integer(match form {
-        TtlForm::Seconds => (remaining + 500) / 1000,
-        TtlForm::Millis => remaining,
-        TtlForm::UnixSeconds => at / 1000,
-        TtlForm::UnixMillis => at,
+        TtlForm::Seconds | TtlForm::UnixSeconds => rounded_seconds(ms),
+        TtlForm::Millis | TtlForm::UnixMillis => ms,
     }))
+}
+
+/// Redis's `(ms+500)/1000` for a non-negative `ms`, without its overflow
+/// near `i64::MAX` (an EXPIRETIME after `PEXPIREAT k 9223372036854775807`):
+/// the true rounding, which is what the reference build answers.
+fn rounded_seconds(ms: i64) -> i64 {
+    ms / 1000 + i64::from(ms % 1000 >= 500)
 }
 
 pub fn persist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
@@ -160,4 +170,18 @@ pub fn persist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         db.notify(moat_config::NotifyFlags::GENERIC, "persist", &argv[1]);
     }
     Ok(flag(persisted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rounded_seconds;
+
+    #[test]
+    fn seconds_round_to_nearest_up_to_the_largest_instant() {
+        assert_eq!(rounded_seconds(0), 0);
+        assert_eq!(rounded_seconds(499), 0);
+        assert_eq!(rounded_seconds(500), 1);
+        assert_eq!(rounded_seconds(4_000_000_000_999), 4_000_000_001);
+        assert_eq!(rounded_seconds(i64::MAX), 9_223_372_036_854_776);
+    }
 }

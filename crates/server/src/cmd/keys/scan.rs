@@ -25,10 +25,15 @@ pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     Ok(Frame::Array(keys))
 }
 
-/// A SCAN cursor as Redis's `strtoul` reads it: surrounding `+`/`-`
+/// A SCAN cursor as Redis's `strtoul` reads it: a leading `+`/`-`
 /// allowed (a negative number wraps), nothing else.
 pub fn parse_cursor(arg: &[u8]) -> Result<u64, Frame> {
     let invalid = || Frame::error("ERR invalid cursor");
+    // `strtoul("")` converts nothing and leaves its end pointer on the
+    // terminating NUL, which Redis's end check accepts: cursor 0.
+    if arg.is_empty() {
+        return Ok(0);
+    }
     let (negative, digits) = match arg.split_first() {
         Some((b'-', rest)) => (true, rest),
         Some((b'+', rest)) => (false, rest),
@@ -115,7 +120,8 @@ mod tests {
         assert_eq!(parse_cursor(b"+7"), Ok(7));
         assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
         assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
-        for bad in [&b"x"[..], b"", b"18446744073709551616", b" 1", b"1 "] {
+        assert_eq!(parse_cursor(b""), Ok(0));
+        for bad in [&b"x"[..], b"+", b"-", b"18446744073709551616", b" 1", b"1 "] {
             assert_eq!(parse_cursor(bad), Err(Frame::error("ERR invalid cursor")));
         }
     }

@@ -125,6 +125,21 @@ fn lazy_expiry_on_get() {
 }
 
 #[test]
+fn set_with_a_past_instant_stores_an_expired_key() {
+    // SET checks no instant against the clock (EXPIRE and GETEX do): the
+    // key is stored, counted, and expires at its first lookup.
+    let mut h = Harness::new();
+    assert_eq!(h.run("set k v pxat 1"), ok());
+    assert_eq!(h.ks.view(0, h.now_ms).len(), 1);
+    assert_eq!(h.run("get k"), Frame::Null);
+    assert_eq!(h.ks.expired_keys, 1);
+    assert_eq!(h.ks.view(0, h.now_ms).len(), 0);
+    h.run("set g v");
+    assert_eq!(h.run("getex g pxat 1"), bulk("v"));
+    assert_eq!(h.ks.view(0, h.now_ms).len(), 0);
+}
+
+#[test]
 fn setnx_getset_getdel() {
     let mut h = Harness::new();
     assert_eq!(h.run("setnx k v"), int(1));
