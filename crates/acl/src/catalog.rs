@@ -1,6 +1,6 @@
 //! Pure helpers behind `ACL CAT`, `ACL GENPASS` and `ACL HELP`.
 
-use crate::error::AclError;
+use crate::error::{AclError, CText};
 use moat_commands::{Category, CommandTable};
 
 /// `ACL CAT`: the category names in Redis's order. The 21 built-in ones
@@ -19,9 +19,7 @@ pub fn categories() -> Vec<&'static str> {
 pub fn category_commands(name: &[u8]) -> Result<Vec<String>, AclError> {
     let Some(category) = Category::from_name(name) else {
         let shown = &name[..name.len().min(128)];
-        return Err(AclError::UnknownCategory(crate::rules::lossy_c_string(
-            shown,
-        )));
+        return Err(AclError::UnknownCategory(CText::new(shown)));
     };
     Ok(CommandTable::global()
         .in_category(category)

@@ -78,21 +78,27 @@ impl Denial {
     }
 
     /// The verbose text `ACL DRYRUN` returns as a bulk string, naming the
-    /// refused key, channel or database argument.
+    /// refused key, channel or database argument (lossy; see
+    /// [`Denial::dryrun_reply`] for the bytes).
     pub fn dryrun_message(&self, username: &[u8], cmd_fullname: &str, argv: &[Bytes]) -> String {
-        let user = String::from_utf8_lossy(username);
-        let arg =
-            String::from_utf8_lossy(argv.get(self.index).map(|a| a.as_ref()).unwrap_or_default());
-        match self.reason {
-            DenyReason::Command => command_message(username, cmd_fullname),
-            DenyReason::Key => format!("User {user} has no permissions to access the '{arg}' key"),
-            DenyReason::Channel => {
-                format!("User {user} has no permissions to access the '{arg}' channel")
+        String::from_utf8_lossy(&self.dryrun_reply(username, cmd_fullname, argv)).into_owned()
+    }
+
+    /// [`Denial::dryrun_message`] byte for byte: Redis formats the user
+    /// name and the argument with `%s`, so they are echoed raw.
+    pub fn dryrun_reply(&self, username: &[u8], cmd_fullname: &str, argv: &[Bytes]) -> Vec<u8> {
+        let arg = argv.get(self.index).map(|a| a.as_ref()).unwrap_or_default();
+        let (before, after): (&[u8], &[u8]) = match self.reason {
+            DenyReason::Command => {
+                let mut text = Vec::new();
+                push_command_message(&mut text, username, cmd_fullname);
+                return text;
             }
-            DenyReason::Database => {
-                format!("User {user} has no permissions to access database {arg}")
-            }
-        }
+            DenyReason::Key => (b" has no permissions to access the '", b"' key"),
+            DenyReason::Channel => (b" has no permissions to access the '", b"' channel"),
+            DenyReason::Database => (b" has no permissions to access database ", b""),
+        };
+        [b"User ", username, before, arg, after].concat()
     }
 
     /// The reason EXEC gives when a queued command is no longer allowed:
@@ -125,10 +131,10 @@ impl Denial {
     pub fn noperm_reply(&self, username: &[u8], cmd_fullname: &str) -> Bytes {
         match self.reason {
             DenyReason::Command => {
-                let mut text = String::with_capacity(7 + 56 + username.len() + cmd_fullname.len());
-                text.push_str("NOPERM ");
+                let mut text = Vec::with_capacity(7 + 56 + username.len() + cmd_fullname.len());
+                text.extend_from_slice(b"NOPERM ");
                 push_command_message(&mut text, username, cmd_fullname);
-                Bytes::from(text.into_bytes().into_boxed_slice())
+                Bytes::from(text.into_boxed_slice())
             }
             DenyReason::Key => Bytes::from_static(b"NOPERM No permissions to access a key"),
             DenyReason::Channel => Bytes::from_static(b"NOPERM No permissions to access a channel"),
@@ -163,19 +169,19 @@ impl NopermReplies {
 }
 
 fn command_message(username: &[u8], cmd_fullname: &str) -> String {
-    let mut text = String::with_capacity(56 + username.len() + cmd_fullname.len());
+    let mut text = Vec::with_capacity(56 + username.len() + cmd_fullname.len());
     push_command_message(&mut text, username, cmd_fullname);
-    text
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// Built by appending rather than with `format!`: refused commands pay
-/// for this text.
-fn push_command_message(text: &mut String, username: &[u8], cmd_fullname: &str) {
-    text.push_str("User ");
-    text.push_str(&String::from_utf8_lossy(username));
-    text.push_str(" has no permissions to run the '");
-    text.push_str(cmd_fullname);
-    text.push_str("' command");
+/// for this text. The user name is raw bytes, as Redis's `%s` prints it.
+fn push_command_message(text: &mut Vec<u8>, username: &[u8], cmd_fullname: &str) {
+    text.extend_from_slice(b"User ");
+    text.extend_from_slice(username);
+    text.extend_from_slice(b" has no permissions to run the '");
+    text.extend_from_slice(cmd_fullname.as_bytes());
+    text.extend_from_slice(b"' command");
 }
 
 /// The request being checked, with its keys and channels extracted lazily
@@ -501,9 +507,9 @@ mod tests {
             DenyReason::Channel,
             DenyReason::Database,
         ] {
-            let expected = format!("NOPERM {}", d(reason).noperm_message(u2.name(), "get"));
+            let expected = format!("NOPERM {}", d(reason).noperm_message(u1.name(), "get"));
             assert_eq!(
-                d(reason).noperm_reply(u2.name(), "get"),
+                d(reason).noperm_reply(u1.name(), "get"),
                 expected.as_bytes()
             );
         }
@@ -518,12 +524,13 @@ mod tests {
         let other_user = replies.reply(&d(DenyReason::Command), &u2, get);
         assert_eq!(
             other_user,
-            &b"NOPERM User u\xef\xbf\xbd2 has no permissions to run the 'get' command"[..]
+            // Redis prints the name with `%s`: its bytes go out raw.
+            &b"NOPERM User u\xff2 has no permissions to run the 'get' command"[..]
         );
         let other_command = replies.reply(&d(DenyReason::Command), &u2, set);
         assert_eq!(
             other_command,
-            &b"NOPERM User u\xef\xbf\xbd2 has no permissions to run the 'set' command"[..]
+            &b"NOPERM User u\xff2 has no permissions to run the 'set' command"[..]
         );
         assert_eq!(
             replies.reply(&d(DenyReason::Key), &u2, set),
@@ -590,5 +597,26 @@ mod tests {
             "no permission to touch the specified keys"
         );
         assert_eq!(DenyReason::Database.log_reason(), "database");
+    }
+
+    #[test]
+    fn dryrun_replies_echo_names_and_arguments_raw() {
+        let argv = [Bytes::from_static(b"GET"), Bytes::from_static(b"k\n\xff")];
+        let key = Denial {
+            reason: DenyReason::Key,
+            index: 1,
+        };
+        assert_eq!(
+            key.dryrun_reply(b"u\xff", "get", &argv),
+            &b"User u\xff has no permissions to access the 'k\n\xff' key"[..]
+        );
+        let command = Denial {
+            reason: DenyReason::Command,
+            index: 0,
+        };
+        assert_eq!(
+            command.dryrun_reply(b"u\xff", "get", &argv),
+            &b"User u\xff has no permissions to run the 'get' command"[..]
+        );
     }
 }

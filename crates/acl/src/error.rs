@@ -6,18 +6,42 @@
 //! rule live in [`RuleErrorKind`] because Redis reports them inside several
 //! different envelopes (SETUSER, ACL LOAD, config lines).
 
+use std::fmt;
 use thiserror::Error;
+
+/// An argument as Redis's `%s` prints it into an error: the bytes up to
+/// the first NUL, kept raw. `Display` is lossy (for logs); replies use
+/// [`AclError::reply_text`], which keeps the bytes as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CText(Vec<u8>);
+
+impl CText {
+    pub fn new(bytes: &[u8]) -> CText {
+        let end = bytes.iter().position(|&c| c == 0).unwrap_or(bytes.len());
+        CText(bytes[..end].to_vec())
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Display for CText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.0))
+    }
+}
 
 /// Everything the ACL engine can refuse.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AclError {
     /// A rule failed; `arg` is the (merged) offending argument as typed.
     #[error("Error in ACL SETUSER modifier '{arg}': {kind}")]
-    Modifier { arg: String, kind: RuleErrorKind },
+    Modifier { arg: CText, kind: RuleErrorKind },
     /// A selector opened with `(` was never closed; the argument is the
     /// one that opened it.
     #[error("Unmatched parenthesis in acl selector starting at '{0}'.")]
-    UnmatchedParenthesis(String),
+    UnmatchedParenthesis(CText),
     /// Usernames cannot contain whitespace or NUL.
     #[error("Usernames can't contain spaces or null characters")]
     BadUsername,
@@ -26,7 +50,7 @@ pub enum AclError {
     DefaultUserUndeletable,
     /// `ACL CAT <unknown>`; the name is already truncated to 128 bytes.
     #[error("Unknown category '{0}'")]
-    UnknownCategory(String),
+    UnknownCategory(CText),
     /// `ACL GENPASS` with a bit count outside 1..=4096.
     #[error("ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096")]
     GenpassBits,
@@ -55,6 +79,45 @@ pub enum AclError {
     /// (already ending with the `WARNING: ACL errors detected ...` sentence).
     #[error("{0}")]
     AclFile(String),
+}
+
+impl AclError {
+    /// The text Redis replies after `ERR `, byte for byte: arguments are
+    /// echoed raw (non-UTF-8 bytes included), and CR / LF become spaces as
+    /// `addReplyErrorFormat` maps them, so that an argument holding a
+    /// newline cannot break the reply's framing.
+    pub fn reply_text(&self) -> Vec<u8> {
+        let text = match self {
+            AclError::Modifier { arg, kind } => [
+                &b"Error in ACL SETUSER modifier '"[..],
+                arg.as_bytes(),
+                b"': ",
+                kind.to_string().as_bytes(),
+            ]
+            .concat(),
+            AclError::UnmatchedParenthesis(arg) => [
+                &b"Unmatched parenthesis in acl selector starting at '"[..],
+                arg.as_bytes(),
+                b"'.",
+            ]
+            .concat(),
+            AclError::UnknownCategory(name) => {
+                [&b"Unknown category '"[..], name.as_bytes(), b"'"].concat()
+            }
+            other => other.to_string().into_bytes(),
+        };
+        without_newlines(text)
+    }
+}
+
+/// Redis's `sdsmapchars(s, "\r\n", "  ", 2)` over an error text.
+pub fn without_newlines(mut text: Vec<u8>) -> Vec<u8> {
+    for byte in &mut text {
+        if *byte == b'\r' || *byte == b'\n' {
+            *byte = b' ';
+        }
+    }
+    text
 }
 
 /// The name the skeleton used for rule errors; the crate has one error type.
@@ -92,4 +155,33 @@ pub enum RuleErrorKind {
     /// Valkey 9.1: a `db=` id outside `0..=i32::MAX`.
     #[error("The provided database ID is out of range")]
     DatabaseOutOfRange,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_keep_argument_bytes_and_map_newlines_to_spaces() {
+        let modifier = AclError::Modifier {
+            arg: CText::new(b"bog\xff\r\nus\0tail"),
+            kind: RuleErrorKind::Syntax,
+        };
+        assert_eq!(
+            modifier.reply_text(),
+            b"Error in ACL SETUSER modifier 'bog\xff  us': Syntax error"
+        );
+        assert_eq!(
+            AclError::UnmatchedParenthesis(CText::new(b"(~a\nb")).reply_text(),
+            b"Unmatched parenthesis in acl selector starting at '(~a b'."
+        );
+        assert_eq!(
+            AclError::UnknownCategory(CText::new(b"\xff")).reply_text(),
+            b"Unknown category '\xff'"
+        );
+        assert_eq!(
+            AclError::DefaultUserUndeletable.reply_text(),
+            b"The 'default' user cannot be removed"
+        );
+    }
 }

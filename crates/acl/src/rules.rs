@@ -10,7 +10,7 @@
 //! application error still wins over a later token's parse error, as it
 //! does in Redis, which parses and applies one token at a time.
 
-use crate::error::{AclError, RuleErrorKind};
+use crate::error::{AclError, CText, RuleErrorKind};
 use crate::password::PasswordHash;
 use bytes::Bytes;
 use moat_commands::{Category, Command, CommandId, CommandTable};
@@ -143,7 +143,7 @@ pub fn parse_rules(args: &[Bytes]) -> Result<Vec<Rule>, AclError> {
 /// The `Error in ACL SETUSER modifier '<arg>': <msg>` error.
 pub(crate) fn modifier_error(arg: &[u8], kind: RuleErrorKind) -> AclError {
     AclError::Modifier {
-        arg: lossy_c_string(arg),
+        arg: CText::new(arg),
         kind,
     }
 }
@@ -176,7 +176,7 @@ fn first_parse_error(rule: &Rule) -> Option<RuleErrorKind> {
 /// with `)`. If none does, the error names the opening argument.
 pub fn merge_selector_args(args: &[Bytes]) -> Result<Vec<Vec<u8>>, AclError> {
     merge_selector_args_at(args)
-        .map_err(|open| AclError::UnmatchedParenthesis(lossy_c_string(&args[open])))
+        .map_err(|open| AclError::UnmatchedParenthesis(CText::new(&args[open])))
 }
 
 /// Like [`merge_selector_args`], but the error is the index of the

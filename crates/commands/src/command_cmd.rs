@@ -33,7 +33,7 @@ const HELP: [&str; 21] = [
     "GETKEYSANDFLAGS <full-command>",
     "    Return the keys and the access flags from a full Redis command.",
     "HELP",
-    "    Prints this help.",
+    "    Print this help.",
 ];
 
 /// The reply to a `COMMAND ...` request (`argv[0]` is `COMMAND`).

@@ -67,7 +67,8 @@ impl BatchStats {
         }
     }
 
-    /// A command counted in `total_commands_processed` (blocked ones too).
+    /// A command counted in `total_commands_processed` (one that blocked,
+    /// when it completes).
     pub fn count_processed(&mut self, stats: &Stats) {
         self.drop_if_reset(stats);
         self.commands_processed += 1;

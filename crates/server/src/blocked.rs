@@ -141,6 +141,11 @@ impl Session {
         let state = self.blocked.as_ref()?;
         let stat = &self.shared.stats.commands[state.cmd as usize];
         stat.calls.fetch_add(1, Relaxed);
+        // Not counted when it blocked (Redis 7.2's `updateStatsOnUnblock`).
+        self.shared
+            .stats
+            .total_commands_processed
+            .fetch_add(1, Relaxed);
         // The wait is not the command's duration: its attempts are
         // (Redis's `updateStatsOnUnblock`).
         stat.usec.fetch_add(state.attempts_us, Relaxed);

@@ -28,7 +28,7 @@
 use crate::clients::KillSwitch;
 use crate::conn_limits::OutputGuard;
 use crate::pause::PauseDecision;
-use crate::session::Session;
+use crate::session::{ReplyMode, Session};
 use crate::shared::Shared;
 use bytes::BytesMut;
 use moat_config::{ClientClass, OutputBufferLimit};
@@ -194,12 +194,30 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
                 "Protocol error ({error}) from client: {}",
                 session.client_info_line()
             );
-            Frame::error(format!("ERR Protocol error: {error}"))
-                .encode(session.client.protocol, &mut output);
+            // Under CLIENT REPLY OFF (or the command SKIP skips) Redis's
+            // addReplyError queues nothing, and a client marked "close
+            // after reply" with no reply pending is never closed: it stays
+            // connected, reading but running nothing, until it hangs up.
+            let silenced = matches!(session.reply_mode, ReplyMode::Off | ReplyMode::Skipping);
+            // `reply_text`, not `Display`: the byte of "expected '$', got
+            // 'X'" goes out raw (not UTF-8 encoded) and a CR or LF as a
+            // space, as Redis's addReplyErrorFormat sends them.
+            let mut text = b"ERR ".to_vec();
+            text.extend_from_slice(&error.reply_text());
+            // Counted in INFO's errorstats like any error reply, also when
+            // it is not sent (Redis's afterErrorReply).
+            shared.stats.count_error(&text);
+            if !silenced {
+                Frame::Error(text.into()).encode(session.client.protocol, &mut output);
+            }
             if session.aof_offset > 0 {
                 aof_barrier(&shared, &mut session, false).await;
             }
             flush(&mut stream, &mut output, &shared, &kill, None).await?;
+            if silenced {
+                mailbox.close();
+                drain_until_closed(&mut stream, &mut input, &session).await;
+            }
             return Ok(());
         }
         // The batch's statistics count before its replies are seen.
@@ -287,6 +305,54 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) -> std::io
         let stats = &shared.stats;
         stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);
         stats.total_reads_processed.fetch_add(1, Relaxed);
+    }
+}
+
+/// A client whose protocol error got no reply (CLIENT REPLY OFF): what it
+/// sends is read and dropped, nothing is written to it any more, until it
+/// hangs up, is killed (CLIENT KILL, `timeout`), or has sent more than the
+/// query buffer limit, which Redis, whose buffer keeps it all, closes.
+async fn drain_until_closed(stream: &mut TcpStream, input: &mut BytesMut, session: &Session) {
+    let shared = &session.shared;
+    let mut pending = input.len();
+    input.clear();
+    let mut discarded = BytesMut::new();
+    loop {
+        if pending > shared.limits.query_buffer_limit() {
+            tracing::warn!(
+                "Closing client that reached max query buffer length: {}",
+                session.client_info_line()
+            );
+            return;
+        }
+        session.info.lock().query_buffer = pending;
+        input.reserve(READ_CHUNK);
+        let read = tokio::select! {
+            biased;
+            _ = session.kill.killed() => return,
+            read = stream.read_buf(input) => read,
+            _ = session.mailbox.ready() => {
+                // Nothing reaches this client any more.
+                let taken = session.mailbox.take_into(&mut discarded);
+                discarded.clear();
+                session.mailbox.written(taken, shared);
+                continue;
+            }
+        };
+        match read {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                pending += n;
+                input.clear();
+                // Reading counts as interaction for `timeout`, as in Redis.
+                session.info.lock().last_interaction_ms = crate::shared::now_ms();
+                shared
+                    .stats
+                    .total_net_input_bytes
+                    .fetch_add(n as u64, Relaxed);
+                shared.stats.total_reads_processed.fetch_add(1, Relaxed);
+            }
+        }
     }
 }
 

@@ -106,6 +106,14 @@ pub struct Session {
     noted_command: Option<CommandId>,
     /// This batch's command statistics, not yet in `shared.stats`.
     batch_stats: crate::batch_stats::BatchStats,
+    /// Error replies of the commands the running command called (EXEC's
+    /// queue, a script's `redis.call`), already counted where they were
+    /// produced, as Redis's `afterErrorReply` counts them on the inner
+    /// client: a script that relays one is not counted again.
+    nested_errors: Vec<Bytes>,
+    /// The top-level command's error reply relays a nested error that
+    /// was counted already (Redis's `ignore_error_stats_update`).
+    reply_error_counted: bool,
     /// The running command wrote an error besides its reply: it counts
     /// as failed (Redis counts a call failed when error replies grew).
     wrote_error: bool,
@@ -200,6 +208,8 @@ impl Session {
             blocked: None,
             noted_command: None,
             batch_stats: Default::default(),
+            nested_errors: Vec::new(),
+            reply_error_counted: false,
             wrote_error: false,
             uncounted: false,
             published_command: None,
@@ -270,8 +280,11 @@ impl Session {
             self.no_reply = false;
             return None;
         }
+        let counted = std::mem::take(&mut self.reply_error_counted);
         if let Frame::Error(message) = &reply {
-            self.shared.stats.count_error(message);
+            if !counted {
+                self.shared.stats.count_error(message);
+            }
         }
         let reply = if std::mem::take(&mut self.no_reply) {
             None
@@ -433,7 +446,10 @@ impl Session {
         let top_level = self.call_depth == 0;
         self.client.may_block = !self.in_exec && top_level;
         let tracking_entered = top_level && self.tracking_enter(ks);
+        let outer_errors = std::mem::take(&mut self.nested_errors);
         let reply = self.run_and_propagate(ks, cmd, handler, argv, now);
+        let nested_errors = std::mem::replace(&mut self.nested_errors, outer_errors);
+        self.count_call_error(&reply, &nested_errors, top_level);
         if self.tracking.on {
             self.tracking_remember(ks, cmd, argv);
         }
@@ -474,7 +490,9 @@ impl Session {
         if !self.in_exec {
             ks.serve_blocked(now);
         }
-        if !self.uncounted {
+        // Redis 7.2 counts a command that blocks once, when it completes
+        // (its re-run when served, `updateStatsOnUnblock` otherwise).
+        if !blocked && !self.uncounted {
             self.batch_stats.count_processed(&self.shared.stats);
         }
         // Redis feeds monitors after the call, with the database the
@@ -500,6 +518,42 @@ impl Session {
         reply
     }
 
+    /// Counts an error reply of a command that runs inside another one
+    /// (EXEC, a script) where it is produced, as Redis does on the inner
+    /// client, unless it relays an error counted further in; for a
+    /// top-level command, notes whether its error was counted already
+    /// (the caller counts the others when it sends the reply).
+    fn count_call_error(&mut self, reply: &Frame, nested_errors: &[Bytes], top_level: bool) {
+        let Frame::Error(text) = reply else {
+            return;
+        };
+        let relayed = crate::stats::relays_counted_error(nested_errors, text);
+        if top_level {
+            self.reply_error_counted = relayed;
+            return;
+        }
+        if !relayed {
+            self.shared.stats.count_error(text);
+        }
+        self.nested_errors.push(text.clone());
+    }
+
+    /// A command a script called refused before it ran (Redis's
+    /// `scriptCall` error path): counted as an error reply there and as
+    /// a rejected call of the command, once, however the script uses it.
+    fn count_script_rejection(&mut self, cmd: Option<&Command>, error: &ScriptCallError) {
+        if let Some(cmd) = cmd {
+            self.shared.stats.commands[cmd.id as usize]
+                .rejected_calls
+                .fetch_add(1, Relaxed);
+        }
+        let text = Bytes::from(crate::scripting::convert::error_text(
+            error.message().as_bytes(),
+        ));
+        self.shared.stats.count_error(&text);
+        self.nested_errors.push(text);
+    }
+
     /// **The entry point for commands called from scripts** (`redis.call`,
     /// `redis.pcall`, `redis.acl_check_cmd`). It applies dispatch's checks
     /// in Redis's `scriptCall` order — command lookup, arity, `noscript`,
@@ -508,6 +562,25 @@ impl Session {
     /// read-only scripts — and then runs the normal handler with
     /// statistics. The caller keeps showing its own command (`cmd=eval`).
     pub fn call_from_script(
+        &mut self,
+        ks: &mut KeyspaceLock<'_>,
+        argv: &[Bytes],
+        mode: ScriptCallMode,
+    ) -> Result<ScriptCallReply, ScriptCallError> {
+        let result = self.checked_call_from_script(ks, argv, mode);
+        // `redis.acl_check_cmd` only asks; its errors are the script's own.
+        if let (Err(error), ScriptCallMode::Execute { .. }) = (&result, mode) {
+            let cmd = match self.shared.table.resolve(argv) {
+                Resolved::Command(cmd) => Some(cmd),
+                _ => None,
+            };
+            self.count_script_rejection(cmd, error);
+        }
+        result
+    }
+
+    /// [`Session::call_from_script`] without the statistics of a refusal.
+    fn checked_call_from_script(
         &mut self,
         ks: &mut KeyspaceLock<'_>,
         argv: &[Bytes],

@@ -13,7 +13,9 @@
 //! * [`golden`] runs text scripts of commands and expected replies;
 //! * [`differential`] runs scripts against moat and Redis side by side,
 //!   forgiving only what [`accepted_differences`] lists;
-//! * [`redis_cli()`](redis_cli::redis_cli) runs the real redis-cli binary.
+//! * [`redis_cli()`](redis_cli::redis_cli) runs the real redis-cli binary;
+//! * [`raw_protocol`] writes raw bytes (malformed RESP included) and
+//!   records the exact answer and whether the server hung up.
 
 pub mod accepted_differences;
 mod client;
@@ -21,6 +23,7 @@ pub mod differential;
 mod error;
 pub mod golden;
 mod push_order;
+pub mod raw_protocol;
 pub mod redis_cli;
 pub mod reference;
 mod render;

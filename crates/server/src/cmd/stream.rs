@@ -97,7 +97,7 @@ const XGROUP_HELP: &[&str] = &[
     "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
     "    Set the current group ID and entries_read counter.",
     "HELP",
-    "    Prints this help.",
+    "    Print this help.",
 ];
 
 const XINFO_HELP: &[&str] = &[
@@ -109,7 +109,7 @@ const XINFO_HELP: &[&str] = &[
     "STREAM <key> [FULL [COUNT <count>]",
     "    Show information about the stream.",
     "HELP",
-    "    Prints this help.",
+    "    Print this help.",
 ];
 
 /// Redis's help reply: one status string per line.

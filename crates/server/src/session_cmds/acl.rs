@@ -6,11 +6,14 @@
 //! its next command, and connections that Redis would close are closed.
 
 use super::{help_reply, subcommand_syntax_error};
+use crate::cmd::args::parse_i64;
 use crate::dispatch::{arity_error, KeyspaceLock, SessionHandler};
 use crate::session::Session;
 use crate::shared::now_ms;
 use bytes::Bytes;
+use moat_acl::error::{without_newlines, CText};
 use moat_acl::user::UserView;
+use moat_acl::AclError;
 use moat_acl::User;
 use moat_commands::Resolved;
 use moat_resp::Frame;
@@ -35,6 +38,20 @@ fn bulk(text: impl Into<Bytes>) -> Frame {
     Frame::Bulk(text.into())
 }
 
+/// `ERR <error>`, with the error's arguments as typed (see
+/// [`AclError::reply_text`]).
+fn acl_error(error: &AclError) -> Frame {
+    Frame::Error(Bytes::from([&b"ERR "[..], &error.reply_text()].concat()))
+}
+
+/// An error naming one argument the way Redis's `addReplyErrorFormat`
+/// with `%s` does: raw bytes up to a NUL, CR and LF turned into spaces.
+fn error_with_arg(before: &[u8], arg: &[u8], after: &[u8]) -> Frame {
+    let arg = CText::new(arg);
+    let text = [before, arg.as_bytes(), after].concat();
+    Frame::Error(Bytes::from(without_newlines(text)))
+}
+
 fn field(name: &'static str) -> Frame {
     Frame::Bulk(Bytes::from_static(name.as_bytes()))
 }
@@ -49,7 +66,7 @@ fn cat(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
         ),
         Some(name) if argv.len() == 3 => match moat_acl::category_commands(name) {
             Ok(commands) => Frame::Array(commands.into_iter().map(bulk).collect()),
-            Err(error) => Frame::error(format!("ERR {error}")),
+            Err(error) => acl_error(&error),
         },
         Some(_) => subcommand_syntax_error("ACL", &argv[1]),
     }
@@ -149,7 +166,7 @@ fn setuser(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> F
             }
             Frame::ok()
         }
-        Err(error) => Frame::error(format!("ERR {error}")),
+        Err(error) => acl_error(&error),
     }
 }
 
@@ -193,7 +210,7 @@ fn deluser(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> F
             );
             Frame::Integer(deleted.len() as i64)
         }
-        Err(error) => Frame::error(format!("ERR {error}")),
+        Err(error) => acl_error(&error),
     }
 }
 
@@ -219,27 +236,19 @@ fn close_clients_of(session: &mut Session, names: Vec<Bytes>) {
 
 fn dryrun(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let Some(user) = session.shared.acl.read().registry.get(&argv[2]).cloned() else {
-        return Frame::error(format!(
-            "ERR User '{}' not found",
-            String::from_utf8_lossy(&argv[2])
-        ));
+        return error_with_arg(b"ERR User '", &argv[2], b"' not found");
     };
     let request = &argv[3..];
     let cmd = match session.shared.table.resolve(request) {
         Resolved::Command(cmd) => cmd,
-        _ => {
-            return Frame::error(format!(
-                "ERR Command '{}' not found",
-                String::from_utf8_lossy(&argv[3])
-            ))
-        }
+        _ => return error_with_arg(b"ERR Command '", &argv[3], b"' not found"),
     };
     if !cmd.arity_ok(request.len()) {
         return arity_error(&cmd.fullname);
     }
     match user.check(cmd, request) {
         Ok(()) => Frame::ok(),
-        Err(denial) => bulk(denial.dryrun_message(user.name(), &cmd.fullname, request)),
+        Err(denial) => bulk(denial.dryrun_reply(user.name(), &cmd.fullname, request)),
     }
 }
 
@@ -249,17 +258,15 @@ fn genpass(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     }
     let bits = match argv.get(2) {
         None => 256,
-        Some(arg) => match std::str::from_utf8(arg)
-            .ok()
-            .and_then(|s| s.parse::<i64>().ok())
-        {
-            Some(bits) => bits,
-            None => return Frame::error("ERR value is not an integer or out of range"),
+        // Redis's strict string2ll: no `+`, no leading zeros, no spaces.
+        Some(arg) => match parse_i64(arg) {
+            Ok(bits) => bits,
+            Err(error) => return error,
         },
     };
     match moat_acl::genpass(bits) {
         Ok(password) => bulk(password),
-        Err(error) => Frame::error(format!("ERR {error}")),
+        Err(error) => acl_error(&error),
     }
 }
 
@@ -273,12 +280,9 @@ fn log(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame
             session.shared.acl.write().log.reset();
             return Frame::ok();
         }
-        match std::str::from_utf8(arg)
-            .ok()
-            .and_then(|s| s.parse::<i64>().ok())
-        {
-            Some(n) => count = n,
-            None => return Frame::error("ERR value is not an integer or out of range"),
+        match parse_i64(arg) {
+            Ok(n) => count = n,
+            Err(error) => return error,
         }
     }
     let now = now_ms();

@@ -186,6 +186,6 @@ fn help(_: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
         "REWRITE",
         "    Rewrite the configuration file.",
         "HELP",
-        "    Prints this help.",
+        "    Print this help.",
     ])
 }

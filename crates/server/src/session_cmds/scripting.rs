@@ -182,7 +182,7 @@ fn script_help(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
         "LOAD <script>",
         "    Load a script into the scripts cache without executing it.",
         "HELP",
-        "    Prints this help.",
+        "    Print this help.",
     ])
 }
 
@@ -482,6 +482,6 @@ fn function_help(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Fram
         "      libraries with the new libraries (notice that even on this option there is a chance of failure",
         "      in case of functions name collision with another library).",
         "HELP",
-        "    Prints this help.",
+        "    Print this help.",
     ])
 }

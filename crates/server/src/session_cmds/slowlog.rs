@@ -86,7 +86,7 @@ fn slowlog_help(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame
         "RESET",
         "    Reset the slowlog.",
         "HELP",
-        "    Prints this help.",
+        "    Print this help.",
     ])
 }
 
@@ -210,7 +210,7 @@ fn latency_help(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame
         "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
         "    If no commands are specified then all histograms are replied.",
         "HELP",
-        "    Prints this help.",
+        "    Print this help.",
     ])
 }
 

@@ -88,7 +88,7 @@ fn module_help(_: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
         "UNLOAD <name>",
         "    Unload a module.",
         "HELP",
-        "    Prints this help.",
+        "    Print this help.",
     ])
 }
 

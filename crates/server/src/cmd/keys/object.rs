@@ -26,7 +26,7 @@ const HELP: &[&str] = &[
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
     "HELP",
-    "    Prints this help.",
+    "    Print this help.",
 ];
 
 /// Finds the key without refreshing its access data (OBJECT must not

@@ -233,7 +233,7 @@ fn object_subcommands() {
         panic!("help is an array")
     };
     assert_eq!(help.len(), 15);
-    assert_eq!(help[14], Frame::simple("    Prints this help."));
+    assert_eq!(help[14], Frame::simple("    Print this help."));
 }
 
 #[test]
