@@ -17,8 +17,7 @@ pub struct CText(Vec<u8>);
 
 impl CText {
     pub fn new(bytes: &[u8]) -> CText {
-        let end = bytes.iter().position(|&c| c == 0).unwrap_or(bytes.len());
-        CText(bytes[..end].to_vec())
+        CText(moat_resp::c_str(bytes).to_vec())
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -110,13 +109,10 @@ impl AclError {
     }
 }
 
-/// Redis's `sdsmapchars(s, "\r\n", "  ", 2)` over an error text.
+/// Redis's `sdsmapchars(s, "\r\n", "  ", 2)` over an error text
+/// ([`moat_resp::map_newlines`]).
 pub fn without_newlines(mut text: Vec<u8>) -> Vec<u8> {
-    for byte in &mut text {
-        if *byte == b'\r' || *byte == b'\n' {
-            *byte = b' ';
-        }
-    }
+    moat_resp::map_newlines(&mut text);
     text
 }
 

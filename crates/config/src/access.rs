@@ -303,7 +303,7 @@ impl Config {
             let new_value =
                 Value::parse(directive, &args, &self.values[l.index]).map_err(|reason| {
                     ConfigSetError::Failed {
-                        name: l.name.to_owned(),
+                        name: l.name.as_bytes().to_vec(),
                         reason,
                     }
                 })?;
@@ -332,7 +332,7 @@ impl Config {
         let mut found: Vec<Lookup> = Vec::with_capacity(pairs.len());
         let mut refused: Option<ConfigSetError> = None;
         for (name, _) in pairs {
-            let spelled = || String::from_utf8_lossy(name).into_owned();
+            let spelled = || name.to_vec();
             let Some(l) = lookup(name) else {
                 return Err(refused.unwrap_or_else(|| ConfigSetError::UnknownOption(spelled())));
             };

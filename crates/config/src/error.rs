@@ -61,25 +61,58 @@ pub enum FatalConfigError {
 /// Why CONFIG SET refused a request; nothing was changed.
 ///
 /// `Display` renders the error line without the leading `-`, e.g.
-/// `ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer`.
+/// `ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer`,
+/// with the client's bytes made lossy UTF-8 (for logs and tests); replies
+/// use [`ConfigSetError::reply`], which keeps them raw as Redis does.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigSetError {
     /// CONFIG SET was given an odd number of arguments.
     #[error("ERR syntax error")]
     Syntax,
-    /// The first unknown parameter name, as the client spelled it.
-    #[error("ERR Unknown option or number of arguments for CONFIG SET - '{0}'")]
-    UnknownOption(String),
+    /// The first unknown parameter name, as the client spelled it (raw
+    /// bytes; Redis prints them with `%s`, so up to a NUL).
+    #[error(
+        "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+        String::from_utf8_lossy(moat_resp::c_str(.0))
+    )]
+    UnknownOption(Vec<u8>),
     /// A parameter was refused. `name` is what Redis names: the client's
     /// spelling for immutable/protected/duplicate, the directive's own name
     /// (alias or canonical, lowercase) for a bad value.
-    #[error("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")]
+    #[error(
+        "ERR CONFIG SET failed (possibly related to argument '{}') - {reason}",
+        String::from_utf8_lossy(moat_resp::c_str(name))
+    )]
     Failed {
-        /// The parameter Redis blames.
-        name: String,
+        /// The parameter Redis blames, raw bytes.
+        name: Vec<u8>,
         /// Redis's reason, e.g. `can't set immutable config`.
         reason: String,
     },
+}
+
+impl ConfigSetError {
+    /// The error reply, byte for byte as Redis's `addReplyErrorFormat`
+    /// sends it: the name quoted raw up to a NUL, CR / LF made spaces.
+    pub fn reply(&self) -> moat_resp::Frame {
+        let text = match self {
+            ConfigSetError::Syntax => b"ERR syntax error".to_vec(),
+            ConfigSetError::UnknownOption(name) => [
+                &b"ERR Unknown option or number of arguments for CONFIG SET - '"[..],
+                moat_resp::c_str(name),
+                b"'",
+            ]
+            .concat(),
+            ConfigSetError::Failed { name, reason } => [
+                &b"ERR CONFIG SET failed (possibly related to argument '"[..],
+                moat_resp::c_str(name),
+                b"') - ",
+                reason.as_bytes(),
+            ]
+            .concat(),
+        };
+        moat_resp::Frame::error_bytes(text)
+    }
 }
 
 /// A `user` directive rejected by the ACL layer's validator (see
@@ -106,6 +139,34 @@ pub(crate) fn strerror(err: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_set_replies_quote_raw_bytes_up_to_a_nul() {
+        let unknown = ConfigSetError::UnknownOption(b"\xffa\r\nb\0c".to_vec());
+        assert_eq!(
+            unknown.reply(),
+            moat_resp::Frame::Error(bytes::Bytes::from_static(
+                b"ERR Unknown option or number of arguments for CONFIG SET - '\xffa  b'"
+            ))
+        );
+        assert_eq!(
+            unknown.to_string(),
+            "ERR Unknown option or number of arguments for CONFIG SET - '\u{fffd}a\r\nb'"
+        );
+        let failed = ConfigSetError::Failed {
+            name: b"DAEMONIZE".to_vec(),
+            reason: "can't set immutable config".into(),
+        };
+        assert_eq!(
+            failed.reply(),
+            moat_resp::Frame::error(failed.to_string()),
+            "ASCII names render alike"
+        );
+        assert_eq!(
+            ConfigSetError::Syntax.reply(),
+            moat_resp::Frame::error("ERR syntax error")
+        );
+    }
 
     #[test]
     fn fatal_banner_matches_redis_layout() {

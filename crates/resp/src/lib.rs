@@ -33,7 +33,7 @@ mod split_args;
 pub use decode::decode_frame;
 pub use double::format_double;
 pub use error::{DecodeError, ProtocolError};
-pub use frame::{Frame, Protocol};
+pub use frame::{c_str, c_str_max, map_newlines, Frame, Protocol};
 pub use numbers::string2ll;
 pub use request::{parse_request, RequestLimits, RequestParser};
 pub use split_args::{is_space, repr, repr_into, split_args};

@@ -21,7 +21,7 @@ use crate::session::Session;
 use crate::shared::Shared;
 use bytes::Bytes;
 use moat_commands::{Command, CommandFlags, CommandId, CommandTable};
-use moat_resp::Frame;
+use moat_resp::{c_str, c_str_max, Frame};
 use parking_lot::MutexGuard;
 
 /// A handler that acts on the connection or the server.
@@ -132,33 +132,45 @@ pub fn run_handler(
 }
 
 /// `ERR unknown command '<name>', with args beginning with: '<a>' ...`,
-/// limited as Redis limits it (128 bytes of arguments).
+/// as Redis's `processCommand` builds it: the name with `%.128s`, then
+/// each argument with `%.*s` in what is left of 128 bytes, all printed as
+/// C strings (raw bytes, cut at a NUL), CR / LF made spaces.
 pub fn unknown_command_error(argv: &[Bytes]) -> Frame {
-    let mut args = String::new();
+    let mut args = Vec::new();
     for arg in &argv[1..] {
         if args.len() >= 128 {
             break;
         }
         let room = 128 - args.len();
-        let text = lossy(arg);
-        let text: String = truncate_bytes(&text, room);
-        args.push('\'');
-        args.push_str(&text);
-        args.push_str("' ");
+        args.push(b'\'');
+        args.extend_from_slice(c_str_max(arg, room));
+        args.extend_from_slice(b"' ");
     }
-    let name = truncate_bytes(&lossy(&argv[0]), 128);
-    Frame::error(sanitize(&format!(
-        "ERR unknown command '{name}', with args beginning with: {args}"
-    )))
+    Frame::error_bytes(
+        [
+            &b"ERR unknown command '"[..],
+            c_str_max(&argv[0], 128),
+            b"', with args beginning with: ",
+            &args,
+        ]
+        .concat(),
+    )
 }
 
-/// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
+/// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`, the subcommand
+/// printed with `%.128s` (raw bytes, cut at a NUL).
 pub fn unknown_subcommand_error(argv: &[Bytes]) -> Frame {
-    let sub = truncate_bytes(&lossy(&argv[1]), 128);
-    let container = lossy(&argv[0]).to_ascii_uppercase();
-    Frame::error(sanitize(&format!(
-        "ERR unknown subcommand '{sub}'. Try {container} HELP."
-    )))
+    let container = c_str(&argv[0]).to_ascii_uppercase();
+    Frame::error_bytes(
+        [
+            &b"ERR unknown subcommand '"[..],
+            c_str_max(&argv[1], 128),
+            b"'. Try ",
+            &container,
+            b" HELP.",
+        ]
+        .concat(),
+    )
 }
 
 /// DEBUG and MODULE (the PROTECTED commands) are refused right after the
@@ -196,24 +208,4 @@ pub fn arity_error(fullname: &str) -> Frame {
     Frame::error(format!(
         "ERR wrong number of arguments for '{fullname}' command"
     ))
-}
-
-fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn truncate_bytes(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
-}
-
-/// Error replies cannot carry newlines (Redis maps them to spaces).
-fn sanitize(text: &str) -> String {
-    text.replace(['\r', '\n'], " ")
 }

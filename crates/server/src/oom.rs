@@ -8,10 +8,16 @@
 //! itself takes memory) are refused with Redis's error; a refused EXEC
 //! discards its transaction, as Redis's `execCommandAbort`. Without a limit
 //! the check is one atomic load.
+//!
+//! EVAL, EVALSHA and FCALL count as the command their script declares
+//! (a declared script is `denyoom` unless `allow-oom` or `no-writes`),
+//! and whether the command started over the limit is kept for the
+//! script's own checks (Redis's `pre_command_oom_state`).
 
 use crate::db::EvictResult;
 use crate::session::Session;
-use crate::shared::now_ms;
+use crate::shared::{now_ms, Shared};
+use bytes::Bytes;
 use moat_commands::{Command, CommandFlags};
 use moat_resp::Frame;
 
@@ -27,11 +33,16 @@ pub fn used_memory() -> u64 {
 }
 
 /// Evicts as needed; returns the rejection if `cmd` must not run.
-pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
+pub fn check(session: &mut Session, cmd: &Command, argv: &[Bytes]) -> Option<Frame> {
     if session.shared.limits.maxmemory() == 0 {
         return None;
     }
     let shared = session.shared.clone();
+    // Redis skips the check while a script is busy
+    // (`isInsideYieldingLongCommand`): the command gets BUSY instead.
+    if shared.scripting.run.busy_error().is_some() {
+        return None;
+    }
     let invalidated;
     let result = {
         let mut keyspace = shared.keyspace.lock();
@@ -63,16 +74,12 @@ pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
         // This client's own invalidations precede its reply.
         session.drain_mailbox_into_deferred();
     }
+    session.pre_command_oom = result == EvictResult::Fail;
     if result != EvictResult::Fail {
         return None;
     }
-    let denyoom = cmd.flags.contains(CommandFlags::DENYOOM)
-        || cmd.fullname == "exec"
-            && session.transaction.as_ref().is_some_and(|t| {
-                t.queued
-                    .iter()
-                    .any(|(id, _)| shared.table.get(*id).flags.contains(CommandFlags::DENYOOM))
-            });
+    let denyoom = denies_oom(&shared, cmd, argv)
+        || cmd.fullname == "exec" && session.transaction.as_ref().is_some_and(|t| t.denyoom);
     let queueing = session.transaction.is_some()
         && !matches!(cmd.fullname.as_str(), "exec" | "discard" | "quit" | "reset");
     if !(denyoom || queueing) {
@@ -80,4 +87,26 @@ pub fn check(session: &mut Session, cmd: &Command) -> Option<Frame> {
     }
     // A refused EXEC is discarded by the caller (`execCommandAbort`).
     Some(Frame::error(OOM_ERROR))
+}
+
+/// Redis's `getCommandFlags(c) & CMD_DENYOOM`: the command's own flag,
+/// or for a script command the flags its script declares. Asked only
+/// when memory is over the limit, and for each command queued in MULTI.
+pub fn denies_oom(shared: &Shared, cmd: &Command, argv: &[Bytes]) -> bool {
+    if cmd.flags.contains(CommandFlags::DENYOOM) {
+        return true;
+    }
+    if !is_script_command(cmd) {
+        return false;
+    }
+    let engine = shared.scripting.engine.lock();
+    crate::scripting::requested_script_flags(&engine, &cmd.fullname, argv)
+        .is_some_and(|flags| flags.denies_oom())
+}
+
+fn is_script_command(cmd: &Command) -> bool {
+    matches!(
+        cmd.fullname.as_str(),
+        "eval" | "eval_ro" | "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro"
+    )
 }

@@ -42,6 +42,9 @@ pub struct Transaction {
     pub queued: Vec<(CommandId, Vec<Bytes>)>,
     /// Set by an error while queueing: EXEC then answers EXECABORT.
     pub aborted: bool,
+    /// A queued command is `denyoom`, as its flags were when queued
+    /// (Redis's `mstate.cmd_flags`; a script's declared flags count).
+    pub denyoom: bool,
 }
 
 /// `CLIENT REPLY` mode.
@@ -65,8 +68,14 @@ pub struct Session {
     /// the default user was `on nopass` when it connected).
     pub authenticated: bool,
     pub transaction: Option<Transaction>,
-    /// Close the connection once the pending replies are written.
+    /// Close the connection once the pending replies are written. From
+    /// then on no reply is added (Redis's `_addReplyToBufferOrList`
+    /// returns early on `CLIENT_CLOSE_AFTER_REPLY`): see EXEC.
     pub close_after_reply: bool,
+    /// The running command started over `maxmemory` (Redis's
+    /// `pre_command_oom_state`): scripts refuse `denyoom` commands then.
+    /// Set by [`crate::oom::check`], and only read with a limit set.
+    pub pre_command_oom: bool,
     pub reply_mode: ReplyMode,
     pub info: Arc<Mutex<ClientInfo>>,
     pub kill: Arc<KillSwitch>,
@@ -190,6 +199,7 @@ impl Session {
             authenticated,
             transaction: None,
             close_after_reply: false,
+            pre_command_oom: false,
             reply_mode: ReplyMode::On,
             info,
             kill,
@@ -224,17 +234,32 @@ impl Session {
     }
 
     /// Re-reads the user snapshots if any user changed since the last command.
-    fn refresh_acl(&mut self) {
+    pub(crate) fn refresh_acl(&mut self) {
         let epoch = self.shared.current_acl_epoch();
         if epoch == self.acl_epoch {
             return;
         }
         let acl = self.shared.acl.read();
         self.default_user = acl.registry.default_user().clone();
-        if let Some(user) = acl.registry.get(self.user.name()) {
-            self.user = user.clone();
+        match acl.registry.get(self.user.name()) {
+            Some(user) => self.user = user.clone(),
+            // Deleted: Redis's `ACLFreeUserAndKillClients` moves the
+            // client, closed soon, to the default user, unauthenticated
+            // (what is left of an EXEC runs, and is checked, as that user).
+            None => {
+                self.user = self.default_user.clone();
+                self.authenticated = false;
+                self.info.lock().user = Bytes::copy_from_slice(self.user.name());
+            }
         }
         self.acl_epoch = epoch;
+    }
+
+    /// Whether the running command started over `maxmemory` (a limit set
+    /// and nothing left to evict): scripts then refuse what may grow the
+    /// dataset.
+    pub fn started_over_maxmemory(&self) -> bool {
+        self.pre_command_oom && self.shared.limits.maxmemory() != 0
     }
 
     /// Redis evaluates this per command from the *current* default user, so
@@ -360,7 +385,7 @@ impl Session {
             return self.reject_command(cmd, Frame::Error(reply));
         }
         // maxmemory: evict, or refuse what would grow the dataset.
-        if let Some(error) = crate::oom::check(self, cmd) {
+        if let Some(error) = crate::oom::check(self, cmd, &argv) {
             return self.reject_command(cmd, error);
         }
         // Redis's trackingLimitUsedSlots, when anyone tracks.
@@ -406,6 +431,7 @@ impl Session {
         }
         if let Some(transaction) = &mut self.transaction {
             if !is_transaction_control(cmd) {
+                transaction.denyoom |= crate::oom::denies_oom(shared, cmd, &argv);
                 transaction.queued.push((cmd.id, argv));
                 self.info.lock().multi = transaction.queued.len() as i64;
                 return Frame::simple("QUEUED");
@@ -590,14 +616,17 @@ impl Session {
             Resolved::Command(cmd) => cmd,
             _ => return Err(ScriptCallError::UnknownCommand),
         };
-        let read_only = match mode {
+        let (read_only, deny_oom) = match mode {
             ScriptCallMode::AclCheckOnly => {
                 return Ok(ScriptCallReply {
                     reply: Frame::Boolean(self.user.check(cmd, argv).is_ok()),
                     wrote: false,
                 })
             }
-            ScriptCallMode::Execute { read_only } => read_only,
+            ScriptCallMode::Execute {
+                read_only,
+                deny_oom,
+            } => (read_only, deny_oom),
         };
         if !cmd.arity_ok(argv.len()) {
             return Err(ScriptCallError::WrongArity);
@@ -619,6 +648,10 @@ impl Session {
                 .intersects(CommandFlags::WRITE | CommandFlags::MAY_REPLICATE)
         {
             return Err(ScriptCallError::WriteInReadOnly);
+        }
+        // Redis's `scriptVerifyOOM`, after the write checks.
+        if deny_oom && cmd.flags.contains(CommandFlags::DENYOOM) {
+            return Err(ScriptCallError::Oom);
         }
         let outer = self.info.lock().last_command;
         // Redis records a script's own client as the writer of its keys
@@ -750,6 +783,12 @@ impl Session {
     pub fn write_error_before_reply(&mut self, error: Bytes) {
         self.shared.stats.count_error(&error);
         Frame::Error(error).encode(self.client.protocol, &mut self.deferred);
+        self.wrote_error = true;
+    }
+
+    /// Makes the running command count as failed although its reply is
+    /// not an error (EXEC with an error of its own after its last call).
+    pub fn note_failed_call(&mut self) {
         self.wrote_error = true;
     }
 

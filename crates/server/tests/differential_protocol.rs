@@ -26,10 +26,10 @@ const SERVER_KINDS: &[(&str, &[&str])] = &[
     ("requirepass", &["--requirepass", "x"]),
 ];
 
-/// ACCEPTED DIFFERENCES: cases where Redis 7.2, which moat follows, answers
-/// differently from the 7.0.15 reference. Each entry is the case name and
-/// the reason; such a case is reported, not failed.
-const ACCEPTED_DIFFERENCES: &[(&str, &str)] = &[];
+/// Cases where Redis 7.2, which moat follows, answers otherwise than the
+/// 7.0.15 reference: reported, not failed (listed with the other accepted
+/// differences, in the testkit).
+use moat_testkit::accepted_differences::PROTOCOL_DIFFERENCES as ACCEPTED_DIFFERENCES;
 
 struct Pair {
     moat: ServerProcess,

@@ -199,10 +199,10 @@ fn pfdebug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             flag(converted)
         }
         _ => {
-            return Err(Frame::error(format!(
+            return Err(super::reply::quoting_error(
                 "ERR Unknown PFDEBUG subcommand '{}'",
-                String::from_utf8_lossy(&argv[1])
-            )))
+                &[&argv[1]],
+            ))
         }
     };
     Ok(reply)

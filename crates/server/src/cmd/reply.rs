@@ -13,6 +13,24 @@ pub fn selected_db<'c>(ctx: &'c mut Ctx<'_>) -> DbView<'c> {
     ctx.ks.view(ctx.client.db, ctx.now_ms)
 }
 
+/// An error reply that quotes client arguments the way Redis's
+/// `addReplyErrorFormat` does with `%s`: each `{}` of `template` becomes
+/// an argument's raw bytes up to a NUL (pass `moat_resp::c_str_max(arg,
+/// 128)` where Redis writes `%.128s`), and CR/LF become spaces.
+pub fn quoting_error(template: &str, args: &[&[u8]]) -> Frame {
+    let mut text = Vec::with_capacity(template.len() + 32);
+    let mut args = args.iter();
+    let mut pieces = template.split("{}");
+    if let Some(first) = pieces.next() {
+        text.extend_from_slice(first.as_bytes());
+    }
+    for piece in pieces {
+        text.extend_from_slice(moat_resp::c_str(args.next().copied().unwrap_or_default()));
+        text.extend_from_slice(piece.as_bytes());
+    }
+    Frame::error_bytes(text)
+}
+
 /// A handler's outcome: `Err` holds an error reply, which is still a reply.
 pub type Reply = Result<Frame, Frame>;
 
@@ -57,6 +75,19 @@ pub fn flag(b: bool) -> Frame {
 /// The empty bulk string.
 pub fn empty_bulk() -> Frame {
     Frame::Bulk(bytes::Bytes::new())
+}
+
+#[cfg(test)]
+mod quoting_tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_quoted_raw_up_to_a_nul_without_newlines() {
+        assert_eq!(
+            quoting_error("ERR a '{}' b '{}'", &[b"\xff\r\nx", b"k\0rest"]),
+            Frame::Error(bytes::Bytes::from_static(b"ERR a '\xff  x' b 'k'"))
+        );
+    }
 }
 
 #[cfg(test)]

@@ -441,13 +441,10 @@ fn union_or_diff(sets: &[Option<&SetValue>], op: Op, limits: &Thresholds) -> Set
 
 fn combine(ctx: &mut Ctx<'_>, keys: &[Bytes], target: Option<&Bytes>, op: Op) -> Reply {
     let limits = ctx.ks.thresholds;
-    let mode = if target.is_some() {
-        Access::Write
-    } else {
-        Access::Read
-    };
+    // The sources are read lookups in the STORE forms too (Redis 7's
+    // `lookupKeyRead`): they count as hits and misses.
     let mut db = selected_db(ctx);
-    let slots = set_slots(&mut db, keys, mode)?;
+    let slots = set_slots(&mut db, keys, Access::Read)?;
     let mut sets = sets_of(&db, &slots);
     let result = match op {
         Op::Inter => {

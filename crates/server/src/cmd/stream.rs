@@ -158,11 +158,10 @@ fn text(s: &'static str) -> Frame {
 
 /// The `-NOGROUP` error of XPENDING, XCLAIM and XAUTOCLAIM.
 fn no_group(key: &[u8], group: &[u8]) -> Frame {
-    Frame::error(format!(
+    super::reply::quoting_error(
         "NOGROUP No such key '{}' or consumer group '{}'",
-        String::from_utf8_lossy(key),
-        String::from_utf8_lossy(group)
-    ))
+        &[key, group],
+    )
 }
 
 #[cfg(test)]

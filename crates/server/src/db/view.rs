@@ -128,6 +128,13 @@ impl<'a> DbView<'a> {
             .map(|e| &mut e.value)
     }
 
+    /// The slot of `key` as stored, expired or not, with no side effect
+    /// at all: Redis's bare `dictFind` (DEBUG OBJECT describes a key
+    /// whose TTL has passed without deleting or counting it).
+    pub fn find_stored(&self, key: &[u8]) -> Option<u32> {
+        self.ks.dbs[self.index].find(key)
+    }
+
     /// Whether `key` exists (lazy expiry applied, no statistics).
     pub fn contains(&mut self, key: &[u8]) -> bool {
         self.lookup_slot(key, Access::Peek).is_some()
@@ -324,20 +331,41 @@ impl<'a> DbView<'a> {
     }
 
     /// One step of SCAN over this database; see [`super::Db::scan`].
-    /// Expired keys met on the way are not visited but deleted, as
-    /// Redis's SCAN does.
-    pub fn scan(&mut self, cursor: u64, count: usize, mut visit: impl FnMut(&Entry)) -> u64 {
+    /// Keys `wanted` rejects (SCAN's MATCH) are skipped; the others are
+    /// visited, except expired ones, which are deleted, as Redis's SCAN
+    /// does. With `typed` (SCAN's TYPE) every wanted key is also a read
+    /// lookup, as Redis's type filter (`lookupKeyReadWithFlags`) is: a
+    /// hit when live, a miss when expired.
+    pub fn scan(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        wanted: impl Fn(&[u8]) -> bool,
+        typed: bool,
+        mut visit: impl FnMut(&Entry),
+    ) -> u64 {
         let now = self.expire_now;
         let mut expired: Vec<Box<[u8]>> = Vec::new();
+        let mut live = 0;
         let next = self.ks.dbs[self.index].scan(cursor, count, |entry| {
+            if !wanted(entry.key()) {
+                return;
+            }
             if entry.is_expired(now) {
                 expired.push(entry.key().into());
             } else {
+                live += 1;
                 visit(entry)
             }
         });
+        let mode = if typed {
+            self.ks.keyspace_hits += live;
+            Access::ReadNoTouch
+        } else {
+            Access::Peek
+        };
         for key in expired {
-            self.lookup_slot(&key, Access::Peek);
+            self.lookup_slot(&key, mode);
         }
         next
     }
@@ -415,6 +443,43 @@ mod tests {
         db.lookup(b"nope", Access::Read);
         db.lookup(b"nope", Access::Write);
         assert_eq!((ks.keyspace_hits, ks.keyspace_misses), (1, 1));
+    }
+
+    #[test]
+    fn scan_expires_only_matching_keys_and_counts_type_lookups() {
+        let mut ks = Keyspace::new(1);
+        let mut db = ks.view(0, 0);
+        for key in [&b"a1"[..], b"a2", b"b1", b"b2"] {
+            db.set(key, Value::string(b"v"), false);
+        }
+        db.set_expire(b"a2", 10);
+        db.set_expire(b"b2", 10);
+        let mut later = ks.view(0, 20);
+        let mut seen = Vec::new();
+        let wanted = |key: &[u8]| key.starts_with(b"a");
+        let next = later.scan(0, 100, wanted, false, |e| seen.push(e.key().to_vec()));
+        assert_eq!((next, seen), (0, vec![b"a1".to_vec()]));
+        // MATCH kept b2 from being expired; a2 was.
+        assert_eq!(ks.expired_keys, 1);
+        assert_eq!((ks.keyspace_hits, ks.keyspace_misses), (0, 0));
+        let mut later = ks.view(0, 20);
+        later.scan(0, 100, |_| true, true, |_| {});
+        // TYPE looks every key up: a1 and b1 hit, the expired b2 misses.
+        assert_eq!((ks.keyspace_hits, ks.keyspace_misses), (2, 1));
+        assert_eq!(ks.expired_keys, 2);
+    }
+
+    #[test]
+    fn find_stored_sees_expired_keys_without_side_effects() {
+        let mut ks = Keyspace::new(1);
+        let mut db = ks.view(0, 0);
+        db.set(b"k", Value::string(b"v"), false);
+        db.set_expire(b"k", 10);
+        let later = ks.view(0, 20);
+        assert!(later.find_stored(b"k").is_some());
+        assert!(later.find_stored(b"nope").is_none());
+        assert_eq!(ks.expired_keys, 0);
+        assert_eq!(ks.db(0).len(), 1);
     }
 
     #[test]

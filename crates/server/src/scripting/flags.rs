@@ -52,6 +52,34 @@ impl ScriptFlags {
             .collect()
     }
 
+    /// Redis's `scriptFlagsToCmdFlags`: a script that declared flags is a
+    /// `denyoom` command unless it allows OOM or writes nothing (a script
+    /// without shebang keeps EVAL's own flags, which have no `denyoom`).
+    pub fn denies_oom(self) -> bool {
+        !self.contains(ScriptFlags::EVAL_COMPAT_MODE) && !self.allows_oom()
+    }
+
+    /// `allow-oom`, or `no-writes`, which implies it.
+    fn allows_oom(self) -> bool {
+        self.contains(ScriptFlags::ALLOW_OOM) || self.contains(ScriptFlags::NO_WRITES)
+    }
+
+    /// Redis's `scriptPrepareForRun` refusal of a script that declared
+    /// flags, when the command started over `maxmemory`: the error, if
+    /// this script may not run.
+    pub fn oom_refusal(self, over_maxmemory: bool) -> Option<&'static str> {
+        (over_maxmemory && self.denies_oom()).then_some(
+            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+        )
+    }
+
+    /// Whether `redis.call` refuses `denyoom` commands when the command
+    /// started over `maxmemory` (Redis's `SCRIPT_ALLOW_OOM` run flag is
+    /// only set from a declared `allow-oom`).
+    pub fn checks_oom(self) -> bool {
+        self.contains(ScriptFlags::EVAL_COMPAT_MODE) || !self.contains(ScriptFlags::ALLOW_OOM)
+    }
+
     /// Whether the script runs read-only: `_RO` commands, and scripts
     /// declaring `no-writes`. An `_RO` command refuses a script that
     /// declared flags without `no-writes` (`None`: the error).

@@ -40,8 +40,9 @@ const HOOK_INSTRUCTIONS: u32 = 100_000;
 /// What `redis.call` asks of dispatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScriptCallMode {
-    /// Run the command (refusing writes when `read_only`).
-    Execute { read_only: bool },
+    /// Run the command (refusing writes when `read_only`, and `denyoom`
+    /// commands when `deny_oom`).
+    Execute { read_only: bool, deny_oom: bool },
     /// `redis.acl_check_cmd`: only ask whether the caller's user may.
     AclCheckOnly,
 }
@@ -55,6 +56,9 @@ pub enum ScriptCallError {
     /// The ACL denial text (`User u has no permissions to run the 'x' command`...).
     Acl(String),
     WriteInReadOnly,
+    /// A `denyoom` command while the script's command started over
+    /// `maxmemory`, before the script wrote anything.
+    Oom,
 }
 
 impl ScriptCallError {
@@ -73,6 +77,8 @@ impl ScriptCallError {
             ScriptCallError::WriteInReadOnly => {
                 "Write commands are not allowed from read-only scripts.".into()
             }
+            // Redis's `shared.oomerr`: its code is OOM, not ERR.
+            ScriptCallError::Oom => format!("-{}", crate::oom::OOM_ERROR),
         }
     }
 }
@@ -245,6 +251,37 @@ fn new_vm(kind: VmKind, rand: &Arc<Mutex<Rand48>>, run: &Arc<busy::RunState>) ->
         },
     )?;
     Ok(vm)
+}
+
+/// Redis's `evalGetCommandFlags` and `fcallGetCommandFlags`: the flags of
+/// the script an EVAL, EVALSHA (and `_RO`) or FCALL request names, so
+/// that dispatch can treat it as the command its script declares; `None`
+/// for other commands, an unknown sha or function, or a body whose
+/// shebang does not parse (the command's own flags apply).
+pub fn requested_script_flags(
+    engine: &Engine,
+    name: &str,
+    argv: &[Bytes],
+) -> Option<flags::ScriptFlags> {
+    let target = argv.get(1)?;
+    match name {
+        "eval" | "eval_ro" => {
+            let sha = sha1::sha1_hex(target);
+            match engine.scripts.get(&sha) {
+                Some(script) => Some(script.flags),
+                None => cache::shebang_flags(target).ok().map(|(flags, _)| flags),
+            }
+        }
+        "evalsha" | "evalsha_ro" if target.len() == 40 => {
+            let sha = String::from_utf8_lossy(target).to_ascii_lowercase();
+            engine.scripts.get(&sha).map(|script| script.flags)
+        }
+        "fcall" | "fcall_ro" => {
+            let name = String::from_utf8_lossy(target);
+            engine.libraries.function(&name).map(|f| f.flags)
+        }
+        _ => None,
+    }
 }
 
 /// Parses the numkeys argument of EVAL/FCALL and splits keys from args.

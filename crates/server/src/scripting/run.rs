@@ -27,6 +27,9 @@ pub struct Invocation<'a> {
     pub args: &'a [Bytes],
     /// EVAL_RO, FCALL_RO, or a `no-writes` script.
     pub read_only: bool,
+    /// `denyoom` commands are refused when the command started over
+    /// `maxmemory` (all but `allow-oom` scripts).
+    pub checks_oom: bool,
 }
 
 struct CallCtx<'s, 'k, 'ks> {
@@ -34,6 +37,9 @@ struct CallCtx<'s, 'k, 'ks> {
     ks: &'k mut KeyspaceLock<'ks>,
     resp3: bool,
     read_only: bool,
+    /// Refuse `denyoom` commands until the script writes (Redis's check
+    /// "only if this is the first write": it cannot stop in the middle).
+    deny_oom: bool,
     run: &'s RunState,
 }
 
@@ -51,11 +57,13 @@ pub fn run(
     session.client.protocol = Protocol::Resp2;
     // Scripts are atomic: the keyspace stays locked for the whole run.
     ks.get();
+    let deny_oom = inv.checks_oom && session.started_over_maxmemory();
     let ctx = RefCell::new(CallCtx {
         session,
         ks,
         resp3: false,
         read_only: inv.read_only,
+        deny_oom,
         run: run_state,
     });
     let outcome = off_the_reactor(|| execute(vm, kind, &ctx, &inv));
@@ -203,12 +211,14 @@ fn redis_call(
     let c = &mut *guard;
     let mode = ScriptCallMode::Execute {
         read_only: c.read_only,
+        deny_oom: c.deny_oom,
     };
     match c.session.call_from_script(c.ks, &argv, mode) {
         Err(error) => error_answer(lua, error.message().as_bytes(), raise),
         Ok(done) => {
             if done.wrote {
                 c.run.note_write();
+                c.deny_oom = false;
             }
             if raise {
                 if let Frame::Error(text) = &done.reply {

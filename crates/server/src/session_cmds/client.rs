@@ -1,6 +1,6 @@
 //! CLIENT and its subcommands.
 
-use super::{help_reply, subcommand_syntax_error};
+use super::{help_reply, quoting_error, subcommand_syntax_error};
 use crate::blocking::Unblock;
 use crate::client_line::ClientLine;
 use crate::clients::ClientInfo;
@@ -65,22 +65,22 @@ fn getname(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Fram
 
 fn setinfo(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let (option, value) = (&argv[2], &argv[3]);
-    let is_name = if option.eq_ignore_ascii_case(b"lib-name") {
+    // Redis compares the option with `strcasecmp`, so a NUL ends it.
+    let spelled = moat_resp::c_str(option);
+    let is_name = if spelled.eq_ignore_ascii_case(b"lib-name") {
         true
-    } else if option.eq_ignore_ascii_case(b"lib-ver") {
+    } else if spelled.eq_ignore_ascii_case(b"lib-ver") {
         false
     } else {
-        return Frame::error(format!(
-            "ERR Unrecognized option '{}'",
-            String::from_utf8_lossy(option)
-        ));
+        return quoting_error("ERR Unrecognized option '", option, "'");
     };
     if !value.iter().all(|&b| (b'!'..=b'~').contains(&b)) {
         // The option as the client spelled it, as Redis 7.2 echoes it.
-        return Frame::error(format!(
-            "ERR {} cannot contain spaces, newlines or special characters.",
-            String::from_utf8_lossy(option)
-        ));
+        return quoting_error(
+            "ERR ",
+            option,
+            " cannot contain spaces, newlines or special characters.",
+        );
     }
     let value = (!value.is_empty()).then(|| value.clone());
     let mut info = session.info.lock();
@@ -92,7 +92,9 @@ fn setinfo(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> F
     Frame::ok()
 }
 
+/// Redis's `getClientTypeByName` (a `strcasecmp`, so a NUL ends `kind`).
 fn client_type_matches(kind: &[u8], info: &ClientInfo) -> Option<bool> {
+    let kind = moat_resp::c_str(kind);
     let pubsub = info.subscriptions + info.pattern_subscriptions + info.shard_subscriptions > 0;
     if kind.eq_ignore_ascii_case(b"normal") {
         Some(!pubsub)
@@ -127,10 +129,7 @@ fn list_selection(session: &Session, argv: &[Bytes]) -> Result<ListSelection, Fr
     if argv.len() == 4 && option.eq_ignore_ascii_case(b"type") {
         let probe = session.info.lock().clone();
         if client_type_matches(&argv[3], &probe).is_none() {
-            return Err(Frame::error(format!(
-                "ERR Unknown client type '{}'",
-                String::from_utf8_lossy(&argv[3])
-            )));
+            return Err(quoting_error("ERR Unknown client type '", &argv[3], "'"));
         }
         return Ok(ListSelection::Type(argv[3].clone()));
     }
@@ -214,7 +213,8 @@ fn unblock(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> 
 fn kill(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let me = session.client.id;
     if argv.len() == 3 {
-        let addr = String::from_utf8_lossy(&argv[2]).into_owned();
+        // Redis compares addresses with `strcmp`, so a NUL ends them.
+        let addr = String::from_utf8_lossy(moat_resp::c_str(&argv[2])).into_owned();
         let killed = session
             .shared
             .clients
@@ -244,27 +244,21 @@ fn kill(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
         } else if option.eq_ignore_ascii_case(b"type") {
             let probe = session.info.lock().clone();
             if client_type_matches(&value, &probe).is_none() {
-                return Frame::error(format!(
-                    "ERR Unknown client type '{}'",
-                    String::from_utf8_lossy(&value)
-                ));
+                return quoting_error("ERR Unknown client type '", &value, "'");
             }
             filters.push(Box::new(move |info| {
                 client_type_matches(&value, info) == Some(true)
             }));
         } else if option.eq_ignore_ascii_case(b"user") {
             if session.shared.acl.read().registry.get(&value).is_none() {
-                return Frame::error(format!(
-                    "ERR No such user '{}'",
-                    String::from_utf8_lossy(&value)
-                ));
+                return quoting_error("ERR No such user '", &value, "'");
             }
             filters.push(Box::new(move |info| info.user == value));
         } else if option.eq_ignore_ascii_case(b"addr") {
-            let addr = String::from_utf8_lossy(&value).into_owned();
+            let addr = String::from_utf8_lossy(moat_resp::c_str(&value)).into_owned();
             filters.push(Box::new(move |info| info.addr.to_string() == addr));
         } else if option.eq_ignore_ascii_case(b"laddr") {
-            let addr = String::from_utf8_lossy(&value).into_owned();
+            let addr = String::from_utf8_lossy(moat_resp::c_str(&value)).into_owned();
             filters.push(Box::new(move |info| info.laddr.to_string() == addr));
         } else if option.eq_ignore_ascii_case(b"skipme") {
             if value.eq_ignore_ascii_case(b"yes") {

@@ -38,7 +38,7 @@ fn set(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
     // A name without a value: Redis 7 answers a plain syntax error (the
     // "Unknown option or number of arguments" text is for unknown names).
     if !argv.len().is_multiple_of(2) {
-        return Frame::error(ConfigSetError::Syntax.to_string());
+        return ConfigSetError::Syntax.reply();
     }
     let pairs: Vec<(Bytes, Bytes)> = argv[2..]
         .chunks(2)
@@ -46,7 +46,7 @@ fn set(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
         .collect();
     let changed = match session.shared.config.write().set(&pairs) {
         Ok(changed) => changed,
-        Err(error) => return Frame::error(error.to_string()),
+        Err(error) => return error.reply(),
     };
     for name in changed {
         apply_change(session, ks, name);

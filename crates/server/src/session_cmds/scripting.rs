@@ -96,6 +96,9 @@ fn eval_generic(
         Ok(read_only) => read_only,
         Err(error) => return Frame::error(error),
     };
+    if let Some(error) = script.flags.oom_refusal(session.started_over_maxmemory()) {
+        return Frame::error(error);
+    }
     let run_state = &shared.scripting.run;
     run_state.begin(false, &sha, argv, shared.limits.busy_reply_threshold_ms());
     let reply = run(
@@ -110,6 +113,7 @@ fn eval_generic(
             keys,
             args,
             read_only,
+            checks_oom: script.flags.checks_oom(),
         },
     );
     run_state.end();
@@ -215,6 +219,9 @@ fn fcall_generic(
         Ok(read_only) => read_only,
         Err(error) => return Frame::error(error),
     };
+    if let Some(error) = function.flags.oom_refusal(session.started_over_maxmemory()) {
+        return Frame::error(error);
+    }
     let run_state = &shared.scripting.run;
     run_state.begin(true, &name, argv, shared.limits.busy_reply_threshold_ms());
     let reply = run(
@@ -229,6 +236,7 @@ fn fcall_generic(
             keys,
             args,
             read_only,
+            checks_oom: function.flags.checks_oom(),
         },
     );
     run_state.end();

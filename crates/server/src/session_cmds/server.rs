@@ -74,7 +74,8 @@ fn shutdown(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
 fn debug(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     // `enable-debug-command` was enforced by dispatch
     // (`protected_command_error`), before authentication as in Redis.
-    let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+    // Redis matches the subcommand with `strcasecmp`, so a NUL ends it.
+    let sub = String::from_utf8_lossy(moat_resp::c_str(&argv[1])).to_ascii_lowercase();
     match sub.as_str() {
         "sleep" if argv.len() == 3 => {
             let secs: f64 = std::str::from_utf8(&argv[2]).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0);
@@ -630,8 +631,8 @@ fn debug_object(session: &mut Session, ks: &mut KeyspaceLock<'_>, key: &Bytes) -
         .as_deref()
         != Some("no");
     let keyspace = ks.get();
-    let mut db = keyspace.view(db_index, now_ms());
-    let Some(slot) = db.lookup_slot(key, crate::db::Access::Peek) else {
+    let db = keyspace.view(db_index, now_ms());
+    let Some(slot) = db.find_stored(key) else {
         return Frame::error("ERR no such key");
     };
     let idle = db.idle_seconds(slot).unwrap_or(0);

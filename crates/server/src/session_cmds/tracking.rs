@@ -141,17 +141,15 @@ enum Collision {
 /// `addReplyErrorFormat` writes it: prefixes printed with `%s` (up to a
 /// NUL byte), newlines made spaces.
 fn overlap_error(prefix: &[u8], what: &str, other: &[u8]) -> Bytes {
-    let c_string = |b: &[u8]| b.split(|&c| c == 0).next().unwrap_or_default().to_vec();
-    let mut text = b"ERR Prefix '".to_vec();
-    text.extend(c_string(prefix));
-    text.extend_from_slice(format!("' overlaps with {what} '").as_bytes());
-    text.extend(c_string(other));
-    text.extend_from_slice(b"'. Prefixes for a single client must not overlap.");
-    for byte in &mut text {
-        if *byte == b'\r' || *byte == b'\n' {
-            *byte = b' ';
-        }
-    }
+    let mut text = [
+        &b"ERR Prefix '"[..],
+        moat_resp::c_str(prefix),
+        format!("' overlaps with {what} '").as_bytes(),
+        moat_resp::c_str(other),
+        b"'. Prefixes for a single client must not overlap.",
+    ]
+    .concat();
+    moat_resp::map_newlines(&mut text);
     Bytes::from(text)
 }
 

@@ -8,7 +8,7 @@
 //! expiry, FLUSHDB, FLUSHALL, SWAPDB) makes EXEC answer a null array.
 
 use crate::dispatch::{KeyspaceLock, SessionHandler};
-use crate::session::{Session, Transaction};
+use crate::session::{ReplyMode, Session, Transaction};
 use crate::shared::now_ms;
 use bytes::Bytes;
 use moat_acl::LogContext;
@@ -57,24 +57,68 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
         return Frame::NullArray;
     }
     let table = session.shared.table;
-    let mut replies = Vec::with_capacity(transaction.queued.len());
+    let count = transaction.queued.len();
+    let mut replies = Vec::with_capacity(count);
+    // Redis's `incrCommandStatsOnError`: EXEC counts as failed when an
+    // error reply was added after the last command it called.
+    let mut error_after_last_call = false;
     session.in_exec = true;
     for (id, argv) in transaction.queued {
+        // Redis changes users in place: rules a queued ACL SETUSER (or
+        // DELUSER of this client's user) changed apply to what follows.
+        session.refresh_acl();
         let cmd = table.get(id);
-        if let Err(denial) = session.user.check(cmd, &argv) {
-            // The keys were unwatched before the queue ran: no `d` flag.
-            session.record_denial(cmd, &argv, denial, LogContext::Multi, false);
-            replies.push(Frame::error(format!(
-                "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
-                denial.exec_recheck_reason()
-            )));
-            continue;
+        // Once the client is to be closed (a queued command deleted or
+        // killed it), Redis adds no reply: the rest of the queue runs
+        // unanswered.
+        let answered = !session.close_after_reply;
+        let reply = match session.user.check(cmd, &argv) {
+            Err(denial) => {
+                // The keys were unwatched before the queue ran: no `d` flag.
+                session.record_denial(cmd, &argv, denial, LogContext::Multi, false);
+                let text = Bytes::from(format!(
+                    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
+                    denial.exec_recheck_reason()
+                ));
+                // An error reply of EXEC's own (`addReplyErrorFormat`).
+                session.shared.stats.count_error(&text);
+                error_after_last_call = true;
+                Frame::Error(text)
+            }
+            Ok(()) => {
+                error_after_last_call = false;
+                session.call(ks, cmd, &argv)
+            }
+        };
+        if answered {
+            replies.push(reply);
         }
-        replies.push(session.call(ks, cmd, &argv));
     }
     session.in_exec = false;
     session.end_transaction(ks);
+    if error_after_last_call {
+        session.note_failed_call();
+    }
+    if replies.len() < count {
+        return truncated_reply(session, count, replies);
+    }
     Frame::Array(replies)
+}
+
+/// EXEC's reply after a queued command marked the client to close:
+/// Redis wrote the array's header for every queued command, then the
+/// replies up to that command's. Not a valid frame, so it goes out as
+/// raw output (nothing at all under CLIENT REPLY OFF or SKIP).
+fn truncated_reply(session: &mut Session, count: usize, replies: Vec<Frame>) -> Frame {
+    if session.reply_mode == ReplyMode::On {
+        let out = &mut session.deferred;
+        out.extend_from_slice(format!("*{count}\r\n").as_bytes());
+        for reply in replies {
+            reply.encode(session.client.protocol, out);
+        }
+    }
+    session.no_reply = true;
+    Frame::Array(Vec::new())
 }
 
 fn watch(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {

@@ -56,10 +56,10 @@ fn parse_conditions(args: &[Bytes]) -> Result<Conditions, Frame> {
             _ if is(arg, "gt") => c.gt = true,
             _ if is(arg, "lt") => c.lt = true,
             _ => {
-                return Err(Frame::error(format!(
+                return Err(crate::cmd::reply::quoting_error(
                     "ERR Unsupported option {}",
-                    String::from_utf8_lossy(arg)
-                )))
+                    &[arg],
+                ))
             }
         }
     }

@@ -93,14 +93,19 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let options = parse_options(&argv[2..])?;
     let mut db = selected_db(ctx);
     let mut found: Vec<Bytes> = Vec::new();
-    let next = db.scan(cursor, options.count, |entry| {
+    // Redis filters by MATCH first (a key it rejects is not even expired),
+    // then by TYPE, with a read lookup of the key, then drops expired keys.
+    let wanted_name = |key: &[u8]| {
+        options
+            .pattern
+            .is_none_or(|pattern| moat_glob::matches(pattern, key, false))
+    };
+    let typed = options.type_name.is_some();
+    let next = db.scan(cursor, options.count, wanted_name, typed, |entry| {
         let wanted_type = options
             .type_name
             .is_none_or(|name| name.eq_ignore_ascii_case(entry.value.type_name().as_bytes()));
-        let wanted_name = options
-            .pattern
-            .is_none_or(|pattern| moat_glob::matches(pattern, entry.key(), false));
-        if wanted_type && wanted_name {
+        if wanted_type {
             found.push(Bytes::copy_from_slice(entry.key()));
         }
     });

@@ -13,10 +13,10 @@ use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 fn subcommand_error(sub: &[u8]) -> Frame {
-    Frame::error(format!(
+    crate::cmd::reply::quoting_error(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
-        String::from_utf8_lossy(sub)
-    ))
+        &[moat_resp::c_str_max(sub, 128)],
+    )
 }
 
 /// Every XGROUP subcommand but HELP, in `xgroupCommand`'s order of checks.
@@ -56,11 +56,10 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         };
         let needs_group = matches!(sub.as_str(), "setid" | "createconsumer" | "delconsumer");
         if needs_group && !s.groups.contains_key(group_name) {
-            return Err(Frame::error(format!(
+            return Err(crate::cmd::reply::quoting_error(
                 "NOGROUP No such consumer group '{}' for key name '{}'",
-                String::from_utf8_lossy(group_name),
-                String::from_utf8_lossy(key)
-            )));
+                &[group_name, key],
+            ));
         }
     }
     // The event Redis raises: none when DESTROY, CREATECONSUMER or
@@ -300,10 +299,10 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             j += 1;
             last_id = id::parse_strict(&argv[j])?;
         } else {
-            return Err(Frame::error(format!(
+            return Err(crate::cmd::reply::quoting_error(
                 "ERR Unrecognized XCLAIM option '{}'",
-                String::from_utf8_lossy(opt)
-            )));
+                &[opt],
+            ));
         }
         j += 1;
     }

@@ -30,10 +30,10 @@ pub fn stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let options = &argv[3..];
     let full = !options.is_empty();
     let syntax_error = || {
-        Frame::error(format!(
+        crate::cmd::reply::quoting_error(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
-            String::from_utf8_lossy(&argv[1])
-        ))
+            &[moat_resp::c_str_max(&argv[1], 128)],
+        )
     };
     let mut limit: usize = 10;
     if full {
@@ -171,11 +171,10 @@ pub fn consumers(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut db = selected_db(ctx);
     let s = stream_at(&mut db, key)?;
     let Some(group) = s.groups.get(group_name) else {
-        return Err(Frame::error(format!(
+        return Err(crate::cmd::reply::quoting_error(
             "NOGROUP No such consumer group '{}' for key name '{}'",
-            String::from_utf8_lossy(group_name),
-            String::from_utf8_lossy(key)
-        )));
+            &[group_name, key],
+        ));
     };
     let list = group
         .consumers

@@ -103,11 +103,10 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
                 .as_ref()
                 .is_some_and(|s| s.groups.contains_key(group_name))
             {
-                return Err(Frame::error(format!(
+                return Err(crate::cmd::reply::quoting_error(
                     "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
-                    String::from_utf8_lossy(key),
-                    String::from_utf8_lossy(group_name)
-                )));
+                    &[key, group_name],
+                ));
             }
         }
         let start = match &arg[..] {
@@ -129,7 +128,9 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
     }
     let mut served = Vec::new();
     for (key, start) in keys.iter().zip(&starts) {
-        let Some(s) = lookup(&mut db, key, Access::Peek)? else {
+        // Redis looks every stream up again to serve it (a second
+        // `lookupKeyRead`, counted like the first).
+        let Some(s) = lookup(&mut db, key, Access::Read)? else {
             continue;
         };
         let reply = match group {

@@ -289,9 +289,10 @@ fn run(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op, store: bool, card: bool) -> Re
         return Err(syntax_error());
     }
     let keys = &argv[numkeys_at + 1..numkeys_at + 1 + numkeys];
-    let mode = if store { Access::Write } else { Access::Read };
+    // The sources are read lookups in the STORE forms too (Redis 7's
+    // `lookupKeyRead`): they count as hits and misses.
     let mut db = selected_db(ctx);
-    let slots = source_slots(&mut db, keys, mode)?;
+    let slots = source_slots(&mut db, keys, Access::Read)?;
     let options = parse_options(&argv[numkeys_at + 1 + numkeys..], numkeys, op, store, card)?;
     let mut result = compute(&sources(&db, &slots), op, &options);
     if card {
