@@ -36,8 +36,11 @@ const NON_TABLE_DIRECTIVES: &[&str] = &[
 ];
 
 /// The file being rewritten: its lines and where each directive appears.
+/// Lines are bytes, not text: Redis copies comments and unknown lines
+/// byte for byte, whatever their encoding (a Latin-1 comment must not
+/// come back as U+FFFD).
 struct RewriteState {
-    lines: Vec<String>,
+    lines: Vec<Vec<u8>>,
     /// Directive name → indexes of the lines mentioning it, in file order.
     option_lines: HashMap<String, VecDeque<usize>>,
     /// Directives this rewrite took care of (their leftover lines go).
@@ -62,15 +65,15 @@ impl RewriteState {
             return Ok(state);
         }
         for raw in content.split(|&b| b == b'\n') {
-            let line = String::from_utf8_lossy(trim(raw)).into_owned();
-            if line.is_empty() || line.starts_with('#') {
-                if line == SIGNATURE {
+            let line = trim(raw).to_vec();
+            if line.is_empty() || line.starts_with(b"#") {
+                if line == SIGNATURE.as_bytes() {
                     state.needs_signature = false;
                 }
                 state.lines.push(line);
                 continue;
             }
-            let name = split_args(line.as_bytes())
+            let name = split_args(&line)
                 .ok()
                 .and_then(|args| args.into_iter().next())
                 .and_then(|first| known_option_name(&first));
@@ -83,7 +86,7 @@ impl RewriteState {
                         .push_back(state.lines.len());
                     state.lines.push(line);
                 }
-                None => state.lines.push(format!("# ??? {line}")),
+                None => state.lines.push([b"# ??? ".as_slice(), &line].concat()),
             }
         }
         Ok(state)
@@ -97,13 +100,13 @@ impl RewriteState {
             .get_mut(option)
             .and_then(VecDeque::pop_front);
         match reusable {
-            Some(index) => self.lines[index] = line,
+            Some(index) => self.lines[index] = line.into_bytes(),
             None if force => {
                 if self.needs_signature {
-                    self.lines.push(SIGNATURE.to_owned());
+                    self.lines.push(SIGNATURE.as_bytes().to_vec());
                     self.needs_signature = false;
                 }
-                self.lines.push(line);
+                self.lines.push(line.into_bytes());
             }
             None => {}
         }
@@ -115,7 +118,7 @@ impl RewriteState {
 
     /// Blanks the lines of processed options that no value reused, then
     /// joins everything, collapsing runs of empty lines.
-    fn into_content(mut self) -> String {
+    fn into_content(mut self) -> Vec<u8> {
         for (option, indexes) in &self.option_lines {
             if self.processed.contains(option) {
                 for &index in indexes {
@@ -123,15 +126,15 @@ impl RewriteState {
                 }
             }
         }
-        let mut content = String::new();
+        let mut content = Vec::new();
         let mut previous_empty = false;
         for line in &self.lines {
             if line.is_empty() && previous_empty {
                 continue;
             }
             previous_empty = line.is_empty();
-            content.push_str(line);
-            content.push('\n');
+            content.extend_from_slice(line);
+            content.push(b'\n');
         }
         content
     }
@@ -169,11 +172,15 @@ impl Config {
     /// given order; `None` (an aclfile is in use) removes them all.
     pub fn rewrite(&self, path: &Path, users: Option<Vec<String>>) -> io::Result<()> {
         let content = self.rewritten_content(path, users)?;
-        crate::atomic::replace_file(path, content.as_bytes()).map_err(io::Error::from)
+        crate::atomic::replace_file(path, &content).map_err(io::Error::from)
     }
 
-    /// The text [`Config::rewrite`] would write.
-    pub fn rewritten_content(&self, path: &Path, users: Option<Vec<String>>) -> io::Result<String> {
+    /// The bytes [`Config::rewrite`] would write.
+    pub fn rewritten_content(
+        &self,
+        path: &Path,
+        users: Option<Vec<String>>,
+    ) -> io::Result<Vec<u8>> {
         let mut state = RewriteState::read(path)?;
         for (directive, value) in DIRECTIVES.iter().zip(&self.values) {
             self.rewrite_directive(&mut state, directive, value);

@@ -167,3 +167,21 @@ fn rewrite_creates_a_missing_file_with_the_signature() {
     // No temporary file is left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn rewrite_keeps_bytes_that_are_not_utf8() {
+    // Redis copies comments and lines it keeps byte for byte; a Latin-1
+    // `é` (0xE9) must not come back as U+FFFD.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latin1.conf");
+    let original = b"# caf\xe9\nhz 12\nrename-command GET G\xe9T\n";
+    std::fs::write(&file, original).unwrap();
+    let config = Config::load(Some(&file), &[]).unwrap();
+    config.rewrite(&file, None).unwrap();
+    let written = std::fs::read(&file).unwrap();
+    assert!(
+        written.starts_with(original),
+        "{}",
+        String::from_utf8_lossy(&written)
+    );
+}

@@ -33,6 +33,9 @@ pub struct ClientLine {
     /// A watched key changed (Redis's `CLIENT_DIRTY_CAS`, flag `d`): kept
     /// by the keyspace, so set by callers that hold it.
     dirty_cas: bool,
+    /// The connection closes once its replies are written (Redis's
+    /// `CLIENT_CLOSE_AFTER_REPLY`, flag `c`): known to its own session only.
+    close_after_reply: bool,
     /// `redir=`: the tracking redirect while tracking is on, else -1.
     redirect: i64,
     no_evict: bool,
@@ -79,6 +82,7 @@ impl ClientLine {
             no_evict: info.no_evict,
             no_touch: info.no_touch,
             dirty_cas: false,
+            close_after_reply: false,
             db: info.db,
             subscriptions: info.subscriptions,
             pattern_subscriptions: info.pattern_subscriptions,
@@ -96,7 +100,7 @@ impl ClientLine {
     }
 
     /// CLIENT LIST's `flags` field, in Redis's order: O (monitor), P
-    /// (pub/sub), x (MULTI), b, t, R, B, d, e, T; N for none.
+    /// (pub/sub), x (MULTI), b, t, R, B, d, c, e, T; N for none.
     pub fn flags(&self) -> String {
         let mut flags = String::new();
         if self.monitor {
@@ -123,6 +127,9 @@ impl ClientLine {
         if self.dirty_cas {
             flags.push('d');
         }
+        if self.close_after_reply {
+            flags.push('c');
+        }
         if self.no_evict {
             flags.push('e');
         }
@@ -138,6 +145,12 @@ impl ClientLine {
     /// The same line with the `d` flag as the keyspace's watches say.
     pub fn with_dirty_cas(mut self, dirty: bool) -> ClientLine {
         self.dirty_cas = dirty;
+        self
+    }
+
+    /// The line of a connection that closes after its reply.
+    pub fn with_close_after_reply(mut self, closing: bool) -> ClientLine {
+        self.close_after_reply = closing;
         self
     }
 

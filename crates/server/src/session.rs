@@ -916,6 +916,7 @@ impl Session {
     /// log (formatted when the log is read).
     fn client_line(&self, now_ms: i64) -> ClientLine {
         ClientLine::capture(&self.info.lock(), self.mailbox.pending(), now_ms)
+            .with_close_after_reply(self.close_after_reply)
     }
 
     /// Leaves MULTI state (after EXEC or DISCARD) and forgets the

@@ -1501,3 +1501,107 @@ mod tests {
         assert_eq!(normalise(&xpending, summary.clone()), summary);
     }
 }
+
+/// A CONFIG REWRITE case of `crates/server/tests/differential_config_rewrite.rs`
+/// where the 7.0.15 reference writes other text than Redis 7.2 (and moat):
+/// the test applies `edit` to the reference's file before comparing, so
+/// the rest of the file is still checked.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigRewriteDifference {
+    /// The case's name, or `*` for every case.
+    pub case: &'static str,
+    pub reason: &'static str,
+    /// Turns the reference's (normalised) file into 7.2's.
+    pub edit: fn(&str) -> String,
+}
+
+/// The cases of [`ConfigRewriteDifference`].
+pub const CONFIG_REWRITE_DIFFERENCES: &[ConfigRewriteDifference] = &[ConfigRewriteDifference {
+    case: "*",
+    reason: "the `user` lines are ACL LIST's descriptions, and 7.2 lists the \
+             `sanitize-payload` flag of every user (after on/off and nopass) where \
+             7.0 lists it only when it was asked for (see acl|list above)",
+    edit: |text| {
+        let lines = text.split_inclusive('\n').map(|line| {
+            if !line.starts_with("user ") || line.contains("sanitize-payload") {
+                return line.to_owned();
+            }
+            // `user <name>` then the on/off and nopass flags.
+            let words: Vec<&str> = line.split(' ').collect();
+            let flags = 2 + words[2..]
+                .iter()
+                .take_while(|w| matches!(w.trim_end(), "on" | "off" | "nopass"))
+                .count();
+            let mut edited = words[..flags].to_vec();
+            edited.push("sanitize-payload");
+            edited.extend(&words[flags..]);
+            edited.join(" ")
+        });
+        lines.collect()
+    },
+}];
+
+/// A call of the error-path sweep (`crates/server/tests/differential_sweep.rs`)
+/// where Redis 7.2, which moat follows, answers otherwise than the 7.0.15
+/// reference. The sweep does not compare these calls.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepDifference {
+    /// The command as Redis names it, lower case: `object` or, for a
+    /// subcommand, `object|encoding`.
+    pub command: &'static str,
+    /// The arguments after the command (and subcommand), separated by
+    /// spaces: a word matches one argument exactly (ignoring case), `*` any
+    /// one argument, and a final `..` any further arguments (none included).
+    pub args: &'static str,
+    pub reason: &'static str,
+}
+
+/// The calls of [`SweepDifference`].
+pub const SWEEP_DIFFERENCES: &[SweepDifference] = &[
+    SweepDifference {
+        command: "bitpos",
+        args: "* 1 2 3 4",
+        reason: "7.2 parses the range and its unit before looking the key up (#11734), so \
+                 a bad unit is a syntax error for a missing key or one of another type; \
+                 7.0 answers -1 or WRONGTYPE first (Valkey 8.1 agrees with 7.2)",
+    },
+    SweepDifference {
+        command: "zrank",
+        args: "* * *",
+        reason: "7.2 added ZRANK's WITHSCORE (arity -3): a third argument other than \
+                 WITHSCORE is a syntax error, where 7.0's arity 3 refuses it",
+    },
+    SweepDifference {
+        command: "zrevrank",
+        args: "* * *",
+        reason: "as zrank: 7.2 added WITHSCORE",
+    },
+    SweepDifference {
+        command: "client|help",
+        args: "",
+        reason: "7.2 added CLIENT SETINFO and CLIENT NO-TOUCH to the help text",
+    },
+    SweepDifference {
+        command: "object|encoding",
+        args: "lst",
+        reason: "7.2 keeps small lists in a listpack (7.0: quicklist)",
+    },
+    SweepDifference {
+        command: "object|encoding",
+        args: "set",
+        reason: "7.2 keeps small non-integer sets in a listpack (7.0: hashtable)",
+    },
+    SweepDifference {
+        command: "sscan",
+        args: "set 1",
+        reason: "7.2's small sets are listpacks, which SSCAN returns whole with cursor 0 \
+                 whatever the cursor; 7.0's hash-table set is scanned from bucket 1",
+    },
+    SweepDifference {
+        command: "dump",
+        args: "set",
+        reason: "7.0 lists a set's members in hash-table order and 7.2 writes small sets as \
+                 listpacks (RDB type 20); moat writes members in its own order (the `dump` \
+                 entry of KNOWN_DIFFERENCES)",
+    },
+];

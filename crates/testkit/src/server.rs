@@ -35,6 +35,7 @@ pub struct ServerBuilder {
     config_file: Option<PathBuf>,
     args: Vec<OsString>,
     persistence_off: bool,
+    bind_loopback: bool,
 }
 
 impl ServerBuilder {
@@ -45,6 +46,7 @@ impl ServerBuilder {
             config_file: None,
             args: Vec::new(),
             persistence_off: true,
+            bind_loopback: true,
         }
     }
 
@@ -67,6 +69,14 @@ impl ServerBuilder {
     /// Leaves `save`/`appendonly` at the server's defaults, for persistence tests.
     pub fn keep_persistence(mut self) -> ServerBuilder {
         self.persistence_off = false;
+        self
+    }
+
+    /// Leaves `bind` to the config file instead of `--bind 127.0.0.1`, for
+    /// tests of the file's own `bind` lines (which should then bind
+    /// 127.0.0.1, where the harness connects).
+    pub fn bind_from_config(mut self) -> ServerBuilder {
+        self.bind_loopback = false;
         self
     }
 
@@ -229,7 +239,9 @@ impl ServerProcess {
             args.push(config.into());
         }
         args.extend(["--port".into(), port.to_string().into()]);
-        args.extend(["--bind".into(), "127.0.0.1".into()]);
+        if self.builder.bind_loopback {
+            args.extend(["--bind".into(), "127.0.0.1".into()]);
+        }
         args.extend(["--dir".into(), self.dir.path().into()]);
         if self.builder.persistence_off {
             args.extend(["--save", "", "--appendonly", "no"].map(OsString::from));

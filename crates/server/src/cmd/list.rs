@@ -209,7 +209,9 @@ fn lset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     };
     let index = parse_i64(&argv[2])?;
     list.prepare_for([argv[3].len()], &limits);
-    let done = list.resolve(index).is_some_and(|i| list.set(i, &argv[3]));
+    let done = list
+        .resolve(index)
+        .is_some_and(|i| list.set(i, &argv[3], &limits));
     if !done {
         return Err(Frame::error("ERR index out of range"));
     }

@@ -184,14 +184,109 @@ impl Quick {
         self.nodes[node].items.get(at)
     }
 
-    /// Replaces element `index`; false when out of range.
-    pub fn set(&mut self, index: usize, element: &[u8]) -> bool {
-        match self.locate(index) {
-            Some((node, at)) => {
-                self.nodes[node].replace(at, element);
-                true
+    /// Replaces element `index`; false when out of range. As Redis's
+    /// `quicklistReplaceEntry`: in place, unless a large element replaces
+    /// one in a packed node (the node is split around a plain node of its
+    /// own, then neighbours merge where they fit) or a plain node's element
+    /// is replaced by a small one (inserted after it, the plain node
+    /// dropped).
+    pub fn set(&mut self, index: usize, element: &[u8], limits: &Thresholds) -> bool {
+        let Some((node, at)) = self.locate(index) else {
+            return false;
+        };
+        let large = is_large_element(element.len(), limits);
+        let plain = self.is_plain(node, limits);
+        if large == plain {
+            self.nodes[node].replace(at, element);
+        } else if plain {
+            // `quicklistInsertAfter` at the plain node's tail: into the
+            // head of the next node when it has room, else a node of its
+            // own; then the plain node goes.
+            self.nodes.remove(node);
+            match self.nodes.get(node) {
+                Some(next)
+                    if !self.is_plain(node, limits)
+                        && self.node_allows(next, element.len(), limits) =>
+                {
+                    self.nodes[node].insert(0, element);
+                }
+                _ => self.nodes.insert(node, Node::with(element)),
             }
-            None => false,
+        } else {
+            let items: Vec<Vec<u8>> = self.nodes[node].items.iter().map(<[u8]>::to_vec).collect();
+            let build = |part: &[Vec<u8>]| {
+                let mut n = Node {
+                    items: Packed::new(),
+                    lp_bytes: LISTPACK_OVERHEAD,
+                };
+                for e in part {
+                    n.push_back(e);
+                }
+                n
+            };
+            self.nodes.remove(node);
+            let mut center = node;
+            if at + 1 < items.len() {
+                self.nodes.insert(node, build(&items[at + 1..]));
+            }
+            self.nodes.insert(node, Node::with(element));
+            if at > 0 {
+                self.nodes.insert(node, build(&items[..at]));
+                center += 1;
+            }
+            self.merge_around(center, limits);
+        }
+        true
+    }
+
+    /// A node holding one element too large for a listpack node
+    /// (Redis's `PLAIN` container).
+    fn is_plain(&self, node: usize, limits: &Thresholds) -> bool {
+        self.nodes.get(node).is_some_and(|n| {
+            n.len() == 1
+                && n.items
+                    .get(0)
+                    .is_some_and(|e| is_large_element(e.len(), limits))
+        })
+    }
+
+    /// `_quicklistNodeAllowMerge`: two packed nodes whose union fits.
+    fn allow_merge(&self, a: usize, b: usize, limits: &Thresholds) -> bool {
+        if a >= self.nodes.len() || b >= self.nodes.len() {
+            return false;
+        }
+        if self.is_plain(a, limits) || self.is_plain(b, limits) {
+            return false;
+        }
+        let bytes = self.nodes[a].lp_bytes + self.nodes[b].lp_bytes - LISTPACK_OVERHEAD;
+        !limits.list_exceeds(bytes, self.nodes[a].len() + self.nodes[b].len(), false)
+    }
+
+    /// Appends node `b + 1` to node `b`.
+    fn merge_next(&mut self, b: usize) {
+        if let Some(next) = self.nodes.remove(b + 1) {
+            for e in next.items.iter() {
+                self.nodes[b].push_back(e);
+            }
+        }
+    }
+
+    /// `_quicklistMergeNodes`: merges around `center` (prev_prev with
+    /// prev, next with next_next, center with prev, then with next).
+    fn merge_around(&mut self, mut center: usize, limits: &Thresholds) {
+        if center >= 2 && self.allow_merge(center - 2, center - 1, limits) {
+            self.merge_next(center - 2);
+            center -= 1;
+        }
+        if self.allow_merge(center + 1, center + 2, limits) {
+            self.merge_next(center + 1);
+        }
+        if center >= 1 && self.allow_merge(center - 1, center, limits) {
+            self.merge_next(center - 1);
+            center -= 1;
+        }
+        if self.allow_merge(center, center + 1, limits) {
+            self.merge_next(center);
         }
     }
 
@@ -408,7 +503,7 @@ impl ListValue {
     }
 
     /// Replaces element `index`; false when out of range.
-    pub fn set(&mut self, index: usize, element: &[u8]) -> bool {
+    pub fn set(&mut self, index: usize, element: &[u8], limits: &Thresholds) -> bool {
         match self {
             ListValue::Small(p) => match (index < p.len()).then(|| p.span_of(index)).flatten() {
                 Some(span) => {
@@ -417,7 +512,7 @@ impl ListValue {
                 }
                 None => false,
             },
-            ListValue::Quick(q) => q.set(index, element),
+            ListValue::Quick(q) => q.set(index, element, limits),
         }
     }
 
@@ -569,7 +664,7 @@ mod tests {
                         }
                     }
                     Op::Set(i, v) => {
-                        let done = list.set(i, &[v]);
+                        let done = list.set(i, &[v], &limits);
                         prop_assert_eq!(done, i < model.len());
                         if done { model[i] = vec![v]; }
                     }
@@ -581,6 +676,55 @@ mod tests {
                 prop_assert_eq!(back, model.iter().rev().cloned().collect::<Vec<_>>());
             }
         }
+    }
+
+    fn node_lens(list: &ListValue) -> Vec<usize> {
+        match list {
+            ListValue::Small(p) => vec![p.len()],
+            ListValue::Quick(q) => q.nodes.iter().map(Node::len).collect(),
+        }
+    }
+
+    #[test]
+    fn lset_of_a_large_element_splits_its_node() {
+        // quicklistReplaceEntry: the large element gets a plain node of its
+        // own, the neighbours merge where they fit; replacing it with a
+        // small element goes into the next node when that has room.
+        let limits = Thresholds {
+            list_max_listpack_size: 4,
+            ..Thresholds::default()
+        };
+        let mut list = ListValue::default();
+        for e in [b"a", b"b", b"c", b"d", b"e", b"f", b"g", b"h", b"i"] {
+            list.prepare_for([1], &limits);
+            list.push(End::Tail, e, &limits);
+        }
+        assert_eq!(node_lens(&list), [4, 4, 1]);
+        let big = vec![b'x'; 9000];
+        assert!(list.set(5, &big, &limits));
+        assert_eq!(node_lens(&list), [4, 1, 1, 3]);
+        assert!(list.set(5, b"z", &limits));
+        assert_eq!(node_lens(&list), [4, 1, 4]);
+        assert_eq!(
+            items(&list),
+            [&b"a"[..], b"b", b"c", b"d", b"e", b"z", b"g", b"h", b"i"]
+        );
+        list.remove_range(0, 7);
+        list.shrink(&limits);
+        assert_eq!(list.encoding(), "listpack");
+
+        let mut list = ListValue::default();
+        list.prepare_for([1, 1, 1], &limits);
+        for e in [b"a", b"b", b"c"] {
+            list.push(End::Tail, e, &limits);
+        }
+        list.prepare_for([big.len()], &limits);
+        assert!(list.set(0, &big, &limits));
+        assert_eq!(node_lens(&list), [1, 2]);
+        assert!(list.set(0, b"s", &limits));
+        list.shrink(&limits);
+        assert_eq!(list.encoding(), "quicklist");
+        assert_eq!(node_lens(&list), [3]);
     }
 
     fn items(list: &ListValue) -> Vec<Vec<u8>> {

@@ -107,6 +107,37 @@ impl SetValue {
         }
     }
 
+    /// An empty intset (`createIntsetObject`).
+    pub fn new_intset() -> SetValue {
+        SetValue::ints()
+    }
+
+    /// An empty hashtable sized for `capacity` members (`createSetObject`).
+    pub fn new_table(capacity: usize) -> SetValue {
+        SetValue::table(Slots::with_capacity(capacity))
+    }
+
+    /// A listpack holding `members` in their order, whatever they are (an
+    /// RDB listpack payload); `None` if a member repeats.
+    pub fn listpack_of(members: &[Vec<u8>]) -> Option<SetValue> {
+        let mut seen = std::collections::HashSet::with_capacity(members.len());
+        if !members.iter().all(|m| seen.insert(m.as_slice())) {
+            return None;
+        }
+        Some(SetValue::packed(Packed::from_elements(
+            members.iter().map(Vec::as_slice),
+        )))
+    }
+
+    /// The same members in a hashtable (`setTypeConvert` to HT).
+    pub fn into_table(mut self) -> SetValue {
+        if !matches!(self, SetValue::Table(_)) {
+            let len = self.len();
+            self.convert_to_table(len);
+        }
+        self
+    }
+
     /// A set holding `members`, created and filled as SINTERSTORE,
     /// SUNIONSTORE and SDIFFSTORE do (starting from an intset).
     pub fn collect<'m>(

@@ -458,6 +458,14 @@ impl ZSetValue {
                 self.convert_to_skiplist();
             }
         }
+        self.insert_sorted(member, score);
+    }
+
+    /// Inserts a member known to be absent, in whatever encoding the set
+    /// has: a listpack member whose score changes is deleted and inserted
+    /// again with no size check (`zsetAdd`), even under limits lowered
+    /// since the set was built.
+    fn insert_sorted(&mut self, member: &[u8], score: f64) {
         match self {
             ZSetValue::Packed(p) => {
                 let key = (Score(score), member);
@@ -520,7 +528,7 @@ impl ZSetValue {
                     s.set_score(member, new);
                 } else {
                     self.remove(member);
-                    self.insert_new(member, new, limits);
+                    self.insert_sorted(member, new);
                 }
                 Ok((Outcome::Updated, new))
             }
@@ -728,6 +736,24 @@ impl ZSetValue {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn updating_a_score_never_converts_a_listpack() {
+        // zsetAdd re-inserts an updated listpack member with no size
+        // check: only a new member converts under a lowered limit.
+        let mut limits = Thresholds::default();
+        let mut z = ZSetValue::default();
+        for (i, m) in [b"a", b"b", b"c"].iter().enumerate() {
+            z.add(&m[..], i as f64, AddFlags::default(), &limits)
+                .unwrap();
+        }
+        limits.zset_max_listpack_entries = 2;
+        z.add(b"a", 5.0, AddFlags::default(), &limits).unwrap();
+        assert_eq!(z.encoding(), "listpack");
+        assert_eq!(z.score(b"a"), Some(5.0));
+        z.add(b"d", 4.0, AddFlags::default(), &limits).unwrap();
+        assert_eq!(z.encoding(), "skiplist");
+    }
 
     proptest! {
         #[test]

@@ -244,17 +244,15 @@ fn fcall_generic(
 }
 
 fn function_load(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    let (replace, code) = match argv.len() {
-        3 => (false, &argv[2]),
-        4 if argv[2].eq_ignore_ascii_case(b"replace") => (true, &argv[3]),
-        4 => {
-            return Frame::error(format!(
-                "ERR Unknown option given: {}",
-                String::from_utf8_lossy(&argv[2])
-            ))
-        }
-        _ => return subcommand_syntax_error("FUNCTION", &argv[1]),
+    // Every argument before the code is an option, and REPLACE the only
+    // one (repeating it is allowed), as Redis's functionLoadCommand reads.
+    let Some((code, options)) = argv.get(2..).and_then(<[Bytes]>::split_last) else {
+        return subcommand_syntax_error("FUNCTION", &argv[1]);
     };
+    if let Some(unknown) = options.iter().find(|o| !o.eq_ignore_ascii_case(b"replace")) {
+        return super::quoting_error("ERR Unknown option given: ", unknown, "");
+    }
+    let replace = !options.is_empty();
     let scripting = &session.shared.scripting;
     // The keyspace before the engine (the lock order), and its `loading`:
     // code replayed from the AOF was accepted once and gets no load
@@ -365,6 +363,9 @@ fn function_delete(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Byt
 }
 
 fn function_flush(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() > 3 {
+        return subcommand_syntax_error("FUNCTION", &argv[1]);
+    }
     if !flush_mode_ok(argv) {
         return Frame::error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     }
@@ -419,6 +420,9 @@ fn function_dump(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -
 }
 
 fn function_restore(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len() > 4 {
+        return subcommand_syntax_error("FUNCTION", &argv[1]);
+    }
     let policy =
         match argv.get(3) {
             None => RestorePolicy::Append,
@@ -429,9 +433,6 @@ fn function_restore(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[By
                 "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
             ),
         };
-    if argv.len() > 4 {
-        return subcommand_syntax_error("FUNCTION", &argv[1]);
-    }
     let scripting = &session.shared.scripting;
     let keyspace = ks.get();
     let mut engine = scripting.engine.lock();

@@ -27,6 +27,10 @@ fn lag(s: &Stream, group: &Group) -> Frame {
 }
 
 pub fn stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
+    // Redis looks the key up before it reads the options: a missing key or
+    // one of another type is reported whatever follows it.
+    let mut db = selected_db(ctx);
+    let s = stream_at(&mut db, &argv[2])?;
     let options = &argv[3..];
     let full = !options.is_empty();
     let syntax_error = || {
@@ -52,8 +56,6 @@ pub fn stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             };
         }
     }
-    let mut db = selected_db(ctx);
-    let s = stream_at(&mut db, &argv[2])?;
     let mut fields = vec![
         (text("length"), count(s.len())),
         (text("radix-tree-keys"), count(s.node_count())),

@@ -18,12 +18,25 @@ type BlobDecoder = fn(&[u8]) -> Result<Vec<Vec<u8>>, RdbError>;
 pub enum RdbObject {
     String(Vec<u8>),
     List(Vec<Vec<u8>>),
-    Set(Vec<Vec<u8>>),
+    /// The members, and the encoding the payload had (Redis 7.2 loads a
+    /// set differently for each).
+    Set(Vec<Vec<u8>>, SetPayload),
     Hash(Pairs),
     ZSet(Vec<(Vec<u8>, f64)>),
     Stream(Box<stream::RdbStream>),
     /// A module type's value (`RDB_TYPE_MODULE_2`), of a type moat knows.
     Module(ModuleValue),
+}
+
+/// How an RDB set payload was encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetPayload {
+    /// `RDB_TYPE_SET`: members one by one.
+    Members,
+    /// `RDB_TYPE_SET_INTSET`.
+    Intset,
+    /// `RDB_TYPE_SET_LISTPACK`.
+    Listpack,
 }
 
 impl RdbObject {
@@ -32,7 +45,7 @@ impl RdbObject {
         match self {
             RdbObject::String(_) => "string",
             RdbObject::List(_) => "list",
-            RdbObject::Set(_) => "set",
+            RdbObject::Set(..) => "set",
             RdbObject::Hash(_) => "hash",
             RdbObject::ZSet(_) => "zset",
             RdbObject::Stream(_) => "stream",
@@ -58,7 +71,10 @@ pub fn decode(code: u8, r: &mut Reader<'_>) -> Result<RdbObject, RdbError> {
         }
         TYPE_SET => {
             let n = r.count("set member")?;
-            RdbObject::Set((0..n).map(|_| r.string()).collect::<Result<_, _>>()?)
+            RdbObject::Set(
+                (0..n).map(|_| r.string()).collect::<Result<_, _>>()?,
+                SetPayload::Members,
+            )
         }
         TYPE_ZSET | TYPE_ZSET_2 => {
             let n = r.count("sorted set member")?;
@@ -93,9 +109,15 @@ pub fn decode(code: u8, r: &mut Reader<'_>) -> Result<RdbObject, RdbError> {
         TYPE_SET_INTSET => {
             let blob = r.string()?;
             let ints = intset::decode(&blob).map_err(|e| e.within(at, "intset"))?;
-            RdbObject::Set(ints.iter().map(|n| n.to_string().into_bytes()).collect())
+            RdbObject::Set(
+                ints.iter().map(|n| n.to_string().into_bytes()).collect(),
+                SetPayload::Intset,
+            )
         }
-        TYPE_SET_LISTPACK => RdbObject::Set(blob_elements(r, listpack::decode, "listpack")?),
+        TYPE_SET_LISTPACK => RdbObject::Set(
+            blob_elements(r, listpack::decode, "listpack")?,
+            SetPayload::Listpack,
+        ),
         TYPE_ZSET_ZIPLIST => {
             RdbObject::ZSet(scored(blob_elements(r, ziplist::decode, "ziplist")?, at)?)
         }

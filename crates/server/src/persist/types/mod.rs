@@ -64,7 +64,7 @@ pub fn build_value(object: RdbObject, limits: &Thresholds) -> Result<Value, Stri
     match object {
         RdbObject::String(bytes) => Ok(string::build(&bytes)),
         RdbObject::Hash(pairs) => hash::build(pairs, limits),
-        RdbObject::Set(members) => set::build(members, limits),
+        RdbObject::Set(members, payload) => set::build(members, payload, limits),
         RdbObject::List(elements) => list::build(elements, limits),
         RdbObject::ZSet(members) => zset::build(members, limits),
         RdbObject::Stream(s) => stream::build(*s),

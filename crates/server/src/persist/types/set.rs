@@ -1,8 +1,12 @@
 //! Sets: intsets as `RDB_TYPE_SET_INTSET`, others as plain `RDB_TYPE_SET`
-//! (never `SET_LISTPACK`, which Redis 7.0 cannot read); loaded into the
-//! encoding Redis 7.2 picks for the members and thresholds.
+//! (never `SET_LISTPACK`, which Redis 7.0 cannot read); loaded as Redis
+//! 7.2's `rdbLoadObject` loads each payload: a compact one keeps its
+//! encoding unless it holds too many members for it, a plain one starts
+//! as a hashtable when it is bigger than an intset may be and otherwise
+//! grows from an intset as SADD would grow it.
 
 use crate::db::{SetValue, Thresholds, Value};
+use crate::persist::rdb::object::SetPayload;
 use crate::persist::rdb::opcodes::{TYPE_SET, TYPE_SET_INTSET};
 use crate::persist::rdb::{intset, RdbWriter};
 use std::io::{self, Write};
@@ -33,16 +37,41 @@ pub fn write<W: Write>(w: &mut RdbWriter<W>, s: &SetValue) -> io::Result<()> {
     }
 }
 
-pub fn build(members: Vec<Vec<u8>>, limits: &Thresholds) -> Result<Value, String> {
+pub fn build(
+    members: Vec<Vec<u8>>,
+    payload: SetPayload,
+    limits: &Thresholds,
+) -> Result<Value, String> {
     if members.is_empty() {
         return Err("empty set".into());
     }
-    let first = members.first().map(Vec::as_slice);
-    let mut set = SetValue::create(first, members.len(), limits);
-    for member in &members {
+    let duplicate = || "duplicate set members detected".to_string();
+    let set = match payload {
+        SetPayload::Listpack => {
+            let set = SetValue::listpack_of(&members).ok_or_else(duplicate)?;
+            if members.len() > limits.set_max_listpack_entries {
+                set.into_table()
+            } else {
+                set
+            }
+        }
+        // An intset's members are integers: added to an intset, it
+        // becomes a hashtable once past set-max-intset-entries.
+        SetPayload::Intset => grown(SetValue::new_intset(), &members, limits)?,
+        SetPayload::Members if members.len() > limits.set_max_intset_entries.min(1 << 30) => {
+            grown(SetValue::new_table(members.len()), &members, limits)?
+        }
+        SetPayload::Members => grown(SetValue::new_intset(), &members, limits)?,
+    };
+    Ok(Value::Set(set))
+}
+
+/// `set` with `members` added one by one, as SADD adds them.
+fn grown(mut set: SetValue, members: &[Vec<u8>], limits: &Thresholds) -> Result<SetValue, String> {
+    for member in members {
         if !set.add(member, limits) {
             return Err("duplicate set members detected".into());
         }
     }
-    Ok(Value::Set(set))
+    Ok(set)
 }
