@@ -142,9 +142,6 @@ pub struct Session {
     /// Nesting of [`Session::call`] (EXEC, scripts run commands inside
     /// a command).
     call_depth: u32,
-    /// Whether the running top-level command ran others: its propagated
-    /// commands are then one MULTI/EXEC unit.
-    unit_nested: bool,
     /// The NOPERM reply of the last refused command, for repeats.
     noperm_replies: NopermReplies,
 }
@@ -228,7 +225,6 @@ impl Session {
             aof_offset: 0,
             aof_last_write: 0,
             call_depth: 0,
-            unit_nested: false,
             noperm_replies: NopermReplies::default(),
         }
     }
@@ -682,8 +678,6 @@ impl Session {
         now: i64,
     ) -> Frame {
         let top_level = self.call_depth == 0;
-        // A top-level command starts a unit; any nested call marks it.
-        self.unit_nested = !top_level;
         // Data handlers, and the session handlers the table flags as writes
         // (FLUSHALL), propagate their own argv when they moved `dirty`;
         // other session handlers (EXEC, EVAL...) only propagate what the
@@ -707,8 +701,9 @@ impl Session {
         self.call_depth -= 1;
         if let Some((enclosing, dirty_before)) = tracked {
             let keyspace = ks.get();
-            // A read that found an expired key moved `dirty` too; its DEL
-            // is propagated, the read itself never is.
+            // A read-only command never propagates its own argv (one that
+            // must, PFCOUNT refreshing its cache, states it explicitly);
+            // an expired key it found propagates its DEL on its own.
             let wrote =
                 keyspace.dirty != dirty_before && !cmd.flags.contains(CommandFlags::READONLY);
             keyspace.propagate.end_command(enclosing, wrote, db, argv);
@@ -717,7 +712,11 @@ impl Session {
             if let Some(keyspace) = ks.locked() {
                 if !keyspace.propagate.is_empty() {
                     let ops = keyspace.propagate.take();
-                    let offset = self.shared.aof.feed(ops, self.unit_nested);
+                    // More than one command (EXEC's, a script's, or a
+                    // key the command found expired and its own write) is
+                    // one MULTI/EXEC unit, as `propagatePendingCommands`
+                    // wraps them.
+                    let offset = self.shared.aof.feed(ops, true);
                     self.aof_offset = self.aof_offset.max(offset);
                     self.aof_last_write = self.aof_last_write.max(offset);
                 }

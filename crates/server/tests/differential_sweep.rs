@@ -15,11 +15,21 @@
 //! 7.0.15 reference are in the testkit's `SWEEP_DIFFERENCES`; differences
 //! whose fix lies outside the data commands wait in [`PENDING`].
 //!
+//! The same calls run in several contexts, one test each (see [`Context`]):
+//! plain on RESP2; on RESP3 (replies compared as RESP3 frames, and byte for
+//! byte where no accepted difference rewrote them); queued as `MULTI`, the
+//! call, `EXEC`; and from Lua (`redis.pcall`), with the key in ARGV, in
+//! KEYS, and with `redis.setresp(3)` on a RESP3 connection. An accepted
+//! difference or exclusion names the context it is for (`SweepContext`).
+//!
 //! `MOAT_SWEEP_ONLY=<command>` (or `<command>|<subcommand>`) runs the calls
-//! of one command.
+//! of one command, in every context.
 
-use moat_resp::Frame;
-use moat_testkit::accepted_differences::{normalise, SweepDifference, SWEEP_DIFFERENCES};
+use bytes::BytesMut;
+use moat_resp::{decode_frame, Frame};
+use moat_testkit::accepted_differences::{
+    normalise, SweepContext, SweepDifference, SWEEP_DIFFERENCES,
+};
 use moat_testkit::{moat_server, reference, Client, ServerBuilder, ServerProcess};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -160,9 +170,19 @@ const fn excluded(
     args: &'static str,
     reason: &'static str,
 ) -> SweepDifference {
+    excluded_in(SweepContext::Any, command, args, reason)
+}
+
+const fn excluded_in(
+    context: SweepContext,
+    command: &'static str,
+    args: &'static str,
+    reason: &'static str,
+) -> SweepDifference {
     SweepDifference {
         command,
         args,
+        context,
         reason,
     }
 }
@@ -223,6 +243,8 @@ enum KeyPlace {
 struct Call {
     target: usize,
     args: Vec<String>,
+    /// The index in `args` of the key put in the first key spec's place.
+    key_at: Option<usize>,
 }
 
 impl Call {
@@ -402,10 +424,13 @@ fn calls(targets: &[Target], only: &str) -> Vec<Call> {
         for n in 1..=NUMBERS.len() {
             lists.push(numbered(&target.prefix, n));
         }
+        let keyless = lists.len();
+        let mut key_at = None;
         for key in KEYS {
             let Some(base) = with_key(target, key) else {
                 break;
             };
+            key_at = Some(base.len() - 1);
             for n in 0..=junk.len() {
                 lists.push(base.iter().chain(&junk[..n]).cloned().collect());
             }
@@ -414,16 +439,20 @@ fn calls(targets: &[Target], only: &str) -> Vec<Call> {
             }
         }
         let mut seen = BTreeSet::new();
-        for mut args in lists {
+        for (n, mut args) in lists.into_iter().enumerate() {
             short_timeout(&target.name, &mut args);
             let rest = &args[target.prefix.len()..];
-            if EXCLUDED.iter().any(|e| excludes(e, &target.name, rest)) {
+            if EXCLUDED
+                .iter()
+                .any(|e| e.context == SweepContext::Any && excludes(e, &target.name, rest))
+            {
                 continue;
             }
             if seen.insert(args.clone()) {
                 out.push(Call {
                     target: index,
                     args,
+                    key_at: key_at.filter(|_| n >= keyless),
                 });
             }
         }
@@ -431,9 +460,91 @@ fn calls(targets: &[Target], only: &str) -> Vec<Call> {
     out
 }
 
-/// What a call left: its reply, then `TYPE` of every fixture key and
-/// `DBSIZE`.
-type Outcome = Vec<Frame>;
+/// How a call is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Context {
+    /// As it is, on a RESP2 connection.
+    Plain,
+    /// As it is, on a RESP3 connection (`HELLO 3` after the reset).
+    Resp3,
+    /// `MULTI`, the call, `EXEC`.
+    Multi,
+    /// `EVAL "return redis.pcall(unpack(ARGV))" 0 <call>`.
+    Script,
+    /// The key through KEYS: `EVAL <script> 1 <key> <call without the key>`,
+    /// the script putting `KEYS[1]` back in its place. Calls with a key only.
+    ScriptKeys,
+    /// On a RESP3 connection, `EVAL "redis.setresp(3) return
+    /// redis.pcall(unpack(ARGV))" 0 <call>`: the replies go to Lua and back
+    /// as RESP3 types (maps, sets, doubles, booleans, big numbers...).
+    ScriptResp3,
+}
+
+/// The script of [`Context::Script`].
+const SCRIPT: &str = "return redis.pcall(unpack(ARGV))";
+
+/// The script of [`Context::ScriptResp3`].
+const SCRIPT_RESP3: &str = "redis.setresp(3) return redis.pcall(unpack(ARGV))";
+
+impl Context {
+    /// The accepted differences' context.
+    fn accepted(self) -> SweepContext {
+        match self {
+            Context::Plain => SweepContext::Plain,
+            Context::Resp3 => SweepContext::Resp3,
+            Context::Multi => SweepContext::Multi,
+            Context::Script | Context::ScriptKeys | Context::ScriptResp3 => SweepContext::Script,
+        }
+    }
+
+    /// The commands that carry `call` in this context; `None` when the
+    /// call has no form here.
+    fn wire(self, call: &Call) -> Option<Vec<Vec<String>>> {
+        let args = call.args.clone();
+        Some(match self {
+            Context::Plain | Context::Resp3 => vec![args],
+            Context::Multi => vec![vec!["MULTI".into()], args, vec!["EXEC".into()]],
+            Context::Script | Context::ScriptResp3 => {
+                let script = if self == Context::Script {
+                    SCRIPT
+                } else {
+                    SCRIPT_RESP3
+                };
+                let mut eval = vec!["EVAL".into(), script.into(), "0".into()];
+                eval.extend(args);
+                vec![eval]
+            }
+            Context::ScriptKeys => {
+                let at = call.key_at?;
+                let mut rest = args;
+                let key = rest.remove(at);
+                let script = if at == 1 {
+                    "return redis.pcall(ARGV[1], KEYS[1], unpack(ARGV, 2))".to_string()
+                } else {
+                    format!(
+                        "local a = {{unpack(ARGV)}} table.insert(a, {}, KEYS[1]) \
+                         return redis.pcall(unpack(a))",
+                        at + 1
+                    )
+                };
+                let mut eval = vec!["EVAL".into(), script, "1".into(), key];
+                eval.extend(rest);
+                vec![eval]
+            }
+        })
+    }
+}
+
+/// A reply as decoded and as sent.
+#[derive(Debug, Clone)]
+struct Reply {
+    frame: Frame,
+    raw: Vec<u8>,
+}
+
+/// What a call left: the replies of its commands, then `TYPE` of every
+/// fixture key and `DBSIZE`.
+type Outcome = Vec<Reply>;
 
 fn words(text: &str) -> Vec<&str> {
     text.split_whitespace().collect()
@@ -442,13 +553,19 @@ fn words(text: &str) -> Vec<&str> {
 struct Side {
     server: ServerProcess,
     client: Client,
+    /// Bytes read but not yet decoded.
+    pending: BytesMut,
 }
 
 impl Side {
     fn start(builder: ServerBuilder) -> Side {
         let server = builder.start().expect("server starts");
         let client = Side::connect(&server);
-        Side { server, client }
+        Side {
+            server,
+            client,
+            pending: BytesMut::new(),
+        }
     }
 
     fn connect(server: &ServerProcess) -> Client {
@@ -461,39 +578,67 @@ impl Side {
         self.client.call(&["COMMAND"]).expect("COMMAND")
     }
 
-    fn run(&mut self, call: &Call) -> Outcome {
-        let mut batch = moat_testkit::encode_command(&["RESET"]);
-        batch.extend(moat_testkit::encode_command(&["FLUSHALL"]));
-        for command in FIXTURE {
-            batch.extend(moat_testkit::encode_command(&words(command)));
+    /// The next reply, with the bytes it came in.
+    fn read_reply(&mut self) -> moat_testkit::Result<Reply> {
+        loop {
+            let before = self.pending.len();
+            let mut probe = self.pending.clone();
+            if let Some(frame) = decode_frame(&mut probe)
+                .map_err(|e| moat_testkit::TestkitError::Tool(format!("decode: {e:?}")))?
+            {
+                let raw = self.pending.split_to(before - probe.len()).to_vec();
+                return Ok(Reply { frame, raw });
+            }
+            let more = self.client.read_raw()?;
+            self.pending.extend_from_slice(&more);
         }
-        batch.extend(moat_testkit::encode_command(&call.args));
+    }
+
+    fn run(&mut self, context: Context, wire: &[Vec<String>]) -> Outcome {
+        let mut setup_commands: Vec<Vec<&str>> = vec![vec!["RESET"]];
+        if matches!(context, Context::Resp3 | Context::ScriptResp3) {
+            setup_commands.push(vec!["HELLO", "3"]);
+        }
+        setup_commands.push(vec!["FLUSHALL"]);
+        setup_commands.extend(FIXTURE.iter().map(|c| words(c)));
+        let mut batch = Vec::new();
+        for command in &setup_commands {
+            batch.extend(moat_testkit::encode_command(command));
+        }
+        for command in wire {
+            batch.extend(moat_testkit::encode_command(command));
+        }
         for key in KEYS {
             batch.extend(moat_testkit::encode_command(&["TYPE", key]));
         }
         batch.extend(moat_testkit::encode_command(&["DBSIZE"]));
-        let setup = 2 + FIXTURE.len();
+        let setup = setup_commands.len();
         let result = self.client.send_raw(&batch).and_then(|()| {
-            let mut frames = Vec::new();
-            for _ in 0..setup + 1 + KEYS.len() + 1 {
-                frames.push(self.client.read_frame()?);
+            let mut replies = Vec::new();
+            for _ in 0..setup + wire.len() + KEYS.len() + 1 {
+                replies.push(self.read_reply()?);
             }
-            Ok(frames)
+            Ok(replies)
         });
         match result {
-            Ok(mut frames) => {
-                for (n, frame) in frames[..setup].iter().enumerate() {
+            Ok(mut replies) => {
+                for (n, reply) in replies[..setup].iter().enumerate() {
                     assert!(
-                        !matches!(frame, Frame::Error(_)),
-                        "fixture step {n} before {:?}: {frame:?}",
-                        call.args
+                        !matches!(reply.frame, Frame::Error(_)),
+                        "fixture step {n} before {wire:?}: {:?}",
+                        reply.frame
                     );
                 }
-                frames.split_off(setup)
+                replies.split_off(setup)
             }
             Err(error) => {
                 self.client = Side::connect(&self.server);
-                vec![Frame::Error(format!("<connection: {error}>").into())]
+                self.pending.clear();
+                let error = Frame::Error(format!("<connection: {error}>").into());
+                vec![Reply {
+                    frame: error,
+                    raw: Vec::new(),
+                }]
             }
         }
     }
@@ -521,6 +666,49 @@ fn normalised(name: &str, args: &[String], reply: Frame) -> Frame {
     normalise(&args, reply)
 }
 
+/// The replies of a call in `context` normalised: the call's own reply
+/// (alone, inside EXEC's array, or returned by the script) as
+/// [`normalised`] makes it, the commands around it by the accepted
+/// differences of their own arguments. The flag tells whether nothing
+/// changed, so that the bytes as sent can be compared too.
+fn normalised_outcome(
+    context: Context,
+    name: &str,
+    call: &Call,
+    wire: &[Vec<String>],
+    outcome: Outcome,
+) -> (Vec<Frame>, bool) {
+    let mut untouched = true;
+    let mut out = Vec::new();
+    for (n, reply) in outcome.into_iter().enumerate() {
+        let frame = reply.frame.clone();
+        let changed = match (context, n) {
+            (Context::Plain | Context::Resp3 | Context::Multi, _) if n < wire.len() => {
+                let own = context != Context::Multi || n == 1;
+                match frame {
+                    f if own => normalised(name, &call.args, f),
+                    Frame::Array(items) if n == 2 && items.len() == 1 => Frame::Array(
+                        items
+                            .into_iter()
+                            .map(|f| normalised(name, &call.args, f))
+                            .collect(),
+                    ),
+                    f => f,
+                }
+            }
+            (Context::Script | Context::ScriptKeys | Context::ScriptResp3, 0) => {
+                let wire_args: Vec<Vec<u8>> =
+                    wire[0].iter().map(|a| a.as_bytes().to_vec()).collect();
+                normalise(&wire_args, normalised(name, &call.args, frame))
+            }
+            _ => frame,
+        };
+        untouched &= changed == reply.frame;
+        out.push(changed);
+    }
+    (out, untouched)
+}
+
 fn shown(args: &[String]) -> String {
     args.iter()
         .map(|a| {
@@ -534,8 +722,9 @@ fn shown(args: &[String]) -> String {
         .join(" ")
 }
 
-#[test]
-fn error_paths_match_redis() {
+/// Runs every call in `context` on moat and the reference, both at once,
+/// and fails with the calls whose outcomes differ.
+fn sweep(context: Context) {
     let Some(redis) = reference::redis_server() else {
         return;
     };
@@ -544,67 +733,107 @@ fn error_paths_match_redis() {
     let mut redis = Side::start(ServerBuilder::new(redis));
     let targets = targets(&moat.command_table(), &redis.command_table());
     let only = std::env::var("MOAT_SWEEP_ONLY").unwrap_or_default();
-    let calls = calls(&targets, &only);
-    assert!(!calls.is_empty(), "no calls for MOAT_SWEEP_ONLY={only}");
+    let calls: Vec<(Call, Vec<Vec<String>>)> = calls(&targets, &only)
+        .into_iter()
+        .filter(|call| {
+            let target = &targets[call.target];
+            !EXCLUDED
+                .iter()
+                .filter(|e| e.context != SweepContext::Any && e.context.covers(context.accepted()))
+                .any(|e| excludes(e, &target.name, call.rest(&targets)))
+        })
+        .filter_map(|call| context.wire(&call).map(|wire| (call, wire)))
+        .collect();
+    assert!(
+        !calls.is_empty() || context == Context::ScriptKeys,
+        "no calls for MOAT_SWEEP_ONLY={only}"
+    );
     let (ours, theirs) = std::thread::scope(|scope| {
-        let ours = scope.spawn(|| calls.iter().map(|c| moat.run(c)).collect::<Vec<_>>());
-        let theirs = scope.spawn(|| calls.iter().map(|c| redis.run(c)).collect::<Vec<_>>());
+        let ours = scope.spawn(|| {
+            calls
+                .iter()
+                .map(|(_, wire)| moat.run(context, wire))
+                .collect::<Vec<_>>()
+        });
+        let theirs = scope.spawn(|| {
+            calls
+                .iter()
+                .map(|(_, wire)| redis.run(context, wire))
+                .collect::<Vec<_>>()
+        });
         (
             ours.join().expect("moat side"),
             theirs.join().expect("redis side"),
         )
     });
-    let mut report = Vec::new();
-    let mut used = BTreeSet::new();
-    for ((call, ours), theirs) in calls.iter().zip(ours).zip(theirs) {
-        let target = &targets[call.target];
-        let rest = call.rest(&targets);
-        let accepted = SWEEP_DIFFERENCES
+    let accepted_here = || {
+        SWEEP_DIFFERENCES
             .iter()
             .chain(PENDING)
-            .find(|d| d.command == target.name && args_match(d.args, rest));
+            .filter(|d| d.context.covers(context.accepted()))
+    };
+    let mut report = Vec::new();
+    let mut used = BTreeSet::new();
+    for (((call, wire), ours), theirs) in calls.iter().zip(ours).zip(theirs) {
+        let target = &targets[call.target];
+        let rest = call.rest(&targets);
+        let accepted =
+            accepted_here().find(|d| d.command == target.name && args_match(d.args, rest));
         if let Some(accepted) = accepted {
-            used.insert((accepted.command, accepted.args));
+            used.insert((accepted.command, accepted.args, accepted.context));
             continue;
         }
-        let ours: Vec<Frame> = ours
-            .into_iter()
-            .map(|f| normalised(&target.name, &call.args, f))
-            .collect();
-        let theirs: Vec<Frame> = theirs
-            .into_iter()
-            .map(|f| normalised(&target.name, &call.args, f))
-            .collect();
-        if ours == theirs {
+        let raw_ours: Vec<Vec<u8>> = ours.iter().map(|r| r.raw.clone()).collect();
+        let raw_theirs: Vec<Vec<u8>> = theirs.iter().map(|r| r.raw.clone()).collect();
+        let (ours, ours_untouched) = normalised_outcome(context, &target.name, call, wire, ours);
+        let (theirs, theirs_untouched) =
+            normalised_outcome(context, &target.name, call, wire, theirs);
+        let same_bytes = !(ours_untouched && theirs_untouched) || raw_ours == raw_theirs;
+        if ours == theirs && same_bytes {
             continue;
         }
+        let replies = wire.len().min(ours.len()).min(theirs.len());
         let mut line = format!(
             "{}:\n  moat:  {:?}\n  redis: {:?}",
             shown(&call.args),
-            ours[0],
-            theirs[0]
+            &ours[..replies],
+            &theirs[..replies]
         );
-        if ours.get(1..) != theirs.get(1..) {
+        if ours == theirs {
+            let show = |raw: &[Vec<u8>]| String::from_utf8_lossy(&raw.concat()).into_owned();
+            line.push_str(&format!(
+                "\n  bytes, moat:  {:?}\n  bytes, redis: {:?}",
+                show(&raw_ours[..replies]),
+                show(&raw_theirs[..replies])
+            ));
+        }
+        if ours.get(replies..) != theirs.get(replies..) {
             line.push_str(&format!(
                 "\n  after, moat:  {:?}\n  after, redis: {:?}",
-                ours.get(1..),
-                theirs.get(1..)
+                ours.get(replies..),
+                theirs.get(replies..)
             ));
         }
         report.push(line);
     }
-    if only.is_empty() {
-        for d in SWEEP_DIFFERENCES.iter().chain(PENDING) {
+    // Every accepted difference meant for this context is met (those for
+    // every context on the plain run; the script ones on the first script
+    // run only, the KEYS run sending only the calls with a key).
+    if only.is_empty() && context != Context::ScriptKeys && context != Context::ScriptResp3 {
+        for d in accepted_here() {
+            if d.context == SweepContext::Any && context != Context::Plain {
+                continue;
+            }
             assert!(
-                used.contains(&(d.command, d.args)),
-                "sweep difference without a call: {} {}",
+                used.contains(&(d.command, d.args, d.context)),
+                "sweep difference without a call in {context:?}: {} {}",
                 d.command,
                 d.args
             );
         }
     }
     println!(
-        "{} calls of {} commands and subcommands in {:?}",
+        "{context:?}: {} calls of {} commands and subcommands in {:?}",
         calls.len(),
         targets.len(),
         started.elapsed()
@@ -614,9 +843,39 @@ fn error_paths_match_redis() {
     }
     assert!(
         report.is_empty(),
-        "{} of {} calls differ:\n{}",
+        "{context:?}: {} of {} calls differ:\n{}",
         report.len(),
         calls.len(),
         report.join("\n")
     );
+}
+
+#[test]
+fn error_paths_match_redis() {
+    sweep(Context::Plain);
+}
+
+#[test]
+fn error_paths_match_redis_on_resp3() {
+    sweep(Context::Resp3);
+}
+
+#[test]
+fn error_paths_match_redis_inside_multi() {
+    sweep(Context::Multi);
+}
+
+#[test]
+fn error_paths_match_redis_from_scripts() {
+    sweep(Context::Script);
+}
+
+#[test]
+fn error_paths_match_redis_from_scripts_with_keys() {
+    sweep(Context::ScriptKeys);
+}
+
+#[test]
+fn error_paths_match_redis_from_resp3_scripts() {
+    sweep(Context::ScriptResp3);
 }

@@ -1553,7 +1553,31 @@ pub struct SweepDifference {
     /// spaces: a word matches one argument exactly (ignoring case), `*` any
     /// one argument, and a final `..` any further arguments (none included).
     pub args: &'static str,
+    /// Where the call runs: every context of the sweep, or one of them.
+    pub context: SweepContext,
     pub reason: &'static str,
+}
+
+/// How the sweep sends its calls (see `crates/server/tests/differential_sweep.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SweepContext {
+    /// Every context.
+    Any,
+    /// A plain RESP2 connection.
+    Plain,
+    /// A RESP3 connection (`HELLO 3`).
+    Resp3,
+    /// Queued in `MULTI` … `EXEC`.
+    Multi,
+    /// From a Lua script, `redis.pcall`, the key in ARGV or in KEYS.
+    Script,
+}
+
+impl SweepContext {
+    /// True when a difference of context `self` applies in `context`.
+    pub fn covers(self, context: SweepContext) -> bool {
+        self == SweepContext::Any || self == context
+    }
 }
 
 /// The calls of [`SweepDifference`].
@@ -1561,6 +1585,7 @@ pub const SWEEP_DIFFERENCES: &[SweepDifference] = &[
     SweepDifference {
         command: "bitpos",
         args: "* 1 2 3 4",
+        context: SweepContext::Any,
         reason: "7.2 parses the range and its unit before looking the key up (#11734), so \
                  a bad unit is a syntax error for a missing key or one of another type; \
                  7.0 answers -1 or WRONGTYPE first (Valkey 8.1 agrees with 7.2)",
@@ -1568,40 +1593,193 @@ pub const SWEEP_DIFFERENCES: &[SweepDifference] = &[
     SweepDifference {
         command: "zrank",
         args: "* * *",
+        context: SweepContext::Any,
         reason: "7.2 added ZRANK's WITHSCORE (arity -3): a third argument other than \
                  WITHSCORE is a syntax error, where 7.0's arity 3 refuses it",
     },
     SweepDifference {
         command: "zrevrank",
         args: "* * *",
+        context: SweepContext::Any,
         reason: "as zrank: 7.2 added WITHSCORE",
     },
     SweepDifference {
         command: "client|help",
         args: "",
+        context: SweepContext::Any,
         reason: "7.2 added CLIENT SETINFO and CLIENT NO-TOUCH to the help text",
     },
     SweepDifference {
         command: "object|encoding",
         args: "lst",
+        context: SweepContext::Any,
         reason: "7.2 keeps small lists in a listpack (7.0: quicklist)",
     },
     SweepDifference {
         command: "object|encoding",
         args: "set",
+        context: SweepContext::Any,
         reason: "7.2 keeps small non-integer sets in a listpack (7.0: hashtable)",
     },
     SweepDifference {
         command: "sscan",
         args: "set 1",
+        context: SweepContext::Any,
         reason: "7.2's small sets are listpacks, which SSCAN returns whole with cursor 0 \
                  whatever the cursor; 7.0's hash-table set is scanned from bucket 1",
     },
     SweepDifference {
         command: "dump",
         args: "set",
+        context: SweepContext::Any,
         reason: "7.0 lists a set's members in hash-table order and 7.2 writes small sets as \
                  listpacks (RDB type 20); moat writes members in its own order (the `dump` \
                  entry of KNOWN_DIFFERENCES)",
+    },
+    SweepDifference {
+        command: "blpop",
+        args: "..",
+        context: SweepContext::Script,
+        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
+                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
+                 script' (Valkey 8.1 agrees with 7.2)",
+    },
+    SweepDifference {
+        command: "brpop",
+        args: "..",
+        context: SweepContext::Script,
+        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
+                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
+                 script' (Valkey 8.1 agrees with 7.2)",
+    },
+    SweepDifference {
+        command: "bzpopmin",
+        args: "..",
+        context: SweepContext::Script,
+        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
+                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
+                 script' (Valkey 8.1 agrees with 7.2)",
+    },
+    SweepDifference {
+        command: "bzpopmax",
+        args: "..",
+        context: SweepContext::Script,
+        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
+                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
+                 script' (Valkey 8.1 agrees with 7.2)",
+    },
+    SweepDifference {
+        command: "brpoplpush",
+        args: "..",
+        context: SweepContext::Script,
+        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
+                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
+                 script' (Valkey 8.1 agrees with 7.2)",
+    },
+    SweepDifference {
+        command: "blmove",
+        args: "..",
+        context: SweepContext::Script,
+        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
+                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
+                 script' (Valkey 8.1 agrees with 7.2)",
+    },
+    SweepDifference {
+        command: "wait",
+        args: "..",
+        context: SweepContext::Script,
+        reason: "7.2 removed WAIT's NOSCRIPT (#11568): from a script it does not block and \
+                 answers the replicas acknowledged so far; 7.0 answers 'This Redis command is not \
+                 allowed from script' (Valkey 8.1 agrees with 7.2)",
+    },
+    SweepDifference {
+        command: "zrank",
+        args: "* * * * ..",
+        context: SweepContext::Multi,
+        reason: "7.2's arity -3 (WITHSCORE) lets MULTI queue four or more arguments, and EXEC \
+                 answers the command's own 'wrong number of arguments' in its array; 7.0's arity \
+                 3 refuses them at queue time, so EXEC answers EXECABORT",
+    },
+    SweepDifference {
+        command: "zrank",
+        args: "* * * * ..",
+        context: SweepContext::Script,
+        reason: "7.2's arity -3 (WITHSCORE) passes four or more arguments to the command, which \
+                 answers 'wrong number of arguments for ...'; 7.0's arity 3 refuses them in the \
+                 script call ('Wrong number of args calling Redis command from script')",
+    },
+    SweepDifference {
+        command: "zrevrank",
+        args: "* * * * ..",
+        context: SweepContext::Multi,
+        reason: "7.2's arity -3 (WITHSCORE) lets MULTI queue four or more arguments, and EXEC \
+                 answers the command's own 'wrong number of arguments' in its array; 7.0's arity \
+                 3 refuses them at queue time, so EXEC answers EXECABORT",
+    },
+    SweepDifference {
+        command: "zrevrank",
+        args: "* * * * ..",
+        context: SweepContext::Script,
+        reason: "7.2's arity -3 (WITHSCORE) passes four or more arguments to the command, which \
+                 answers 'wrong number of arguments for ...'; 7.0's arity 3 refuses them in the \
+                 script call ('Wrong number of args calling Redis command from script')",
+    },
+];
+
+/// A case of the keyspace-notification sweep
+/// (`crates/server/tests/differential_notifications_sweep.rs`) where Redis
+/// 7.2, which moat follows, notifies otherwise than the 7.0.15 reference.
+/// The sweep does not compare these cases.
+#[derive(Debug, Clone, Copy)]
+pub struct NotificationDifference {
+    /// The sweep's phase: the `notify-keyspace-events` classes (`KEA`,
+    /// `KEAn`, `KEm`).
+    pub flags: &'static str,
+    /// The case exactly as the sweep writes it.
+    pub case: &'static str,
+    pub reason: &'static str,
+}
+
+/// The cases of [`NotificationDifference`].
+pub const NOTIFICATION_DIFFERENCES: &[NotificationDifference] = &[NotificationDifference {
+    flags: "KEm",
+    case: "!BITPOS missing 1 2 3 4",
+    reason: "7.2 parses BITPOS's range and unit before looking the key up (#11734): the \
+             syntax error comes first and the missing key raises no keymiss; 7.0 looks \
+             the key up first (Valkey 8.1 agrees with 7.2)",
+}];
+
+/// A case of the AOF propagation comparison
+/// (`crates/server/tests/differential_aof_propagation.rs`) where Redis 7.2,
+/// which moat follows, writes otherwise than the 7.0.15 reference. The
+/// comparison checks that the reference still writes `redis_7_0` and
+/// compares moat's log with `redis_7_2`.
+#[derive(Debug, Clone, Copy)]
+pub struct AofPropagationDifference {
+    /// The case's lines joined with ` ; `, as the comparison prints it.
+    pub case: &'static str,
+    /// What 7.0.15 appends, one rendered command a line.
+    pub redis_7_0: &'static [&'static str],
+    /// What 7.2 appends instead.
+    pub redis_7_2: &'static [&'static str],
+    pub reason: &'static str,
+}
+
+/// The cases of [`AofPropagationDifference`].
+pub const AOF_PROPAGATION_DIFFERENCES: &[AofPropagationDifference] = &[
+    AofPropagationDifference {
+        case: "b> BLMOVE bl3 bl3d LEFT RIGHT 5 ; sleep 50 ; RPUSH bl3 x ; b<",
+        redis_7_0: &["RPUSH bl3 x", "LMOVE bl3 bl3d left right"],
+        redis_7_2: &["RPUSH bl3 x", "LMOVE bl3 bl3d LEFT RIGHT"],
+        reason: "7.0 serves a blocked BLMOVE in serveClientBlockedOnList with its shared \
+                 lowercase `left`/`right`; 7.2 re-runs the command, which propagates the \
+                 client's own words (as Valkey 8.1 does)",
+    },
+    AofPropagationDifference {
+        case: "SPOP st5 2",
+        redis_7_0: &["MULTI", "SREM st5 <member>", "SREM st5 <member>", "EXEC"],
+        redis_7_2: &["SREM st5 <member> <member>"],
+        reason: "7.0 propagates SPOP with a count as one SREM per member in MULTI/EXEC; 7.2 \
+                 batches the members into SREMs of up to 1024 (as Valkey 8.1 does)",
     },
 ];

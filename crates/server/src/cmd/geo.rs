@@ -137,7 +137,16 @@ fn geoadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         zadd_argv.push(Bytes::from((score as u64).to_string()));
         zadd_argv.push(triple[2].clone());
     }
-    crate::cmd::zset::zadd(ctx, &zadd_argv, AddFlags::default(), 2)
+    let dirty = ctx.ks.dirty;
+    let reply = crate::cmd::zset::zadd(ctx, &zadd_argv, AddFlags::default(), 2);
+    // Redis propagates GEOADD as the ZADD it ran.
+    if ctx.ks.dirty != dirty {
+        let mut db = selected_db(ctx);
+        if db.propagating() {
+            db.propagate_as(zadd_argv);
+        }
+    }
+    reply
 }
 
 /// GEOPOS key member...

@@ -103,6 +103,11 @@ fn pfcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         let card = sketch::estimate(bytes).map_err(sketch_error)?;
         sketch::store_cardinality(bytes, card);
         db.modified(key);
+        // A cache update counts as a write, and PFCOUNT (`may-replicate`,
+        // not `write`) propagates as received, as in Redis.
+        if db.propagating() {
+            db.propagate_as(argv.to_vec());
+        }
         return Ok(Frame::Integer(card as i64));
     }
     let mut merged = vec![0u8; sketch::REGISTERS];

@@ -9,7 +9,7 @@ use super::collection::{bulk, existing, rand_count};
 use super::reply::{count, flatten, no_such_key, selected_db, syntax_error, wrong_arity, Reply};
 use super::zset::rank_range;
 use super::{Ctx, Handler};
-use crate::db::{Access, DbView, End, ListValue, Thresholds, Value};
+use crate::db::{number, word, Access, DbView, End, ListValue, Thresholds, Value};
 use bytes::Bytes;
 use moat_config::NotifyFlags;
 use moat_resp::Frame;
@@ -282,6 +282,10 @@ fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let remaining = list.len();
     list.remove_range(remaining - right.min(remaining), right);
     after_removal(&mut db, key, &limits, "ltrim");
+    // Redis counts (and so propagates) only the elements removed.
+    if left == 0 && right == 0 {
+        db.propagate_nothing();
+    }
     Ok(Frame::ok())
 }
 
@@ -335,6 +339,15 @@ fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         Some(0) => Frame::Array(matches.map(count).collect()),
         Some(n) => Frame::Array(matches.take(n).map(count).collect()),
     })
+}
+
+/// The pop command of `end`, as Redis propagates the blocking and
+/// multi-key pops.
+pub(super) fn pop_word(end: End) -> Bytes {
+    match end {
+        End::Head => word("LPOP"),
+        End::Tail => word("RPOP"),
+    }
 }
 
 /// LEFT or RIGHT.
@@ -449,6 +462,14 @@ pub(super) fn mpop(ctx: &mut Ctx<'_>, keys: &[Bytes], end: End, wanted: usize) -
             .map(|e| Frame::Bulk(Bytes::from(e)))
             .collect();
         after_removal(&mut db, key, &limits, pop_event(end));
+        // Redis propagates LMPOP and BLMPOP as `LPOP|RPOP key count`.
+        if db.propagating() {
+            db.propagate_as(vec![
+                pop_word(end),
+                key.clone(),
+                number(popped.len() as i64),
+            ]);
+        }
         return Ok(Frame::Array(vec![bulk(key), Frame::Array(popped)]));
     }
     Ok(Frame::NullArray)

@@ -5,11 +5,13 @@
 //! re-run when a key becomes ready.
 
 use super::collection::{bulk, existing};
-use super::list::{after_removal, end_of, move_element, mpop, parse_mpop, pick, pop_event};
+use super::list::{
+    after_removal, end_of, move_element, mpop, parse_mpop, pick, pop_event, pop_word,
+};
 use super::reply::{flatten, selected_db, Reply};
 use super::{Ctx, Handler};
 use crate::blocking::{parse_timeout, BlockKind};
-use crate::db::{Access, End};
+use crate::db::{word, Access, End};
 use bytes::Bytes;
 use moat_resp::Frame;
 
@@ -45,6 +47,10 @@ fn bpop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> Reply {
                 continue;
             };
             after_removal(&mut db, key, &limits, pop_event(end));
+            // Redis propagates a BLPOP that popped as LPOP.
+            if db.propagating() {
+                db.propagate_as(vec![pop_word(end), key.clone()]);
+            }
             return Ok(Frame::Array(vec![
                 bulk(key),
                 Frame::Bulk(Bytes::from(element)),
@@ -68,7 +74,24 @@ fn blmove(ctx: &mut Ctx<'_>, argv: &[Bytes], from: End, to: End, timeout_at: usi
         existing(&mut db, source, Access::Write, pick)?.is_some()
     };
     if source_exists {
-        return move_element(ctx, source, target, from, to);
+        let reply = move_element(ctx, source, target, from, to)?;
+        // Redis propagates BLMOVE as LMOVE and BRPOPLPUSH as RPOPLPUSH.
+        let mut db = selected_db(ctx);
+        if reply != Frame::Null && db.propagating() {
+            let stated = if timeout_at == 5 {
+                vec![
+                    word("LMOVE"),
+                    source.clone(),
+                    target.clone(),
+                    argv[3].clone(),
+                    argv[4].clone(),
+                ]
+            } else {
+                vec![word("RPOPLPUSH"), source.clone(), target.clone()]
+            };
+            db.propagate_as(stated);
+        }
+        return Ok(reply);
     }
     if !ctx.can_block() {
         return Ok(Frame::Null);

@@ -105,3 +105,37 @@ fn an_expired_key_is_deleted_before_the_command_that_found_it() {
         ["0: DEL k", "0: append k x"]
     );
 }
+
+#[test]
+fn commands_redis_restates_propagate_as_redis_writes_them() {
+    let mut h = harness();
+    let at = h.now_ms + 10_000;
+    propagated(&mut h, "set s v");
+    assert_eq!(propagated(&mut h, "set s w get"), ["0: set s w"]);
+    assert_eq!(propagated(&mut h, "getset s x"), ["0: SET s x"]);
+    assert_eq!(
+        propagated(&mut h, "set s v pxat 4102444800000 get"),
+        ["0: set s v pxat 4102444800000 get"]
+    );
+    assert_eq!(
+        propagated(&mut h, "expire s 10 lt"),
+        [format!("0: PEXPIREAT s {at} lt")]
+    );
+    propagated(&mut h, "rpush l a b c");
+    assert!(propagated(&mut h, "ltrim l 0 10").is_empty());
+    assert_eq!(
+        propagated(&mut h, "lmpop 2 no l left count 5"),
+        ["0: LPOP l 3"]
+    );
+    propagated(&mut h, "zadd z 1 a 2 b");
+    assert_eq!(
+        propagated(&mut h, "zmpop 1 z max count 5"),
+        ["0: ZPOPMAX z 2"]
+    );
+    propagated(&mut h, "zadd z 1 a");
+    assert_eq!(propagated(&mut h, "bzpopmin z 1"), ["0: ZPOPMIN z"]);
+    assert_eq!(
+        propagated(&mut h, "geoadd g 13.361389 38.115556 p"),
+        ["0: zadd g 3479099956230698 p"]
+    );
+}

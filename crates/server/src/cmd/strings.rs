@@ -167,7 +167,8 @@ fn parse_set_options(args: &[Bytes], of: OptionsOf) -> Result<SetOptions<'_>, Fr
 
 fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let options = parse_set_options(&argv[3..], OptionsOf::Set)?;
-    set_generic(
+    let dirty = ctx.ks.dirty;
+    let reply = set_generic(
         ctx,
         &argv[1],
         &argv[2],
@@ -175,7 +176,23 @@ fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         "set",
         Frame::ok(),
         Frame::Null,
-    )
+    )?;
+    // Redis propagates a SET without expiry without its GET arguments (a
+    // SET with one was restated as `SET k v PXAT` already).
+    let expires = matches!(options.ttl, TtlChange::Expire(..));
+    if options.get && !expires && ctx.ks.dirty != dirty {
+        let mut db = selected_db(ctx);
+        if db.propagating() {
+            let stated = argv
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"))
+                .map(|(_, a)| a.clone())
+                .collect();
+            db.propagate_as(stated);
+        }
+    }
+    Ok(reply)
 }
 
 /// Redis's `setGenericCommand`: validates the TTL, answers GET, applies
@@ -220,8 +237,10 @@ fn set_generic(
     if let Some(at) = expire_at {
         store_expire(&mut db, key, at);
         db.notify(NotifyFlags::GENERIC, "expire", key);
-        // Replayed later, a relative TTL would restart: state the instant.
-        if db.propagating() {
+        // Replayed later, a relative TTL would restart: state the instant
+        // (a PXAT is one already, and Redis propagates it as received).
+        let pxat = matches!(options.ttl, TtlChange::Expire(ExpireUnit::UnixMillis, _));
+        if db.propagating() && !pxat {
             db.propagate_as(vec![
                 word("SET"),
                 Bytes::copy_from_slice(key),
@@ -285,6 +304,10 @@ fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let old = read_bulk(&mut db, &argv[1])?;
     db.set(&argv[1], Value::string(&argv[2]), false);
     db.notify(NotifyFlags::STRING, "set", &argv[1]);
+    // Redis propagates GETSET as SET.
+    if db.propagating() {
+        db.propagate_as(vec![word("SET"), argv[1].clone(), argv[2].clone()]);
+    }
     Ok(old)
 }
 

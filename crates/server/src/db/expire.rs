@@ -80,7 +80,6 @@ impl Keyspace {
                     db.avg_ttl_ms = 0;
                 }
                 self.expired_keys += expired as u64;
-                self.dirty += expired as u64;
                 deleted += expired;
                 for key in expired_keys.drain(..) {
                     // Counted above.

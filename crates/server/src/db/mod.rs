@@ -277,10 +277,12 @@ impl Keyspace {
     }
 
     /// Called after an expired key was deleted (lazily or by the active
-    /// cycle): counts it and breaks the watches on it.
+    /// cycle): counts it and breaks the watches on it. Not a change of
+    /// the dataset (`dirty`): Redis's `deleteExpiredKeyAndPropagate`
+    /// leaves `server.dirty` alone, so a write that found its key expired
+    /// and then changed nothing propagates only the DEL.
     pub fn key_expired(&mut self, db: usize, key: &[u8]) {
         self.expired_keys += 1;
-        self.dirty += 1;
         self.signal_expired(db, key);
     }
 

@@ -22,6 +22,9 @@ pub enum Access {
     /// A read that must not disturb access data (`LOOKUP_NOTOUCH`: TYPE,
     /// EXISTS, TTL...) but still counts hits and misses.
     ReadNoTouch,
+    /// As `ReadNoTouch`, without the `keymiss` notification of a miss
+    /// (`LOOKUP_NOTOUCH|LOOKUP_NONOTIFY`: OBJECT).
+    ReadNoNotify,
     /// A write: refreshes access data, counts nothing.
     Write,
     /// Looks without side effects other than lazy expiry (OBJECT).
@@ -105,11 +108,18 @@ impl<'a> DbView<'a> {
             ks.key_expired(self.index, key);
         }
         let slot = found.slot();
-        if matches!(mode, Access::Read | Access::ReadNoTouch) {
+        if matches!(
+            mode,
+            Access::Read | Access::ReadNoTouch | Access::ReadNoNotify
+        ) {
             if slot.is_some() {
                 ks.keyspace_hits += 1;
             } else {
                 ks.keyspace_misses += 1;
+                // lookupKey: a read that misses raises `keymiss`.
+                if mode != Access::ReadNoNotify {
+                    ks.notify(NotifyFlags::KEY_MISS, "keymiss", self.index, key);
+                }
             }
         }
         if let (Some(slot), Access::Read | Access::Write) = (slot, mode) {
@@ -297,6 +307,12 @@ impl<'a> DbView<'a> {
         self.ks.propagate.replace_own(self.index, argv);
     }
 
+    /// The running command propagates nothing, though it counted as a
+    /// write (Redis's LTRIM that removed nothing).
+    pub fn propagate_nothing(&mut self) {
+        self.ks.propagate.suppress_own();
+    }
+
     /// Whether anything consumes propagated commands, so that handlers
     /// build replacement argv only when needed.
     pub fn propagating(&self) -> bool {
@@ -410,6 +426,24 @@ mod tests {
         assert_eq!(ks.expired_keys, 1);
         assert_eq!(ks.keyspace_misses, 1);
         assert_eq!(ks.db(0).len(), 0);
+    }
+
+    #[test]
+    fn read_misses_raise_keymiss_except_write_peek_and_no_notify() {
+        let mut ks = Keyspace::new(1);
+        ks.notify_flags = NotifyFlags::KEY_MISS | NotifyFlags::KEYEVENT;
+        let mut db = ks.view(0, 0);
+        db.set(b"k", Value::string(b"v"), false);
+        db.lookup_slot(b"k", Access::Read);
+        db.lookup_slot(b"a", Access::Write);
+        db.lookup_slot(b"b", Access::Peek);
+        db.lookup_slot(b"c", Access::ReadNoNotify);
+        db.lookup_slot(b"d", Access::Read);
+        db.lookup_slot(b"e", Access::ReadNoTouch);
+        let keys: Vec<&[u8]> = ks.events.iter().map(|e| &e.key[..]).collect();
+        assert_eq!(keys, [&b"d"[..], &b"e"[..]]);
+        assert!(ks.events.iter().all(|e| e.event == "keymiss"));
+        assert_eq!(ks.keyspace_misses, 3);
     }
 
     #[test]

@@ -54,8 +54,9 @@ fn lastsave(session: &mut Session, _: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Fra
 }
 
 /// `flushAllDataAndResetRDB`: empty everything, cancel a running
-/// background save, rewrite the file when save points exist, and count
-/// the flush as one change.
+/// background save and rewrite the file when save points exist. Only the
+/// keys removed count as changes, yet the flush always propagates, as
+/// Redis's `forceCommandPropagation` makes it (an empty FLUSHALL too).
 fn flushall(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     if let Err(error) = check_flush_mode(argv) {
         return error;
@@ -67,6 +68,7 @@ fn flushall(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) ->
     if !shared.config.read().save_points().is_empty() {
         let _ = jobs::save_now(&shared, keyspace);
     }
-    keyspace.dirty += 1;
+    let db = session.client.db;
+    keyspace.propagate.replace_own(db, argv.to_vec());
     Frame::ok()
 }

@@ -117,7 +117,10 @@ pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
     let stated = if deleted {
         vec![word("DEL"), argv[1].clone()]
     } else {
-        vec![word("PEXPIREAT"), argv[1].clone(), number(when)]
+        // Redis rewrites the name and the time only: NX/XX/GT/LT stay.
+        let mut stated = vec![word("PEXPIREAT"), argv[1].clone(), number(when)];
+        stated.extend_from_slice(&argv[3..]);
+        stated
     };
     db.propagate_as(stated);
     Ok(Frame::Integer(1))

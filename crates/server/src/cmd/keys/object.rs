@@ -32,12 +32,12 @@ const HELP: &[&str] = &[
 /// Finds the key without refreshing its access data (OBJECT must not
 /// disturb what it reports); `None` answers nil.
 fn lookup(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<u32> {
-    selected_db(ctx).lookup_slot(key, Access::ReadNoTouch)
+    selected_db(ctx).lookup_slot(key, Access::ReadNoNotify)
 }
 
 pub fn encoding(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut db = selected_db(ctx);
-    let Some(slot) = db.lookup_slot(&argv[2], Access::ReadNoTouch) else {
+    let Some(slot) = db.lookup_slot(&argv[2], Access::ReadNoNotify) else {
         return Ok(Frame::Null);
     };
     Ok(db
@@ -47,7 +47,7 @@ pub fn encoding(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
 
 pub fn refcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut db = selected_db(ctx);
-    let Some(slot) = db.lookup_slot(&argv[2], Access::ReadNoTouch) else {
+    let Some(slot) = db.lookup_slot(&argv[2], Access::ReadNoNotify) else {
         return Ok(Frame::Null);
     };
     Ok(db

@@ -368,6 +368,11 @@ fn claim(group: &mut Group, id: StreamId, consumer_name: &Bytes, now_ms: i64) {
 
 pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let (key, group_name, consumer_name) = (&argv[1], &argv[2], &argv[3]);
+    let now_ms = ctx.now_ms;
+    let mut db = selected_db(ctx);
+    // xautoclaimCommand looks its key up (a hit or a miss, `keymiss`)
+    // before it parses its arguments.
+    db.lookup_slot(key, Access::Read);
     let min_idle = parse_i64(&argv[4])
         .map_err(|_| Frame::error("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?
         .max(0);
@@ -391,9 +396,10 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
         j += 1;
     }
-    let now_ms = ctx.now_ms;
-    let mut db = selected_db(ctx);
-    let s = stream_and_group(&mut db, key, group_name)?;
+    let s = match lookup(&mut db, key, Access::Peek)? {
+        Some(s) if s.groups.contains_key(group_name) => s,
+        _ => return Err(no_group(key, group_name)),
+    };
     let (stored_name, mut group) = s.groups.remove_entry(group_name).expect("checked above");
     // The consumer exists from the attempt on, claimed entries or not.
     let (consumer, created_consumer) = group.consumer_or_create(consumer_name, now_ms);

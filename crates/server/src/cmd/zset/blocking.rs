@@ -8,7 +8,7 @@ use crate::blocking::{parse_timeout, BlockKind};
 use crate::cmd::collection::{bulk, existing};
 use crate::cmd::reply::{selected_db, Reply};
 use crate::cmd::Ctx;
-use crate::db::Access;
+use crate::db::{word, Access};
 use bytes::Bytes;
 use moat_resp::Frame;
 
@@ -35,7 +35,18 @@ pub fn bzpop(ctx: &mut Ctx<'_>, argv: &[Bytes], max: bool) -> Reply {
         nested: false,
         with_key: false,
     };
-    match pop_from(ctx, std::slice::from_ref(key), max, None, shape)? {
+    let reply = pop_from(ctx, std::slice::from_ref(key), max, None, shape)?;
+    // Redis propagates BZPOPMIN as ZPOPMIN.
+    let mut db = selected_db(ctx);
+    if db.propagating() {
+        let name = if max {
+            word("ZPOPMAX")
+        } else {
+            word("ZPOPMIN")
+        };
+        db.propagate_as(vec![name, key.clone()]);
+    }
+    match reply {
         Frame::Array(mut pair) => {
             pair.insert(0, bulk(key));
             Ok(Frame::Array(pair))

@@ -6,7 +6,7 @@ use crate::cmd::args::{is, parse_i64};
 use crate::cmd::collection::{bulk, edited_notify, existing, rand_count_with, sample_in_order};
 use crate::cmd::reply::{selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
-use crate::db::{Access, ZSetValue};
+use crate::db::{number, word, Access, ZSetValue};
 use bytes::Bytes;
 use moat_config::NotifyFlags;
 use moat_resp::Frame;
@@ -62,6 +62,15 @@ pub(super) fn pop_from(
     let empty = zset.is_empty();
     let event = if max { "zpopmax" } else { "zpopmin" };
     edited_notify(&mut db, key, empty, NotifyFlags::ZSET, event);
+    // Redis propagates ZMPOP and BZMPOP as `ZPOPMIN|ZPOPMAX key count`.
+    if shape.with_key && db.propagating() {
+        let name = if max {
+            word("ZPOPMAX")
+        } else {
+            word("ZPOPMIN")
+        };
+        db.propagate_as(vec![name, key.clone(), number(popped.len() as i64)]);
+    }
     let mut items = Vec::with_capacity(popped.len() * 2);
     for (member, score) in popped {
         let member = Frame::Bulk(Bytes::from(member));
