@@ -23,10 +23,13 @@
 //! `MOAT_NOTIFY_ONLY=<word>` runs the cases whose text contains the word;
 //! `MOAT_NOTIFY_SHOW=1` prints every case's messages.
 
+mod command_table;
+
+use command_table::{items, key_place, pad, short_timeout, table, text, KeyPlace};
 use moat_resp::Frame;
 use moat_testkit::accepted_differences::NOTIFICATION_DIFFERENCES;
 use moat_testkit::{moat_server, reference, Client, ServerBuilder, ServerProcess};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// The dataset every case starts from.
@@ -394,94 +397,6 @@ const KEYMISS_EXCLUDED: &[&str] = &[
     "migrate",
 ];
 
-fn text(frame: &Frame) -> Option<String> {
-    match frame {
-        Frame::Bulk(b) | Frame::Simple(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        _ => None,
-    }
-}
-
-fn integer(frame: &Frame) -> Option<i64> {
-    match frame {
-        Frame::Integer(n) => Some(*n),
-        _ => None,
-    }
-}
-
-fn items(frame: &Frame) -> &[Frame] {
-    match frame {
-        Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => items,
-        _ => &[],
-    }
-}
-
-fn field<'a>(frame: &'a Frame, name: &str) -> Option<&'a Frame> {
-    items(frame)
-        .chunks(2)
-        .find(|pair| text(&pair[0]).is_some_and(|n| n == name))
-        .and_then(|pair| pair.get(1))
-}
-
-/// Where a command's first key goes.
-enum KeyPlace {
-    Index(usize),
-    Keynum {
-        begin: usize,
-        numkeys: usize,
-        first: usize,
-    },
-    Keyword(String),
-}
-
-fn key_place(entry: &Frame) -> Option<KeyPlace> {
-    let spec = items(entry).get(8).map(items)?.first()?;
-    let begin = field(spec, "begin_search")?;
-    let find = field(spec, "find_keys")?;
-    let begin_spec = field(begin, "spec")?;
-    let find_spec = field(find, "spec");
-    match text(field(begin, "type")?)?.as_str() {
-        "index" => {
-            let index = integer(field(begin_spec, "index")?)? as usize;
-            match text(field(find, "type")?)?.as_str() {
-                "keynum" => {
-                    let find_spec = find_spec?;
-                    Some(KeyPlace::Keynum {
-                        begin: index,
-                        numkeys: integer(field(find_spec, "keynumidx")?)? as usize,
-                        first: integer(field(find_spec, "firstkey")?)? as usize,
-                    })
-                }
-                _ => Some(KeyPlace::Index(index)),
-            }
-        }
-        "keyword" => Some(KeyPlace::Keyword(text(field(begin_spec, "keyword")?)?)),
-        _ => None,
-    }
-}
-
-/// Name → entry of a `COMMAND` reply, subcommands as `name|sub`.
-fn table(reply: &Frame) -> BTreeMap<String, Frame> {
-    let mut out = BTreeMap::new();
-    for entry in items(reply) {
-        let Some(name) = items(entry).first().and_then(text) else {
-            continue;
-        };
-        for sub in items(entry).get(9).map(items).unwrap_or(&[]) {
-            if let Some(sub_name) = items(sub).first().and_then(text) {
-                out.insert(sub_name.to_ascii_lowercase(), sub.clone());
-            }
-        }
-        out.insert(name.to_ascii_lowercase(), entry.clone());
-    }
-    out
-}
-
-fn pad(args: &mut Vec<String>, len: usize) {
-    while args.len() < len {
-        args.push("0".into());
-    }
-}
-
 /// The command's arguments up to and including a missing key in its first
 /// key position.
 fn with_key(prefix: &[String], place: &KeyPlace, key: &str) -> Option<Vec<String>> {
@@ -509,23 +424,6 @@ fn with_key(prefix: &[String], place: &KeyPlace, key: &str) -> Option<Vec<String
     }
     args.push(key.into());
     Some(args)
-}
-
-/// A blocking command's timeout made short (see `differential_sweep.rs`).
-fn short_timeout(name: &str, args: &mut [String]) {
-    let (position, short) = match name {
-        "blpop" | "brpop" | "bzpopmin" | "bzpopmax" if args.len() >= 3 => (args.len() - 1, "0.01"),
-        "blmove" => (5, "0.01"),
-        "brpoplpush" => (3, "0.01"),
-        "blmpop" | "bzmpop" => (1, "0.01"),
-        "wait" => (2, "10"),
-        _ => return,
-    };
-    if let Some(arg) = args.get_mut(position) {
-        if arg.parse::<f64>().is_ok_and(|t| t >= 0.0) {
-            *arg = short.into();
-        }
-    }
 }
 
 /// The key-miss calls: every shared command with `missing` as its first
