@@ -456,6 +456,7 @@ async fn cron(shared: Arc<Shared>) {
         shared.stats.sample_instantaneous(now_ms());
         // A running script holds the keyspace for as long as it runs:
         // skip the tick rather than block a runtime worker on it.
+        let mut fed_aof = false;
         if let Some(mut keyspace) = shared.keyspace.try_lock() {
             if keyspace.active_expire {
                 // Bounded so that a large backlog cannot stall clients.
@@ -497,7 +498,13 @@ async fn cron(shared: Arc<Shared>) {
                 // Expired keys: the DELs go to the AOF in execution order.
                 let ops = keyspace.propagate.take();
                 shared.aof.feed(ops, false);
+                fed_aof = true;
             }
+        }
+        // Written now, with the keyspace free again, as Redis's beforeSleep
+        // writes what its cron fed, not at the AOF thread's next second.
+        if fed_aof {
+            shared.aof.write_fed_by_server();
         }
         if shared.aof.wants_auto_rewrite() {
             let mut keyspace = shared.keyspace.lock();

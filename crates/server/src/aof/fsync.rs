@@ -1,6 +1,7 @@
-//! The AOF's thread: once a second, write what the expiry cycle fed and
-//! the `appendfsync everysec` fsync. (Under `always` connections fsync
-//! themselves, see [`super::Aof::barrier`].)
+//! The AOF's thread: once a second, the `appendfsync everysec` fsync and
+//! a write of anything still buffered. (Under `always` connections fsync
+//! themselves, see [`super::Aof::barrier`], and the cron writes what it
+//! fed, see [`super::Aof::write_fed_by_server`].)
 
 use crate::shared::Shared;
 use std::sync::{Arc, Weak};

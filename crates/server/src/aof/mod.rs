@@ -532,8 +532,8 @@ impl Aof {
         Ok(())
     }
 
-    /// The `everysec` fsync (and a write of whatever the expiry cycle
-    /// fed), run once a second by [`fsync::spawn`].
+    /// The `everysec` fsync (and a write of whatever is still buffered),
+    /// run once a second by [`fsync::spawn`].
     pub fn tick(&self) {
         if !self.is_enabled() {
             return;
@@ -550,6 +550,20 @@ impl Aof {
                     crate::startup::io_error_text(&error)
                 );
             }
+        }
+    }
+
+    /// Writes what the server fed on its own (the deletions of expired and
+    /// evicted keys), fsynced at once under `always`, as Redis's
+    /// `beforeSleep` flushes the buffer after its cron.
+    pub fn write_fed_by_server(&self) {
+        if !self.is_enabled() {
+            return;
+        }
+        if self.policy() == FsyncPolicy::Always {
+            self.flush_and_sync();
+        } else {
+            self.write_pending();
         }
     }
 

@@ -139,3 +139,107 @@ fn commands_redis_restates_propagate_as_redis_writes_them() {
         ["0: zadd g 3479099956230698 p"]
     );
 }
+
+#[test]
+fn expiry_deletions_are_unlink_under_lazyfree_lazy_expire() {
+    let mut h = harness();
+    h.ks.lazyfree_lazy_expire = true;
+    propagated(&mut h, "set k v");
+    assert_eq!(propagated(&mut h, "expire k 0"), ["0: UNLINK k"]);
+    propagated(&mut h, "set k v");
+    assert_eq!(propagated(&mut h, "pexpireat k 1"), ["0: UNLINK k"]);
+    propagated(&mut h, "set k v");
+    assert_eq!(propagated(&mut h, "getex k pxat 1"), ["0: UNLINK k"]);
+    // A key found expired by a command (lazy expiry).
+    propagated(&mut h, "set k v px 10");
+    h.now_ms += 20;
+    assert_eq!(propagated(&mut h, "get k"), ["0: UNLINK k"]);
+    // Active expiry.
+    propagated(&mut h, "set a v px 10");
+    h.now_ms += 20;
+    h.ks.active_expire_cycle(h.now_ms, 100);
+    let stated: Vec<_> =
+        h.ks.propagate
+            .take()
+            .into_iter()
+            .map(|op| op.argv)
+            .collect();
+    assert_eq!(stated, [vec![crate::db::word("UNLINK"), "a".into()]]);
+    // Off again: DEL.
+    h.ks.lazyfree_lazy_expire = false;
+    propagated(&mut h, "set k v");
+    assert_eq!(propagated(&mut h, "expire k 0"), ["0: DEL k"]);
+}
+
+#[test]
+fn group_reads_and_claims_propagate_as_idempotent_xclaims() {
+    let mut h = harness();
+    let t = h.now_ms;
+    for id in ["1-0", "2-0", "3-0"] {
+        propagated(&mut h, &format!("xadd x {id} f v"));
+    }
+    propagated(&mut h, "xgroup create x g 0");
+    assert_eq!(
+        propagated(&mut h, "xreadgroup group g a count 2 streams x >"),
+        [
+            format!("0: XCLAIM x g a 0 1-0 TIME {t} RETRYCOUNT 1 FORCE JUSTID LASTID 1-0"),
+            format!("0: XCLAIM x g a 0 2-0 TIME {t} RETRYCOUNT 1 FORCE JUSTID LASTID 2-0"),
+        ]
+    );
+    // Reading history propagates nothing.
+    assert!(propagated(&mut h, "xreadgroup group g a streams x 0").is_empty());
+    // The id as given; the group's last id after LASTID.
+    assert_eq!(
+        propagated(&mut h, "xclaim x g b 0 1 time 5 lastid 2-5"),
+        ["0: XCLAIM x g b 0 1 TIME 5 RETRYCOUNT 3 FORCE JUSTID LASTID 2-5"]
+    );
+    // Nothing claimed: the moved last id alone, or nothing at all.
+    assert_eq!(
+        propagated(&mut h, "xclaim x g b 0 9-0 lastid 2-9"),
+        ["0: XGROUP SETID x g 2-9 ENTRIESREAD 2"]
+    );
+    assert!(propagated(&mut h, "xclaim x g b 0 9-0 lastid 2-0").is_empty());
+    // A deleted entry leaves the PEL as the claim of its record as it was.
+    propagated(&mut h, "xdel x 2-0");
+    assert_eq!(
+        propagated(&mut h, "xautoclaim x g c 0 0 justid"),
+        [
+            format!("0: XCLAIM x g c 0 1-0 TIME {t} RETRYCOUNT 3 FORCE JUSTID LASTID 2-9"),
+            format!("0: XCLAIM x g a 0 2-0 TIME {t} RETRYCOUNT 2 FORCE JUSTID LASTID 2-9"),
+        ]
+    );
+    // NOACK: a new consumer's creation, then the group's new last id.
+    assert_eq!(
+        propagated(&mut h, "xreadgroup group g d noack streams x >"),
+        [
+            "0: XGROUP CREATECONSUMER x g d",
+            "0: XGROUP SETID x g 3-0 ENTRIESREAD 3",
+        ]
+    );
+}
+
+#[test]
+fn approximate_trims_and_generated_ids_are_restated_exactly() {
+    let mut h = harness();
+    h.ks.stream_node_limits.0 = 2;
+    for id in 1..=5 {
+        propagated(&mut h, &format!("xadd x {id}-0 f v"));
+    }
+    propagated(&mut h, "xdel x 3-0");
+    // The first id counts the deleted entry still in the first node.
+    assert_eq!(
+        propagated(&mut h, "xtrim x minid ~ 4-0"),
+        ["0: xtrim x minid = 3-0"]
+    );
+    assert!(propagated(&mut h, "xtrim x minid ~ 4-0").is_empty());
+    assert_eq!(
+        propagated(&mut h, "xadd x maxlen ~ 100 6-0 f v"),
+        ["0: xadd x maxlen = 3 6-0 f v"]
+    );
+    assert_eq!(propagated(&mut h, "xadd x 6-* f v"), ["0: xadd x 6-1 f v"]);
+    let at = h.now_ms;
+    assert_eq!(
+        propagated(&mut h, "xadd y * f v"),
+        [format!("0: xadd y {at}-0 f v")]
+    );
+}

@@ -12,6 +12,7 @@ mod id;
 mod info;
 mod listpack;
 pub mod memory;
+mod propagate;
 mod rdb;
 mod read;
 mod store;

@@ -338,7 +338,7 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             let event = if at <= now { "del" } else { "expire" };
             db.notify(NotifyFlags::GENERIC, event, key);
             let stated = if at <= now {
-                vec![word("DEL"), argv[1].clone()]
+                vec![db.keyspace().expire_deletion_word(), argv[1].clone()]
             } else {
                 vec![word("PEXPIREAT"), argv[1].clone(), number(at)]
             };

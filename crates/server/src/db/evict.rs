@@ -229,10 +229,11 @@ impl Keyspace {
             db,
             entry.key(),
         );
+        // UNLINK under `lazyfree-lazy-eviction`, as `performEvictions`.
         self.propagate.push(
             db,
             vec![
-                super::word("DEL"),
+                super::deletion_word(self.lazyfree_lazy_eviction),
                 bytes::Bytes::copy_from_slice(entry.key()),
             ],
         );
@@ -346,6 +347,22 @@ mod tests {
     }
 
     #[test]
+    fn evictions_are_unlink_under_lazyfree_lazy_eviction() {
+        for (lazy, command) in [(false, "DEL"), (true, "UNLINK")] {
+            let mut ks = keyspace(Policy::AllKeysLru, 0);
+            ks.eviction.maxmemory = 1;
+            ks.propagate.enabled = true;
+            ks.lazyfree_lazy_eviction = lazy;
+            // Expiry's option does not apply to eviction.
+            ks.lazyfree_lazy_expire = !lazy;
+            ks.view(0, 0).set(b"k", Value::string(b"v"), false);
+            assert_eq!(evict(&mut ks, 0), EvictResult::Ok);
+            let stated: Vec<_> = ks.propagate.take().into_iter().map(|op| op.argv).collect();
+            assert_eq!(stated, [vec![super::super::word(command), "k".into()]]);
+        }
+    }
+
+    #[test]
     fn noeviction_fails_and_keeps_keys() {
         let mut ks = keyspace(Policy::NoEviction, 5);
         for n in 0..10 {
@@ -419,7 +436,10 @@ mod tests {
         let recent = (100..200)
             .filter(|n| ks.db(0).find(format!("k{n}").as_bytes()).is_some())
             .count();
-        assert!(recent >= 90, "only {recent} recently used keys survived");
+        // 100 of the 200 keys go. Sampled LRU keeps 90-99 of the recent
+        // ones (89 once in a few hundred runs); random eviction would keep
+        // about 50.
+        assert!(recent >= 85, "only {recent} recently used keys survived");
     }
 
     #[test]

@@ -41,6 +41,12 @@ pub use list::{End, ListValue};
 pub use notify::KeyEvent;
 pub use packed::Packed;
 pub use propagate::{number, word, Op, Own, Propagation};
+
+/// How a deletion the server makes itself is stated: UNLINK when the
+/// matching lazyfree option is on, DEL otherwise.
+fn deletion_word(lazy: bool) -> bytes::Bytes {
+    word(if lazy { "UNLINK" } else { "DEL" })
+}
 pub use set::SetValue;
 pub use thresholds::{Thresholds, THRESHOLD_DIRECTIVES};
 pub use value::{canonical_i64, StrValue, Value, EMBSTR_SIZE_LIMIT};
@@ -118,6 +124,12 @@ pub struct Keyspace {
     /// Set when an eviction call ran out of time over the limit: the
     /// cron then keeps evicting.
     pub eviction_running: bool,
+    /// `lazyfree-lazy-expire`: the deletion of an expired key (and of a
+    /// key given a time already past) is stated as UNLINK, not DEL.
+    pub lazyfree_lazy_expire: bool,
+    /// `lazyfree-lazy-eviction`: an evicted key's deletion is stated as
+    /// UNLINK, not DEL.
+    pub lazyfree_lazy_eviction: bool,
     /// The best eviction candidates sampled so far.
     pool: EvictionPool,
     /// The database the random policies evict from next.
@@ -152,6 +164,8 @@ impl Keyspace {
             eviction: EvictionConfig::default(),
             evicted_keys: 0,
             eviction_running: false,
+            lazyfree_lazy_expire: false,
+            lazyfree_lazy_eviction: false,
             pool: EvictionPool::default(),
             next_evict_db: 0,
             propagate: Propagation::default(),
@@ -190,6 +204,15 @@ impl Keyspace {
         self.eviction = eviction;
         self.thresholds = Thresholds::from_config(|name| config.get_int(name));
         self.notify_flags = config.notify_keyspace_events();
+        self.lazyfree_lazy_expire = config.get_bool("lazyfree-lazy-expire").unwrap_or(false);
+        self.lazyfree_lazy_eviction = config.get_bool("lazyfree-lazy-eviction").unwrap_or(false);
+    }
+
+    /// The command an expiry deletion is stated as: UNLINK under
+    /// `lazyfree-lazy-expire`, DEL otherwise (Redis's `propagateDeletion`
+    /// and `expireGenericCommand`'s `shared.unlink : shared.del`).
+    pub fn expire_deletion_word(&self) -> bytes::Bytes {
+        deletion_word(self.lazyfree_lazy_expire)
     }
 
     /// Number of databases.
@@ -287,7 +310,8 @@ impl Keyspace {
     }
 
     /// What an expired key's deletion tells others, once counted: watches
-    /// broken, `expired` notified, tracking invalidated, the DEL stated.
+    /// broken, `expired` notified, tracking invalidated, the DEL (UNLINK
+    /// under `lazyfree-lazy-expire`) stated.
     pub(super) fn signal_expired(&mut self, db: usize, key: &[u8]) {
         if !self.watch.is_empty() {
             self.watch.touch(db, key, false);
@@ -299,8 +323,9 @@ impl Keyspace {
         }
         // Replicas and the AOF never expire keys themselves: the deletion
         // is stated, as Redis's `propagateDeletion` does.
+        let command = self.expire_deletion_word();
         self.propagate
-            .push(db, vec![word("DEL"), bytes::Bytes::copy_from_slice(key)]);
+            .push(db, vec![command, bytes::Bytes::copy_from_slice(key)]);
     }
 
     /// Whether a key exists but its TTL has passed (Redis's `keyIsExpired`).

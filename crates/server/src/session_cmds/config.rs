@@ -77,7 +77,9 @@ fn apply_change(session: &mut Session, ks: &mut KeyspaceLock<'_>, name: &str) {
             shared.limits.refresh(&config);
             ks.get().apply_config(&config);
         }
-        "notify-keyspace-events" => ks.get().apply_config(&config),
+        "notify-keyspace-events" | "lazyfree-lazy-expire" | "lazyfree-lazy-eviction" => {
+            ks.get().apply_config(&config)
+        }
         "client-output-buffer-limit" => shared.limits.load_output_buffer_limits(&config),
         "client-query-buffer-limit"
         | "slowlog-log-slower-than"

@@ -115,7 +115,7 @@ pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
     db.notify(moat_config::NotifyFlags::GENERIC, event, key);
     // The AOF states the outcome: the deletion, or the absolute instant.
     let stated = if deleted {
-        vec![word("DEL"), argv[1].clone()]
+        vec![db.keyspace().expire_deletion_word(), argv[1].clone()]
     } else {
         // Redis rewrites the name and the time only: NX/XX/GT/LT stay.
         let mut stated = vec![word("PEXPIREAT"), argv[1].clone(), number(when)];

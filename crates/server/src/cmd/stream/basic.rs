@@ -2,7 +2,7 @@
 
 use super::id::{self, StreamId};
 use super::store::{Fields, NodeLimits, Stream};
-use super::{entry_reply, lookup, owned, trim};
+use super::{entry_reply, lookup, owned, propagate, trim};
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{count, selected_db, syntax_error, wrong_arity, Reply};
 use crate::cmd::Ctx;
@@ -77,6 +77,7 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
         db.set(key, Value::Stream(Box::default()), false);
     }
+    let propagating = db.propagating();
     let s = lookup(&mut db, key, Access::Peek)?.expect("present: created above");
     if s.last_id == StreamId::MAX {
         return Err(Frame::error(
@@ -92,6 +93,22 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let trimmed = args
         .strategy
         .is_some_and(|strategy| s.trim(strategy, args.approx, args.limit) > 0);
+    // Redis propagates the id it chose and the trim it did.
+    let rewrite_id = args.id.is_none_or(|wanted| wanted.seq.is_none());
+    let rewrite_trim = args.strategy.filter(|_| args.approx);
+    let stated = (propagating && (rewrite_id || rewrite_trim.is_some())).then(|| {
+        let mut stated = argv.to_vec();
+        if rewrite_id {
+            stated[args.id_pos] = propagate::id_arg(id);
+        }
+        if let Some(strategy) = rewrite_trim {
+            propagate::exact_trim(&mut stated, args.strategy_at, s, strategy);
+        }
+        stated
+    });
+    if let Some(stated) = stated {
+        db.propagate_as(stated);
+    }
     db.modified(key);
     db.notify(NotifyFlags::STREAM, "xadd", key);
     if trimmed {
@@ -188,11 +205,17 @@ pub fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let args = trim::parse(argv, false, node_limits(ctx))?;
     let key = &argv[1];
     let mut db = selected_db(ctx);
+    let propagating = db.propagating();
     let Some(s) = lookup(&mut db, key, Access::Write)? else {
         return Ok(Frame::Integer(0));
     };
     let strategy = args.strategy.expect("XTRIM parsing demands a strategy");
     let deleted = s.trim(strategy, args.approx, args.limit);
+    if deleted > 0 && args.approx && propagating {
+        let mut stated = argv.to_vec();
+        propagate::exact_trim(&mut stated, args.strategy_at, s, strategy);
+        db.propagate_as(stated);
+    }
     if deleted > 0 {
         db.modified(key);
         db.notify(NotifyFlags::STREAM, "xtrim", key);

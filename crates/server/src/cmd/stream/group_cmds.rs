@@ -3,7 +3,7 @@
 use super::groups::{Group, Pending};
 use super::id::{self, StreamId};
 use super::store::Stream;
-use super::{entry_reply, lookup, no_group, owned};
+use super::{entry_reply, lookup, no_group, owned, propagate};
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{count, selected_db, syntax_error, Reply};
 use crate::cmd::Ctx;
@@ -257,6 +257,9 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let (key, group_name, consumer_name) = (&argv[1], &argv[2], &argv[3]);
     let now_ms = ctx.now_ms;
     let mut db = selected_db(ctx);
+    // What XCLAIM propagates in place of itself (`streamPropagateXCLAIM`
+    // per entry claimed or dropped, else the group's new last id).
+    let mut ops = db.propagating().then(Vec::new);
     let s = stream_and_group(&mut db, key, group_name)?;
     let min_idle = parse_i64(&argv[4])
         .map_err(|_| Frame::error("ERR Invalid min-idle-time argument for XCLAIM"))?
@@ -310,8 +313,10 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     // The consumer exists from the attempt on, claimed entries or not.
     let (consumer, created_consumer) = group.consumer_or_create(consumer_name, now_ms);
     consumer.seen_time = now_ms;
+    let mut propagate_last_id = false;
     if last_id > group.last_id {
         group.last_id = last_id;
+        propagate_last_id = true;
     }
     // A bogus time is replaced by now rather than refused: clients compute
     // it from their own clocks.
@@ -320,9 +325,20 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         _ => now_ms,
     };
     let mut out = Vec::new();
-    for id in ids {
+    for (id, id_arg) in ids.into_iter().zip(&argv[5..]) {
         if !s.entries.contains_key(&id) {
-            // The entry is gone: its pending record goes too.
+            // The entry is gone: its pending record goes too, which
+            // propagates as the claim of the record as it was.
+            if let (Some(ops), Some(p)) = (ops.as_mut(), group.pel.get(&id)) {
+                ops.push(propagate::xclaim(
+                    key,
+                    group_name,
+                    &group,
+                    id_arg.clone(),
+                    p,
+                ));
+                propagate_last_id = false;
+            }
             group.acknowledge(id);
             continue;
         }
@@ -341,10 +357,24 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             _ if !justid => p.delivery_count += 1,
             _ => {}
         }
+        if let Some(ops) = ops.as_mut() {
+            ops.push(propagate::xclaim(
+                key,
+                group_name,
+                &group,
+                id_arg.clone(),
+                &group.pel[&id],
+            ));
+            propagate_last_id = false;
+        }
         out.push(claimed_reply(s, id, justid));
+    }
+    if let Some(ops) = ops.as_mut().filter(|_| propagate_last_id) {
+        ops.push(propagate::setid(key, group_name, &group));
     }
     s.groups.insert(stored_name, group);
     db.modified(key);
+    propagate_ops(&mut db, ops);
     if created_consumer {
         db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
     }
@@ -370,6 +400,9 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let (key, group_name, consumer_name) = (&argv[1], &argv[2], &argv[3]);
     let now_ms = ctx.now_ms;
     let mut db = selected_db(ctx);
+    // What XAUTOCLAIM propagates in place of itself: an XCLAIM per entry
+    // claimed, or dropped from the PEL as deleted (stating it as it was).
+    let mut ops = db.propagating().then(Vec::new);
     // xautoclaimCommand looks its key up (a hit or a miss, `keymiss`)
     // before it parses its arguments.
     db.lookup_slot(key, Access::Read);
@@ -428,6 +461,16 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             }
         };
         if !s.entries.contains_key(&id) {
+            if let Some(ops) = ops.as_mut() {
+                let p = &group.pel[&id];
+                ops.push(propagate::xclaim(
+                    key,
+                    group_name,
+                    &group,
+                    propagate::id_arg(id),
+                    p,
+                ));
+            }
             group.acknowledge(id);
             deleted.push(id.reply());
             remaining -= 1;
@@ -438,6 +481,16 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             if !justid {
                 p.delivery_count += 1;
             }
+            if let Some(ops) = ops.as_mut() {
+                let p = &group.pel[&id];
+                ops.push(propagate::xclaim(
+                    key,
+                    group_name,
+                    &group,
+                    propagate::id_arg(id),
+                    p,
+                ));
+            }
             claimed.push(claimed_reply(s, id, justid));
             remaining -= 1;
         }
@@ -447,6 +500,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     }
     s.groups.insert(stored_name, group);
     db.modified(key);
+    propagate_ops(&mut db, ops);
     if created_consumer {
         db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
     }
@@ -455,4 +509,15 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         Frame::Array(claimed),
         Frame::Array(deleted),
     ]))
+}
+
+/// XCLAIM and XAUTOCLAIM never propagate themselves, only `ops` (when
+/// anything consumes them).
+fn propagate_ops(db: &mut crate::db::DbView<'_>, ops: Option<Vec<Vec<Bytes>>>) {
+    if let Some(ops) = ops {
+        db.propagate_nothing();
+        for op in ops {
+            db.propagate_as(op);
+        }
+    }
 }

@@ -9,7 +9,7 @@
 use super::groups::{self, Pending};
 use super::id::{self, StreamId};
 use super::store::Stream;
-use super::{entry_reply, lookup, owned};
+use super::{entry_reply, lookup, owned, propagate};
 use crate::blocking::BlockKind;
 use crate::cmd::args::{is, parse_i64};
 use crate::cmd::reply::{selected_db, syntax_error, Reply};
@@ -95,6 +95,9 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
     let now_ms = ctx.now_ms;
     let resp3 = ctx.client.protocol == Protocol::Resp3;
     let mut db = selected_db(ctx);
+    // What XREADGROUP propagates in place of itself, when anything
+    // consumes it.
+    let mut ops = db.propagating().then(Vec::new);
     let mut starts = Vec::with_capacity(n);
     for (key, arg) in keys.iter().zip(id_args) {
         let s = lookup(&mut db, key, Access::Read)?;
@@ -141,8 +144,13 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
                 _ => None,
             },
             Some((group_name, consumer)) => {
-                let (reply, created) =
-                    read_group(s, group_name, consumer, *start, count, noack, now_ms);
+                let read = Read {
+                    start: *start,
+                    count,
+                    noack,
+                    now_ms,
+                };
+                let (reply, created) = read_group(s, key, group_name, consumer, read, ops.as_mut());
                 // Only a real change: a re-run that finds nothing must not
                 // mark the key ready and wake itself again.
                 if reply.is_some() || created {
@@ -156,6 +164,13 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
         };
         if let Some(entries) = reply {
             served.push((Frame::Bulk(key.clone()), Frame::Array(entries)));
+        }
+    }
+    if group.is_some() {
+        // Redis never propagates XREADGROUP itself, only what it did.
+        db.propagate_nothing();
+        for op in ops.into_iter().flatten() {
+            db.propagate_as(op);
         }
     }
     if served.is_empty() {
@@ -209,47 +224,80 @@ fn after_id(s: &Stream, after: StreamId, count: usize) -> Vec<Frame> {
     super::basic::range(s, start, StreamId::MAX, count, false)
 }
 
-/// One stream of an XREADGROUP; `None` when there is nothing to serve.
-fn read_group(
-    s: &mut Stream,
-    group_name: &Bytes,
-    consumer_name: &Bytes,
+/// What one XREADGROUP reads from each stream.
+#[derive(Debug, Clone, Copy)]
+struct Read {
     start: Start,
     count: usize,
     noack: bool,
     now_ms: i64,
+}
+
+/// One stream of an XREADGROUP; `None` when there is nothing to serve.
+/// Adds what the read propagates to `ops`: the consumer's creation under
+/// NOACK, then an XCLAIM per delivered entry, or under NOACK the group's
+/// new last id (history reads propagate nothing).
+fn read_group(
+    s: &mut Stream,
+    key: &Bytes,
+    group_name: &Bytes,
+    consumer_name: &Bytes,
+    read: Read,
+    mut ops: Option<&mut Vec<Vec<Bytes>>>,
 ) -> (Option<Vec<Frame>>, bool) {
+    let Read {
+        start,
+        count,
+        noack,
+        now_ms,
+    } = read;
     let Some((stored_name, mut group)) = s.groups.remove_entry(group_name) else {
         return (None, false);
     };
     let (reply, created) = {
         let (consumer, created) = group.consumer_or_create(consumer_name, now_ms);
         consumer.seen_time = now_ms;
-        let reply =
-            match start {
-                Start::After(after) => {
-                    Some(history(s, &mut group, consumer_name, after, count, now_ms))
+        if let Some(ops) = ops.as_deref_mut().filter(|_| created && noack) {
+            ops.push(propagate::create_consumer(key, group_name, consumer_name));
+        }
+        let reply = match start {
+            Start::After(after) => {
+                Some(history(s, &mut group, consumer_name, after, count, now_ms))
+            }
+            Start::New if !s.is_empty() && s.last_valid_id() > group.last_id => {
+                let before = group.last_id;
+                let mut claims = ops.as_deref_mut().map(|ops| (key, group_name, ops));
+                let entries = deliver_new(s, &mut group, consumer_name, read, claims.as_mut());
+                if let Some(ops) = ops.filter(|_| noack && group.last_id != before) {
+                    ops.push(propagate::setid(key, group_name, &group));
                 }
-                Start::New if !s.is_empty() && s.last_valid_id() > group.last_id => Some(
-                    deliver_new(s, &mut group, consumer_name, count, noack, now_ms),
-                ),
-                Start::New => None,
-            };
+                Some(entries)
+            }
+            Start::New => None,
+        };
         (reply, created)
     };
     s.groups.insert(stored_name, group);
     (reply, created)
 }
 
+/// Where [`deliver_new`] states each delivery as an XCLAIM.
+type Claims<'a, 'o> = (&'a Bytes, &'a Bytes, &'o mut Vec<Vec<Bytes>>);
+
 /// Entries after the group's last id, added to the PEL unless NOACK.
 fn deliver_new(
     s: &Stream,
     group: &mut groups::Group,
     consumer_name: &Bytes,
-    count: usize,
-    noack: bool,
-    now_ms: i64,
+    read: Read,
+    mut claims: Option<&mut Claims<'_, '_>>,
 ) -> Vec<Frame> {
+    let Read {
+        count,
+        noack,
+        now_ms,
+        ..
+    } = read;
     let Some(start) = group.last_id.next() else {
         return Vec::new();
     };
@@ -282,6 +330,16 @@ fn deliver_new(
             group.assign(id, consumer_name);
             if let Some(c) = group.consumers.get_mut(consumer_name) {
                 c.active_time = now_ms;
+            }
+            if let Some((key, group_name, ops)) = claims.as_deref_mut() {
+                let claim = propagate::xclaim(
+                    key,
+                    group_name,
+                    group,
+                    propagate::id_arg(id),
+                    &group.pel[&id],
+                );
+                ops.push(claim);
             }
         }
     }

@@ -13,6 +13,8 @@ use moat_resp::Frame;
 pub struct TrimArgs {
     pub strategy: Option<Strategy>,
     pub approx: bool,
+    /// Where the MAXLEN/MINID value is (`trim_strategy_arg_idx`).
+    pub strategy_at: usize,
     /// 0 means no limit.
     pub limit: usize,
     pub no_mkstream: bool,
@@ -25,6 +27,7 @@ pub fn parse(argv: &[Bytes], xadd: bool, limits: NodeLimits) -> Result<TrimArgs,
     let mut args = TrimArgs {
         strategy: None,
         approx: false,
+        strategy_at: 0,
         limit: 0,
         no_mkstream: false,
         id: None,
@@ -53,6 +56,7 @@ pub fn parse(argv: &[Bytes], xadd: bool, limits: NodeLimits) -> Result<TrimArgs,
                 i += 1;
             }
             let value = &argv[i + 1];
+            args.strategy_at = i + 1;
             args.strategy = Some(if is(opt, "maxlen") {
                 let max = parse_i64(value)?;
                 if max < 0 {
