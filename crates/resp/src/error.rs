@@ -45,11 +45,7 @@ impl ProtocolError {
             }
             other => text.extend_from_slice(other.to_string().as_bytes()),
         }
-        for byte in &mut text {
-            if matches!(*byte, b'\r' | b'\n') {
-                *byte = b' ';
-            }
-        }
+        crate::frame::map_newlines(&mut text);
         text
     }
 }

@@ -25,7 +25,7 @@
 
 mod command_table;
 
-use command_table::{items, key_place, pad, short_timeout, table, text, KeyPlace};
+use command_table::{items, key_place, short_timeout, table, text, with_key};
 use moat_resp::Frame;
 use moat_testkit::accepted_differences::NOTIFICATION_DIFFERENCES;
 use moat_testkit::{moat_server, reference, Client, ServerBuilder, ServerProcess};
@@ -396,35 +396,6 @@ const KEYMISS_EXCLUDED: &[&str] = &[
     "hello",
     "migrate",
 ];
-
-/// The command's arguments up to and including a missing key in its first
-/// key position.
-fn with_key(prefix: &[String], place: &KeyPlace, key: &str) -> Option<Vec<String>> {
-    let mut args = prefix.to_vec();
-    match place {
-        KeyPlace::Index(index) => {
-            if *index < args.len() {
-                return None;
-            }
-            pad(&mut args, *index);
-        }
-        KeyPlace::Keynum {
-            begin,
-            numkeys,
-            first,
-        } => {
-            if begin + numkeys < args.len() || first <= numkeys {
-                return None;
-            }
-            pad(&mut args, begin + numkeys);
-            args.push("1".into());
-            pad(&mut args, begin + first);
-        }
-        KeyPlace::Keyword(keyword) => args.push(keyword.clone()),
-    }
-    args.push(key.into());
-    Some(args)
-}
 
 /// The key-miss calls: every shared command with `missing` as its first
 /// key, alone, followed by junk or by numbers.

@@ -13,7 +13,7 @@
 //!
 //! Calls where Redis 7.2 (which moat follows) answers otherwise than the
 //! 7.0.15 reference are in the testkit's `SWEEP_DIFFERENCES`; differences
-//! whose fix lies outside the data commands wait in [`PENDING`].
+//! whose fix lies outside the data commands are listed there too.
 //!
 //! The same calls run in several contexts, one test each (see [`Context`]):
 //! plain on RESP2; on RESP3 (replies compared as RESP3 frames, and byte for
@@ -28,7 +28,7 @@
 mod command_table;
 
 use bytes::BytesMut;
-use command_table::{key_place, pad, short_timeout, table, KeyPlace};
+use command_table::{key_place, short_timeout, table, with_key, KeyPlace};
 use moat_resp::{decode_frame, Frame};
 use moat_testkit::accepted_differences::{
     normalise, SweepContext, SweepDifference, SWEEP_DIFFERENCES,
@@ -127,46 +127,12 @@ const EXCLUDED: &[SweepDifference] = &[
     excluded("command|docs", "", "DOCS of everything (7.2's table)"),
     excluded("command|info", "", "INFO of everything (7.2's table)"),
     excluded(
-        "command|count",
-        "..",
-        "moat has 7.2's and the JSON module's commands",
-    ),
-    excluded(
-        "command|list",
-        "..",
-        "moat has 7.2's and the JSON module's commands",
-    ),
-    excluded(
         "scan",
         "1",
         "a non-zero cursor names a hash-table bucket: what it returns depends on the \
          table's layout (SCAN 1 with more arguments is swept)",
     ),
-    excluded(
-        "acl|cat",
-        "",
-        "moat's built-in JSON module commands add the `json` category, as a server with \
-         the module loaded has (crates/acl/src/catalog.rs); ACL CAT <category> is swept",
-    ),
 ];
-
-/// Differences found by the sweep whose fix lies outside the data commands
-/// (dispatch, session commands, scripting). PENDING: each is a bug to fix.
-const PENDING: &[SweepDifference] = &[pending(
-    "script|debug",
-    "..",
-    "PENDING (scripting): SCRIPT DEBUG is not implemented ('ERR moat does not implement \
-         the 'script|debug' command yet'); Redis answers 'Use SCRIPT DEBUG YES/SYNC/NO' \
-         for a bad mode, or 'SCRIPT DEBUG must be called outside a pipeline' pipelined",
-)];
-
-const fn pending(
-    command: &'static str,
-    args: &'static str,
-    reason: &'static str,
-) -> SweepDifference {
-    excluded(command, args, reason)
-}
 
 const fn excluded(
     command: &'static str,
@@ -262,31 +228,8 @@ fn targets(moat: &Frame, redis: &Frame) -> Vec<Target> {
     out
 }
 
-fn with_key(target: &Target, key: &str) -> Option<Vec<String>> {
-    let mut args = target.prefix.clone();
-    match target.key.as_ref()? {
-        KeyPlace::Index(index) => {
-            if *index < args.len() {
-                return None;
-            }
-            pad(&mut args, *index);
-        }
-        KeyPlace::Keynum {
-            begin,
-            numkeys,
-            first,
-        } => {
-            if begin + numkeys < args.len() || first <= numkeys {
-                return None;
-            }
-            pad(&mut args, begin + numkeys);
-            args.push("1".into());
-            pad(&mut args, begin + first);
-        }
-        KeyPlace::Keyword(keyword) => args.push(keyword.clone()),
-    }
-    args.push(key.into());
-    Some(args)
+fn with_target_key(target: &Target, key: &str) -> Option<Vec<String>> {
+    with_key(&target.prefix, target.key.as_ref()?, key)
 }
 
 /// `args` followed by the first `n` numeric fillers.
@@ -318,7 +261,7 @@ fn calls(targets: &[Target], only: &str) -> Vec<Call> {
         let keyless = lists.len();
         let mut key_at = None;
         for key in KEYS {
-            let Some(base) = with_key(target, key) else {
+            let Some(base) = with_target_key(target, key) else {
                 break;
             };
             key_at = Some(base.len() - 1);
@@ -660,7 +603,6 @@ fn sweep(context: Context) {
     let accepted_here = || {
         SWEEP_DIFFERENCES
             .iter()
-            .chain(PENDING)
             .filter(|d| d.context.covers(context.accepted()))
     };
     let mut report = Vec::new();

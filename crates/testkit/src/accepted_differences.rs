@@ -103,6 +103,14 @@ pub const KEYSPACE_STATS_DIFFERENCES: &[KeyspaceStatsDifference] = &[];
 /// Raw protocol exchanges of `tests/protocol/cases.txt` (by case name,
 /// with the reason) where Redis 7.2 answers otherwise than 7.0.15. None so
 /// far: their parsers agree on every deterministic case.
+///
+/// One difference is not a case, because Redis's side depends on how its
+/// 16 KB reads split the input: a line just over 64 KB whose terminator
+/// arrives in the same write. Redis may accept it (then answer `invalid
+/// multibulk length` / `invalid bulk length`); moat applies the limit as if
+/// the bytes came one at a time and answers `too big ... count string`, the
+/// answer Redis gives when the terminator comes later. The cases send the
+/// terminator in a later write, where both answers are fixed.
 pub const PROTOCOL_DIFFERENCES: &[(&str, &str)] = &[];
 
 /// Command declarations that follow Redis 7.2 where the reference 7.0.15
@@ -1582,6 +1590,35 @@ impl SweepContext {
 
 /// The calls of [`SweepDifference`].
 pub const SWEEP_DIFFERENCES: &[SweepDifference] = &[
+    SweepDifference {
+        command: "command|count",
+        args: "..",
+        context: SweepContext::Any,
+        reason: "moat's command table is 7.2's and holds the JSON module's commands, built in",
+    },
+    SweepDifference {
+        command: "command|list",
+        args: "..",
+        context: SweepContext::Any,
+        reason: "as command|count: 7.2's commands and the built-in JSON module's",
+    },
+    SweepDifference {
+        command: "acl|cat",
+        args: "",
+        context: SweepContext::Any,
+        reason: "the built-in JSON module's commands add the `json` category, as a server with \
+                 the module loaded lists it (crates/acl/src/catalog.rs); ACL CAT <category> \
+                 is compared",
+    },
+    SweepDifference {
+        command: "script|debug",
+        args: "..",
+        context: SweepContext::Any,
+        reason: "not implemented yet (the Lua debugger): moat answers 'ERR moat does not \
+                 implement the 'script|debug' command yet' where Redis answers 'Use SCRIPT \
+                 DEBUG YES/SYNC/NO' for a bad mode, or that it must be called outside a \
+                 pipeline",
+    },
     SweepDifference {
         command: "bitpos",
         args: "* 1 2 3 4",

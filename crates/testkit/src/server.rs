@@ -312,12 +312,25 @@ impl Drop for ServerProcess {
     }
 }
 
-/// A port nobody listens on right now (the OS picks it; we release it).
+/// A port nobody listens on right now (the OS picks it; we release it),
+/// and that no other server of this test process was given: the OS may
+/// hand a released port out again at once, and two servers started by
+/// parallel threads would then be given the same one.
 fn free_port() -> Result<u16> {
-    TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .map_err(|e| TestkitError::io("find a free port", e))
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .map_err(|e| TestkitError::io("find a free port", e))?;
+        let mut given = GIVEN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return Ok(port);
+        }
+    }
 }
 
 fn port_is_free(port: u16) -> bool {

@@ -31,6 +31,18 @@ pub fn quoting_error(template: &str, args: &[&[u8]]) -> Frame {
     Frame::error_bytes(text)
 }
 
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try
+/// <CMD> HELP.`, Redis's `addReplySubcommandSyntaxError` (the subcommand
+/// as `%.128s`).
+pub fn subcommand_syntax_error(container: &str, sub: &[u8]) -> Frame {
+    quoting_error(
+        &format!(
+            "ERR unknown subcommand or wrong number of arguments for '{{}}'. Try {container} HELP."
+        ),
+        &[moat_resp::c_str_max(sub, 128)],
+    )
+}
+
 /// A handler's outcome: `Err` holds an error reply, which is still a reply.
 pub type Reply = Result<Frame, Frame>;
 

@@ -24,11 +24,18 @@ pub(super) struct Node {
 
 impl Node {
     fn with(element: &[u8]) -> Node {
+        Node::of(std::slice::from_ref(&element))
+    }
+
+    /// A node holding `elements` in order.
+    fn of<E: AsRef<[u8]>>(elements: &[E]) -> Node {
         let mut node = Node {
             items: Packed::new(),
             lp_bytes: LISTPACK_OVERHEAD,
         };
-        node.push_back(element);
+        for element in elements {
+            node.push_back(element.as_ref());
+        }
         node
     }
 
@@ -214,24 +221,14 @@ impl Quick {
             }
         } else {
             let items: Vec<Vec<u8>> = self.nodes[node].items.iter().map(<[u8]>::to_vec).collect();
-            let build = |part: &[Vec<u8>]| {
-                let mut n = Node {
-                    items: Packed::new(),
-                    lp_bytes: LISTPACK_OVERHEAD,
-                };
-                for e in part {
-                    n.push_back(e);
-                }
-                n
-            };
             self.nodes.remove(node);
             let mut center = node;
             if at + 1 < items.len() {
-                self.nodes.insert(node, build(&items[at + 1..]));
+                self.nodes.insert(node, Node::of(&items[at + 1..]));
             }
             self.nodes.insert(node, Node::with(element));
             if at > 0 {
-                self.nodes.insert(node, build(&items[..at]));
+                self.nodes.insert(node, Node::of(&items[..at]));
                 center += 1;
             }
             self.merge_around(center, limits);
@@ -315,18 +312,8 @@ impl Quick {
             return;
         }
         let half = items.len() / 2;
-        let build = |part: &[Vec<u8>]| {
-            let mut n = Node {
-                items: Packed::new(),
-                lp_bytes: LISTPACK_OVERHEAD,
-            };
-            for e in part {
-                n.push_back(e);
-            }
-            n
-        };
-        self.nodes[node] = build(&items[..half]);
-        self.nodes.insert(node + 1, build(&items[half..]));
+        self.nodes[node] = Node::of(&items[..half]);
+        self.nodes.insert(node + 1, Node::of(&items[half..]));
     }
 
     /// Removes element `index`.

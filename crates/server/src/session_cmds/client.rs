@@ -72,14 +72,13 @@ fn setinfo(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> F
     } else if spelled.eq_ignore_ascii_case(b"lib-ver") {
         false
     } else {
-        return quoting_error("ERR Unrecognized option '", option, "'");
+        return quoting_error("ERR Unrecognized option '{}'", &[option]);
     };
     if !value.iter().all(|&b| (b'!'..=b'~').contains(&b)) {
         // The option as the client spelled it, as Redis 7.2 echoes it.
         return quoting_error(
-            "ERR ",
-            option,
-            " cannot contain spaces, newlines or special characters.",
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            &[option],
         );
     }
     let value = (!value.is_empty()).then(|| value.clone());
@@ -129,7 +128,7 @@ fn list_selection(session: &Session, argv: &[Bytes]) -> Result<ListSelection, Fr
     if argv.len() == 4 && option.eq_ignore_ascii_case(b"type") {
         let probe = session.info.lock().clone();
         if client_type_matches(&argv[3], &probe).is_none() {
-            return Err(quoting_error("ERR Unknown client type '", &argv[3], "'"));
+            return Err(quoting_error("ERR Unknown client type '{}'", &[&argv[3]]));
         }
         return Ok(ListSelection::Type(argv[3].clone()));
     }
@@ -244,14 +243,14 @@ fn kill(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
         } else if option.eq_ignore_ascii_case(b"type") {
             let probe = session.info.lock().clone();
             if client_type_matches(&value, &probe).is_none() {
-                return quoting_error("ERR Unknown client type '", &value, "'");
+                return quoting_error("ERR Unknown client type '{}'", &[&value]);
             }
             filters.push(Box::new(move |info| {
                 client_type_matches(&value, info) == Some(true)
             }));
         } else if option.eq_ignore_ascii_case(b"user") {
             if session.shared.acl.read().registry.get(&value).is_none() {
-                return quoting_error("ERR No such user '", &value, "'");
+                return quoting_error("ERR No such user '{}'", &[&value]);
             }
             filters.push(Box::new(move |info| info.user == value));
         } else if option.eq_ignore_ascii_case(b"addr") {

@@ -147,7 +147,7 @@ fn hello(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fr
             name = Some(argv[i + 1].clone());
             i += 2;
         } else {
-            return super::quoting_error("ERR Syntax error in HELLO option '", &argv[i], "'");
+            return super::quoting_error("ERR Syntax error in HELLO option '{}'", &[&argv[i]]);
         }
     }
     if let Some((username, password)) = credentials {

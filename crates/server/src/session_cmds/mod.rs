@@ -46,30 +46,8 @@ pub fn handlers() -> Vec<(&'static str, SessionHandler)> {
     all
 }
 
-/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`,
-/// Redis's `addReplySubcommandSyntaxError`: the subcommand printed with
-/// `%.128s` (raw bytes, cut at a NUL), CR / LF made spaces.
-fn subcommand_syntax_error(container: &str, sub: &[u8]) -> moat_resp::Frame {
-    moat_resp::Frame::error_bytes(
-        [
-            &b"ERR unknown subcommand or wrong number of arguments for '"[..],
-            moat_resp::c_str_max(sub, 128),
-            b"'. Try ",
-            container.as_bytes(),
-            b" HELP.",
-        ]
-        .concat(),
-    )
-}
-
-/// `prefix`, the argument as Redis's `%s` prints it (raw bytes up to a
-/// NUL), then `suffix`: the error reply of an `addReplyErrorFormat` that
-/// quotes one client argument.
-fn quoting_error(prefix: &str, arg: &[u8], suffix: &str) -> moat_resp::Frame {
-    moat_resp::Frame::error_bytes(
-        [prefix.as_bytes(), moat_resp::c_str(arg), suffix.as_bytes()].concat(),
-    )
-}
+// The shared error builders, under the names the session handlers use.
+use crate::cmd::reply::{quoting_error, subcommand_syntax_error};
 
 /// Redis's help reply: a header line per container, then the lines, as status strings.
 fn help_reply(lines: &[&str]) -> moat_resp::Frame {

@@ -250,7 +250,7 @@ fn function_load(session: &mut Session, ks: &mut KeyspaceLock<'_>, argv: &[Bytes
         return subcommand_syntax_error("FUNCTION", &argv[1]);
     };
     if let Some(unknown) = options.iter().find(|o| !o.eq_ignore_ascii_case(b"replace")) {
-        return super::quoting_error("ERR Unknown option given: ", unknown, "");
+        return super::quoting_error("ERR Unknown option given: {}", &[unknown]);
     }
     let replace = !options.is_empty();
     let scripting = &session.shared.scripting;

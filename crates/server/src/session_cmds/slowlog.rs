@@ -175,7 +175,7 @@ fn latency_histogram(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[By
 fn latency_graph(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
     let monitor = session.shared.latency.lock();
     let Some(event) = monitor.event(&argv[2]).filter(|e| !e.samples.is_empty()) else {
-        return super::quoting_error("ERR No samples available for event '", &argv[2], "'");
+        return super::quoting_error("ERR No samples available for event '{}'", &[&argv[2]]);
     };
     let name = String::from_utf8_lossy(&argv[2]).into_owned();
     let text = crate::sparkline::latency_graph(&name, event, now_ms() / 1000);

@@ -117,3 +117,33 @@ pub fn short_timeout(name: &str, args: &mut [String]) {
         }
     }
 }
+
+/// `prefix` (the command and its subcommand), padded up to the key
+/// position `place` describes, then `key`; `None` when `prefix` already
+/// reaches past it.
+pub fn with_key(prefix: &[String], place: &KeyPlace, key: &str) -> Option<Vec<String>> {
+    let mut args = prefix.to_vec();
+    match place {
+        KeyPlace::Index(index) => {
+            if *index < args.len() {
+                return None;
+            }
+            pad(&mut args, *index);
+        }
+        KeyPlace::Keynum {
+            begin,
+            numkeys,
+            first,
+        } => {
+            if begin + numkeys < args.len() || first <= numkeys {
+                return None;
+            }
+            pad(&mut args, begin + numkeys);
+            args.push("1".into());
+            pad(&mut args, begin + first);
+        }
+        KeyPlace::Keyword(keyword) => args.push(keyword.clone()),
+    }
+    args.push(key.into());
+    Some(args)
+}

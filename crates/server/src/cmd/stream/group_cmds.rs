@@ -13,10 +13,7 @@ use moat_config::NotifyFlags;
 use moat_resp::Frame;
 
 fn subcommand_error(sub: &[u8]) -> Frame {
-    crate::cmd::reply::quoting_error(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
-        &[moat_resp::c_str_max(sub, 128)],
-    )
+    crate::cmd::reply::subcommand_syntax_error("XGROUP", sub)
 }
 
 /// Every XGROUP subcommand but HELP, in `xgroupCommand`'s order of checks.
@@ -461,16 +458,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             }
         };
         if !s.entries.contains_key(&id) {
-            if let Some(ops) = ops.as_mut() {
-                let p = &group.pel[&id];
-                ops.push(propagate::xclaim(
-                    key,
-                    group_name,
-                    &group,
-                    propagate::id_arg(id),
-                    p,
-                ));
-            }
+            push_xclaim(&mut ops, key, group_name, &group, id);
             group.acknowledge(id);
             deleted.push(id.reply());
             remaining -= 1;
@@ -481,16 +469,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             if !justid {
                 p.delivery_count += 1;
             }
-            if let Some(ops) = ops.as_mut() {
-                let p = &group.pel[&id];
-                ops.push(propagate::xclaim(
-                    key,
-                    group_name,
-                    &group,
-                    propagate::id_arg(id),
-                    p,
-                ));
-            }
+            push_xclaim(&mut ops, key, group_name, &group, id);
             claimed.push(claimed_reply(s, id, justid));
             remaining -= 1;
         }
@@ -513,6 +492,27 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
 
 /// XCLAIM and XAUTOCLAIM never propagate themselves, only `ops` (when
 /// anything consumes them).
+/// XAUTOCLAIM's propagation of one entry, claimed or dropped as deleted:
+/// the XCLAIM that restates its pending state (when anything propagates).
+fn push_xclaim(
+    ops: &mut Option<Vec<Vec<Bytes>>>,
+    key: &Bytes,
+    group_name: &Bytes,
+    group: &Group,
+    id: StreamId,
+) {
+    if let Some(ops) = ops.as_mut() {
+        let p = &group.pel[&id];
+        ops.push(propagate::xclaim(
+            key,
+            group_name,
+            group,
+            propagate::id_arg(id),
+            p,
+        ));
+    }
+}
+
 fn propagate_ops(db: &mut crate::db::DbView<'_>, ops: Option<Vec<Vec<Bytes>>>) {
     if let Some(ops) = ops {
         db.propagate_nothing();

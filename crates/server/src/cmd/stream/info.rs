@@ -33,12 +33,7 @@ pub fn stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let s = stream_at(&mut db, &argv[2])?;
     let options = &argv[3..];
     let full = !options.is_empty();
-    let syntax_error = || {
-        crate::cmd::reply::quoting_error(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
-            &[moat_resp::c_str_max(&argv[1], 128)],
-        )
-    };
+    let syntax_error = || crate::cmd::reply::subcommand_syntax_error("XINFO", &argv[1]);
     let mut limit: usize = 10;
     if full {
         if !is(&options[0], "full") {
