@@ -159,14 +159,7 @@ impl Side {
 
     fn run(&mut self, case: &Case) -> Outcome {
         let client = &mut self.client;
-        call(client, "FLUSHALL");
-        for command in FIXTURE {
-            let reply = call(client, command);
-            assert!(!matches!(reply, Frame::Error(_)), "{command}: {reply:?}");
-        }
-        for key in EXPIRED {
-            call(client, &format!("PEXPIRE {key} 1"));
-        }
+        set_fixture(client);
         for command in &case.setup {
             call(client, command);
         }
@@ -193,6 +186,36 @@ impl Side {
             reply: normalise(&case.command, &reply),
         }
     }
+}
+
+/// FLUSHALL, then the fixture with its `e*` keys given a 1 ms TTL.
+///
+/// Redis 7.0 deletes a key at once when its new expiry time is already
+/// past, and it reads the clock twice: when PEXPIRE ... 1 straddles a
+/// millisecond tick the key is gone before the case starts, and the case
+/// would see a missing key where it expects an expired one. So the
+/// fixture is set again until every key of it is there.
+fn set_fixture(client: &mut Client) {
+    // Every fixture command but XGROUP CREATE names its key first.
+    let keys: std::collections::HashSet<&str> = FIXTURE
+        .iter()
+        .filter(|command| !command.starts_with("XGROUP"))
+        .map(|command| words(command)[1])
+        .collect();
+    for _ in 0..20 {
+        call(client, "FLUSHALL");
+        for command in FIXTURE {
+            let reply = call(client, command);
+            assert!(!matches!(reply, Frame::Error(_)), "{command}: {reply:?}");
+        }
+        for key in EXPIRED {
+            call(client, &format!("PEXPIRE {key} 1"));
+        }
+        if call(client, "DBSIZE") == Frame::Integer(keys.len() as i64) {
+            return;
+        }
+    }
+    panic!("the fixture's keys expired as they were set, 20 times over");
 }
 
 /// `template` with `$` replaced by each of the keys: one of the right
@@ -692,8 +715,7 @@ fn cases() -> Vec<Case> {
                 "SET w_3 5",
                 "HSET o_1 f x",
                 "HSET o_3 f z",
-                "SET es_1 v",
-                "PEXPIRE es_1 1",
+                "SET es_1 v PX 1",
             ],
             command,
         );
