@@ -44,7 +44,7 @@ impl BatchStats {
         stats: &Stats,
         command: u32,
         usec: u64,
-        failed: bool,
+        failed: u64,
         latency_nanos: Option<u64>,
     ) {
         self.drop_if_reset(stats);
@@ -57,7 +57,7 @@ impl BatchStats {
         };
         entry.calls += 1;
         entry.usec += usec;
-        entry.failed += failed as u64;
+        entry.failed += failed;
         if let Some(nanos) = latency_nanos {
             let index = crate::latency_histogram::counts_index_of(nanos);
             match entry.latency.iter_mut().find(|(at, _)| *at == index) {
@@ -142,9 +142,9 @@ mod tests {
         let stats = Stats::new(8);
         let mut batch = BatchStats::default();
         for round in 0..3u64 {
-            batch.record(&stats, 2, 5, false, Some(1000));
-            batch.record(&stats, 3, 7, true, Some(250_000));
-            batch.record(&stats, 2, 1, false, Some(1000 + round));
+            batch.record(&stats, 2, 5, 0, Some(1000));
+            batch.record(&stats, 3, 7, 1, Some(250_000));
+            batch.record(&stats, 2, 1, 0, Some(1000 + round));
             batch.count_processed(&stats);
             batch.flush(&stats);
         }
@@ -164,16 +164,16 @@ mod tests {
     fn figures_from_before_a_reset_are_never_added() {
         let stats = Stats::new(4);
         let mut batch = BatchStats::default();
-        batch.record(&stats, 1, 5, false, None);
+        batch.record(&stats, 1, 5, 0, None);
         batch.count_processed(&stats);
         stats.reset();
         batch.flush(&stats);
         assert_eq!(stats.commands[1].calls.load(Relaxed), 0);
         assert_eq!(stats.total_commands_processed.load(Relaxed), 0);
         // Calls after the reset, in the same batch, count.
-        batch.record(&stats, 1, 5, false, None);
+        batch.record(&stats, 1, 5, 0, None);
         stats.reset();
-        batch.record(&stats, 1, 3, false, None);
+        batch.record(&stats, 1, 3, 0, None);
         batch.count_processed(&stats);
         batch.flush(&stats);
         assert_eq!(stats.commands[1].calls.load(Relaxed), 1);

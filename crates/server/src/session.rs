@@ -115,13 +115,12 @@ pub struct Session {
     noted_command: Option<CommandId>,
     /// This batch's command statistics, not yet in `shared.stats`.
     batch_stats: crate::batch_stats::BatchStats,
-    /// Error replies of the commands the running command called (EXEC's
-    /// queue, a script's `redis.call`), already counted where they were
-    /// produced, as Redis's `afterErrorReply` counts them on the inner
-    /// client: a script that relays one is not counted again.
-    nested_errors: Vec<Bytes>,
-    /// The top-level command's error reply relays a nested error that
-    /// was counted already (Redis's `ignore_error_stats_update`).
+    /// The failed calls the script that just ran makes of itself, its
+    /// reply's errors being counted already (see `scripting::convert`);
+    /// `None` when no script reply was converted.
+    script_reply_failures: Option<u64>,
+    /// The top-level command's error reply was counted already (a
+    /// script's, when it converted its reply).
     reply_error_counted: bool,
     /// The running command wrote an error besides its reply: it counts
     /// as failed (Redis counts a call failed when error replies grew).
@@ -215,7 +214,7 @@ impl Session {
             blocked: None,
             noted_command: None,
             batch_stats: Default::default(),
-            nested_errors: Vec::new(),
+            script_reply_failures: None,
             reply_error_counted: false,
             wrote_error: false,
             uncounted: false,
@@ -468,10 +467,10 @@ impl Session {
         let top_level = self.call_depth == 0;
         self.client.may_block = !self.in_exec && top_level;
         let tracking_entered = top_level && self.tracking_enter(ks);
-        let outer_errors = std::mem::take(&mut self.nested_errors);
         let reply = self.run_and_propagate(ks, cmd, handler, argv, now);
-        let nested_errors = std::mem::replace(&mut self.nested_errors, outer_errors);
-        self.count_call_error(&reply, &nested_errors, top_level);
+        // Only a script sets it, after its own calls: never an inner call's.
+        let script_failures = self.script_reply_failures.take();
+        self.count_call_error(&reply, script_failures.is_some(), top_level);
         if self.tracking.on {
             self.tracking_remember(ks, cmd, argv);
         }
@@ -497,7 +496,9 @@ impl Session {
                 .limits
                 .latency_tracking()
                 .then_some(elapsed_us * 1000);
-            let failed = reply.is_error() || std::mem::take(&mut self.wrote_error);
+            let wrote_error = std::mem::take(&mut self.wrote_error);
+            let failed =
+                script_failures.unwrap_or_else(|| u64::from(reply.is_error() || wrote_error));
             self.batch_stats.record(
                 &self.shared.stats,
                 cmd.id as u32,
@@ -542,22 +543,28 @@ impl Session {
 
     /// Counts an error reply of a command that runs inside another one
     /// (EXEC, a script) where it is produced, as Redis does on the inner
-    /// client, unless it relays an error counted further in; for a
-    /// top-level command, notes whether its error was counted already
-    /// (the caller counts the others when it sends the reply).
-    fn count_call_error(&mut self, reply: &Frame, nested_errors: &[Bytes], top_level: bool) {
+    /// client, unless it was counted already (a script's converted
+    /// reply); for a top-level command, notes whether its error was
+    /// counted already (the caller counts the others when it sends the
+    /// reply).
+    fn count_call_error(&mut self, reply: &Frame, counted: bool, top_level: bool) {
         let Frame::Error(text) = reply else {
             return;
         };
-        let relayed = crate::stats::relays_counted_error(nested_errors, text);
         if top_level {
-            self.reply_error_counted = relayed;
-            return;
-        }
-        if !relayed {
+            self.reply_error_counted = counted;
+        } else if !counted {
             self.shared.stats.count_error(text);
         }
-        self.nested_errors.push(text.clone());
+    }
+
+    /// Counts the new errors of the reply a script just converted, and
+    /// the failed calls its errors make of the script's command.
+    pub fn note_script_reply_errors(&mut self, errors: &crate::scripting::convert::ReplyErrors) {
+        for error in &errors.new {
+            self.shared.stats.count_error(error);
+        }
+        self.script_reply_failures = Some(errors.failed_calls());
     }
 
     /// A command a script called refused before it ran (Redis's
@@ -573,7 +580,6 @@ impl Session {
             error.message().as_bytes(),
         ));
         self.shared.stats.count_error(&text);
-        self.nested_errors.push(text);
     }
 
     /// **The entry point for commands called from scripts** (`redis.call`,

@@ -190,44 +190,9 @@ impl Stats {
     }
 }
 
-/// Whether `reply`, a script's error reply, relays one of the `counted`
-/// error replies of the commands it called: returned as it was (a
-/// `redis.pcall` result) or raised by `redis.call`, which appends where
-/// in the script it happened. Redis marks such error tables so that the
-/// error is counted once, where the inner command produced it.
-pub fn relays_counted_error(counted: &[bytes::Bytes], reply: &[u8]) -> bool {
-    counted
-        .iter()
-        .any(|inner| match reply.strip_prefix(&inner[..]) {
-            Some(rest) => rest.is_empty() || rest.starts_with(b" script: "),
-            None => false,
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_relayed_script_error_is_recognised() {
-        let counted = [bytes::Bytes::from_static(
-            b"WRONGTYPE Operation against a key",
-        )];
-        assert!(relays_counted_error(
-            &counted,
-            b"WRONGTYPE Operation against a key"
-        ));
-        assert!(relays_counted_error(
-            &counted,
-            b"WRONGTYPE Operation against a key script: abc, on @user_script:1."
-        ));
-        assert!(!relays_counted_error(
-            &counted,
-            b"WRONGTYPE Operation against a keyring"
-        ));
-        assert!(!relays_counted_error(&counted, b"ERR other"));
-        assert!(!relays_counted_error(&[], b"ERR other"));
-    }
 
     fn counts(stats: &Stats) -> Vec<(String, u64)> {
         stats.error_counts()

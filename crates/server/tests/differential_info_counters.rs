@@ -407,6 +407,17 @@ fn scenarios() -> Vec<Scenario> {
         s("eval_pcall_error_returned", Shared, eval_pcall_returned),
         s("eval_pcall_error_swallowed", Shared, eval_pcall_swallowed),
         s("eval_error_replies", Shared, eval_error_replies),
+        s(
+            "eval_error_tables_relayed_or_new",
+            Shared,
+            eval_error_tables,
+        ),
+        s("eval_errors_nested_in_replies", Shared, eval_nested_errors),
+        s(
+            "eval_lib_call_argument_errors",
+            Shared,
+            eval_argument_errors,
+        ),
         s("eval_runtime_errors", Shared, eval_runtime_errors),
         s("eval_call_rejected", Shared, eval_call_rejected),
         s("evalsha_noscript", Shared, evalsha_noscript),
@@ -598,6 +609,62 @@ fn eval_error_replies(r: &mut Run) {
     r.call(0, &["EVAL", "return {err='OTHER code'}", "0"]);
     r.call(0, &["EVAL", "return redis.error_reply('no code')", "0"]);
     r.call(0, &["EVAL", "return redis.status_reply('FINE')", "0"]);
+}
+
+/// A command's error reaches the script as a table marked as counted
+/// (`ignore_error_stats_update`): returned or raised as it is, it is not
+/// counted again but makes the script's call failed; a new table with
+/// the same text, or the mark cleared, counts it a second time.
+fn eval_error_tables(r: &mut Run) {
+    r.call(0, &["SET", "s", "v"]);
+    for script in [
+        "local e = redis.pcall('HGET', 's', 'f') return redis.error_reply(e.err)",
+        "local e = redis.pcall('HGET', 's', 'f') return {err=e.err}",
+        "local e = redis.pcall('HGET', 's', 'f') error(e)",
+        "local ok, e = pcall(redis.call, 'HGET', 's', 'f') return e",
+        "local e = redis.pcall('HGET', 's', 'f') e.ignore_error_stats_update = nil return e",
+        "local e = redis.pcall('HGET', 's', 'f') e.ignore_error_stats_update = false return e",
+        "return {err='WRONGTYPE x', ignore_error_stats_update=true}",
+        "return {err='WRONGTYPE x', ignore_error_stats_update=1}",
+        "error({err='WRONGTYPE y', ignore_error_stats_update=true})",
+        "return redis.pcall('NOSUCH')",
+        "local e = redis.pcall('NOSUCH') return redis.error_reply(e.err)",
+    ] {
+        r.call(0, &["EVAL", script, "0"]);
+    }
+}
+
+/// Error tables inside a script's array (or RESP3 map) reply are counted
+/// too, each relay making one more failed call. (The depth limit's error,
+/// inside a reply nested too deep for the test client, is in a unit test.)
+fn eval_nested_errors(r: &mut Run) {
+    r.call(0, &["SET", "s", "v"]);
+    for script in [
+        "return {redis.pcall('HGET', 's', 'f'), {err='ERR x'}, 5}",
+        "return {redis.pcall('HGET', 's', 'f'), redis.pcall('HGET', 's', 'f')}",
+        "return {1, {err='MYERR x'}, {err='E2 y'}}",
+        "return {{err='E1 a'}, {{err='E2 b'}}}",
+        "redis.setresp(3) return {map={a={err='E3 z'}}}",
+    ] {
+        r.call(0, &["EVAL", script, "0"]);
+    }
+}
+
+/// Errors of the Lua API's own argument checks never reached a command:
+/// they are the script's, counted when it returns or raises them.
+fn eval_argument_errors(r: &mut Run) {
+    for script in [
+        "return redis.pcall()",
+        "redis.call()",
+        "local e = redis.pcall() return e",
+        "return redis.pcall({})",
+        "return redis.acl_check_cmd('nosuch')",
+        "redis.setresp(4)",
+        "pairs(5)",
+        "return {pcall(rawget, 5)}",
+    ] {
+        r.call(0, &["EVAL", script, "0"]);
+    }
 }
 
 fn eval_runtime_errors(r: &mut Run) {

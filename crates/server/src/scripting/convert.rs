@@ -7,10 +7,59 @@
 //! the new types become the tables `{map=}`, `{set=}`, `{double=}`,
 //! `{big_number=}`, `{verbatim_string={format=, string=}}`, booleans and
 //! `nil`.
+//!
+//! Error statistics ride on the error tables, as in Redis: a command's
+//! error reply becomes `{err=..., ignore_error_stats_update=true}`, since
+//! it was counted when the command produced it. When a script's reply
+//! holds error tables (at the top or nested in arrays), those with the
+//! field are relays, which make the script's call a failed one, and the
+//! others are new errors, counted then (see [`ReplyErrors`]). So
+//! `return redis.pcall(...)` counts its error once and
+//! `return redis.error_reply(e.err)` twice, as Redis does.
 
 use bytes::Bytes;
 use mlua::{Lua, Table, Value};
 use moat_resp::Frame;
+
+/// The field that marks an error table as already counted; a script sees
+/// it (`pairs` lists it) and may set or clear it, as in Redis.
+pub const COUNTED_FIELD: &str = "ignore_error_stats_update";
+
+/// The error tables found while converting a script's reply.
+#[derive(Debug, Default, PartialEq)]
+pub struct ReplyErrors {
+    /// Errors marked as counted already: each makes the call failed
+    /// (Redis's `afterErrorReply` with `ERR_REPLY_FLAG_NO_STATS_UPDATE`).
+    pub relayed: u64,
+    /// Errors the script made itself, to be counted now.
+    pub new: Vec<Bytes>,
+}
+
+impl ReplyErrors {
+    /// An error table's text, as a relay or as a new error.
+    pub fn note(&mut self, table: &Table, text: &[u8]) {
+        if table.raw_get::<Value>(COUNTED_FIELD).ok() == Some(Value::Boolean(true)) {
+            self.relayed += 1;
+        } else {
+            self.new.push(Bytes::copy_from_slice(text));
+        }
+    }
+
+    /// How many failed calls the errors make: one per relay (Redis counts
+    /// those at once) and one for any new errors (Redis's check, after
+    /// the call, that error replies grew).
+    pub fn failed_calls(&self) -> u64 {
+        self.relayed + u64::from(!self.new.is_empty())
+    }
+}
+
+/// A command's error reply as Lua sees it: counted already.
+pub fn counted_error_table(lua: &Lua, text: &[u8]) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    table.raw_set("err", lua.create_string(text)?)?;
+    table.raw_set(COUNTED_FIELD, true)?;
+    Ok(table)
+}
 
 /// Lua tables nested deeper than this are not converted (Redis stops at
 /// Lua's C stack limit with the same error).
@@ -20,7 +69,7 @@ const MAX_DEPTH: usize = 200;
 pub fn frame_to_lua(lua: &Lua, frame: &Frame, resp3: bool) -> mlua::Result<Value> {
     Ok(match frame {
         Frame::Simple(text) => single_field(lua, "ok", Value::String(lua.create_string(text)?))?,
-        Frame::Error(text) => single_field(lua, "err", Value::String(lua.create_string(text)?))?,
+        Frame::Error(text) => Value::Table(counted_error_table(lua, text)?),
         Frame::Integer(n) => Value::Number(*n as f64),
         Frame::Bulk(data) => Value::String(lua.create_string(data)?),
         Frame::Null | Frame::NullArray => {
@@ -123,14 +172,17 @@ fn single_field(lua: &Lua, name: &str, value: Value) -> mlua::Result<Value> {
 
 /// A script's return value as the reply to its caller. `resp3` is the
 /// protocol the script chose (`redis.setresp`): in RESP2 `true` is the
-/// integer 1 and `false` a null; in RESP3 both are booleans.
-pub fn lua_to_frame(value: &Value, resp3: bool) -> Frame {
-    lua_to_frame_at(value, resp3, 0)
+/// integer 1 and `false` a null; in RESP3 both are booleans. The error
+/// tables met on the way are noted in `errors`.
+pub fn lua_to_frame(value: &Value, resp3: bool, errors: &mut ReplyErrors) -> Frame {
+    lua_to_frame_at(value, resp3, 0, errors)
 }
 
-fn lua_to_frame_at(value: &Value, resp3: bool, depth: usize) -> Frame {
+fn lua_to_frame_at(value: &Value, resp3: bool, depth: usize, errors: &mut ReplyErrors) -> Frame {
     if depth > MAX_DEPTH {
-        return Frame::error("ERR reached lua stack limit");
+        let error = Bytes::from_static(b"ERR reached lua stack limit");
+        errors.new.push(error.clone());
+        return Frame::Error(error);
     }
     match value {
         Value::String(s) => Frame::Bulk(Bytes::copy_from_slice(&s.as_bytes())),
@@ -145,7 +197,7 @@ fn lua_to_frame_at(value: &Value, resp3: bool, depth: usize) -> Frame {
         }
         Value::Integer(n) => Frame::Integer(*n),
         Value::Number(n) => Frame::Integer(truncate(*n)),
-        Value::Table(t) => table_to_frame(t, resp3, depth),
+        Value::Table(t) => table_to_frame(t, resp3, depth, errors),
         _ => Frame::Null,
     }
 }
@@ -161,10 +213,12 @@ fn truncate(n: f64) -> i64 {
     n as i64
 }
 
-fn table_to_frame(t: &Table, resp3: bool, depth: usize) -> Frame {
+fn table_to_frame(t: &Table, resp3: bool, depth: usize, errors: &mut ReplyErrors) -> Frame {
     let field = |name: &str| t.raw_get::<Value>(name).unwrap_or(Value::Nil);
     if let Value::String(err) = field("err") {
-        return Frame::Error(Bytes::from(sanitize(&err.as_bytes())));
+        let text = sanitize(&err.as_bytes());
+        errors.note(t, &text);
+        return Frame::Error(Bytes::from(text));
     }
     if let Value::String(ok) = field("ok") {
         return Frame::Simple(Bytes::from(sanitize(&ok.as_bytes())));
@@ -197,8 +251,8 @@ fn table_to_frame(t: &Table, resp3: bool, depth: usize) -> Frame {
         let mut pairs = Vec::new();
         for (key, value) in map.pairs::<Value, Value>().flatten() {
             pairs.push((
-                lua_to_frame_at(&key, resp3, depth + 1),
-                lua_to_frame_at(&value, resp3, depth + 1),
+                lua_to_frame_at(&key, resp3, depth + 1, errors),
+                lua_to_frame_at(&value, resp3, depth + 1, errors),
             ));
         }
         return Frame::Map(pairs);
@@ -206,7 +260,7 @@ fn table_to_frame(t: &Table, resp3: bool, depth: usize) -> Frame {
     if let Value::Table(set) = field("set") {
         let mut members = Vec::new();
         for (key, _) in set.pairs::<Value, Value>().flatten() {
-            members.push(lua_to_frame_at(&key, resp3, depth + 1));
+            members.push(lua_to_frame_at(&key, resp3, depth + 1, errors));
         }
         return Frame::Set(members);
     }
@@ -215,7 +269,7 @@ fn table_to_frame(t: &Table, resp3: bool, depth: usize) -> Frame {
     loop {
         match t.raw_get::<Value>(j) {
             Ok(Value::Nil) | Err(_) => break,
-            Ok(value) => items.push(lua_to_frame_at(&value, resp3, depth + 1)),
+            Ok(value) => items.push(lua_to_frame_at(&value, resp3, depth + 1, errors)),
         }
         j += 1;
     }
@@ -329,8 +383,9 @@ mod tests {
             .load("return {1, 2.9, -2.9, 'x', true, false, {err='E x'}, nil, 'after nil'}")
             .eval()
             .unwrap();
+        let mut errors = ReplyErrors::default();
         assert_eq!(
-            lua_to_frame(&value, false),
+            lua_to_frame(&value, false, &mut errors),
             Frame::Array(vec![
                 Frame::Integer(1),
                 Frame::Integer(2),
@@ -341,16 +396,46 @@ mod tests {
                 Frame::error("E x"),
             ])
         );
+        assert_eq!(errors.new, vec![Bytes::from_static(b"E x")]);
+        let mut errors = ReplyErrors::default();
         let value: Value = lua.load("return {ok='a\\r\\nb'}").eval().unwrap();
-        assert_eq!(lua_to_frame(&value, false), Frame::simple("a  b"));
         assert_eq!(
-            lua_to_frame(&Value::Number(1e20), false),
+            lua_to_frame(&value, false, &mut errors),
+            Frame::simple("a  b")
+        );
+        assert_eq!(
+            lua_to_frame(&Value::Number(1e20), false, &mut errors),
             Frame::Integer(i64::MIN)
         );
+        assert_eq!(errors, ReplyErrors::default());
         let deep: Value = lua.load("local t = {} t[1] = t return t").eval().unwrap();
         // A self-referencing table stops at the depth limit instead of
         // recursing forever.
-        assert!(matches!(lua_to_frame(&deep, false), Frame::Array(_)));
+        assert!(matches!(
+            lua_to_frame(&deep, false, &mut errors),
+            Frame::Array(_)
+        ));
+        assert_eq!(errors.new.len(), 1, "the depth limit's error");
+    }
+
+    #[test]
+    fn command_errors_are_relays_and_script_errors_new() {
+        let lua = lua();
+        let counted = counted_error_table(&lua, b"WRONGTYPE x").unwrap();
+        let reply: Table = lua
+            .load("local c = ... return {c, {err='E1 a'}, {{err='E2 b', ignore_error_stats_update=1}}, c}")
+            .call(counted)
+            .unwrap();
+        let mut errors = ReplyErrors::default();
+        lua_to_frame(&Value::Table(reply), false, &mut errors);
+        assert_eq!(errors.relayed, 2);
+        assert_eq!(
+            errors.new,
+            vec![Bytes::from_static(b"E1 a"), Bytes::from_static(b"E2 b")]
+        );
+        // Two relays and the new errors' one.
+        assert_eq!(errors.failed_calls(), 3);
+        assert_eq!(ReplyErrors::default().failed_calls(), 0);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //!
 //! Statuses: 0 one value, 1 several values in a table with `n`, 2 an error
 //! message located at the caller (`luaL_error`), 3 an error value raised
-//! as it is (Redis's error tables).
+//! as it is (Redis's error tables), 4 a bad argument `{n, message}`
+//! (`luaL_argerror`, which names the function as the caller called it:
+//! `bad argument #1 to 'pairs' (table expected, got number)`).
 
 use mlua::ffi;
 use mlua::{Function, Lua};
@@ -53,6 +55,14 @@ unsafe extern "C-unwind" fn trampoline(state: *mut ffi::lua_State) -> c_int {
             ffi::lua_pushvalue(state, 2);
             ffi::lua_concat(state, 2);
             ffi::lua_error(state)
+        }
+        4 => {
+            ffi::lua_rawgeti(state, 2, 1);
+            let argument = ffi::lua_tointeger(state, -1) as c_int;
+            ffi::lua_rawgeti(state, 2, 2);
+            // The message stays on the stack while luaL_argerror reads it.
+            let message = ffi::lua_tostring(state, -1);
+            ffi::luaL_argerror(state, argument, message)
         }
         _ => {
             ffi::lua_pushvalue(state, 2);

@@ -4,12 +4,15 @@
 -- protected tables (_G and every library table) are empty proxies whose
 -- reads go to the real table and whose writes fail with Redis's message.
 -- The functions that would see through a proxy (next, pairs, ipairs,
--- rawget, rawset, setmetatable) are replaced by versions that know them.
+-- rawget, rawset, setmetatable) are replaced by versions that know them,
+-- and the loaders and xpcall by versions that keep the sandbox.
 --
 -- Called once per VM with the real global table, debug.getinfo (kept
--- private: scripts have no debug library) and `killed()` (whether SCRIPT
--- KILL stopped the running script). Returns the handles the server needs.
-local G, getinfo, killed = ...
+-- private: scripts have no debug library), `killed()` (whether SCRIPT
+-- KILL stopped the running script) and debug.getmetatable (the
+-- metatable itself, as luaL_getmetafield sees it, whatever its
+-- __metatable field says). Returns the handles the server needs.
+local G, getinfo, killed, getmetatable_raw = ...
 
 local error, type, tostring, select, unpack, setfenv = error, type, tostring, select, unpack, setfenv
 local next_raw, rawget_raw, rawset_raw, setmetatable_raw = next, rawget, rawset, setmetatable
@@ -34,10 +37,6 @@ end
 
 local function real(t)
   return backing[t] or t
-end
-
-local function next_(t, k)
-  return next_raw(real(t), k)
 end
 
 local function ipairs_iter(t, i)
@@ -89,35 +88,98 @@ local function strict(t)
   return proxy
 end
 
-G.next = next_
-G.pairs = function(t)
-  if backing[t] then
-    return next_, t, nil
+-- The base functions that must know the proxies, in the (status, value)
+-- convention of the Rust primitives: the server makes them C functions
+-- (see lift.rs), as they are in Redis, so that their errors read as C
+-- functions' do: `user_script:1: bad argument #1 to 'pairs' (table
+-- expected, got number)`, named as the script called them and located at
+-- the script's line even in a tail call. Status 4 is luaL_argerror's
+-- {argument, message}; `count` is how many arguments the call passed
+-- (luaL_typename's "no value" past it).
+local function typename(count, n, v)
+  if n > count then
+    return "no value"
   end
-  return pairs_raw(t)
+  return type(v)
 end
-G.ipairs = function(t)
+local function expected(count, n, v, what)
+  return 4, { n, what .. " expected, got " .. typename(count, n, v) }
+end
+local function pack(...)
+  return 1, { n = select("#", ...), ... }
+end
+local function next_(...)
+  local count, t, k = select("#", ...), ...
+  if type(t) ~= "table" then
+    return expected(count, 1, t, "table")
+  end
+  return pack(next_raw(real(t), k))
+end
+-- pairs' iterator for a proxy: like Lua's, a function other than the
+-- global `next`.
+local function proxy_next(t, k)
+  return next_raw(real(t), k)
+end
+local function pairs_(...)
+  local count, t = select("#", ...), ...
+  if type(t) ~= "table" then
+    return expected(count, 1, t, "table")
+  end
+  if backing[t] then
+    return pack(proxy_next, t, nil)
+  end
+  return pack(pairs_raw(t))
+end
+local function ipairs_(...)
+  local count, t = select("#", ...), ...
+  if type(t) ~= "table" then
+    return expected(count, 1, t, "table")
+  end
   local b = backing[t]
   if b then
-    return ipairs_iter, b, 0
+    return pack(ipairs_iter, b, 0)
   end
-  return ipairs_raw(t)
+  return pack(ipairs_raw(t))
 end
-G.rawget = function(t, k)
-  return rawget_raw(real(t), k)
+local function rawget_(...)
+  local count, t, k = select("#", ...), ...
+  if type(t) ~= "table" then
+    return expected(count, 1, t, "table")
+  end
+  if count < 2 then
+    return 4, { 2, "value expected" }
+  end
+  return 0, rawget_raw(real(t), k)
 end
--- In the (status, value) convention of the Rust primitives: the server
--- makes these two C functions (see lift.rs) so that their errors keep the
--- script's frame, as Redis's C rawset and setmetatable do.
-local function rawset_(t, k, v)
+local function rawset_(...)
+  local count, t, k, v = select("#", ...), ...
+  if type(t) ~= "table" then
+    return expected(count, 1, t, "table")
+  end
+  for n = 2, 3 do
+    if count < n then
+      return 4, { n, "value expected" }
+    end
+  end
   if backing[t] then
     return 3, READONLY
   end
   return 0, rawset_raw(t, k, v)
 end
-local function setmetatable_(t, mt)
+local function setmetatable_(...)
+  local count, t, mt = select("#", ...), ...
+  if type(t) ~= "table" then
+    return expected(count, 1, t, "table")
+  end
+  if count < 2 or (mt ~= nil and type(mt) ~= "table") then
+    return 4, { 2, "nil or table expected" }
+  end
   if backing[t] then
     return 3, READONLY
+  end
+  local current = getmetatable_raw(t)
+  if current ~= nil and rawget_raw(current, "__metatable") ~= nil then
+    return 2, "cannot change a protected metatable"
   end
   return 0, setmetatable_raw(t, mt)
 end
@@ -143,15 +205,24 @@ local function pcall_result(ok, ...)
   return false, e
 end
 G.pcall = function(...)
+  -- Redis's pcall puts its result placeholder (a boolean) where the
+  -- function goes, so with no function it calls that.
+  if select("#", ...) == 0 then
+    return false, "attempt to call a boolean value"
+  end
   return pcall_result(pcall_raw(...))
 end
 local function xpcall_result(ok, ...)
   if not ok and killed() then
-    error((...), 0)
+    return 3, (...)
   end
-  return ok, ...
+  return pack(ok, ...)
 end
-G.xpcall = function(f, h)
+local function xpcall_(...)
+  local count, f, h = select("#", ...), ...
+  if count < 2 then
+    return 4, { 2, "value expected" }
+  end
   return xpcall_result(xpcall(f, h))
 end
 -- Chunks compiled by a script run in the script's environment, not in the
@@ -161,17 +232,45 @@ end
 local function is_binary(s)
   return type(s) == "string" and s:byte(1) == 27
 end
-G.loadstring = function(s, name)
-  if is_binary(s) then
-    return nil, "binary chunks are not allowed"
+local function is_text(v)
+  local kind = type(v)
+  return kind == "string" or kind == "number"
+end
+-- luaL_optstring's check of a chunk name.
+local function bad_name(count, name)
+  if name ~= nil and not is_text(name) then
+    return expected(count, 2, name, "string")
   end
-  local f, e = loadstring_raw(s, name)
+end
+local function in_env(f, e)
   if f then
     setfenv(f, env)
   end
-  return f, e
+  return pack(f, e)
 end
-G.load = function(fn, name)
+local function loadstring_(...)
+  local count, s, name = select("#", ...), ...
+  if not is_text(s) then
+    return expected(count, 1, s, "string")
+  end
+  local status, problem = bad_name(count, name)
+  if status then
+    return status, problem
+  end
+  if is_binary(s) then
+    return pack(nil, "binary chunks are not allowed")
+  end
+  return in_env(loadstring_raw(s, name))
+end
+local function load_(...)
+  local count, fn, name = select("#", ...), ...
+  if type(fn) ~= "function" then
+    return expected(count, 1, fn, "function")
+  end
+  local status, problem = bad_name(count, name)
+  if status then
+    return status, problem
+  end
   local first = true
   local binary = false
   local reader = function()
@@ -187,12 +286,9 @@ G.load = function(fn, name)
   end
   local f, e = load_raw(reader, name)
   if binary then
-    return nil, "binary chunks are not allowed"
+    return pack(nil, "binary chunks are not allowed")
   end
-  if f then
-    setfenv(f, env)
-  end
-  return f, e
+  return in_env(f, e)
 end
 
 -- Primitives that exist only while a script runs (they borrow the calling
@@ -250,8 +346,15 @@ end
 G.__redis__err__handler = handler
 
 return {
+  next = next_,
+  pairs = pairs_,
+  ipairs = ipairs_,
+  rawget = rawget_,
   rawset = rawset_,
   setmetatable = setmetatable_,
+  loadstring = loadstring_,
+  load = load_,
+  xpcall = xpcall_,
   env = env,
   slot = slot,
   via_slot = via_slot,

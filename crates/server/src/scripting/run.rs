@@ -8,7 +8,9 @@
 //! not change the caller's protocol) and are restored afterwards.
 
 use super::busy::{RunState, KILLED};
-use super::convert::{error_text, frame_to_lua, lua_to_arg, lua_to_frame, sanitize};
+use super::convert::{
+    counted_error_table, error_text, frame_to_lua, lua_to_arg, lua_to_frame, sanitize, ReplyErrors,
+};
 use super::sandbox::{Vm, VmKind};
 use super::{ScriptCallError, ScriptCallMode};
 use crate::dispatch::KeyspaceLock;
@@ -71,7 +73,10 @@ pub fn run(
     session.client.db = saved_db;
     session.client.protocol = saved_protocol;
     match outcome {
-        Ok(frame) => frame,
+        Ok((frame, errors)) => {
+            session.note_script_reply_errors(&errors);
+            frame
+        }
         Err(e) => Frame::error(format!(
             "ERR Error running script {}, {}",
             inv.name,
@@ -96,7 +101,12 @@ fn sanitize_text(text: &str) -> String {
     text.replace(['\r', '\n'], " ")
 }
 
-fn execute(vm: &Vm, kind: VmKind, ctx: &RefCell<CallCtx>, inv: &Invocation) -> mlua::Result<Frame> {
+fn execute(
+    vm: &Vm,
+    kind: VmKind,
+    ctx: &RefCell<CallCtx>,
+    inv: &Invocation,
+) -> mlua::Result<(Frame, ReplyErrors)> {
     let lua = &vm.lua;
     let keys = string_array(lua, inv.keys)?;
     let args = string_array(lua, inv.args)?;
@@ -124,24 +134,29 @@ fn execute(vm: &Vm, kind: VmKind, ctx: &RefCell<CallCtx>, inv: &Invocation) -> m
         }
         let (ok, value) = result?;
         let c = ctx.borrow();
-        if ok {
-            return Ok(lua_to_frame(&value, c.resp3));
-        }
-        Ok(error_reply(&value, inv.name, c.run.killed()))
+        let mut errors = ReplyErrors::default();
+        let reply = if ok {
+            lua_to_frame(&value, c.resp3, &mut errors)
+        } else {
+            error_reply(&value, inv.name, c.run.killed(), &mut errors)
+        };
+        Ok((reply, errors))
     })
 }
 
 /// The reply for a script that raised `value` (the table Redis's error
-/// handler builds: `err`, `source`, `line`).
-fn error_reply(value: &Value, name: &str, killed: bool) -> Frame {
+/// handler builds: `err`, `source`, `line`), noted in `errors`.
+fn error_reply(value: &Value, name: &str, killed: bool, errors: &mut ReplyErrors) -> Frame {
     let Value::Table(t) = value else {
         let text = match value {
             Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
             _ => "execution failure".to_string(),
         };
-        return Frame::error(sanitize_text(&format!(
+        let text = Bytes::from(sanitize_text(&format!(
             "ERR Error running script {name}, {text:.100}"
         )));
+        errors.new.push(text.clone());
+        return Frame::Error(text);
     };
     let text_field = |field: &str| -> Option<Vec<u8>> {
         match t.raw_get::<Value>(field).ok()? {
@@ -168,7 +183,14 @@ fn error_reply(value: &Value, name: &str, killed: bool) -> Frame {
         message.extend_from_slice(&line);
         message.push(b'.');
     }
-    Frame::Error(Bytes::from(sanitize(&message)))
+    let message = sanitize(&message);
+    if killed {
+        // The kill's own error, whatever the script was raising.
+        errors.new.push(Bytes::from(message.clone()));
+    } else {
+        errors.note(t, &message);
+    }
+    Frame::Error(Bytes::from(message))
 }
 
 fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
@@ -179,10 +201,23 @@ fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
     Ok(table)
 }
 
-/// `{err = "<code> <msg>"}` as status 3 (raise) or 0 (return).
-fn error_answer(lua: &Lua, message: &[u8], raise: bool) -> mlua::Result<(i64, Value)> {
-    let table = lua.create_table()?;
-    table.raw_set("err", lua.create_string(error_text(message))?)?;
+/// `{err = "<code> <msg>"}` as status 3 (raise) or 0 (return). A call the
+/// server refused was counted as an error then (`counted`); a call with
+/// bad arguments never reached it, and its error is the script's own.
+fn error_answer(
+    lua: &Lua,
+    message: &[u8],
+    raise: bool,
+    counted: bool,
+) -> mlua::Result<(i64, Value)> {
+    let text = error_text(message);
+    let table = if counted {
+        counted_error_table(lua, &text)?
+    } else {
+        let table = lua.create_table()?;
+        table.raw_set("err", lua.create_string(text)?)?;
+        table
+    };
     Ok((if raise { 3 } else { 0 }, Value::Table(table)))
 }
 
@@ -205,7 +240,7 @@ fn redis_call(
 ) -> mlua::Result<(i64, Value)> {
     let argv = match arguments(args) {
         Ok(argv) => argv,
-        Err(message) => return error_answer(lua, message.as_bytes(), raise),
+        Err(message) => return error_answer(lua, message.as_bytes(), raise, false),
     };
     let mut guard = ctx.borrow_mut();
     let c = &mut *guard;
@@ -214,7 +249,7 @@ fn redis_call(
         deny_oom: c.deny_oom,
     };
     match c.session.call_from_script(c.ks, &argv, mode) {
-        Err(error) => error_answer(lua, error.message().as_bytes(), raise),
+        Err(error) => error_answer(lua, error.message().as_bytes(), raise, true),
         Ok(done) => {
             if done.wrote {
                 c.run.note_write();
@@ -222,9 +257,7 @@ fn redis_call(
             }
             if raise {
                 if let Frame::Error(text) = &done.reply {
-                    let table = lua.create_table()?;
-                    table.raw_set("err", lua.create_string(text)?)?;
-                    return Ok((3, Value::Table(table)));
+                    return Ok((3, Value::Table(counted_error_table(lua, text)?)));
                 }
             }
             Ok((0, frame_to_lua(lua, &done.reply, c.resp3)?))
@@ -235,7 +268,7 @@ fn redis_call(
 fn acl_check(lua: &Lua, ctx: &RefCell<CallCtx>, args: MultiValue) -> mlua::Result<(i64, Value)> {
     let argv = match arguments(args) {
         Ok(argv) => argv,
-        Err(message) => return error_answer(lua, message.as_bytes(), true),
+        Err(message) => return error_answer(lua, message.as_bytes(), true, false),
     };
     let mut guard = ctx.borrow_mut();
     let c = &mut *guard;
@@ -248,14 +281,16 @@ fn acl_check(lua: &Lua, ctx: &RefCell<CallCtx>, args: MultiValue) -> mlua::Resul
             lua,
             b"Invalid command passed to redis.acl_check_cmd()",
             true,
+            false,
         ),
-        Err(other) => error_answer(lua, other.message().as_bytes(), true),
+        // Only asked: nothing counted these.
+        Err(other) => error_answer(lua, other.message().as_bytes(), true, false),
     }
 }
 
 fn set_resp(lua: &Lua, ctx: &RefCell<CallCtx>, args: MultiValue) -> mlua::Result<(i64, Value)> {
     if args.len() != 1 {
-        return error_answer(lua, b"redis.setresp() requires one argument.", true);
+        return error_answer(lua, b"redis.setresp() requires one argument.", true, false);
     }
     let version = match &args[0] {
         Value::Number(n) => *n as i64,
@@ -266,7 +301,7 @@ fn set_resp(lua: &Lua, ctx: &RefCell<CallCtx>, args: MultiValue) -> mlua::Result
         _ => 0,
     };
     if version != 2 && version != 3 {
-        return error_answer(lua, b"RESP version must be 2 or 3.", true);
+        return error_answer(lua, b"RESP version must be 2 or 3.", true, false);
     }
     let mut c = ctx.borrow_mut();
     c.resp3 = version == 3;

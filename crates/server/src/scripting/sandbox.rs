@@ -62,17 +62,30 @@ impl Vm {
         let globals = lua.globals();
         let debug: Table = globals.get("debug")?;
         let getinfo: Function = debug.get("getinfo")?;
+        let getmetatable: Function = debug.get("getmetatable")?;
         let killed = lua.create_function(move |_, ()| Ok(run.killed()))?;
-        let handles: Table =
-            lua.load(PRELUDE)
-                .set_name("=moat")
-                .call((globals.clone(), getinfo, killed))?;
+        let handles: Table = lua.load(PRELUDE).set_name("=moat").call((
+            globals.clone(),
+            getinfo,
+            killed,
+            getmetatable,
+        ))?;
         let protect: Function = handles.get("protect")?;
         let via_slot: Function = handles.get("via_slot")?;
         let strict: Function = handles.get("strict")?;
 
         install_random(&lua, &globals, rand)?;
-        for name in ["rawset", "setmetatable"] {
+        for name in [
+            "next",
+            "pairs",
+            "ipairs",
+            "rawget",
+            "rawset",
+            "setmetatable",
+            "loadstring",
+            "load",
+            "xpcall",
+        ] {
             let f: Function = handles.get(name)?;
             globals.raw_set(name, lift(&lua, f)?)?;
         }
