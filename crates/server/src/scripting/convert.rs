@@ -288,7 +288,8 @@ pub fn sanitize(text: &[u8]) -> Vec<u8> {
 pub fn lua_to_arg(value: &Value) -> Option<Bytes> {
     match value {
         Value::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
-        Value::Integer(n) => Some(Bytes::from(n.to_string())),
+        // mlua hands integral numbers over as integers: Lua 5.1 has none.
+        Value::Integer(n) => Some(Bytes::from(format_number(*n as f64))),
         Value::Number(n) => Some(Bytes::from(format_number(*n))),
         _ => None,
     }
@@ -296,25 +297,59 @@ pub fn lua_to_arg(value: &Value) -> Option<Bytes> {
 
 /// A Lua number as text, as Redis's `fpconv_dtoa` writes it.
 pub fn format_number(n: f64) -> String {
+    // Redis's double2ll: integers within half the i64 range print as such.
+    const HALF_RANGE: f64 = (i64::MAX / 2) as f64;
     if n.is_nan() {
-        return "nan".to_string();
+        return if n.is_sign_negative() { "-nan" } else { "nan" }.to_string();
     }
     if n.is_infinite() {
         return if n > 0.0 { "inf" } else { "-inf" }.to_string();
     }
-    if n == n.trunc() && n.abs() < 1e17 {
-        return format!("{}", n as i64);
+    if (-HALF_RANGE..=HALF_RANGE).contains(&n) && n == n.trunc() {
+        return (n as i64).to_string();
     }
-    let text = format!("{n}");
-    if text.len() > 21 {
-        let exp = format!("{n:e}");
-        // Rust writes `1e21`, C `1e+21`.
-        return match exp.split_once('e') {
-            Some((mantissa, e)) if !e.starts_with('-') => format!("{mantissa}e+{e}"),
-            _ => exp,
-        };
+    fpconv_layout(n)
+}
+
+/// The shortest digits of `n`, laid out as fpconv_dtoa's `emit_digits`
+/// lays them out: plainly while the exponent is small, else `d.ddde+X`.
+fn fpconv_layout(n: f64) -> String {
+    let scientific = format!("{:e}", n.abs());
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let ndigits = digits.len() as i32;
+    // fpconv's K: the power of ten of the last digit.
+    let k = exponent - (ndigits - 1);
+    let neg = n.is_sign_negative();
+    let mut out = String::from(if neg { "-" } else { "" });
+    let abs_exponent = exponent.abs();
+    if k >= 0 && abs_exponent < ndigits + 7 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', k as usize));
+    } else if k < 0 && (k > -7 || abs_exponent < 4) {
+        let offset = ndigits + k;
+        if offset <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-offset) as usize));
+            out.push_str(&digits);
+        } else {
+            out.push_str(&digits[..offset as usize]);
+            out.push('.');
+            out.push_str(&digits[offset as usize..]);
+        }
+    } else {
+        let kept = ndigits.min(18 - i32::from(neg)) as usize;
+        out.push_str(&digits[..1]);
+        if kept > 1 {
+            out.push('.');
+            out.push_str(&digits[1..kept]);
+        }
+        out.push('e');
+        out.push(if exponent < 0 { '-' } else { '+' });
+        out.push_str(&abs_exponent.to_string());
     }
-    text
+    out
 }
 
 /// The `err` text of Redis's `luaPushErrorBuff`: `-CODE msg` keeps its
@@ -450,5 +485,19 @@ mod tests {
         assert_eq!(format_number(10.0), "10");
         assert_eq!(format_number(1.5), "1.5");
         assert_eq!(format_number(-0.25), "-0.25");
+        // fpconv_dtoa's layouts, as Redis 7.2 passes numbers to commands.
+        assert_eq!(format_number(0.1), "0.1");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(5e18), "5e+18");
+        assert_eq!(format_number(4e18), "4000000000000000000");
+        assert_eq!(format_number(1.5e20), "1.5e+20");
+        assert_eq!(format_number(1e100), "1e+100");
+        assert_eq!(format_number(1e-6), "0.000001");
+        assert_eq!(format_number(1e-7), "1e-7");
+        assert_eq!(format_number(123.456), "123.456");
+        assert_eq!(format_number(1.25e-5), "1.25e-5");
+        assert_eq!(format_number(1.25e-4), "0.000125");
+        assert_eq!(format_number(f64::NAN.copysign(-1.0)), "-nan");
+        assert_eq!(format_number(f64::NAN.copysign(1.0)), "nan");
     }
 }
