@@ -120,12 +120,15 @@ pub fn run_handler(
     match handler {
         HandlerKind::Data(handler) => {
             let keyspace = ks.get();
+            let dirty_before = keyspace.dirty;
             let mut ctx = Ctx {
                 ks: keyspace,
                 client: &mut session.client,
                 now_ms,
             };
-            handler(&mut ctx, argv)
+            let reply = handler(&mut ctx, argv);
+            ctx.ks.settle_changes(dirty_before);
+            reply
         }
         HandlerKind::Session(handler) => handler(session, ks, argv),
     }

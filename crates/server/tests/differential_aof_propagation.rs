@@ -87,6 +87,8 @@ const CASES: &[&[&str]] = &[
     &["BITFIELD bf SET u8 0 200"],
     &["BITFIELD bf INCRBY u8 0 100 OVERFLOW FAIL INCRBY u8 0 100"],
     &["BITFIELD bf GET u8 0"],
+    // A write that creates its key but changes nothing counts no change.
+    &["BITFIELD bfn OVERFLOW FAIL INCRBY u2 0 10"],
     &["BITOP AND dest bk bf"],
     &["BITOP OR dest2 nokey1 nokey2"],
     // Keys.
@@ -125,6 +127,13 @@ const CASES: &[&[&str]] = &[
     &["RESTORE d3 4102444800000 $p REPLACE ABSTTL"],
     &["RESTORE d4 0 $p IDLETIME 10"],
     &["RESTORE d5 0 $p FREQ 5"],
+    // REPLACE deletes a key whose time has passed as any other.
+    &["SET dx v PX 30", "sleep 60", "RESTORE dx 0 $p REPLACE"],
+    &[
+        "SET dy v PX 30",
+        "sleep 60",
+        "RESTORE dy 1 $p REPLACE ABSTTL",
+    ],
     &["SELECT 5", "SET k5 v", "SET k5b v EX 100", "SELECT 0"],
     &["SELECT 5", "INCR k5n", "SELECT 0", "INCR k0n"],
     &["SWAPDB 2 3"],
@@ -254,10 +263,13 @@ const CASES: &[&[&str]] = &[
     &["XGROUP CREATECONSUMER xs g c9"],
     &["XGROUP DELCONSUMER xs g c9"],
     &["XGROUP DESTROY xs g2"],
+    &["XGROUP DESTROY xs nogroup"],
     &["XREADGROUP GROUP g c1 COUNT 1 STREAMS xs >"],
     &["XREADGROUP GROUP g c1 COUNT 2 STREAMS xs >"],
     &["XREADGROUP GROUP g c1 STREAMS xs 0"],
     &["XREADGROUP GROUP g c2 NOACK COUNT 1 STREAMS xs >"],
+    &["XGROUP CREATECONSUMER xs g c1"],
+    &["XGROUP DELCONSUMER xs g nobody"],
     &["XACK xs g 1-2"],
     &["XCLAIM xs g c3 0 2-0"],
     &["XCLAIM xs g c3 0 2-0 JUSTID"],

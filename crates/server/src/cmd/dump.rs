@@ -99,8 +99,10 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         return Err(Frame::error("ERR Invalid TTL value, must be >= 0"));
     }
     let value = restore_value(&argv[3], &limits).map_err(|e| Frame::error(e.text()))?;
-    // Only now, with a value to put in its place, does REPLACE delete.
-    let deleted = options.replace && db.remove(key);
+    // Only now, with a value to put in its place, does REPLACE delete; a
+    // key whose time has passed is deleted, not expired, as Redis's
+    // `dbDelete` does without looking the key up first.
+    let deleted = options.replace && db.remove_stored(key);
     // Redis adds the relative TTL to the command's time without an
     // overflow check; a sum that wraps is in the past like any other.
     let expire_at = match ttl {

@@ -74,6 +74,8 @@ fn hset(ctx: &mut Ctx<'_>, argv: &[Bytes], legacy: bool) -> Reply {
         .count();
     db.modified(key);
     db.notify(NotifyFlags::HASH, "hset", key);
+    // A change per field given, new or not, the same value or not.
+    db.count_changes(pairs.len() / 2);
     Ok(if legacy { Frame::ok() } else { count(added) })
 }
 
@@ -129,6 +131,7 @@ fn hdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if deleted > 0 {
         edited_notify(&mut db, key, empty, NotifyFlags::HASH, "hdel");
     }
+    db.count_changes(deleted);
     Ok(count(deleted))
 }
 

@@ -72,21 +72,26 @@ fn pfadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let max_bytes = ctx.ks.hll_sparse_max_bytes;
     let key = &argv[1];
     let mut db = selected_db(ctx);
-    let mut changed = false;
+    // Redis counts a change for the key it created and one for each
+    // element that raised a register.
+    let mut changes = 0;
     if sketch_at(&mut db, key, Access::Write)?.is_none() {
         db.set(key, Value::raw_string(sketch::new_sparse()), false);
-        changed = true;
+        changes += 1;
     }
     let bytes = sketch_at(&mut db, key, Access::Write)?.expect("present: created above");
     for element in &argv[2..] {
         let (index, run) = sketch::register_and_run(element);
-        changed |= sketch::raise(bytes, index, run, max_bytes).map_err(sketch_error)?;
+        let raised = sketch::raise(bytes, index, run, max_bytes).map_err(sketch_error)?;
+        changes += usize::from(raised);
     }
+    let changed = changes > 0;
     if changed {
         sketch::invalidate_cache(bytes);
         db.modified(key);
         db.notify(NotifyFlags::STRING, "pfadd", key);
     }
+    db.count_changes(changes);
     Ok(flag(changed))
 }
 

@@ -88,6 +88,7 @@ fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             deleted += 1;
         }
     }
+    db.count_changes(deleted);
     Ok(count(deleted))
 }
 
@@ -264,7 +265,8 @@ pub(crate) fn check_flush_mode(argv: &[Bytes]) -> Result<(), Frame> {
 
 fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     check_flush_mode(argv)?;
-    ctx.ks.flush_db(ctx.client.db);
+    let removed = ctx.ks.flush_db(ctx.client.db);
+    ctx.ks.count_changes(removed as u64);
     Ok(Frame::ok())
 }
 

@@ -52,15 +52,18 @@ pub(super) fn pick(value: &mut Value) -> Option<&mut ListValue> {
     value.as_list_mut()
 }
 
-/// After elements were removed: deletes an emptied list, else lets it
-/// shrink back to a listpack, and reports the change: `event`, then `del`
-/// if the list was deleted, as Redis raises them.
+/// After `removed` elements were removed: deletes an emptied list, else
+/// lets it shrink back to a listpack, and reports the change: `event`,
+/// then `del` if the list was deleted, as Redis raises them, and a change
+/// per element removed, as Redis's `listElementsRemoved` counts them.
 pub(super) fn after_removal(
     db: &mut DbView<'_>,
     key: &[u8],
     limits: &Thresholds,
     event: &'static str,
+    removed: usize,
 ) {
+    db.count_changes(removed);
     let emptied = match existing(db, key, Access::Peek, pick) {
         Ok(Some(list)) if list.is_empty() => {
             db.remove(key);
@@ -116,6 +119,7 @@ fn push(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End, only_existing: bool) -> Rep
     let len = list.len();
     db.modified(key);
     db.notify(NotifyFlags::LIST, push_event(end), key);
+    db.count_changes(elements.len());
     Ok(count(len))
 }
 
@@ -145,19 +149,22 @@ fn pop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> Reply {
             Frame::Null
         });
     };
-    let reply = match wanted {
+    let (reply, popped) = match wanted {
         Some(0) => return Ok(Frame::Array(Vec::new())),
-        None => list
-            .pop(end)
-            .map_or(Frame::Null, |e| Frame::Bulk(Bytes::from(e))),
-        Some(n) => Frame::Array(
-            (0..n)
+        None => match list.pop(end) {
+            Some(element) => (Frame::Bulk(Bytes::from(element)), 1),
+            None => (Frame::Null, 0),
+        },
+        Some(n) => {
+            let elements: Vec<Frame> = (0..n)
                 .map_while(|_| list.pop(end))
                 .map(|e| Frame::Bulk(Bytes::from(e)))
-                .collect(),
-        ),
+                .collect();
+            let popped = elements.len();
+            (Frame::Array(elements), popped)
+        }
     };
-    after_removal(&mut db, key, &limits, pop_event(end));
+    after_removal(&mut db, key, &limits, pop_event(end), popped);
     Ok(reply)
 }
 
@@ -259,7 +266,7 @@ fn lrem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let limit = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
     let removed = list.remove_matching(&argv[3], limit, from);
     if removed > 0 {
-        after_removal(&mut db, key, &limits, "lrem");
+        after_removal(&mut db, key, &limits, "lrem", removed);
     }
     Ok(count(removed))
 }
@@ -281,11 +288,10 @@ fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     list.remove_range(0, left);
     let remaining = list.len();
     list.remove_range(remaining - right.min(remaining), right);
-    after_removal(&mut db, key, &limits, "ltrim");
-    // Redis counts (and so propagates) only the elements removed.
-    if left == 0 && right == 0 {
-        db.propagate_nothing();
-    }
+    let removed = len - list.len();
+    // Redis counts (and so propagates) only the elements removed: an
+    // LTRIM that kept every element still touches WATCH, but is no change.
+    after_removal(&mut db, key, &limits, "ltrim", removed);
     Ok(Frame::ok())
 }
 
@@ -406,7 +412,7 @@ pub(super) fn move_element(
     }
     db.modified(target);
     db.notify(NotifyFlags::LIST, push_event(to), target);
-    after_removal(&mut db, source, &limits, pop_event(from));
+    after_removal(&mut db, source, &limits, pop_event(from), 1);
     Ok(Frame::Bulk(Bytes::from(element)))
 }
 
@@ -461,7 +467,7 @@ pub(super) fn mpop(ctx: &mut Ctx<'_>, keys: &[Bytes], end: End, wanted: usize) -
             .map_while(|_| list.pop(end))
             .map(|e| Frame::Bulk(Bytes::from(e)))
             .collect();
-        after_removal(&mut db, key, &limits, pop_event(end));
+        after_removal(&mut db, key, &limits, pop_event(end), popped.len());
         // Redis propagates LMPOP and BLMPOP as `LPOP|RPOP key count`.
         if db.propagating() {
             db.propagate_as(vec![

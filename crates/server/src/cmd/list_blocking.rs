@@ -46,7 +46,7 @@ fn bpop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> Reply {
             let Some(element) = list.pop(end) else {
                 continue;
             };
-            after_removal(&mut db, key, &limits, pop_event(end));
+            after_removal(&mut db, key, &limits, pop_event(end), 1);
             // Redis propagates a BLPOP that popped as LPOP.
             if db.propagating() {
                 db.propagate_as(vec![pop_word(end), key.clone()]);

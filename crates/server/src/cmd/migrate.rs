@@ -212,6 +212,7 @@ fn migrate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut target_error: Option<Vec<u8>> = None;
     let mut socket_error = false;
     let mut deleted = vec![word("DEL")];
+    let mut removed = 0;
     for (key, _, _) in &found {
         let Ok(reply) = read_line(&mut reader) else {
             socket_error = true;
@@ -230,11 +231,14 @@ fn migrate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         } else if !request.copy {
             db.remove(key);
             db.notify(NotifyFlags::GENERIC, "del", key);
+            removed += 1;
             if db.propagating() {
                 deleted.push((*key).clone());
             }
         }
     }
+    // A change per key moved away, however the command ends.
+    db.count_changes(removed);
     if deleted.len() > 1 {
         db.propagate_as(deleted);
     }

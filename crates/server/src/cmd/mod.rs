@@ -8,6 +8,8 @@
 pub mod args;
 pub mod bits;
 pub mod c_float;
+#[cfg(test)]
+mod changes_tests;
 pub mod collection;
 pub mod dump;
 pub mod geo;

@@ -127,7 +127,8 @@ mod tests {
 pub mod testing {
     use crate::client::ClientState;
     use crate::cmd::{
-        bits, dump, geo, hash, keys, list, memory, set, sort, stream, strings, zset, Ctx, Handler,
+        bits, dump, geo, hash, hll, keys, list, memory, set, sort, stream, strings, zset, Ctx,
+        Handler,
     };
     use crate::db::Keyspace;
     use bytes::Bytes;
@@ -165,12 +166,23 @@ pub mod testing {
         pub fn run_args(&mut self, argv: &[&[u8]]) -> Frame {
             let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
             let handler = find_handler(&argv).expect("test runs a known command");
+            // Counted as dispatch counts a data command's changes.
+            let dirty_before = self.ks.dirty;
             let mut ctx = Ctx {
                 ks: &mut self.ks,
                 client: &mut self.client,
                 now_ms: self.now_ms,
             };
-            handler(&mut ctx, &argv)
+            let reply = handler(&mut ctx, &argv);
+            self.ks.settle_changes(dirty_before);
+            reply
+        }
+
+        /// The changes (`rdb_changes_since_last_save`) `line` counts.
+        pub fn changes(&mut self, line: &str) -> u64 {
+            let before = self.ks.dirty;
+            self.run(line);
+            self.ks.dirty - before
         }
     }
 
@@ -190,6 +202,7 @@ pub mod testing {
             list::handlers(),
             sort::handlers(),
             geo::handlers(),
+            hll::handlers(),
             stream::handlers(),
             memory::handlers(),
         ];

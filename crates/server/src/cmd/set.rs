@@ -86,6 +86,7 @@ fn sadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         db.modified(key);
         db.notify(NotifyFlags::SET, "sadd", key);
     }
+    db.count_changes(added);
     Ok(count(added))
 }
 
@@ -108,6 +109,7 @@ fn srem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if removed > 0 {
         edited_notify(&mut db, key, empty, NotifyFlags::SET, "srem");
     }
+    db.count_changes(removed);
     Ok(count(removed))
 }
 
@@ -198,6 +200,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         db.notify(NotifyFlags::SET, "spop", key);
         db.notify(NotifyFlags::GENERIC, "del", key);
         db.propagate_as(vec![word("DEL"), argv[1].clone()]);
+        db.count_changes(size as usize);
         return Ok(reply);
     }
     let remaining = size - wanted;
@@ -224,6 +227,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     };
     db.modified(key);
     db.notify(NotifyFlags::SET, "spop", key);
+    db.count_changes(popped.len());
     if db.propagating() {
         // Redis batches the SREMs of a counted SPOP by 1024 members.
         for chunk in popped.chunks(1024) {
@@ -322,6 +326,9 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if added {
         db.notify(NotifyFlags::SET, "sadd", target);
     }
+    // The removal is one change, the addition (when the target lacked the
+    // member) another.
+    db.count_changes(1 + usize::from(added));
     Ok(Frame::Integer(1))
 }
 

@@ -308,6 +308,8 @@ fn sort(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
     }
     db.set(target, Value::List(list), false);
     db.notify(NotifyFlags::LIST, "sortstore", target);
+    // A change per element stored (an emptied target is one).
+    db.count_changes(stored.len());
     Ok(count(stored.len()))
 }
 

@@ -378,6 +378,8 @@ fn mset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         db.set(&pair[0], Value::string(&pair[1]), false);
         db.notify(NotifyFlags::STRING, "set", &pair[0]);
     }
+    // A change per pair, a key given twice counted twice.
+    db.count_changes(argv.len() / 2);
     Ok(Frame::ok())
 }
 
@@ -397,6 +399,7 @@ fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         db.set(&pair[0], Value::string(&pair[1]), false);
         db.notify(NotifyFlags::STRING, "set", &pair[0]);
     }
+    db.count_changes(argv.len() / 2);
     Ok(Frame::Integer(1))
 }
 

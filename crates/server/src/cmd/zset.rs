@@ -254,6 +254,7 @@ pub(crate) fn zadd(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: AddFlags, first
         let event = if flags.incr { "zincr" } else { "zadd" };
         db.notify(NotifyFlags::ZSET, event, key);
     }
+    db.count_changes(added + updated);
     if failed {
         return Err(Frame::error("ERR resulting score is not a number (NaN)"));
     }
@@ -357,6 +358,7 @@ fn zrem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if removed > 0 {
         edited_notify(&mut db, key, empty, NotifyFlags::ZSET, "zrem");
     }
+    db.count_changes(removed);
     Ok(count(removed))
 }
 
@@ -413,6 +415,7 @@ fn zremrange(ctx: &mut Ctx<'_>, argv: &[Bytes], by: RemoveBy) -> Reply {
         };
         edited_notify(&mut db, key, empty, NotifyFlags::ZSET, event);
     }
+    db.count_changes(doomed.len());
     Ok(count(doomed.len()))
 }
 

@@ -6,8 +6,11 @@
 //! moment anything looks at it (lazy expiry), reads count keyspace
 //! hits/misses and refresh LRU/LFU data, and every write goes through one
 //! funnel, [`Keyspace::key_modified`], so that WATCH and keyspace
-//! notifications can later hook a single place. Keys whose TTL passes
-//! while nobody looks are reclaimed by [`Keyspace::active_expire_cycle`].
+//! notifications can later hook a single place. How many changes a
+//! command counts (`rdb_changes_since_last_save`, the `save` points) is
+//! settled once per data command, by [`Keyspace::settle_changes`]. Keys
+//! whose TTL passes while nobody looks are reclaimed by
+//! [`Keyspace::active_expire_cycle`].
 
 mod access;
 mod database;
@@ -78,8 +81,13 @@ pub struct Keyspace {
     pub keyspace_hits: u64,
     /// Reads that did not (INFO `keyspace_misses`).
     pub keyspace_misses: u64,
-    /// Writes since the last save (INFO `rdb_changes_since_last_save`).
+    /// Changes since the last save (INFO `rdb_changes_since_last_save`,
+    /// what the `save` points count): Redis's `server.dirty`, counted per
+    /// command as [`Keyspace::settle_changes`] says.
     pub dirty: u64,
+    /// The running data command's own count of its changes, when it
+    /// stated one ([`Keyspace::count_changes`]).
+    stated_changes: Option<u64>,
     /// `lfu-log-factor` and `lfu-decay-time`.
     pub lfu: LfuParams,
     /// `proto-max-bulk-len`: the largest string a command may build.
@@ -147,6 +155,7 @@ impl Keyspace {
             keyspace_hits: 0,
             keyspace_misses: 0,
             dirty: 0,
+            stated_changes: None,
             lfu: LfuParams::default(),
             proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
             hll_sparse_max_bytes: 3000,
@@ -262,6 +271,29 @@ impl Keyspace {
     fn invalidate_all_tracked(&mut self) {
         self.tracking.mark_events(self.events.len());
         self.tracking.invalidate_all();
+    }
+
+    /// States how many changes the running data command made, replacing
+    /// the one change a writing command counts by default: Redis counts
+    /// some commands per element (LPUSH per element pushed, HSET per field
+    /// given, DEL per key deleted) and some writes as none (an LTRIM that
+    /// kept every element), and the count is what the save points and
+    /// propagation go by.
+    pub fn count_changes(&mut self, changes: u64) {
+        self.stated_changes = Some(changes);
+    }
+
+    /// Ends a data command that started when `dirty` was `dirty_before`:
+    /// it counts the changes it stated, else one if it modified anything
+    /// (Redis's usual `server.dirty++`, however many keys the command
+    /// touched: RENAME, LMOVE, a key created then filled), else none (an
+    /// expired key it found and deleted is no change).
+    pub fn settle_changes(&mut self, dirty_before: u64) {
+        match self.stated_changes.take() {
+            Some(changes) => self.dirty = dirty_before + changes,
+            None if self.dirty != dirty_before => self.dirty = dirty_before + 1,
+            None => {}
+        }
     }
 
     /// The single funnel every write goes through.
@@ -507,5 +539,59 @@ mod tests {
         ks.view(0, 0).set(b"k", Value::string(b"v"), false);
         ks.view(0, 0).set(b"j", Value::string(b"v"), false);
         assert_eq!(ks.dirty, 2);
+    }
+
+    #[test]
+    fn a_command_that_wrote_counts_one_change_by_default() {
+        let mut ks = Keyspace::new(1);
+        ks.dirty = 10;
+        ks.view(0, 0).set(b"k", Value::string(b"v"), false);
+        ks.view(0, 0).modified(b"k");
+        ks.view(0, 0).remove(b"k");
+        ks.settle_changes(10);
+        assert_eq!(ks.dirty, 11);
+    }
+
+    #[test]
+    fn a_command_that_wrote_nothing_counts_nothing() {
+        let mut ks = Keyspace::new(1);
+        ks.dirty = 10;
+        ks.settle_changes(10);
+        assert_eq!(ks.dirty, 10);
+    }
+
+    #[test]
+    fn an_expired_key_found_is_no_change() {
+        let mut ks = Keyspace::new(1);
+        ks.view(0, 0).set(b"k", Value::string(b"v"), false);
+        ks.view(0, 0).set_expire(b"k", 5);
+        let before = ks.dirty;
+        assert!(!ks.view(0, 10).contains(b"k"));
+        ks.settle_changes(before);
+        assert_eq!(ks.dirty, before);
+        assert_eq!(ks.expired_keys, 1);
+    }
+
+    #[test]
+    fn a_stated_count_replaces_the_default() {
+        let mut ks = Keyspace::new(1);
+        ks.view(0, 0).set(b"k", Value::string(b"v"), false);
+        ks.count_changes(3);
+        ks.settle_changes(0);
+        assert_eq!(ks.dirty, 3);
+        // The statement is the running command's only.
+        ks.view(0, 0).modified(b"k");
+        ks.settle_changes(3);
+        assert_eq!(ks.dirty, 4);
+    }
+
+    #[test]
+    fn a_write_may_count_as_none() {
+        let mut ks = Keyspace::new(1);
+        ks.view(0, 0).set(b"k", Value::string(b"v"), false);
+        ks.view(0, 0).modified(b"k");
+        ks.count_changes(0);
+        ks.settle_changes(1);
+        assert_eq!(ks.dirty, 1);
     }
 }

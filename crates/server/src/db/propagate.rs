@@ -2,8 +2,10 @@
 //! append to the AOF so that replaying the file rebuilds the dataset.
 //!
 //! Dispatch decides, once per command, whether the command's own argv is
-//! propagated: it is when the keyspace's `dirty` counter moved during a
-//! data handler. Handlers never do I/O; a handler whose argv would not
+//! propagated: it is when the command counted a change, the keyspace's
+//! `dirty` counter having moved during a data handler (as
+//! [`Keyspace::settle_changes`](super::Keyspace::settle_changes) counts
+//! it: an LTRIM that kept everything is no change). Handlers never do I/O; a handler whose argv would not
 //! replay deterministically (relative TTLs, random pops, float
 //! increments) calls [`Propagation::replace_own`] with the commands that
 //! state what it did, and [`Keyspace::key_expired`](super::Keyspace) adds

@@ -252,6 +252,18 @@ impl<'a> DbView<'a> {
         self.take(key).is_some()
     }
 
+    /// Deletes `key` as stored, even when its TTL has passed (Redis's
+    /// bare `dbDelete`, which RESTORE ... REPLACE calls without a lookup):
+    /// such a key is deleted as any other, not expired.
+    pub fn remove_stored(&mut self, key: &[u8]) -> bool {
+        let Some(slot) = self.find_stored(key) else {
+            return false;
+        };
+        self.ks.dbs[self.index].remove_slot(slot);
+        self.modified(key);
+        true
+    }
+
     /// Deletes `key` and returns its entry.
     pub fn take(&mut self, key: &[u8]) -> Option<Entry> {
         let slot = self.lookup_slot(key, Access::Peek)?;
@@ -307,8 +319,9 @@ impl<'a> DbView<'a> {
         self.ks.propagate.replace_own(self.index, argv);
     }
 
-    /// The running command propagates nothing, though it counted as a
-    /// write (Redis's LTRIM that removed nothing).
+    /// The running command propagates nothing of its own, though it
+    /// counted changes: XREADGROUP and XCLAIM state what they did as other
+    /// commands.
     pub fn propagate_nothing(&mut self) {
         self.ks.propagate.suppress_own();
     }
@@ -322,6 +335,12 @@ impl<'a> DbView<'a> {
     /// Reports an in-place edit of `key`'s value.
     pub fn modified(&mut self, key: &[u8]) {
         self.ks.key_modified(self.index, key);
+    }
+
+    /// The running command counts `changes` changes rather than one: see
+    /// [`Keyspace::count_changes`].
+    pub fn count_changes(&mut self, changes: usize) {
+        self.ks.count_changes(changes as u64);
     }
 
     /// Wakes clients blocked on `key` without counting a change or touching

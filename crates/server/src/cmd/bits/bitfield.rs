@@ -191,8 +191,8 @@ pub fn bitfield(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
     let mut db = selected_db(ctx);
     let (buffer, grown) = string_for_bit_write(&mut db, key, (highest_bit >> 3) as usize + 1)?;
     // Redis counts a change for each write performed on a key it created
-    // or grew, or that moved a value.
-    let mut changed = false;
+    // or grew, or that moved a value; creating the key counts none.
+    let mut changes = 0;
     let replies = ops
         .iter()
         .map(|op| {
@@ -207,7 +207,7 @@ pub fn bitfield(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
                 return Frame::Null;
             };
             write_bits(buffer, op.offset, op.field.bits, new as u64);
-            changed |= grown || new != old;
+            changes += usize::from(grown || new != old);
             Frame::Integer(if matches!(op.kind, OpKind::Set(_)) {
                 old
             } else {
@@ -215,10 +215,11 @@ pub fn bitfield(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Reply {
             } as i64)
         })
         .collect();
-    if changed {
+    if changes > 0 {
         db.modified(key);
         db.notify(NotifyFlags::STRING, "setbit", key);
     }
+    db.count_changes(changes);
     Ok(Frame::Array(replies))
 }
 

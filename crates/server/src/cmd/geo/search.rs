@@ -344,6 +344,8 @@ pub fn run(ctx: &mut Ctx<'_>, argv: &[Bytes], form: Form) -> Reply {
         "georadiusstore"
     };
     db.notify(NotifyFlags::ZSET, event, target);
+    // A change per member stored (an emptied target is one).
+    db.count_changes(stored);
     Ok(count(stored))
 }
 

@@ -198,6 +198,7 @@ pub fn xdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         db.modified(key);
         db.notify(NotifyFlags::STREAM, "xdel", key);
     }
+    db.count_changes(deleted);
     Ok(count(deleted))
 }
 
@@ -220,6 +221,7 @@ pub fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         db.modified(key);
         db.notify(NotifyFlags::STREAM, "xtrim", key);
     }
+    db.count_changes(deleted);
     Ok(count(deleted))
 }
 

@@ -122,6 +122,9 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if let Some(event) = event {
         db.notify(NotifyFlags::STREAM, event, key);
     }
+    // A subcommand that changed something counts one change (a stream
+    // MKSTREAM created included), one that found nothing to change none.
+    db.count_changes(usize::from(event.is_some()));
     Ok(reply)
 }
 
@@ -154,6 +157,7 @@ pub fn xack(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if acked > 0 {
         db.modified(key);
     }
+    db.count_changes(acked);
     Ok(count(acked))
 }
 
@@ -310,10 +314,10 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     // The consumer exists from the attempt on, claimed entries or not.
     let (consumer, created_consumer) = group.consumer_or_create(consumer_name, now_ms);
     consumer.seen_time = now_ms;
-    let mut propagate_last_id = false;
-    if last_id > group.last_id {
+    let last_id_moved = last_id > group.last_id;
+    let mut propagate_last_id = last_id_moved;
+    if last_id_moved {
         group.last_id = last_id;
-        propagate_last_id = true;
     }
     // A bogus time is replaced by now rather than refused: clients compute
     // it from their own clocks.
@@ -322,6 +326,10 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         _ => now_ms,
     };
     let mut out = Vec::new();
+    // Redis counts the consumer it created, each record claimed or
+    // dropped, and else a group's last id moved by LASTID.
+    let mut changes = usize::from(created_consumer);
+    let mut restated = false;
     for (id, id_arg) in ids.into_iter().zip(&argv[5..]) {
         if !s.entries.contains_key(&id) {
             // The entry is gone: its pending record goes too, which
@@ -336,7 +344,10 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
                 ));
                 propagate_last_id = false;
             }
-            group.acknowledge(id);
+            if group.acknowledge(id) {
+                changes += 1;
+                restated = true;
+            }
             continue;
         }
         match group.pel.get(&id) {
@@ -364,10 +375,15 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             ));
             propagate_last_id = false;
         }
+        changes += 1;
+        restated = true;
         out.push(claimed_reply(s, id, justid));
     }
     if let Some(ops) = ops.as_mut().filter(|_| propagate_last_id) {
         ops.push(propagate::setid(key, group_name, &group));
+    }
+    if last_id_moved && !restated {
+        changes += 1;
     }
     s.groups.insert(stored_name, group);
     db.modified(key);
@@ -375,6 +391,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if created_consumer {
         db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
     }
+    db.count_changes(changes);
     Ok(Frame::Array(out))
 }
 
@@ -483,6 +500,8 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if created_consumer {
         db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
     }
+    // The consumer created, and each record claimed or dropped.
+    db.count_changes(usize::from(created_consumer) + claimed.len() + deleted.len());
     Ok(Frame::Array(vec![
         next_cursor.reply(),
         Frame::Array(claimed),

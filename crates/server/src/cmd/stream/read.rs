@@ -130,6 +130,9 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
         starts.push(start);
     }
     let mut served = Vec::new();
+    // XREADGROUP counts each consumer it created and each stream it served
+    // (its history, even empty, or new entries), as Redis 7.2 does.
+    let mut changes = 0;
     for (key, start) in keys.iter().zip(&starts) {
         // Redis looks every stream up again to serve it (a second
         // `lookupKeyRead`, counted like the first).
@@ -159,6 +162,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
                 if created {
                     db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
                 }
+                changes += usize::from(created) + usize::from(reply.is_some());
                 reply
             }
         };
@@ -167,6 +171,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
         }
     }
     if group.is_some() {
+        db.count_changes(changes);
         // Redis never propagates XREADGROUP itself, only what it did.
         db.propagate_nothing();
         for op in ops.into_iter().flatten() {

@@ -62,6 +62,7 @@ pub(super) fn pop_from(
     let empty = zset.is_empty();
     let event = if max { "zpopmax" } else { "zpopmin" };
     edited_notify(&mut db, key, empty, NotifyFlags::ZSET, event);
+    db.count_changes(popped.len());
     // Redis propagates ZMPOP and BZMPOP as `ZPOPMIN|ZPOPMAX key count`.
     if shape.with_key && db.propagating() {
         let name = if max {
