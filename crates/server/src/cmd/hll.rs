@@ -63,9 +63,28 @@ fn sketch_at<'v>(
     if matches!(string, StrValue::Int(_)) {
         return Err(sketch_error(SketchError::NotHll));
     }
-    let bytes = string.make_raw();
-    sketch::validate(bytes).map_err(sketch_error)?;
-    Ok(Some(bytes))
+    // Checked before it is made raw: a string that is no HLL keeps its
+    // encoding, as the command fails.
+    string.with_bytes(sketch::validate).map_err(sketch_error)?;
+    Ok(Some(string.make_raw()))
+}
+
+/// Merges the sketch at `key` into `max`, read as it is stored (Redis
+/// leaves a source's encoding alone); whether it was dense, or `None`
+/// for a missing key.
+fn merge_from(db: &mut DbView<'_>, key: &[u8], max: &mut [u8]) -> Result<Option<bool>, Frame> {
+    let Some(value) = db.lookup(key, Access::Read) else {
+        return Ok(None);
+    };
+    let string = value.as_str_mut().ok_or_else(wrong_type)?;
+    if matches!(string, StrValue::Int(_)) {
+        return Err(sketch_error(SketchError::NotHll));
+    }
+    string.with_bytes(|bytes| {
+        sketch::validate(bytes).map_err(sketch_error)?;
+        merge_into(max, bytes)?;
+        Ok(Some(sketch::is_dense(bytes)))
+    })
 }
 
 fn pfadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
@@ -140,10 +159,7 @@ fn pfmerge(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let mut any_dense = false;
     // The destination is one of the inputs, as in Redis.
     for key in &argv[1..] {
-        if let Some(bytes) = sketch_at(&mut db, key, Access::Read)? {
-            any_dense |= sketch::is_dense(bytes);
-            merge_into(&mut merged, bytes)?;
-        }
+        any_dense |= merge_from(&mut db, key, &mut merged)?.unwrap_or(false);
     }
     if sketch_at(&mut db, dest, Access::Write)?.is_none() {
         db.set(dest, Value::raw_string(sketch::new_sparse()), false);

@@ -143,13 +143,15 @@ pub fn xrange(ctx: &mut Ctx<'_>, argv: &[Bytes], rev: bool) -> Reply {
             return Err(syntax_error());
         }
     }
-    if limit == Some(0) {
-        return Ok(Frame::NullArray);
-    }
     let mut db = selected_db(ctx);
     let Some(s) = lookup(&mut db, &argv[1], Access::Read)? else {
         return Ok(Frame::Array(Vec::new()));
     };
+    // COUNT 0 (or less) answers null, but only for a stream: a missing key
+    // is still an empty array and another type WRONGTYPE.
+    if limit == Some(0) {
+        return Ok(Frame::NullArray);
+    }
     Ok(Frame::Array(range(s, start, end, limit.unwrap_or(0), rev)))
 }
 
@@ -279,7 +281,8 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     if !max_deleted.is_zero() {
         s.max_deleted_id = max_deleted;
     }
-    db.modified(key);
+    // One change, signalled to no WATCH, as in Redis.
+    db.count_changes(1);
     db.notify(NotifyFlags::STREAM, "xsetid", key);
     Ok(Frame::ok())
 }

@@ -118,7 +118,8 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
         _ => return Err(subcommand_error(&argv[1])),
     };
-    db.modified(key);
+    // No signalModifiedKey: a consumer group's change breaks no WATCH and
+    // invalidates no tracked key (MKSTREAM's new stream does, above).
     if let Some(event) = event {
         db.notify(NotifyFlags::STREAM, event, key);
     }
@@ -154,9 +155,7 @@ pub fn xack(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         .map(|a| id::parse_strict(a))
         .collect::<Result<Vec<_>, _>>()?;
     let acked = ids.into_iter().filter(|&id| group.acknowledge(id)).count();
-    if acked > 0 {
-        db.modified(key);
-    }
+    // Counted, but signalled to no WATCH, as in Redis.
     db.count_changes(acked);
     Ok(count(acked))
 }
@@ -386,11 +385,11 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         changes += 1;
     }
     s.groups.insert(stored_name, group);
-    db.modified(key);
     propagate_ops(&mut db, ops);
     if created_consumer {
         db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
     }
+    // Counted, but signalled to no WATCH, as in Redis.
     db.count_changes(changes);
     Ok(Frame::Array(out))
 }
@@ -495,12 +494,12 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
     }
     s.groups.insert(stored_name, group);
-    db.modified(key);
     propagate_ops(&mut db, ops);
     if created_consumer {
         db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
     }
-    // The consumer created, and each record claimed or dropped.
+    // The consumer created, and each record claimed or dropped: counted,
+    // but signalled to no WATCH, as in Redis.
     db.count_changes(usize::from(created_consumer) + claimed.len() + deleted.len());
     Ok(Frame::Array(vec![
         next_cursor.reply(),

@@ -154,11 +154,8 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes], group_form: bool) -> Reply {
                     now_ms,
                 };
                 let (reply, created) = read_group(s, key, group_name, consumer, read, ops.as_mut());
-                // Only a real change: a re-run that finds nothing must not
-                // mark the key ready and wake itself again.
-                if reply.is_some() || created {
-                    db.modified(key);
-                }
+                // Counted below, but signalled to no WATCH and no blocked
+                // reader, as in Redis.
                 if created {
                     db.notify(NotifyFlags::STREAM, "xgroup-createconsumer", key);
                 }
