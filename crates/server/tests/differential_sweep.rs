@@ -406,7 +406,9 @@ impl Side {
         let mut client = server.client().expect("connect");
         // Generous: PFSELFTEST takes two seconds in a debug build on an
         // idle machine, and the suite's other servers load this one.
-        client.set_timeout(Duration::from_secs(30)).expect("timeout");
+        client
+            .set_timeout(Duration::from_secs(30))
+            .expect("timeout");
         client
     }
 

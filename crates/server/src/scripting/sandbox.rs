@@ -93,9 +93,7 @@ impl Vm {
         let library = |primitives: &[(&str, libs::Primitive)]| -> mlua::Result<Table> {
             libs::table_of(&lua, primitives)
         };
-        let cjson = library(libs::cjson::PRIMITIVES)?;
-        cjson.raw_set("null", libs::cjson::null())?;
-        globals.raw_set("cjson", cjson)?;
+        globals.raw_set("cjson", libs::cjson::library(&lua)?)?;
         globals.raw_set("bit", library(libs::bit::PRIMITIVES)?)?;
         globals.raw_set("cmsgpack", library(libs::cmsgpack::PRIMITIVES)?)?;
         globals.raw_set("struct", library(libs::structlib::PRIMITIVES)?)?;

@@ -140,13 +140,35 @@ pub fn score_of(longitude: f64, latitude: f64) -> Option<f64> {
 /// The position a score stands for: the centre of its cell, clamped.
 pub fn position_of(score: f64) -> Option<(f64, f64)> {
     let cell = Cell {
-        bits: score as u64,
+        bits: c_double_to_u64(score),
         step: STEP_MAX,
     };
     let area = decode(LONG_RANGE, LAT_RANGE, cell)?;
     let longitude = ((area.longitude.min + area.longitude.max) / 2.0).clamp(LONG_MIN, LONG_MAX);
     let latitude = ((area.latitude.min + area.latitude.max) / 2.0).clamp(LAT_MIN, LAT_MAX);
     Some((longitude, latitude))
+}
+
+/// C's `(uint64_t)` cast of a double as x86-64 compilers emit it, which is
+/// what Redis applies to any sorted-set score GEOPOS or GEOHASH meets:
+/// below 2^63 a signed conversion (so -1 is all ones), above it the signed
+/// conversion of `d - 2^63` with the top bit flipped, and the "integer
+/// indefinite" 2^63 for what fits neither (so +inf is 0 and -inf 2^63).
+/// Rust's `as` saturates instead.
+fn c_double_to_u64(d: f64) -> u64 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    let cvttsd2si = |x: f64| -> i64 {
+        if x.is_nan() || !(-TWO_63..TWO_63).contains(&x) {
+            i64::MIN
+        } else {
+            x as i64
+        }
+    };
+    if d < TWO_63 {
+        cvttsd2si(d) as u64
+    } else {
+        (cvttsd2si(d - TWO_63) as u64) ^ (1 << 63)
+    }
 }
 
 /// `geohashAlign52Bits`.
@@ -423,6 +445,16 @@ pub fn human_coordinate(value: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn scores_convert_to_bits_as_c_on_x86_64() {
+        assert_eq!(c_double_to_u64(-1.0), u64::MAX);
+        assert_eq!(c_double_to_u64(f64::INFINITY), 0);
+        assert_eq!(c_double_to_u64(f64::NEG_INFINITY), 1 << 63);
+        assert_eq!(c_double_to_u64(1e16), 10_000_000_000_000_000);
+        assert_eq!(c_double_to_u64(1.5), 1);
+        assert_eq!(c_double_to_u64(1.8e19), 18_000_000_000_000_000_000);
+    }
+
     use super::*;
 
     #[test]

@@ -2,18 +2,20 @@
 //! `struct`), written in Rust because the vendored Lua ships none of them.
 //!
 //! Each library is a table of Rust primitives answering `(status, value)`;
-//! [`crate::scripting::lift`] makes them C functions that raise statuses 2
-//! and 3 as Lua errors, so scripts see plain Lua errors with Redis's
+//! [`crate::scripting::lift`] makes them C functions that raise statuses 2,
+//! 3 and 4 as Lua errors, so scripts see plain Lua errors with Redis's
 //! positions and texts and never a Rust error object.
 
 pub mod bit;
 pub mod cjson;
 pub mod cmsgpack;
+pub mod strtod;
 pub mod structlib;
 
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 
 /// What a primitive answers.
+#[derive(Debug)]
 pub enum Answer {
     Value(Value),
     Values(Vec<Value>),
@@ -21,13 +23,19 @@ pub enum Answer {
     Error(String),
     /// Redis's `luaPushError` + `luaError`: an error table, no position.
     Raise(String),
+    /// `luaL_argerror(n, message)`: Lua words it, naming the function as
+    /// the script called it (`'?'` under `pcall`, `calling 'f' on bad
+    /// self` for a method call).
+    ArgError(usize, String),
 }
 
 pub type Primitive = fn(&Lua, &[Value]) -> Answer;
 
-/// `bad argument #n to 'name' (msg)`, as `luaL_argerror` words it.
-pub fn arg_error(n: usize, name: &str, msg: &str) -> Answer {
-    Answer::Error(format!("bad argument #{n} to '{name}' ({msg})"))
+/// `luaL_argerror`: `bad argument #n to 'f' (msg)`. `_name` is the C
+/// function's own name, for the reader: Lua finds the name the script
+/// used.
+pub fn arg_error(n: usize, _name: &str, msg: &str) -> Answer {
+    Answer::ArgError(n, msg.to_string())
 }
 
 /// `luaL_typerror`'s message.
@@ -75,20 +83,16 @@ pub fn check_string(args: &[Value], n: usize, name: &str) -> Result<Vec<u8>, Ans
     }
 }
 
-/// Lua's `tonumber` on a string (`lua_str2number`: strtod, or hex).
+/// `luaL_checkinteger`: `luaL_checknumber` cast to `lua_Integer` (a
+/// truncation, as x86-64 does it).
+pub fn check_integer(args: &[Value], n: usize, name: &str) -> Result<i64, Answer> {
+    check_number(args, n, name).map(strtod::c_long)
+}
+
+/// Lua's `tonumber` on a string (`luaO_str2d`: glibc's strtod, with
+/// surrounding whitespace).
 pub fn parse_lua_number(text: &[u8]) -> Option<f64> {
-    let text = std::str::from_utf8(text).ok()?.trim();
-    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        return u64::from_str_radix(hex, 16).ok().map(|v| v as f64);
-    }
-    if text.is_empty() {
-        return None;
-    }
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("inf") || lower.contains("nan") {
-        return lower.parse::<f64>().ok();
-    }
-    text.parse::<f64>().ok()
+    strtod::lua_str2d(text)
 }
 
 /// A number as Lua 5.1 prints it (`%.14g`).
@@ -133,14 +137,21 @@ fn trim_fraction(text: &str) -> &str {
 pub fn table_of(lua: &Lua, primitives: &[(&str, Primitive)]) -> mlua::Result<Table> {
     let table = lua.create_table()?;
     for (name, primitive) in primitives {
-        let primitive = *primitive;
-        let function = lua.create_function(move |lua, args: MultiValue| {
-            let args: Vec<Value> = args.into_iter().collect();
-            answer_to_lua(lua, primitive(lua, &args))
-        })?;
-        table.raw_set(*name, crate::scripting::lift::lift(lua, function)?)?;
+        table.raw_set(*name, lifted(lua, *primitive)?)?;
     }
     Ok(table)
+}
+
+/// A primitive (possibly with state) as the C function scripts call.
+pub fn lifted(
+    lua: &Lua,
+    primitive: impl Fn(&Lua, &[Value]) -> Answer + Send + 'static,
+) -> mlua::Result<Function> {
+    let function = lua.create_function(move |lua, args: MultiValue| {
+        let args: Vec<Value> = args.into_iter().collect();
+        answer_to_lua(lua, primitive(lua, &args))
+    })?;
+    crate::scripting::lift::lift(lua, function)
 }
 
 /// The `(status, value)` pair the Lua wrappers expect.
@@ -164,6 +175,12 @@ pub fn answer_to_lua(lua: &Lua, answer: Answer) -> mlua::Result<(i64, Value)> {
                 lua.create_string(crate::scripting::convert::error_text(message.as_bytes()))?,
             )?;
             (3, Value::Table(table))
+        }
+        Answer::ArgError(n, message) => {
+            let table = lua.create_table()?;
+            table.raw_set(1, n)?;
+            table.raw_set(2, lua.create_string(message)?)?;
+            (4, Value::Table(table))
         }
     })
 }

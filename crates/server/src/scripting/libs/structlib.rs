@@ -1,15 +1,18 @@
 //! `struct` (Roberto Ierusalimschy's struct library as bundled with
 //! Redis): `pack`, `unpack`, `size` with its format language (`<` `>` `!n`
 //! endianness and alignment, `b B h H l L T i[n] I[n] f d c[n] s x`) and
-//! the sizes of an LP64 C ABI.
+//! the sizes of an LP64 C ABI, in the version with Redis's security fixes
+//! (offset and size checks, `integral size overflow`).
 
-use super::{arg_error, check_number, check_string, Answer, Primitive};
+use super::{arg_error, check_integer, check_number, check_string, Answer, Primitive};
 use mlua::{Lua, Value};
 
 pub const PRIMITIVES: &[(&str, Primitive)] = &[("pack", pack), ("unpack", unpack), ("size", size)];
 
 const MAX_INT_SIZE: usize = 32;
 const MAX_ALIGN: usize = 8;
+/// How many values `unpack` can push before its `luaL_checkstack` fails.
+const MAX_RESULTS: usize = 7996;
 
 #[derive(Clone, Copy)]
 struct Header {
@@ -81,7 +84,6 @@ impl Format<'_> {
             b' ' => {}
             b'>' => header.little = false,
             b'<' => header.little = true,
-            b'=' => header.little = cfg!(target_endian = "little"),
             b'!' => {
                 let a = self.num(MAX_ALIGN)?;
                 if !a.is_power_of_two() {
@@ -94,7 +96,7 @@ impl Format<'_> {
                     1,
                     "pack",
                     &format!("invalid format option '{}'", other as char),
-                ))
+                ));
             }
         }
         Ok(())
@@ -217,26 +219,31 @@ fn pack(lua: &Lua, args: &[Value]) -> Answer {
 fn unpack(lua: &Lua, args: &[Value]) -> Answer {
     let fmt = attempt!(check_string(args, 1, "unpack"));
     let data = attempt!(check_string(args, 2, "unpack"));
-    let start = match args.get(2) {
-        None | Some(Value::Nil) => 1.0,
-        Some(_) => attempt!(check_number(args, 3, "unpack")),
+    // `size_t pos = luaL_optinteger(L, 3, 1)`: a negative offset wraps
+    // and passes the check, failing at the first option (or coming back
+    // as it was when there is none).
+    let offset = match args.get(2) {
+        None | Some(Value::Nil) => 1,
+        Some(_) => attempt!(check_integer(args, 3, "unpack")),
     };
-    if start < 1.0 {
+    if offset == 0 {
         return arg_error(3, "unpack", "offset must be 1 or greater");
     }
-    let mut pos = start as usize - 1;
-    if pos > data.len() {
-        return arg_error(3, "unpack", "offset must be 1 or greater");
-    }
+    let mut pos = (offset as u64 as usize).wrapping_sub(1);
     let mut format = Format { fmt: &fmt, pos: 0 };
     let mut header = Header::default();
     let mut values: Vec<Value> = Vec::new();
     let text = |bytes: &[u8]| lua.create_string(bytes).map(Value::String);
     while let Some(opt) = format.next() {
         let mut size = attempt!(format.opt_size(opt));
-        pos = pos.saturating_add(to_align(pos, &header, opt, size));
-        if pos.checked_add(size).is_none_or(|end| end > data.len()) {
+        pos = pos.wrapping_add(to_align(pos, &header, opt, size));
+        if !fits(pos, size, data.len()) {
             return arg_error(2, "unpack", "data string too short");
+        }
+        // luaL_checkstack(L, 1, "too many results"), at the depth Redis's
+        // stack allows.
+        if values.len() > MAX_RESULTS {
+            return Answer::Error("stack overflow (too many results)".to_string());
         }
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
@@ -270,20 +277,16 @@ fn unpack(lua: &Lua, args: &[Value]) -> Answer {
             b'c' => {
                 if size == 0 {
                     let previous = match values.pop() {
-                        Some(Value::Number(n)) => n,
-                        Some(Value::String(s)) => match super::parse_lua_number(&s.as_bytes()) {
-                            Some(n) => n,
-                            None => {
-                                return Answer::Error(
-                                    "format `c0' needs a previous size".to_string(),
-                                )
-                            }
-                        },
-                        _ => return Answer::Error("format `c0' needs a previous size".to_string()),
+                        Some(Value::Number(n)) => Some(n),
+                        Some(Value::String(s)) => super::parse_lua_number(&s.as_bytes()),
+                        _ => None,
+                    };
+                    let Some(previous) = previous else {
+                        return Answer::Error("format 'c0' needs a previous size".to_string());
                     };
                     // A negative size wraps, as C's size_t conversion does.
-                    size = previous as i64 as usize;
-                    if pos.checked_add(size).is_none_or(|end| end > data.len()) {
+                    size = super::strtod::c_long(previous) as usize;
+                    if !fits(pos, size, data.len()) {
                         return arg_error(2, "unpack", "data string too short");
                     }
                 }
@@ -302,10 +305,15 @@ fn unpack(lua: &Lua, args: &[Value]) -> Answer {
             }
             other => attempt!(format.control(other, &mut header)),
         }
-        pos = pos.saturating_add(size);
+        pos = pos.wrapping_add(size);
     }
-    values.push(Value::Number((pos + 1) as f64));
+    values.push(Value::Number(pos.wrapping_add(1) as i64 as f64));
     Answer::Values(values)
+}
+
+/// `size <= ld && pos <= ld - size`.
+fn fits(pos: usize, size: usize, len: usize) -> bool {
+    size <= len && pos <= len - size
 }
 
 fn size(_: &Lua, args: &[Value]) -> Answer {
@@ -322,7 +330,8 @@ fn size(_: &Lua, args: &[Value]) -> Answer {
         if opt == b'c' && size == 0 {
             return arg_error(1, "size", "option 'c0' has no fixed size");
         }
-        if size == 0 {
+        // Letters struct.size does not know count for nothing.
+        if !opt.is_ascii_alphanumeric() {
             attempt!(format.control(opt, &mut header));
         }
         total = total.saturating_add(size);
