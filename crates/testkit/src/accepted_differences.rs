@@ -1961,3 +1961,56 @@ pub const AOF_PROPAGATION_DIFFERENCES: &[AofPropagationDifference] = &[
                  batches the members into SREMs of up to 1024 (as Valkey 8.1 does)",
     },
 ];
+
+/// A case of the WATCH and tracking sweep
+/// (`crates/server/tests/differential_watch_sweep.rs`, named as it names
+/// it) where Redis 7.2, which moat follows, signals modified keys
+/// otherwise than the 7.0.15 reference. The replies are still compared,
+/// and moat's outcome is checked against the one given here.
+#[derive(Debug, Clone, Copy)]
+pub struct WatchDifference {
+    pub case: &'static str,
+    /// The watched keys whose watch breaks (`1:key` for database 1).
+    pub broken: &'static [&'static str],
+    /// The keys a BCAST tracking client is told about, sorted.
+    pub broadcast: &'static [&'static str],
+    /// The keys a default-mode tracking client that read them is told
+    /// about, sorted.
+    pub tracked: &'static [&'static str],
+    /// moat's last reply (as the sweep renders it), where 7.2 words it
+    /// otherwise; still checked.
+    pub reply: Option<&'static str>,
+    pub reason: &'static str,
+}
+
+/// The cases of [`WatchDifference`] (Valkey 8.1 answers as moat does).
+pub const WATCH_DIFFERENCES: &[WatchDifference] = &[
+    WatchDifference {
+        case: "XREADGROUP GROUP grp c9 BLOCK 5000 STREAMS x > served by XGROUP DESTROY x \
+               grp after XGROUP SETID x grp $; XGROUP CREATECONSUMER x grp c9",
+        broken: &[],
+        broadcast: &[],
+        tracked: &[],
+        reply: Some(
+            "Error(b\"NOGROUP No such key 'x' or consumer group 'grp' in XREADGROUP \
+             with GROUP option\")",
+        ),
+        reason: "neither touches the stream's watches; 7.2 runs the woken XREADGROUP \
+                 again, which answers its usual NOGROUP error, where 7.0 answered \
+                 'the consumer group this client was blocked on no longer exists'",
+    },
+    WatchDifference {
+        case: "XREADGROUP GROUP grp c9 BLOCK 5000 STREAMS x > served by DEL x after \
+               XGROUP SETID x grp $; XGROUP CREATECONSUMER x grp c9",
+        broken: &["x"],
+        broadcast: &["x"],
+        tracked: &["x"],
+        reply: Some(
+            "Error(b\"NOGROUP No such key 'x' or consumer group 'grp' in XREADGROUP \
+             with GROUP option\")",
+        ),
+        reason: "the DEL signals the stream in both; 7.2 runs the woken XREADGROUP \
+                 again, which finds no key and answers NOGROUP, where 7.0 answered \
+                 'UNBLOCKED the stream key no longer exists'",
+    },
+];

@@ -72,14 +72,17 @@ fn read_string(db: &mut DbView<'_>, key: &[u8]) -> Result<Option<Bytes>, Frame> 
 
 /// The string at `key` made `raw` and at least `min_len` bytes long,
 /// creating it if needed (`lookupStringForBitCommand`). Returns the
-/// buffer and whether it had to be created or grown.
+/// buffer and whether it had to be created or grown. Creating the key
+/// reports no change: the caller does when it writes (a BITFIELD whose
+/// every write overflowed under FAIL leaves the key created and its
+/// watches whole, as Redis does).
 fn string_for_bit_write<'v>(
     db: &'v mut DbView<'_>,
     key: &[u8],
     min_len: usize,
 ) -> Result<(&'v mut Vec<u8>, bool), Frame> {
     if db.lookup_slot(key, Access::Write).is_none() {
-        db.set(key, Value::raw_string(vec![0; min_len]), false);
+        db.add(key, Value::raw_string(vec![0; min_len]));
         let buffer = db
             .lookup(key, Access::Peek)
             .and_then(Value::as_str_mut)

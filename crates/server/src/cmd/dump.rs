@@ -114,6 +114,7 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         // Already expired: the key is not created; a replaced key is
         // gone, which the AOF learns as a DEL.
         if deleted {
+            db.modified(key);
             db.notify(NotifyFlags::GENERIC, "del", key);
             db.propagate_as(vec![word("DEL"), key.clone()]);
         }

@@ -219,8 +219,10 @@ fn pfdebug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
         }
         "todense" if argv.len() == 3 => {
             let converted = sketch::promote(bytes).map_err(sketch_error)?;
+            // Redis counts the conversion so that it propagates, but the
+            // estimate is the same: no watch breaks, no cache invalidates.
             if converted {
-                db.modified(key);
+                db.count_changes(1);
             }
             flag(converted)
         }

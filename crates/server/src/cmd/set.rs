@@ -313,17 +313,17 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     let empty = set.is_empty();
     edited_notify(&mut db, source, empty, NotifyFlags::SET, "srem");
     if target_slot.is_none() {
-        db.set(
+        db.add(
             target,
             Value::Set(SetValue::create(Some(member), 1, &limits)),
-            false,
         );
     }
-    // The target may hold the member already: sadd only when it was added.
+    // The target may hold the member already: it is modified (and gets
+    // its sadd) only when the member was added.
     let added =
         existing(&mut db, target, Access::Peek, pick)?.is_some_and(|set| set.add(member, &limits));
-    db.modified(target);
     if added {
+        db.modified(target);
         db.notify(NotifyFlags::SET, "sadd", target);
     }
     // The removal is one change, the addition (when the target lacked the

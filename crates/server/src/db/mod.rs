@@ -374,6 +374,13 @@ impl Keyspace {
         if a >= self.dbs.len() || b >= self.dbs.len() {
             return false;
         }
+        if a == b {
+            // Redis's dbSwapDatabases stops here: nothing moved, so no
+            // watch breaks and no blocked client is looked at again; the
+            // command still counts its change.
+            self.dirty += 1;
+            return true;
+        }
         if !self.watch.is_empty() {
             for (emptied, replacement) in [(a, b), (b, a)] {
                 let (from, to) = (&self.dbs[emptied], &self.dbs[replacement]);

@@ -185,6 +185,15 @@ impl<'a> DbView<'a> {
         self.modified(key);
     }
 
+    /// Stores a key known to be absent without reporting a change
+    /// (Redis's `dbAdd`, which leaves `signalModifiedKey` to its caller):
+    /// BITFIELD creates its key before it knows whether it will write
+    /// anything, and SMOVE's target counts as modified only once the
+    /// member is in.
+    pub fn add(&mut self, key: &[u8], value: Value) {
+        self.insert_new(key, value);
+    }
+
     /// Stores a key known to be absent (after a lookup said so).
     fn insert_new(&mut self, key: &[u8], value: Value) {
         let word = access::initial(self.ks.lfu_enabled(), self.now_ms);
@@ -254,13 +263,15 @@ impl<'a> DbView<'a> {
 
     /// Deletes `key` as stored, even when its TTL has passed (Redis's
     /// bare `dbDelete`, which RESTORE ... REPLACE calls without a lookup):
-    /// such a key is deleted as any other, not expired.
+    /// such a key is deleted as any other, not expired. Reports no change:
+    /// the caller does, once the key is replaced (or found gone for good),
+    /// so that a watch placed on the key while it was expired sees only
+    /// the replacement, as Redis's `touchWatchedKey` does.
     pub fn remove_stored(&mut self, key: &[u8]) -> bool {
         let Some(slot) = self.find_stored(key) else {
             return false;
         };
         self.ks.dbs[self.index].remove_slot(slot);
-        self.modified(key);
         true
     }
 

@@ -78,9 +78,18 @@ impl WatchTable {
             return;
         };
         for watcher in watchers {
-            if watcher.expired && !exists {
-                // An already expired key was deleted: logically no change.
-                watcher.expired = false;
+            if watcher.expired {
+                // An already expired key was deleted: logically no change,
+                // and from now on the key is an absent one. While it is
+                // still there (RESTORE ... REPLACE put a new value in its
+                // place without expiring it first), Redis leaves the watch
+                // as it is: EXEC skips the expiry check of such a watch
+                // and the change is not seen. (Redis also stops looking at
+                // the key's later watchers there, a slip moat does not
+                // copy: their watches break.)
+                if !exists {
+                    watcher.expired = false;
+                }
                 continue;
             }
             self.dirty.insert(watcher.client);
@@ -175,6 +184,17 @@ mod tests {
         // From now on the key is absent, and creating it is a change.
         table.touch(0, b"k", true);
         assert!(table.is_dirty(1));
+    }
+
+    #[test]
+    fn replacing_a_key_that_was_expired_when_watched_is_no_change_either() {
+        let mut table = WatchTable::default();
+        table.watch(1, 0, &key("k"), true);
+        table.watch(2, 0, &key("k"), false);
+        table.touch(0, b"k", true);
+        assert!(!table.is_dirty(1));
+        assert!(table.watched_expired(1, 0, b"k"));
+        assert!(table.is_dirty(2));
     }
 
     #[test]
