@@ -176,12 +176,9 @@ fn count_bits(bytes: &[u8], from: u64, to: u64) -> u64 {
 }
 
 fn bitcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
-    // Redis looks the key up first: a missing key is 0 and a wrong type
-    // WRONGTYPE whatever the other arguments say.
-    let mut db = selected_db(ctx);
-    let Some(bytes) = read_string(&mut db, &argv[1])? else {
-        return Ok(Frame::Integer(0));
-    };
+    // 7.2 checks the arguments before it looks the key up (#11734): a
+    // bad range or unit is an error even for a missing key, which 7.0
+    // answered 0 whatever followed it.
     let range = match argv.len() {
         2 => None,
         4 | 5 => {
@@ -194,6 +191,10 @@ fn bitcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
             Some((start, end, in_bits))
         }
         _ => return Err(syntax_error()),
+    };
+    let mut db = selected_db(ctx);
+    let Some(bytes) = read_string(&mut db, &argv[1])? else {
+        return Ok(Frame::Integer(0));
     };
     let interval = match range {
         None => (!bytes.is_empty()).then(|| (0, bytes.len() as u64 * 8 - 1)),
