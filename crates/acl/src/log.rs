@@ -191,17 +191,20 @@ impl<C> AclLog<C> {
     }
 
     /// Records a failed AUTH/HELLO: the object is the command as typed,
-    /// the username the one attempted.
+    /// the username the one attempted; `context` is where it ran (an
+    /// AUTH queued in MULTI is logged as `multi`, and folds with other
+    /// `multi` entries only).
     pub fn record_auth_failure(
         &mut self,
         typed_command: &[u8],
         username: &[u8],
+        context: LogContext,
         client_info: C,
         now_ms: i64,
     ) {
         self.record_fields(
             LogReason::Auth,
-            LogContext::Toplevel,
+            context,
             typed_command,
             username,
             client_info,
@@ -393,7 +396,7 @@ mod tests {
         assert_eq!(log.entries(2).count(), 2);
         log.reset();
         assert!(log.is_empty());
-        log.record_auth_failure(b"AUTH", b"nobody", "id=9".into(), 5);
+        log.record_auth_failure(b"AUTH", b"nobody", LogContext::Toplevel, "id=9".into(), 5);
         let entry = log.entries(10).next().unwrap();
         assert_eq!(
             (entry.reason.as_str(), entry.context.as_str()),

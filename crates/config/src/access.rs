@@ -14,6 +14,9 @@ use crate::table::{Directive, Flags, Kind};
 use crate::value::{enum_name, Value};
 use crate::Config;
 
+/// Redis's `CONFIG_REPL_BACKLOG_MIN_SIZE`.
+const REPL_BACKLOG_MIN_SIZE: i64 = 16 * 1024;
+
 /// A directive found by one of its names.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lookup {
@@ -310,8 +313,16 @@ impl Config {
             staged.push((l.index, new_value));
         }
         let mut changed = Vec::new();
-        for (index, new_value) in staged {
+        for (index, mut new_value) in staged {
             let name = DIRECTIVES[index].name;
+            // Redis's apply function (`resizeReplicationBacklog`) raises a
+            // backlog set below 16 kB to that minimum; a config file's
+            // value is kept as written.
+            if name == "repl-backlog-size" {
+                if let Value::Int(size) = &mut new_value {
+                    *size = (*size).max(REPL_BACKLOG_MIN_SIZE);
+                }
+            }
             if self.values[index] != new_value {
                 self.values[index] = new_value;
                 if !changed.contains(&name) {

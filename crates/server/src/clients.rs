@@ -187,9 +187,14 @@ impl ClientRegistry {
     }
 
     /// Kills every client for which `select` holds; returns how many.
+    /// A client killed already is gone for Redis (`freeClient` unlinks it
+    /// at once), so it is neither selected nor counted again.
     pub fn kill_where(&self, mut select: impl FnMut(&ClientInfo) -> bool) -> usize {
         let mut killed = 0;
         for handle in self.snapshot() {
+            if handle.kill.is_killed() {
+                continue;
+            }
             if select(&handle.info.lock()) {
                 // Its mailbox reads as closed from now on.
                 handle.kill.kill();

@@ -100,6 +100,10 @@ pub struct Session {
     /// Set while EXEC runs its queue: handlers then return all their
     /// output as the reply, since it becomes one element of EXEC's array.
     pub in_exec: bool,
+    /// Set by a command EXEC runs whose reply is several frames in a row
+    /// (a SUBSCRIBE of several channels): its `Frame::Array` is spliced
+    /// into EXEC's output frame by frame, as Redis wrote them.
+    pub exec_spliced: bool,
     /// The AOF loader's client: Redis runs a file's commands without
     /// `call()`, so they count nowhere (commandstats, total commands, the
     /// slow log).
@@ -208,6 +212,7 @@ impl Session {
             mailbox_bytes_deferred: 0,
             no_reply: false,
             in_exec: false,
+            exec_spliced: false,
             subscriptions: ClientSubscriptions::default(),
             monitor: false,
             watched: Vec::new(),
@@ -424,13 +429,24 @@ impl Session {
                 return self.reject_command(cmd, busy);
             }
         }
-        if let Some(transaction) = &mut self.transaction {
-            if !is_transaction_control(cmd) {
-                transaction.denyoom |= crate::oom::denies_oom(shared, cmd, &argv);
-                transaction.queued.push((cmd.id, argv));
-                self.info.lock().multi = transaction.queued.len() as i64;
-                return Frame::simple("QUEUED");
+        if self
+            .transaction
+            .as_ref()
+            .is_some_and(|_| !is_transaction_control(cmd))
+        {
+            // A transaction EXEC will refuse anyway (an error while
+            // queueing, or a watched key changed) queues nothing more:
+            // Redis's queueMultiCommand, seen in CLIENT LIST's `multi=`.
+            let doomed = self.transaction.as_ref().is_some_and(|t| t.aborted)
+                || self.dirty_cas(&mut KeyspaceLock::new(shared));
+            if let Some(transaction) = &mut self.transaction {
+                if !doomed {
+                    transaction.denyoom |= crate::oom::denies_oom(shared, cmd, &argv);
+                    transaction.queued.push((cmd.id, argv));
+                    self.info.lock().multi = transaction.queued.len() as i64;
+                }
             }
+            return Frame::simple("QUEUED");
         }
         let mut ks = KeyspaceLock::new(shared);
         let reply = self.call(&mut ks, cmd, &argv);
@@ -899,9 +915,14 @@ impl Session {
             .fetch_add(1, Relaxed);
         let now = now_ms();
         let client_info = self.client_line(now).with_dirty_cas(dirty_cas);
+        let context = if self.in_exec {
+            LogContext::Multi
+        } else {
+            LogContext::Toplevel
+        };
         let mut acl = self.shared.acl.write();
         acl.log
-            .record_auth_failure(typed_command, username, client_info, now);
+            .record_auth_failure(typed_command, username, context, client_info, now);
     }
 
     /// This client's `CLIENT INFO` line, for logs (without the `d` flag,

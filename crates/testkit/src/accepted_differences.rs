@@ -724,6 +724,26 @@ pub const ACCEPTED_DIFFERENCES: &[AcceptedDifference] = &[
         normalise: |reply| map_fields(reply, &["version", "id"], |_| Frame::Bulk(Bytes::new())),
     },
     AcceptedDifference {
+        command: "exec",
+        reason: "a HELLO queued in MULTI answers inside EXEC's array, with the server version \
+                 and connection id that differ by construction",
+        normalise: |reply| match reply {
+            Frame::Array(items) => Frame::Array(
+                items
+                    .into_iter()
+                    .map(|item| {
+                        if is_hello_reply(&item) {
+                            map_fields(item, &["version", "id"], |_| Frame::Bulk(Bytes::new()))
+                        } else {
+                            item
+                        }
+                    })
+                    .collect(),
+            ),
+            other => other,
+        },
+    },
+    AcceptedDifference {
         command: "acl|list",
         reason: "Redis 7.0 prints `sanitize-payload` only when asked for; 7.2 prints it \
                  for every user",
@@ -1047,6 +1067,17 @@ pub fn normalise(args: &[Vec<u8>], reply: Frame) -> Frame {
         .iter()
         .filter(|difference| difference.applies_to(args))
         .fold(reply, |reply, difference| (difference.normalise)(reply))
+}
+
+/// Whether a reply is HELLO's (a map, or RESP2's flat array, that starts
+/// with the `server` field).
+fn is_hello_reply(reply: &Frame) -> bool {
+    let server = Frame::Bulk(Bytes::from_static(b"server"));
+    match reply {
+        Frame::Map(pairs) => pairs.first().is_some_and(|(name, _)| *name == server),
+        Frame::Array(items) => items.len() == 14 && items[0] == server,
+        _ => false,
+    }
 }
 
 /// A map reply (RESP2 flat array or RESP3 map) with its pairs sorted by

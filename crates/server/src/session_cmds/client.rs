@@ -214,11 +214,20 @@ fn kill(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
     if argv.len() == 3 {
         // Redis compares addresses with `strcmp`, so a NUL ends them.
         let addr = String::from_utf8_lossy(moat_resp::c_str(&argv[2])).into_owned();
-        let killed = session
-            .shared
-            .clients
-            .kill_where(|info| info.addr.to_string() == addr);
-        return if killed == 0 {
+        // The caller itself is not killed but closed after its reply (and
+        // found again by a second KILL in the same EXEC, as in Redis).
+        let mut killed_me = false;
+        let killed = session.shared.clients.kill_where(|info| {
+            let selected = info.addr.to_string() == addr;
+            if selected && info.id == me {
+                killed_me = true;
+            }
+            selected && info.id != me
+        });
+        if killed_me {
+            session.close_after_reply = true;
+        }
+        return if killed == 0 && !killed_me {
             Frame::error("ERR No such client")
         } else {
             Frame::ok()
@@ -277,13 +286,13 @@ fn kill(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fram
         if selected && info.id == me {
             killed_me = true;
         }
-        selected
+        selected && info.id != me
     });
     if killed_me {
         // The reply still goes out; the connection closes after it.
         session.close_after_reply = true;
     }
-    Frame::Integer(count as i64)
+    Frame::Integer((count + usize::from(killed_me)) as i64)
 }
 
 fn reply(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
@@ -342,6 +351,13 @@ fn pause(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
     if argv.len() > 4 {
         return subcommand_syntax_error("CLIENT", &argv[1]);
     }
+    // The mode is checked before the timeout, as in Redis.
+    let write_only = match argv.get(3) {
+        None => false,
+        Some(mode) if mode.eq_ignore_ascii_case(b"write") => true,
+        Some(mode) if mode.eq_ignore_ascii_case(b"all") => false,
+        Some(_) => return Frame::error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+    };
     // Redis's getTimeoutFromObjectOrReply: an integer, then not negative.
     let Some(timeout) = moat_resp::string2ll(&argv[2]) else {
         return Frame::error("ERR timeout is not an integer or out of range");
@@ -352,12 +368,6 @@ fn pause(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Fra
     if timeout > 0 && timeout > i64::MAX - crate::shared::now_ms() {
         return Frame::error("ERR timeout is out of range");
     }
-    let write_only = match argv.get(3) {
-        None => false,
-        Some(mode) if mode.eq_ignore_ascii_case(b"write") => true,
-        Some(mode) if mode.eq_ignore_ascii_case(b"all") => false,
-        Some(_) => return Frame::error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
-    };
     session
         .shared
         .pause

@@ -8,7 +8,8 @@
 //! its subscription changed, so that a message can never be seen before
 //! the confirmation of its subscription nor after the confirmation of its
 //! unsubscription. Inside EXEC the confirmations become the command's
-//! element of EXEC's reply instead.
+//! element of EXEC's reply instead (several of them spliced one after the
+//! other, as Redis's byte stream has them).
 
 use super::{help_reply, subcommand_syntax_error};
 use crate::dispatch::{KeyspaceLock, SessionHandler};
@@ -78,6 +79,9 @@ impl Confirmations {
             return if self.frames.len() == 1 {
                 self.frames.pop().unwrap_or(Frame::Null)
             } else {
+                // Redis writes each confirmation on its own: EXEC's array
+                // counts the first, the others follow it in the stream.
+                session.exec_spliced = true;
                 Frame::Array(self.frames)
             };
         }

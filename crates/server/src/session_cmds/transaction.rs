@@ -59,6 +59,11 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
     let table = session.shared.table;
     let count = transaction.queued.len();
     let mut replies = Vec::with_capacity(count);
+    // The protocol each reply was made under: a queued HELLO switches it
+    // halfway, and Redis wrote each reply as it came.
+    let mut protocols = Vec::with_capacity(count);
+    // A reply spliced in as several frames makes the output no single frame.
+    let mut spliced_any = false;
     // Redis's `incrCommandStatsOnError`: EXEC counts as failed when an
     // error reply was added after the last command it called.
     let mut error_after_last_call = false;
@@ -90,8 +95,21 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
                 session.call(ks, cmd, &argv)
             }
         };
+        let spliced = std::mem::take(&mut session.exec_spliced);
         if answered {
-            replies.push(reply);
+            match reply {
+                Frame::Array(frames) if spliced => {
+                    spliced_any = true;
+                    for frame in frames {
+                        replies.push(frame);
+                        protocols.push(session.client.protocol);
+                    }
+                }
+                reply => {
+                    replies.push(reply);
+                    protocols.push(session.client.protocol);
+                }
+            }
         }
     }
     session.in_exec = false;
@@ -99,8 +117,9 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
     if error_after_last_call {
         session.note_failed_call();
     }
-    if replies.len() < count {
-        return truncated_reply(session, count, replies);
+    let protocol = session.client.protocol;
+    if replies.len() != count || spliced_any || protocols.iter().any(|&p| p != protocol) {
+        return raw_reply(session, count, replies, &protocols);
     }
     Frame::Array(replies)
 }
@@ -108,13 +127,20 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
 /// EXEC's reply after a queued command marked the client to close:
 /// Redis wrote the array's header for every queued command, then the
 /// replies up to that command's. Not a valid frame, so it goes out as
-/// raw output (nothing at all under CLIENT REPLY OFF or SKIP).
-fn truncated_reply(session: &mut Session, count: usize, replies: Vec<Frame>) -> Frame {
+/// raw output (nothing at all under CLIENT REPLY OFF or SKIP). So does a
+/// reply whose replies were made under different protocols (a queued
+/// HELLO): each is encoded in the protocol it was made under.
+fn raw_reply(
+    session: &mut Session,
+    count: usize,
+    replies: Vec<Frame>,
+    protocols: &[moat_resp::Protocol],
+) -> Frame {
     if session.reply_mode == ReplyMode::On {
         let out = &mut session.deferred;
         out.extend_from_slice(format!("*{count}\r\n").as_bytes());
-        for reply in replies {
-            reply.encode(session.client.protocol, out);
+        for (reply, &protocol) in replies.into_iter().zip(protocols) {
+            reply.encode(protocol, out);
         }
     }
     session.no_reply = true;
