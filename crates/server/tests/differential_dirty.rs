@@ -21,43 +21,12 @@
 //! served by another connection's write: the write counts, and so does
 //! the blocked command when it runs again.
 
+mod keyspace_fixture;
+
 use moat_resp::Frame;
 use moat_testkit::{moat_server, reference, Client, ServerBuilder, ServerProcess};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
-
-/// One key of every type, and one expired key of every type (`e*`).
-const FIXTURE: &[&str] = &[
-    "SET s hello",
-    "SET s2 help",
-    "SET n 10",
-    "RPUSH l a b c",
-    "HSET h f v g w n 5",
-    "SADD st a b c",
-    "SADD st2 b c d",
-    "ZADD z 1 a 2 b 3 c",
-    "ZADD z2 2 b 3 c 4 d",
-    "XADD x 1-0 f v",
-    "XADD x 2-0 f w",
-    "XGROUP CREATE x grp 0",
-    "XADD x2 3-0 f u",
-    "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
-    "PFADD hll a b c",
-    "PFADD hll2 c d e",
-    "SETBIT b 7 1",
-    "SET es v",
-    "RPUSH el a b",
-    "HSET eh f v",
-    "SADD est a b",
-    "ZADD ez 1 a",
-    "XADD ex 1-0 f v",
-    "XGROUP CREATE ex grp 0",
-    "PFADD ehll a",
-    "GEOADD eg 13.361389 38.115556 Palermo",
-];
-
-/// The fixture's expired keys, given a 1 ms TTL once the fixture is set.
-const EXPIRED: &[&str] = &["es", "el", "eh", "est", "ez", "ex", "ehll", "eg"];
 
 /// Stands for a DUMP payload of the string `v` in a case's words: RESTORE
 /// needs one both servers accept, so it is taken from the reference (its
@@ -261,31 +230,10 @@ impl Side {
     }
 
     /// FLUSHALL, then the fixture with its `e*` keys given a 1 ms TTL.
-    ///
-    /// Redis 7.0 deletes a key at once when its new expiry time is already
-    /// past, and it reads the clock twice: when PEXPIRE ... 1 straddles a
-    /// millisecond tick the key is gone before the case starts. So the
-    /// fixture is set again until every key of it is there.
     fn set_fixture(&mut self) {
-        // Every fixture command but XGROUP CREATE names its key first.
-        let keys: std::collections::HashSet<&str> = FIXTURE
-            .iter()
-            .filter(|command| !command.starts_with("XGROUP"))
-            .map(|command| command.split(' ').nth(1).unwrap())
-            .collect();
-        for _ in 0..20 {
-            for command in ["SELECT 0", "FLUSHALL"].iter().chain(FIXTURE) {
-                let reply = self.call(command);
-                assert!(!matches!(reply, Frame::Error(_)), "{command}: {reply:?}");
-            }
-            for key in EXPIRED {
-                self.call(&format!("PEXPIRE {key} 1"));
-            }
-            if self.call("DBSIZE") == Frame::Integer(keys.len() as i64) {
-                return;
-            }
-        }
-        panic!("the fixture's keys expired as they were set, 20 times over");
+        keyspace_fixture::set(&[], |commands| {
+            commands.iter().map(|command| self.call(command)).collect()
+        });
     }
 }
 

@@ -12,8 +12,9 @@
 //! connections. Each case runs on one pair of servers (persistence off,
 //! the active expire cycle off so that only lookups expire keys):
 //!
-//! 1. FLUSHALL, the [`FIXTURE`] (one key of every type, one expired key of
-//!    every type), the case's own setup;
+//! 1. FLUSHALL, the shared fixture (`keyspace_fixture`: one key of every
+//!    type, one expired key of every type) and a key with a TTL, the
+//!    case's own setup;
 //! 2. a `CLIENT TRACKING ON BCAST` connection (RESP3) and a default-mode
 //!    tracking connection that reads the case's live keys with MGET, both
 //!    drained up to a PING's reply;
@@ -40,6 +41,7 @@
 //! `MOAT_WATCH_SHOW=1` prints every case's outcome.
 
 mod command_table;
+mod keyspace_fixture;
 
 use command_table::{items, table, text};
 use moat_resp::{Frame, Protocol};
@@ -49,40 +51,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-/// One key of every type, a key with a TTL, and one expired key of every
-/// type (`e*`).
-const FIXTURE: &[&str] = &[
-    "SET s hello",
-    "SET s2 help",
-    "SET n 10",
-    "SET t v PX 100000",
-    "RPUSH l a b c",
-    "HSET h f v g w n 5",
-    "SADD st a b c",
-    "SADD st2 b c d",
-    "ZADD z 1 a 2 b 3 c",
-    "ZADD z2 2 b 3 c 4 d",
-    "XADD x 1-0 f v",
-    "XADD x 2-0 f w",
-    "XGROUP CREATE x grp 0",
-    "XADD x2 3-0 f u",
-    "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
-    "PFADD hll a b c",
-    "PFADD hll2 c d e",
-    "SETBIT b 7 1",
-    "SET es v",
-    "RPUSH el a b",
-    "HSET eh f v",
-    "SADD est a b",
-    "ZADD ez 1 a",
-    "XADD ex 1-0 f v",
-    "XGROUP CREATE ex grp 0",
-    "PFADD ehll a",
-    "GEOADD eg 13.361389 38.115556 Palermo",
-];
-
-/// The fixture's expired keys, given a 1 ms TTL once the fixture is set.
-const EXPIRED: &[&str] = &["es", "el", "eh", "est", "ez", "ex", "ehll", "eg"];
+/// Besides the shared fixture (crates/server/tests/keyspace_fixture), a
+/// key with a TTL still to run.
+const WITH_TTL: &[&str] = &["SET t v PX 100000"];
 
 /// Watched in every case, named or not: a change to it is a change to a
 /// key the command had no business with.
@@ -369,45 +340,22 @@ impl Side {
         }
     }
 
-    /// FLUSHALL, then the fixture with its `e*` keys given a 1 ms TTL.
-    ///
-    /// Redis 7.0 deletes a key at once when its new expiry time is already
-    /// past, and it reads the clock twice: when PEXPIRE ... 1 straddles a
-    /// millisecond tick the key is gone before the case starts. So the
-    /// fixture is set again until every key of it is there.
+    /// FLUSHALL, then the fixture with its `e*` keys given a 1 ms TTL,
+    /// pipelined.
     fn set_fixture(&mut self) {
-        // Every fixture command but XGROUP CREATE names its key first.
-        let keys: HashSet<&str> = FIXTURE
-            .iter()
-            .filter(|command| !command.starts_with("XGROUP"))
-            .map(|command| command.split(' ').nth(1).unwrap())
-            .collect();
-        for _ in 0..20 {
-            let mut batch: Vec<String> = ["SELECT 0", "FLUSHALL"]
-                .iter()
-                .chain(FIXTURE)
-                .map(|c| c.to_string())
-                .collect();
-            batch.extend(EXPIRED.iter().map(|key| format!("PEXPIRE {key} 1")));
-            batch.push("DBSIZE".into());
+        let control = &mut self.control;
+        let payloads = &self.payloads;
+        keyspace_fixture::set(WITH_TTL, |commands| {
             let mut bytes = Vec::new();
-            for command in &batch {
-                bytes.extend(moat_testkit::encode_command(&words(
-                    command,
-                    &self.payloads,
-                )));
+            for command in commands {
+                bytes.extend(moat_testkit::encode_command(&words(command, payloads)));
             }
-            self.control.send_raw(&bytes).expect("send fixture");
-            let mut last = Frame::Null;
-            for command in &batch {
-                last = self.control.read_frame().expect("fixture reply");
-                assert!(!matches!(last, Frame::Error(_)), "{command}: {last:?}");
-            }
-            if last == Frame::Integer(keys.len() as i64) {
-                return;
-            }
-        }
-        panic!("the fixture's keys expired as they were set, 20 times over");
+            control.send_raw(&bytes).expect("send fixture");
+            commands
+                .iter()
+                .map(|_| control.read_frame().expect("fixture reply"))
+                .collect()
+        });
     }
 
     fn run(&mut self, case: &Case, watch: &[Watched]) -> Outcome {
@@ -423,7 +371,7 @@ impl Side {
         // (reading an expired one would delete it before the case).
         let read: Vec<&str> = watch
             .iter()
-            .filter(|(db, key)| *db == 0 && !EXPIRED.contains(&key.as_str()))
+            .filter(|(db, key)| *db == 0 && !keyspace_fixture::EXPIRED.contains(&key.as_str()))
             .map(|(_, key)| key.as_str())
             .collect();
         if !read.is_empty() {

@@ -11,23 +11,16 @@ use std::net::TcpStream;
 use std::time::Duration;
 use support::{call, moat, ok};
 
-fn request(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for arg in args {
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-        out.extend_from_slice(arg.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
 /// Sends `requests` in one write and reads until the server hangs up.
 fn exchange_until_closed(server: &moat_testkit::ServerProcess, requests: &[&[&str]]) -> String {
     let mut stream = TcpStream::connect(server.addr()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
-    let input: Vec<u8> = requests.iter().flat_map(|r| request(r)).collect();
+    let input: Vec<u8> = requests
+        .iter()
+        .flat_map(|r| moat_testkit::encode_command(r))
+        .collect();
     stream.write_all(&input).unwrap();
     let mut output = Vec::new();
     stream.read_to_end(&mut output).unwrap();

@@ -434,6 +434,20 @@ pub const BEHAVIOUR_ONLY_IN_7_2: &[(&str, &str)] = &[
 /// with a reason, not an accident.
 pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     (
+        "watch",
+        "when a key that was already expired at WATCH time is replaced without expiring first \
+         (RESTORE ... REPLACE), Redis 7.x's touchWatchedKey leaves that watch alone, as moat \
+         does, and then stops looking at the key's later watchers, so their transactions \
+         commit over the change; moat breaks those later watches (crates/server/src/db/watch.rs)",
+    ),
+    (
+        "eval",
+        "cjson.encode of a protected library table (cjson.encode(cjson), of _G or string) gives \
+         '{}': moat's read-only tables are empty proxies over the real ones, which the encoder \
+         does not see through; Redis's tables are the real ones and the encoder fails on their \
+         first function ('Cannot serialise function: type not supported')",
+    ),
+    (
         "command|docs",
         "summaries and arguments' display_text are those of the 7.0.15 table the command \
          metadata is built from: 7.2 reworded most summaries ('Returns the string value of a \
@@ -1760,6 +1774,10 @@ impl SweepContext {
     }
 }
 
+const BLOCKING_FROM_SCRIPTS: &str = "7.2 removed NOSCRIPT from the blocking commands \
+     (#11568): from a script they run as their non-blocking forms; 7.0 answers 'This Redis \
+     command is not allowed from script' (Valkey 8.1 agrees with 7.2)";
+
 /// The calls of [`SweepDifference`].
 pub const SWEEP_DIFFERENCES: &[SweepDifference] = &[
     SweepDifference {
@@ -1859,49 +1877,37 @@ pub const SWEEP_DIFFERENCES: &[SweepDifference] = &[
         command: "blpop",
         args: "..",
         context: SweepContext::Script,
-        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
-                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
-                 script' (Valkey 8.1 agrees with 7.2)",
+        reason: BLOCKING_FROM_SCRIPTS,
     },
     SweepDifference {
         command: "brpop",
         args: "..",
         context: SweepContext::Script,
-        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
-                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
-                 script' (Valkey 8.1 agrees with 7.2)",
+        reason: BLOCKING_FROM_SCRIPTS,
     },
     SweepDifference {
         command: "bzpopmin",
         args: "..",
         context: SweepContext::Script,
-        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
-                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
-                 script' (Valkey 8.1 agrees with 7.2)",
+        reason: BLOCKING_FROM_SCRIPTS,
     },
     SweepDifference {
         command: "bzpopmax",
         args: "..",
         context: SweepContext::Script,
-        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
-                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
-                 script' (Valkey 8.1 agrees with 7.2)",
+        reason: BLOCKING_FROM_SCRIPTS,
     },
     SweepDifference {
         command: "brpoplpush",
         args: "..",
         context: SweepContext::Script,
-        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
-                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
-                 script' (Valkey 8.1 agrees with 7.2)",
+        reason: BLOCKING_FROM_SCRIPTS,
     },
     SweepDifference {
         command: "blmove",
         args: "..",
         context: SweepContext::Script,
-        reason: "7.2 removed NOSCRIPT from the blocking commands (#11568): from a script they run \
-                 as their non-blocking forms; 7.0 answers 'This Redis command is not allowed from \
-                 script' (Valkey 8.1 agrees with 7.2)",
+        reason: BLOCKING_FROM_SCRIPTS,
     },
     SweepDifference {
         command: "wait",

@@ -10,34 +10,12 @@
 //! Redis either, and is only loaded.
 #![no_main]
 
+#[path = "common/selectors.rs"]
+mod selectors;
+
 use libfuzzer_sys::fuzz_target;
-use moat_acl::describe::describe_selector;
-use moat_acl::{check_acl_file, load_acl_file, render_acl_file, PubsubDefault, User};
-
-/// Whether the saved text of `user`'s selectors reads back as the same
-/// selectors, for input without quotes (see the callers). Redis's rule
-/// text cannot say every selector: a selector ends at the first argument
-/// that ends with `)`, so a pattern or first argument ending with `)`
-/// ends it early and its other rules go to the root selector. Redis
-/// 7.0.15 has the same limit: after `ACL SETUSER u "(~)) +get)"`, its ACL
-/// SAVE writes `(~)) resetchannels -@all +get)`, which its ACL LOAD
-/// refuses.
-fn selectors_read_back(user: &User) -> bool {
-    user.selectors().iter().skip(1).all(|selector| {
-        let text = describe_selector(selector);
-        let tokens: Vec<&[u8]> = text.split(|&b| b == b' ').collect();
-        !tokens[..tokens.len() - 1].iter().any(|t| t.ends_with(b")"))
-    })
-}
-
-/// Quotes inside a selector are `sdssplitargs` quoting: they can put a
-/// blank into a first argument (`(+set|"a b")`) or a quote into a
-/// pattern, and the saved text, which never quotes, reads back as other
-/// rules (Redis 7.0.15 too: `+set|a b` is saved as is and ACL LOAD
-/// answers `Syntax error`).
-fn has_quotes(data: &[u8]) -> bool {
-    data.iter().any(|&b| b == b'"' || b == b'\'')
-}
+use moat_acl::{check_acl_file, load_acl_file, render_acl_file, PubsubDefault};
+use selectors::{has_quotes, selectors_read_back};
 
 fuzz_target!(|data: &[u8]| {
     for pubsub in [PubsubDefault::ResetChannels, PubsubDefault::AllChannels] {

@@ -11,7 +11,7 @@
 
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
-use moat_resp::{parse_request, ProtocolError, RequestLimits, RequestParser};
+use moat_resp::{parse_request, Frame, Protocol, ProtocolError, RequestLimits, RequestParser};
 
 type Outcome = (Vec<Result<Vec<Bytes>, ProtocolError>>, Vec<u8>);
 
@@ -59,13 +59,10 @@ fn run(stream: &[u8], cuts: &[usize], limits: &RequestLimits, entry: Entry) -> O
 }
 
 /// `args` as a client would send them.
-fn multibulk(args: &[Bytes]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for arg in args {
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
+fn multibulk(args: &[Bytes]) -> BytesMut {
+    let request = Frame::Array(args.iter().cloned().map(Frame::Bulk).collect());
+    let mut out = BytesMut::new();
+    request.encode(Protocol::Resp2, &mut out);
     out
 }
 
@@ -122,7 +119,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(run(stream, &cuts, &limits, other), whole);
 
     for args in whole.0.iter().flatten().filter(|args| !args.is_empty()) {
-        let mut buf = BytesMut::from(&multibulk(args)[..]);
+        let mut buf = multibulk(args);
         // Inline requests are not held to the multibulk limits.
         let again = RequestParser::new().parse(&mut buf, &RequestLimits::default());
         assert_eq!(again.as_ref().ok().and_then(|a| a.as_ref()), Some(args));

@@ -49,12 +49,14 @@ fn sketch_error(error: SketchError) -> Frame {
     }
 }
 
-/// The HLL at `key` as an editable buffer, `None` when the key is absent.
-fn sketch_at<'v>(
+/// The HLL at `key`, checked but as it is stored (a string that is no HLL
+/// keeps its encoding when the command fails), `None` when the key is
+/// absent.
+fn stored_sketch<'v>(
     db: &'v mut DbView<'_>,
     key: &[u8],
     mode: Access,
-) -> Result<Option<&'v mut Vec<u8>>, Frame> {
+) -> Result<Option<&'v mut StrValue>, Frame> {
     let Some(value) = db.lookup(key, mode) else {
         return Ok(None);
     };
@@ -63,25 +65,27 @@ fn sketch_at<'v>(
     if matches!(string, StrValue::Int(_)) {
         return Err(sketch_error(SketchError::NotHll));
     }
-    // Checked before it is made raw: a string that is no HLL keeps its
-    // encoding, as the command fails.
     string.with_bytes(sketch::validate).map_err(sketch_error)?;
-    Ok(Some(string.make_raw()))
+    Ok(Some(string))
+}
+
+/// The HLL at `key` as an editable buffer, `None` when the key is absent.
+fn sketch_at<'v>(
+    db: &'v mut DbView<'_>,
+    key: &[u8],
+    mode: Access,
+) -> Result<Option<&'v mut Vec<u8>>, Frame> {
+    Ok(stored_sketch(db, key, mode)?.map(StrValue::make_raw))
 }
 
 /// Merges the sketch at `key` into `max`, read as it is stored (Redis
 /// leaves a source's encoding alone); whether it was dense, or `None`
 /// for a missing key.
 fn merge_from(db: &mut DbView<'_>, key: &[u8], max: &mut [u8]) -> Result<Option<bool>, Frame> {
-    let Some(value) = db.lookup(key, Access::Read) else {
+    let Some(string) = stored_sketch(db, key, Access::Read)? else {
         return Ok(None);
     };
-    let string = value.as_str_mut().ok_or_else(wrong_type)?;
-    if matches!(string, StrValue::Int(_)) {
-        return Err(sketch_error(SketchError::NotHll));
-    }
     string.with_bytes(|bytes| {
-        sketch::validate(bytes).map_err(sketch_error)?;
         merge_into(max, bytes)?;
         Ok(Some(sketch::is_dense(bytes)))
     })

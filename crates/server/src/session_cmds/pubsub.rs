@@ -145,10 +145,10 @@ fn psubscribe(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -
 }
 
 fn ssubscribe(session: &mut Session, _: &mut KeyspaceLock<'_>, argv: &[Bytes]) -> Frame {
-    // EXEC runs its queue as a client that may not block (Redis's
-    // CLIENT_DENY_BLOCKING), which SUBSCRIBE and PSUBSCRIBE tolerate for
-    // backward compatibility and SSUBSCRIBE, newer, does not.
-    if session.in_exec {
+    // A client that may not block (Redis's CLIENT_DENY_BLOCKING: EXEC's
+    // queue) cannot subscribe to shard channels; SUBSCRIBE and PSUBSCRIBE
+    // are let through there for backward compatibility.
+    if !session.client.may_block {
         return Frame::error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
     }
     subscribe_kind(session, argv, Kind::Shard, "ssubscribe")

@@ -59,9 +59,12 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
     let table = session.shared.table;
     let count = transaction.queued.len();
     let mut replies = Vec::with_capacity(count);
-    // The protocol each reply was made under: a queued HELLO switches it
-    // halfway, and Redis wrote each reply as it came.
-    let mut protocols = Vec::with_capacity(count);
+    // The protocol replies are made under, and where a queued HELLO
+    // switched it (the index of the first reply under the new one): Redis
+    // wrote each reply as it came. Empty, and allocating nothing, unless
+    // the queue holds a HELLO.
+    let first_protocol = session.client.protocol;
+    let mut switches: Vec<(usize, moat_resp::Protocol)> = Vec::new();
     // A reply spliced in as several frames makes the output no single frame.
     let mut spliced_any = false;
     // Redis's `incrCommandStatsOnError`: EXEC counts as failed when an
@@ -97,18 +100,16 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
         };
         let spliced = std::mem::take(&mut session.exec_spliced);
         if answered {
+            let current = switches.last().map_or(first_protocol, |&(_, p)| p);
+            if session.client.protocol != current {
+                switches.push((replies.len(), session.client.protocol));
+            }
             match reply {
                 Frame::Array(frames) if spliced => {
                     spliced_any = true;
-                    for frame in frames {
-                        replies.push(frame);
-                        protocols.push(session.client.protocol);
-                    }
+                    replies.extend(frames);
                 }
-                reply => {
-                    replies.push(reply);
-                    protocols.push(session.client.protocol);
-                }
+                reply => replies.push(reply),
             }
         }
     }
@@ -117,9 +118,9 @@ fn exec(session: &mut Session, ks: &mut KeyspaceLock<'_>, _: &[Bytes]) -> Frame 
     if error_after_last_call {
         session.note_failed_call();
     }
-    let protocol = session.client.protocol;
-    if replies.len() != count || spliced_any || protocols.iter().any(|&p| p != protocol) {
-        return raw_reply(session, count, replies, &protocols);
+    let single_protocol = switches.is_empty() && session.client.protocol == first_protocol;
+    if replies.len() != count || spliced_any || !single_protocol {
+        return raw_reply(session, count, replies, first_protocol, &switches);
     }
     Frame::Array(replies)
 }
@@ -134,12 +135,18 @@ fn raw_reply(
     session: &mut Session,
     count: usize,
     replies: Vec<Frame>,
-    protocols: &[moat_resp::Protocol],
+    first_protocol: moat_resp::Protocol,
+    switches: &[(usize, moat_resp::Protocol)],
 ) -> Frame {
     if session.reply_mode == ReplyMode::On {
         let out = &mut session.deferred;
         out.extend_from_slice(format!("*{count}\r\n").as_bytes());
-        for (reply, &protocol) in replies.into_iter().zip(protocols) {
+        let mut protocol = first_protocol;
+        let mut switches = switches.iter().peekable();
+        for (index, reply) in replies.into_iter().enumerate() {
+            if let Some(&(_, switched)) = switches.next_if(|&&(at, _)| at == index) {
+                protocol = switched;
+            }
             reply.encode(protocol, out);
         }
     }
